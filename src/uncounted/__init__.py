@@ -1,0 +1,76 @@
+"""Uncounted: evidence for counter-trafficking programmes.
+
+Prevalence (multiple systems estimation), the justice response (impunity indicators, where
+cases stall), survivor outcomes, programme evaluation and payment screening, over one case
+store. The library is the product; the CLI (``uncounted``) and the web app are thin layers.
+
+Public names are listed in ``__all__``. Heavy ones are imported lazily on first use, so that
+``import uncounted`` stays fast for the CLI; a test checks that every name resolves.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from uncounted.errors import (
+    AccessDenied,
+    ConfigurationError,
+    ConvergenceWarning,
+    DataQualityWarning,
+    ImportRejected,
+    InvalidCaptureHistories,
+    InvalidInput,
+    MigrationError,
+    NotFitted,
+    NotFound,
+    NotIdentifiable,
+    RejectedRow,
+    SparseDataWarning,
+    StoreError,
+    UncountedError,
+    UncountedWarning,
+)
+from uncounted.settings import Settings, get_settings
+
+__version__ = "0.1.0"
+
+#: Public names imported on first use: name -> module that defines it.
+_LAZY: dict[str, str] = {
+    "World": "uncounted.simulate",
+    "WorldConfig": "uncounted.simulate",
+    "simulate_world": "uncounted.simulate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'uncounted' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "AccessDenied",
+    "ConfigurationError",
+    "ConvergenceWarning",
+    "DataQualityWarning",
+    "ImportRejected",
+    "InvalidCaptureHistories",
+    "InvalidInput",
+    "MigrationError",
+    "NotFitted",
+    "NotFound",
+    "NotIdentifiable",
+    "RejectedRow",
+    "Settings",
+    "SparseDataWarning",
+    "StoreError",
+    "UncountedError",
+    "UncountedWarning",
+    "__version__",
+    "get_settings",
+    *_LAZY,
+]
