@@ -1,0 +1,1 @@
+"""The ``uncounted`` command line: one module per command group, each a thin layer."""

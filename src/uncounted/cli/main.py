@@ -1,0 +1,75 @@
+"""Entry point of the ``uncounted`` command.
+
+Each command group lives in its own module with a ``register(app)`` function; this module
+collects them, and maps :class:`~uncounted.errors.UncountedError` to one readable sentence
+and the error's exit code (never a traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from uncounted import __version__
+from uncounted.errors import UncountedError
+
+#: Command-group modules under ``uncounted.cli``; each defines ``register(app)``.
+COMMAND_MODULES: tuple[str, ...] = ("store_cmds",)
+
+app = typer.Typer(
+    name="uncounted",
+    help="Evidence for counter-trafficking programmes: prevalence, justice, survivors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"uncounted {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Uncounted: measure prevalence, the justice response and survivor outcomes."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"uncounted.cli.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the process exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except UncountedError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        err_console.print("Aborted.")
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
