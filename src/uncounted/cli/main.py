@@ -50,24 +50,20 @@ for _name in COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the process exit code."""
+    """Run the CLI and return the process exit code.
+
+    Usage errors are reported by Typer itself (exit code 2); an :class:`UncountedError` becomes
+    one red sentence on stderr and the error's own exit code, never a traceback.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="uncounted")
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 1
     except UncountedError as exc:
         err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
         return exc.exit_code
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        err_console.print("Aborted.")
-        return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
     return 0
 
 

@@ -8,11 +8,11 @@ reviewed and exchanged without reading code. Countries and subdivisions come fro
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Mapping
 
 import pycountry
 import yaml
@@ -103,7 +103,7 @@ def validate_country(code: str) -> str:
 def validate_subdivision(code: str) -> str:
     """Validate an ISO 3166-2 subdivision code (``"PH-CEB"``) and return it upper-cased."""
     upper = code.strip().upper()
-    if pycountry.subdivisions.get(code=upper) is None:
+    if pycountry.subdivisions.get(code=upper) is None:  # type: ignore[no-untyped-call]
         raise InvalidInput(f"{code!r} is not an ISO 3166-2 subdivision code (e.g. 'PH-CEB').")
     return upper
 
@@ -111,8 +111,7 @@ def validate_subdivision(code: str) -> str:
 def country_name(code: str) -> str:
     """The English short name of an ISO 3166-1 alpha-2 country code."""
     country = pycountry.countries.get(alpha_2=validate_country(code))
-    assert country is not None  # validated above; narrows the type for mypy
-    return str(country.name)
+    return str(getattr(country, "name", code))
 
 
 __all__ = [

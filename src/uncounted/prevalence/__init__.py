@@ -1,0 +1,16 @@
+"""Prevalence: how many people, including those no agency has seen.
+
+Multiple systems estimation (capture–recapture over agencies' lists): capture histories,
+log-linear models (Rcapture-compatible), two-list estimators, and the shared estimator
+contract in ``_base``.
+"""
+
+from __future__ import annotations
+
+from uncounted.prevalence._base import PopulationEstimator
+from uncounted.prevalence.histories import CaptureHistories
+
+__all__ = [
+    "CaptureHistories",
+    "PopulationEstimator",
+]

@@ -1,0 +1,204 @@
+"""The contract every population-size estimator follows.
+
+Settings are keyword arguments stored unchanged in ``__init__`` and validated in ``fit``;
+``fit(histories)`` returns ``self``; learned values end in ``_``. Subclasses supply only the
+maths, in ``_fit``, which must set::
+
+    population_   float                total population (observed + unobserved)
+    ci_           tuple[float, float]  interval for the total population, at ``ci_level``
+    ci_method_    str                  "profile", "wald", "bca-bootstrap", "credible", ...
+    model_        tuple[str, ...]      interaction terms as "A:B" (list names, in list
+                                       order); the empty tuple means main effects only,
+                                       rendered "()" in ``summary`` / ``to_dict``
+
+The base sets ``histories_``, ``observed_`` and ``warnings_`` (every caveat raised through
+:meth:`PopulationEstimator._warn` during the fit, which also emits it as a warning).
+Reading a learned attribute, ``summary`` or ``to_dict`` before ``fit`` raises
+:class:`~uncounted.errors.NotFitted`.
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import math
+import warnings
+from typing import Any, ClassVar, Self
+
+import polars as pl
+
+from uncounted.errors import InvalidInput, NotFitted, UncountedWarning
+from uncounted.prevalence.histories import CaptureHistories
+
+__all__ = ["PopulationEstimator", "model_label"]
+
+_REQUIRED = ("population_", "ci_", "ci_method_", "model_")
+
+
+def model_label(model: tuple[str, ...]) -> str:
+    """A model's terms joined with " + ", or "()" for main effects only."""
+    return " + ".join(model) if model else "()"
+
+
+class PopulationEstimator(abc.ABC):
+    """Base of every multiple-systems (population size) estimator.
+
+    Subclasses define ``method`` (a short name), ``__init__`` storing their settings
+    unchanged (including ``ci_level``), optionally ``_validate`` (raise
+    :class:`~uncounted.errors.InvalidInput` for bad settings; call ``super()._validate()``)
+    and ``_fit(histories)``.
+    """
+
+    method: ClassVar[str] = "base"
+
+    # learned attributes (declared for type checkers; set by fit)
+    histories_: CaptureHistories
+    observed_: int
+    population_: float
+    ci_: tuple[float, float]
+    ci_method_: str
+    model_: tuple[str, ...]
+    warnings_: list[str]
+    ci_level: float
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: a learned attribute before fit.
+        if name.endswith("_") and not name.startswith("_"):
+            raise NotFitted(
+                f"{type(self).__name__}.{name} is not available: call fit(histories) first."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    # ------------------------------------------------------------------ settings
+    @classmethod
+    def _setting_names(cls) -> list[str]:
+        params = inspect.signature(cls.__init__).parameters
+        return [
+            p.name
+            for p in params.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    def get_params(self) -> dict[str, Any]:
+        """The settings, as given to ``__init__``."""
+        return {name: getattr(self, name) for name in self._setting_names()}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _validate(self) -> None:
+        """Check settings; subclasses extend (and call ``super()._validate()``)."""
+        level = getattr(self, "ci_level", 0.95)
+        if (
+            isinstance(level, bool)
+            or not isinstance(level, int | float)
+            or not 0.0 < float(level) < 1.0
+        ):
+            raise InvalidInput(
+                f"{type(self).__name__}: ci_level must be a number strictly between 0 and 1 "
+                f"(e.g. 0.95), got {level!r}."
+            )
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, histories: CaptureHistories) -> Self:
+        """Estimate the population size from ``histories``; returns ``self``."""
+        if not isinstance(histories, CaptureHistories):
+            raise InvalidInput(
+                f"{type(self).__name__}.fit expects CaptureHistories (build one with "
+                f"CaptureHistories.from_frame), got {type(histories).__name__}."
+            )
+        self._validate()
+        for name in (*_REQUIRED, "histories_", "observed_", "warnings_"):
+            self.__dict__.pop(name, None)
+        self.warnings_ = []
+        self.histories_ = histories
+        self.observed_ = histories.n_observed
+        try:
+            self._fit(histories)
+        except BaseException:
+            for name in (*_REQUIRED, "histories_", "observed_", "warnings_"):
+                self.__dict__.pop(name, None)
+            raise
+        missing = [name for name in _REQUIRED if name not in self.__dict__]
+        if missing:  # a programming error in a subclass, not a user error
+            raise NotImplementedError(f"{type(self).__name__}._fit did not set {missing}")
+        if self.model_ == ("()",):
+            self.model_ = ()
+        return self
+
+    @abc.abstractmethod
+    def _fit(self, histories: CaptureHistories) -> None:
+        """Set ``population_``, ``ci_``, ``ci_method_`` and ``model_`` (and extras)."""
+
+    def _warn(self, message: str, category: type[UncountedWarning] = UncountedWarning) -> None:
+        """Record a caveat in ``warnings_`` and emit it as a warning."""
+        self.warnings_.append(message)
+        warnings.warn(message, category, stacklevel=3)
+
+    # ------------------------------------------------------------------ results
+    @property
+    def dark_figure_(self) -> float:
+        """Estimated number of people on no list: ``population_ - observed_``."""
+        return float(self.population_) - float(self.observed_)
+
+    def _extra_dict(self) -> dict[str, Any]:
+        """Method-specific, JSON-serialisable extras for :meth:`to_dict`."""
+        return {}
+
+    @property
+    def summary(self) -> pl.DataFrame:
+        """One row: method, lists, observed, estimate, dark_figure, ci_low, ci_high, model."""
+        low, high = self.ci_
+        return pl.DataFrame(
+            {
+                "method": [self.method],
+                "lists": [" ".join(self.histories_.lists)],
+                "observed": [int(self.observed_)],
+                "estimate": [float(self.population_)],
+                "dark_figure": [self.dark_figure_],
+                "ci_low": [float(low)],
+                "ci_high": [float(high)],
+                "ci_level": [float(self.ci_level)],
+                "ci_method": [self.ci_method_],
+                "model": [model_label(self.model_)],
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable result (non-finite numbers become ``None``)."""
+        low, high = self.ci_
+        out: dict[str, Any] = {
+            "method": self.method,
+            "lists": list(self.histories_.lists),
+            "observed": int(self.observed_),
+            "estimate": _num(self.population_),
+            "dark_figure": _num(self.dark_figure_),
+            "ci_low": _num(low),
+            "ci_high": _num(high),
+            "ci_level": float(self.ci_level),
+            "ci_method": self.ci_method_,
+            "model": model_label(self.model_),
+            "terms": list(self.model_),
+            "warnings": list(self.warnings_),
+            "settings": {k: _jsonable(v) for k, v in self.get_params().items()},
+        }
+        out.update(self._extra_dict())
+        return out
+
+
+def _num(x: float) -> float | None:
+    value = float(x)
+    return value if math.isfinite(value) else None
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return repr(value)

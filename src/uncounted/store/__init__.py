@@ -1,0 +1,1 @@
+"""The case store: the only package that touches the case database."""

@@ -1,0 +1,269 @@
+"""The case database: SQLAlchemy 2 tables for agencies, people, cases and what happens to them.
+
+Design rules (DESIGN.md §4.5): every field that is queried, joined or counted is a real column
+(ids, dates, stage, agency, jurisdiction, sex, age, exploitation type); multi-select HTCDS
+fields that are only displayed go in JSON. Identifying data about a person lives in its own
+table, :class:`PersonIdentity`, apart from the analytic fields, so it can be encrypted at rest
+and withheld from analysts.
+
+Every record that arrives from an agency's file keeps ``source_agency_id`` + ``external_id``
+(unique together), so re-imports update instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with deterministic constraint names (for migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+
+
+class Agency(Base):
+    """An organisation that records victims or acts on cases (HTCDS ``org_``)."""
+
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    org_type: Mapped[str] = mapped_column(String(40), index=True)  # HTCDS org_Type
+    country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
+
+
+class Jurisdiction(Base):
+    """A country, or a subdivision of one (ISO 3166-1 / ISO 3166-2)."""
+
+    __tablename__ = "jurisdictions"
+    __table_args__ = (UniqueConstraint("country", "subdivision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    subdivision: Mapped[str | None] = mapped_column(String(6))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Person(Base):
+    """A person's analytic fields (no identifying data: see :class:`PersonIdentity`)."""
+
+    __tablename__ = "persons"
+    __table_args__ = (UniqueConstraint("source_agency_id", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    sex: Mapped[str] = mapped_column(String(30), index=True, default="Unknown")  # prs_Gender
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    age_at_identification: Mapped[int | None] = mapped_column(Integer)
+    citizenship: Mapped[str | None] = mapped_column(String(2), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class PersonIdentity(Base):
+    """Identifying data of a person, kept apart so it can be encrypted and withheld."""
+
+    __tablename__ = "person_identities"
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    given_name: Mapped[str | None] = mapped_column(Text)
+    family_name: Mapped[str | None] = mapped_column(Text)
+    other_names: Mapped[str | None] = mapped_column(Text)
+    birth_date: Mapped[str | None] = mapped_column(Text)
+    identity_number: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+
+
+class Case(Base):
+    """One proceeding in one country; cross-border cases are several linked proceedings."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("source_agency_id", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    reference: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # HTCDS cas_Status
+    exploitation_type: Mapped[str] = mapped_column(String(40), index=True)
+    owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    opened_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CaseJurisdiction(Base):
+    """Other jurisdictions a case involves (recruitment, transit, exploitation)."""
+
+    __tablename__ = "case_jurisdictions"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), default="exploitation")
+
+
+class CaseLink(Base):
+    """Link between the proceedings of one cross-border case in several countries."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "linked_case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    linked_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30), default="cross_border")
+
+
+class CasePerson(Base):
+    """A person's role in a case, with the HTCDS victim or perpetrator context."""
+
+    __tablename__ = "case_persons"
+    __table_args__ = (UniqueConstraint("case_id", "person_id", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    role: Mapped[str] = mapped_column(String(10), index=True)  # victim | suspect
+    # victim context (HTCDS vic_*)
+    trafficking_status: Mapped[str | None] = mapped_column(String(20))
+    exploitation_type: Mapped[str | None] = mapped_column(String(40), index=True)
+    forced_labour_industry: Mapped[str | None] = mapped_column(String(40))
+    sex_exploitation_type: Mapped[str | None] = mapped_column(String(40))
+    recruitment_method: Mapped[str | None] = mapped_column(String(40))
+    minor_at_exploitation: Mapped[bool | None] = mapped_column(Boolean, index=True)
+    methods_of_control: Mapped[list[str]] = mapped_column(default=list)
+    # perpetrator context (HTCDS per_RoleInProcess)
+    role_in_process: Mapped[str | None] = mapped_column(String(40))
+
+
+class JusticeEvent(Base):
+    """A dated stage reached by a suspect or a victim in a case (see ``domain.stages``)."""
+
+    __tablename__ = "justice_events"
+    __table_args__ = (UniqueConstraint("source_agency_id", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    occurred_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    offence: Mapped[str | None] = mapped_column(String(20))
+    sentence_months: Mapped[int | None] = mapped_column(Integer)
+    custodial: Mapped[bool | None] = mapped_column(Boolean)
+    protective_measures: Mapped[bool | None] = mapped_column(Boolean)
+    compensation: Mapped[bool | None] = mapped_column(Boolean)
+    joint_operation: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Referral(Base):
+    """A referral of a person between agencies or countries."""
+
+    __tablename__ = "referrals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    from_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    to_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    from_country: Mapped[str] = mapped_column(String(2))
+    to_country: Mapped[str] = mapped_column(String(2))
+    referred_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(40))  # cas_ReasonForIncomingReferral
+    consent_recorded: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class AftercareStep(Base):
+    """A step of aftercare, repatriation or reintegration for a survivor."""
+
+    __tablename__ = "aftercare_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    step: Mapped[str] = mapped_column(String(30), index=True)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    country: Mapped[str] = mapped_column(String(2))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+
+
+class Assessment(Base):
+    """A survivor-outcome assessment with an instrument on a date; scores in AssessmentItem."""
+
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    instrument_id: Mapped[str] = mapped_column(String(60))
+    assessed_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    assessor: Mapped[str] = mapped_column(String(100))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+
+
+class AssessmentItem(Base):
+    """One item (sub-domain) score of an assessment."""
+
+    __tablename__ = "assessment_items"
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    item: Mapped[str] = mapped_column(String(60), primary_key=True)
+    score: Mapped[int | None] = mapped_column(Integer)
+
+
+class ListMembership(Base):
+    """Which agency's list recorded which person in which period (input to MSE)."""
+
+    __tablename__ = "list_memberships"
+    __table_args__ = (UniqueConstraint("person_id", "agency_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    period: Mapped[str] = mapped_column(String(10), index=True)  # e.g. "2024" or "2024Q3"
+    recorded_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+#: Tables in an order that respects foreign keys (for bulk loads and exports).
+TABLE_ORDER: tuple[str, ...] = tuple(t.name for t in Base.metadata.sorted_tables)
+
+__all__ = [
+    "TABLE_ORDER",
+    "AftercareStep",
+    "Agency",
+    "Assessment",
+    "AssessmentItem",
+    "Base",
+    "Case",
+    "CaseJurisdiction",
+    "CaseLink",
+    "CasePerson",
+    "Jurisdiction",
+    "JusticeEvent",
+    "ListMembership",
+    "Person",
+    "PersonIdentity",
+    "Referral",
+]
