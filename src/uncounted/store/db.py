@@ -151,6 +151,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 __all__ = [
+    "alembic_config",
     "check_connection",
     "current_revision",
     "downgrade",

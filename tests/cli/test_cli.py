@@ -1,0 +1,69 @@
+"""The CLI: version, help, init, demo and bad configuration (one sentence, non-zero exit)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from uncounted import __version__
+from uncounted.cli.main import main
+from uncounted.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"uncounted {__version__}"
+
+
+def test_help_lists_commands(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "init" in out and "demo" in out
+
+
+def test_init_is_idempotent(tmp_path, capsys):
+    assert main(["init"]) == 0
+    assert main(["init"]) == 0
+    assert "schema revision 0001" in capsys.readouterr().out
+    assert (tmp_path / "data" / "uncounted.sqlite").exists()
+
+
+def test_demo_builds_the_demo_store(tmp_path, capsys):
+    assert main(["demo", "--victims", "300", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "victims in the hidden population (truth)" in out and "300" in out
+    db = sqlite3.connect(tmp_path / "data" / "demo.sqlite")
+    assert db.execute("select count(*) from persons").fetchone()[0] > 0
+    db.close()
+    assert main(["demo", "--victims", "300", "--seed", "3"]) == 0  # rebuilds, no clash
+
+
+def test_unreachable_database(monkeypatch, capsys):
+    monkeypatch.setenv("UNCOUNTED_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
+    get_settings.cache_clear()
+    assert main(["init"]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot reach the database" in err and "Traceback" not in err
+
+
+def test_unwritable_data_dir(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(blocker / "sub"))
+    get_settings.cache_clear()
+    assert main(["init"]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+
+
+def test_usage_error_exit_code(capsys):
+    assert main(["no-such-command"]) == 2

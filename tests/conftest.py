@@ -1,0 +1,104 @@
+"""Shared fixtures: a throw-away PostgreSQL cluster, temporary settings and stores."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from uncounted.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server of our own on a loopback port, removed after the session.
+
+    Uses Debian's PostgreSQL binaries (``.ci/run`` installs them). As root, the cluster runs as
+    the ``postgres`` system user, because ``initdb`` refuses to run as root. In CI a missing
+    server is a failure, not a skip.
+    """
+    bindir = _pg_bin()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries are missing; .ci/run should have installed them.")
+        pytest.skip("Debian's PostgreSQL is not installed (apt-get install postgresql).")
+    root = Path(tempfile.mkdtemp(prefix="uncounted-pg-"))
+    data = root / "data"
+    port = _free_port()
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        root.chmod(0o755)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    run = {"check": True, "capture_output": True}
+    subprocess.run(
+        [*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "uncounted"],
+        **run,  # type: ignore[call-overload]
+    )
+    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(root / "log"),
+            "start",
+        ],
+        **run,  # type: ignore[call-overload]
+    )
+    try:
+        for _ in range(50):
+            probe = subprocess.run(
+                [
+                    *prefix,
+                    str(bindir / "createdb"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "uncounted",
+                    "uncounted_test",
+                ],
+                capture_output=True,
+            )
+            if probe.returncode == 0:
+                break
+            time.sleep(0.2)
+        yield f"postgresql+psycopg://uncounted@127.0.0.1:{port}/uncounted_test"
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings pointing at a fresh data directory (embedded SQLite store)."""
+    return Settings(data_dir=tmp_path / "data")
