@@ -34,7 +34,7 @@ def test_help_lists_commands(capsys):
 def test_init_is_idempotent(tmp_path, capsys):
     assert main(["init"]) == 0
     assert main(["init"]) == 0
-    assert "schema revision 0001" in capsys.readouterr().out
+    assert "schema revision 0002" in capsys.readouterr().out
     assert (tmp_path / "data" / "uncounted.sqlite").exists()
 
 

@@ -246,6 +246,61 @@ class ListMembership(Base):
     recorded_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class User(Base):
+    """A person who signs in: role (admin, caseworker, analyst, viewer) and agency scope."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class AuditEvent(Base):
+    """One audited action: who did what to which record, and which fields (before/after).
+
+    Written in the same transaction as the action it records (see ``store/audit.py``).
+    """
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))  # username, or "cli:<command>", "system"
+    action: Mapped[str] = mapped_column(String(20), index=True)  # create|update|delete|read|...
+    resource: Mapped[str] = mapped_column(String(40), index=True)  # table name
+    record_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    fields: Mapped[list[str]] = mapped_column(default=list)
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportBatch(Base):
+    """One import of one file: what it was, who loaded it, and how it ended."""
+
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    record_type: Mapped[str] = mapped_column(String(40))
+    source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))  # loaded|partial|rejected|dry-run
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_created: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
 #: Tables in an order that respects foreign keys (for bulk loads and exports).
 TABLE_ORDER: tuple[str, ...] = tuple(t.name for t in Base.metadata.sorted_tables)
 
@@ -255,15 +310,18 @@ __all__ = [
     "Agency",
     "Assessment",
     "AssessmentItem",
+    "AuditEvent",
     "Base",
     "Case",
     "CaseJurisdiction",
     "CaseLink",
     "CasePerson",
+    "ImportBatch",
     "Jurisdiction",
     "JusticeEvent",
     "ListMembership",
     "Person",
     "PersonIdentity",
     "Referral",
+    "User",
 ]
