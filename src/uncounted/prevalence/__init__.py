@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.stepwise import StepwiseEstimator
 
 __all__ = [
     "CaptureHistories",
     "PopulationEstimator",
+    "StepwiseEstimator",
 ]

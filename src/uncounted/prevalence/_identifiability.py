@@ -1,0 +1,279 @@
+"""Does a log-linear model's maximum-likelihood estimate exist, and is it identifiable?
+
+The models are Poisson log-linear models on the ``2**L - 1`` observable capture histories,
+with an intercept, every main effect and a chosen set of two-list terms. Following Chan,
+Silverman & Vincent (2021, JASA, "Multiple systems estimation for sparse capture data:
+inferential challenges when there are nonoverlapping lists"; R package SparseMSE 2.0.1,
+``buildmodelmatrix`` / ``checkident``):
+
+* A two-list term whose lists have **no observed overlap** is given the value minus
+  infinity: every history containing both lists is removed from the table and the term
+  from the design (the extended MLE).
+* **Existence** (Fienberg & Rinaldo 2012, Ann. Statist. 40:996-1023): with design ``X``
+  on the kept histories and counts ``n``, the MLE exists iff some strictly positive ``x``
+  has the same sufficient statistics, ``X'x = X'n``. SparseMSE decides it with the linear
+  program ``max t  s.t.  X'x = X'n,  x_i >= t,  x, t >= 0``: the estimate exists iff the
+  optimum is positive. We solve the same program with HiGHS (``scipy.optimize.linprog``).
+  The answer depends on the counts only through which histories were observed.
+* **Identifiability**: ``X`` has full column rank.
+
+:func:`check_model` gives both verdicts (SparseMSE's error code ``ierr`` = 1 if the
+estimate does not exist, + 2 if not identifiable); :func:`diagnose` also names what is at
+fault — the histories whose fitted count is forced to zero (the facial set, found by one
+more linear program) and the terms that are confounded (the null space of ``X``) — and
+:meth:`ModelDiagnosis.raise_if_not_estimable` turns that into a
+:class:`~uncounted.errors.NotIdentifiable` sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from scipy.optimize import linprog
+
+from uncounted.errors import InvalidInput, NotIdentifiable
+from uncounted.prevalence.histories import CaptureHistories
+
+__all__ = [
+    "ModelCheck",
+    "ModelDiagnosis",
+    "check_model",
+    "design_matrix",
+    "diagnose",
+    "list_pairs",
+    "mle_exists",
+    "parse_terms",
+]
+
+_LP_TOL = 1e-7  # the LP optimum t is a ratio of small integers when positive
+
+
+def list_pairs(n_lists: int) -> list[tuple[int, int]]:
+    """All two-list pairs ``(i, j)``, ``i < j``, in SparseMSE's order (1:2, 1:3, ..., 2:3, ...)."""
+    return list(combinations(range(n_lists), 2))
+
+
+def design_matrix(
+    patterns: np.ndarray, counts: np.ndarray, pairs: Sequence[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], list[tuple[int, int]]]:
+    """SparseMSE's ``buildmodelmatrix``: the design on the kept histories.
+
+    Returns ``(X, kept, overlapping, empty)``: ``X`` has columns intercept, main effects,
+    then the overlapping pairs in the order given; ``kept`` is a boolean mask over the rows
+    of ``patterns`` (histories containing an empty pair of the model are dropped).
+    """
+    P = np.asarray(patterns, dtype=np.float64)
+    n = np.asarray(counts, dtype=np.float64)
+    kept = np.ones(P.shape[0], dtype=bool)
+    overlapping: list[tuple[int, int]] = []
+    empty: list[tuple[int, int]] = []
+    for i, j in pairs:
+        both = (P[:, i] * P[:, j]) > 0
+        if float(n[both].sum()) == 0.0:
+            empty.append((i, j))
+            kept &= ~both
+        else:
+            overlapping.append((i, j))
+    Pk = P[kept]
+    cols = [np.ones(Pk.shape[0]), *(Pk[:, k] for k in range(P.shape[1]))]
+    cols += [Pk[:, i] * Pk[:, j] for i, j in overlapping]
+    return np.column_stack(cols), kept, overlapping, empty
+
+
+def full_rank(X: np.ndarray) -> bool:
+    """Whether ``X`` has full column rank (R: ``qr(X)$rank == ncol(X)``)."""
+    if X.shape[0] < X.shape[1]:
+        return False
+    return bool(np.linalg.matrix_rank(X) == X.shape[1])
+
+
+def mle_exists(X: np.ndarray, counts: np.ndarray) -> bool:
+    """SparseMSE's linear program: is there ``x > 0`` with ``X'x = X'counts``?"""
+    n = np.asarray(counts, dtype=np.float64)
+    if np.all(n > 0):
+        return True  # x = counts itself
+    k, p = X.shape
+    c = np.zeros(k + 1)
+    c[-1] = -1.0  # maximise t
+    A_eq = np.hstack([X.T, np.zeros((p, 1))])
+    A_ub = np.hstack([-np.eye(k), np.ones((k, 1))])  # t - x_i <= 0
+    res = linprog(
+        c,
+        A_ub=A_ub,
+        b_ub=np.zeros(k),
+        A_eq=A_eq,
+        b_eq=X.T @ n,
+        bounds=(0, None),
+        method="highs",
+    )
+    if res.status != 0:  # infeasible cannot happen (x = counts is feasible); be safe
+        return False
+    return bool(-res.fun > _LP_TOL)
+
+
+def forced_zero(X: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Histories whose fitted count is zero in every solution (complement of the facial set).
+
+    One linear program: ``max sum(y)`` with ``X'x = s X'counts``, ``0 <= y_i <= min(1, x_i)``,
+    ``s >= 0`` (scaling ``s`` lets every history that can be positive reach ``y_i = 1``).
+    """
+    n = np.asarray(counts, dtype=np.float64)
+    k, p = X.shape
+    if np.all(n > 0):
+        return np.zeros(k, dtype=bool)
+    # variables: x (k), y (k), s (1)
+    c = np.concatenate([np.zeros(k), -np.ones(k), [0.0]])
+    A_eq = np.hstack([X.T, np.zeros((p, k)), -(X.T @ n)[:, None]])
+    A_ub = np.hstack([-np.eye(k), np.eye(k), np.zeros((k, 1))])  # y - x <= 0
+    bounds = [(0, None)] * k + [(0, 1)] * k + [(0, None)]
+    res = linprog(
+        c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=np.zeros(p), bounds=bounds, method="highs"
+    )
+    if res.status != 0:
+        return n <= 0
+    return np.asarray(res.x[k : 2 * k] < 0.5)
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """Verdicts for one model on one table (SparseMSE ``checkident``)."""
+
+    exists: bool
+    identifiable: bool
+    empty_overlaps: tuple[tuple[int, int], ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the estimate exists and is identifiable."""
+        return self.exists and self.identifiable
+
+    @property
+    def error_code(self) -> int:
+        """SparseMSE's ``ierr``: 0 ok, 1 does not exist, 2 not identifiable, 3 both."""
+        return int(not self.exists) + 2 * int(not self.identifiable)
+
+
+def check_model(
+    patterns: np.ndarray, counts: np.ndarray, pairs: Sequence[tuple[int, int]]
+) -> ModelCheck:
+    """Existence and identifiability of the model with two-list terms ``pairs``."""
+    X, kept, _, empty = design_matrix(patterns, counts, pairs)
+    exists = mle_exists(X, np.asarray(counts)[kept])
+    return ModelCheck(exists, full_rank(X), tuple(empty))
+
+
+# --------------------------------------------------------------------------- named API
+def parse_terms(lists: Sequence[str], terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Turn ``"A:B"`` terms into list-index pairs ``(i, j)``, ``i < j`` (order kept)."""
+    out: list[tuple[int, int]] = []
+    for term in terms:
+        parts = str(term).split(":")
+        if (
+            len(parts) != 2
+            or parts[0] not in lists
+            or parts[1] not in lists
+            or (parts[0] == parts[1])
+        ):
+            raise InvalidInput(
+                f"model term {term!r} is not a two-list term 'A:B' over the lists "
+                f"{', '.join(lists)}."
+            )
+        i, j = sorted((lists.index(parts[0]), lists.index(parts[1])))
+        if (i, j) in out:
+            raise InvalidInput(f"model term {term!r} is given twice.")
+        out.append((i, j))
+    return out
+
+
+def _pattern_name(lists: Sequence[str], row: np.ndarray) -> str:
+    return "+".join(name for name, on in zip(lists, row, strict=True) if on)
+
+
+@dataclass(frozen=True)
+class ModelDiagnosis:
+    """What is wrong (if anything) with a model on a table, in the lists' names."""
+
+    lists: tuple[str, ...]
+    terms: tuple[str, ...]
+    exists: bool
+    identifiable: bool
+    empty_overlaps: tuple[str, ...]  # model terms whose lists share nobody (set to -inf)
+    forced_zero_histories: tuple[str, ...]  # e.g. "LA+GP": fitted count forced to zero
+    confounded_terms: tuple[str, ...]  # parameters not separately estimable
+
+    @property
+    def ok(self) -> bool:
+        """True when the estimate exists and is identifiable."""
+        return self.exists and self.identifiable
+
+    @property
+    def message(self) -> str:
+        """One or two sentences: what is at fault and what to do next."""
+        model = " + ".join(self.terms) if self.terms else "main effects only"
+        parts: list[str] = []
+        if not self.exists:
+            hist = ", ".join(self.forced_zero_histories) or "some histories"
+            parts.append(
+                f"the maximum-likelihood estimate for model [{model}] does not exist: the "
+                f"fitted counts of {hist} are forced to zero by the observed zeros"
+            )
+        if not self.identifiable:
+            conf = ", ".join(self.confounded_terms) or "some parameters"
+            empty = (
+                f" (empty overlaps {', '.join(self.empty_overlaps)} remove the histories "
+                "that would separate them)"
+                if self.empty_overlaps
+                else ""
+            )
+            parts.append(f"model [{model}] is not identifiable: {conf} cannot be told apart{empty}")
+        if not parts:
+            return f"model [{model}] has an identifiable maximum-likelihood estimate."
+        return (
+            "; ".join(parts)
+            + ". Drop the terms involved, merge the lists concerned, or use the stepwise "
+            "search (StepwiseEstimator), which only adds estimable terms."
+        )
+
+    def raise_if_not_estimable(self) -> None:
+        """Raise :class:`~uncounted.errors.NotIdentifiable` unless the estimate is usable."""
+        if not self.ok:
+            raise NotIdentifiable(self.message[0].upper() + self.message[1:])
+
+
+def diagnose(histories: CaptureHistories, terms: Sequence[str] = ()) -> ModelDiagnosis:
+    """Check the model with two-list ``terms`` (``"A:B"``) on ``histories`` and explain.
+
+    Used by every log-linear estimator before fitting: call
+    ``diagnose(h, terms).raise_if_not_estimable()``.
+    """
+    lists = histories.lists
+    pairs = parse_terms(lists, terms)
+    patterns, counts = histories.complete()
+    X, kept, overlapping, empty = design_matrix(patterns, counts, pairs)
+    nk = counts[kept]
+    exists = mle_exists(X, nk)
+    ident = full_rank(X)
+    names = ["(Intercept)", *lists, *(f"{lists[i]}:{lists[j]}" for i, j in overlapping)]
+    zero_hist: tuple[str, ...] = ()
+    if not exists:
+        mask = forced_zero(X, nk) & (nk == 0)
+        zero_hist = tuple(_pattern_name(lists, row) for row in patterns[kept][mask])
+    confounded: tuple[str, ...] = ()
+    if not ident:
+        _, s, vt = np.linalg.svd(X, full_matrices=True)
+        rank = int(np.sum(s > s.max() * max(X.shape) * np.finfo(float).eps)) if s.size else 0
+        null = vt[rank:]
+        involved = np.any(np.abs(null) > 1e-8, axis=0)
+        confounded = tuple(name for name, bad in zip(names, involved, strict=True) if bad)
+    return ModelDiagnosis(
+        lists=lists,
+        terms=tuple(f"{lists[i]}:{lists[j]}" for i, j in pairs),
+        exists=exists,
+        identifiable=ident,
+        empty_overlaps=tuple(f"{lists[i]}:{lists[j]}" for i, j in empty),
+        forced_zero_histories=zero_hist,
+        confounded_terms=confounded,
+    )

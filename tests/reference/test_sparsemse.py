@@ -1,0 +1,140 @@
+"""StepwiseEstimator against R's SparseMSE 2.0.1 ``estimatepopulation``.
+
+Expected values: ../shared/data/README.md, "What the R reference packages print" (R 4.2.2,
+SparseMSE 2.0.1, ``estimatepopulation(dat, nboot=1000, pthresh=0.02, iseed=1234)``).
+
+SparseMSE reports the model as its ``glm`` formula, which leaves out two-list terms whose
+lists share nobody (those enter at minus infinity by removing histories; SparseMSE lists them
+separately as ``emptyoverlaps``). We keep them in ``model_`` in the order added and name them
+in ``empty_overlaps_``, so the comparison is on ``model_`` minus ``empty_overlaps_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from uncounted.prevalence import CaptureHistories, StepwiseEstimator
+
+# dataset: (terms as printed by SparseMSE, N, Wald low, Wald high, BCa low, BCa high)
+SPARSEMSE: dict[str, tuple[tuple[str, ...], float, float, float, float, float]] = {
+    "UKdat": (
+        ("PF:NCA", "LA:NG", "NG:GP", "LA:PF", "PF:GP", "GO:GP", "NG:GO"),
+        11418.0,
+        9977.3,
+        13145.7,
+        9267.0,
+        14306.8,
+    ),
+    "UKdat_5": (
+        ("LA:NG", "NG:GP", "PFNCA:GP", "LA:PFNCA", "GO:GP", "NG:GO"),
+        11313.0,
+        9884.4,
+        13027.4,
+        8784.8,
+        14700.5,
+    ),
+    "UKdat_4": (("LA:NG", "LA:PFNCA", "NG:GO"), 11015.2, 9582.3, 12735.3, 9027.8, 13481.6),
+    "Ned": (
+        ("O:Z", "P:Z", "I:Z", "P:R", "O:P", "K:O"),
+        111139.4,
+        92439.9,
+        133991.5,
+        45758.9,
+        171107.9,
+    ),
+    "Ned_5": (
+        ("IO:Z", "P:Z", "P:R", "IO:P", "IO:K"),
+        121521.6,
+        98675.4,
+        150138.9,
+        47393.1,
+        162845.5,
+    ),
+    "Rcapture_HIV": ((), 11124.6, 9519.5, 13067.5, 8550.4, 13498.6),
+    "Rcapture_lesbian": (("A:D", "C:D", "B:D", "B:C"), 5350.5, 4838.6, 5961.2, 4356.9, 7299.9),
+    "Rcapture_diabetes": (("c2:c4", "c3:c4"), 2279.2, 2251.6, 2311.0, 2253.9, 2310.6),
+    "MadiganYork_3": (("A:B",), 730.9, 707.5, 761.1, 708.6, 756.5),
+}
+
+# Monte Carlo standard deviation (relative) of our BCa limits with n_boot = 1000, measured
+# as the standard deviation over seeds 0..19 (benchmarks/stepwise_bca_mc_error.py):
+# dataset: (sd of low / low, sd of high / high)
+MC_SD: dict[str, tuple[float, float]] = {
+    "UKdat": (0.036, 0.023),
+    "UKdat_5": (0.018, 0.040),
+    "UKdat_4": (0.017, 0.016),
+    "Ned": (0.031, 0.052),
+    "Ned_5": (0.018, 0.034),
+    "Rcapture_HIV": (0.019, 0.013),
+    "Rcapture_lesbian": (0.028, 0.019),
+    "Rcapture_diabetes": (0.0008, 0.0009),
+    "MadiganYork_3": (0.0017, 0.0022),
+}
+
+SIX_LISTS = {"UKdat", "Ned"}
+
+
+@pytest.mark.parametrize("name", sorted(SPARSEMSE))
+def test_stepwise_model_estimate_and_wald_interval(
+    name: str, load_mse: Callable[[str], CaptureHistories]
+) -> None:
+    """Selected terms equal SparseMSE's (order too); N within 0.5 %; Wald ends within 1 %.
+
+    Source: README (SparseMSE 2.0.1 ``estimatepopulation``, values printed to 0.1).
+    """
+    terms, n_hat, low, high, _, _ = SPARSEMSE[name]
+    est = StepwiseEstimator(pthresh=0.02, ci="wald").fit(load_mse(name))
+    printed = tuple(t for t in est.model_ if t not in est.empty_overlaps_)
+    assert printed == terms
+    assert est.population_ == pytest.approx(n_hat, rel=0.005)
+    assert est.ci_[0] == pytest.approx(low, rel=0.01)
+    assert est.ci_[1] == pytest.approx(high, rel=0.01)
+    assert est.ci_method_ == "wald"
+    # the numbers are in fact reproduced to the printed precision
+    assert abs(est.population_ - n_hat) <= 0.051
+    assert abs(est.ci_[0] - low) <= 0.051 and abs(est.ci_[1] - high) <= 0.051
+
+
+def test_empty_overlap_terms_of_ned(load_mse: Callable[[str], CaptureHistories]) -> None:
+    """Ned's search adds K:R and I:K, lists that share nobody (SparseMSE ``emptyoverlaps``).
+
+    They are why R's printed formula has six terms while the model has eight.
+    """
+    est = StepwiseEstimator().fit(load_mse("Ned"))
+    assert est.model_ == ("O:Z", "P:Z", "I:Z", "P:R", "O:P", "K:R", "I:K", "K:O")
+    assert est.empty_overlaps_ == ("K:R", "I:K")
+
+
+def _bca_params() -> list[object]:
+    out: list[object] = []
+    for name in sorted(SPARSEMSE):
+        marks = [pytest.mark.slow] if name in SIX_LISTS else []
+        out.append(pytest.param(name, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("name", _bca_params())
+def test_bca_bootstrap_interval_within_monte_carlo_error(
+    name: str, load_mse: Callable[[str], CaptureHistories]
+) -> None:
+    """Full 1000-replicate BCa interval vs SparseMSE's (iseed 1234) within Monte Carlo error.
+
+    Our random numbers are numpy's, not R's, so the limits are two independent draws of a
+    Monte Carlo quantity: their difference has standard deviation sqrt(2) * sd, with sd the
+    Monte Carlo sd of one limit (MC_SD, measured over 20 seeds). We allow 4 such standard
+    deviations, i.e. |ours - R| <= 4 * sqrt(2) * sd (about 5.7 sd). The BCa limits sit far in
+    the tails of the bootstrap distribution (for UKdat_5 the lower limit is its 0.3 %
+    quantile), so their Monte Carlo distribution is heavy-tailed; R's UKdat_5 lower limit
+    (8 784.8) is 2.8 sd below our 20-seed mean (9 242) yet inside our 20 seeds' range.
+    """
+    _, n_hat, _, _, bca_low, bca_high = SPARSEMSE[name]
+    sd_low, sd_high = MC_SD[name]
+    est = StepwiseEstimator(ci="bootstrap", n_boot=1000, random_state=1234).fit(load_mse(name))
+    assert est.ci_method_ == "bca-bootstrap"
+    assert est.bootstrap_estimates_.shape == (1000,)
+    k = 4.0 * 2.0**0.5
+    assert est.ci_[0] == pytest.approx(bca_low, rel=k * sd_low)
+    assert est.ci_[1] == pytest.approx(bca_high, rel=k * sd_high)
+    assert est.ci_[0] < n_hat < est.ci_[1]
