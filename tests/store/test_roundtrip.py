@@ -51,6 +51,9 @@ def world():
         },
         schema_overrides={"detail": pl.String},
     )
+    w.frames["case_shares"] = pl.DataFrame(
+        {"case_id": [1], "agency_id": [2], "shared_on": [dt.date(2025, 1, 2)]}
+    )
     w.frames["import_batches"] = pl.DataFrame(
         {
             "id": [1],

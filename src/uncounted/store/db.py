@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from uncounted.errors import ConfigurationError, MigrationError
 from uncounted.settings import Settings
+from uncounted.store.crypto import KeyRing, attach_keyring, keyring_from_settings
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -33,8 +34,11 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and WAL journaling.
+
+    ``keyring`` encrypts identifying fields (``store/crypto.py``); without one, the key of the
+    process settings is used.
 
     Raises :class:`ConfigurationError` for a URL that cannot name a database.
     """
@@ -55,6 +59,8 @@ def make_engine(url: str) -> Engine:
         ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if keyring is not None:
+        attach_keyring(engine, keyring)
     return engine
 
 
@@ -125,7 +131,7 @@ def engine_from_settings(settings: Settings) -> Engine:
     """The engine for the configured database, creating the data directory if needed."""
     if not settings.database_url:
         settings.ensure_data_dir()
-    return make_engine(settings.resolved_database_url)
+    return make_engine(settings.resolved_database_url, keyring_from_settings(settings))
 
 
 def init_database(settings: Settings) -> Engine:

@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from uncounted.store.crypto import EncryptedText
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -86,19 +88,23 @@ class Person(Base):
     )
 
 
+def _secret(name: str) -> EncryptedText:
+    return EncryptedText(f"person_identities.{name}")
+
+
 class PersonIdentity(Base):
-    """Identifying data of a person, kept apart so it can be encrypted and withheld."""
+    """Identifying data of a person, encrypted at rest (``store/crypto.py``) and withheld."""
 
     __tablename__ = "person_identities"
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
-    given_name: Mapped[str | None] = mapped_column(Text)
-    family_name: Mapped[str | None] = mapped_column(Text)
-    other_names: Mapped[str | None] = mapped_column(Text)
-    birth_date: Mapped[str | None] = mapped_column(Text)
-    identity_number: Mapped[str | None] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(Text)
-    address: Mapped[str | None] = mapped_column(Text)
+    given_name: Mapped[str | None] = mapped_column(_secret("given_name"))
+    family_name: Mapped[str | None] = mapped_column(_secret("family_name"))
+    other_names: Mapped[str | None] = mapped_column(_secret("other_names"))
+    birth_date: Mapped[str | None] = mapped_column(_secret("birth_date"))
+    identity_number: Mapped[str | None] = mapped_column(_secret("identity_number"))
+    phone: Mapped[str | None] = mapped_column(_secret("phone"))
+    email: Mapped[str | None] = mapped_column(_secret("email"))
+    address: Mapped[str | None] = mapped_column(_secret("address"))
 
 
 class Case(Base):
@@ -137,6 +143,15 @@ class CaseLink(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     linked_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30), default="cross_border")
+
+
+class CaseShare(Base):
+    """A case shared with another agency, whose caseworkers may then see and work on it."""
+
+    __tablename__ = "case_shares"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    shared_on: Mapped[dt.date] = mapped_column(Date)
 
 
 class CasePerson(Base):
@@ -316,6 +331,7 @@ __all__ = [
     "CaseJurisdiction",
     "CaseLink",
     "CasePerson",
+    "CaseShare",
     "ImportBatch",
     "Jurisdiction",
     "JusticeEvent",

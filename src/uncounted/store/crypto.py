@@ -1,0 +1,216 @@
+"""Field encryption of identifying data at rest (AES-256-GCM), as a column type.
+
+:class:`EncryptedText` is the column type of every identifying field of
+:class:`~uncounted.store.tables.PersonIdentity`. Values are encrypted when bound to a statement
+and decrypted when read, so ORM sessions, Core inserts through the ``Table`` (``insert_frames``)
+and ``read_table`` all see plain text while the database file holds only ciphertext.
+
+Stored form: ``enc1:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>``. The nonce is 96 random
+bits per value; the column name is the associated data, so a ciphertext copied into another
+column does not decrypt. The key id (first 8 hex digits of SHA-256 of the key) names the key that
+encrypted the value, which lets :func:`rotate_data_key` re-encrypt under a new key while either
+key can still be read.
+
+The key ring is attached to an engine (:func:`attach_keyring`; ``make_engine(url, keyring=)``).
+An engine without one uses the key of the process settings (``UNCOUNTED_DATA_KEY`` or the
+``data.key`` file of the data directory). Keys never appear in the code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection, Dialect, Engine, Text, bindparam, column, select, table, update
+from sqlalchemy.types import TypeDecorator
+
+from uncounted.errors import ConfigurationError, StoreError
+from uncounted.settings import Settings, get_settings
+
+PREFIX = "enc1"
+_ATTR = "_uncounted_keyring"
+
+
+def key_id(key: bytes) -> str:
+    """Short public name of a key: the first 8 hex digits of its SHA-256."""
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The key that encrypts new values, plus older keys that may still decrypt."""
+
+    current: bytes
+    previous: tuple[bytes, ...] = ()
+    _by_id: dict[str, AESGCM] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for key in (self.current, *self.previous):
+            if len(key) != 32:
+                raise ConfigurationError("A data key must be 32 bytes (AES-256).")
+            self._by_id.setdefault(key_id(key), AESGCM(key))
+
+    @property
+    def current_id(self) -> str:
+        """Key id of the key that encrypts new values."""
+        return key_id(self.current)
+
+    def encrypt(self, plain: str, context: str) -> str:
+        """Encrypt ``plain`` for the column named ``context``."""
+        nonce = secrets.token_bytes(12)
+        sealed = self._by_id[self.current_id].encrypt(
+            nonce, plain.encode("utf-8"), context.encode()
+        )
+        token = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        return f"{PREFIX}:{self.current_id}:{token}"
+
+    def decrypt(self, stored: str, context: str) -> str:
+        """Decrypt a stored value of column ``context``; :class:`StoreError` if no key fits."""
+        try:
+            prefix, kid, token = stored.split(":", 2)
+            if prefix != PREFIX:
+                raise ValueError(prefix)
+            raw = base64.urlsafe_b64decode(token)
+        except (ValueError, binascii.Error):
+            raise StoreError(
+                f"A value of {context} is not in the encrypted format; the database may have been "
+                "written without field encryption. Re-import it through Uncounted."
+            ) from None
+        cipher = self._by_id.get(kid)
+        if cipher is None:
+            raise StoreError(
+                f"A value of {context} was encrypted with key {kid}, which is not configured; "
+                "set UNCOUNTED_DATA_KEY to that key (or restore the data.key file)."
+            )
+        try:
+            return cipher.decrypt(raw[:12], raw[12:], context.encode()).decode("utf-8")
+        except InvalidTag:
+            raise StoreError(
+                f"A value of {context} failed its integrity check (key {kid}); "
+                "the record was altered or copied from another column."
+            ) from None
+
+
+def keyring_from_settings(settings: Settings) -> KeyRing:
+    """The key ring of the configured data key (creating ``data.key`` once if needed).
+
+    A pending rotation (``data.key.new`` left by an interrupted ``uncounted keys rotate``) is
+    added as a previous key, so every value stays readable whatever point the rotation reached.
+    """
+    current = settings.key_bytes("data")
+    pending = settings.data_dir / "data.key.new"
+    previous: tuple[bytes, ...] = ()
+    if settings.data_key is None and pending.exists():
+        from uncounted.settings import decode_key
+
+        previous = (decode_key(pending.read_text("ascii"), str(pending)),)
+    return KeyRing(current, previous)
+
+
+@lru_cache(maxsize=1)
+def _process_keyring() -> KeyRing:
+    return keyring_from_settings(get_settings())
+
+
+def attach_keyring(engine: Engine, keyring: KeyRing) -> Engine:
+    """Make ``engine`` encrypt and decrypt identifying fields with ``keyring``; return it."""
+    setattr(engine.dialect, _ATTR, keyring)
+    return engine
+
+
+def engine_keyring(dialect: Dialect) -> KeyRing:
+    """The key ring attached to an engine's dialect, or the process settings' key ring."""
+    ring = getattr(dialect, _ATTR, None)
+    return ring if isinstance(ring, KeyRing) else _process_keyring()
+
+
+class EncryptedText(TypeDecorator[str]):
+    """A text column stored encrypted (AES-256-GCM); ``context`` is the associated data."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, context: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.context = context
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return engine_keyring(dialect).encrypt(str(value), self.context)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return engine_keyring(dialect).decrypt(value, self.context)
+
+    def process_literal_param(self, value: str | None, dialect: Dialect) -> str:
+        raise StoreError("Encrypted fields cannot be rendered as SQL literals.")
+
+    @property
+    def python_type(self) -> type[str]:
+        return str
+
+
+def encrypted_columns(table_name: str = "person_identities") -> list[str]:
+    """Names of the encrypted columns of a table."""
+    from uncounted.store.tables import Base
+
+    return [
+        c.name
+        for c in Base.metadata.tables[table_name].columns
+        if isinstance(c.type, EncryptedText)
+    ]
+
+
+def rotate_data_key(conn: Connection, new_keyring: KeyRing) -> int:
+    """Re-encrypt every identifying field under ``new_keyring.current``; return rows rewritten.
+
+    Runs on ``conn`` inside the caller's transaction: values are read (decrypted with the
+    engine's key ring, which must hold the old key) and written back as ciphertext of the new key.
+    """
+    from uncounted.store.tables import PersonIdentity
+
+    names = encrypted_columns()
+    source = PersonIdentity.__table__
+    raw = table("person_identities", column("person_id"), *(column(n, Text()) for n in names))
+    rows = conn.execute(select(source)).mappings().all()
+    if not rows:
+        return 0
+    params = [
+        {
+            "pid": row["person_id"],
+            **{
+                n: None if row[n] is None else new_keyring.encrypt(row[n], f"person_identities.{n}")
+                for n in names
+            },
+        }
+        for row in rows
+    ]
+    stmt = (
+        update(raw)
+        .where(raw.c.person_id == bindparam("pid"))
+        .values({n: bindparam(n) for n in names})
+    )
+    conn.execute(stmt, params)
+    return len(rows)
+
+
+__all__ = [
+    "PREFIX",
+    "EncryptedText",
+    "KeyRing",
+    "attach_keyring",
+    "encrypted_columns",
+    "engine_keyring",
+    "key_id",
+    "keyring_from_settings",
+    "rotate_data_key",
+]

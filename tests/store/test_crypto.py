@@ -1,0 +1,111 @@
+"""Identifying fields are encrypted at rest, readable through the store, and re-keyable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+
+import polars as pl
+import pytest
+from sqlalchemy import select, text
+
+from uncounted.errors import ConfigurationError, StoreError
+from uncounted.settings import Settings
+from uncounted.store.bulk import insert_frames
+from uncounted.store.crypto import KeyRing, attach_keyring, key_id, rotate_data_key
+from uncounted.store.db import engine_from_settings, init_database, make_engine, session_scope
+from uncounted.store.frames import read_table
+from uncounted.store.tables import Person, PersonIdentity
+
+NAMES = ["Zanele Okonkwo-Marchetti", "Ksenia Vasylivna Horobets"]
+
+
+def _store_people(engine) -> None:
+    insert_frames(
+        engine,
+        {
+            "persons": pl.DataFrame({"id": [1, 2], "sex": ["Female", "Female"]}),
+            "person_identities": pl.DataFrame(
+                {
+                    "person_id": [1, 2],
+                    "given_name": NAMES,
+                    "identity_number": ["PX-99812377", None],
+                    "phone": ["+380 44 555 0199", "+27 21 555 0142"],
+                    "address": ["17 Quiet Lane, Umlazi", None],
+                }
+            ),
+        },
+    )
+    with session_scope(engine) as s:  # the ORM path encrypts too
+        s.add(Person(id=3, sex="Male"))
+        s.flush()
+        s.add(PersonIdentity(person_id=3, given_name="Bartholomew Quillfeather"))
+
+
+def _raw_bytes(path) -> bytes:
+    blob = b""
+    for suffix in ("", "-wal"):
+        if os.path.exists(f"{path}{suffix}"):
+            with open(f"{path}{suffix}", "rb") as handle:
+                blob += handle.read()
+    return blob
+
+
+def test_database_file_holds_no_identifying_field_in_clear(settings: Settings):
+    engine = init_database(settings)
+    _store_people(engine)
+    back = read_table(engine, "person_identities").sort("person_id")
+    assert back["given_name"].to_list() == [*NAMES, "Bartholomew Quillfeather"]
+    engine.dispose()
+    blob = _raw_bytes(settings.data_dir / "uncounted.sqlite")
+    assert b"enc1:" in blob
+    for secret in [*NAMES, "Bartholomew", "PX-99812377", "555 0199", "Quiet Lane", "Okonkwo"]:
+        assert secret.encode() not in blob, secret
+
+
+def test_key_file_created_once_with_owner_only_mode(settings: Settings):
+    first = settings.key_bytes("data")
+    path = settings.data_dir / "data.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert settings.key_bytes("data") == first and len(first) == 32
+    assert settings.key_bytes("secret") != first
+
+
+def test_bad_key_in_environment_is_a_configuration_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="32-byte"):
+        Settings(data_dir=tmp_path, data_key="too-short").key_bytes("data")
+
+
+def test_wrong_key_cannot_read_and_column_swap_is_detected(settings: Settings, tmp_path):
+    engine = init_database(settings)
+    _store_people(engine)
+    engine.dispose()
+    other = make_engine(settings.resolved_database_url, KeyRing(secrets.token_bytes(32)))
+    with pytest.raises(StoreError, match="not configured"):
+        read_table(other, "person_identities")
+    other.dispose()
+    engine = engine_from_settings(settings)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE person_identities SET family_name = given_name"))
+    with pytest.raises(StoreError, match="integrity"):
+        read_table(engine, "person_identities")
+
+
+def test_rotation_reencrypts_every_field(settings: Settings):
+    engine = init_database(settings)
+    _store_people(engine)
+    old = settings.key_bytes("data")
+    new = KeyRing(secrets.token_bytes(32))
+    attach_keyring(engine, KeyRing(new.current, (old,)))  # both keys readable during rotation
+    with engine.begin() as conn:
+        assert rotate_data_key(conn, new) == 3
+    engine.dispose()
+    rotated = make_engine(settings.resolved_database_url, new)
+    with rotated.connect() as conn:
+        raw = conn.execute(text("SELECT given_name FROM person_identities")).scalars().all()
+        assert all(v.startswith(f"enc1:{key_id(new.current)}:") for v in raw)
+    with rotated.connect() as conn:
+        names = conn.execute(select(PersonIdentity.given_name).order_by("person_id")).scalars()
+        assert list(names) == [*NAMES, "Bartholomew Quillfeather"]
+    rotated.dispose()
