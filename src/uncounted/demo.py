@@ -11,10 +11,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uncounted.settings import Settings
+from uncounted.settings import Settings, read_or_create_key_file
 from uncounted.simulate import World, WorldConfig, simulate_world
 from uncounted.store.bulk import insert_frames
-from uncounted.store.db import make_engine, upgrade
+from uncounted.store.crypto import KeyRing
+from uncounted.store.db import make_engine, session_scope, upgrade
+from uncounted.store.users import create_user
+
+#: Password of every demo user. The demo holds synthetic people only and lives in its own file
+#: with its own key (``demo.key``); never use these accounts on real data.
+DEMO_PASSWORD = "uncounted-demo"
+
+#: Demo users: (username, role, agency id in the synthetic world or None).
+DEMO_USERS: tuple[tuple[str, str, int | None], ...] = (
+    ("admin", "admin", None),
+    ("caseworker", "caseworker", 1),
+    ("caseworker-th", "caseworker", 2),
+    ("analyst", "analyst", None),
+    ("viewer", "viewer", None),
+)
 
 
 @dataclass(frozen=True)
@@ -26,11 +41,23 @@ class DemoResult:
     world: World
     rows: dict[str, int]
     headlines: dict[str, Any] = field(default_factory=dict)
+    users: tuple[tuple[str, str, int | None], ...] = DEMO_USERS
+    password: str = DEMO_PASSWORD
 
 
 def demo_path(settings: Settings) -> Path:
     """The demo database file (``<data dir>/demo.sqlite``)."""
     return settings.ensure_data_dir() / "demo.sqlite"
+
+
+def demo_keyring(settings: Settings) -> KeyRing:
+    """The demo database's own data key (``<data dir>/demo.key``, created once, mode 0600)."""
+    return KeyRing(read_or_create_key_file(settings.ensure_data_dir() / "demo.key"))
+
+
+def demo_url(settings: Settings) -> str:
+    """SQLAlchemy URL of the demo database."""
+    return f"sqlite:///{demo_path(settings).resolve()}"
 
 
 def build_demo(
@@ -42,15 +69,26 @@ def build_demo(
     path = demo_path(settings)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{path.resolve()}"
-    engine = make_engine(url)
+    url = demo_url(settings)
+    engine = make_engine(url, demo_keyring(settings))
     try:
         upgrade(engine)
         world = simulate_world(config)
         rows = insert_frames(engine, world.frames, progress=progress)
+        with session_scope(engine) as session:
+            for username, role, agency in DEMO_USERS:
+                create_user(session, username, DEMO_PASSWORD, role, agency, by="demo")
     finally:
         engine.dispose()
     return DemoResult(database_url=url, path=path, world=world, rows=rows)
 
 
-__all__ = ["DemoResult", "build_demo", "demo_path"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_USERS",
+    "DemoResult",
+    "build_demo",
+    "demo_keyring",
+    "demo_path",
+    "demo_url",
+]

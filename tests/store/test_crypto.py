@@ -109,3 +109,31 @@ def test_rotation_reencrypts_every_field(settings: Settings):
         names = conn.execute(select(PersonIdentity.given_name).order_by("person_id")).scalars()
         assert list(names) == [*NAMES, "Bartholomew Quillfeather"]
     rotated.dispose()
+
+
+def test_rotate_key_replaces_the_key_file_and_keeps_data_readable(settings: Settings):
+    from uncounted.store.keys import rotate_key
+
+    engine = init_database(settings)
+    _store_people(engine)
+    engine.dispose()
+    old = settings.key_bytes("data")
+    done = rotate_key(settings)
+    assert done.rows == 3 and done.old_key_id == key_id(old) != done.new_key_id
+    assert not (settings.data_dir / "data.key.new").exists()
+    assert key_id(settings.key_bytes("data")) == done.new_key_id
+    engine = engine_from_settings(settings)
+    assert sorted(read_table(engine, "person_identities")["given_name"]) == sorted(
+        [*NAMES, "Bartholomew Quillfeather"]
+    )
+    engine.dispose()
+
+
+def test_rotate_key_from_environment_needs_a_file(tmp_path):
+    import base64
+
+    from uncounted.store.keys import rotate_key
+
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    with pytest.raises(ConfigurationError, match="new-key-file"):
+        rotate_key(Settings(data_dir=tmp_path, data_key=key))

@@ -58,6 +58,11 @@ def demo(
     for label, value in result.headlines.items():
         table.add_row(label, str(value))
     console.print(table)
+    names = ", ".join(user for user, _role, _agency in result.users)
+    console.print(
+        f"Demo users ({names}) share the local-demo-only password [bold]{result.password}[/]; "
+        "open the demo in the browser with `uncounted serve --demo`."
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,139 @@
+"""Users who sign in: argon2id password hashes, roles, agency scope and lockout.
+
+Passwords are hashed with argon2id (``argon2-cffi`` defaults: RFC 9106 low-memory profile) and
+never stored or logged. After :data:`MAX_FAILURES` failed sign-ins in a row an account is
+locked for :data:`LOCKOUT`; a successful sign-in resets the count. Every sign-in and every
+failure is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from uncounted.errors import InvalidInput
+from uncounted.store import audit
+from uncounted.store.access import Principal, Role
+from uncounted.store.tables import User
+
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+
+#: The one message for every failed sign-in.
+SIGN_IN_DENIED = "Wrong username or password, or the account is locked; try again later."
+
+_hasher = PasswordHasher()
+#: Verified against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def principal(user: User) -> Principal:
+    """The access-control view of a user."""
+    return Principal(user.id, user.username, Role(user.role), user.agency_id)
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    agency_id: int | None = None,
+    *,
+    by: Principal | str = "system",
+) -> User:
+    """Create a user with an argon2id hash of ``password``; audited as a create."""
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"Unknown role {role!r}; use one of {', '.join(r for r in Role)}.")
+    if role == Role.CASEWORKER and agency_id is None:
+        raise InvalidInput("A caseworker needs an agency: their scope is that agency's cases.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    if not username.strip() or len(username) > 80:
+        raise InvalidInput("A username needs 1 to 80 characters.")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput(f"The username {username!r} is taken; choose another.")
+    user = User(
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=role,
+        agency_id=agency_id,
+        active=True,
+        failed_logins=0,
+    )
+    audit.create(session, by, user)
+    return user
+
+
+def set_password(session: Session, user: User, password: str, *, by: Principal | str) -> None:
+    """Replace a user's password (and unlock the account)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    audit.update(
+        session,
+        by,
+        user,
+        {"password_hash": _hasher.hash(password), "failed_logins": 0, "locked_until": None},
+    )
+
+
+def authenticate(
+    session: Session, username: str, password: str, now: dt.datetime | None = None
+) -> User | None:
+    """The user with these credentials, or ``None`` (whatever the cause: no hint for guessers).
+
+    Counts failures, locks the account after :data:`MAX_FAILURES`, and audits the attempt; the
+    caller commits the session either way (so failures are counted) and then reports
+    :data:`SIGN_IN_DENIED`.
+    """
+    now = now or _now()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        audit.record(session, username[:80], audit.AuditAction.SIGN_IN_FAILED, "users")
+        return None
+    if not user.active or (user.locked_until is not None and user.locked_until > now):
+        audit.record(
+            session, username[:80], audit.AuditAction.SIGN_IN_FAILED, "users", str(user.id),
+            detail="inactive or locked",
+        )  # fmt: skip
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        audit.record(
+            session, username[:80], audit.AuditAction.SIGN_IN_FAILED, "users", str(user.id)
+        )
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, principal(user), audit.AuditAction.SIGN_IN, "users", str(user.id))
+    return user
+
+
+__all__ = [
+    "LOCKOUT",
+    "MAX_FAILURES",
+    "MIN_PASSWORD_LENGTH",
+    "SIGN_IN_DENIED",
+    "authenticate",
+    "create_user",
+    "principal",
+    "set_password",
+]

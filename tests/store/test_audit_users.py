@@ -1,0 +1,129 @@
+"""Audit events share the action's transaction; users have argon2 hashes and lock out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from uncounted.errors import InvalidInput
+from uncounted.store import audit
+from uncounted.store.access import Principal, Role
+from uncounted.store.db import init_database, session_scope
+from uncounted.store.tables import AuditEvent, Person, PersonIdentity, User
+from uncounted.store.users import (
+    MAX_FAILURES,
+    authenticate,
+    create_user,
+    principal,
+    set_password,
+)
+
+ANA = Principal(None, "ana", Role.ADMIN)
+
+
+@pytest.fixture
+def engine(settings):
+    engine = init_database(settings)
+    yield engine
+    engine.dispose()
+
+
+def _events(engine) -> list[AuditEvent]:
+    with session_scope(engine) as s:
+        return list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def test_create_update_delete_are_audited_field_by_field(engine):
+    with session_scope(engine) as s:
+        person = audit.create(s, ANA, Person(sex="Female", birth_year=2007))
+        ident = audit.create(s, ANA, PersonIdentity(person_id=person.id, given_name="Asha"))
+    with session_scope(engine) as s:
+        person = s.get(Person, person.id)
+        changed = audit.update(s, ANA, person, {"birth_year": 2006, "sex": "Female"})
+        assert changed == ["birth_year"]
+        ident = s.get(PersonIdentity, ident.person_id)
+        assert audit.update(s, ANA, ident, {"given_name": "Aasha"}) == ["given_name"]
+    with session_scope(engine) as s:
+        audit.delete(s, ANA, s.get(PersonIdentity, ident.person_id))
+    events = _events(engine)
+    assert [(e.action, e.resource) for e in events] == [
+        ("create", "persons"),
+        ("create", "person_identities"),
+        ("update", "persons"),
+        ("update", "person_identities"),
+        ("delete", "person_identities"),
+    ]
+    upd = events[2]
+    assert (upd.fields, upd.before, upd.after) == (
+        ["birth_year"],
+        {"birth_year": 2007},
+        {"birth_year": 2006},
+    )
+    # identifying values never reach the audit log in clear text
+    assert events[1].after["given_name"] == audit.REDACTED
+    assert events[3].before == {"given_name": audit.REDACTED}
+    assert all("Asha" not in str(e.before) + str(e.after) for e in events)
+
+
+def test_audit_rolls_back_with_the_action(engine):
+    with pytest.raises(RuntimeError), session_scope(engine) as s:
+        audit.create(s, ANA, Person(sex="Male"))
+        raise RuntimeError("the action failed after the write")
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == 0
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_read_of_personal_data_is_recorded(engine):
+    with session_scope(engine) as s:
+        audit.record_read(s, ANA, "person_identities", "12", ["given_name", "phone"])
+    (event,) = _events(engine)
+    assert (event.actor, event.action, event.record_id, event.fields) == (
+        "ana",
+        "read",
+        "12",
+        ["given_name", "phone"],
+    )
+    assert event.at <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def test_users_hash_verify_and_lock_out(engine):
+    with session_scope(engine) as s:
+        user = create_user(s, "mira", "correct horse battery", "analyst")
+        assert user.password_hash.startswith("$argon2id$")
+        assert "correct horse" not in user.password_hash
+    with session_scope(engine) as s:
+        found = authenticate(s, "mira", "correct horse battery")
+        assert found is not None and principal(found).role is Role.ANALYST
+        assert authenticate(s, "nobody", "correct horse battery") is None
+    now = dt.datetime(2030, 1, 1, 12)
+    for _ in range(MAX_FAILURES):
+        with session_scope(engine) as s:
+            assert authenticate(s, "mira", "wrong password!", now=now) is None
+    with session_scope(engine) as s:  # locked: even the right password fails
+        assert authenticate(s, "mira", "correct horse battery", now=now) is None
+        later = now + dt.timedelta(minutes=16)
+        assert authenticate(s, "mira", "correct horse battery", now=later) is not None
+    with session_scope(engine) as s:
+        user = s.scalar(select(User).where(User.username == "mira"))
+        set_password(s, user, "another long passphrase", by=ANA)
+    with session_scope(engine) as s:
+        assert authenticate(s, "mira", "another long passphrase") is not None
+    actions = [e.action for e in _events(engine)]
+    assert actions.count("sign-in-failed") == MAX_FAILURES + 2
+    assert actions.count("sign-in") == 3
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "role", "agency", "match"),
+    [
+        ("x", "short", "analyst", None, "at least 12"),
+        ("x", "long enough password", "boss", None, "Unknown role"),
+        ("x", "long enough password", "caseworker", None, "needs an agency"),
+    ],
+)
+def test_bad_users_are_refused(engine, username, password, role, agency, match):
+    with pytest.raises(InvalidInput, match=match), session_scope(engine) as s:
+        create_user(s, username, password, role, agency)
