@@ -83,4 +83,84 @@ def list_memberships_frame(engine: Engine) -> pl.DataFrame:
     )
 
 
-__all__ = ["justice_events_frame", "list_memberships_frame", "polars_schema", "read_table"]
+#: The tables the justice indicators read (``uncounted.justice.JusticeData.from_tables``).
+JUSTICE_TABLES: tuple[str, ...] = (
+    "justice_events",
+    "case_persons",
+    "persons",
+    "cases",
+    "case_links",
+    "aftercare_steps",
+    "jurisdictions",
+)
+
+
+def justice_tables(engine: Engine) -> dict[str, pl.DataFrame]:
+    """The tables behind the justice indicators, by name (no identifying fields)."""
+    return {name: read_table(engine, name) for name in JUSTICE_TABLES}
+
+
+def assessment_frames(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Survivor assessments and their item scores (input of ``uncounted.survivors``)."""
+    return read_table(engine, "assessments"), read_table(engine, "assessment_items")
+
+
+def survivors_frame(engine: Engine) -> pl.DataFrame:
+    """One row per assessed survivor with the groupings of the survivor summaries.
+
+    ``programme`` is the code of the agency that made the intake assessment;
+    ``jurisdiction`` (country), ``exploitation_type`` and ``minor`` come from the survivor's
+    first case as a victim; ``sex`` from the person.
+    """
+    assessments = read_table(engine, "assessments")
+    intake = assessments.sort("assessed_on", "id").unique("person_id", keep="first")
+    agencies = read_table(engine, "agencies").select(
+        pl.col("id").alias("agency_id"), pl.col("code").alias("programme")
+    )
+    persons = read_table(engine, "persons").select(pl.col("id").alias("person_id"), "sex")
+    cases = read_table(engine, "cases").select(
+        pl.col("id").alias("case_id"),
+        pl.col("exploitation_type").alias("case_type"),
+        "jurisdiction_id",
+    )
+    places = read_table(engine, "jurisdictions").select(
+        pl.col("id").alias("jurisdiction_id"), pl.col("country").alias("jurisdiction")
+    )
+    victims = (
+        read_table(engine, "case_persons")
+        .filter(pl.col("role") == "victim")
+        .sort("case_id")
+        .unique("person_id", keep="first")
+        .join(cases, on="case_id", how="left")
+        .join(places, on="jurisdiction_id", how="left")
+        .select(
+            "person_id",
+            "jurisdiction",
+            pl.coalesce("exploitation_type", "case_type").alias("exploitation_type"),
+            pl.when(pl.col("minor_at_exploitation"))
+            .then(pl.lit("minor"))
+            .when(pl.col("minor_at_exploitation").not_())
+            .then(pl.lit("adult"))
+            .alias("minor"),
+        )
+    )
+    return (
+        intake.select("person_id", "agency_id")
+        .join(agencies, on="agency_id", how="left")
+        .join(persons, on="person_id", how="left")
+        .join(victims, on="person_id", how="left")
+        .select("person_id", "programme", "jurisdiction", "sex", "minor", "exploitation_type")
+        .sort("person_id")
+    )
+
+
+__all__ = [
+    "JUSTICE_TABLES",
+    "assessment_frames",
+    "justice_events_frame",
+    "justice_tables",
+    "list_memberships_frame",
+    "polars_schema",
+    "read_table",
+    "survivors_frame",
+]

@@ -1,0 +1,332 @@
+"""The building blocks of the indicators: rates, counts, conversions and delays by group.
+
+Each function takes a frame of paths (one row per person or case, one date per stage), the
+disaggregation columns ``by`` and a :class:`Window`, and returns rows of the long indicator
+table: ``*by, numerator, denominator, value, lower, upper``. ``year`` and ``quarter`` in
+``by`` are taken from the date that places a row in the window (the *anchor*).
+
+Two bases (see :mod:`uncounted.justice.indicators`): a **cohort** follows the people who
+entered a stage in the window up to ``as_of``; a **period** count takes numerator and
+denominator events that each happened in the window (as the US TIP report and UNODC do).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from uncounted.errors import InvalidInput
+from uncounted.justice.intervals import wilson_interval
+from uncounted.justice.timing import delay_distribution, kaplan_meier
+
+Basis = Literal["cohort", "period"]
+
+#: Columns the indicators can be disaggregated by.
+DISAGGREGATIONS: tuple[str, ...] = (
+    "jurisdiction",
+    "year",
+    "quarter",
+    "exploitation_type",
+    "sex",
+    "minor",
+)
+
+RESULT_SCHEMA: dict[str, pl.DataType] = {
+    "numerator": pl.Float64(),
+    "denominator": pl.Float64(),
+    "value": pl.Float64(),
+    "lower": pl.Float64(),
+    "upper": pl.Float64(),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The reporting period ``[start, end]`` (both inclusive; ``None`` = all time)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    label: str
+
+    @classmethod
+    def parse(cls, period: str | None) -> Window:
+        """``None`` (all), ``"2024"``, ``"2024Q3"`` or ``"2022:2024"`` (years, inclusive)."""
+        if period is None or period == "":
+            return cls(None, None, "all")
+        text = period.strip().upper()
+        if m := re.fullmatch(r"(\d{4})", text):
+            year = int(m.group(1))
+            return cls(dt.date(year, 1, 1), dt.date(year, 12, 31), text)
+        if m := re.fullmatch(r"(\d{4})Q([1-4])", text):
+            year, q = int(m.group(1)), int(m.group(2))
+            start = dt.date(year, 3 * q - 2, 1)
+            end = dt.date(year + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+            return cls(start, end, text)
+        if m := re.fullmatch(r"(\d{4}):(\d{4})", text):
+            first, last = int(m.group(1)), int(m.group(2))
+            if last >= first:
+                return cls(dt.date(first, 1, 1), dt.date(last, 12, 31), text)
+        raise InvalidInput(
+            f"Cannot read the period {period!r}; write a year (2024), a quarter (2024Q3) "
+            "or a range of years (2022:2024)."
+        )
+
+    def contains(self, column: str) -> pl.Expr:
+        """Expression: ``column`` is a date inside the window (never true for null)."""
+        expr = pl.col(column).is_not_null()
+        if self.start is not None:
+            expr = expr & (pl.col(column) >= self.start)
+        if self.end is not None:
+            expr = expr & (pl.col(column) <= self.end)
+        return expr
+
+
+def check_by(by: Sequence[str]) -> list[str]:
+    """Validate the disaggregation columns."""
+    unknown = [b for b in by if b not in DISAGGREGATIONS]
+    if unknown:
+        raise InvalidInput(
+            f"Cannot disaggregate by {', '.join(unknown)}; choose from "
+            f"{', '.join(DISAGGREGATIONS)}."
+        )
+    return list(dict.fromkeys(by))
+
+
+def anchored(frame: pl.DataFrame, anchor: str, by: Sequence[str]) -> pl.DataFrame:
+    """Add ``year``/``quarter`` from the ``anchor`` date when ``by`` asks for them."""
+    extra = []
+    if "year" in by:
+        extra.append(pl.col(anchor).dt.year().alias("year"))
+    if "quarter" in by:
+        extra.append(
+            (
+                pl.col(anchor).dt.year().cast(pl.String)
+                + "Q"
+                + pl.col(anchor).dt.quarter().cast(pl.String)
+            ).alias("quarter")
+        )
+    return frame.with_columns(extra) if extra else frame
+
+
+def _grouped(frame: pl.DataFrame, by: Sequence[str], *aggs: pl.Expr) -> pl.DataFrame:
+    if by:
+        return frame.group_by(list(by)).agg(*aggs)
+    return frame.select(*aggs)
+
+
+def with_wilson(frame: pl.DataFrame, level: float) -> pl.DataFrame:
+    """Add ``value = numerator / denominator`` with a Wilson interval (when a proportion)."""
+    num = frame["numerator"].to_numpy().astype(np.float64)
+    den = frame["denominator"].to_numpy().astype(np.float64)
+    lower, upper = wilson_interval(np.minimum(num, den), den, level)
+    proper = num <= den
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(den > 0, num / den, np.nan)
+    return frame.with_columns(
+        pl.Series("value", value),
+        pl.Series("lower", np.where(proper, lower, np.nan)),
+        pl.Series("upper", np.where(proper, upper, np.nan)),
+    )
+
+
+def rate(
+    paths: pl.DataFrame,
+    by: Sequence[str],
+    window: Window,
+    basis: Basis,
+    as_of: dt.date,
+    *,
+    den_date: str,
+    num_date: str,
+    den_mask: pl.Expr | None = None,
+    num_mask: pl.Expr | None = None,
+    level: float = 0.95,
+    ci: bool = True,
+) -> pl.DataFrame:
+    """Rows reaching ``num_date`` among rows reaching ``den_date`` (see module docstring)."""
+    den_mask = pl.lit(True) if den_mask is None else den_mask
+    num_mask = pl.lit(True) if num_mask is None else num_mask
+    reached = pl.col(num_date).is_not_null() & (pl.col(num_date) <= as_of) & num_mask
+    if basis == "cohort":
+        cohort = anchored(paths.filter(window.contains(den_date) & den_mask), den_date, by)
+        out = _grouped(
+            cohort,
+            by,
+            reached.sum().cast(pl.Float64).alias("numerator"),
+            pl.len().cast(pl.Float64).alias("denominator"),
+        )
+    else:
+        den = _grouped(
+            anchored(paths.filter(window.contains(den_date) & den_mask), den_date, by),
+            by,
+            pl.len().cast(pl.Float64).alias("denominator"),
+        )
+        num = _grouped(
+            anchored(paths.filter(window.contains(num_date) & reached), num_date, by),
+            by,
+            pl.len().cast(pl.Float64).alias("numerator"),
+        )
+        out = (
+            den.join(num, on=list(by), how="full", coalesce=True, nulls_equal=True)
+            if by
+            else pl.concat([den, num], how="horizontal")
+        ).with_columns(pl.col("numerator", "denominator").fill_null(0.0))
+    if ci:
+        return with_wilson(out, level)
+    value = pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator"))
+    return out.with_columns(
+        value.alias("value"),
+        pl.lit(None, pl.Float64).alias("lower"),
+        pl.lit(None, pl.Float64).alias("upper"),
+    )
+
+
+def count(
+    paths: pl.DataFrame, by: Sequence[str], window: Window, date: str, mask: pl.Expr | None = None
+) -> pl.DataFrame:
+    """Number of rows whose ``date`` falls in the window."""
+    mask = pl.lit(True) if mask is None else mask
+    frame = anchored(paths.filter(window.contains(date) & mask), date, by)
+    return _grouped(frame, by, pl.len().cast(pl.Float64).alias("numerator")).with_columns(
+        pl.lit(None, pl.Float64).alias("denominator"),
+        pl.col("numerator").alias("value"),
+        pl.lit(None, pl.Float64).alias("lower"),
+        pl.lit(None, pl.Float64).alias("upper"),
+    )
+
+
+def _per_group(
+    frame: pl.DataFrame,
+    by: Sequence[str],
+    compute: Callable[[pl.DataFrame], list[dict[str, float | str]]],
+) -> pl.DataFrame:
+    rows: list[dict[str, object]] = []
+    parts = frame.partition_by(list(by), as_dict=True) if by else {(): frame}
+    for key, part in parts.items():
+        keys = dict(zip(by, key, strict=True))
+        rows.extend({**keys, **row} for row in compute(part))
+    schema = {**{b: frame.schema[b] for b in by}, "variant": pl.String(), **RESULT_SCHEMA}
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def _spells(
+    part: pl.DataFrame, start: str, end: str, as_of: dt.date
+) -> tuple[np.ndarray, np.ndarray]:
+    spell = part.select(
+        pl.when(pl.col(end).is_not_null() & (pl.col(end) <= as_of))
+        .then((pl.col(end) - pl.col(start)).dt.total_days())
+        .otherwise((pl.lit(as_of) - pl.col(start)).dt.total_days())
+        .clip(lower_bound=0)
+        .alias("t"),
+        (pl.col(end).is_not_null() & (pl.col(end) <= as_of)).alias("d"),
+    )
+    return spell["t"].to_numpy().astype(np.float64), spell["d"].to_numpy().astype(bool)
+
+
+def conversion(
+    paths: pl.DataFrame,
+    by: Sequence[str],
+    window: Window,
+    as_of: dt.date,
+    transitions: Sequence[tuple[str, str]],
+    level: float = 0.95,
+    at_days: float | None = None,
+) -> pl.DataFrame:
+    """Kaplan–Meier probability of reaching ``end`` after ``start`` (open paths censored).
+
+    With ``at_days`` the probability of reaching it within that many days, ``1 − S(at_days)``;
+    otherwise ``1 − S`` at the last time seen. Variant: ``"start→end"``.
+    """
+    out = []
+    for start, end in transitions:
+        frame = anchored(paths.filter(window.contains(f"{start}_on")), f"{start}_on", by)
+
+        def compute(
+            part: pl.DataFrame, s: str = start, e: str = end
+        ) -> list[dict[str, float | str]]:
+            t, d = _spells(part, f"{s}_on", f"{e}_on", as_of)
+            curve = kaplan_meier(t, d, level=level)
+            if at_days is None:
+                p, lo, hi = curve.conversion()
+            else:
+                surv, s_lo, s_hi = curve.at(at_days)
+                p, lo, hi = 1.0 - surv, 1.0 - s_hi, 1.0 - s_lo
+            return [
+                {
+                    "variant": f"{s}→{e}",
+                    "numerator": float(d.sum()),
+                    "denominator": float(t.size),
+                    "value": p,
+                    "lower": lo,
+                    "upper": hi,
+                }
+            ]
+
+        out.append(_per_group(frame, by, compute))
+    return pl.concat(out) if out else pl.DataFrame()
+
+
+def delays(
+    paths: pl.DataFrame,
+    by: Sequence[str],
+    window: Window,
+    as_of: dt.date,
+    transitions: Sequence[tuple[str, str]],
+    shares: Sequence[float] = (0.5, 0.75, 0.9),
+    level: float = 0.95,
+) -> pl.DataFrame:
+    """Median / P75 / P90 days from ``start`` to ``end`` among people who reached both,
+    corrected for right truncation (:func:`~uncounted.justice.timing.delay_distribution`)."""
+    out = []
+    for start, end in transitions:
+        s_on, e_on = f"{start}_on", f"{end}_on"
+        done = pl.col(e_on).is_not_null() & (pl.col(e_on) <= as_of)
+        frame = anchored(paths.filter(window.contains(s_on) & done), s_on, by)
+
+        def compute(
+            part: pl.DataFrame, s: str = s_on, e: str = e_on, label: str = f"{start}→{end}"
+        ) -> list[dict[str, float | str]]:
+            spell = part.select(
+                (pl.col(e) - pl.col(s)).dt.total_days().clip(lower_bound=0).alias("d"),
+                (pl.lit(as_of) - pl.col(s)).dt.total_days().alias("w"),
+            )
+            curve = delay_distribution(spell["d"].to_numpy(), spell["w"].to_numpy(), level)
+            rows: list[dict[str, float | str]] = []
+            for share in shares:
+                q, lo, hi = curve.quantile(share)
+                name = "median" if share == 0.5 else f"P{round(share * 100)}"
+                rows.append(
+                    {
+                        "variant": f"{label} {name}",
+                        "numerator": float(curve.n),
+                        "denominator": None,  # type: ignore[dict-item]
+                        "value": q,
+                        "lower": lo,
+                        "upper": hi,
+                    }
+                )
+            return rows
+
+        out.append(_per_group(frame, by, compute))
+    return pl.concat(out) if out else pl.DataFrame()
+
+
+__all__ = [
+    "DISAGGREGATIONS",
+    "RESULT_SCHEMA",
+    "Basis",
+    "Window",
+    "anchored",
+    "check_by",
+    "conversion",
+    "count",
+    "delays",
+    "rate",
+    "with_wilson",
+]
