@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.loglinear import LogLinearEstimator
 from uncounted.prevalence.stepwise import StepwiseEstimator
+from uncounted.prevalence.twolist import Chapman, LincolnPetersen
 
 __all__ = [
     "CaptureHistories",
+    "Chapman",
+    "LincolnPetersen",
+    "LogLinearEstimator",
     "PopulationEstimator",
     "StepwiseEstimator",
 ]
