@@ -228,3 +228,60 @@ def test_fast_search_equals_literal_sparsemse_on_random_tables() -> None:
         terms, population = stepwise_literal(patterns, counts)
         assert fast.terms == terms
         assert fast.population == pytest.approx(population, rel=1e-6)
+
+
+UNLISTED = [
+    "Western",
+    "Australia",
+    "Korea",
+    "Kosovo",
+    "NewOrl",
+    "NewOrl_5",
+    "NewOrl_MSE120",
+    "NewOrl_5_MSE120",
+    "MadiganYork_5",
+]
+
+
+@pytest.mark.parametrize("name", UNLISTED)
+def test_datasets_without_published_stepwise_answers(
+    name: str, load_mse: Callable[[str], CaptureHistories]
+) -> None:
+    """Reference datasets with no SparseMSE numbers in the README: what we check.
+
+    * the fit raises no warning (pytest turns warnings into errors) and the estimate is at
+      least the number observed, with a finite Wald interval around it;
+    * the selected model is the one SparseMSE's literal algorithm selects (same terms, same
+      order, same N to 1e-6) — so it is SparseMSE's answer even without a printed number;
+    * every added term had p < pthresh, the best term left out has p >= pthresh, and the
+      selected model passes both of SparseMSE's checks (MLE exists and is identifiable);
+    * a 200-replicate BCa interval (seed 1) is finite and contains the estimate.
+    """
+    from uncounted.prevalence._identifiability import diagnose
+
+    h = load_mse(name)
+    est = StepwiseEstimator().fit(h)
+    assert est.observed_ == h.n_observed
+    assert est.population_ >= est.observed_
+    assert est.ci_[0] < est.population_ < est.ci_[1] < float("inf")
+    patterns, counts = h.complete()
+    terms, population = stepwise_literal(patterns, counts)
+    pairs = list_pairs(h.n_lists)
+    assert est.model_ == tuple(f"{h.lists[pairs[p][0]]}:{h.lists[pairs[p][1]]}" for p in terms)
+    assert est.population_ == pytest.approx(population, rel=1e-6)
+    added = est.steps_.filter(est.steps_["added"])
+    assert (added["p_value"] < 0.02).all()
+    left = est.steps_.filter(~est.steps_["added"])
+    assert (left["p_value"] >= 0.02).all()
+    assert diagnose(h, est.model_).ok
+    boot = StepwiseEstimator(ci="bootstrap", n_boot=200, random_state=1).fit(h)
+    assert np.isfinite(boot.bootstrap_estimates_).all()
+    assert boot.ci_[0] <= boot.population_ <= boot.ci_[1]
+
+
+def test_kosovo_equals_the_lcmcr_aggregate(load_mse: Callable[[str], CaptureHistories]) -> None:
+    """Kosovo and LCMCR's kosovo_aggregate are the same table (index.csv), so same answer."""
+    a = StepwiseEstimator().fit(load_mse("Kosovo"))
+    b = StepwiseEstimator().fit(load_mse("kosovo_aggregate_LCMCR"))
+    assert a.model_ == b.model_
+    assert a.population_ == pytest.approx(b.population_, rel=1e-12)
