@@ -1,5 +1,6 @@
 """Synthetic worlds with a known truth, for the demo, the tests and the benchmarks."""
 
+from uncounted.simulate.payments import PaymentWorld, simulate_payments
 from uncounted.simulate.survivors import ASSESSMENT_ITEMS, INSTRUMENT_ID
 from uncounted.simulate.world import (
     COUNTRIES,
@@ -15,8 +16,10 @@ __all__ = [
     "COUNTRIES",
     "INSTRUMENT_ID",
     "JusticeTruth",
+    "PaymentWorld",
     "World",
     "WorldConfig",
     "WorldTruth",
+    "simulate_payments",
     "simulate_world",
 ]

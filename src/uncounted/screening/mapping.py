@@ -1,0 +1,273 @@
+"""Read payment files (CSV, Parquet) through a column mapping into the canonical schema.
+
+The canonical payment frame has one row per payment:
+
+==================== =========================== =============================================
+column               type                        meaning
+==================== =========================== =============================================
+transaction_id       String                      unique id of the payment
+timestamp            Datetime(us, UTC)           when it was made (input must carry a zone)
+sender_id            String                      the paying customer
+sender_country       String (ISO 3166 alpha-2)   where the sender lives
+beneficiary_id       String                      payee (the merchant, for card payments)
+beneficiary_country  String (ISO 3166 alpha-2)   where the payee is
+amount               Float64                     in ``currency``, positive
+currency             String (ISO 4217)           must have a rate in the rules' ``fx_rates``
+channel              String                      remittance, card, bank_transfer or e_wallet
+description          String (nullable)           free text entered by the sender
+merchant_category    String (nullable)           MCC code or category name, card payments
+==================== =========================== =============================================
+
+Bad rows are never dropped silently: :func:`read_payments` raises
+:class:`~uncounted.errors.ImportRejected` listing each one (file, line, column, value,
+reason), up to ``max_rejected`` of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from uncounted.errors import ImportRejected, InvalidInput, RejectedRow
+
+#: Canonical channel names.
+CHANNELS: tuple[str, ...] = ("remittance", "card", "bank_transfer", "e_wallet")
+
+#: Canonical columns, in order.
+COLUMNS: tuple[str, ...] = (
+    "transaction_id",
+    "timestamp",
+    "sender_id",
+    "sender_country",
+    "beneficiary_id",
+    "beneficiary_country",
+    "amount",
+    "currency",
+    "channel",
+    "description",
+    "merchant_category",
+)
+
+_OPTIONAL = ("description", "merchant_category")
+
+
+class ColumnMapping(BaseModel):
+    """Which input column holds each canonical field (defaults: the canonical names).
+
+    ``description`` and ``merchant_category`` may be ``None`` when the file has no such
+    column. ``channel_values`` maps the file's own channel labels to canonical ones, e.g.
+    ``{"IFTI": "remittance", "POS": "card"}``. ``assume_timezone`` (IANA name) is used only
+    for Parquet timestamps stored without a zone.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    transaction_id: str = "transaction_id"
+    timestamp: str = "timestamp"
+    sender_id: str = "sender_id"
+    sender_country: str = "sender_country"
+    beneficiary_id: str = "beneficiary_id"
+    beneficiary_country: str = "beneficiary_country"
+    amount: str = "amount"
+    currency: str = "currency"
+    channel: str = "channel"
+    description: str | None = "description"
+    merchant_category: str | None = "merchant_category"
+    channel_values: dict[str, str] = Field(default_factory=dict)
+    assume_timezone: str | None = None
+
+    def source(self, column: str) -> str | None:
+        """The input column for a canonical column."""
+        value: str | None = getattr(self, column)
+        return value
+
+
+def _scan(path: Path) -> tuple[pl.LazyFrame, int]:
+    """Scan the file; return the frame and the offset from row index to line number."""
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InvalidInput(f"payment file {path} does not exist; check the path.")
+    if suffix == ".csv":
+        return pl.scan_csv(path, infer_schema=False), 2
+    if suffix in (".parquet", ".pq"):
+        return pl.scan_parquet(path), 1
+    raise InvalidInput(f"cannot read {path}: give a .csv or .parquet payment file.")
+
+
+def _timestamp_expr(name: str, dtype: pl.DataType, mapping: ColumnMapping, path: Path) -> pl.Expr:
+    col = pl.col(name)
+    if dtype == pl.String:
+        return (
+            col.str.strip_chars()
+            .str.replace(" ", "T")
+            .str.replace("Z$", "+00:00")
+            .str.to_datetime(format="%Y-%m-%dT%H:%M:%S%.f%z", time_zone="UTC", strict=False)
+        )
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        if mapping.assume_timezone is None:
+            raise InvalidInput(
+                f"{path}: column {name!r} holds timestamps without a time zone; store them "
+                "with one, or set assume_timezone in the column mapping."
+            )
+        return (
+            col.dt.replace_time_zone(mapping.assume_timezone)
+            .dt.convert_time_zone("UTC")
+            .dt.cast_time_unit("us")
+        )
+    raise InvalidInput(f"{path}: column {name!r} is {dtype}, not a timestamp or text.")
+
+
+def _typed(lf: pl.LazyFrame, schema: pl.Schema, mapping: ColumnMapping, path: Path) -> pl.LazyFrame:
+    exprs: list[pl.Expr] = [pl.col("_row")]
+    for column in COLUMNS:
+        src = mapping.source(column)
+        if src is None:
+            exprs.append(pl.lit(None, dtype=pl.String).alias(column))
+            continue
+        raw = pl.col(src)
+        if column == "timestamp":
+            expr = _timestamp_expr(src, schema[src], mapping, path)
+        elif column == "amount":
+            expr = raw.cast(pl.Float64, strict=False)
+        elif column in ("sender_country", "beneficiary_country", "currency"):
+            expr = raw.cast(pl.String).str.strip_chars().str.to_uppercase()
+        elif column == "channel":
+            norm = raw.cast(pl.String).str.strip_chars()
+            if mapping.channel_values:
+                norm = norm.replace(mapping.channel_values)
+            expr = norm.str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+        else:
+            expr = raw.cast(pl.String)
+        exprs.append(expr.alias(column))
+        exprs.append(raw.cast(pl.String).alias(f"_raw_{column}"))
+    return lf.with_row_index("_row").select(exprs)
+
+
+def _checks(currencies: list[str] | None) -> dict[str, tuple[pl.Expr, str]]:
+    def missing(c: str) -> pl.Expr:
+        return pl.col(c).is_null() | (pl.col(c).str.len_chars() == 0)
+
+    iso2 = r"^[A-Z]{2}$"
+    checks: dict[str, tuple[pl.Expr, str]] = {
+        "transaction_id": (missing("transaction_id"), "missing transaction id"),
+        "timestamp": (
+            pl.col("timestamp").is_null(),
+            "not an ISO 8601 timestamp with a time zone offset (e.g. 2024-03-01T22:15:00+10:00)",
+        ),
+        "sender_id": (missing("sender_id"), "missing sender id"),
+        "sender_country": (
+            pl.col("sender_country").is_null() | ~pl.col("sender_country").str.contains(iso2),
+            "not an ISO 3166 alpha-2 country code",
+        ),
+        "beneficiary_id": (missing("beneficiary_id"), "missing beneficiary id"),
+        "beneficiary_country": (
+            pl.col("beneficiary_country").is_null()
+            | ~pl.col("beneficiary_country").str.contains(iso2),
+            "not an ISO 3166 alpha-2 country code",
+        ),
+        "amount": (
+            pl.col("amount").is_null() | ~(pl.col("amount") > 0) | pl.col("amount").is_infinite(),
+            "not a positive number",
+        ),
+        "channel": (
+            pl.col("channel").is_null() | ~pl.col("channel").is_in(list(CHANNELS)),
+            f"channel must be one of {', '.join(CHANNELS)} (map others with channel_values)",
+        ),
+    }
+    if currencies is not None:
+        checks["currency"] = (
+            pl.col("currency").is_null() | ~pl.col("currency").is_in(currencies),
+            "currency has no exchange rate in the rules file (add it to fx_rates)",
+        )
+    return checks
+
+
+def read_payments(
+    path: str | Path,
+    mapping: ColumnMapping | None = None,
+    *,
+    currencies: list[str] | None = None,
+    max_rejected: int = 1000,
+) -> pl.LazyFrame:
+    """Validate a payment file and return it lazily in the canonical schema.
+
+    One streaming pass checks every row; if any is bad, nothing is returned and
+    :class:`ImportRejected` carries up to ``max_rejected`` bad cells (line numbers count the
+    CSV header as line 1; for Parquet they are 1-based row numbers). ``currencies``, when
+    given, is the list of currencies with an exchange rate.
+    """
+    p = Path(path)
+    mapping = mapping or ColumnMapping()
+    lf, offset = _scan(p)
+    schema = lf.collect_schema()
+    wanted = {c: mapping.source(c) for c in COLUMNS}
+    absent = sorted(
+        f"{c} (expected column {src!r})"
+        for c, src in wanted.items()
+        if src is not None and src not in schema
+    )
+    if absent:
+        raise InvalidInput(
+            f"{p}: missing columns: {'; '.join(absent)}. Columns present: "
+            f"{', '.join(schema.names())}. Fix the column mapping."
+        )
+    typed = _typed(lf, schema, mapping, p)
+    checks = _checks(currencies)
+    any_bad = pl.any_horizontal([cond for cond, _ in checks.values()])
+    flagged = (
+        typed.filter(any_bad)
+        .select(
+            "_row",
+            *[cond.alias(f"_bad_{c}") for c, (cond, _) in checks.items()],
+            *[f"_raw_{c}" for c in checks if mapping.source(c) is not None],
+        )
+        .head(max_rejected)
+        .collect(engine="streaming")
+    )
+    if flagged.height:
+        rows: list[RejectedRow] = []
+        for rec in flagged.iter_rows(named=True):
+            for c, (_, reason) in checks.items():
+                if rec[f"_bad_{c}"]:
+                    rows.append(
+                        RejectedRow(
+                            file=str(p),
+                            line=int(rec["_row"]) + offset,
+                            column=mapping.source(c) or c,
+                            value="" if rec[f"_raw_{c}"] is None else str(rec[f"_raw_{c}"]),
+                            reason=reason,
+                        )
+                    )
+        shown = "; ".join(str(r) for r in rows[:3])
+        more = f" (showing the first {max_rejected})" if flagged.height >= max_rejected else ""
+        raise ImportRejected(
+            f"{p}: {flagged.height} bad row(s){more}, nothing screened. First: {shown}. "
+            "Fix the rows or the column mapping.",
+            rows,
+        )
+    return typed.select(COLUMNS)
+
+
+def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """Check that an in-memory frame already has the canonical columns and types."""
+    lf = frame.lazy()
+    schema = lf.collect_schema()
+    missing = [c for c in COLUMNS if c not in schema and c not in _OPTIONAL]
+    if missing:
+        raise InvalidInput(f"payment frame lacks columns {missing}; use read_payments().")
+    ts = schema["timestamp"]
+    if not isinstance(ts, pl.Datetime) or ts.time_zone is None:
+        raise InvalidInput("payment frame column 'timestamp' must be a time-zone-aware Datetime.")
+    extra = [pl.lit(None, dtype=pl.String).alias(c) for c in _OPTIONAL if c not in schema]
+    return (
+        lf.with_columns(extra)
+        .with_columns(
+            pl.col("timestamp").dt.convert_time_zone("UTC").dt.cast_time_unit("us"),
+            pl.col("amount").cast(pl.Float64),
+        )
+        .select(COLUMNS)
+    )

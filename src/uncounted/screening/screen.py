@@ -1,0 +1,79 @@
+"""Screen payments: prepare, run every typology, score, rank and explain.
+
+:func:`screen` is the one call behind ``uncounted screen``; it works on a canonical payment
+frame (see :mod:`.mapping`) held in memory or scanned lazily from a file, with Polars'
+streaming engine for the one pass over all payments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from uncounted.screening.alerts import build_alerts, party_profiles
+from uncounted.screening.config import ScreeningConfig
+from uncounted.screening.mapping import ColumnMapping, read_payments, validate_frame
+from uncounted.screening.scoring import score_parties
+from uncounted.screening.typologies import INDICATOR_SCHEMA, indicators, links, prepare
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    """What a screening run found.
+
+    ``indicators``: every indicator fired (see :data:`INDICATOR_SCHEMA`); ``scores``: every
+    party with at least one indicator, scored and ranked; ``alerts``: the parties at or
+    above their threshold, explained, with draft summaries.
+    """
+
+    indicators: pl.DataFrame
+    scores: pl.DataFrame
+    alerts: pl.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (timestamps as ISO 8601 text)."""
+
+        def rows(df: pl.DataFrame) -> list[dict[str, Any]]:
+            return df.with_columns(pl.selectors.datetime().dt.to_string()).to_dicts()
+
+        return {
+            "n_alerts": self.alerts.height,
+            "alerts": rows(self.alerts),
+            "scores": rows(self.scores),
+            "indicators": rows(self.indicators),
+        }
+
+
+def finish(
+    fired: pl.DataFrame, links: pl.DataFrame, profiles: pl.DataFrame, config: ScreeningConfig
+) -> ScreeningResult:
+    """Score and explain indicators computed by any engine (Polars or Spark)."""
+    fired = fired.select([pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()]).sort(
+        ["party_role", "party_id", "indicator"]
+    )
+    fired, scores = score_parties(fired, links, config)
+    return ScreeningResult(fired, scores, build_alerts(fired, scores, profiles, config))
+
+
+def screen(
+    payments: pl.DataFrame | pl.LazyFrame, config: ScreeningConfig | None = None
+) -> ScreeningResult:
+    """Run every enabled typology over canonical payments and rank the alerts."""
+    config = config or ScreeningConfig()
+    prepared = prepare(validate_frame(payments), config).materialize()
+    fired = indicators(prepared, config).collect()
+    return finish(fired, links(prepared).collect(), party_profiles(prepared.corridor), config)
+
+
+def screen_file(
+    path: str | Path,
+    config: ScreeningConfig | None = None,
+    mapping: ColumnMapping | None = None,
+) -> ScreeningResult:
+    """Validate a payment file (CSV or Parquet) through ``mapping`` and screen it."""
+    config = config or ScreeningConfig()
+    payments = read_payments(path, mapping, currencies=list(config.fx_rates))
+    return screen(payments, config)

@@ -1,0 +1,365 @@
+"""The same typologies on PySpark, for payment volumes beyond one machine.
+
+Install the ``spark`` extra (``pip install 'uncounted[spark]'``; needs Java 17+). Pass a
+Spark DataFrame in the canonical schema of :mod:`.mapping` (e.g. ``spark.read.parquet`` of
+a file written after :func:`~uncounted.screening.read_payments`); the session time zone must
+be UTC. Each function below mirrors the Polars typology of the same name in
+:mod:`.typologies` (formulas and sources are documented there); the indicators are brought
+back to Polars, and scoring, ranking and the draft summaries are shared, so both engines
+give the same alerts (a test checks this on a simulated sample).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import reduce
+from itertools import chain
+
+import polars as pl
+
+from uncounted.errors import ConfigurationError
+from uncounted.screening.config import ScreeningConfig
+from uncounted.screening.screen import ScreeningResult, finish
+from uncounted.screening.typologies import INDICATOR_SCHEMA, keyword_pattern, merchant_pattern
+
+try:
+    from pyspark.sql import Column, DataFrame, Window
+    from pyspark.sql import functions as F  # noqa: N812
+except ImportError as exc:  # pragma: no cover - depends on the extra
+    raise ConfigurationError(
+        "PySpark is not installed: pip install 'uncounted[spark]' (and Java 17+)."
+    ) from exc
+
+_US_PER_DAY = 86_400_000_000
+
+
+def _map(mapping: dict[str, object]) -> Column:
+    return F.create_map(*[F.lit(x) for x in chain.from_iterable(mapping.items())])
+
+
+def prepare_spark(df: DataFrame, config: ScreeningConfig) -> dict[str, DataFrame]:
+    """Corridor transfers, risky card purchases, first appearance and data start."""
+    rate = _map(dict(config.fx_rates))[F.col("currency")]
+    tz = F.coalesce(
+        _map(dict(config.sender_timezones))[F.col("sender_country")], F.lit(config.default_timezone)
+    )
+    unit = config.rules.round_amounts.unit
+    corridor = (
+        df.filter(
+            F.col("channel").isin(config.transfer_channels)
+            & F.col("beneficiary_country").isin(config.high_risk_countries)
+            & (F.col("sender_country") != F.col("beneficiary_country"))
+        )
+        .withColumn("amount_ref", F.col("amount") * rate)
+        .filter(F.col("amount_ref").between(config.min_amount, config.max_amount))
+        .select(
+            "transaction_id",
+            "timestamp",
+            "sender_id",
+            "sender_country",
+            "beneficiary_id",
+            "beneficiary_country",
+            "amount_ref",
+            "description",
+            F.hour(F.from_utc_timestamp(F.col("timestamp"), tz)).alias("local_hour"),
+            (F.abs(F.round(F.col("amount") / unit, 0) * unit - F.col("amount")) < 0.005).alias(
+                "is_round"
+            ),
+        )
+    )
+    cards = df.filter(
+        (F.col("channel") == config.card_channel)
+        & F.lower(F.col("merchant_category")).rlike(
+            merchant_pattern(config.rules.risky_merchants.categories)
+        )
+    ).select("sender_id", "timestamp", (F.col("amount") * rate).alias("amount_ref"))
+    first_seen = df.groupBy("sender_id").agg(F.min("timestamp").alias("first_seen"))
+    bounds = df.agg(F.min("timestamp").alias("data_start"))
+    return {
+        "corridor": corridor.cache(),
+        "cards": cards,
+        "first_seen": first_seen,
+        "bounds": bounds,
+    }
+
+
+def _basic() -> list[Column]:
+    return [
+        F.count(F.lit(1)).alias("n_transactions"),
+        F.sum("amount_ref").alias("amount"),
+        F.min("timestamp").alias("first_at"),
+        F.max("timestamp").alias("last_at"),
+    ]
+
+
+def _cond(cond: Column) -> list[Column]:
+    return [
+        F.sum(cond.cast("long")).alias("n_transactions"),
+        F.count(F.lit(1)).alias("n_all"),
+        F.sum(F.when(cond, F.col("amount_ref"))).alias("amount"),
+        F.min(F.when(cond, F.col("timestamp"))).alias("first_at"),
+        F.max(F.when(cond, F.col("timestamp"))).alias("last_at"),
+    ]
+
+
+def _out(df: DataFrame, role: str, indicator: str) -> DataFrame:
+    return df.select(
+        F.lit(role).alias("party_role"),
+        F.col("party_id"),
+        F.lit(indicator).alias("indicator"),
+        F.col("n_transactions").cast("long"),
+        F.col("amount").cast("double"),
+        F.col("first_at"),
+        F.col("last_at"),
+        F.col("metric").cast("double"),
+    )
+
+
+def _micros(col: Column) -> Column:
+    return F.unix_micros(col)
+
+
+def low_value_corridor(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r = c.rules.low_value_corridor
+    span = F.greatest(
+        (_micros(F.col("last_at")) - _micros(F.col("first_at"))) / _US_PER_DAY, F.lit(30.0)
+    )
+
+    def frequent(party: str) -> DataFrame:
+        return (
+            p["corridor"]
+            .groupBy(F.col(party).alias("party_id"))
+            .agg(*_basic(), F.median("amount_ref").alias("median"))
+            .withColumn("metric", F.col("n_transactions") / span * 30.0)
+            .filter(
+                (F.col("n_transactions") >= r.min_count)
+                & (F.col("metric") >= r.min_per_30_days)
+                & (F.col("median") <= r.max_median_amount)
+            )
+        )
+
+    return _out(frequent("sender_id"), "sender", "low_value_corridor").unionByName(
+        _out(frequent("beneficiary_id"), "beneficiary", "low_value_inflow")
+    )
+
+
+def night_payments(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r = c.rules.night_payments
+    h = F.col("local_hour")
+    night = (
+        (h >= r.start_hour) | (h < r.end_hour)
+        if r.start_hour > r.end_hour
+        else (h >= r.start_hour) & (h < r.end_hour)
+    )
+    df = (
+        p["corridor"]
+        .groupBy(F.col("sender_id").alias("party_id"))
+        .agg(*_cond(night))
+        .withColumn("metric", F.col("n_transactions") / F.col("n_all"))
+        .filter((F.col("n_transactions") >= r.min_count) & (F.col("metric") >= r.min_share))
+    )
+    return _out(df, "sender", "night_payments")
+
+
+def many_beneficiaries(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r = c.rules.many_beneficiaries
+    df = (
+        p["corridor"]
+        .groupBy(F.col("sender_id").alias("party_id"))
+        .agg(*_basic(), F.countDistinct("beneficiary_id").alias("metric"))
+        .filter(F.col("metric") >= r.min_beneficiaries)
+    )
+    return _out(df, "sender", "many_beneficiaries")
+
+
+def many_senders(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r = c.rules.many_senders
+    shared = (
+        p["corridor"]
+        .groupBy(F.col("beneficiary_id").alias("party_id"))
+        .agg(*_basic(), F.countDistinct("sender_id").alias("metric"))
+        .filter(F.col("metric") >= r.min_senders)
+    )
+    senders = (
+        p["corridor"]
+        .join(
+            shared.select(F.col("party_id").alias("beneficiary_id")), "beneficiary_id", "left_semi"
+        )
+        .groupBy(F.col("sender_id").alias("party_id"))
+        .agg(*_basic(), F.countDistinct("beneficiary_id").alias("metric"))
+    )
+    return _out(shared, "beneficiary", "many_senders").unionByName(
+        _out(senders, "sender", "pays_shared_beneficiary")
+    )
+
+
+def escalating_amounts(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r = c.rules.escalating_amounts
+    w = Window.partitionBy("sender_id")
+    first, last = F.min("timestamp").over(w), F.max("timestamp").over(w)
+    df = (
+        p["corridor"]
+        .withColumn("t", (_micros(F.col("timestamp")) - _micros(first)).cast("double") / 1e6)
+        .withColumn(
+            "late",
+            (_micros(F.col("timestamp")) - _micros(first)) * 2 > (_micros(last) - _micros(first)),
+        )
+        .groupBy(F.col("sender_id").alias("party_id"))
+        .agg(
+            *_basic(),
+            F.corr("amount_ref", "t").alias("corr"),
+            F.avg(F.when(~F.col("late"), F.col("amount_ref"))).alias("early_mean"),
+            F.avg(F.when(F.col("late"), F.col("amount_ref"))).alias("late_mean"),
+        )
+        .withColumn("corr", F.when(~F.isnan("corr"), F.col("corr")))
+        .withColumn("metric", F.col("late_mean") / F.col("early_mean"))
+        .filter(
+            (F.col("n_transactions") >= r.min_count)
+            & (F.col("corr") >= r.min_correlation)
+            & (F.col("metric") >= r.min_ratio)
+        )
+    )
+    return _out(df, "sender", "escalating_amounts")
+
+
+def innocuous_descriptions(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r = c.rules.innocuous_descriptions
+    hit = F.coalesce(F.col("description").rlike(keyword_pattern(r.keywords)), F.lit(False))
+    df = (
+        p["corridor"]
+        .groupBy(F.col("sender_id").alias("party_id"))
+        .agg(*_cond(hit))
+        .withColumn("metric", F.col("n_transactions") / F.col("n_all"))
+        .filter(F.col("n_transactions") >= r.min_count)
+    )
+    return _out(df, "sender", "innocuous_descriptions")
+
+
+def new_sender_burst(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r, day = c.rules.new_sender_burst, _US_PER_DAY
+    df = (
+        p["corridor"]
+        .join(p["first_seen"], "sender_id")
+        .crossJoin(p["bounds"])
+        .filter(
+            _micros(F.col("first_seen")) - _micros(F.col("data_start")) >= r.min_history_days * day
+        )
+        .withColumn("first_corr", F.min("timestamp").over(Window.partitionBy("sender_id")))
+        .filter(
+            (
+                _micros(F.col("first_corr")) - _micros(F.col("first_seen"))
+                <= r.max_days_to_start * day
+            )
+            & (_micros(F.col("timestamp")) - _micros(F.col("first_corr")) < r.window_days * day)
+        )
+        .groupBy(F.col("sender_id").alias("party_id"))
+        .agg(
+            *_basic(),
+            ((_micros(F.first("first_corr")) - _micros(F.first("first_seen"))) / day).alias(
+                "metric"
+            ),
+        )
+        .filter(F.col("n_transactions") >= r.min_count)
+    )
+    return _out(df, "sender", "new_sender_burst")
+
+
+def risky_merchants(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r = c.rules.risky_merchants
+    transfers = p["corridor"].groupBy("sender_id").agg(F.count(F.lit(1)).alias("metric"))
+    df = (
+        p["cards"]
+        .groupBy("sender_id")
+        .agg(*_basic())
+        .join(transfers, "sender_id")
+        .filter(
+            (F.col("n_transactions") >= r.min_purchases)
+            & (F.col("metric") >= r.min_corridor_transfers)
+        )
+        .withColumnRenamed("sender_id", "party_id")
+    )
+    return _out(df, "sender", "risky_merchants")
+
+
+def round_amounts(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    r = c.rules.round_amounts
+    df = (
+        p["corridor"]
+        .groupBy(F.col("sender_id").alias("party_id"))
+        .agg(*_cond(F.col("is_round")))
+        .withColumn("metric", F.col("n_transactions") / F.col("n_all"))
+        .filter((F.col("n_transactions") >= r.min_count) & (F.col("metric") >= r.min_share))
+    )
+    return _out(df, "sender", "round_amounts")
+
+
+SPARK_TYPOLOGIES: dict[str, Callable[[dict[str, DataFrame], ScreeningConfig], DataFrame]] = {
+    "low_value_corridor": low_value_corridor,
+    "night_payments": night_payments,
+    "many_beneficiaries": many_beneficiaries,
+    "many_senders": many_senders,
+    "escalating_amounts": escalating_amounts,
+    "innocuous_descriptions": innocuous_descriptions,
+    "new_sender_burst": new_sender_burst,
+    "risky_merchants": risky_merchants,
+    "round_amounts": round_amounts,
+}
+
+
+def _to_polars(df: DataFrame) -> pl.DataFrame:
+    """Collect a (small) Spark result into Polars, timestamps as UTC."""
+    names = [f.name for f in df.schema.fields]
+    rows = [r.asDict() for r in df.collect()]
+    out = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame(schema=names)
+    for f in df.schema.fields:
+        if f.dataType.simpleString().startswith("timestamp"):
+            dtype = out.schema[f.name]
+            if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+                out = out.with_columns(pl.col(f.name).dt.replace_time_zone("UTC"))
+    return out
+
+
+def screen_spark(df: DataFrame, config: ScreeningConfig | None = None) -> ScreeningResult:
+    """Screen a canonical Spark DataFrame; same result as :func:`~uncounted.screening.screen`."""
+    config = config or ScreeningConfig()
+    session_tz = df.sparkSession.conf.get("spark.sql.session.timeZone")
+    if session_tz not in ("UTC", "Etc/UTC", "GMT"):
+        raise ConfigurationError(
+            f"Spark session time zone is {session_tz}; set spark.sql.session.timeZone=UTC."
+        )
+    p = prepare_spark(df, config)
+    frames = [
+        fn(p, config)
+        for name, fn in SPARK_TYPOLOGIES.items()
+        if getattr(config.rules, name).enabled
+    ]
+    fired = (
+        _to_polars(reduce(lambda a, b: a.unionByName(b), frames))
+        if frames
+        else pl.DataFrame(schema=INDICATOR_SCHEMA)
+    )
+    if fired.is_empty():
+        fired = pl.DataFrame(schema=INDICATOR_SCHEMA)
+    corridor = p["corridor"]
+    links = _to_polars(corridor.groupBy("sender_id", "beneficiary_id").agg(*_basic()))
+    profiles = _to_polars(
+        corridor.groupBy(F.col("sender_id").alias("party_id"))
+        .agg(
+            F.min("sender_country").alias("home_country"),
+            F.array_join(F.array_sort(F.collect_set("beneficiary_country")), ", ").alias(
+                "counterpart_countries"
+            ),
+        )
+        .withColumn("party_role", F.lit("sender"))
+        .unionByName(
+            corridor.groupBy(F.col("beneficiary_id").alias("party_id"))
+            .agg(
+                F.min("beneficiary_country").alias("home_country"),
+                F.array_join(F.array_sort(F.collect_set("sender_country")), ", ").alias(
+                    "counterpart_countries"
+                ),
+            )
+            .withColumn("party_role", F.lit("beneficiary"))
+        )
+    )
+    return finish(fired, links, profiles, config)

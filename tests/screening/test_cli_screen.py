@@ -1,0 +1,46 @@
+"""``uncounted screen PAYMENTS --out alerts.csv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from uncounted.cli.main import main
+from uncounted.simulate.payments import simulate_payments
+
+
+def test_screen_command_writes_ranked_alerts(tmp_path: Path) -> None:
+    world = simulate_payments(1500, 15, random_state=3)
+    src = tmp_path / "payments.parquet"
+    world.payments.write_parquet(src)
+    out, ind = tmp_path / "alerts.csv", tmp_path / "indicators.csv"
+    assert main(["screen", str(src), "--out", str(out), "--indicators", str(ind)]) == 0
+    alerts = pl.read_csv(out)
+    assert alerts.columns[:4] == ["rank", "party_role", "party_id", "score"]
+    senders = alerts.filter(pl.col("party_role") == "sender")
+    assert senders["rank"].to_list() == list(range(1, senders.height + 1))
+    assert len(set(senders["party_id"]) & world.offender_ids) >= 12
+    assert pl.read_csv(ind).height > alerts.height
+
+
+def test_screen_command_reports_bad_rows(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "p.csv"
+    src.write_text(
+        "transaction_id,timestamp,sender_id,sender_country,beneficiary_id,beneficiary_country,"
+        "amount,currency,channel,description,merchant_category\n"
+        "T1,yesterday,S1,AU,B1,PH,50,AUD,remittance,,\n"
+    )
+    assert main(["screen", str(src), "--out", str(tmp_path / "a.csv")]) == 4
+    assert "bad row" in capsys.readouterr().err
+
+
+def test_screen_command_with_rules_file(tmp_path: Path) -> None:
+    world = simulate_payments(500, 5, random_state=4)
+    src = tmp_path / "payments.parquet"
+    world.payments.write_parquet(src)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("sender_threshold: 100\nbeneficiary_threshold: 100\n")
+    out = tmp_path / "alerts.csv"
+    assert main(["screen", str(src), "--config", str(rules), "--out", str(out)]) == 0
+    assert pl.read_csv(out).height == 0
