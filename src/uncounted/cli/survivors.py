@@ -1,0 +1,128 @@
+"""``uncounted survivors due`` and ``uncounted survivors summary``: survivor outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from uncounted.demo import demo_path
+from uncounted.errors import ConfigurationError, InvalidInput
+from uncounted.settings import get_settings
+from uncounted.store.db import engine_from_settings, make_engine
+from uncounted.store.frames import assessment_frames, survivors_frame
+from uncounted.survivors import (
+    GROUPINGS,
+    Instrument,
+    default_instrument,
+    due_assessments,
+    load_instrument,
+    summarise_survivors,
+)
+
+console = Console()
+survivors_app = typer.Typer(help="Survivor outcomes: assessments due, restoration, change.")
+
+DEMO_HELP = "Read the demo database (built by `uncounted demo`) instead of the configured one."
+INSTRUMENT_HELP = "Instrument YAML file (default: the shipped uncounted-restoration-v1)."
+InstrumentOption = Annotated[Path | None, typer.Option("--instrument", help=INSTRUMENT_HELP)]
+
+
+@contextmanager
+def _engine(demo: bool) -> Iterator[Engine]:
+    settings = get_settings()
+    if demo:
+        path = demo_path(settings)
+        if not path.exists():
+            raise ConfigurationError(f"No demo database at {path}; run `uncounted demo` first.")
+        engine = make_engine(f"sqlite:///{path.resolve()}")
+    else:
+        engine = engine_from_settings(settings)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _instrument(path: Path | None) -> Instrument:
+    return default_instrument() if path is None else load_instrument(path)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "" if value is None else str(value)
+
+
+def _render(frame: pl.DataFrame, title: str, limit: int | None = None) -> None:
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(column, justify="right" if frame[column].dtype.is_numeric() else "left")
+    for row in frame.head(limit or frame.height).iter_rows():
+        table.add_row(*(_fmt(v) for v in row))
+    console.print(table)
+
+
+@survivors_app.command("due")
+def due(
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Date to check (YYYY-MM-DD); default today, or the demo's last day."
+    ),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+    instrument: InstrumentOption = None,
+    limit: int = typer.Option(30, help="Show at most this many survivors."),
+) -> None:
+    """List survivors due or overdue for an assessment (intake, 6 months, then yearly)."""
+    tool = _instrument(instrument)
+    with _engine(demo) as engine:
+        assessments, _ = assessment_frames(engine)
+    if as_of is None:
+        latest = assessments["assessed_on"].max() if demo and assessments.height else None
+        when = latest if isinstance(latest, dt.date) else dt.date.today()
+    else:
+        try:
+            when = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise InvalidInput(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD.") from None
+    table = due_assessments(assessments, tool, when)
+    counts = table["status"].value_counts().sort("status")
+    summary = ", ".join(f"{n} {s}" for s, n in counts.iter_rows()) or "none due"
+    console.print(f"Assessments with {tool.id} on {when}: {summary}.")
+    if table.height:
+        _render(table, f"Due or overdue on {when} (most overdue first)", limit)
+
+
+@survivors_app.command("summary")
+def summary(
+    by: str | None = typer.Option(None, "--by", help=f"Group by one of: {', '.join(GROUPINGS)}."),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+    instrument: InstrumentOption = None,
+    bootstrap: int = typer.Option(200, help="Bootstrap replicates for the restoration CIs."),
+    seed: int = typer.Option(1, help="Seed of the bootstrap (same seed, same intervals)."),
+) -> None:
+    """Change from intake to latest assessment, and the share restored by 12 and 24 months."""
+    if by is not None and by not in GROUPINGS:
+        raise InvalidInput(f"--by {by!r} is not a grouping; choose one of {', '.join(GROUPINGS)}.")
+    tool = _instrument(instrument)
+    with _engine(demo) as engine:
+        assessments, items = assessment_frames(engine)
+        people = survivors_frame(engine) if by else None
+    result = summarise_survivors(
+        assessments, items, tool, survivors=people, by=by, n_bootstrap=bootstrap, random_state=seed
+    )
+    note = f"threshold {tool.threshold} (an assumption: set it in the instrument)"
+    _render(result.change, f"Change from intake to latest assessment ({tool.id})")
+    _render(result.restoration, f"Share restored by months since intake; {note}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``survivors`` command group to the CLI."""
+    app.add_typer(survivors_app, name="survivors")

@@ -1,0 +1,69 @@
+"""``uncounted survivors due`` and ``summary`` on the demo database and on bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from uncounted.cli.main import main
+from uncounted.demo import build_demo
+from uncounted.settings import Settings, get_settings
+from uncounted.simulate import WorldConfig
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("survivors-cli")
+    build_demo(Settings(data_dir=folder), WorldConfig(seed=3, n_victims=600))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _settings(data_dir, monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_due_on_the_demo(capsys):
+    assert main(["survivors", "due", "--demo", "--as-of", "2025-06-30", "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Assessments with uncounted-restoration-v1 on 2025-06-30:" in out
+    assert "overdue" in out and "most overdue first" in out
+
+
+def test_summary_by_sex_on_the_demo(capsys):
+    assert main(["survivors", "summary", "--demo", "--by", "sex", "--bootstrap", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "Change from intake to latest assessment" in out
+    assert "Female" in out and "Male" in out and "overall" in out
+    assert "threshold 3.0 (an assumption" in out
+
+
+def test_bad_input_is_one_sentence(capsys, tmp_path):
+    assert main(["survivors", "summary", "--demo", "--by", "shoe_size"]) == 4
+    assert "not a grouping" in capsys.readouterr().err
+    assert main(["survivors", "due", "--demo", "--as-of", "yesterday"]) == 4
+    assert "is not a date" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\n", "utf-8")
+    assert main(["survivors", "due", "--demo", "--instrument", str(bad)]) == 4
+    err = capsys.readouterr().err
+    assert "not a valid instrument" in err and "Traceback" not in err
+
+
+def test_no_demo_database(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "empty"))
+    get_settings.cache_clear()
+    assert main(["survivors", "due", "--demo"]) == 2
+    assert "run `uncounted demo` first" in capsys.readouterr().err
+
+
+def test_configured_database_without_assessments(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "fresh"))
+    get_settings.cache_clear()
+    assert main(["init"]) == 0
+    assert main(["survivors", "due"]) == 0
+    assert "none due" in capsys.readouterr().out
