@@ -14,11 +14,11 @@ from uncounted.prevalence._identifiability import (
     check_model,
     design_matrix,
     diagnose,
-    forced_zero,
     list_pairs,
     mle_exists,
 )
 from uncounted.prevalence._irls import fit_poisson
+from uncounted.prevalence._loglinear_checks import forced_zero_cells
 from uncounted.prevalence.histories import all_patterns
 
 # Chan, Silverman & Vincent (2021, JASA), Table 2 = SparseMSE's Artificial_3 (A, B, C):
@@ -107,7 +107,7 @@ def test_lp_and_facial_set_agree_on_random_sparse_tables() -> None:
         counts = rng.poisson(0.8, size=patterns.shape[0]) * (rng.random(patterns.shape[0]) < 0.6)
         model = [p for p in pairs if rng.random() < 0.4]
         X, kept, _, _ = design_matrix(patterns, counts, model)
-        assert mle_exists(X, counts[kept]) == (not forced_zero(X, counts[kept]).any())
+        assert mle_exists(X, counts[kept]) == (not forced_zero_cells(X, counts[kept]).any())
 
 
 def test_newton_certificate_never_contradicts_the_lp() -> None:

@@ -19,8 +19,9 @@ inferential challenges when there are nonoverlapping lists"; R package SparseMSE
 
 :func:`check_model` gives both verdicts (SparseMSE's error code ``ierr`` = 1 if the
 estimate does not exist, + 2 if not identifiable); :func:`diagnose` also names what is at
-fault — the histories whose fitted count is forced to zero (the facial set, found by one
-more linear program) and the terms that are confounded (the null space of ``X``) — and
+fault — the histories whose fitted count is forced to zero (the complement of the facial
+set, by the linear program in ``_loglinear_checks.forced_zero_cells``) and the terms that
+are confounded (the null space of ``X``) — and
 :meth:`ModelDiagnosis.raise_if_not_estimable` turns that into a
 :class:`~uncounted.errors.NotIdentifiable` sentence.
 """
@@ -35,6 +36,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from uncounted.errors import InvalidInput, NotIdentifiable
+from uncounted.prevalence._loglinear_checks import forced_zero_cells, pattern_name
 from uncounted.prevalence.histories import CaptureHistories
 
 __all__ = [
@@ -114,29 +116,6 @@ def mle_exists(X: np.ndarray, counts: np.ndarray) -> bool:
     return bool(-res.fun > _LP_TOL)
 
 
-def forced_zero(X: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Histories whose fitted count is zero in every solution (complement of the facial set).
-
-    One linear program: ``max sum(y)`` with ``X'x = s X'counts``, ``0 <= y_i <= min(1, x_i)``,
-    ``s >= 0`` (scaling ``s`` lets every history that can be positive reach ``y_i = 1``).
-    """
-    n = np.asarray(counts, dtype=np.float64)
-    k, p = X.shape
-    if np.all(n > 0):
-        return np.zeros(k, dtype=bool)
-    # variables: x (k), y (k), s (1)
-    c = np.concatenate([np.zeros(k), -np.ones(k), [0.0]])
-    A_eq = np.hstack([X.T, np.zeros((p, k)), -(X.T @ n)[:, None]])
-    A_ub = np.hstack([-np.eye(k), np.eye(k), np.zeros((k, 1))])  # y - x <= 0
-    bounds = [(0, None)] * k + [(0, 1)] * k + [(0, None)]
-    res = linprog(
-        c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=np.zeros(p), bounds=bounds, method="highs"
-    )
-    if res.status != 0:
-        return n <= 0
-    return np.asarray(res.x[k : 2 * k] < 0.5)
-
-
 @dataclass(frozen=True)
 class ModelCheck:
     """Verdicts for one model on one table (SparseMSE ``checkident``)."""
@@ -186,10 +165,6 @@ def parse_terms(lists: Sequence[str], terms: Sequence[str]) -> list[tuple[int, i
             raise InvalidInput(f"model term {term!r} is given twice.")
         out.append((i, j))
     return out
-
-
-def _pattern_name(lists: Sequence[str], row: np.ndarray) -> str:
-    return "+".join(name for name, on in zip(lists, row, strict=True) if on)
 
 
 @dataclass(frozen=True)
@@ -259,8 +234,8 @@ def diagnose(histories: CaptureHistories, terms: Sequence[str] = ()) -> ModelDia
     names = ["(Intercept)", *lists, *(f"{lists[i]}:{lists[j]}" for i, j in overlapping)]
     zero_hist: tuple[str, ...] = ()
     if not exists:
-        mask = forced_zero(X, nk) & (nk == 0)
-        zero_hist = tuple(_pattern_name(lists, row) for row in patterns[kept][mask])
+        mask = forced_zero_cells(X, nk) & (nk == 0)
+        zero_hist = tuple(pattern_name(lists, row) for row in patterns[kept][mask])
     confounded: tuple[str, ...] = ()
     if not ident:
         _, s, vt = np.linalg.svd(X, full_matrices=True)
