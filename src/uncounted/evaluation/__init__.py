@@ -1,0 +1,24 @@
+"""Programme evaluation: venue surveys before and after, difference-in-differences,
+sustainability, exploitation-free zones and drivers."""
+
+from uncounted.evaluation.survey import (
+    OBSERVATION_COLUMNS,
+    Change,
+    RatioEstimate,
+    SurveyEstimates,
+    compare_estimates,
+    compare_surveys,
+    estimate_survey,
+    ratio_estimate,
+)
+
+__all__ = [
+    "OBSERVATION_COLUMNS",
+    "Change",
+    "RatioEstimate",
+    "SurveyEstimates",
+    "compare_estimates",
+    "compare_surveys",
+    "estimate_survey",
+    "ratio_estimate",
+]
