@@ -1,0 +1,150 @@
+"""``uncounted import`` and ``uncounted export``: agencies' files in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from uncounted.errors import ImportRejected, RejectedRow
+from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
+from uncounted.ingest.export import export_records
+from uncounted.settings import get_settings
+from uncounted.store.db import engine_from_settings, require_current
+
+console = Console()
+#: Files bigger than this get a progress bar.
+_BIG = 2 * 1024 * 1024
+_SHOWN = 50
+
+
+def _problems_table(rows: list[RejectedRow]) -> Table:
+    table = Table(title=f"Rejected rows ({len(rows):,} problems)", show_lines=False)
+    for name in ("file", "line", "column", "value", "reason"):
+        table.add_column(name, overflow="fold", justify="right" if name == "line" else "left")
+    for r in rows[:_SHOWN]:
+        table.add_row(r.file, str(r.line), r.column, r.value[:60], r.reason)
+    if len(rows) > _SHOWN:
+        table.add_row("…", "", "", "", f"and {len(rows) - _SHOWN:,} more (see --report)")
+    return table
+
+
+def _summary(result: ImportResult) -> Table:
+    table = Table(title=f"{result.file}: {result.status} ({', '.join(result.record_types)})")
+    table.add_column("rows")
+    table.add_column("count", justify="right")
+    for label, value in (
+        ("read", result.rows_total),
+        ("created", result.rows_created),
+        ("updated", result.rows_updated),
+        ("unchanged", result.rows_unchanged),
+        ("rejected", result.rows_rejected),
+    ):
+        table.add_row(label, f"{value:,}")
+    return table
+
+
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSON Lines or Parquet file.")],
+    record_type: Annotated[
+        str | None,
+        typer.Option(
+            "--type",
+            help="persons, cases, justice_events, referrals, assessments, list_memberships or "
+            "agencies (default: from the sheet or file name).",
+        ),
+    ] = None,
+    mapping: Annotated[
+        str | None, typer.Option(help="Mapping YAML file, or a shipped one: htcds, ctdc.")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Code of the source agency.")] = None,
+    partial: Annotated[bool, typer.Option(help="Load the valid rows; set bad ones aside.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Check only; write nothing.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write problems to .csv or .json.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: detect).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: detect).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+) -> None:
+    """Import an agency's file: every row valid, or nothing written (unless --partial)."""
+    engine = engine_from_settings(get_settings())
+    require_current(engine)
+    options = ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
+    big = file.is_file() and file.stat().st_size > _BIG
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not big,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Checking", total=None)
+
+        def advance(phase: str, done: int, total: int | None) -> None:
+            bar.update(task, description=phase.capitalize(), completed=done, total=total)
+
+        try:
+            result = import_file(
+                engine,
+                file,
+                record_type,
+                mapping,
+                source,
+                partial,
+                dry_run,
+                actor="cli:import",
+                progress=advance,
+                options=options,
+            )
+        except ImportRejected as exc:
+            bar.stop()
+            console.print(_problems_table(exc.rows))
+            if report is not None:
+                console.print(f"Report written to {write_report(exc.rows, report)}")
+            raise
+        finally:
+            engine.dispose()
+    console.print(_summary(result))
+    if result.ignored_columns:
+        console.print(f"Ignored columns: {', '.join(result.ignored_columns)}")
+    if result.rejected:
+        console.print(_problems_table(result.rejected))
+    if result.rejects_file is not None:
+        console.print(f"Rejected rows set aside in {result.rejects_file} ({result.report_file}).")
+    if report is not None:
+        console.print(f"Report written to {write_report(result, report)}")
+    if dry_run and result.rejected:
+        raise ImportRejected(
+            f"{result.file} has {result.rows_rejected:,} row(s) with problems; "
+            "nothing was written.",
+            rows=result.rejected,
+        )
+
+
+def export_cmd(
+    out: Annotated[Path, typer.Option(help="Folder, .csv file or .xlsx workbook to write.")],
+    format: Annotated[str, typer.Option(help="csv, xlsx, htcds or ctdc.")] = "csv",
+    record_type: Annotated[
+        list[str] | None, typer.Option("--type", help="Record type(s) to export (default: all).")
+    ] = None,
+) -> None:
+    """Export stored records as CSV, XLSX, HTCDS or CTDC files (they import back unchanged)."""
+    engine = engine_from_settings(get_settings())
+    require_current(engine)
+    try:
+        written = export_records(engine, out, format, record_type or None)
+    finally:
+        engine.dispose()
+    for path in written:
+        console.print(f"Wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the import and export commands to the CLI."""
+    app.command("import")(import_cmd)
+    app.command("export")(export_cmd)

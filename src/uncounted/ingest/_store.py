@@ -1,0 +1,225 @@
+"""Database access of the importer: lookups by the agencies' ids, and upserts with audit.
+
+Everything here runs on a connection inside the caller's transaction. Lookups query one chunk
+of keys at a time (``IN`` lists of at most ``_IN`` values), so memory follows the chunk size.
+Changed records are updated in place and each change is written to ``audit_events`` with the
+fields before and after (identifying fields of ``person_identities`` are named, not copied).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pycountry
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+
+from uncounted.store.tables import Base
+
+_IN = 5_000
+TABLES = Base.metadata.tables
+#: Tables whose changed values are not copied into the audit trail.
+_REDACTED = {"person_identities"}
+
+
+def table(name: str) -> Table:
+    """The table called ``name``."""
+    return TABLES[name]
+
+
+def _pieces(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _IN):
+        yield values[start : start + _IN]
+
+
+def agency_ids(conn: Connection) -> dict[str, int]:
+    """Agency code → id."""
+    agencies = table("agencies")
+    return {code: id_ for id_, code in conn.execute(select(agencies.c.id, agencies.c.code))}
+
+
+def ids_by_external(
+    conn: Connection, name: str, keys: Iterable[tuple[int | None, str]]
+) -> dict[tuple[int | None, str], int]:
+    """(source agency id, external id) → record id, for the keys that exist."""
+    t = table(name)
+    wanted = set(keys)
+    found: dict[tuple[int | None, str], int] = {}
+    externals = sorted({ext for _, ext in wanted})
+    for piece in _pieces(externals):
+        query = select(t.c.id, t.c.source_agency_id, t.c.external_id).where(
+            t.c.external_id.in_(piece)
+        )
+        for id_, source, ext in conn.execute(query):
+            if (source, ext) in wanted:
+                found[(source, ext)] = id_
+    return found
+
+
+def stored_events(
+    conn: Connection, case_ids: Sequence[int]
+) -> list[tuple[int | None, int, int, str, dt.date, str | None]]:
+    """(source, case id, person id, stage, date, external id) of events of these cases."""
+    t = table("justice_events")
+    rows: list[tuple[int | None, int, int, str, dt.date, str | None]] = []
+    for piece in _pieces(list(case_ids)):
+        query = select(
+            t.c.source_agency_id,
+            t.c.case_id,
+            t.c.person_id,
+            t.c.stage,
+            t.c.occurred_on,
+            t.c.external_id,
+        ).where(t.c.case_id.in_(piece), t.c.person_id.is_not(None))
+        rows.extend(tuple(r) for r in conn.execute(query))
+    return rows
+
+
+def external_ids(conn: Connection, name: str, ids: Sequence[int]) -> dict[int, str | None]:
+    """Record id → external id."""
+    t = table(name)
+    out: dict[int, str | None] = {}
+    for piece in _pieces(list(ids)):
+        query = select(t.c.id, t.c.external_id).where(t.c.id.in_(piece))
+        out.update({int(i): e for i, e in conn.execute(query)})
+    return out
+
+
+class Jurisdictions:
+    """Jurisdiction code (``PH`` or ``PH-CEB``) → id, creating missing ones from ISO 3166."""
+
+    def __init__(self, conn: Connection) -> None:
+        t = table("jurisdictions")
+        self.conn = conn
+        self.ids: dict[str, int] = {}
+        for id_, country, sub in conn.execute(select(t.c.id, t.c.country, t.c.subdivision)):
+            self.ids[sub or country] = id_
+
+    def id(self, code: str) -> int:
+        """The id of jurisdiction ``code``, inserting it if it is new."""
+        found = self.ids.get(code)
+        if found is not None:
+            return found
+        if "-" in code:
+            sub = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+            country, name = code.split("-")[0], str(getattr(sub, "name", code))
+            subdivision: str | None = code
+        else:
+            entry = pycountry.countries.get(alpha_2=code)
+            country, name, subdivision = code, str(getattr(entry, "name", code)), None
+        t = table("jurisdictions")
+        result = self.conn.execute(
+            insert(t).values(country=country, subdivision=subdivision, name=name)
+        )
+        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        self.ids[code] = new_id
+        return new_id
+
+
+@dataclass
+class Changes:
+    """What an upsert did, by key."""
+
+    created: set[tuple[Any, ...]] = field(default_factory=set)
+    updated: set[tuple[Any, ...]] = field(default_factory=set)
+    ids: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def upsert(
+    conn: Connection,
+    name: str,
+    key: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    audit: dict[str, Any],
+    want_ids: bool = False,
+) -> Changes:
+    """Insert new rows and update changed ones (by ``key``), auditing each update.
+
+    ``key[0]`` should be the most selective key column (it is the one queried with ``IN``).
+    """
+    t = table(name)
+    changes = Changes()
+    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        by_key[tuple(row[k] for k in key)] = row
+    if not by_key:
+        return changes
+    has_id = "id" in t.c
+    existing: dict[tuple[Any, ...], dict[str, Any]] = {}
+    firsts = sorted({k[0] for k in by_key}, key=str)
+    for piece in _pieces(firsts):
+        for found in conn.execute(select(t).where(t.c[key[0]].in_(piece))).mappings():
+            k = tuple(found[c] for c in key)
+            if k in by_key:
+                existing[k] = dict(found)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for k, row in by_key.items():
+        old = existing.get(k)
+        if old is None:
+            inserts.append(row)
+            changes.created.add(k)
+            continue
+        if has_id:
+            changes.ids[k] = old["id"]
+        changed = [c for c in row if c not in key and old.get(c) != row[c]]
+        if not changed:
+            continue
+        changes.updated.add(k)
+        params = {f"_v_{c}": row[c] for c in row if c not in key}
+        params.update({f"_k_{c}": old[c] for c in key})
+        updates.append(params)
+        record = str(old["id"]) if has_id else "/".join(str(old[c]) for c in key)
+        hidden = name in _REDACTED
+        audits.append(
+            {
+                **audit,
+                "action": "update",
+                "resource": name,
+                "record_id": record,
+                "fields": changed,
+                "before": {c: "(changed)" if hidden else _jsonable(old[c]) for c in changed},
+                "after": {c: "(changed)" if hidden else _jsonable(row[c]) for c in changed},
+            }
+        )
+    if inserts:
+        conn.execute(insert(t), inserts)
+    if updates:
+        columns = [c for c in next(iter(by_key.values())) if c not in key]
+        statement = (
+            update(t)
+            .where(and_(*(t.c[c] == bindparam(f"_k_{c}") for c in key)))
+            .values({c: bindparam(f"_v_{c}") for c in columns})
+        )
+        conn.execute(statement, updates)
+        conn.execute(insert(table("audit_events")), audits)
+    if want_ids and has_id and changes.created:
+        new_firsts = sorted({k[0] for k in changes.created}, key=str)
+        for piece in _pieces(new_firsts):
+            query = select(t.c.id, *(t.c[c] for c in key)).where(t.c[key[0]].in_(piece))
+            for got in conn.execute(query):
+                k = tuple(got[1:])
+                if k in changes.created:
+                    changes.ids[k] = got[0]
+    return changes
+
+
+__all__ = [
+    "Changes",
+    "Jurisdictions",
+    "agency_ids",
+    "external_ids",
+    "ids_by_external",
+    "stored_events",
+    "table",
+    "upsert",
+]

@@ -1,0 +1,90 @@
+"""Standard rows → HTCDS and CTDC columns, for ``export --format htcds|ctdc``.
+
+Both read the shipped mappings, so the names an import accepts are the names an export writes
+(the first alias of each field) and an exported file imports back with the same mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from uncounted.ingest.mapping import load_mapping
+
+_CASE_FIELDS = ("jurisdiction", "opened_on", "exploitation_type")
+
+
+def _text(value: Any) -> str:
+    from uncounted.ingest.export import cell_text
+
+    return cell_text(value)
+
+
+def to_htcds(
+    type_name: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> tuple[list[str], Iterator[list[str]]]:
+    """Header and rows of ``type_name`` under the HTCDS field names."""
+    mapping = load_mapping("htcds").for_type(type_name)
+    header = [mapping.columns.get(c, (c,))[0] for c in columns]
+    back = {
+        f: {code: label for label, code in labels.items()} for f, labels in mapping.values.items()
+    }
+
+    def render(row: dict[str, Any]) -> list[str]:
+        out = []
+        for c in columns:
+            text = _text(row.get(c))
+            out.append(back.get(c, {}).get(text, text))
+        return out
+
+    return header, (render(r) for r in rows)
+
+
+def to_ctdc(
+    persons: Sequence[dict[str, Any]], cases: dict[tuple[Any, Any], dict[str, Any]]
+) -> tuple[list[str], Iterator[list[str]]]:
+    """One CTDC row per victim: gender, citizenship, flags, country and year of the case."""
+    mapping = load_mapping("ctdc")
+    people = mapping.for_type("persons")
+    flag_columns: list[tuple[str, str, str]] = []  # (column, field, code)
+    seen_codes: set[tuple[str, str]] = set()
+    for f, columns in people.flags.items():
+        for column, code in columns.items():
+            if (f, code) in seen_codes and f != "recruitment_method":
+                continue  # an older alias of a column already written
+            seen_codes.add((f, code))
+            flag_columns.append((column, f, code))
+    header = [
+        "yearOfRegistration",
+        "gender",
+        "majorityStatusAtExploit",
+        "citizenship",
+        "CountryOfExploitation",
+        *(c for c, _, _ in flag_columns),
+    ]
+
+    def render(row: dict[str, Any]) -> list[str]:
+        case = cases.get((row.get("case_source") or row.get("source"), row.get("case")), {})
+        opened = case.get("opened_on")
+        minor = row.get("minor_at_exploitation")
+        out = [
+            str(opened.year) if opened is not None else "",
+            row.get("sex") or "",
+            "" if minor is None else ("Minor" if minor else "Adult"),
+            row.get("citizenship") or "",
+            str(case.get("jurisdiction") or "").split("-")[0],
+        ]
+        for column, f, code in flag_columns:
+            value = row.get(f)
+            chosen = value if isinstance(value, list) else ([] if value is None else [value])
+            if f == "recruitment_method" and column == "recruiterRelationFriend":
+                out.append("0")
+                continue
+            out.append("1" if code in chosen else "0")
+        return out
+
+    victims = [r for r in persons if r.get("role") == "victim"]
+    return header, (render(r) for r in victims)
+
+
+__all__ = ["to_ctdc", "to_htcds"]

@@ -1,0 +1,321 @@
+"""Column mappings: an agency's own column names and value labels, mapped to standard fields.
+
+A mapping is a small YAML file. For one record type::
+
+    record_type: persons          # optional: the type of the file's rows
+    source: NGO-A                 # optional: default source agency code
+    encoding: latin-1             # optional (CSV); delimiter: ";"; sheet: Victims (XLSX)
+    date_format: "%d/%m/%Y"       # optional: one format or a list, for every date field
+    missing: ["-99", "n/a"]       # optional: cell values that mean "not recorded"
+    columns:                      # standard field: the file's column, or a list of aliases
+      external_id: [Client ID, ID]
+      sex: Gender
+    values:                       # standard field: {file label: code}
+      sex: {M: Male, F: Female}
+    dates:                        # standard field: format(s), overriding date_format
+      birth_date: "%d.%m.%Y"
+    flags:                        # standard field from yes/no columns: {column: code}
+      methods_of_control: {DebtBondage?: DebtBondage, Threatened?: Threats}
+    constants:                    # standard field: a value for every row
+      role: victim
+
+A mapping for several record types puts these keys under the type's name (``persons:``,
+``cases:``…); keys at the top level apply to every type. ``htcds`` and ``ctdc`` are shipped:
+pass them by name. Without a mapping, columns are matched to the standard field names
+(case, spaces and underscores ignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping as AbcMapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from uncounted.errors import InvalidInput
+from uncounted.ingest.readers import Cell
+from uncounted.ingest.records import RecordType
+
+SHIPPED = ("htcds", "ctdc")
+#: A constant that stands for an id made from the row's line (for files without ids).
+LINE_ID = "@line"
+_TYPE_KEYS = {"columns", "values", "dates", "flags", "constants", "date_format", "missing"}
+_FILE_KEYS = {
+    "record_type",
+    "record_types",
+    "source",
+    "encoding",
+    "delimiter",
+    "sheet",
+    "name",
+    "description",
+}
+
+
+def normalise(name: str) -> str:
+    """A column name folded for matching: lower case, no spaces, underscores or dashes."""
+    return "".join(ch for ch in name.lower() if ch not in " _-.")
+
+
+@dataclass(frozen=True)
+class TypeMapping:
+    """How the columns of one record type are read."""
+
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    date_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    flags: dict[str, dict[str, str]] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    missing: frozenset[str] = frozenset()
+
+    def formats_for(self, name: str) -> tuple[str, ...]:
+        """Date formats for field ``name`` (its own, else the mapping's default)."""
+        return self.date_formats.get(name, self.date_formats.get("*", ()))
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """A mapping file: reading options plus a :class:`TypeMapping` per record type."""
+
+    name: str = "standard"
+    record_type: str | None = None
+    source: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    types: dict[str, TypeMapping] = field(default_factory=dict)
+    record_types: tuple[str, ...] = ()  # several types read from each row, in this order
+
+    def for_type(self, record_type: str) -> TypeMapping:
+        """The mapping of ``record_type`` (the shared top-level part if it has none)."""
+        return self.types.get(record_type, self.types.get("*", TypeMapping()))
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Which file column feeds which standard field, decided once from the header."""
+
+    record_type: RecordType
+    mapping: TypeMapping
+    sources: dict[str, str]  # standard field -> file column
+    flag_columns: dict[str, dict[str, str]]  # standard field -> {file column: code}
+    ignored: tuple[str, ...]  # file columns that feed nothing
+    missing_required: tuple[str, ...]
+    item_columns: dict[str, str]  # assessment item -> file column
+
+    def standard_cells(self, cells: dict[str, Cell]) -> dict[str, Cell]:
+        """The row's cells under standard field names, value labels mapped, flags combined."""
+        out: dict[str, Cell] = {}
+        missing = self.mapping.missing
+        values = self.mapping.values
+        for name, column in self.sources.items():
+            cell = cells.get(column)
+            if cell is None:
+                continue
+            if isinstance(cell, str):
+                cell = cell.strip()
+                if cell == "" or cell in missing:
+                    continue
+                labels = values.get(name)
+                if labels is not None and cell in labels:
+                    cell = labels[cell]
+            elif missing and str(cell) in missing:
+                continue
+            elif name in values and str(cell) in values[name]:
+                cell = values[name][str(cell)]
+            out[name] = cell
+        for name, columns in self.flag_columns.items():
+            chosen = [code for column, code in columns.items() if _truthy(cells.get(column))]
+            if chosen and name not in out:
+                kind = self.record_type.field(name).kind
+                out[name] = ";".join(chosen) if kind == "codes" else chosen[0]
+        for name, value in self.mapping.constants.items():
+            out.setdefault(name, value)
+        return out
+
+    def with_line(self, cells: dict[str, Cell], line: int) -> dict[str, Cell]:
+        """Replace the ``@line`` constant (an id made from the row's line number)."""
+        for name, value in cells.items():
+            if value == LINE_ID:
+                cells[name] = f"line-{line}"
+        return cells
+
+
+def _truthy(cell: Cell) -> bool:
+    if cell is None:
+        return False
+    if isinstance(cell, bool):
+        return cell
+    if isinstance(cell, int | float):
+        return cell == 1
+    if not isinstance(cell, str):
+        return False
+    return cell.strip().lower() in {"1", "1.0", "true", "yes", "y", "x"}
+
+
+def plan_columns(record_type: RecordType, mapping: TypeMapping, header: list[str]) -> ColumnPlan:
+    """Match the file's header to the record type's fields through the mapping."""
+    exact = set(header)
+    folded: dict[str, str] = {}
+    for column in header:
+        folded.setdefault(normalise(column), column)
+    sources: dict[str, str] = {}
+    for f in record_type.fields:
+        candidates = (*mapping.columns.get(f.name, ()), f.name)
+        for candidate in candidates:
+            if candidate in exact:
+                sources[f.name] = candidate
+                break
+            if normalise(candidate) in folded:
+                sources[f.name] = folded[normalise(candidate)]
+                break
+    flag_columns: dict[str, dict[str, str]] = {}
+    for name, columns in mapping.flags.items():
+        present = {}
+        for column, code in columns.items():
+            if column in exact:
+                present[column] = code
+            elif normalise(column) in folded:
+                present[folded[normalise(column)]] = code
+        if present:
+            flag_columns[name] = present
+    from uncounted.ingest.records import ITEM_PREFIX
+
+    items: dict[str, str] = {}
+    if record_type.name == "assessments":
+        items = {c[len(ITEM_PREFIX) :]: c for c in header if c.startswith(ITEM_PREFIX)}
+    used = set(sources.values()) | {c for cols in flag_columns.values() for c in cols}
+    used |= set(items.values())
+    ignored = tuple(c for c in header if c not in used)
+    have = set(sources) | set(flag_columns) | set(mapping.constants)
+    missing = tuple(f.name for f in record_type.fields if f.required and f.name not in have)
+    return ColumnPlan(record_type, mapping, sources, flag_columns, ignored, missing, items)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return tuple(str(v) for v in value)
+    raise InvalidInput(f"{where} must be a text or a list of texts.")
+
+
+def _type_mapping(raw: AbcMapping[str, Any], where: str) -> TypeMapping:
+    unknown = set(raw) - _TYPE_KEYS - _FILE_KEYS - {"types"}
+    if unknown:
+        raise InvalidInput(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
+
+    def table(key: str) -> dict[str, Any]:
+        value = raw.get(key) or {}
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{where}: {key} must be a mapping of field -> ...")
+        return value
+
+    columns = {str(k): _strings(v, f"{where}: columns.{k}") for k, v in table("columns").items()}
+    values: dict[str, dict[str, str]] = {}
+    for k, v in table("values").items():
+        if not isinstance(v, dict):
+            raise InvalidInput(f"{where}: values.{k} must map file labels to codes.")
+        values[str(k)] = {_label(a): str(b) for a, b in v.items()}
+    dates = {str(k): _strings(v, f"{where}: dates.{k}") for k, v in table("dates").items()}
+    if raw.get("date_format") is not None:
+        dates["*"] = _strings(raw["date_format"], f"{where}: date_format")
+    flags: dict[str, dict[str, str]] = {}
+    for k, v in table("flags").items():
+        if not isinstance(v, dict):
+            raise InvalidInput(f"{where}: flags.{k} must map file columns to codes.")
+        flags[str(k)] = {str(a): str(b) for a, b in v.items()}
+    constants = {str(k): str(v) for k, v in table("constants").items()}
+    missing = frozenset(_strings(raw.get("missing") or [], f"{where}: missing"))
+    return TypeMapping(columns, values, dates, flags, constants, missing)
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _merge(base: TypeMapping, own: TypeMapping) -> TypeMapping:
+    return TypeMapping(
+        {**base.columns, **own.columns},
+        {**base.values, **own.values},
+        {**base.date_formats, **own.date_formats},
+        {**base.flags, **own.flags},
+        {**base.constants, **own.constants},
+        base.missing | own.missing,
+    )
+
+
+def parse_mapping(raw: Any, name: str = "mapping") -> ColumnMapping:
+    """A :class:`ColumnMapping` from the parsed YAML of a mapping file."""
+    from uncounted.ingest.records import RECORD_TYPES
+
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"The mapping {name} must be a YAML mapping (key: value lines).")
+    per_type = {k: v for k, v in raw.items() if k in RECORD_TYPES}
+    shared = _type_mapping({k: v for k, v in raw.items() if k not in RECORD_TYPES}, name)
+    types = {"*": shared}
+    for type_name, body in per_type.items():
+        if not isinstance(body, dict):
+            raise InvalidInput(f"{name}: {type_name} must be a mapping.")
+        types[type_name] = _merge(shared, _type_mapping(body, f"{name}: {type_name}"))
+    record = raw.get("record_type")
+    several = tuple(_strings(raw.get("record_types") or [], f"{name}: record_types"))
+    for one in (record, *several):
+        if one is not None and one not in RECORD_TYPES:
+            raise InvalidInput(
+                f"{name}: record type {one!r} is not one of {', '.join(RECORD_TYPES)}."
+            )
+
+    def opt(key: str) -> str | None:
+        value = raw.get(key)
+        return None if value is None else str(value)
+
+    return ColumnMapping(
+        str(raw.get("name") or name),
+        record,
+        opt("source"),
+        opt("encoding"),
+        opt("delimiter"),
+        opt("sheet"),
+        types,
+        several,
+    )
+
+
+def load_mapping(mapping: str | Path | None) -> ColumnMapping:
+    """A mapping by shipped name (``"htcds"``, ``"ctdc"``) or from a YAML file path."""
+    if mapping is None:
+        return ColumnMapping()
+    if isinstance(mapping, str) and mapping in SHIPPED:
+        text = resources.files("uncounted.ingest").joinpath(f"mappings/{mapping}.yaml")
+        return parse_mapping(yaml.safe_load(text.read_text("utf-8")), mapping)
+    path = Path(mapping)
+    if not path.is_file():
+        raise InvalidInput(
+            f"No mapping file {str(path)!r}; give a YAML file or one of {', '.join(SHIPPED)}."
+        )
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"The mapping {path.name} is not valid YAML: {exc}") from None
+    return parse_mapping(raw, path.name)
+
+
+__all__ = [
+    "LINE_ID",
+    "SHIPPED",
+    "ColumnMapping",
+    "ColumnPlan",
+    "TypeMapping",
+    "load_mapping",
+    "normalise",
+    "parse_mapping",
+    "plan_columns",
+]

@@ -1,0 +1,339 @@
+"""Readers: every agency file format as a stream of numbered rows, in bounded memory.
+
+Each reader yields chunks of :class:`SourceRow` — the line (or spreadsheet row) where the
+record starts and its cells by column name — so validation can say exactly where a problem is,
+and a file of any size is read a chunk at a time. A file that cannot be read at all raises
+:class:`~uncounted.errors.ImportRejected` with one row saying why; nothing else escapes.
+
+CSV: the delimiter is sniffed (``,`` ``;`` tab ``|``) unless named; the encoding is UTF-8 (with
+or without a byte-order mark) unless the start of the file is not UTF-8, in which case it is
+read as Latin-1 (Windows-1252), or the encoding named. A UTF-8 file with a few lines in another
+encoding ("mixed encodings") has those rows rejected, never silently garbled.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+from uncounted.errors import ImportRejected, RejectedRow
+
+#: Rows per chunk handed to validation and loading.
+CHUNK_ROWS = 10_000
+#: Largest CSV cell accepted (bytes); bigger cells are a broken file, not data.
+MAX_CELL = 16 * 1024 * 1024
+_SNIFF_BYTES = 64 * 1024
+_DELIMITERS = ",;\t|"
+FORMATS = ("csv", "xlsx", "jsonl", "parquet")
+
+#: A cell value as read: text from CSV, typed values from XLSX, JSON and Parquet.
+Cell = str | int | float | bool | dt.date | dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One record of a file: where it starts (1-based line or row) and its cells."""
+
+    line: int
+    cells: dict[str, Cell]
+    problem: str | None = None  # set when the row itself cannot be read (e.g. bad encoding)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a file; ``None`` means detect."""
+
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    chunk_rows: int = CHUNK_ROWS
+
+
+def _reject(path: Path, reason: str, line: int = 0) -> ImportRejected:
+    row = RejectedRow(path.name, line, "", "", reason)
+    return ImportRejected(f"{path.name} cannot be read: {reason}", rows=[row])
+
+
+def detect_format(path: Path, named: str | None = None) -> str:
+    """The file's format from ``named`` or its suffix (``.csv``, ``.tsv``, ``.txt``, …)."""
+    if named is not None:
+        if named not in FORMATS:
+            raise _reject(path, f"unknown format {named!r}; use one of {', '.join(FORMATS)}")
+        return named
+    suffix = path.suffix.lower()
+    by_suffix = {
+        ".csv": "csv",
+        ".tsv": "csv",
+        ".txt": "csv",
+        ".xlsx": "xlsx",
+        ".xlsm": "xlsx",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".json": "jsonl",
+        ".parquet": "parquet",
+        ".pq": "parquet",
+    }
+    if suffix not in by_suffix:
+        raise _reject(
+            path, f"unknown file type {suffix or '(none)'!r}; use .csv, .xlsx, .jsonl or .parquet"
+        )
+    return by_suffix[suffix]
+
+
+def read_chunks(path: Path, options: ReadOptions | None = None) -> Iterator[list[SourceRow]]:
+    """Yield the file's records in chunks; raise :class:`ImportRejected` if it is unreadable."""
+    opts = options or ReadOptions()
+    if not path.is_file():
+        raise _reject(path, "the file does not exist")
+    fmt = detect_format(path, opts.format)
+    readers = {"csv": _csv_rows, "xlsx": _xlsx_rows, "jsonl": _jsonl_rows, "parquet": _parquet_rows}
+    chunk: list[SourceRow] = []
+    try:
+        for row in readers[fmt](path, opts):
+            chunk.append(row)
+            if len(chunk) >= opts.chunk_rows:
+                yield chunk
+                chunk = []
+    except ImportRejected:
+        raise
+    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, csv.Error) as exc:
+        raise _reject(path, f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:
+        raise _reject(path, f"not a readable {fmt} file ({type(exc).__name__}: {exc})") from None
+    if chunk:
+        yield chunk
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of an XLSX workbook, in order."""
+    try:
+        stat = path.stat()
+        return list(_open_book(path.resolve(), stat.st_mtime_ns, stat.st_size).sheetnames)
+    except Exception as exc:
+        raise _reject(path, f"not a readable xlsx file ({type(exc).__name__}: {exc})") from None
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _sniff_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the sample's end
+            return "cp1252"
+    return "utf-8"
+
+
+def _sniff_delimiter(sample: str) -> str:
+    first = sample.splitlines()[0] if sample.splitlines() else ""
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] > 0:
+        return best
+    try:
+        return csv.Sniffer().sniff(sample[:4096], delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+class _LineDecoder:
+    """Decode a binary stream line by line, marking the lines that are not valid text."""
+
+    def __init__(self, raw: IO[bytes], encoding: str) -> None:
+        self.raw = raw
+        self.encoding = encoding
+        self.bad_lines: set[int] = set()
+        self.number = 0
+
+    def __iter__(self) -> Iterator[str]:
+        strict = self.encoding.replace("-sig", "")
+        first = True
+        for data in self.raw:
+            self.number += 1
+            if first and self.encoding == "utf-8-sig" and data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
+            first = False
+            try:
+                yield data.decode(strict)
+            except UnicodeDecodeError:
+                self.bad_lines.add(self.number)
+                yield data.decode(strict, errors="replace")
+
+
+def _csv_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
+    csv.field_size_limit(MAX_CELL)
+    with path.open("rb") as raw:
+        head = raw.read(_SNIFF_BYTES)
+        if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+            raise _reject(path, "the file is empty", 1)
+        raw.seek(0)
+        encoding = opts.encoding or _sniff_encoding(head)
+        if encoding.lower().replace("_", "-") in {"utf-16", "utf-16le", "utf-16be"}:
+            yield from _csv_text_rows(path, io.TextIOWrapper(raw, encoding=encoding), opts, None)
+            return
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise _reject(path, f"unknown encoding {encoding!r}") from None
+        decoder = _LineDecoder(raw, encoding)
+        yield from _csv_text_rows(path, decoder, opts, decoder, head.decode(encoding, "replace"))
+
+
+def _csv_text_rows(
+    path: Path,
+    lines: Any,
+    opts: ReadOptions,
+    decoder: _LineDecoder | None,
+    sample: str | None = None,
+) -> Iterator[SourceRow]:
+    delimiter = opts.delimiter
+    if delimiter is None:
+        delimiter = _sniff_delimiter(sample or "")
+    if delimiter in {"\\t", "tab"}:
+        delimiter = "\t"
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    header = next(reader, None)
+    if header is None or not any(h.strip() for h in header):
+        raise _reject(path, "the file is empty (no header line)", 1)
+    names = _header(path, [h.strip().lstrip("\ufeff") for h in header])
+    seen_bad = 0
+    start = reader.line_num + 1
+    for record in reader:
+        line = start
+        start = reader.line_num + 1
+        if not record or all(not c.strip() for c in record):
+            continue
+        problem = None
+        if decoder is not None and len(decoder.bad_lines) > seen_bad:
+            seen_bad = len(decoder.bad_lines)
+            if any(line <= b <= reader.line_num for b in decoder.bad_lines):
+                problem = (
+                    f"the line is not valid {decoder.encoding} text (the file mixes encodings); "
+                    "save the file as UTF-8, or name its encoding with --encoding"
+                )
+        if len(record) > len(names) and any(c.strip() for c in record[len(names) :]):
+            problem = problem or (
+                f"the row has {len(record)} cells but the header has {len(names)} columns"
+            )
+        cells: dict[str, Cell] = {n: (record[i] if i < len(record) else None) for i, n in names}
+        yield SourceRow(line, cells, problem)
+
+
+def _header(path: Path, header: list[Any]) -> list[tuple[int, str]]:
+    names: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for i, h in enumerate(header):
+        name = "" if h is None else str(h).strip()
+        if not name:
+            continue
+        if name in seen:
+            raise _reject(path, f"the column {name!r} appears twice in the header", 1)
+        seen.add(name)
+        names.append((i, name))
+    if not names:
+        raise _reject(path, "the header line has no column names", 1)
+    return names
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2)
+def _open_book(path: Path, _mtime_ns: int, _size: int) -> Any:
+    """A read-only workbook, kept open across the passes of one import (opening is slow)."""
+    import openpyxl
+
+    return openpyxl.load_workbook(path, read_only=True, data_only=True)
+
+
+def _xlsx_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
+    stat = path.stat()
+    book = _open_book(path.resolve(), stat.st_mtime_ns, stat.st_size)
+    if opts.sheet is not None:
+        if opts.sheet not in book.sheetnames:
+            raise _reject(
+                path, f"no sheet {opts.sheet!r}; the sheets are {', '.join(book.sheetnames)}"
+            )
+        sheet = book[opts.sheet]
+    else:
+        sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None or all(h is None or str(h).strip() == "" for h in header):
+        raise _reject(path, "the sheet is empty (no header row)", 1)
+    names = _header(path, list(header))
+    for number, values in enumerate(rows, start=2):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        cells: dict[str, Cell] = {n: (values[i] if i < len(values) else None) for i, n in names}
+        yield SourceRow(number, cells)
+
+
+# --- JSON Lines and Parquet -----------------------------------------------------------------
+
+
+def _jsonl_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
+    empty = True
+    with path.open("rb") as raw:
+        for number, data in enumerate(raw, start=1):
+            if not data.strip():
+                continue
+            empty = False
+            try:
+                value = json.loads(data.decode(opts.encoding or "utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                yield SourceRow(number, {}, f"not a JSON object ({exc})")
+                continue
+            if not isinstance(value, dict):
+                yield SourceRow(number, {}, "each line must be one JSON object {...}")
+                continue
+            cells = {str(k): _json_cell(v) for k, v in value.items()}
+            yield SourceRow(number, cells)
+    if empty:
+        raise _reject(path, "the file is empty", 1)
+
+
+def _json_cell(value: Any) -> Cell:
+    if value is None or isinstance(value, str | int | float | bool | dt.date):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ";".join(value)
+    return json.dumps(value)
+
+
+def _parquet_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    number = 0
+    for batch in parquet.iter_batches(batch_size=opts.chunk_rows):
+        for record in batch.to_pylist():
+            number += 1
+            yield SourceRow(number, {str(k): _json_cell(v) for k, v in record.items()})
+
+
+__all__ = [
+    "CHUNK_ROWS",
+    "FORMATS",
+    "MAX_CELL",
+    "Cell",
+    "ReadOptions",
+    "SourceRow",
+    "detect_format",
+    "read_chunks",
+    "sheet_names",
+]

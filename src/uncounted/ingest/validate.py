@@ -1,0 +1,273 @@
+"""Validation of rows: each row on its own, then the checks that need the whole file.
+
+:func:`check_row` turns one row into typed standard values, or into problems (file, line, the
+file's column, the cell as written, and the reason). :class:`FileChecks` keeps what is needed
+to find duplicates within the file and justice stages in an impossible order for one person
+(e.g. a charge dated before the arrest of the same suspect), in memory proportional to the
+number of records, not to the size of their cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from uncounted.domain import SUSPECT_STAGES, VICTIM_STAGES, AppealOutcome, Stage, VerdictOutcome
+from uncounted.errors import RejectedRow
+from uncounted.ingest.fields import FieldProblem, convert, parse_int, text_of
+from uncounted.ingest.mapping import ColumnPlan
+from uncounted.ingest.readers import Cell, SourceRow
+
+#: Longest cell text quoted back in a report (the rejects file keeps the whole row).
+QUOTE = 200
+
+#: Stage pairs with no fixed order: a sentence and an appeal both follow the verdict.
+_UNORDERED = {(Stage.SENTENCE.value, Stage.APPEAL.value)}
+_VERDICTS = {o.value for o in VerdictOutcome}
+_APPEALS = {o.value for o in AppealOutcome}
+_PERSON_FIELDS = (
+    "sex",
+    "birth_year",
+    "age_at_identification",
+    "citizenship",
+    "given_name",
+    "family_name",
+    "other_names",
+    "birth_date",
+    "identity_number",
+    "phone",
+    "email",
+    "address",
+)
+
+
+def _quote(cell: Cell) -> str:
+    text = "" if cell is None else text_of(cell)
+    return text if len(text) <= QUOTE else text[:QUOTE] + "…"
+
+
+@dataclass
+class CheckedRow:
+    """A row after the row checks: typed values by standard field, and its problems."""
+
+    line: int
+    values: dict[str, object]
+    problems: list[RejectedRow] = field(default_factory=list)
+
+
+def check_row(
+    plan: ColumnPlan,
+    row: SourceRow,
+    file_name: str,
+    today: dt.date,
+    default_source: str | None,
+) -> CheckedRow:
+    """Check one row against its record type; collect every problem, not just the first."""
+    result = CheckedRow(row.line, {})
+
+    def problem(name: str, cell: Cell, reason: str) -> None:
+        column = plan.sources.get(name, name)
+        shown = row.cells.get(column, cell) if column in row.cells else cell
+        result.problems.append(RejectedRow(file_name, row.line, column, _quote(shown), reason))
+
+    if row.problem is not None:
+        result.problems.append(RejectedRow(file_name, row.line, "", "", row.problem))
+        return result
+    cells = plan.with_line(plan.standard_cells(row.cells), row.line)
+    values = result.values
+    rtype = plan.record_type
+    for f in rtype.fields:
+        cell = cells.get(f.name)
+        if cell is None:
+            values[f.name] = None
+            continue
+        try:
+            value = convert(f, cell, plan.mapping.formats_for(f.name))
+        except FieldProblem as exc:
+            problem(f.name, cell, exc.reason)
+            values[f.name] = None
+            continue
+        if f.kind == "date" and isinstance(value, dt.date) and value > today:
+            problem(f.name, cell, f"is in the future ({value.isoformat()}); check the date")
+        values[f.name] = value
+    if values.get("source") is None and "source" in rtype.field_names:
+        values["source"] = default_source
+    _defaults(rtype.name, values)
+    for f in rtype.fields:
+        if f.required and values.get(f.name) is None and f.name not in _failed(result, plan):
+            problem(f.name, None, f"{f.name} is required but the cell is empty")
+    _cross_checks(rtype.name, values, problem)
+    if plan.item_columns:
+        items: dict[str, int | None] = {}
+        for item, column in plan.item_columns.items():
+            cell = row.cells.get(column)
+            if cell is None or (isinstance(cell, str) and not cell.strip()):
+                items[item] = None
+                continue
+            try:
+                items[item] = parse_int(cell)
+            except FieldProblem as exc:
+                result.problems.append(
+                    RejectedRow(file_name, row.line, column, _quote(cell), exc.reason)
+                )
+        values["items"] = items
+    return result
+
+
+def _failed(result: CheckedRow, plan: ColumnPlan) -> set[str]:
+    columns = {p.column for p in result.problems}
+    return {f for f in plan.record_type.field_names if plan.sources.get(f, f) in columns}
+
+
+def _defaults(type_name: str, values: dict[str, object]) -> None:
+    if type_name == "cases":
+        if values.get("reference") is None:
+            values["reference"] = values.get("external_id")
+        if values.get("owning_agency") is None:
+            values["owning_agency"] = values.get("source")
+    elif type_name == "list_memberships" and values.get("list") is None:
+        values["list"] = values.get("source")
+    elif type_name == "persons" and values.get("case") is not None and values.get("role") is None:
+        values["role"] = "victim"
+
+
+def _cross_checks(
+    type_name: str, values: dict[str, object], report: Callable[[str, Cell, str], None]
+) -> None:
+    if type_name == "cases":
+        opened, closed = values.get("opened_on"), values.get("closed_on")
+        if isinstance(opened, dt.date) and isinstance(closed, dt.date) and closed < opened:
+            report("closed_on", closed.isoformat(), f"is before the case opened ({opened})")
+        if values.get("owning_agency") is None:
+            report("owning_agency", None, "owning_agency is required (or give --source)")
+    elif type_name == "list_memberships" and values.get("list") is None:
+        report("list", None, "list (the agency code of the list) is required, or give --source")
+    elif type_name == "persons" and values.get("role") is not None and values.get("case") is None:
+        report("role", str(values["role"]), "a role needs the case it is played in (column case)")
+    elif type_name == "justice_events":
+        stage, outcome = values.get("stage"), values.get("outcome")
+        if outcome is not None:
+            allowed = _VERDICTS if stage == Stage.VERDICT else _APPEALS
+            if stage not in (Stage.VERDICT, Stage.APPEAL):
+                report("outcome", str(outcome), f"a {stage} event has no outcome")
+            elif outcome not in allowed:
+                report(
+                    "outcome", str(outcome), f"not an outcome of a {stage}: {', '.join(allowed)}"
+                )
+
+
+@dataclass
+class _Event:
+    stage: str
+    on: dt.date
+    line: int  # 0 for an event already in the database
+    column: str
+    ext: object = None
+
+
+class FileChecks:
+    """Checks across rows: duplicates in the file, and the order of justice stages."""
+
+    def __init__(self, plan: ColumnPlan, file_name: str) -> None:
+        self.plan = plan
+        self.file_name = file_name
+        self.first_line: dict[tuple[object, ...], int] = {}
+        self.person_fields: dict[tuple[object, ...], tuple[int, int]] = {}
+        self.events: dict[tuple[object, ...], list[_Event]] = defaultdict(list)
+        self.event_ids: set[tuple[object, object]] = set()
+
+    def key(self, values: dict[str, object]) -> tuple[object, ...]:
+        """The identifying key of a row within its source."""
+        fields = self.plan.record_type.key
+        if self.plan.record_type.name == "persons":
+            fields = (*fields, "case", "role")
+        return tuple(values.get(k) for k in fields)
+
+    def add(self, row: CheckedRow) -> None:
+        """Record a row that passed the row checks; add a problem if it repeats another."""
+        values = row.values
+        key = self.key(values)
+        first = self.first_line.setdefault(key, row.line)
+        if first != row.line:
+            name = self.plan.record_type.key[-1]
+            column = self.plan.sources.get(name, name)
+            shown = "/".join("" if k is None else str(k) for k in key if k is not None)
+            row.problems.append(
+                RejectedRow(
+                    self.file_name,
+                    row.line,
+                    column,
+                    _quote(shown),
+                    f"duplicate of line {first} (same source and id); keep one of the two rows",
+                )
+            )
+            return
+        if self.plan.record_type.name == "persons":
+            person = (values.get("source"), values.get("external_id"))
+            digest = hash(tuple(values.get(f) for f in _PERSON_FIELDS))
+            seen = self.person_fields.setdefault(person, (row.line, digest))
+            if seen[1] != digest:
+                column = self.plan.sources.get("external_id", "external_id")
+                row.problems.append(
+                    RejectedRow(
+                        self.file_name,
+                        row.line,
+                        column,
+                        _quote(str(values.get("external_id"))),
+                        f"the same person is described differently on line {seen[0]}; "
+                        "make the person's fields agree",
+                    )
+                )
+        if self.plan.record_type.name == "justice_events" and values.get("person") is not None:
+            group = (values.get("source"), values.get("case"), values.get("person"))
+            column = self.plan.sources.get("occurred_on", "occurred_on")
+            on = values["occurred_on"]
+            assert isinstance(on, dt.date)
+            ext = values.get("external_id")
+            self.events[group].append(_Event(str(values["stage"]), on, row.line, column, ext))
+            self.event_ids.add((values.get("source"), ext))
+
+    def add_stored_event(
+        self, group: tuple[object, ...], stage: str, on: dt.date, ext: object
+    ) -> None:
+        """An event of the same person already in the database (for the order check)."""
+        self.events[group].append(_Event(stage, on, 0, "", ext))
+
+    def stage_order_problems(self) -> list[RejectedRow]:
+        """Events dated before an earlier stage of the same person in the same case."""
+        problems: list[RejectedRow] = []
+        for group, events in self.events.items():
+            source = group[0]
+            current = [e for e in events if e.line or (source, e.ext) not in self.event_ids]
+            for path in (SUSPECT_STAGES, VICTIM_STAGES):
+                order = {s.value: i for i, s in enumerate(path)}
+                on_path = [e for e in current if e.stage in order]
+                for e in on_path:
+                    if not e.line:
+                        continue
+                    before = [
+                        f
+                        for f in on_path
+                        if order[f.stage] < order[e.stage]
+                        and f.on > e.on
+                        and (f.stage, e.stage) not in _UNORDERED
+                    ]
+                    if before:
+                        f = max(before, key=lambda x: x.on)
+                        where = f"line {f.line}" if f.line else "the database"
+                        problems.append(
+                            RejectedRow(
+                                self.file_name,
+                                e.line,
+                                e.column,
+                                e.on.isoformat(),
+                                f"{e.stage} dated before the {f.stage} of the same person "
+                                f"({f.on.isoformat()}, {where}); check both dates",
+                            )
+                        )
+        return sorted(set(problems), key=lambda p: p.line)
+
+
+__all__ = ["QUOTE", "CheckedRow", "FileChecks", "check_row"]
