@@ -42,6 +42,20 @@ def test_summary_by_sex_on_the_demo(capsys):
     assert "threshold 3.0 (an assumption" in out
 
 
+def test_case_plan_of_a_survivor(data_dir, capsys):
+    import sqlite3
+
+    db = sqlite3.connect(data_dir / "demo.sqlite")
+    (person,) = db.execute("select person_id from assessments order by id limit 1").fetchone()
+    db.close()
+    assert main(["survivors", "plan", str(person), "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert f"Survivor {person}: assessment of" in out and "Mental wellbeing" in out
+    assert "at threshold 3.0 (an assumption)" in out
+    assert main(["survivors", "plan", "999999", "--demo"]) == 7
+    assert "has no assessment" in capsys.readouterr().err
+
+
 def test_bad_input_is_one_sentence(capsys, tmp_path):
     assert main(["survivors", "summary", "--demo", "--by", "shoe_size"]) == 4
     assert "not a grouping" in capsys.readouterr().err

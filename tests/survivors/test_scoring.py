@@ -8,10 +8,11 @@ import re
 import polars as pl
 import pytest
 
-from uncounted.errors import DataQualityWarning, ImportRejected
+from uncounted.errors import DataQualityWarning, ImportRejected, NotFound
 from uncounted.survivors import (
     case_plan_flags,
     default_instrument,
+    latest_case_plan,
     score_assessment,
     score_domains,
     score_profiles,
@@ -132,3 +133,26 @@ def test_frames_score_many_assessments_and_skip_other_instruments():
     flags = case_plan_flags(domains, TOOL)
     assert flags.select("assessment_id", "domain").rows() == [(1, "safety")]
     assert flags["support_plan_types"].to_list() == [["Safety", "Shelter"]]
+
+
+def test_latest_case_plan_uses_the_latest_assessment():
+    assessments = pl.DataFrame(
+        {
+            "id": [1, 2],
+            "person_id": [7, 7],
+            "instrument_id": [TOOL.id, TOOL.id],
+            "assessed_on": [dt.date(2024, 7, 1), dt.date(2024, 1, 1)],
+        }
+    )
+    items = pl.DataFrame(
+        {
+            "assessment_id": [1] * len(WORKED) + [2],
+            "item": [*WORKED, "safety.housing"],
+            "score": [*WORKED.values(), 1],
+        }
+    )
+    plan = latest_case_plan(assessments, items, TOOL, 7)
+    assert (plan.assessment_id, plan.assessed_on, plan.assessments) == (1, dt.date(2024, 7, 1), 2)
+    assert plan.profile == score_assessment(WORKED, TOOL, survivor=7, assessed_on=plan.assessed_on)
+    with pytest.raises(NotFound, match="Survivor 8 has no assessment"):
+        latest_case_plan(assessments, items, TOOL, 8)

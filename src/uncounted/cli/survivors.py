@@ -24,6 +24,7 @@ from uncounted.survivors import (
     Instrument,
     default_instrument,
     due_assessments,
+    latest_case_plan,
     load_instrument,
     summarise_survivors,
 )
@@ -97,7 +98,41 @@ def due(
     summary = ", ".join(f"{n} {s}" for s, n in counts.iter_rows()) or "none due"
     console.print(f"Assessments with {tool.id} on {when}: {summary}.")
     if table.height:
-        _render(table, f"Due or overdue on {when} (most overdue first)", limit)
+        shown = table.select(
+            "person_id", "visit", "due_on", "status", "days_overdue", "last_assessed_on"
+        )
+        _render(shown, f"Due or overdue on {when} (most overdue first)", limit)
+
+
+@survivors_app.command("plan")
+def plan(
+    person_id: int = typer.Argument(..., help="The survivor's person id."),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+    instrument: InstrumentOption = None,
+) -> None:
+    """Show a survivor's latest profile and the support-plan services it suggests."""
+    tool = _instrument(instrument)
+    with _engine(demo) as engine:
+        assessments, items = assessment_frames(engine)
+    case = latest_case_plan(assessments, items, tool, person_id)
+    p = case.profile
+    table = Table(
+        title=f"Survivor {person_id}: assessment of {case.assessed_on} "
+        f"({case.assessments} with {tool.id})"
+    )
+    for column in ("domain", "score", "status", "suggested services"):
+        table.add_column(column)
+    for d in tool.domains:
+        score = p.scores[d.id]
+        table.add_row(
+            d.label,
+            "" if score is None else f"{score:.2f}",
+            p.notes.get(d.id, p.status[d.id].replace("_", " ")),
+            ", ".join(p.support_plan_types.get(d.id, [])),
+        )
+    console.print(table)
+    restored = {True: "restored", False: "not yet restored", None: "unknown (a domain is missing)"}
+    console.print(f"Status: {restored[p.restored]} at threshold {tool.threshold} (an assumption).")
 
 
 @survivors_app.command("summary")

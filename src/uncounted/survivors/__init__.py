@@ -46,8 +46,10 @@ from uncounted.survivors.schedule import (
     visit_label,
 )
 from uncounted.survivors.scoring import (
+    CasePlan,
     Profile,
     case_plan_flags,
+    latest_case_plan,
     score_assessment,
     score_domains,
     score_profiles,
@@ -58,6 +60,7 @@ __all__ = [
     "DEFAULT_INSTRUMENT_ID",
     "GROUPINGS",
     "AlphaResult",
+    "CasePlan",
     "CohortSummary",
     "Domain",
     "Instrument",
@@ -78,6 +81,7 @@ __all__ = [
     "inter_rater_agreement",
     "inter_rater_pairs",
     "intraclass_correlation",
+    "latest_case_plan",
     "load_instrument",
     "nominal_visit_months",
     "parse_instrument",

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from uncounted.errors import DataQualityWarning, ImportRejected, InvalidInput, RejectedRow
+from uncounted.errors import (
+    DataQualityWarning,
+    ImportRejected,
+    InvalidInput,
+    NotFound,
+    RejectedRow,
+)
 from uncounted.survivors.instrument import Instrument
 
 STABLE, BELOW, MISSING = "stable", "below_threshold", "missing"
@@ -267,12 +273,48 @@ def score_assessment(
     )
 
 
+@dataclass(frozen=True)
+class CasePlan:
+    """A survivor's latest assessment scored, with the services its low domains suggest."""
+
+    person_id: int
+    assessment_id: int
+    assessed_on: dt.date
+    assessments: int
+    profile: Profile
+
+
+def latest_case_plan(
+    assessments: pl.DataFrame, items: pl.DataFrame, instrument: Instrument, person_id: int
+) -> CasePlan:
+    """The case plan from ``person_id``'s latest assessment with ``instrument``."""
+    own = assessments.filter(pl.col("person_id") == person_id)
+    if "instrument_id" in own.columns:
+        own = own.filter(pl.col("instrument_id") == instrument.id)
+    if own.is_empty():
+        raise NotFound(
+            f"Survivor {person_id} has no assessment with {instrument.id!r}; "
+            "check the id or record an intake assessment."
+        )
+    latest = own.sort("assessed_on", "id").row(-1, named=True)
+    scores = items.filter(pl.col("assessment_id") == latest["id"])
+    profile = score_assessment(
+        dict(zip(scores["item"].to_list(), scores["score"].to_list(), strict=True)),
+        instrument,
+        survivor=person_id,
+        assessed_on=latest["assessed_on"],
+    )
+    return CasePlan(person_id, latest["id"], latest["assessed_on"], own.height, profile)
+
+
 __all__ = [
     "BELOW",
     "MISSING",
     "STABLE",
+    "CasePlan",
     "Profile",
     "case_plan_flags",
+    "latest_case_plan",
     "score_assessment",
     "score_domains",
     "score_profiles",
