@@ -1,6 +1,7 @@
 """Programme evaluation: venue surveys before and after, difference-in-differences,
 sustainability, exploitation-free zones and drivers."""
 
+from uncounted.evaluation.did import DiDResult, difference_in_differences
 from uncounted.evaluation.survey import (
     OBSERVATION_COLUMNS,
     Change,
@@ -15,10 +16,12 @@ from uncounted.evaluation.survey import (
 __all__ = [
     "OBSERVATION_COLUMNS",
     "Change",
+    "DiDResult",
     "RatioEstimate",
     "SurveyEstimates",
     "compare_estimates",
     "compare_surveys",
+    "difference_in_differences",
     "estimate_survey",
     "ratio_estimate",
 ]
