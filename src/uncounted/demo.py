@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from uncounted.justice import JusticeData
+from uncounted.justice import headlines as justice_headlines
 from uncounted.settings import Settings, read_or_create_key_file
 from uncounted.simulate import World, WorldConfig, simulate_world
 from uncounted.store.bulk import insert_frames
@@ -80,7 +82,9 @@ def build_demo(
                 create_user(session, username, DEMO_PASSWORD, role, agency, by="demo")
     finally:
         engine.dispose()
-    return DemoResult(database_url=url, path=path, world=world, rows=rows)
+    justice = JusticeData.from_tables(world.frames, as_of=world.config.end)
+    headlines: dict[str, Any] = dict(justice_headlines(justice))
+    return DemoResult(database_url=url, path=path, world=world, rows=rows, headlines=headlines)
 
 
 __all__ = [

@@ -17,7 +17,14 @@ from uncounted import __version__
 from uncounted.errors import UncountedError
 
 #: Command-group modules under ``uncounted.cli``; each defines ``register(app)``.
-COMMAND_MODULES: tuple[str, ...] = ("store_cmds", "ingest", "screen", "keys", "survivors")
+COMMAND_MODULES: tuple[str, ...] = (
+    "store_cmds",
+    "ingest",
+    "screen",
+    "keys",
+    "survivors",
+    "justice",
+)
 
 app = typer.Typer(
     name="uncounted",

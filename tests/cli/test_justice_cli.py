@@ -1,0 +1,89 @@
+"""`uncounted indicators`, `bottlenecks` and `metrics` against the demo database."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from uncounted.cli.main import main
+from uncounted.settings import get_settings
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    data = tmp_path_factory.mktemp("justice-cli")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("UNCOUNTED_DATA_DIR", str(data))
+    mp.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["demo", "--victims", "1500", "--seed", "5"]) == 0
+    (data / "demo-output.txt").write_text(out.getvalue())
+    yield data
+    get_settings.cache_clear()
+    mp.undo()
+
+
+@pytest.fixture()
+def env(demo_dir, monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(demo_dir))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield demo_dir
+    get_settings.cache_clear()
+
+
+def test_indicators_json_from_demo(env, capsys):
+    capsys.readouterr()
+    assert main(["indicators", "--demo", "--by", "jurisdiction", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["indicator"] for r in rows} >= {"J1", "J5", "J7", "J10"}
+    assert {"PH", "TH"} <= {r["jurisdiction"] for r in rows}
+    j5 = [r for r in rows if r["indicator"] == "J5" and r["variant"] == "all"]
+    assert all(r["lower"] <= r["value"] <= r["upper"] for r in j5 if r["denominator"])
+
+
+def test_indicators_table_and_csv(env, capsys):
+    assert main(["indicators", "--demo", "--period", "2024", "--basis", "cohort"]) == 0
+    assert "J3" in capsys.readouterr().out
+    assert main(["indicators", "--demo", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("indicator,variant,")
+
+
+def test_bottlenecks(env, capsys):
+    assert main(["bottlenecks", "--demo", "--jurisdiction", "PH", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["jurisdiction"] == "PH"
+    assert len(out["transitions"]) == 6
+    assert main(["bottlenecks", "--demo"]) == 0
+    assert "attrition" in capsys.readouterr().out
+
+
+def test_demo_prints_headlines(env):
+    out = (env / "demo-output.txt").read_text()
+    assert "J5 conviction rate" in out and "J1 victims identified" in out
+
+
+def test_metrics_lists_the_catalogue(capsys):
+    assert main(["metrics", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 17
+
+
+def test_errors_are_one_sentence(env, capsys):
+    assert main(["indicators", "--demo", "--by", "colour"]) == 4
+    assert main(["bottlenecks", "--demo", "--jurisdiction", "ZZ"]) == 4
+    assert main(["indicators", "--demo", "--format", "xml"]) == 4
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "colour" in err
+
+
+def test_no_demo_yet(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "empty"))
+    get_settings.cache_clear()
+    assert main(["indicators", "--demo"]) == 7
+    assert "uncounted demo" in capsys.readouterr().err
+    get_settings.cache_clear()
