@@ -103,6 +103,10 @@ class _Part:
 
     def plan(self, mapping: ColumnMapping, row: SourceRow) -> ColumnPlan:
         header = tuple(row.cells)
+        if row.problem is not None and not header:  # an unreadable row: any plan will do
+            if self.plans:
+                return next(iter(self.plans.values()))
+            header = record_type(self.type_name).field_names
         found = self.plans.get(header)
         if found is None:
             rtype = record_type(self.type_name)

@@ -25,8 +25,8 @@ QUOTE = 200
 
 #: Stage pairs with no fixed order: a sentence and an appeal both follow the verdict.
 _UNORDERED = {(Stage.SENTENCE.value, Stage.APPEAL.value)}
-_VERDICTS = {o.value for o in VerdictOutcome}
-_APPEALS = {o.value for o in AppealOutcome}
+_VERDICTS = tuple(o.value for o in VerdictOutcome)
+_APPEALS = tuple(o.value for o in AppealOutcome)
 _PERSON_FIELDS = (
     "sex",
     "birth_year",
