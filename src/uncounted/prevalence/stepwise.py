@@ -155,6 +155,13 @@ class StepwiseEstimator(PopulationEstimator):
         self.bias_correction_ = boot.bias_correction
         self.ci_ = boot.interval
         self.ci_method_ = "bca-bootstrap"
+        failed = int(np.sum(~np.isfinite(boot.replicates)))
+        if failed:
+            self._warn(
+                f"{failed} of {int(self.n_boot)} bootstrap fits failed (overflow in the "
+                "fit) and were left out of the interval.",
+                ConvergenceWarning,
+            )
         if not math.isfinite(boot.bias_correction):
             self._warn(
                 "every bootstrap estimate fell on one side of the estimate, so the BCa "
