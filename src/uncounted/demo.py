@@ -19,6 +19,7 @@ from uncounted.store.bulk import insert_frames
 from uncounted.store.crypto import KeyRing
 from uncounted.store.db import make_engine, session_scope, upgrade
 from uncounted.store.users import create_user
+from uncounted.survivors import default_instrument, restoration_headlines
 
 #: Password of every demo user. The demo holds synthetic people only and lives in its own file
 #: with its own key (``demo.key``); never use these accounts on real data.
@@ -84,6 +85,14 @@ def build_demo(
         engine.dispose()
     justice = JusticeData.from_tables(world.frames, as_of=world.config.end)
     headlines: dict[str, Any] = dict(justice_headlines(justice))
+    headlines.update(
+        restoration_headlines(
+            world.frames["assessments"],
+            world.frames["assessment_items"],
+            default_instrument(),
+            world.truth.restoration_rate,
+        )
+    )
     return DemoResult(database_url=url, path=path, world=world, rows=rows, headlines=headlines)
 
 

@@ -16,6 +16,7 @@ from uncounted.survivors import (
     change_from_intake,
     cohort_summary,
     default_instrument,
+    restoration_headlines,
     restoration_intervals,
     summarise_survivors,
     turnbull_npmle,
@@ -168,3 +169,18 @@ def test_groups_and_sparse_groups(world):
     assert sizes == profiles["person_id"].n_unique()
     with pytest.warns(SparseDataWarning, match="'one' has 1 survivor"):
         cohort_summary(profiles, TOOL, survivors=people, by="tiny", n_bootstrap=20)
+
+
+def test_demo_headlines_show_estimate_and_truth():
+    small = simulate_world(WorldConfig(seed=3, n_victims=300))
+    frames = small.frames
+    lines = restoration_headlines(
+        frames["assessments"], frames["assessment_items"], TOOL, small.truth.restoration_rate
+    )
+    assert lines["survivors assessed"] == str(frames["assessments"]["person_id"].n_unique())
+    assert lines["survivors restored by 12 months (95% CI)"].endswith("; truth 48.3%")
+    nine = frames["assessments"]["person_id"].unique().sort().head(9).implode()
+    few = frames["assessments"].filter(pl.col("person_id").is_in(nine))
+    assert list(restoration_headlines(few, frames["assessment_items"], TOOL)) == [
+        "survivors assessed"
+    ]
