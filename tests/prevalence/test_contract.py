@@ -1,0 +1,153 @@
+"""The estimator contract (DESIGN.md §4.2), run over every population estimator.
+
+Each helper adds its estimator to ``CASES``: a factory for a configured estimator and the
+histories to fit (two-list estimators get two lists). Checks: reading results before
+``fit`` raises NotFitted; ``fit`` returns ``self``; settings are unchanged by ``fit``;
+``to_dict`` is JSON-serialisable with the required keys; ``summary`` has one row and the
+required columns; random estimators are reproducible with ``random_state``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Callable
+
+import polars as pl
+import pytest
+
+from uncounted.errors import InvalidInput, NotFitted
+from uncounted.prevalence import (
+    CaptureHistories,
+    Chapman,
+    LincolnPetersen,
+    LogLinearEstimator,
+    PopulationEstimator,
+)
+
+REQUIRED_KEYS = {
+    "method",
+    "lists",
+    "observed",
+    "estimate",
+    "dark_figure",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "model",
+    "warnings",
+}
+SUMMARY_COLUMNS = ["method", "lists", "observed", "estimate", "dark_figure", "ci_low", "ci_high"]
+
+
+def three_lists() -> CaptureHistories:
+    """A well-behaved three-list table (every history observed, overlaps of 40 and more)."""
+    return CaptureHistories.from_frame(
+        pl.DataFrame(
+            {
+                "A": [1, 0, 0, 1, 1, 0, 1],
+                "B": [0, 1, 0, 1, 0, 1, 1],
+                "C": [0, 0, 1, 0, 1, 1, 1],
+                "count": [500, 400, 300, 100, 80, 60, 40],
+            }
+        )
+    )
+
+
+def two_lists() -> CaptureHistories:
+    return CaptureHistories.from_frame(
+        pl.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [80, 60, 20]})
+    )
+
+
+Case = tuple[Callable[[], PopulationEstimator], Callable[[], CaptureHistories]]
+
+CASES: dict[str, Case] = {
+    "loglinear-independence": (LogLinearEstimator, three_lists),
+    "loglinear-given": (lambda: LogLinearEstimator(interactions=["A:B"]), three_lists),
+    "loglinear-aic": (lambda: LogLinearEstimator(criterion="aic"), three_lists),
+    "loglinear-bic": (lambda: LogLinearEstimator(criterion="bic", ci_level=0.9), three_lists),
+    "lincoln-petersen": (LincolnPetersen, two_lists),
+    "chapman": (lambda: Chapman(ci="wald"), two_lists),
+}
+
+params = pytest.mark.parametrize("case", list(CASES))
+
+
+@params
+def test_not_fitted(case: str) -> None:
+    est = CASES[case][0]()
+    for name in ("population_", "ci_", "model_", "dark_figure_", "observed_"):
+        with pytest.raises(NotFitted, match=r"call fit\(histories\) first"):
+            getattr(est, name)
+    with pytest.raises(NotFitted):
+        _ = est.summary
+    with pytest.raises(NotFitted):
+        est.to_dict()
+
+
+@params
+def test_fit_returns_self_and_keeps_settings(case: str) -> None:
+    make, data = CASES[case]
+    est = make()
+    before = copy.deepcopy(est.get_params())
+    assert est.fit(data()) is est
+    assert est.get_params() == before
+    assert type(est).__name__ in repr(est)
+
+
+@params
+def test_learned_values(case: str) -> None:
+    make, data = CASES[case]
+    h = data()
+    est = make().fit(h)
+    assert est.observed_ == h.n_observed
+    assert est.histories_ is h
+    assert isinstance(est.population_, float) and math.isfinite(est.population_)
+    assert est.population_ >= h.n_observed
+    low, high = est.ci_
+    assert low <= est.population_ <= high
+    assert est.dark_figure_ == pytest.approx(est.population_ - h.n_observed)
+    assert isinstance(est.model_, tuple) and all(isinstance(t, str) for t in est.model_)
+    assert isinstance(est.ci_method_, str) and est.ci_method_
+    assert est.warnings_ == []
+
+
+@params
+def test_to_dict_is_json(case: str) -> None:
+    make, data = CASES[case]
+    out = make().fit(data()).to_dict()
+    assert set(out) >= REQUIRED_KEYS
+    again = json.loads(json.dumps(out))
+    assert again["method"] == make().method
+    assert again["observed"] == data().n_observed
+
+
+@params
+def test_summary_row(case: str) -> None:
+    make, data = CASES[case]
+    est = make().fit(data())
+    summary = est.summary
+    assert summary.height == 1
+    assert summary.columns[: len(SUMMARY_COLUMNS)] == SUMMARY_COLUMNS
+    assert "model" in summary.columns
+    assert summary.get_column("estimate")[0] == pytest.approx(est.population_)
+
+
+@params
+def test_seeded_reproducibility(case: str) -> None:
+    """Two fits with the same settings agree; random estimators' cases must fix a seed."""
+    make, data = CASES[case]
+    params = make().get_params()
+    if "random_state" in params:
+        assert params["random_state"] is not None, "give the case a fixed random_state"
+    first, second = make().fit(data()), make().fit(data())
+    assert first.to_dict() == second.to_dict()
+
+
+@params
+def test_fit_rejects_non_histories(case: str) -> None:
+    est = CASES[case][0]()
+    with pytest.raises(InvalidInput, match="expects CaptureHistories"):
+        est.fit(pl.DataFrame({"A": [1]}))  # type: ignore[arg-type]
