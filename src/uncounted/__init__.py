@@ -40,6 +40,11 @@ _LAZY: dict[str, str] = {
     "World": "uncounted.simulate",
     "WorldConfig": "uncounted.simulate",
     "simulate_world": "uncounted.simulate",
+    "CaptureHistories": "uncounted.prevalence",
+    "Chapman": "uncounted.prevalence",
+    "LincolnPetersen": "uncounted.prevalence",
+    "LogLinearEstimator": "uncounted.prevalence",
+    "PopulationEstimator": "uncounted.prevalence",
 }
 
 
