@@ -2,6 +2,7 @@
 sustainability, exploitation-free zones and drivers."""
 
 from uncounted.evaluation.did import DiDResult, difference_in_differences
+from uncounted.evaluation.drivers import DriverNetwork
 from uncounted.evaluation.survey import (
     OBSERVATION_COLUMNS,
     Change,
@@ -17,6 +18,7 @@ __all__ = [
     "OBSERVATION_COLUMNS",
     "Change",
     "DiDResult",
+    "DriverNetwork",
     "RatioEstimate",
     "SurveyEstimates",
     "compare_estimates",
