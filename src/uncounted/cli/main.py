@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keys",
     "survivors",
     "justice",
+    "web",
 )
 
 app = typer.Typer(

@@ -1,0 +1,43 @@
+"""``uncounted serve``: the web application on a local port (uvicorn)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from uncounted.demo import DEMO_PASSWORD, DEMO_USERS, build_demo, demo_keyring, demo_path, demo_url
+from uncounted.settings import get_settings
+from uncounted.web import create_app
+
+console = Console()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Serve the demo database (built first if absent).")
+    ] = False,
+) -> None:
+    """Serve the web application (sign in, cases, indicators, imports, audit)."""
+    import uvicorn
+
+    settings = get_settings()
+    if demo:
+        if not demo_path(settings).exists():
+            console.print("Building the demo database (a synthetic world)…")
+            build_demo(settings)
+        app = create_app(settings, database_url=demo_url(settings), keyring=demo_keyring(settings))
+        users = ", ".join(name for name, _role, _agency in DEMO_USERS)
+        console.print(f"Demo users: {users}; password [bold]{DEMO_PASSWORD}[/] (local demo only).")
+    else:
+        app = create_app(settings)
+    console.print(f"Open http://{host}:{port}/ in your browser (Ctrl+C to stop).")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the CLI."""
+    app.command("serve")(serve)

@@ -1,0 +1,335 @@
+"""Reading cases as a caseworker sees them: a filtered, paginated list and one case in full.
+
+Every query goes through :func:`~uncounted.store.access.scope_filter`, so a record outside the
+caller's scope is never loaded. Identifying fields are loaded only for roles that may see them,
+and each such read is audited (who, which person, which fields) in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from uncounted.domain import Stage
+from uncounted.errors import AccessDenied, NotFound
+from uncounted.store import audit
+from uncounted.store.access import Action, Principal, Resource, check, scope_filter, sees_identities
+from uncounted.store.crypto import encrypted_columns
+from uncounted.store.tables import (
+    Agency,
+    Case,
+    CaseLink,
+    CasePerson,
+    Jurisdiction,
+    JusticeEvent,
+    Person,
+    PersonIdentity,
+    Referral,
+)
+
+_STAGE_RANK = {s.value: i for i, s in enumerate(Stage)}
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What the case list is narrowed to (every field optional)."""
+
+    q: str | None = None  # part of the case reference
+    jurisdiction: str | None = None  # ISO 3166-1 country code
+    stage: str | None = None  # cases with an event at this stage
+    status: str | None = None
+    exploitation_type: str | None = None
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of the case list."""
+
+    id: int
+    reference: str
+    status: str
+    exploitation_type: str
+    country: str
+    agency: str
+    opened_on: str
+    latest_stage: str | None
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the case list, with the total that matched."""
+
+    rows: list[CaseRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages."""
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "rows": [asdict(r) for r in self.rows],
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+        }
+
+
+def _case_conditions(who: Principal, filters: CaseFilters) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [scope_filter(who, Resource.CASES)]
+    if filters.q:
+        conds.append(Case.reference.ilike(f"%{filters.q.strip()}%"))
+    if filters.status:
+        conds.append(Case.status == filters.status)
+    if filters.exploitation_type:
+        conds.append(Case.exploitation_type == filters.exploitation_type)
+    if filters.jurisdiction:
+        places = select(Jurisdiction.id).where(Jurisdiction.country == filters.jurisdiction)
+        conds.append(Case.jurisdiction_id.in_(places))
+    if filters.stage:
+        with_stage = select(JusticeEvent.case_id).where(JusticeEvent.stage == filters.stage)
+        conds.append(Case.id.in_(with_stage))
+    return conds
+
+
+def latest_stages(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """The furthest stage reached in each case (by the order of ``Stage``)."""
+    if not case_ids:
+        return {}
+    rows = session.execute(
+        select(JusticeEvent.case_id, JusticeEvent.stage)
+        .where(JusticeEvent.case_id.in_(case_ids))
+        .distinct()
+    ).all()
+    best: dict[int, str] = {}
+    for case_id, stage in rows:
+        if case_id not in best or _STAGE_RANK.get(stage, -1) > _STAGE_RANK.get(best[case_id], -1):
+            best[case_id] = stage
+    return best
+
+
+def list_cases(session: Session, who: Principal, filters: CaseFilters) -> CasePage:
+    """The cases in ``who``'s scope that match ``filters``, newest first, one page."""
+    check(who, Resource.CASES, Action.READ)
+    per_page = min(max(filters.per_page, 1), 200)
+    page = max(filters.page, 1)
+    conds = _case_conditions(who, filters)
+    total = session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0
+    stmt = (
+        select(Case, Jurisdiction.country, Agency.code)
+        .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
+        .join(Agency, Agency.id == Case.owning_agency_id)
+        .where(*conds)
+        .order_by(Case.opened_on.desc(), Case.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    found = session.execute(stmt).all()
+    stages = latest_stages(session, [c.id for c, _, _ in found])
+    rows = [
+        CaseRow(
+            c.id,
+            c.reference,
+            c.status,
+            c.exploitation_type,
+            country,
+            agency,
+            c.opened_on.isoformat(),
+            stages.get(c.id),
+        )
+        for c, country, agency in found
+    ]
+    return CasePage(rows, total, page, per_page)
+
+
+@dataclass
+class CaseDetail:
+    """A case with its people, justice timeline (across linked cases) and referrals."""
+
+    case: dict[str, Any]
+    persons: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    referrals: list[dict[str, Any]] = field(default_factory=list)
+    linked: list[dict[str, Any]] = field(default_factory=list)
+    identities_shown: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _row(obj: Any, names: list[str]) -> dict[str, Any]:
+    return {n: _iso(getattr(obj, n)) for n in names}
+
+
+def get_case(session: Session, who: Principal, case_id: int, action: Action = Action.READ) -> Case:
+    """The case ``case_id`` if ``who`` may ``action`` it; :class:`AccessDenied` / NotFound."""
+    check(who, Resource.CASES, action)
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"There is no case {case_id}; check the number or search the case list.")
+    visible = session.scalar(
+        select(Case.id).where(Case.id == case_id, scope_filter(who, Resource.CASES, action))
+    )
+    if visible is None:
+        raise AccessDenied("This case is outside your agency's scope; ask its owner to share it.")
+    return case
+
+
+def _persons(session: Session, who: Principal, case_id: int) -> tuple[list[dict[str, Any]], bool]:
+    show = sees_identities(who)
+    rows = session.execute(
+        select(CasePerson, Person)
+        .join(Person, Person.id == CasePerson.person_id)
+        .where(CasePerson.case_id == case_id)
+        .order_by(CasePerson.role.desc(), Person.id)
+    ).all()
+    identities: dict[int, PersonIdentity] = {}
+    if show and rows:
+        ids = [p.id for _, p in rows]
+        found = session.scalars(
+            select(PersonIdentity).where(
+                PersonIdentity.person_id.in_(ids), scope_filter(who, Resource.IDENTITIES)
+            )
+        )
+        identities = {i.person_id: i for i in found}
+    secret = encrypted_columns()
+    persons = []
+    for link, person in rows:
+        item = {
+            "person_id": person.id,
+            "label": f"P-{person.id}",
+            "role": link.role,
+            "sex": person.sex,
+            "birth_year": person.birth_year,
+            "age_at_identification": person.age_at_identification,
+            "citizenship": person.citizenship,
+            "trafficking_status": link.trafficking_status,
+            "exploitation_type": link.exploitation_type,
+            "minor_at_exploitation": link.minor_at_exploitation,
+            "role_in_process": link.role_in_process,
+        }
+        ident = identities.get(person.id)
+        if ident is not None:
+            shown = {n: getattr(ident, n) for n in secret if getattr(ident, n) is not None}
+            item["identity"] = shown
+            if shown:
+                audit.record_read(session, who, "person_identities", str(person.id), sorted(shown))
+                names = " ".join(shown[k] for k in ("given_name", "family_name") if k in shown)
+                item["label"] = names or item["label"]
+        persons.append(item)
+    return persons, show
+
+
+def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
+    """Everything about one case that ``who`` may see; reads of identities are audited."""
+    case = get_case(session, who, case_id)
+    place = session.get(Jurisdiction, case.jurisdiction_id)
+    owner = session.get(Agency, case.owning_agency_id)
+    head = _row(
+        case,
+        ["id", "reference", "status", "exploitation_type", "opened_on", "closed_on"],
+    )
+    head["country"] = place.country if place else None
+    head["jurisdiction"] = place.name if place else None
+    head["agency"] = owner.code if owner else None
+    head["owning_agency_id"] = case.owning_agency_id
+    persons, shown = _persons(session, who, case_id)
+    labels = {p["person_id"]: p["label"] for p in persons}
+
+    link_rows = session.execute(
+        select(CaseLink.case_id, CaseLink.linked_case_id).where(
+            or_(CaseLink.case_id == case_id, CaseLink.linked_case_id == case_id)
+        )
+    ).all()
+    linked_ids = sorted({b if a == case_id else a for a, b in link_rows} - {case_id})
+    visible_links = set(
+        session.scalars(
+            select(Case.id).where(Case.id.in_(linked_ids), scope_filter(who, Resource.CASES))
+        )
+    )
+    linked = []
+    for other in linked_ids:
+        row = session.execute(
+            select(Case.reference, Jurisdiction.country)
+            .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
+            .where(Case.id == other)
+        ).one()
+        visible = other in visible_links
+        linked.append(
+            {
+                "id": other,
+                "reference": row.reference if visible else None,
+                "country": row.country,
+                "visible": visible,
+            }
+        )
+
+    timeline = []
+    events = session.execute(
+        select(JusticeEvent, Jurisdiction.country, Case.reference)
+        .join(Jurisdiction, Jurisdiction.id == JusticeEvent.jurisdiction_id)
+        .join(Case, Case.id == JusticeEvent.case_id)
+        .where(
+            JusticeEvent.case_id.in_([case_id, *visible_links]),
+            scope_filter(who, Resource.JUSTICE_EVENTS),
+        )
+        .order_by(JusticeEvent.occurred_on, JusticeEvent.id)
+    ).all()
+    for event, country, reference in events:
+        item = _row(
+            event,
+            ["id", "case_id", "person_id", "stage", "occurred_on", "outcome", "offence"],
+        )
+        item["sentence_months"] = event.sentence_months
+        item["country"] = country
+        item["case_reference"] = reference
+        item["stage_label"] = Stage(event.stage).label if event.stage in _STAGE_RANK else None
+        pid = event.person_id
+        item["person"] = labels.get(pid, f"P-{pid}") if pid is not None else None
+        timeline.append(item)
+
+    refs = session.scalars(
+        select(Referral)
+        .where(Referral.case_id == case_id, scope_filter(who, Resource.REFERRALS))
+        .order_by(Referral.referred_on)
+    )
+    agencies = {i: c for i, c in session.execute(select(Agency.id, Agency.code))}
+    referrals = []
+    for r in refs:
+        item = _row(
+            r, ["id", "person_id", "from_country", "to_country", "referred_on", "reason", "status"]
+        )
+        item["from_agency"] = agencies.get(r.from_agency_id)
+        item["to_agency"] = agencies.get(r.to_agency_id)
+        item["consent_recorded"] = r.consent_recorded
+        item["person"] = labels.get(r.person_id, f"P-{r.person_id}")
+        referrals.append(item)
+    return CaseDetail(head, persons, timeline, referrals, linked, shown)
+
+
+__all__ = [
+    "CaseDetail",
+    "CaseFilters",
+    "CasePage",
+    "CaseRow",
+    "case_detail",
+    "get_case",
+    "latest_stages",
+    "list_cases",
+]

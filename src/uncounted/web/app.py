@@ -1,0 +1,114 @@
+"""The web application: :func:`create_app` builds a FastAPI app over one case database.
+
+Pages are rendered on the server with Jinja2 (HTMX for partial updates, vendored in
+``static/``). Every page has a JSON twin under ``/api`` built from the same object (or the same
+URL with ``Accept: application/json``); the JSON routes are described at ``/api/openapi.json``
+and browsable at ``/api/docs``. Routes stay thin: they parse, call one library function in
+``store/`` (or the analysis packages), and render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from uncounted import __version__
+from uncounted.errors import AccessDenied, UncountedError
+from uncounted.settings import Settings
+from uncounted.store.access import Action, Principal, Resource, allowed
+from uncounted.store.crypto import KeyRing, keyring_from_settings
+from uncounted.store.db import make_engine, require_current
+from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, wants_json
+from uncounted.web.routes import extra_nav
+from uncounted.web.security import RateLimiter, SecurityHeaders, SessionSigner
+
+
+def _package_dir(name: str) -> Path:
+    return Path(str(resources.files("uncounted.web").joinpath(name)))
+
+
+def _can(who: Principal | None, resource: str, action: str) -> bool:
+    return who is not None and allowed(who, Resource(resource), Action(action))
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    keyring: KeyRing | None = None,
+    secure_cookies: bool = False,
+) -> FastAPI:
+    """The web app over the configured database (or ``database_url`` with ``keyring``).
+
+    The database must be at the current schema revision (``uncounted init``). Sessions are
+    signed with the secret key of ``settings`` (``UNCOUNTED_SECRET_KEY`` or ``secret.key``).
+    """
+    url = database_url or settings.resolved_database_url
+    if database_url is None and not settings.database_url:
+        settings.ensure_data_dir()
+    engine = make_engine(url, keyring or keyring_from_settings(settings))
+    require_current(engine)
+    templates = Jinja2Templates(directory=str(_package_dir("templates")))
+    templates.env.globals["can"] = _can
+    templates.env.globals["extra_nav"] = extra_nav
+    ctx = WebContext(
+        engine=engine,
+        signer=SessionSigner(settings.key_bytes("secret")),
+        templates=templates,
+        limiter=RateLimiter(),
+        secure_cookies=secure_cookies,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Uncounted",
+        version=__version__,
+        description="Cases, justice indicators and estimates of trafficking, by role and scope.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
+
+    from uncounted.web.routes import register_all
+
+    register_all(app)
+
+    @app.exception_handler(NotSignedIn)
+    async def _signin(request: Request, exc: NotSignedIn) -> Response:
+        if wants_json(request):
+            return JSONResponse({"error": "Sign in first."}, status_code=401)
+        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(UncountedError)
+    async def _error(request: Request, exc: UncountedError) -> Response:
+        message = str(exc)
+        if isinstance(exc, AccessDenied) and not isinstance(exc, CsrfRejected):
+            message = "You do not have access to this page or record."
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=exc.http_status)
+        return ctx.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": message, "status": exc.http_status, "me": None, "csrf": ""},
+            status_code=exc.http_status,
+        )
+
+    return app
+
+
+__all__ = ["create_app"]

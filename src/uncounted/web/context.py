@@ -1,0 +1,183 @@
+"""What every route needs: the database session, the signed-in user, CSRF, and rendering.
+
+:func:`render` is where a page and its JSON twin part ways: the same ``data`` dict becomes a
+template's context or the JSON body (for ``/api/...`` paths and ``Accept: application/json``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from uncounted.errors import AccessDenied
+from uncounted.store.access import Principal
+from uncounted.store.db import session_scope
+from uncounted.store.tables import User
+from uncounted.store.users import principal
+from uncounted.web.security import COOKIE, RateLimiter, SessionData, SessionSigner, csrf_ok
+
+
+class CsrfRejected(AccessDenied):
+    """An unsafe request without the session's CSRF token."""
+
+
+class NotSignedIn(Exception):
+    """Raised by :func:`current_user` when the request has no valid session."""
+
+
+@dataclass
+class WebContext:
+    """Process-wide state of one app: engine, signer, templates, limiter, small caches."""
+
+    engine: Engine
+    signer: SessionSigner
+    templates: Jinja2Templates
+    limiter: RateLimiter
+    secure_cookies: bool = False
+    _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached(self, key: str, ttl: float, compute: Callable[[], Any]) -> Any:
+        """``compute()``'s value, kept for ``ttl`` seconds or until :meth:`invalidate`."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            self._cache[key] = (now, value)
+        return value
+
+    def invalidate(self) -> None:
+        """Forget cached aggregates (after any write)."""
+        with self._lock:
+            self._cache.clear()
+
+
+def ctx_of(request: Request) -> WebContext:
+    """The app's :class:`WebContext`."""
+    ctx: WebContext = request.app.state.ctx
+    return ctx
+
+
+def wants_json(request: Request) -> bool:
+    """Whether to answer with JSON: ``/api/...`` paths, or JSON preferred in ``Accept``."""
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def db(request: Request) -> Iterator[Session]:
+    """A session in one transaction for the request (committed when the route returns)."""
+    with session_scope(ctx_of(request).engine) as session:
+        yield session
+
+
+def session_of(request: Request) -> SessionData | None:
+    """The request's session cookie, if valid."""
+    return ctx_of(request).signer.load(request.cookies.get(COOKIE))
+
+
+@dataclass(frozen=True)
+class Me:
+    """The signed-in user and their session."""
+
+    who: Principal
+    session: SessionData
+
+
+def current_user(request: Request, session: Annotated[Session, Depends(db)]) -> Me:
+    """The signed-in, active user, or :class:`NotSignedIn`."""
+    data = session_of(request)
+    if data is None or data.user_id is None:
+        raise NotSignedIn
+    user = session.get(User, data.user_id)
+    if user is None or not user.active:
+        raise NotSignedIn
+    return Me(principal(user), data)
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse an unsafe request without the session's CSRF token (403)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    token = request.headers.get("x-csrf-token")
+    if token is None and "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        value = form.get("csrf_token")
+        token = value if isinstance(value, str) else None
+    if not csrf_ok(session_of(request), token):
+        raise CsrfRejected("The form expired or did not come from this site; reload the page.")
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    """The submitted fields (form-encoded, multipart or a JSON object), after the CSRF check."""
+    await check_csrf(request)
+    if "application/json" in request.headers.get("content-type", ""):
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise AccessDenied("Send a JSON object of field names to values.")
+        return {str(k): "" if v is None else str(v) for k, v in body.items()}
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+#: Route parameter types: the signed-in user, the request's database session, form fields.
+CurrentUser = Annotated[Me, Depends(current_user)]
+DbSession = Annotated[Session, Depends(db)]
+FormData = Annotated[dict[str, str], Depends(form_data)]
+
+
+def render(
+    request: Request,
+    template: str,
+    data: dict[str, Any],
+    me: Me | None = None,
+    status_code: int = 200,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """The page ``template`` with ``data``, or ``data`` as JSON for the JSON twin.
+
+    ``extra`` holds presentation-only context (charts as SVG, form specs) left out of JSON.
+    """
+    if wants_json(request):
+        return JSONResponse(data, status_code=status_code)
+    session = me.session if me else session_of(request)
+    context = {
+        "data": data,
+        "me": me.who if me else None,
+        "csrf": session.csrf if session else "",
+        **(extra or {}),
+    }
+    return ctx_of(request).templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+
+
+__all__ = [
+    "CsrfRejected",
+    "CurrentUser",
+    "DbSession",
+    "FormData",
+    "Me",
+    "NotSignedIn",
+    "WebContext",
+    "check_csrf",
+    "ctx_of",
+    "current_user",
+    "db",
+    "form_data",
+    "render",
+    "session_of",
+    "wants_json",
+]

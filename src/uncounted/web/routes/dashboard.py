@@ -1,0 +1,48 @@
+"""The dashboard: headline numbers of the justice response, with a chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from uncounted.report.charts import bar_chart
+from uncounted.store.access import Action, Resource, check
+from uncounted.store.tallies import MEASURES, stage_tallies, stage_totals
+from uncounted.web.context import (
+    CurrentUser,
+    DbSession,
+    ctx_of,
+    render,
+)
+from uncounted.web.routes import both
+
+router = APIRouter(tags=["dashboard"])
+
+#: Seconds the dashboard's aggregates are reused (any write through the app clears them).
+TTL = 60.0
+
+
+def dashboard_data(session: Session) -> dict[str, Any]:
+    """Headline totals and the yearly tallies behind the chart."""
+    return {"totals": stage_totals(session), "by_year": stage_tallies(session, "year")}
+
+
+@both(router, "/", summary="Headline numbers of the justice response")
+def dashboard(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+) -> Response:
+    check(me.who, Resource.INDICATORS, Action.READ)
+    ctx = ctx_of(request)
+    data = ctx.cached("dashboard", TTL, lambda: dashboard_data(session))
+    years = [str(r["year"]) for r in data["by_year"]]
+    chart = bar_chart(
+        "Recorded justice events by year",
+        years,
+        {label: [r[label] for r in data["by_year"]] for label in MEASURES},
+    )
+    return render(request, "dashboard.html", data, me, extra={"chart": chart})

@@ -1,0 +1,293 @@
+"""Forms to create and edit cases, people, justice events and referrals.
+
+``GET`` gives the form (its JSON twin: the fields, their options and current values); ``POST``
+validates on the server with the importer's rules (``web/forms.py``), then writes through
+``store/recording.py`` (scope, references, stage order, audit). A refused form comes back with
+every problem next to its field (422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from uncounted.store.access import Action, Resource, Role, check, sees_identities
+from uncounted.store.casebook import case_detail, get_case
+from uncounted.store.recording import (
+    InvalidRecord,
+    add_justice_event,
+    add_person,
+    add_referral,
+    create_case,
+    update_case,
+    update_person,
+)
+from uncounted.store.tables import Agency, Jurisdiction
+from uncounted.web.context import (
+    CurrentUser,
+    DbSession,
+    FormData,
+    Me,
+    ctx_of,
+    render,
+    wants_json,
+)
+from uncounted.web.forms import FORMS, FormField, validate
+from uncounted.web.routes import both
+
+router = APIRouter(tags=["records"])
+
+TITLES = {
+    "case": "Case",
+    "person": "Person in the case",
+    "event": "Justice event",
+    "referral": "Referral",
+}
+
+
+def _fields(form: str, me: Me) -> list[FormField]:
+    show = sees_identities(me.who)
+    return [f for f in FORMS[form] if show or not f.identifying]
+
+
+def _agency_choices(session: Session) -> list[tuple[str, str]]:
+    rows = session.execute(select(Agency.id, Agency.code, Agency.name).order_by(Agency.code))
+    return [(str(i), f"{code} — {name}") for i, code, name in rows]
+
+
+def _choices(session: Session, form: str, case_id: int | None, me: Me) -> dict[str, Any]:
+    choices: dict[str, Any] = {}
+    if form in ("event", "referral") and case_id is not None:
+        people = case_detail(session, me.who, case_id).persons
+        choices["person_id"] = [
+            (str(p["person_id"]), f"{p['label']} ({p['role']})") for p in people
+        ]
+    if form == "referral":
+        choices["to_agency_id"] = _agency_choices(session)
+    if form == "case" and me.who.role is Role.ADMIN:
+        choices["owning_agency_id"] = _agency_choices(session)
+    return choices
+
+
+def _spec(fields: list[FormField], choices: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for f in fields:
+        item = asdict(f)
+        item.pop("rule")
+        item["options"] = [list(o) for o in (choices.get(f.name) or f.options)]
+        out.append(item)
+    if "owning_agency_id" in choices:
+        out.append(
+            {"name": "owning_agency_id", "label": "Owning agency", "kind": "id", "required": True,
+             "options": [list(o) for o in choices["owning_agency_id"]], "identifying": False}
+        )  # fmt: skip
+    return out
+
+
+def _form_page(
+    request: Request,
+    me: Me,
+    session: Session,
+    form: str,
+    action: str,
+    case_id: int | None,
+    values: dict[str, Any],
+    problems: dict[str, str] | None = None,
+) -> Response:
+    fields = _spec(_fields(form, me), _choices(session, form, case_id, me))
+    data = {
+        "form": form,
+        "title": TITLES[form],
+        "action": action,
+        "case_id": case_id,
+        "fields": fields,
+        "values": {k: "" if v is None else str(v) for k, v in values.items()},
+        "problems": problems or {},
+    }
+    return render(request, "form.html", data, me, status_code=422 if problems else 200)
+
+
+def _submit(
+    request: Request,
+    me: Me,
+    session: Session,
+    form: str,
+    raw: dict[str, str],
+    action: str,
+    case_id: int | None,
+    write: Callable[[dict[str, Any]], int],
+    done: Callable[[int], str],
+) -> Response:
+    names = {f.name for f in _fields(form, me)} | {"owning_agency_id"}
+    values, problems = validate(form, raw, only=names)
+    if "owning_agency_id" in raw and raw["owning_agency_id"].strip().isdigit():
+        values["owning_agency_id"] = int(raw["owning_agency_id"])
+    new_id: int | None = None
+    if not problems:
+        try:
+            new_id = write({k: v for k, v in values.items() if k in raw})
+        except InvalidRecord as exc:
+            session.rollback()
+            problems = exc.problems
+    if problems or new_id is None:
+        if wants_json(request):
+            return JSONResponse({"problems": problems}, status_code=422)
+        return _form_page(request, me, session, form, action, case_id, raw, problems)
+    session.commit()
+    ctx_of(request).invalidate()
+    if wants_json(request):
+        return JSONResponse({"id": new_id, "url": done(new_id)}, status_code=201)
+    return RedirectResponse(done(new_id), status_code=303)
+
+
+# -- cases -------------------------------------------------------------------------------------
+
+
+@both(router, "/cases/new", summary="The form to open a case")
+def new_case_form(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+) -> Response:
+    check(me.who, Resource.CASES, Action.CREATE)
+    return _form_page(request, me, session, "case", "/cases/new", None, {})
+
+
+@both(router, "/cases/new", methods=("POST",), summary="Open a case")
+def new_case(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+    raw: FormData,
+) -> Response:
+    check(me.who, Resource.CASES, Action.CREATE)
+    return _submit(
+        request, me, session, "case", raw, "/cases/new", None,
+        lambda v: create_case(session, me.who, v).id, lambda i: f"/cases/{i}",
+    )  # fmt: skip
+
+
+@both(router, "/cases/{case_id}/edit", summary="The form to edit a case")
+def edit_case_form(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+    case_id: int,
+) -> Response:
+    case = get_case(session, me.who, case_id, Action.UPDATE)
+    place = session.get(Jurisdiction, case.jurisdiction_id)
+    values = {f.name: getattr(case, f.name, None) for f in FORMS["case"]}
+    values["jurisdiction"] = (place.subdivision or place.country) if place else ""
+    action = f"/cases/{case_id}/edit"
+    return _form_page(request, me, session, "case", action, case_id, values)
+
+
+@both(router, "/cases/{case_id}/edit", methods=("POST",), summary="Edit a case")
+def edit_case(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+    case_id: int,
+    raw: FormData,
+) -> Response:
+    get_case(session, me.who, case_id, Action.UPDATE)
+    return _submit(
+        request, me, session, "case", raw, f"/cases/{case_id}/edit", case_id,
+        lambda v: update_case(session, me.who, case_id, v).id, lambda i: f"/cases/{i}",
+    )  # fmt: skip
+
+
+# -- people, events, referrals ----------------------------------------------------------------
+
+_WRITERS = {
+    "persons": ("person", add_person),
+    "events": ("event", add_justice_event),
+    "referrals": ("referral", add_referral),
+}
+
+
+@both(router, "/cases/{case_id}/{kind}/new", summary="The form to add a person, event or referral")
+def new_record_form(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+    case_id: int,
+    kind: str,
+) -> Response:
+    form, _writer = _writer_of(kind)
+    get_case(session, me.who, case_id, Action.UPDATE)
+    action = f"/cases/{case_id}/{kind}/new"
+    return _form_page(request, me, session, form, action, case_id, {})
+
+
+@both(
+    router,
+    "/cases/{case_id}/{kind}/new",
+    methods=("POST",),
+    summary="Add a person, event or referral",
+)
+def new_record(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+    case_id: int,
+    kind: str,
+    raw: FormData,
+) -> Response:
+    form, writer = _writer_of(kind)
+    get_case(session, me.who, case_id, Action.UPDATE)
+    return _submit(
+        request, me, session, form, raw, f"/cases/{case_id}/{kind}/new", case_id,
+        lambda v: writer(session, me.who, case_id, v).id, lambda _i: f"/cases/{case_id}",
+    )  # fmt: skip
+
+
+@both(router, "/cases/{case_id}/persons/{person_id}/edit", summary="The form to edit a person")
+def edit_person_form(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+    case_id: int,
+    person_id: int,
+) -> Response:
+    get_case(session, me.who, case_id, Action.UPDATE)
+    detail = case_detail(session, me.who, case_id)
+    person = next((p for p in detail.persons if p["person_id"] == person_id), None)
+    if person is None:
+        raise InvalidRecord({"person_id": "this person is not part of the case"})
+    values = {**person, **person.get("identity", {})}
+    action = f"/cases/{case_id}/persons/{person_id}/edit"
+    return _form_page(request, me, session, "person", action, case_id, values)
+
+
+@both(
+    router, "/cases/{case_id}/persons/{person_id}/edit", methods=("POST",), summary="Edit a person"
+)
+def edit_person(
+    request: Request,
+    me: CurrentUser,
+    session: DbSession,
+    case_id: int,
+    person_id: int,
+    raw: FormData,
+) -> Response:
+    action = f"/cases/{case_id}/persons/{person_id}/edit"
+    return _submit(
+        request, me, session, "person", raw, action, case_id,
+        lambda v: update_person(session, me.who, case_id, person_id, v).id,
+        lambda _i: f"/cases/{case_id}",
+    )  # fmt: skip
+
+
+def _writer_of(kind: str) -> tuple[str, Callable[..., Any]]:
+    if kind not in _WRITERS:
+        from uncounted.errors import NotFound
+
+        raise NotFound(f"There is no record kind {kind!r}; use persons, events or referrals.")
+    return _WRITERS[kind]

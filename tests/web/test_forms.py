@@ -1,0 +1,146 @@
+"""Writing through the web: forms validated with the importer's rules, CSRF, scope, audit,
+sign-in rate limit and lockout."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import csrf_of, sign_in
+from uncounted.demo import demo_keyring, demo_url
+from uncounted.web import create_app
+
+CASE = {
+    "reference": "WEB-T-1",
+    "status": "Active",
+    "exploitation_type": "ForcedLabour",
+    "jurisdiction": "PH",
+    "opened_on": "2025-02-03",
+}
+
+
+def _problems(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-field="([^"]+)">([^<]+)<', html))
+
+
+def test_caseworker_records_a_case_an_arrest_and_a_charge(clients):
+    cw: TestClient = clients["caseworker"]
+    before = cw.get("/api/").json()["totals"]
+    made = cw.post("/api/cases/new", json=CASE)
+    assert made.status_code == 201, made.text
+    case_url = made.json()["url"]
+    person = cw.post(
+        f"/api{case_url}/persons/new",
+        json={"role": "suspect", "sex": "Male", "family_name": "Quillfeather-Test"},
+    )
+    assert person.status_code == 201, person.text
+    detail = cw.get(f"/api{case_url}").json()
+    assert detail["case"]["agency"] == "PNP"  # owned by the caseworker's agency
+    pid = detail["persons"][0]["person_id"]
+    for stage, day in (("arrest", "2025-02-10"), ("charge", "2025-03-01")):
+        event = {"person_id": pid, "stage": stage, "occurred_on": day}
+        assert cw.post(f"/api{case_url}/events/new", json=event).status_code == 201
+    after = cw.get("/api/").json()["totals"]
+    assert after["arrests"] == before["arrests"] + 1
+    assert after["charges"] == before["charges"] + 1
+    stages = [e["stage"] for e in cw.get(f"/api{case_url}").json()["timeline"]]
+    assert stages == ["arrest", "charge"]
+    log = clients["admin"].get("/api/audit?actor=caseworker&action=create").json()["events"]
+    created = {e["resource"] for e in log}
+    assert {"cases", "persons", "person_identities", "case_persons", "justice_events"} <= created
+    ident = next(e for e in log if e["resource"] == "person_identities")
+    assert ident["after"]["family_name"] == "[encrypted]"  # no clear text in the audit log
+
+
+def test_form_errors_use_the_importer_rules_and_come_back_by_field(clients):
+    cw = clients["caseworker"]
+    bad = {
+        **CASE,
+        "status": "Actve",
+        "jurisdiction": "XX",
+        "opened_on": "2999-01-01",
+        "csrf_token": csrf_of(cw.get("/cases/new").text),
+    }
+    page = cw.post("/cases/new", data=bad)
+    assert page.status_code == 422
+    problems = _problems(page.text)
+    assert "Did you mean &#39;Active&#39;" in problems["status"]
+    assert "ISO 3166-1" in problems["jurisdiction"]
+    assert "in the future" in problems["opened_on"]
+    assert cw.post("/api/cases/new", json={**CASE, "closed_on": "2025-01-01"}).json() == {
+        "problems": {"closed_on": "is before the case opened (2025-02-03)"}
+    }
+
+
+def test_a_charge_before_the_arrest_is_refused(clients, demo):
+    cw = clients["caseworker"]
+    case_url = cw.post("/api/cases/new", json={**CASE, "reference": "WEB-T-2"}).json()["url"]
+    cw.post(f"/api{case_url}/persons/new", json={"role": "suspect"})
+    pid = cw.get(f"/api{case_url}").json()["persons"][0]["person_id"]
+    arrest = {"person_id": pid, "stage": "arrest", "occurred_on": "2025-04-01"}
+    assert cw.post(f"/api{case_url}/events/new", json=arrest).status_code == 201
+    early = {"person_id": pid, "stage": "charge", "occurred_on": "2025-03-01"}
+    refused = cw.post(f"/api{case_url}/events/new", json=early)
+    assert refused.status_code == 422
+    assert "before this person's arrest" in refused.json()["problems"]["occurred_on"]
+    outcome = {
+        "person_id": pid,
+        "stage": "arrest",
+        "occurred_on": "2025-04-02",
+        "outcome": "convicted",
+    }
+    assert (
+        "has no outcome"
+        in cw.post(f"/api{case_url}/events/new", json=outcome).json()["problems"]["outcome"]
+    )
+
+
+def test_writes_outside_scope_or_role_are_refused(clients, demo):
+    event = {"stage": "arrest", "occurred_on": "2025-01-01"}
+    other = clients["caseworker"].post(f"/api/cases/{demo.other_case}/events/new", json=event)
+    assert other.status_code == 403
+    for role in ("analyst", "viewer"):
+        assert clients[role].post("/api/cases/new", json=CASE).status_code == 403
+
+
+def test_forms_need_the_csrf_token(app, clients):
+    cw = clients["caseworker"]
+    assert (
+        cw.post("/api/cases/new", json=CASE, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    )
+    fresh = TestClient(app)
+    sign_in(fresh, "caseworker")
+    refused = fresh.post("/cases/new", data=CASE)  # no token in the form
+    assert refused.status_code == 403 and "form expired" in refused.text
+
+
+def test_admin_creates_users(clients):
+    admin = clients["admin"]
+    made = admin.post(
+        "/api/users",
+        json={"username": "new-analyst", "password": "a long passphrase", "role": "analyst"},
+    )
+    assert made.status_code == 201
+    short = admin.post("/api/users", json={"username": "x", "password": "short", "role": "analyst"})
+    assert short.status_code == 422 and "12 characters" in short.json()["error"]
+    assert (
+        clients["caseworker"]
+        .post(
+            "/api/users", json={"username": "y", "password": "a long passphrase", "role": "admin"}
+        )
+        .status_code
+        == 403
+    )
+
+
+def test_wrong_password_then_rate_limit(demo):
+    own_app = create_app(  # its own rate limiter, so other tests can still sign in
+        demo.settings, database_url=demo_url(demo.settings), keyring=demo_keyring(demo.settings)
+    )
+    client = TestClient(own_app)
+    first = sign_in(client, "viewer", "not the password")
+    assert first.status_code == 401 and "Wrong username or password" in first.text
+    codes = [sign_in(client, "nobody-here", "wrong password").status_code for _ in range(10)]
+    assert codes[-1] == 429  # ten attempts from one address in five minutes
+    assert "Too many sign-in attempts" in sign_in(client, "viewer").text

@@ -1,0 +1,116 @@
+"""Every route under every role, in process: what each role gets, and that refusals leak nothing.
+
+The expected status of each (route, role) pair is written out below, not derived from the
+policy, so a change to ``store/access.py`` that opens a page shows up here too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import ROLES
+
+OK, DENIED = 200, 403
+#                                           admin caseworker analyst viewer
+PAGES = [
+    ("/", (OK, OK, OK, OK)),
+    ("/cases", (OK, OK, OK, DENIED)),
+    ("/cases?status=Active&stage=arrest&page=1", (OK, OK, OK, DENIED)),
+    ("/cases/{own}", (OK, OK, OK, DENIED)),
+    ("/cases/{other}", (OK, DENIED, OK, DENIED)),
+    ("/cases/new", (OK, OK, DENIED, DENIED)),
+    ("/cases/{own}/edit", (OK, OK, DENIED, DENIED)),
+    ("/cases/{other}/edit", (OK, DENIED, DENIED, DENIED)),
+    ("/cases/{own}/persons/new", (OK, OK, DENIED, DENIED)),
+    ("/cases/{own}/events/new", (OK, OK, DENIED, DENIED)),
+    ("/cases/{own}/referrals/new", (OK, OK, DENIED, DENIED)),
+    ("/cases/{other}/events/new", (OK, DENIED, DENIED, DENIED)),
+    ("/indicators", (OK, OK, OK, OK)),
+    ("/indicators?by=country", (OK, OK, OK, OK)),
+    ("/users", (OK, DENIED, DENIED, DENIED)),
+    ("/audit", (OK, DENIED, DENIED, DENIED)),
+]
+CELLS = [
+    (path, role, status)
+    for path, statuses in PAGES
+    for role, status in zip(ROLES, statuses, strict=True)
+]
+
+
+def _path(path: str, demo) -> str:
+    return path.format(own=demo.own_case, other=demo.other_case)
+
+
+@pytest.mark.parametrize(("path", "role", "status"), CELLS)
+def test_page_and_json_twin(clients, demo, path, role, status):
+    client: TestClient = clients[role]
+    url = _path(path, demo)
+    page = client.get(url)
+    assert page.status_code == status, page.text[:300]
+    assert page.headers["content-type"].startswith("text/html")
+    twin = client.get(f"/api{url}" if url != "/" else "/api/")
+    assert twin.status_code == status
+    assert twin.headers["content-type"] == "application/json"
+    if status == DENIED:  # nothing about the record or its people in the refusal
+        for body in (page.text, twin.text):
+            for name in demo.names:
+                assert name not in body
+            assert "You do not have access" in body
+        assert set(twin.json()) == {"error"}
+
+
+def test_identities_are_shown_to_caseworkers_and_never_to_analysts(clients, demo):
+    url = f"/api/cases/{demo.own_case}"
+    seen = clients["caseworker"].get(url).json()
+    assert seen["identities_shown"] is True
+    assert any(p.get("identity") for p in seen["persons"])
+    hidden = clients["analyst"].get(url)
+    assert hidden.json()["identities_shown"] is False
+    for name in demo.names:
+        assert name in clients["caseworker"].get(f"/cases/{demo.own_case}").text
+        assert name not in hidden.text
+        assert name not in clients["analyst"].get(f"/cases/{demo.own_case}").text
+    # and the caseworker's look at those names is in the audit log
+    reads = clients["admin"].get("/api/audit?action=read&actor=caseworker").json()["events"]
+    assert reads and all(e["resource"] == "person_identities" for e in reads)
+    assert any("family_name" in e["fields"] for e in reads)
+
+
+def test_signed_out_pages_redirect_and_api_says_401(app, demo):
+    client = TestClient(app)
+    for path, _ in PAGES:
+        url = _path(path, demo)
+        page = client.get(url, follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"].startswith("/signin")
+        assert client.get(f"/api{url}" if url != "/" else "/api/").status_code == 401
+    assert client.get("/indicators.csv", follow_redirects=False).status_code == 303
+
+
+def test_security_headers_and_cookie_flags(app):
+    client = TestClient(app)
+    response = client.get("/signin")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert "<script>" not in response.text  # no inline script anywhere
+    assert client.get("/static/htmx.min.js").status_code == 200
+
+
+def test_openapi_describes_the_json_twins(clients):
+    spec = clients["viewer"].get("/api/openapi.json").json()
+    paths = set(spec["paths"])
+    assert {"/api/cases", "/api/cases/{case_id}", "/api/", "/api/indicators", "/api/me"} <= paths
+    assert not any(not p.startswith("/api/") and p != "/indicators.csv" for p in paths)
+
+
+def test_indicators_csv_download(clients):
+    response = clients["viewer"].get("/indicators.csv?by=country")
+    assert response.headers["content-type"].startswith("text/csv")
+    header, *rows = response.text.strip().splitlines()
+    assert header == "country,victims identified,arrests,charges,verdicts,convictions"
+    assert rows
