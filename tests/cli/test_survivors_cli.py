@@ -5,15 +5,23 @@ from __future__ import annotations
 import pytest
 
 from uncounted.cli.main import main
-from uncounted.demo import build_demo
+from uncounted.demo import demo_path
 from uncounted.settings import Settings, get_settings
-from uncounted.simulate import WorldConfig
+from uncounted.simulate import WorldConfig, simulate_world
+from uncounted.store.bulk import insert_frames
+from uncounted.store.db import make_engine, upgrade
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
+    """A demo database holding a small synthetic world (tables only: no users, no headlines)."""
     folder = tmp_path_factory.mktemp("survivors-cli")
-    build_demo(Settings(data_dir=folder), WorldConfig(seed=3, n_victims=600))
+    engine = make_engine(f"sqlite:///{demo_path(Settings(data_dir=folder)).resolve()}")
+    try:
+        upgrade(engine)
+        insert_frames(engine, simulate_world(WorldConfig(seed=3, n_victims=600)).frames)
+    finally:
+        engine.dispose()
     return folder
 
 
