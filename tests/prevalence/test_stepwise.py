@@ -148,3 +148,22 @@ def test_search_reuses_its_caches() -> None:
     again = search.run(y)
     assert again.terms == first.terms and again.population == first.population
     assert len(search._designs) == n_designs and search.n_lp == n_lp
+
+
+def test_irls_matches_the_closed_form_for_two_lists() -> None:
+    """Two lists, main effects: unobserved = n10 n01 / n11 and var(log) = sum of 1/n (exact).
+
+    The model is saturated on the three observable histories, so the MLE is in closed form
+    (the Lincoln-Petersen estimate, Seber 1982 section 3.1).
+    """
+    from uncounted.prevalence._irls import fit_poisson
+
+    n10, n01, n11 = 60.0, 45.0, 15.0
+    X = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+    fit = fit_poisson(X, np.array([n10, n01, n11]))
+    assert fit.converged and fit.ok and fit.min_step > -0.5
+    assert np.exp(fit.beta[0]) == pytest.approx(n10 * n01 / n11, rel=1e-8)
+    assert fit.var_intercept == pytest.approx(1 / n10 + 1 / n01 + 1 / n11, rel=1e-6)
+    # no overlap: the MLE does not exist and the certificate must not claim it does
+    empty = fit_poisson(X, np.array([n10, n01, 0.0]))
+    assert not (empty.ok and empty.converged and empty.min_step > -0.5)

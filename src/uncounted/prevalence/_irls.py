@@ -138,10 +138,12 @@ def fit_poisson(
 ) -> PoissonFit:
     """Fit ``log E[y] = X beta`` by IRLS as R's ``glm(family = poisson)`` does.
 
-    ``X`` must be C-contiguous float64 (n, p) with the intercept in column 0; ``y`` float64.
+    ``X`` is (n, p) with the intercept in column 0 (made C-contiguous float64 if it is not).
     ``beta0`` warm-starts the iteration (the answer is the same MLE when it exists).
     """
+    X = np.ascontiguousarray(X, dtype=np.float64)  # one compiled layout (no copy if so)
+    y = np.ascontiguousarray(y, dtype=np.float64)
     warm = beta0 is not None
-    start = np.asarray(beta0, dtype=np.float64) if warm else np.zeros(X.shape[1])
+    start = np.ascontiguousarray(beta0 if warm else np.zeros(X.shape[1]), dtype=np.float64)
     beta, mu, var0, dev, conv, it, min_step, ok = _irls(X, y, start, warm, maxit, rtol)
     return PoissonFit(beta, mu, float(var0), float(dev), bool(conv), int(it), float(min_step), ok)
