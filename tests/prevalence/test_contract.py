@@ -24,6 +24,7 @@ from uncounted.prevalence import (
     LincolnPetersen,
     LogLinearEstimator,
     PopulationEstimator,
+    StepwiseEstimator,
 )
 
 REQUIRED_KEYS = {
@@ -70,6 +71,11 @@ CASES: dict[str, Case] = {
     "loglinear-bic": (lambda: LogLinearEstimator(criterion="bic", ci_level=0.9), three_lists),
     "lincoln-petersen": (LincolnPetersen, two_lists),
     "chapman": (lambda: Chapman(ci="wald"), two_lists),
+    "stepwise-wald": (lambda: StepwiseEstimator(random_state=0), three_lists),
+    "stepwise-bootstrap": (
+        lambda: StepwiseEstimator(ci="bootstrap", n_boot=100, random_state=3),
+        three_lists,
+    ),
 }
 
 params = pytest.mark.parametrize("case", list(CASES))
