@@ -13,6 +13,14 @@ from uncounted.evaluation.survey import (
     estimate_survey,
     ratio_estimate,
 )
+from uncounted.evaluation.zones import (
+    ZoneAssessment,
+    ZoneMetric,
+    ZoneSpec,
+    assess_zone,
+    parse_zone,
+    zone_values,
+)
 
 __all__ = [
     "OBSERVATION_COLUMNS",
@@ -21,9 +29,15 @@ __all__ = [
     "DriverNetwork",
     "RatioEstimate",
     "SurveyEstimates",
+    "ZoneAssessment",
+    "ZoneMetric",
+    "ZoneSpec",
+    "assess_zone",
     "compare_estimates",
     "compare_surveys",
     "difference_in_differences",
     "estimate_survey",
+    "parse_zone",
     "ratio_estimate",
+    "zone_values",
 ]
