@@ -13,6 +13,12 @@ from uncounted.evaluation.survey import (
     estimate_survey,
     ratio_estimate,
 )
+from uncounted.evaluation.sustainability import (
+    Checklist,
+    SustainabilityScores,
+    load_checklist,
+    score_sustainability,
+)
 from uncounted.evaluation.zones import (
     ZoneAssessment,
     ZoneMetric,
@@ -25,10 +31,12 @@ from uncounted.evaluation.zones import (
 __all__ = [
     "OBSERVATION_COLUMNS",
     "Change",
+    "Checklist",
     "DiDResult",
     "DriverNetwork",
     "RatioEstimate",
     "SurveyEstimates",
+    "SustainabilityScores",
     "ZoneAssessment",
     "ZoneMetric",
     "ZoneSpec",
@@ -37,7 +45,9 @@ __all__ = [
     "compare_surveys",
     "difference_in_differences",
     "estimate_survey",
+    "load_checklist",
     "parse_zone",
     "ratio_estimate",
+    "score_sustainability",
     "zone_values",
 ]
