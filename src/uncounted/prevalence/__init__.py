@@ -8,6 +8,7 @@ contract in ``_base``.
 from __future__ import annotations
 
 from uncounted.prevalence._base import PopulationEstimator
+from uncounted.prevalence.bayesian import LatentClassEstimator
 from uncounted.prevalence.histories import CaptureHistories
 from uncounted.prevalence.loglinear import LogLinearEstimator
 from uncounted.prevalence.stepwise import StepwiseEstimator
@@ -16,6 +17,7 @@ from uncounted.prevalence.twolist import Chapman, LincolnPetersen
 __all__ = [
     "CaptureHistories",
     "Chapman",
+    "LatentClassEstimator",
     "LincolnPetersen",
     "LogLinearEstimator",
     "PopulationEstimator",
