@@ -26,9 +26,10 @@ def to_htcds(
     """Header and rows of ``type_name`` under the HTCDS field names."""
     mapping = load_mapping("htcds").for_type(type_name)
     header = [mapping.columns.get(c, (c,))[0] for c in columns]
-    back = {
-        f: {code: label for label, code in labels.items()} for f, labels in mapping.values.items()
-    }
+    back: dict[str, dict[str, str]] = {}
+    for f, labels in mapping.values.items():
+        for label, code in labels.items():
+            back.setdefault(f, {}).setdefault(code, label)  # the first label of a code
 
     def render(row: dict[str, Any]) -> list[str]:
         out = []
