@@ -19,6 +19,7 @@ from uncounted.errors import UncountedError
 #: Command-group modules under ``uncounted.cli``; each defines ``register(app)``.
 COMMAND_MODULES: tuple[str, ...] = (
     "store_cmds",
+    "evaluation",
     "ingest",
     "screen",
     "keys",
