@@ -21,6 +21,7 @@ from uncounted.errors import InvalidInput, NotFitted
 from uncounted.prevalence import (
     CaptureHistories,
     Chapman,
+    LatentClassEstimator,
     LincolnPetersen,
     LogLinearEstimator,
     PopulationEstimator,
@@ -74,6 +75,11 @@ CASES: dict[str, Case] = {
     "stepwise-wald": (lambda: StepwiseEstimator(random_state=0), three_lists),
     "stepwise-bootstrap": (
         lambda: StepwiseEstimator(ci="bootstrap", n_boot=100, random_state=3),
+        three_lists,
+    ),
+    # three lists barely identify a latent-class model: thin hard so the chain mixes (ESS > 100)
+    "lcmcr": (
+        lambda: LatentClassEstimator(burnin=2000, samples=200, thinning=250, random_state=1),
         three_lists,
     ),
 }
