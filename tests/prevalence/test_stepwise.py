@@ -167,3 +167,12 @@ def test_irls_matches_the_closed_form_for_two_lists() -> None:
     # no overlap: the MLE does not exist and the certificate must not claim it does
     empty = fit_poisson(X, np.array([n10, n01, 0.0]))
     assert not (empty.ok and empty.converged and empty.min_step > -0.5)
+
+
+def test_a_list_holding_everyone_leaves_the_unseen_undetermined() -> None:
+    """Everyone observed is on A: histories without A are forced to zero (no estimate)."""
+    h = CaptureHistories.from_frame(
+        pl.DataFrame({"A": [1, 1, 1], "B": [0, 1, 1], "C": [1, 0, 1], "count": [5, 6, 7]})
+    )
+    with pytest.raises(NotIdentifiable, match=r"forced to zero.*Merge or drop the lists"):
+        StepwiseEstimator().fit(h)

@@ -206,11 +206,17 @@ class ModelDiagnosis:
             parts.append(f"model [{model}] is not identifiable: {conf} cannot be told apart{empty}")
         if not parts:
             return f"model [{model}] has an identifiable maximum-likelihood estimate."
-        return (
-            "; ".join(parts)
-            + ". Drop the terms involved, merge the lists concerned, or use the stepwise "
-            "search (StepwiseEstimator), which only adds estimable terms."
-        )
+        if self.terms:
+            advice = (
+                "Drop the terms involved, merge the lists concerned, or use the stepwise "
+                "search (StepwiseEstimator), which only adds estimable terms."
+            )
+        else:
+            advice = (
+                "Merge or drop the lists concerned: a list that holds everyone observed, or "
+                "lists that share nobody, leave the number of unseen people undetermined."
+            )
+        return "; ".join(parts) + ". " + advice
 
     def raise_if_not_estimable(self) -> None:
         """Raise :class:`~uncounted.errors.NotIdentifiable` unless the estimate is usable."""
