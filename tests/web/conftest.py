@@ -14,7 +14,7 @@ from uncounted.settings import Settings
 from uncounted.simulate import WorldConfig
 from uncounted.store.access import Principal, Resource, Role, scope_filter
 from uncounted.store.db import make_engine, session_scope
-from uncounted.store.tables import Case, CasePerson, PersonIdentity
+from uncounted.store.tables import Assessment, Case, CasePerson, Person, PersonIdentity
 from uncounted.web import create_app
 
 ROLES = ("admin", "caseworker", "analyst", "viewer")
@@ -26,6 +26,8 @@ class Demo:
     own_case: int  # a case of the caseworker's agency (PNP, id 1), with identified people
     other_case: int  # a case outside the caseworker's scope
     names: list[str]  # identifying names of people in own_case
+    survivor: int  # an assessed person in the caseworker's scope
+    other_survivor: int  # an assessed person outside it
 
 
 @pytest.fixture(scope="package")
@@ -55,9 +57,13 @@ def demo(tmp_path_factory) -> Demo:
             )
             if n
         ]
+        people = set(s.scalars(select(Person.id).where(scope_filter(cw, Resource.PERSONS))))
+        assessed = set(s.scalars(select(Assessment.person_id)))
+        survivor = min(assessed & people)
+        other_survivor = min(assessed - people)
     engine.dispose()
     assert names, "the demo world should name the people of a case"
-    return Demo(settings, own, other, names)
+    return Demo(settings, own, other, names, survivor, other_survivor)
 
 
 @pytest.fixture(scope="package")

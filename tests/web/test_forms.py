@@ -144,3 +144,64 @@ def test_wrong_password_then_rate_limit(demo):
     codes = [sign_in(client, "nobody-here", "wrong password").status_code for _ in range(10)]
     assert codes[-1] == 429  # ten attempts from one address in five minutes
     assert "Too many sign-in attempts" in sign_in(client, "viewer").text
+
+
+def test_survivor_assessment_updates_the_case_plan(clients, demo):
+    from uncounted.survivors import default_instrument
+
+    instrument = default_instrument()
+    cw = clients["caseworker"]
+    before = cw.get(f"/api/survivors/{demo.survivor}").json()
+    low = {i.id: str(instrument.scale.min) for d in instrument.domains for i in d.items}
+    made = cw.post(
+        f"/api/survivors/{demo.survivor}/assessments/new",
+        json={"assessed_on": "2026-01-15", "assessor": "cw", **low},
+    )
+    assert made.status_code == 201, made.text
+    after = cw.get(f"/api/survivors/{demo.survivor}").json()
+    assert len(after["history"]) == len(before["history"]) + 1
+    plan = after["case_plan"]
+    assert plan["assessed_on"] == "2026-01-15" and plan["restored"] is False
+    assert set(plan["support_plan_types"]) == set(instrument.domain_ids)  # every domain low
+    bad = cw.post(
+        f"/api/survivors/{demo.survivor}/assessments/new",
+        json={
+            "assessed_on": "2026-01-16",
+            "assessor": "cw",
+            instrument.domains[0].items[0].id: "9",
+        },
+    )
+    assert bad.status_code == 422 and "whole number" in str(bad.json()["problems"])
+    page = cw.get(f"/survivors/{demo.survivor}")
+    assert "<svg" in page.text and "Case plan" in page.text
+
+
+CSV = (
+    "external_id,status,exploitation_type,jurisdiction,opened_on\n"
+    "IMP-1,Active,ForcedLabour,PH,2024-05-01\n"
+    "IMP-2,Actve,ForcedLabour,PH,2024-05-02\n"
+    "IMP-3,Closed,SexualExploitation,PH-CEB,2024-05-03\n"
+)
+
+
+def test_import_upload_report_and_confirm(clients):
+    cw = clients["caseworker"]
+    token = csrf_of(cw.get("/imports").text)
+    report = cw.post(
+        "/imports",
+        data={"csrf_token": token, "record_type": "cases"},
+        files={"file": ("cases.csv", CSV.encode(), "text/csv")},
+    )
+    assert report.status_code == 200
+    assert "Validation report" in report.text and "Actve" in report.text
+    assert "Did you mean" in report.text and "Load the good rows only" in report.text
+    confirm_url = re.search(r'action="(/imports/[^"]+/confirm)"', report.text).group(1)
+    done = cw.post(confirm_url, data={"csrf_token": token, "partial": "yes"})
+    assert done.status_code == 200 and 'data-status="partial"' in done.text
+    found = cw.get("/api/cases?q=IMP-").json()
+    assert sorted(r["reference"] for r in found["rows"]) == ["IMP-1", "IMP-3"]
+    assert {r["agency"] for r in found["rows"]} == {"PNP"}  # loaded as the caseworker's agency
+    assert cw.post(confirm_url, data={"csrf_token": token}).status_code == 404  # used once
+    assert (
+        clients["analyst"].post("/api/imports", files={"file": ("x.csv", b"a")}).status_code == 403
+    )

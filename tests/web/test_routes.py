@@ -27,7 +27,13 @@ PAGES = [
     ("/cases/{own}/referrals/new", (OK, OK, DENIED, DENIED)),
     ("/cases/{other}/events/new", (OK, DENIED, DENIED, DENIED)),
     ("/indicators", (OK, OK, OK, OK)),
-    ("/indicators?by=country", (OK, OK, OK, OK)),
+    ("/indicators?by=jurisdiction&period=2022:2025&counts_by=sex", (OK, OK, OK, OK)),
+    ("/metrics", (OK, OK, OK, OK)),
+    ("/metrics/J3", (OK, OK, OK, OK)),
+    ("/survivors/{survivor}", (OK, OK, OK, DENIED)),
+    ("/survivors/{other_survivor}", (OK, DENIED, OK, DENIED)),
+    ("/survivors/{survivor}/assessments/new", (OK, OK, DENIED, DENIED)),
+    ("/imports", (OK, OK, DENIED, DENIED)),
     ("/users", (OK, DENIED, DENIED, DENIED)),
     ("/audit", (OK, DENIED, DENIED, DENIED)),
 ]
@@ -39,7 +45,12 @@ CELLS = [
 
 
 def _path(path: str, demo) -> str:
-    return path.format(own=demo.own_case, other=demo.other_case)
+    return path.format(
+        own=demo.own_case,
+        other=demo.other_case,
+        survivor=demo.survivor,
+        other_survivor=demo.other_survivor,
+    )
 
 
 @pytest.mark.parametrize(("path", "role", "status"), CELLS)
@@ -105,12 +116,20 @@ def test_openapi_describes_the_json_twins(clients):
     spec = clients["viewer"].get("/api/openapi.json").json()
     paths = set(spec["paths"])
     assert {"/api/cases", "/api/cases/{case_id}", "/api/", "/api/indicators", "/api/me"} <= paths
-    assert not any(not p.startswith("/api/") and p != "/indicators.csv" for p in paths)
+    assert not any(not p.startswith("/api/") and not p.endswith(".csv") for p in paths)
 
 
-def test_indicators_csv_download(clients):
-    response = clients["viewer"].get("/indicators.csv?by=country")
+def test_csv_downloads(clients):
+    response = clients["viewer"].get("/indicators.csv?by=jurisdiction")
     assert response.headers["content-type"].startswith("text/csv")
     header, *rows = response.text.strip().splitlines()
-    assert header == "country,victims identified,arrests,charges,verdicts,convictions"
-    assert rows
+    assert header.startswith("jurisdiction,indicator,variant,numerator,denominator,value,lower")
+    assert any(r.split(",")[1] == "J3" for r in rows)
+    counts = clients["viewer"].get("/counts.csv?by=country").text.strip().splitlines()
+    assert counts[0] == "country,victims identified,arrests,charges,verdicts,convictions"
+    assert len(counts) > 1
+
+
+def test_bad_disaggregation_is_a_readable_422(clients):
+    response = clients["analyst"].get("/api/indicators?by=shoe_size")
+    assert response.status_code == 422 and "Cannot disaggregate" in response.json()["error"]

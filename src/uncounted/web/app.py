@@ -63,6 +63,7 @@ def create_app(
         signer=SessionSigner(settings.key_bytes("secret")),
         templates=templates,
         limiter=RateLimiter(),
+        upload_dir=settings.data_dir / "uploads",
         secure_cookies=secure_cookies,
     )
 

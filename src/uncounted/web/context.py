@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -42,6 +43,7 @@ class WebContext:
     signer: SessionSigner
     templates: Jinja2Templates
     limiter: RateLimiter
+    upload_dir: Path = Path("uploads")
     secure_cookies: bool = False
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -120,16 +122,24 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRejected("The form expired or did not come from this site; reload the page.")
 
 
-async def form_data(request: Request) -> dict[str, str]:
-    """The submitted fields (form-encoded, multipart or a JSON object), after the CSRF check."""
-    await check_csrf(request)
+async def form_data(request: Request) -> AsyncIterator[dict[str, str]]:
+    """The submitted fields (form-encoded, multipart or a JSON object), after the CSRF check.
+
+    Uploaded files stay in ``await request.form()`` for the route; they are closed after it.
+    """
     if "application/json" in request.headers.get("content-type", ""):
+        await check_csrf(request)
         body = await request.json()
         if not isinstance(body, dict):
             raise AccessDenied("Send a JSON object of field names to values.")
-        return {str(k): "" if v is None else str(v) for k, v in body.items()}
+        yield {str(k): "" if v is None else str(v) for k, v in body.items()}
+        return
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        await check_csrf(request)
+        yield {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    finally:
+        await form.close()
 
 
 #: Route parameter types: the signed-in user, the request's database session, form fields.

@@ -11,7 +11,17 @@ from fastapi import APIRouter, FastAPI
 from uncounted.store.access import Action, Principal, Resource, allowed
 
 #: Route modules under ``uncounted.web.routes``; each defines ``router``.
-ROUTE_MODULES: tuple[str, ...] = ("auth", "dashboard", "records", "cases", "indicators", "admin")
+ROUTE_MODULES: tuple[str, ...] = (
+    "auth",
+    "dashboard",
+    "records",
+    "cases",
+    "indicators",
+    "metrics",
+    "survivors",
+    "imports",
+    "admin",
+)
 
 
 def both(
@@ -31,7 +41,10 @@ def both(
 
 
 #: Pages of optional modules: (path, label, resource) shown in the navigation when allowed.
-EXTRA_PAGES: tuple[tuple[str, str, str], ...] = ()
+EXTRA_PAGES: tuple[tuple[str, str, str], ...] = (
+    ("/metrics", "Metrics", "metrics"),
+    ("/imports", "Imports", "imports"),
+)
 
 
 def extra_nav(who: Principal | None) -> list[tuple[str, str]]:

@@ -6,10 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from uncounted.justice import JusticeData, headlines
 from uncounted.report.charts import bar_chart
 from uncounted.store.access import Action, Resource, check
+from uncounted.store.frames import justice_tables
 from uncounted.store.tallies import MEASURES, stage_tallies, stage_totals
 from uncounted.web.context import (
     CurrentUser,
@@ -25,9 +28,15 @@ router = APIRouter(tags=["dashboard"])
 TTL = 60.0
 
 
-def dashboard_data(session: Session) -> dict[str, Any]:
-    """Headline totals and the yearly tallies behind the chart."""
-    return {"totals": stage_totals(session), "by_year": stage_tallies(session, "year")}
+def justice_data(engine: Engine) -> JusticeData:
+    """The justice indicators' input, read from the case database (no identifying fields)."""
+    return JusticeData.from_tables(justice_tables(engine))
+
+
+def dashboard_data(session: Session, engine: Engine) -> dict[str, Any]:
+    """Headline totals, the yearly tallies behind the chart, and the justice headlines."""
+    totals, by_year = stage_totals(session), stage_tallies(session, "year")
+    return {"totals": totals, "by_year": by_year, "headlines": headlines(justice_data(engine))}
 
 
 @both(router, "/", summary="Headline numbers of the justice response")
@@ -38,7 +47,7 @@ def dashboard(
 ) -> Response:
     check(me.who, Resource.INDICATORS, Action.READ)
     ctx = ctx_of(request)
-    data = ctx.cached("dashboard", TTL, lambda: dashboard_data(session))
+    data = ctx.cached("dashboard", TTL, lambda: dashboard_data(session, ctx.engine))
     years = [str(r["year"]) for r in data["by_year"]]
     chart = bar_chart(
         "Recorded justice events by year",

@@ -1,0 +1,151 @@
+"""Imports: upload a file, read its validation report, then confirm the load.
+
+The upload is saved (mode 0600) under ``<data dir>/uploads/`` and checked with the importer's
+dry run (``uncounted.ingest.validate_file``) — nothing is written. Confirming runs
+``uncounted.ingest.import_file`` on the same file (all or nothing; or only the good rows when
+asked), which records the batch and audits it. A caseworker's files are always loaded as their
+own agency's records.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from uncounted.errors import ImportRejected, InvalidInput, NotFound
+from uncounted.ingest import RECORD_TYPES, import_file, validate_file
+from uncounted.store.access import Action, Principal, Resource, Role, check
+from uncounted.store.tables import Agency, ImportBatch
+from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
+from uncounted.web.routes import both
+
+router = APIRouter(tags=["imports"])
+
+MAX_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Pending:
+    path: Path
+    record_type: str | None
+    source: str | None
+    user_id: int | None
+
+
+_PENDING: dict[str, _Pending] = {}
+
+
+def _source_for(session: Any, who: Principal, requested: str | None) -> str | None:
+    if who.role is Role.CASEWORKER:
+        code = session.scalar(select(Agency.code).where(Agency.id == who.agency_id))
+        if code is None:
+            raise InvalidInput("Your account has no agency; ask an administrator to set one.")
+        return str(code)
+    return requested or None
+
+
+@both(router, "/imports", summary="Upload form and recent imports")
+def imports_page(request: Request, me: CurrentUser, session: DbSession) -> Response:
+    check(me.who, Resource.IMPORTS, Action.READ)
+    stmt = select(ImportBatch).order_by(ImportBatch.id.desc()).limit(50)
+    if me.who.role is Role.CASEWORKER:
+        stmt = stmt.where(ImportBatch.source_agency_id == me.who.agency_id)
+    batches = [
+        {
+            "id": b.id,
+            "file_name": b.file_name,
+            "record_type": b.record_type,
+            "actor": b.actor,
+            "status": b.status,
+            "rows_total": b.rows_total,
+            "rows_created": b.rows_created,
+            "rows_updated": b.rows_updated,
+            "rows_rejected": b.rows_rejected,
+            "started_at": b.started_at.isoformat(timespec="seconds") if b.started_at else None,
+        }
+        for b in session.scalars(stmt)
+    ]
+    agencies = [c for (c,) in session.execute(select(Agency.code).order_by(Agency.code))]
+    data = {
+        "record_types": [[n, t.description] for n, t in RECORD_TYPES.items()],
+        "agencies": agencies if me.who.role is not Role.CASEWORKER else [],
+        "batches": batches,
+    }
+    return render(request, "imports.html", data, me)
+
+
+def _report(request: Request, me: Me, result: dict[str, Any], token: str | None) -> Response:
+    data = {"result": result, "token": token}
+    status = 200 if token or result.get("status") in ("loaded", "partial") else 422
+    return render(request, "import_report.html", data, me, status_code=status)
+
+
+@both(router, "/imports", methods=("POST",), summary="Upload a file and validate it (dry run)")
+async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSession) -> Response:
+    check(me.who, Resource.IMPORTS, Action.CREATE)
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("Choose a file to upload (CSV or XLSX).")
+    content = await upload.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise InvalidInput("The file is larger than 50 MB; split it or use `uncounted import`.")
+    record_type = raw.get("record_type") or None
+    if record_type is not None and record_type not in RECORD_TYPES:
+        raise InvalidInput(f"Unknown record type {record_type!r}.")
+    source = await run_in_threadpool(_source_for, session, me.who, raw.get("source"))
+    token = secrets.token_urlsafe(16)
+    folder = ctx_of(request).upload_dir / token
+    folder.mkdir(parents=True, mode=0o700)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(upload.filename).name)[:120] or "upload.csv"
+    path = folder / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    engine = ctx_of(request).engine
+    result = await run_in_threadpool(validate_file, engine, path, record_type, None, source)
+    _PENDING[token] = _Pending(path, record_type, source, me.who.user_id)
+    return _report(request, me, result.to_dict(), token)
+
+
+@both(router, "/imports/{token}/confirm", methods=("POST",), summary="Load a validated upload")
+def confirm(
+    request: Request, raw: FormData, me: CurrentUser, session: DbSession, token: str
+) -> Response:
+    check(me.who, Resource.IMPORTS, Action.CREATE)
+    pending = _PENDING.get(token)
+    if pending is None or pending.user_id != me.who.user_id:
+        raise NotFound("This upload is unknown or expired; upload the file again.")
+    partial = raw.get("partial") in ("1", "yes", "true", "on")
+    try:
+        result = import_file(
+            ctx_of(request).engine,
+            pending.path,
+            pending.record_type,
+            None,
+            pending.source,
+            partial,
+            actor=me.who.username,
+            rejects_dir=pending.path.parent,
+        ).to_dict()
+    except ImportRejected as exc:
+        result = {"status": "rejected", "rejected": [vars(r) for r in exc.rows],
+                  "file": pending.path.name, "error": str(exc)}  # fmt: skip
+    finally:
+        _PENDING.pop(token, None)
+        shutil.rmtree(pending.path.parent, ignore_errors=True)
+    ctx_of(request).invalidate()
+    if wants_json(request):
+        return JSONResponse(result, status_code=200 if result["status"] != "rejected" else 422)
+    return _report(request, me, result, None)
