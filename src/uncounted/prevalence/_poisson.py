@@ -159,24 +159,28 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     diag = np.arange(P) * (P + 1)
     lgam = gammaln(Y + 1.0)
 
-    mu = Y + 0.1
-    eta = np.log(mu)
+    # Outputs over all models, and a working set of the models still iterating (compacted
+    # as models converge, so late iterations only touch the slow, boundary fits).
+    mu_out = np.empty((B, k))
     coef = np.zeros((B, P))
-    dev_old = _deviance(Y, mu)
-    active = np.ones(B, dtype=bool)
+    dev_out = np.empty(B)
     converged = np.zeros(B, dtype=bool)
     iterations = np.zeros(B, dtype=np.int64)
     A_last = np.zeros((B, P, P))
-    for _ in range(MAXIT):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        m_a, y_a, eta_a = mu[idx], Y[idx], eta[idx]
+
+    ids = np.arange(B)
+    y_a = np.array(Y)
+    m_a = y_a + 0.1
+    eta_a = np.log(m_a)
+    coef_a = np.zeros((B, P))
+    dev_old = _deviance(y_a, m_a)
+    pm_a, off_a, mk_a = pair_mask, off_eye, masks
+    for it in range(MAXIT):
         z = eta_a + (y_a - m_a) / m_a
-        A = (m_a @ distinct)[:, gather] * pair_mask[idx]
-        A[:, diag] += off_eye[idx]
-        A = A.reshape(idx.size, P, P)
-        rhs = ((m_a * z) @ X) * masks[idx]
+        A = (m_a @ distinct)[:, gather] * pm_a
+        A[:, diag] += off_a
+        A = A.reshape(ids.size, P, P)
+        rhs = ((m_a * z) @ X) * mk_a
         new = _solve(A, rhs)
         eta_new = new @ X.T
         with np.errstate(over="ignore"):
@@ -185,20 +189,32 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
         bad = ~np.isfinite(dev)
         halvings = 0
         while bad.any() and halvings < 30:  # glm.fit: "step size truncated due to divergence"
-            new[bad] = (new[bad] + coef[idx][bad]) / 2.0
+            new[bad] = (new[bad] + coef_a[bad]) / 2.0
             eta_new[bad] = new[bad] @ X.T
             with np.errstate(over="ignore"):
                 mu_new[bad] = np.maximum(np.exp(eta_new[bad]), _EPS)
             dev[bad] = _deviance(y_a[bad], mu_new[bad])
             bad = ~np.isfinite(dev)
             halvings += 1
-        coef[idx], eta[idx], mu[idx] = new, eta_new, mu_new
-        A_last[idx] = A
-        iterations[idx] += 1
-        done = np.abs(dev - dev_old[idx]) / (np.abs(dev) + 0.1) < EPSILON
-        dev_old[idx] = dev
-        converged[idx[done]] = True
-        active[idx[done]] = False
+        coef_a, eta_a, m_a = new, eta_new, mu_new
+        done = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < EPSILON
+        dev_old = dev
+        last = it == MAXIT - 1
+        out = done | last if last else done
+        if out.any():
+            gid = ids[out]
+            coef[gid], mu_out[gid], dev_out[gid] = coef_a[out], m_a[out], dev[out]
+            A_last[gid] = A[out]
+            iterations[gid] = it + 1
+            converged[gid] = done[out]
+            keep = ~out
+            if not keep.any():
+                break
+            ids, y_a, m_a, eta_a, coef_a, dev_old = (
+                ids[keep], y_a[keep], m_a[keep], eta_a[keep], coef_a[keep], dev_old[keep]
+            )
+            pm_a, off_a, mk_a = pm_a[keep], off_a[keep], mk_a[keep]
+    mu = mu_out
     Ainv0 = _inverse(A_last).reshape(B, P * P)
     var0 = Ainv0[:, 0].copy()
     # Rcapture's asymptotic bias of N (closedp.fitone): xi_c = -x_c' V x_c / 2,
@@ -217,7 +233,7 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     aic = -2.0 * loglik + 2.0 * rank
     return BatchFit(
         coef=coef,
-        deviance=dev_old,
+        deviance=dev_out,
         aic=aic,
         rank=rank,
         converged=converged,
