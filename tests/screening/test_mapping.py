@@ -12,7 +12,7 @@ from uncounted.errors import ImportRejected, InvalidInput
 from uncounted.screening import COLUMNS, ColumnMapping, ScreeningConfig, read_payments
 
 HEADER = "id,ts,from,from_cc,to,to_cc,amt,ccy,chan,memo,mcc\n"
-GOOD = "T1,2024-05-06T23:10:00+10:00,S1,au,B1,PH,50,AUD,IFTI,school fees,\n"
+GOOD = "T1,2024-05-06T23:10:00+10:00,S1,AU,B1,PH,50,AUD,IFTI,school fees,\n"
 MAPPING = ColumnMapping(
     transaction_id="id",
     timestamp="ts",
@@ -46,7 +46,7 @@ def test_every_bad_row_is_reported_with_line_and_column(tmp_path: Path) -> None:
     bad = (
         "T2,2024-05-06T23:10:00,S1,AU,B1,PH,50,AUD,IFTI,,\n"  # no offset: line 3
         "T3,2024-05-06T23:10:00+10:00,S1,AU,B1,PH,-5,XYZ,IFTI,,\n"  # amount, currency: line 4
-        "T4,2024-05-06T23:10:00+10:00,,Australia,B1,PH,5,AUD,fax,,\n"  # line 5
+        "T4,2024-05-06T23:10:00+10:00,,Australia,B1,ph,5,AUD,fax,,\n"  # line 5
     )
     path.write_text(HEADER + GOOD + bad)
     with pytest.raises(ImportRejected) as info:
@@ -58,6 +58,7 @@ def test_every_bad_row_is_reported_with_line_and_column(tmp_path: Path) -> None:
         (4, "ccy"),
         (5, "from"),
         (5, "from_cc"),
+        (5, "to_cc"),
         (5, "chan"),
     }
     assert "3 bad row(s)" in str(info.value)

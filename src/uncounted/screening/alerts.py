@@ -182,3 +182,10 @@ def build_alerts(
         "summary": pl.String(),
     }
     return pl.DataFrame(records, schema=schema)
+
+
+__all__ = [
+    "build_alerts",
+    "draft_summary",
+    "party_profiles",
+]

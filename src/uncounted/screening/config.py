@@ -317,3 +317,21 @@ def load_config(path: str | Path | None = None) -> ScreeningConfig:
 def dump_config(config: ScreeningConfig) -> str:
     """The configuration as YAML text (what ``rules.yaml`` holds for the default)."""
     return yaml.safe_dump(config.model_dump(), sort_keys=False, allow_unicode=True)
+
+
+__all__ = [
+    "DEFAULT_RULES_PATH",
+    "DescriptionRule",
+    "EscalationRule",
+    "LowValueCorridorRule",
+    "ManyBeneficiariesRule",
+    "ManySendersRule",
+    "NewSenderRule",
+    "NightPaymentsRule",
+    "RiskyMerchantRule",
+    "RoundAmountsRule",
+    "Rules",
+    "ScreeningConfig",
+    "dump_config",
+    "load_config",
+]

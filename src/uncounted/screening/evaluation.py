@@ -57,3 +57,9 @@ def evaluate_alerts(
         recall=tp / len(offenders),
         average_precision=ap / len(offenders),
     )
+
+
+__all__ = [
+    "AlertQuality",
+    "evaluate_alerts",
+]

@@ -25,6 +25,7 @@ reason), up to ``max_rejected`` of them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -122,84 +123,137 @@ def _timestamp_expr(name: str, dtype: pl.DataType, mapping: ColumnMapping, path:
 
 
 def _typed(lf: pl.LazyFrame, schema: pl.Schema, mapping: ColumnMapping, path: Path) -> pl.LazyFrame:
-    exprs: list[pl.Expr] = [pl.col("_row")]
+    """The input plus typed canonical columns named ``__<column>`` (raw ones kept for errors)."""
+    exprs: list[pl.Expr] = []
     for column in COLUMNS:
         src = mapping.source(column)
         if src is None:
-            exprs.append(pl.lit(None, dtype=pl.String).alias(column))
+            exprs.append(pl.lit(None, dtype=pl.String).alias(f"__{column}"))
             continue
         raw = pl.col(src)
         if column == "timestamp":
             expr = _timestamp_expr(src, schema[src], mapping, path)
         elif column == "amount":
             expr = raw.cast(pl.Float64, strict=False)
-        elif column in ("sender_country", "beneficiary_country", "currency"):
-            expr = raw.cast(pl.String).str.strip_chars().str.to_uppercase()
         elif column == "channel":
             norm = raw.cast(pl.String).str.strip_chars()
             if mapping.channel_values:
                 norm = norm.replace(mapping.channel_values)
-            expr = norm.str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+            expr = (
+                norm.str.to_lowercase()
+                .str.replace_all(" ", "_", literal=True)
+                .str.replace_all("-", "_", literal=True)
+            )
         else:
             expr = raw.cast(pl.String)
-        exprs.append(expr.alias(column))
-        exprs.append(raw.cast(pl.String).alias(f"_raw_{column}"))
-    return lf.with_row_index("_row").select(exprs)
+        exprs.append(expr.alias(f"__{column}"))
+    return lf.with_row_index("_row").with_columns(exprs)
+
+
+def _country_codes() -> list[str]:
+    import pycountry
+
+    return sorted({c.alpha_2 for c in pycountry.countries} | {"XK"})  # XK: Kosovo (user code)
 
 
 def _checks(currencies: list[str] | None) -> dict[str, tuple[pl.Expr, str]]:
     def missing(c: str) -> pl.Expr:
-        return pl.col(c).is_null() | (pl.col(c).str.len_chars() == 0)
+        return pl.col(f"__{c}").is_null() | (pl.col(f"__{c}").str.len_chars() == 0)
 
-    iso2 = r"^[A-Z]{2}$"
+    codes = _country_codes()
     checks: dict[str, tuple[pl.Expr, str]] = {
         "transaction_id": (missing("transaction_id"), "missing transaction id"),
         "timestamp": (
-            pl.col("timestamp").is_null(),
+            pl.col("__timestamp").is_null(),
             "not an ISO 8601 timestamp with a time zone offset (e.g. 2024-03-01T22:15:00+10:00)",
         ),
         "sender_id": (missing("sender_id"), "missing sender id"),
         "sender_country": (
-            pl.col("sender_country").is_null() | ~pl.col("sender_country").str.contains(iso2),
-            "not an ISO 3166 alpha-2 country code",
+            pl.col("__sender_country").is_null() | ~pl.col("__sender_country").is_in(codes),
+            "not an ISO 3166 alpha-2 country code in upper case (e.g. AU)",
         ),
         "beneficiary_id": (missing("beneficiary_id"), "missing beneficiary id"),
         "beneficiary_country": (
-            pl.col("beneficiary_country").is_null()
-            | ~pl.col("beneficiary_country").str.contains(iso2),
-            "not an ISO 3166 alpha-2 country code",
+            pl.col("__beneficiary_country").is_null()
+            | ~pl.col("__beneficiary_country").is_in(codes),
+            "not an ISO 3166 alpha-2 country code in upper case (e.g. PH)",
         ),
         "amount": (
-            pl.col("amount").is_null() | ~(pl.col("amount") > 0) | pl.col("amount").is_infinite(),
+            pl.col("__amount").is_null()
+            | ~(pl.col("__amount") > 0)
+            | pl.col("__amount").is_infinite(),
             "not a positive number",
         ),
         "channel": (
-            pl.col("channel").is_null() | ~pl.col("channel").is_in(list(CHANNELS)),
+            pl.col("__channel").is_null() | ~pl.col("__channel").is_in(list(CHANNELS)),
             f"channel must be one of {', '.join(CHANNELS)} (map others with channel_values)",
         ),
     }
     if currencies is not None:
         checks["currency"] = (
-            pl.col("currency").is_null() | ~pl.col("currency").is_in(currencies),
-            "currency has no exchange rate in the rules file (add it to fx_rates)",
+            pl.col("__currency").is_null() | ~pl.col("__currency").is_in(currencies),
+            "not a currency with an exchange rate in the rules file (ISO 4217 in upper case;"
+            " add others to fx_rates)",
         )
     return checks
 
 
-def read_payments(
+@dataclass(frozen=True)
+class PaymentSource:
+    """A payment file opened lazily: the canonical frame and the query for its bad rows.
+
+    Nothing is read until a query is collected, so a caller can run the validation in the
+    same streaming pass as its own work (see :func:`~uncounted.screening.screen_file`)
+    and then call :meth:`check` on the collected ``rejected`` rows.
+    """
+
+    path: Path
+    mapping: ColumnMapping
+    payments: pl.LazyFrame
+    rejected: pl.LazyFrame
+    max_rejected: int
+    line_offset: int
+    reasons: dict[str, str]
+
+    def check(self, rejected: pl.DataFrame) -> None:
+        """Raise :class:`ImportRejected` listing every bad cell of the collected bad rows."""
+        if not rejected.height:
+            return
+        rows: list[RejectedRow] = []
+        for rec in rejected.iter_rows(named=True):
+            for c, reason in self.reasons.items():
+                if rec[f"_bad_{c}"]:
+                    raw = rec.get(f"_raw_{c}")
+                    rows.append(
+                        RejectedRow(
+                            file=str(self.path),
+                            line=int(rec["_row"]) + self.line_offset,
+                            column=self.mapping.source(c) or c,
+                            value="" if raw is None else str(raw),
+                            reason=reason,
+                        )
+                    )
+        shown = "; ".join(str(r) for r in rows[:3])
+        more = (
+            f" (showing the first {self.max_rejected})"
+            if rejected.height >= self.max_rejected
+            else ""
+        )
+        raise ImportRejected(
+            f"{self.path}: {rejected.height} bad row(s){more}, nothing screened. First: "
+            f"{shown}. Fix the rows or the column mapping.",
+            rows,
+        )
+
+
+def open_payments(
     path: str | Path,
     mapping: ColumnMapping | None = None,
     *,
     currencies: list[str] | None = None,
     max_rejected: int = 1000,
-) -> pl.LazyFrame:
-    """Validate a payment file and return it lazily in the canonical schema.
-
-    One streaming pass checks every row; if any is bad, nothing is returned and
-    :class:`ImportRejected` carries up to ``max_rejected`` bad cells (line numbers count the
-    CSV header as line 1; for Parquet they are 1-based row numbers). ``currencies``, when
-    given, is the list of currencies with an exchange rate.
-    """
+) -> PaymentSource:
+    """Open a payment file lazily through ``mapping``; checks the columns exist, reads no row."""
     p = Path(path)
     mapping = mapping or ColumnMapping()
     lf, offset = _scan(p)
@@ -218,38 +272,47 @@ def read_payments(
     typed = _typed(lf, schema, mapping, p)
     checks = _checks(currencies)
     any_bad = pl.any_horizontal([cond for cond, _ in checks.values()])
-    flagged = (
+    rejected = (
         typed.filter(any_bad)
         .select(
             "_row",
             *[cond.alias(f"_bad_{c}") for c, (cond, _) in checks.items()],
-            *[f"_raw_{c}" for c in checks if mapping.source(c) is not None],
+            *[
+                pl.col(src).cast(pl.String).alias(f"_raw_{c}")
+                for c in checks
+                if (src := mapping.source(c)) is not None
+            ],
         )
         .head(max_rejected)
-        .collect(engine="streaming")
     )
-    if flagged.height:
-        rows: list[RejectedRow] = []
-        for rec in flagged.iter_rows(named=True):
-            for c, (_, reason) in checks.items():
-                if rec[f"_bad_{c}"]:
-                    rows.append(
-                        RejectedRow(
-                            file=str(p),
-                            line=int(rec["_row"]) + offset,
-                            column=mapping.source(c) or c,
-                            value="" if rec[f"_raw_{c}"] is None else str(rec[f"_raw_{c}"]),
-                            reason=reason,
-                        )
-                    )
-        shown = "; ".join(str(r) for r in rows[:3])
-        more = f" (showing the first {max_rejected})" if flagged.height >= max_rejected else ""
-        raise ImportRejected(
-            f"{p}: {flagged.height} bad row(s){more}, nothing screened. First: {shown}. "
-            "Fix the rows or the column mapping.",
-            rows,
-        )
-    return typed.select(COLUMNS)
+    return PaymentSource(
+        path=p,
+        mapping=mapping,
+        payments=typed.select([pl.col(f"__{c}").alias(c) for c in COLUMNS]),
+        rejected=rejected,
+        max_rejected=max_rejected,
+        line_offset=offset,
+        reasons={c: reason for c, (_, reason) in checks.items()},
+    )
+
+
+def read_payments(
+    path: str | Path,
+    mapping: ColumnMapping | None = None,
+    *,
+    currencies: list[str] | None = None,
+    max_rejected: int = 1000,
+) -> pl.LazyFrame:
+    """Validate a payment file and return it lazily in the canonical schema.
+
+    One streaming pass checks every row; if any is bad, nothing is returned and
+    :class:`ImportRejected` carries up to ``max_rejected`` bad rows, every bad cell of
+    each (line numbers count the CSV header as line 1; for Parquet they are 1-based row
+    numbers). ``currencies``, when given, is the list of currencies with an exchange rate.
+    """
+    source = open_payments(path, mapping, currencies=currencies, max_rejected=max_rejected)
+    source.check(source.rejected.collect(engine="streaming"))
+    return source.payments
 
 
 def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
@@ -271,3 +334,14 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         )
         .select(COLUMNS)
     )
+
+
+__all__ = [
+    "CHANNELS",
+    "COLUMNS",
+    "ColumnMapping",
+    "PaymentSource",
+    "open_payments",
+    "read_payments",
+    "validate_frame",
+]

@@ -110,3 +110,10 @@ def score_parties(
             ["party_role", "party_id", "indicator"]
         )
     return indicators, _score(indicators, config)
+
+
+__all__ = [
+    "indicator_weights",
+    "paid_by_alerted_senders",
+    "score_parties",
+]

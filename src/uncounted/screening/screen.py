@@ -15,9 +15,15 @@ import polars as pl
 
 from uncounted.screening.alerts import build_alerts, party_profiles
 from uncounted.screening.config import ScreeningConfig
-from uncounted.screening.mapping import ColumnMapping, read_payments, validate_frame
+from uncounted.screening.mapping import ColumnMapping, open_payments, validate_frame
 from uncounted.screening.scoring import score_parties
-from uncounted.screening.typologies import INDICATOR_SCHEMA, indicators, links, prepare
+from uncounted.screening.typologies import (
+    INDICATOR_SCHEMA,
+    Prepared,
+    indicators,
+    links,
+    prepare,
+)
 
 
 @dataclass(frozen=True)
@@ -58,14 +64,19 @@ def finish(
     return ScreeningResult(fired, scores, build_alerts(fired, scores, profiles, config))
 
 
+def _rules(prepared: Prepared, config: ScreeningConfig) -> ScreeningResult:
+    fired = indicators(prepared, config).collect()
+    pairs = links(prepared).collect()
+    return finish(fired, pairs, party_profiles(prepared.corridor), config)
+
+
 def screen(
     payments: pl.DataFrame | pl.LazyFrame, config: ScreeningConfig | None = None
 ) -> ScreeningResult:
     """Run every enabled typology over canonical payments and rank the alerts."""
     config = config or ScreeningConfig()
-    prepared = prepare(validate_frame(payments), config).materialize()
-    fired = indicators(prepared, config).collect()
-    return finish(fired, links(prepared).collect(), party_profiles(prepared.corridor), config)
+    prepared, _ = prepare(validate_frame(payments), config).materialize()
+    return _rules(prepared, config)
 
 
 def screen_file(
@@ -73,7 +84,21 @@ def screen_file(
     config: ScreeningConfig | None = None,
     mapping: ColumnMapping | None = None,
 ) -> ScreeningResult:
-    """Validate a payment file (CSV or Parquet) through ``mapping`` and screen it."""
+    """Validate a payment file (CSV or Parquet) through ``mapping`` and screen it.
+
+    Validation runs in the same streaming pass that extracts the typologies' inputs; if any
+    row is bad, :class:`~uncounted.errors.ImportRejected` lists the bad rows and no rule runs.
+    """
     config = config or ScreeningConfig()
-    payments = read_payments(path, mapping, currencies=list(config.fx_rates))
-    return screen(payments, config)
+    source = open_payments(path, mapping, currencies=list(config.fx_rates))
+    prepared, (rejected,) = prepare(source.payments, config).materialize(source.rejected)
+    source.check(rejected)
+    return _rules(prepared, config)
+
+
+__all__ = [
+    "ScreeningResult",
+    "finish",
+    "screen",
+    "screen_file",
+]

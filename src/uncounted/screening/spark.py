@@ -38,7 +38,9 @@ def _map(mapping: dict[str, object]) -> Column:
 
 
 def prepare_spark(df: DataFrame, config: ScreeningConfig) -> dict[str, DataFrame]:
-    """Corridor transfers, risky card purchases, first appearance and data start."""
+    """Corridor transfers, risky card purchases, first appearance, data start, and the
+    per-sender and per-beneficiary aggregates every rule reads (computed once, cached, so
+    that a run needs few shuffles)."""
     rate = _map(dict(config.fx_rates))[F.col("currency")]
     tz = F.coalesce(
         _map(dict(config.sender_timezones))[F.col("sender_country")], F.lit(config.default_timezone)
@@ -75,48 +77,105 @@ def prepare_spark(df: DataFrame, config: ScreeningConfig) -> dict[str, DataFrame
     ).select("sender_id", "timestamp", (F.col("amount") * rate).alias("amount_ref"))
     first_seen = df.groupBy("sender_id").agg(F.min("timestamp").alias("first_seen"))
     bounds = df.agg(F.min("timestamp").alias("data_start"))
+    corridor = corridor.cache()
     return {
-        "corridor": corridor.cache(),
+        "corridor": corridor,
         "cards": cards,
         "first_seen": first_seen,
         "bounds": bounds,
+        "senders": _sender_aggregates(corridor, config).cache(),
+        "beneficiaries": _beneficiary_aggregates(corridor).cache(),
     }
 
 
-def _basic() -> list[Column]:
+def _basic(prefix: str = "") -> list[Column]:
     return [
-        F.count(F.lit(1)).alias("n_transactions"),
-        F.sum("amount_ref").alias("amount"),
-        F.min("timestamp").alias("first_at"),
-        F.max("timestamp").alias("last_at"),
+        F.count(F.lit(1)).alias(f"{prefix}n_transactions"),
+        F.sum("amount_ref").alias(f"{prefix}amount"),
+        F.min("timestamp").alias(f"{prefix}first_at"),
+        F.max("timestamp").alias(f"{prefix}last_at"),
     ]
 
 
-def _cond(cond: Column) -> list[Column]:
+def _cond(cond: Column, prefix: str) -> list[Column]:
     return [
-        F.sum(cond.cast("long")).alias("n_transactions"),
-        F.count(F.lit(1)).alias("n_all"),
-        F.sum(F.when(cond, F.col("amount_ref"))).alias("amount"),
-        F.min(F.when(cond, F.col("timestamp"))).alias("first_at"),
-        F.max(F.when(cond, F.col("timestamp"))).alias("last_at"),
+        F.coalesce(F.sum(cond.cast("long")), F.lit(0)).alias(f"{prefix}n_transactions"),
+        F.sum(F.when(cond, F.col("amount_ref"))).alias(f"{prefix}amount"),
+        F.min(F.when(cond, F.col("timestamp"))).alias(f"{prefix}first_at"),
+        F.max(F.when(cond, F.col("timestamp"))).alias(f"{prefix}last_at"),
     ]
-
-
-def _out(df: DataFrame, role: str, indicator: str) -> DataFrame:
-    return df.select(
-        F.lit(role).alias("party_role"),
-        F.col("party_id"),
-        F.lit(indicator).alias("indicator"),
-        F.col("n_transactions").cast("long"),
-        F.col("amount").cast("double"),
-        F.col("first_at"),
-        F.col("last_at"),
-        F.col("metric").cast("double"),
-    )
 
 
 def _micros(col: Column) -> Column:
     return F.unix_micros(col)
+
+
+def _night(c: ScreeningConfig) -> Column:
+    r, h = c.rules.night_payments, F.col("local_hour")
+    if r.start_hour > r.end_hour:
+        return (h >= r.start_hour) | (h < r.end_hour)
+    return (h >= r.start_hour) & (h < r.end_hour)
+
+
+def _sender_aggregates(corridor: DataFrame, c: ScreeningConfig) -> DataFrame:
+    """One row per sender with everything the sender rules need."""
+    w = Window.partitionBy("sender_id")
+    first, last = F.min("timestamp").over(w), F.max("timestamp").over(w)
+    since = _micros(F.col("timestamp")) - _micros(F.col("_first"))
+    hit = F.coalesce(
+        F.col("description").rlike(keyword_pattern(c.rules.innocuous_descriptions.keywords)),
+        F.lit(False),
+    )
+    burst = since < c.rules.new_sender_burst.window_days * _US_PER_DAY
+    return (
+        corridor.withColumn("_first", first)
+        .withColumn("_last", last)
+        .withColumn("t", since.cast("double") / 1e6)
+        .withColumn("late", since * 2 > _micros(F.col("_last")) - _micros(F.col("_first")))
+        .groupBy(F.col("sender_id").alias("party_id"))
+        .agg(
+            *_basic(),
+            F.median("amount_ref").alias("median"),
+            F.countDistinct("beneficiary_id").alias("n_beneficiaries"),
+            F.corr("amount_ref", "t").alias("corr"),
+            F.avg(F.when(~F.col("late"), F.col("amount_ref"))).alias("early_mean"),
+            F.avg(F.when(F.col("late"), F.col("amount_ref"))).alias("late_mean"),
+            *_cond(_night(c), "night_"),
+            *_cond(hit, "hit_"),
+            *_cond(F.col("is_round"), "round_"),
+            *_cond(burst, "burst_"),
+            F.min("sender_country").alias("home_country"),
+            F.array_join(F.array_sort(F.collect_set("beneficiary_country")), ", ").alias(
+                "counterpart_countries"
+            ),
+        )
+    )
+
+
+def _beneficiary_aggregates(corridor: DataFrame) -> DataFrame:
+    """One row per beneficiary with what the beneficiary rules need."""
+    return corridor.groupBy(F.col("beneficiary_id").alias("party_id")).agg(
+        *_basic(),
+        F.median("amount_ref").alias("median"),
+        F.countDistinct("sender_id").alias("n_senders"),
+        F.min("beneficiary_country").alias("home_country"),
+        F.array_join(F.array_sort(F.collect_set("sender_country")), ", ").alias(
+            "counterpart_countries"
+        ),
+    )
+
+
+def _out(df: DataFrame, role: str, indicator: str, prefix: str = "") -> DataFrame:
+    return df.select(
+        F.lit(role).alias("party_role"),
+        F.col("party_id"),
+        F.lit(indicator).alias("indicator"),
+        F.col(f"{prefix}n_transactions").cast("long").alias("n_transactions"),
+        F.col(f"{prefix}amount").cast("double").alias("amount"),
+        F.col(f"{prefix}first_at").alias("first_at"),
+        F.col(f"{prefix}last_at").alias("last_at"),
+        F.col("metric").cast("double"),
+    )
 
 
 def low_value_corridor(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
@@ -125,48 +184,33 @@ def low_value_corridor(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame
         (_micros(F.col("last_at")) - _micros(F.col("first_at"))) / _US_PER_DAY, F.lit(30.0)
     )
 
-    def frequent(party: str) -> DataFrame:
-        return (
-            p["corridor"]
-            .groupBy(F.col(party).alias("party_id"))
-            .agg(*_basic(), F.median("amount_ref").alias("median"))
-            .withColumn("metric", F.col("n_transactions") / span * 30.0)
-            .filter(
-                (F.col("n_transactions") >= r.min_count)
-                & (F.col("metric") >= r.min_per_30_days)
-                & (F.col("median") <= r.max_median_amount)
-            )
+    def frequent(agg: DataFrame) -> DataFrame:
+        return agg.withColumn("metric", F.col("n_transactions") / span * 30.0).filter(
+            (F.col("n_transactions") >= r.min_count)
+            & (F.col("metric") >= r.min_per_30_days)
+            & (F.col("median") <= r.max_median_amount)
         )
 
-    return _out(frequent("sender_id"), "sender", "low_value_corridor").unionByName(
-        _out(frequent("beneficiary_id"), "beneficiary", "low_value_inflow")
+    return _out(frequent(p["senders"]), "sender", "low_value_corridor").unionByName(
+        _out(frequent(p["beneficiaries"]), "beneficiary", "low_value_inflow")
     )
 
 
 def night_payments(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
     r = c.rules.night_payments
-    h = F.col("local_hour")
-    night = (
-        (h >= r.start_hour) | (h < r.end_hour)
-        if r.start_hour > r.end_hour
-        else (h >= r.start_hour) & (h < r.end_hour)
-    )
     df = (
-        p["corridor"]
-        .groupBy(F.col("sender_id").alias("party_id"))
-        .agg(*_cond(night))
-        .withColumn("metric", F.col("n_transactions") / F.col("n_all"))
-        .filter((F.col("n_transactions") >= r.min_count) & (F.col("metric") >= r.min_share))
+        p["senders"]
+        .withColumn("metric", F.col("night_n_transactions") / F.col("n_transactions"))
+        .filter((F.col("night_n_transactions") >= r.min_count) & (F.col("metric") >= r.min_share))
     )
-    return _out(df, "sender", "night_payments")
+    return _out(df, "sender", "night_payments", "night_")
 
 
 def many_beneficiaries(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
     r = c.rules.many_beneficiaries
     df = (
-        p["corridor"]
-        .groupBy(F.col("sender_id").alias("party_id"))
-        .agg(*_basic(), F.countDistinct("beneficiary_id").alias("metric"))
+        p["senders"]
+        .withColumn("metric", F.col("n_beneficiaries"))
         .filter(F.col("metric") >= r.min_beneficiaries)
     )
     return _out(df, "sender", "many_beneficiaries")
@@ -175,16 +219,14 @@ def many_beneficiaries(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame
 def many_senders(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
     r = c.rules.many_senders
     shared = (
-        p["corridor"]
-        .groupBy(F.col("beneficiary_id").alias("party_id"))
-        .agg(*_basic(), F.countDistinct("sender_id").alias("metric"))
+        p["beneficiaries"]
+        .withColumn("metric", F.col("n_senders"))
         .filter(F.col("metric") >= r.min_senders)
     )
+    ids = F.broadcast(shared.select(F.col("party_id").alias("beneficiary_id")))
     senders = (
         p["corridor"]
-        .join(
-            shared.select(F.col("party_id").alias("beneficiary_id")), "beneficiary_id", "left_semi"
-        )
+        .join(ids, "beneficiary_id", "left_semi")
         .groupBy(F.col("sender_id").alias("party_id"))
         .agg(*_basic(), F.countDistinct("beneficiary_id").alias("metric"))
     )
@@ -195,22 +237,8 @@ def many_senders(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
 
 def escalating_amounts(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
     r = c.rules.escalating_amounts
-    w = Window.partitionBy("sender_id")
-    first, last = F.min("timestamp").over(w), F.max("timestamp").over(w)
     df = (
-        p["corridor"]
-        .withColumn("t", (_micros(F.col("timestamp")) - _micros(first)).cast("double") / 1e6)
-        .withColumn(
-            "late",
-            (_micros(F.col("timestamp")) - _micros(first)) * 2 > (_micros(last) - _micros(first)),
-        )
-        .groupBy(F.col("sender_id").alias("party_id"))
-        .agg(
-            *_basic(),
-            F.corr("amount_ref", "t").alias("corr"),
-            F.avg(F.when(~F.col("late"), F.col("amount_ref"))).alias("early_mean"),
-            F.avg(F.when(F.col("late"), F.col("amount_ref"))).alias("late_mean"),
-        )
+        p["senders"]
         .withColumn("corr", F.when(~F.isnan("corr"), F.col("corr")))
         .withColumn("metric", F.col("late_mean") / F.col("early_mean"))
         .filter(
@@ -224,49 +252,38 @@ def escalating_amounts(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame
 
 def innocuous_descriptions(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
     r = c.rules.innocuous_descriptions
-    hit = F.coalesce(F.col("description").rlike(keyword_pattern(r.keywords)), F.lit(False))
     df = (
-        p["corridor"]
-        .groupBy(F.col("sender_id").alias("party_id"))
-        .agg(*_cond(hit))
-        .withColumn("metric", F.col("n_transactions") / F.col("n_all"))
-        .filter(F.col("n_transactions") >= r.min_count)
+        p["senders"]
+        .withColumn("metric", F.col("hit_n_transactions") / F.col("n_transactions"))
+        .filter(F.col("hit_n_transactions") >= r.min_count)
     )
-    return _out(df, "sender", "innocuous_descriptions")
+    return _out(df, "sender", "innocuous_descriptions", "hit_")
 
 
 def new_sender_burst(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
     r, day = c.rules.new_sender_burst, _US_PER_DAY
+    seen = p["first_seen"].withColumnRenamed("sender_id", "party_id")
+    since_start = _micros(F.col("first_seen")) - _micros(F.col("data_start"))
+    to_start = _micros(F.col("first_at")) - _micros(F.col("first_seen"))
     df = (
-        p["corridor"]
-        .join(p["first_seen"], "sender_id")
-        .crossJoin(p["bounds"])
+        p["senders"]
+        .join(seen, "party_id")
+        .crossJoin(F.broadcast(p["bounds"]))
         .filter(
-            _micros(F.col("first_seen")) - _micros(F.col("data_start")) >= r.min_history_days * day
+            (since_start >= r.min_history_days * day)
+            & (to_start <= r.max_days_to_start * day)
+            & (F.col("burst_n_transactions") >= r.min_count)
         )
-        .withColumn("first_corr", F.min("timestamp").over(Window.partitionBy("sender_id")))
-        .filter(
-            (
-                _micros(F.col("first_corr")) - _micros(F.col("first_seen"))
-                <= r.max_days_to_start * day
-            )
-            & (_micros(F.col("timestamp")) - _micros(F.col("first_corr")) < r.window_days * day)
-        )
-        .groupBy(F.col("sender_id").alias("party_id"))
-        .agg(
-            *_basic(),
-            ((_micros(F.first("first_corr")) - _micros(F.first("first_seen"))) / day).alias(
-                "metric"
-            ),
-        )
-        .filter(F.col("n_transactions") >= r.min_count)
-    )
-    return _out(df, "sender", "new_sender_burst")
+        .withColumn("metric", (_micros(F.col("first_at")) - _micros(F.col("first_seen"))) / day)
+    )  # fmt: skip
+    return _out(df, "sender", "new_sender_burst", "burst_")
 
 
 def risky_merchants(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
     r = c.rules.risky_merchants
-    transfers = p["corridor"].groupBy("sender_id").agg(F.count(F.lit(1)).alias("metric"))
+    transfers = p["senders"].select(
+        F.col("party_id").alias("sender_id"), F.col("n_transactions").alias("metric")
+    )
     df = (
         p["cards"]
         .groupBy("sender_id")
@@ -284,13 +301,11 @@ def risky_merchants(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
 def round_amounts(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
     r = c.rules.round_amounts
     df = (
-        p["corridor"]
-        .groupBy(F.col("sender_id").alias("party_id"))
-        .agg(*_cond(F.col("is_round")))
-        .withColumn("metric", F.col("n_transactions") / F.col("n_all"))
-        .filter((F.col("n_transactions") >= r.min_count) & (F.col("metric") >= r.min_share))
+        p["senders"]
+        .withColumn("metric", F.col("round_n_transactions") / F.col("n_transactions"))
+        .filter((F.col("round_n_transactions") >= r.min_count) & (F.col("metric") >= r.min_share))
     )
-    return _out(df, "sender", "round_amounts")
+    return _out(df, "sender", "round_amounts", "round_")
 
 
 SPARK_TYPOLOGIES: dict[str, Callable[[dict[str, DataFrame], ScreeningConfig], DataFrame]] = {
@@ -340,26 +355,29 @@ def screen_spark(df: DataFrame, config: ScreeningConfig | None = None) -> Screen
     )
     if fired.is_empty():
         fired = pl.DataFrame(schema=INDICATOR_SCHEMA)
-    corridor = p["corridor"]
-    links = _to_polars(corridor.groupBy("sender_id", "beneficiary_id").agg(*_basic()))
+    links = _to_polars(p["corridor"].groupBy("sender_id", "beneficiary_id").agg(*_basic()))
+    cols = ["party_id", "home_country", "counterpart_countries"]
     profiles = _to_polars(
-        corridor.groupBy(F.col("sender_id").alias("party_id"))
-        .agg(
-            F.min("sender_country").alias("home_country"),
-            F.array_join(F.array_sort(F.collect_set("beneficiary_country")), ", ").alias(
-                "counterpart_countries"
-            ),
-        )
-        .withColumn("party_role", F.lit("sender"))
-        .unionByName(
-            corridor.groupBy(F.col("beneficiary_id").alias("party_id"))
-            .agg(
-                F.min("beneficiary_country").alias("home_country"),
-                F.array_join(F.array_sort(F.collect_set("sender_country")), ", ").alias(
-                    "counterpart_countries"
-                ),
-            )
-            .withColumn("party_role", F.lit("beneficiary"))
-        )
+        p["senders"]
+        .select(*cols, F.lit("sender").alias("party_role"))
+        .unionByName(p["beneficiaries"].select(*cols, F.lit("beneficiary").alias("party_role")))
     )
+    for name in ("corridor", "senders", "beneficiaries"):
+        p[name].unpersist()
     return finish(fired, links, profiles, config)
+
+
+__all__ = [
+    "SPARK_TYPOLOGIES",
+    "escalating_amounts",
+    "innocuous_descriptions",
+    "low_value_corridor",
+    "many_beneficiaries",
+    "many_senders",
+    "new_sender_burst",
+    "night_payments",
+    "prepare_spark",
+    "risky_merchants",
+    "round_amounts",
+    "screen_spark",
+]

@@ -58,12 +58,13 @@ class Prepared:
     first_seen: pl.LazyFrame
     bounds: pl.LazyFrame
 
-    def materialize(self) -> Prepared:
-        """Compute all four in one streaming pass and return them held in memory."""
+    def materialize(self, *also: pl.LazyFrame) -> tuple[Prepared, list[pl.DataFrame]]:
+        """Compute all four (and any ``also`` queries on the same input) in one streaming
+        pass; return them held in memory, with the collected ``also`` frames."""
         frames = pl.collect_all(
-            [self.corridor, self.cards, self.first_seen, self.bounds], engine="streaming"
+            [self.corridor, self.cards, self.first_seen, self.bounds, *also], engine="streaming"
         )
-        return Prepared(*(f.lazy() for f in frames))
+        return Prepared(*(f.lazy() for f in frames[:4])), frames[4:]
 
 
 def keyword_pattern(keywords: list[str]) -> str:
@@ -465,3 +466,24 @@ def indicators(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     if not frames:
         return pl.LazyFrame(schema=INDICATOR_SCHEMA)
     return pl.concat(frames)
+
+
+__all__ = [
+    "INDICATOR_SCHEMA",
+    "TYPOLOGIES",
+    "Prepared",
+    "escalating_amounts",
+    "indicators",
+    "innocuous_descriptions",
+    "keyword_pattern",
+    "links",
+    "low_value_corridor",
+    "many_beneficiaries",
+    "many_senders",
+    "merchant_pattern",
+    "new_sender_burst",
+    "night_payments",
+    "prepare",
+    "risky_merchants",
+    "round_amounts",
+]

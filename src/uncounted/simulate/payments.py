@@ -466,3 +466,14 @@ def _assemble(
         )
     )
     return PaymentWorld(payments, senders, ben)
+
+
+__all__ = [
+    "CHANNELS",
+    "COUNTRIES",
+    "DESCRIPTIONS",
+    "MCCS",
+    "SENDER_COUNTRIES",
+    "PaymentWorld",
+    "simulate_payments",
+]
