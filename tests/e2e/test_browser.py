@@ -1,0 +1,196 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against a real
+``uncounted serve --demo`` on a loopback port. Screenshots go to ``test-artifacts/``.
+
+Never downloads a browser: ``.ci/run`` installs Debian's ``chromium``; in CI a missing
+browser is a failure, elsewhere a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from uncounted.demo import DEMO_PASSWORD, build_demo
+from uncounted.settings import Settings
+from uncounted.simulate import WorldConfig
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """``uncounted serve --demo`` over a small demo world, on a free loopback port."""
+    data = tmp_path_factory.mktemp("e2e")
+    build_demo(Settings(data_dir=data), WorldConfig(seed=5, n_victims=600))
+    port = _free_port()
+    env = {**os.environ, "UNCOUNTED_DATA_DIR": str(data)}
+    env.pop("UNCOUNTED_DATABASE_URL", None)
+    log = (data / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uncounted.cli.main", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"the server stopped: {(data / 'server.log').read_text()}")
+            time.sleep(0.2)
+        else:
+            pytest.fail("the server did not start within 30 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing; .ci/run should have installed it.")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"e2e-{name}.png"), full_page=True)
+
+
+def _sign_in(page, url: str, username: str) -> None:
+    page.goto(f"{url}/signin")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+
+def _tile(page, measure: str) -> int:
+    text = page.inner_text(f'li[data-measure="{measure}"] .value')
+    return int(text.replace(",", ""))
+
+
+def test_caseworker_records_a_case_and_the_dashboard_moves(server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _sign_in(page, server, "caseworker")
+    arrests, charges = _tile(page, "arrests"), _tile(page, "charges")
+    assert page.locator("figure.chart svg").count() == 1
+    _shot(page, "1-dashboard")
+
+    page.click("text=Cases")
+    page.select_option("select[name=status]", "Active")  # HTMX swaps the results in place
+    page.wait_for_url(re.compile(r".*status=Active.*"))
+    page.click("text=Open a case")
+    page.fill("input[name=reference]", "E2E-CASE-1")
+    page.select_option("select[name=status]", "Active")
+    page.select_option("select[name=exploitation_type]", "ForcedLabour")
+    page.fill("input[name=jurisdiction]", "PH")
+    page.fill("input[name=opened_on]", "2025-03-01")
+    page.click("button:text('Save')")
+    page.wait_for_url(re.compile(r".*/cases/\d+$"))
+    case_url = page.url
+    assert "Case E2E-CASE-1" in page.inner_text("h1")
+
+    page.click("text=Add a person")
+    page.select_option("select[name=role]", "suspect")
+    page.select_option("select[name=sex]", "Male")
+    page.fill("input[name=family_name]", "Ortega-E2E")
+    page.click("button:text('Save')")
+    page.wait_for_url(case_url)
+    for stage, day in (("arrest", "2025-03-05"), ("charge", "2025-04-02")):
+        page.click("text=Record a justice event")
+        page.select_option("select[name=person_id]", index=1)
+        page.select_option("select[name=stage]", stage)
+        page.fill("input[name=occurred_on]", day)
+        page.click("button:text('Save')")
+        page.wait_for_url(case_url)
+    assert page.locator('.timeline li[data-stage="charge"]').count() == 1
+    _shot(page, "2-case")
+
+    page.click("text=Dashboard")
+    assert _tile(page, "arrests") == arrests + 1
+    assert _tile(page, "charges") == charges + 1
+    _shot(page, "3-dashboard-after")
+    assert not errors, errors  # no CSP violation or script error in the console
+    context.close()
+
+
+def test_import_with_a_bad_row_shows_its_error(server, browser, tmp_path):
+    bad = tmp_path / "cases.csv"
+    bad.write_text(
+        "external_id,status,exploitation_type,jurisdiction,opened_on\n"
+        "E2E-IMP-1,Active,ForcedLabour,PH,2024-05-01\n"
+        "E2E-IMP-2,Actve,ForcedLabour,PH,2024-05-02\n"
+    )
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, server, "caseworker")
+    page.click("text=Imports")
+    page.set_input_files("input[name=file]", str(bad))
+    page.select_option("select[name=record_type]", "cases")
+    page.click("button:text('Check the file')")
+    row = page.locator("tr.rejected")
+    assert row.count() == 1
+    text = row.inner_text()
+    assert "3" in text and "Actve" in text and "Did you mean 'Active'" in text
+    _shot(page, "4-import-report")
+    context.close()
+
+
+def test_caseworker_of_another_agency_is_refused(server, browser):
+    owner = browser.new_context()
+    page = owner.new_page()
+    _sign_in(page, server, "caseworker")
+    page.goto(f"{server}/cases?q=E2E-CASE-1")
+    page.click("text=E2E-CASE-1")
+    case_url = page.url
+    owner.close()
+
+    other = browser.new_context()
+    page = other.new_page()
+    _sign_in(page, server, "caseworker-th")
+    response = page.goto(case_url)
+    assert response is not None and response.status == 403
+    body = page.inner_text("body")
+    assert "Not allowed" in body
+    assert "E2E-CASE-1" not in body and "Ortega-E2E" not in body
+    _shot(page, "5-forbidden")
+    other.close()
