@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -58,6 +58,8 @@ class JusticeData:
     jurisdictions: pl.DataFrame | None = None
     population: pl.DataFrame | None = None
     as_of: dt.date | None = None
+    #: Derived frames (stage paths), computed once: the tables above never change.
+    derived: dict[str, pl.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_tables(

@@ -11,6 +11,8 @@ trial → verdict → sentence → appeal) and, for victims, identification → 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from uncounted.domain.stages import SUSPECT_STAGES, Stage
@@ -41,8 +43,18 @@ def _jurisdiction_labels(data: JusticeData) -> pl.DataFrame:
     return pl.DataFrame({"jurisdiction_id": ids, "jurisdiction": ids.cast(pl.String)})
 
 
+def _memo(name: str, data: JusticeData, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    if name not in data.derived:
+        data.derived[name] = build()
+    return data.derived[name]
+
+
 def _case_attributes(data: JusticeData) -> pl.DataFrame:
     """Per case: exploitation type, status, opened date, any minor victim, cross-border link."""
+    return _memo("cases", data, lambda: _build_case_attributes(data))
+
+
+def _build_case_attributes(data: JusticeData) -> pl.DataFrame:
     minors = (
         data.case_persons.filter(pl.col("role") == "victim")
         .group_by("case_id")
@@ -54,6 +66,7 @@ def _case_attributes(data: JusticeData) -> pl.DataFrame:
             data.case_links.select(pl.col("linked_case_id").alias("case_id")),
         ]
     ).unique()
+    charged = data.events.filter(pl.col("stage") == "charge")["case_id"].unique()
     return (
         data.cases.select(
             pl.col("id").alias("case_id"),
@@ -65,6 +78,7 @@ def _case_attributes(data: JusticeData) -> pl.DataFrame:
         .with_columns(
             pl.col("minor").fill_null(False),
             pl.col("case_id").is_in(links["case_id"].implode()).alias("cross_border"),
+            pl.col("case_id").is_in(charged.implode()).alias("prosecuted"),
         )
     )
 
@@ -77,6 +91,10 @@ def _key() -> pl.Expr:
 def _with_roles(data: JusticeData) -> pl.DataFrame:
     """Events with the person's role in the case: victim when ``case_persons`` lists them as
     a victim there (or, unlisted, for an identification event), suspect otherwise."""
+    return _memo("events", data, lambda: _build_roles(data))
+
+
+def _build_roles(data: JusticeData) -> pl.DataFrame:
     victims = data.case_persons.filter(pl.col("role") == "victim").select(_key())["_key"]
     is_victim = _key().is_in(victims.implode()) | (
         (pl.col("stage") == str(Stage.IDENTIFICATION)) & pl.col("person_id").is_not_null()
@@ -86,8 +104,12 @@ def _with_roles(data: JusticeData) -> pl.DataFrame:
     )
 
 
-def _first(stage: str, column: str) -> pl.Expr:
-    return pl.col(column).filter(pl.col("stage") == stage).first()
+_CODE = {name: i for i, name in enumerate(SUSPECT_STAGE_NAMES)}
+
+
+def _at(stage: str, column: str) -> pl.Expr:
+    """``column`` of the person's first event of ``stage`` (events sorted by date first)."""
+    return pl.col(column).filter(pl.col("_stage") == _CODE[stage]).first()
 
 
 def suspect_paths(data: JusticeData) -> pl.DataFrame:
@@ -98,34 +120,56 @@ def suspect_paths(data: JusticeData) -> pl.DataFrame:
     verdict_offence, sentence_months, custodial, appeal_outcome, joint_operation``.
     ``minor`` is true when any victim in the case was a minor at exploitation.
     """
-    events = _with_roles(data).filter(pl.col("role") == "suspect")
-    events = events.filter(pl.col("stage").is_in(SUSPECT_STAGE_NAMES)).sort("occurred_on")
+    return _memo("suspects", data, lambda: _build_suspects(data))
+
+
+def _build_suspects(data: JusticeData) -> pl.DataFrame:
+    stage = pl.col("stage").replace_strict(_CODE, default=-1, return_dtype=pl.Int8)
+    events = (
+        _with_roles(data)
+        .lazy()
+        .filter(pl.col("role") == "suspect")
+        .with_columns(stage.alias("_stage"))
+        .filter(pl.col("_stage") >= 0)
+    )
+    # Dates: minimum per stage. What happened at a stage: the earliest event of that stage,
+    # read from the (much smaller) date-sorted subset of stages that carry details.
+    detailed = ("charge", "verdict", "sentence", "appeal")
+    details = (
+        events.filter(pl.col("_stage").is_in([_CODE[d] for d in detailed]))
+        .sort("occurred_on")
+        .group_by("_key")
+        .agg(
+            _at("charge", "offence").alias("charge_offence"),
+            _at("verdict", "outcome").alias("verdict_outcome"),
+            _at("verdict", "offence").alias("verdict_offence"),
+            _at("sentence", "sentence_months").alias("sentence_months"),
+            _at("sentence", "custodial").alias("custodial"),
+            _at("appeal", "outcome").alias("appeal_outcome"),
+        )
+    )
     paths = events.group_by("_key").agg(
         pl.col("case_id").first(),
         pl.col("person_id").first(),
         pl.col("jurisdiction_id").first(),
         *[
-            pl.col("occurred_on").filter(pl.col("stage") == s).min().alias(f"{s}_on")
-            for s in SUSPECT_STAGE_NAMES
+            pl.col("occurred_on").filter(pl.col("_stage") == code).min().alias(f"{name}_on")
+            for name, code in _CODE.items()
         ],
-        _first("charge", "offence").alias("charge_offence"),
-        _first("verdict", "outcome").alias("verdict_outcome"),
-        _first("verdict", "offence").alias("verdict_offence"),
-        _first("sentence", "sentence_months").alias("sentence_months"),
-        _first("sentence", "custodial").alias("custodial"),
-        _first("appeal", "outcome").alias("appeal_outcome"),
-        pl.col("joint_operation").filter(pl.col("stage") == "investigation").any(),
+        pl.col("joint_operation").filter(pl.col("_stage") == _CODE["investigation"]).any(),
     )
-    sexes = data.persons.select(pl.col("id").alias("person_id"), "sex")
+    paths = paths.join(details, on="_key", how="left")
+    sexes = data.persons.lazy().select(pl.col("id").alias("person_id"), "sex")
     return (
-        paths.join(_jurisdiction_labels(data), on="jurisdiction_id", how="left")
-        .join(_case_attributes(data), on="case_id", how="left")
+        paths.join(_jurisdiction_labels(data).lazy(), on="jurisdiction_id", how="left")
+        .join(_case_attributes(data).lazy(), on="case_id", how="left")
         .join(sexes, on="person_id", how="left")
         .with_columns(
             pl.min_horizontal([f"{s}_on" for s in SUSPECT_STAGE_NAMES]).alias("entry_on"),
             pl.col("sex").fill_null("Unknown"),
         )
         .drop("jurisdiction_id", "_key")
+        .collect()
     )
 
 
@@ -137,51 +181,70 @@ def victim_paths(data: JusticeData) -> pl.DataFrame:
     ``identification_on, testified_on, protective_measures, compensation, aftercare_on,
     repatriated_on, prosecuted`` (the case has a charge).
     """
-    events = _with_roles(data)
-    victim_events = events.filter(pl.col("role") == "victim").sort("occurred_on")
-    paths = victim_events.group_by("_key").agg(
-        pl.col("case_id").first(),
-        pl.col("person_id").first(),
-        pl.col("jurisdiction_id").first(),
-        pl.col("occurred_on")
-        .filter(pl.col("stage") == "identification")
-        .min()
-        .alias("identification_on"),
-        pl.col("occurred_on").filter(pl.col("stage") == "trial").min().alias("testified_on"),
-        pl.col("protective_measures").filter(pl.col("stage") == "trial").any(),
-        pl.col("compensation").filter(pl.col("stage").is_in(["trial", "verdict"])).any(),
+    return _memo("victims", data, lambda: _build_victims(data))
+
+
+def _build_victims(data: JusticeData) -> pl.DataFrame:
+    events = _with_roles(data).lazy()
+    trial = pl.col("stage") == "trial"
+    paths = (
+        events.filter(pl.col("role") == "victim")
+        .group_by("_key")
+        .agg(
+            pl.col("case_id").first(),
+            pl.col("person_id").first(),
+            pl.col("jurisdiction_id").first(),
+            pl.col("occurred_on")
+            .filter(pl.col("stage") == "identification")
+            .min()
+            .alias("identification_on"),
+            pl.col("occurred_on").filter(trial).min().alias("testified_on"),
+            pl.col("protective_measures").filter(trial).any(),
+            pl.col("compensation").filter(pl.col("stage").is_in(["trial", "verdict"])).any(),
+        )
     )
-    charged = events.filter(pl.col("stage") == "charge").select("case_id").unique()
-    steps = data.aftercare_steps.group_by("case_id", "person_id").agg(
-        pl.col("occurred_on")
-        .filter(pl.col("step").is_in(AFTERCARE_STEPS))
-        .min()
-        .alias("aftercare_on"),
-        pl.col("occurred_on").filter(pl.col("step") == "Repatriated").min().alias("repatriated_on"),
+    steps = (
+        data.aftercare_steps.lazy()
+        .with_columns(_key())
+        .group_by("_key")
+        .agg(
+            pl.col("occurred_on")
+            .filter(pl.col("step").is_in(AFTERCARE_STEPS))
+            .min()
+            .alias("aftercare_on"),
+            pl.col("occurred_on")
+            .filter(pl.col("step") == "Repatriated")
+            .min()
+            .alias("repatriated_on"),
+        )
     )
-    victims = data.case_persons.filter(pl.col("role") == "victim").select(
-        "case_id",
-        "person_id",
-        pl.col("exploitation_type").alias("victim_exploitation_type")
-        if "exploitation_type" in data.case_persons.columns
-        else pl.lit(None, pl.String).alias("victim_exploitation_type"),
-        pl.col("minor_at_exploitation").fill_null(False).alias("minor"),
+    victims = (
+        data.case_persons.lazy()
+        .filter(pl.col("role") == "victim")
+        .select(
+            _key(),
+            pl.col("exploitation_type").alias("victim_exploitation_type")
+            if "exploitation_type" in data.case_persons.columns
+            else pl.lit(None, pl.String).alias("victim_exploitation_type"),
+            pl.col("minor_at_exploitation").fill_null(False).alias("minor"),
+        )
+        .unique("_key")
     )
-    people = data.persons.select(pl.col("id").alias("person_id"), "sex", "citizenship")
+    people = data.persons.lazy().select(pl.col("id").alias("person_id"), "sex", "citizenship")
     labels = _jurisdiction_labels(data)
     countries = (
         data.jurisdictions.select(pl.col("id").alias("jurisdiction_id"), "country")
         if data.jurisdictions is not None and "country" in data.jurisdictions.columns
         else labels.rename({"jurisdiction": "country"})
     )
-    cases = _case_attributes(data).select("case_id", "exploitation_type")
+    cases = _case_attributes(data).select("case_id", "exploitation_type", "prosecuted")
     return (
-        paths.join(victims, on=["case_id", "person_id"], how="left")
-        .join(labels, on="jurisdiction_id", how="left")
-        .join(countries, on="jurisdiction_id", how="left")
-        .join(cases, on="case_id", how="left")
+        paths.join(victims, on="_key", how="left")
+        .join(labels.lazy(), on="jurisdiction_id", how="left")
+        .join(countries.lazy(), on="jurisdiction_id", how="left")
+        .join(cases.lazy(), on="case_id", how="left")
         .join(people, on="person_id", how="left")
-        .join(steps, on=["case_id", "person_id"], how="left")
+        .join(steps, on="_key", how="left")
         .with_columns(
             pl.coalesce("victim_exploitation_type", "exploitation_type").alias("exploitation_type"),
             pl.col("minor").fill_null(False),
@@ -189,10 +252,11 @@ def victim_paths(data: JusticeData) -> pl.DataFrame:
             (
                 pl.col("citizenship").is_not_null() & (pl.col("citizenship") != pl.col("country"))
             ).alias("cross_border_victim"),
-            pl.col("case_id").is_in(charged["case_id"].implode()).alias("prosecuted"),
+            pl.col("prosecuted").fill_null(False),
             pl.col("identification_on").alias("entry_on"),
         )
         .drop("jurisdiction_id", "victim_exploitation_type", "country", "citizenship", "_key")
+        .collect()
     )
 
 
