@@ -211,11 +211,17 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
             if not keep.any():
                 break
             ids, y_a, m_a, eta_a, coef_a, dev_old = (
-                ids[keep], y_a[keep], m_a[keep], eta_a[keep], coef_a[keep], dev_old[keep]
+                ids[keep],
+                y_a[keep],
+                m_a[keep],
+                eta_a[keep],
+                coef_a[keep],
+                dev_old[keep],
             )
             pm_a, off_a, mk_a = pm_a[keep], off_a[keep], mk_a[keep]
     mu = mu_out
-    Ainv0 = _inverse(A_last).reshape(B, P * P)
+    # Masked-out rows/columns of A are the identity: zero them in the inverse.
+    Ainv0 = _inverse(A_last).reshape(B, P * P) * pair_mask
     var0 = Ainv0[:, 0].copy()
     # Rcapture's asymptotic bias of N (closedp.fitone): xi_c = -x_c' V x_c / 2,
     # psi = -2 X' diag(mu) xi - e_0, bias = exp(b0) * (-V psi)_0 / 2.
