@@ -250,3 +250,15 @@ def test_bad_arguments_say_what_to_do(hand_data, kwargs):
 def test_no_infinite_values(period):
     values = period["value"].drop_nulls().to_list()
     assert all(math.isfinite(v) for v in values)
+
+
+def test_j5_competing_outcomes_after_trial(period):
+    # Aalen–Johansen from the start of trial (7 tried in 2024; S105 still open at 144 days).
+    # t = 90: 7 at risk; S101 S109 S112 convicted, S103 acquitted, S104 dismissed →
+    #   CIF(conviction) = 3/7, CIF(acquittal) = 1/7, CIF(dismissal) = 1/7; S(90) = 2/7.
+    # t = 120: 2 at risk (S102, S105); S102 convicted → + 2/7 × 1/2 = 1/7 → conviction 4/7.
+    assert _get(period, "J5", "convicted after trial")["value"] == pytest.approx(4 / 7)
+    assert _get(period, "J5", "acquitted after trial")["value"] == pytest.approx(1 / 7)
+    assert _get(period, "J5", "dismissed after trial")["value"] == pytest.approx(1 / 7)
+    row = _get(period, "J5", "convicted after trial")
+    assert row["lower"] < 4 / 7 < row["upper"]

@@ -9,7 +9,9 @@ J1        victims identified (count; per 100 000 population with a population ta
 J2        cases investigated / cases reported
 J3        suspects arrested / suspects identified (reported)
 J4        suspects charged / arrested — all, trafficking charge, other charge
-J5        defendants convicted / defendants with a first-instance verdict — all, by offence
+J5        defendants convicted / defendants with a first-instance verdict — all, by offence;
+          and the Aalen–Johansen cumulative incidence of conviction, acquittal and
+          dismissal after the trial started (competing outcomes, open trials censored)
 J6        convictions / victims identified
 J7        attrition at each transition, 1 − Kaplan–Meier conversion (open paths censored),
           and cumulative (1 − product of conversions, delta-method interval)
@@ -43,7 +45,16 @@ from uncounted.justice._special import (
     per_population,
 )
 from uncounted.justice.data import JusticeData
-from uncounted.justice.measures import Basis, Window, check_by, conversion, count, delays, rate
+from uncounted.justice.measures import (
+    Basis,
+    Window,
+    check_by,
+    conversion,
+    count,
+    delays,
+    rate,
+    verdict_incidence,
+)
 from uncounted.justice.stages import case_paths, suspect_paths, victim_paths
 
 #: The delays J10 reports.
@@ -144,6 +155,8 @@ def indicators(
         convicted = pl.col("verdict_outcome") == "convicted"
         j5 = share(sp, "verdict_on", "verdict_on", den_mask=tried, num_mask=convicted)
         parts.append(_tag(j5, "J5", "proportion", "wilson", variant))
+    incidence = verdict_incidence(sp, keys, window, as_of, level)
+    parts.append(_tag(incidence, "J5", "proportion", "aalen-johansen"))
     convictions = count(
         sp.filter(pl.col("verdict_outcome") == "convicted"), keys, window, "verdict_on"
     )

@@ -23,7 +23,7 @@ import polars as pl
 
 from uncounted.errors import InvalidInput
 from uncounted.justice.intervals import wilson_interval
-from uncounted.justice.timing import delay_distribution, kaplan_meier
+from uncounted.justice.timing import cumulative_incidence, delay_distribution, kaplan_meier
 
 Basis = Literal["cohort", "period"]
 
@@ -317,8 +317,46 @@ def delays(
     return pl.concat(out) if out else pl.DataFrame()
 
 
+#: Competing first-instance outcomes after trial, coded for the Aalen–Johansen estimator.
+OUTCOME_CODES: dict[str, int] = {"convicted": 1, "acquitted": 2, "dismissed": 3}
+
+
+def verdict_incidence(
+    paths: pl.DataFrame, by: Sequence[str], window: Window, as_of: dt.date, level: float = 0.95
+) -> pl.DataFrame:
+    """Aalen–Johansen cumulative incidence of each verdict outcome after the trial started.
+
+    Conviction, acquittal and dismissal compete; trials without a verdict by ``as_of`` are
+    censored. Variant: ``"<outcome> after trial"``; numerator = verdicts of that outcome,
+    denominator = defendants whose trial started in the window.
+    """
+    frame = anchored(paths.filter(window.contains("trial_on")), "trial_on", by)
+
+    def compute(part: pl.DataFrame) -> list[dict[str, float | str]]:
+        t, d = _spells(part, "trial_on", "verdict_on", as_of)
+        outcome = part["verdict_outcome"].replace_strict(OUTCOME_CODES, default=4)
+        codes = np.where(d, outcome.fill_null(4).to_numpy(), 0)
+        rows: list[dict[str, float | str]] = []
+        for name, code in OUTCOME_CODES.items():
+            value, lo, hi = cumulative_incidence(t, codes, code, level).final()
+            rows.append(
+                {
+                    "variant": f"{name} after trial",
+                    "numerator": float((codes == code).sum()),
+                    "denominator": float(t.size),
+                    "value": value,
+                    "lower": lo,
+                    "upper": hi,
+                }
+            )
+        return rows
+
+    return _per_group(frame, by, compute)
+
+
 __all__ = [
     "DISAGGREGATIONS",
+    "OUTCOME_CODES",
     "RESULT_SCHEMA",
     "Basis",
     "Window",
@@ -328,5 +366,6 @@ __all__ = [
     "count",
     "delays",
     "rate",
+    "verdict_incidence",
     "with_wilson",
 ]

@@ -21,6 +21,9 @@ from uncounted.justice.data import JusticeData
 #: Suspect stage names in order, as they appear in ``justice_events.stage``.
 SUSPECT_STAGE_NAMES: tuple[str, ...] = tuple(str(s) for s in SUSPECT_STAGES)
 
+#: Aftercare steps that count as reintegration.
+REINTEGRATION_STEPS: tuple[str, ...] = ("Reintegrated", "Reintegration")
+
 #: Aftercare steps (``aftercare_steps.step``) that count as placement in aftercare.
 AFTERCARE_STEPS: tuple[str, ...] = ("ShelterPlacement", "AftercarePlacement", "Referral")
 
@@ -179,7 +182,7 @@ def victim_paths(data: JusticeData) -> pl.DataFrame:
     Columns: ``case_id, person_id, jurisdiction, exploitation_type, sex, minor,
     cross_border_victim`` (citizenship differs from the jurisdiction's country),
     ``identification_on, testified_on, protective_measures, compensation, aftercare_on,
-    repatriated_on, prosecuted`` (the case has a charge).
+    repatriated_on, reintegrated_on, prosecuted`` (the case has a charge).
     """
     return _memo("victims", data, lambda: _build_victims(data))
 
@@ -216,6 +219,10 @@ def _build_victims(data: JusticeData) -> pl.DataFrame:
             .filter(pl.col("step") == "Repatriated")
             .min()
             .alias("repatriated_on"),
+            pl.col("occurred_on")
+            .filter(pl.col("step").is_in(REINTEGRATION_STEPS))
+            .min()
+            .alias("reintegrated_on"),
         )
     )
     victims = (
@@ -278,6 +285,7 @@ def case_paths(suspects: pl.DataFrame) -> pl.DataFrame:
 
 __all__ = [
     "AFTERCARE_STEPS",
+    "REINTEGRATION_STEPS",
     "SUSPECT_STAGE_NAMES",
     "case_paths",
     "suspect_paths",
