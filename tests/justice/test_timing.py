@@ -68,6 +68,7 @@ def test_delay_distribution_recovers_a_truncated_gamma():
     q, lo, hi = delay_distribution(delay[seen], window[seen]).quantile(0.5)
     # True median of gamma(2, scale 150) = 251.75; the naive median of what was seen is ~227.
     assert lo - 0.5 <= 251.75 <= hi + 0.5
+    assert lo <= q <= hi
     assert np.median(delay[seen]) < lo
 
 
