@@ -43,6 +43,7 @@ def test_saturated_three_lists_closed_form() -> None:
     assert est.population_ == pytest.approx(1480 + unseen, rel=1e-8)
     assert est.model_ == ("A:B", "A:C", "B:C")
     assert est.deviance_ == pytest.approx(0.0, abs=1e-8)
+    assert est.ranking_ is None and est.top_models_ is None and est.n_models_ == 1
     assert json.dumps(est.to_dict())
 
 
@@ -108,7 +109,8 @@ def test_search_reports_ranking_and_top_models() -> None:
     assert est.ranking_.height == 8  # 2**3 models
     assert est.ranking_.columns[:3] == ["rank", "model", "terms"]
     assert est.ranking_.get_column("aic").is_sorted()
-    assert est.top_models_.height == 3
+    assert est.top_models_ is not None and est.top_models_.height == 3
+    assert est.estimate_range_ is not None
     low, high = est.estimate_range_
     assert low * (1 - 1e-9) <= est.population_ <= high * (1 + 1e-9)
     assert est.summary.get_column("model")[0] == est.ranking_.get_column("model")[0]

@@ -168,7 +168,10 @@ class LogLinearEstimator(PopulationEstimator):
         pairs_all = pair_index(len(lists))
         names = [f"{lists[i]}:{lists[j]}" for i, j in pairs_all]
         self.ranking_: pl.DataFrame | None = None
+        self.top_models_: pl.DataFrame | None = None
+        self.estimate_range_: tuple[float, float] | None = None
         self.search_method_: str | None = None
+        self.n_models_ = 1
         if self.criterion is None:
             pairs = self._pairs(lists)
             if len(lists) == 2 and pairs:
@@ -376,7 +379,7 @@ class LogLinearEstimator(PopulationEstimator):
             "profile_mle": self.profile_mle_,
             "fit_flags": list(self.fit_flags_),
         }
-        if self.ranking_ is not None:
+        if self.top_models_ is not None and self.estimate_range_ is not None:
             out["search"] = {
                 "criterion": self.criterion,
                 "method": self.search_method_,
