@@ -82,6 +82,16 @@ def test_no_payments_no_alerts() -> None:
     assert result.to_dict()["n_alerts"] == 0
 
 
+LINKS = {
+    "sender_id": pl.String,
+    "beneficiary_id": pl.String,
+    "n_transactions": pl.Int64,
+    "amount": pl.Float64,
+    "first_at": pl.Datetime("us", "UTC"),
+    "last_at": pl.Datetime("us", "UTC"),
+}
+
+
 def _ind(role: str, pid: str, name: str) -> dict[str, object]:
     t = datetime(2024, 1, 1, tzinfo=UTC)
     return {
@@ -101,16 +111,7 @@ def test_score_is_sum_of_weights_and_threshold_is_inclusive() -> None:
     rows = [*rows[:1], _ind("sender", "A", "night_payments"), _ind("sender", "A", "round_amounts")]
     rows.append(_ind("sender", "B", "low_value_corridor"))
     ind = pl.DataFrame(rows, schema=INDICATOR_SCHEMA)
-    links = pl.DataFrame(
-        schema={
-            "sender_id": pl.String,
-            "beneficiary_id": pl.String,
-            "n_transactions": pl.Int64,
-            "amount": pl.Float64,
-            "first_at": pl.Datetime("us", "UTC"),
-            "last_at": pl.Datetime("us", "UTC"),
-        }
-    )
+    links = pl.DataFrame(schema=LINKS)
     config = ScreeningConfig()  # 2.0 + 1.5 + 0.5 = 4.0 = threshold
     _, scores = score_parties(ind, links, config)
     assert scores["party_id"].to_list() == ["A", "B"]
@@ -132,3 +133,13 @@ def test_average_precision_by_hand() -> None:
     assert q.average_precision == pytest.approx((1 + 2 / 3) / 3)
     assert q.precision == pytest.approx(2 / 3)
     assert q.recall == pytest.approx(2 / 3)
+
+
+def test_paid_by_alerted_senders_counts_each_sender_up_to_the_cap() -> None:
+    row = _ind("beneficiary", "F", "paid_by_alerted_senders")
+    few, many = dict(row, metric=2.0), dict(row, party_id="G", metric=7.0)
+    ind = pl.DataFrame([few, many], schema=INDICATOR_SCHEMA)
+    links = pl.DataFrame(schema=LINKS)
+    config = ScreeningConfig()  # 1.5 points per alerted sender, at most 3 senders
+    _, scores = score_parties(ind, links, config)
+    assert dict(zip(scores["party_id"], scores["score"], strict=True)) == {"G": 4.5, "F": 3.0}

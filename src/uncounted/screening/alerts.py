@@ -91,11 +91,21 @@ def _phrase(ind: dict[str, Any], countries: str, config: ScreeningConfig) -> str
         )
     if name == "risky_merchants":
         return (
-            f"made {n} card purchases ({amt}) from VPN, webcam or streaming merchants "
+            f"made {n} card purchase(s) ({amt}) from VPN, webcam or streaming merchants "
             f"{period}, alongside {m:.0f} low-value corridor transfers"
         )
     if name == "round_amounts":
         return f"sent {n} transfers ({m:.0%}) in round amounts {period}"
+    if name == "low_value_inflow":
+        return (
+            f"received {n} low-value transfers ({lo}-{hi} each, {amt} in total) from "
+            f"senders in {countries or 'other countries'} {period}, about {m:.1f} per 30 days"
+        )
+    if name == "paid_by_alerted_senders":
+        return (
+            f"was paid {n} of those transfers ({amt}) by {m:.0f} sender(s) who are themselves "
+            f"alerted {period}"
+        )
     if name == "many_senders":
         return (
             f"received {n} low-value transfers ({amt} in total) from {m:.0f} different "

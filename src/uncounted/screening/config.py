@@ -88,7 +88,10 @@ class ManySendersRule(_Rule):
     )
     min_senders: int = Field(3, ge=2, description="Distinct senders; default of ours.")
     alerted_sender_weight: float = Field(
-        1.5, ge=0, description="Points for a beneficiary paid by at least one alerted sender."
+        1.5, ge=0, description="Points for a beneficiary per alerted sender who pays it."
+    )
+    alerted_sender_cap: int = Field(
+        3, ge=1, description="Alerted senders counted at most (points capped); ours."
     )
 
 

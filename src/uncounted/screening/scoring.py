@@ -2,6 +2,10 @@
 
 score(party) = sum of the weights of the distinct indicators that fired for it
 
+except ``paid_by_alerted_senders``, which counts its weight once per alerted sender paying
+the beneficiary, up to ``alerted_sender_cap`` (a facilitator paid by several alerted
+customers outranks a household paid by one).
+
 Weights and thresholds are in the rules file (defaults are ours). A party is alerted when
 its score reaches the threshold of its role (``sender_threshold`` or
 ``beneficiary_threshold``). The score is deliberately additive and unitless so that every
@@ -32,6 +36,9 @@ def _score(indicators: pl.DataFrame, config: ScreeningConfig) -> pl.DataFrame:
     return (
         indicators.with_columns(
             weight=pl.col("indicator").replace_strict(weights, return_dtype=pl.Float64)
+            * pl.when(pl.col("indicator") == "paid_by_alerted_senders")
+            .then(pl.col("metric").clip(upper_bound=config.rules.many_senders.alerted_sender_cap))
+            .otherwise(1.0)
         )
         .sort(["weight", "indicator"], descending=[True, False])
         .group_by("party_role", "party_id", maintain_order=True)
