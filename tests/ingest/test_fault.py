@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
     from uncounted.store.db import make_engine
 
     def pause(phase, done, total):
-        if phase == "writing":
+        if phase == "importing":
             print("HALFWAY", flush=True)
             time.sleep(300)
 

@@ -74,8 +74,11 @@ class WriteContext:
 
     conn: Connection
     audit: dict[str, Any]
+    batch_id: int = 0
     agencies: dict[str, int] = field(default_factory=dict)
     jurisdictions: _store.Jurisdictions | None = None
+    #: ids already looked up while checking the current chunk: table -> key -> id
+    known: dict[str, dict[tuple[int | None, str], int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.agencies = _store.agency_ids(self.conn)
@@ -102,6 +105,9 @@ class WriteContext:
             for r in rows
             if r.values.get(field_) is not None
         }
+        known = self.known.get(name, {})
+        if all(k in known or (None, k[1]) in known for k in keys):
+            return known
         found = _store.ids_by_external(self.conn, name, keys | {(None, k[1]) for k in keys})
         if any(k not in found and (None, k[1]) not in found for k in keys):
             raise StoreError(f"Some {name} referred to vanished during the import; try again.")

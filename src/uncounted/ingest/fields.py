@@ -225,6 +225,20 @@ _OFFENCES = tuple(o.value for o in Offence)
 def convert(field: Field, cell: Cell, date_formats: Sequence[str] = ()) -> object:
     """The value of ``field`` in ``cell`` (never ``None``: empty cells are handled before)."""
     kind = field.kind
+    if type(cell) is str:  # the common case, fast: text from CSV, already stripped
+        if kind == "text" or kind == "ref":
+            if field.max_length is not None and len(cell) > field.max_length:
+                raise FieldProblem(
+                    f"is {len(cell):,} characters long; this field holds at most {field.max_length}"
+                )
+            return cell
+        if kind == "date" and not date_formats and len(cell) == 10:
+            try:
+                return dt.date.fromisoformat(cell)
+            except ValueError:
+                pass
+        elif kind == "code":
+            return _code_value(field.codes or "", cell)
     if kind == "date":
         return parse_date(cell, date_formats)
     if kind == "int":
@@ -236,7 +250,7 @@ def convert(field: Field, cell: Cell, date_formats: Sequence[str] = ()) -> objec
         return number
     if kind == "bool":
         return parse_bool(cell)
-    text = text_of(cell)
+    text = cell if type(cell) is str else text_of(cell)
     if field.max_length is not None and len(text) > field.max_length:
         raise FieldProblem(
             f"is {len(text):,} characters long; this field holds at most {field.max_length}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from typing import Any
 import yaml
 
 from uncounted.errors import InvalidInput
+from uncounted.ingest.fields import Field
 from uncounted.ingest.readers import Cell
 from uncounted.ingest.records import RecordType
 
@@ -105,6 +107,26 @@ class ColumnPlan:
     ignored: tuple[str, ...]  # file columns that feed nothing
     missing_required: tuple[str, ...]
     item_columns: dict[str, str]  # assessment item -> file column
+
+    @cached_property
+    def conversions(self) -> tuple[tuple[Field, tuple[str, ...]], ...]:
+        """Each field with its date formats (computed once per plan)."""
+        return tuple((f, self.mapping.formats_for(f.name)) for f in self.record_type.fields)
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        """The required fields."""
+        return tuple(f.name for f in self.record_type.fields if f.required)
+
+    @cached_property
+    def has_source(self) -> bool:
+        """Whether the record type has a source field."""
+        return "source" in self.record_type.field_names
+
+    @cached_property
+    def uses_line(self) -> bool:
+        """Whether a constant is the ``@line`` id."""
+        return LINE_ID in self.mapping.constants.values()
 
     def standard_cells(self, cells: dict[str, Cell]) -> dict[str, Cell]:
         """The row's cells under standard field names, value labels mapped, flags combined."""

@@ -75,29 +75,34 @@ def check_row(
     if row.problem is not None:
         result.problems.append(RejectedRow(file_name, row.line, "", "", row.problem))
         return result
-    cells = plan.with_line(plan.standard_cells(row.cells), row.line)
+    cells = plan.standard_cells(row.cells)
+    if plan.uses_line:
+        plan.with_line(cells, row.line)
     values = result.values
     rtype = plan.record_type
-    for f in rtype.fields:
-        cell = cells.get(f.name)
+    failed: set[str] = set()
+    for f, formats in plan.conversions:
+        name = f.name
+        cell = cells.get(name)
         if cell is None:
-            values[f.name] = None
+            values[name] = None
             continue
         try:
-            value = convert(f, cell, plan.mapping.formats_for(f.name))
+            value = convert(f, cell, formats)
         except FieldProblem as exc:
-            problem(f.name, cell, exc.reason)
-            values[f.name] = None
+            problem(name, cell, exc.reason)
+            values[name] = None
+            failed.add(name)
             continue
-        if f.kind == "date" and isinstance(value, dt.date) and value > today:
-            problem(f.name, cell, f"is in the future ({value.isoformat()}); check the date")
-        values[f.name] = value
-    if values.get("source") is None and "source" in rtype.field_names:
+        if f.kind == "date" and value > today:  # type: ignore[operator]
+            problem(name, cell, f"is in the future ({value}); check the date")
+        values[name] = value
+    if plan.has_source and values.get("source") is None:
         values["source"] = default_source
     _defaults(rtype.name, values)
-    for f in rtype.fields:
-        if f.required and values.get(f.name) is None and f.name not in _failed(result, plan):
-            problem(f.name, None, f"{f.name} is required but the cell is empty")
+    for name in plan.required:
+        if values.get(name) is None and name not in failed:
+            problem(name, None, f"{name} is required but the cell is empty")
     _cross_checks(rtype.name, values, problem)
     if plan.item_columns:
         items: dict[str, int | None] = {}
@@ -114,11 +119,6 @@ def check_row(
                 )
         values["items"] = items
     return result
-
-
-def _failed(result: CheckedRow, plan: ColumnPlan) -> set[str]:
-    columns = {p.column for p in result.problems}
-    return {f for f in plan.record_type.field_names if plan.sources.get(f, f) in columns}
 
 
 def _defaults(type_name: str, values: dict[str, object]) -> None:

@@ -1,0 +1,398 @@
+"""The import pipeline: each part of a file checked chunk by chunk, and written as it goes.
+
+One pass reads the file a chunk at a time: rows are checked (``validate.check_row``), their
+references resolved against the file and the database, and the good ones written through the
+writers of ``_writers`` inside the caller's transaction. Checks that need the whole file (the
+order of justice stages) run at the end of each part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, update
+
+from uncounted.errors import ImportRejected, InvalidInput, RejectedRow
+from uncounted.ingest import _store
+from uncounted.ingest._writers import WRITERS, Counts, WriteContext
+from uncounted.ingest.mapping import ColumnMapping, ColumnPlan, plan_columns
+from uncounted.ingest.readers import ReadOptions, SourceRow, read_chunks, sheet_names
+from uncounted.ingest.records import LOAD_ORDER, RECORD_TYPES, record_type, ref_source
+from uncounted.ingest.validate import CheckedRow, FileChecks, check_row
+
+#: progress(phase, rows done, total rows or None) — phases "checking" and "importing".
+Progress = Callable[[str, int, int | None], None]
+_AGENCY_REFS = (
+    "source",
+    "owning_agency",
+    "agency",
+    "from_agency",
+    "to_agency",
+    "list",
+    "case_source",
+    "person_source",
+)
+
+
+@dataclass
+class _Part:
+    """One record type of the file: the file itself, or one sheet of a workbook."""
+
+    type_name: str
+    options: ReadOptions
+    plans: dict[tuple[str, ...], ColumnPlan] = field(default_factory=dict)
+    bad_lines: set[int] = field(default_factory=set)
+    rows: int = 0
+
+    def plan(self, mapping: ColumnMapping, row: SourceRow) -> ColumnPlan:
+        header = tuple(row.cells)
+        if row.problem is not None and not header:  # an unreadable row: any plan will do
+            if self.plans:
+                return next(iter(self.plans.values()))
+            header = record_type(self.type_name).field_names
+        found = self.plans.get(header)
+        if found is None:
+            rtype = record_type(self.type_name)
+            found = plan_columns(rtype, mapping.for_type(self.type_name), list(header))
+            self.plans[header] = found
+        return found
+
+
+def _parts(
+    path: Path, record: str | None, mapping: ColumnMapping, opts: ReadOptions
+) -> list[_Part]:
+    if record is None and mapping.record_types:
+        return [_Part(t, opts) for t in mapping.record_types]
+    record = record or mapping.record_type
+    is_book = path.suffix.lower() in {".xlsx", ".xlsm"} or opts.format == "xlsx"
+    if record is None and is_book and opts.sheet is None:
+        sheets = set(sheet_names(path))
+        found = [t for t in LOAD_ORDER if t in sheets]
+        if found:
+            return [_Part(t, with_options(opts, sheet=t)) for t in found]
+    if record is None and path.stem.lower() in RECORD_TYPES:
+        record = path.stem.lower()
+    if record is None:
+        raise InvalidInput(
+            f"Say which records {path.name} holds: --type {'|'.join(RECORD_TYPES)} "
+            "(or name the workbook's sheets after the record types)."
+        )
+    record_type(record)
+    return [_Part(record, opts)]
+
+
+def with_options(opts: ReadOptions, **changes: Any) -> ReadOptions:
+    return ReadOptions(**{**vars(opts), **changes})
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Importer:
+    def __init__(
+        self,
+        engine: Engine,
+        path: Path,
+        record: str | None,
+        mapping: ColumnMapping,
+        source: str | None,
+        today: dt.date,
+        progress: Progress | None,
+        options: ReadOptions,
+    ) -> None:
+        self.engine = engine
+        self.path = path
+        self.mapping = mapping
+        self.source = source or mapping.source
+        self.today = today
+        self.progress = progress
+        opts = with_options(
+            options,
+            encoding=options.encoding or mapping.encoding,
+            delimiter=options.delimiter or mapping.delimiter,
+            sheet=options.sheet or mapping.sheet,
+        )
+        self.parts = _parts(path, record, mapping, opts)
+        self.problems: list[RejectedRow] = []
+        self.ignored: set[str] = set()
+        self.late = False
+        self.pending: dict[str, set[tuple[Any, ...]]] = {
+            "agencies": set(),
+            "cases": set(),
+            "persons": set(),
+        }
+
+    def _rows(self, part: _Part) -> Iterator[tuple[ColumnPlan, list[SourceRow]]]:
+        for chunk in read_chunks(self.path, part.options):
+            groups: dict[int, tuple[ColumnPlan, list[SourceRow]]] = {}
+            for row in chunk:
+                plan = part.plan(self.mapping, row)
+                groups.setdefault(id(plan), (plan, []))[1].append(row)
+            yield from groups.values()
+
+    def name(self, part: _Part) -> str:
+        if len(self.parts) > 1 and part.options.sheet:
+            return f"{self.path.name}[{part.options.sheet}]"
+        return self.path.name
+
+    def run(
+        self, conn: Connection, ctx: WriteContext | None, partial: bool, skip: bool = False
+    ) -> Counts:
+        """Check every row and, with a write context, write the good ones as it goes.
+
+        Writing stops at the first problem unless ``partial`` (the transaction is then rolled
+        back by the caller). With ``skip``, rows already known to be bad are left out.
+        """
+        counts = Counts()
+        done = 0
+        agencies = set(_store.agency_ids(conn))
+        for part in self.parts:
+            name = self.name(part)
+            checks: FileChecks | None = None
+            seen_cases: set[int] = set()
+            known_bad = set(part.bad_lines) if skip else set()
+            writer = WRITERS[part.type_name]
+            part.rows = 0
+            for plan, rows in self._rows(part):
+                self.ignored.update(plan.ignored)
+                if plan.missing_required:
+                    for f in plan.missing_required:
+                        self.problems.append(
+                            RejectedRow(
+                                name,
+                                1,
+                                f,
+                                "",
+                                f"the file has no column for the required field {f}; "
+                                "add it or map it in the mapping",
+                            )
+                        )
+                    raise self.refuse()
+                if checks is None:
+                    checks = FileChecks(plan, name)
+                checked = [
+                    check_row(plan, r, name, self.today, self.source)
+                    for r in rows
+                    if r.line not in known_bad
+                ]
+                found = self._check_refs(conn, part, checked, agencies, checks, seen_cases)
+                good = []
+                for c in checked:
+                    if not c.problems:
+                        checks.add(c)
+                    self._keep(part, c)
+                    if not c.problems:
+                        good.append(c)
+                if ctx is not None and good and (partial or not self.problems):
+                    ctx.known = found
+                    got = writer(ctx, good)
+                    counts.created += got.created
+                    counts.updated += got.updated
+                    counts.unchanged += got.unchanged
+                part.rows += len(rows)
+                done += len(rows)
+                if self.progress is not None:
+                    self.progress("importing" if ctx is not None else "checking", done, None)
+            if checks is not None:
+                for p in checks.stage_order_problems():
+                    self.problems.append(p)
+                    part.bad_lines.add(p.line)
+                    self.late = True
+            if part.type_name == "agencies" and ctx is not None:
+                agencies = set(ctx.agencies)
+        return counts
+
+    def _keep(self, part: _Part, c: CheckedRow) -> None:
+        if c.problems:
+            part.bad_lines.add(c.line)
+            self.problems.extend(c.problems)
+            return
+        v = c.values
+        if part.type_name == "agencies":
+            self.pending["agencies"].add((v["code"],))
+        elif part.type_name in {"cases", "persons"}:
+            self.pending[part.type_name].add((v.get("source"), v["external_id"]))
+
+    def _check_refs(
+        self,
+        conn: Connection,
+        part: _Part,
+        rows: list[CheckedRow],
+        agencies: set[str],
+        checks: FileChecks,
+        seen_cases: set[int],
+    ) -> dict[str, dict[tuple[int | None, str], int]]:
+        type_name, file_name = part.type_name, self.name(part)
+        sources = next(iter(part.plans.values())).sources if part.plans else {}
+
+        def _col(name: str) -> str:
+            return sources.get(name, name)
+
+        source_column = _col("source")
+        known = agencies | {k[0] for k in self.pending["agencies"]}
+        ids = _store.agency_ids(conn)
+        wanted: dict[str, set[tuple[int | None, str]]] = {"cases": set(), "persons": set()}
+        for c in rows:
+            for f in _AGENCY_REFS:
+                code = c.values.get(f)
+                if code is not None and code not in known:
+                    column = _col(f)
+                    c.problems.append(
+                        RejectedRow(
+                            file_name,
+                            c.line,
+                            column,
+                            str(code),
+                            f"no agency with code {code!r}; add it first "
+                            "(uncounted import agencies.csv --type agencies)",
+                        )
+                    )
+            if c.problems and any(p.column == source_column for p in c.problems):
+                continue
+            for f, kind in (("case", "cases"), ("person", "persons")):
+                ext = c.values.get(f)
+                if ext is not None and type_name != kind:
+                    src = ref_source(c.values, f)
+                    wanted[kind].add((ids.get(str(src)) if src is not None else None, str(ext)))
+                    wanted[kind].add((None, str(ext)))
+        found = {k: _store.ids_by_external(conn, k, v) for k, v in wanted.items() if v}
+        by_code = {v: k for k, v in ids.items()}
+        for c in rows:
+            if c.problems and any(p.column == source_column for p in c.problems):
+                continue
+            for f, kind in (("case", "cases"), ("person", "persons")):
+                ext = c.values.get(f)
+                if ext is None or type_name == kind:
+                    continue
+                src = ref_source(c.values, f)
+                sid = ids.get(str(src)) if src is not None else None
+                have = found.get(kind, {})
+                if (sid, str(ext)) in have or (None, str(ext)) in have:
+                    continue
+                if (src, ext) in self.pending[kind] or (None, ext) in self.pending[kind]:
+                    continue
+                where = f" from source {src}" if src is not None else ""
+                c.problems.append(
+                    RejectedRow(
+                        file_name,
+                        c.line,
+                        _col(f),
+                        str(ext),
+                        f"no {kind[:-1]} {ext!r}{where} in this file or the database; "
+                        f"import the {kind} first",
+                    )
+                )
+        if type_name == "justice_events" and "cases" in found:
+            new = sorted(set(found["cases"].values()) - seen_cases)
+            seen_cases.update(new)
+            events = _store.stored_events(conn, new)
+            cases = _store.external_ids(conn, "cases", sorted({e[1] for e in events}))
+            people = _store.external_ids(conn, "persons", sorted({e[2] for e in events}))
+            for source, case_id, person_id, stage, on, ext in events:
+                code = by_code.get(source) if source is not None else None
+                group = (code, cases.get(case_id), people.get(person_id))
+                checks.add_stored_event(group, stage, on, ext)
+        return found
+
+    def refuse(self) -> ImportRejected:
+        lines = len({(p.file, p.line) for p in self.problems})
+        return ImportRejected(
+            f"{self.path.name} was not imported: {lines:,} row(s) have problems "
+            f"({len(self.problems):,} in all). Fix them and import again, or load the valid "
+            "rows with --partial.",
+            rows=sorted(self.problems, key=lambda p: (p.line, p.column)),
+        )
+
+    def open_batch(self, conn: Connection, actor: str, sha: str) -> WriteContext:
+        """Insert the import_batches record (same transaction) and a write context."""
+        batches = _store.table("import_batches")
+        source_id = _store.agency_ids(conn).get(self.source) if self.source else None
+        batch = conn.execute(
+            insert(batches).values(
+                file_name=self.path.name,
+                sha256=sha,
+                record_type=",".join(p.type_name for p in self.parts),
+                source_agency_id=source_id,
+                actor=actor,
+                status="loading",
+            )
+        )
+        batch_id = int(batch.inserted_primary_key[0])  # type: ignore[index]
+        audit = {"actor": actor, "detail": f"import batch {batch_id} ({self.path.name})"}
+        return WriteContext(conn, audit, batch_id=batch_id)
+
+    def close_batch(self, ctx: WriteContext, counts: Counts, partial: bool) -> None:
+        """Record how the import ended, and one audit event for it."""
+        batches = _store.table("import_batches")
+        rejected = len({(p.file, p.line) for p in self.problems})
+        ctx.conn.execute(
+            update(batches)
+            .where(batches.c.id == ctx.batch_id)
+            .values(
+                status="partial" if partial and rejected else "loaded",
+                finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                rows_total=self.rows_total,
+                rows_created=counts.created,
+                rows_updated=counts.updated,
+                rows_unchanged=counts.unchanged,
+                rows_rejected=rejected,
+            )
+        )
+        ctx.conn.execute(
+            insert(_store.table("audit_events")).values(
+                actor=ctx.audit["actor"],
+                action="import",
+                resource="import_batches",
+                record_id=str(ctx.batch_id),
+                fields=[],
+                before={},
+                after={
+                    "created": counts.created,
+                    "updated": counts.updated,
+                    "unchanged": counts.unchanged,
+                    "rejected": rejected,
+                },
+                detail=ctx.audit["detail"],
+            )
+        )
+
+    @property
+    def rows_total(self) -> int:
+        """Rows read (a file read as several record types counts its rows once)."""
+        by_source: dict[str | None, int] = {}
+        for p in self.parts:
+            by_source[p.options.sheet] = max(by_source.get(p.options.sheet, 0), p.rows)
+        return sum(by_source.values())
+
+    def record_rejection(self, actor: str, sha: str) -> int:
+        batches = _store.table("import_batches")
+        with self.engine.begin() as conn:
+            source_id = _store.agency_ids(conn).get(self.source) if self.source else None
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            result = conn.execute(
+                insert(batches).values(
+                    file_name=self.path.name,
+                    sha256=sha,
+                    record_type=",".join(p.type_name for p in self.parts),
+                    source_agency_id=source_id,
+                    actor=actor,
+                    status="rejected",
+                    finished_at=now,
+                    rows_total=self.rows_total,
+                    rows_rejected=len({(p.file, p.line) for p in self.problems}),
+                )
+            )
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+__all__ = ["Importer", "Progress", "file_sha256", "with_options"]
