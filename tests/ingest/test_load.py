@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from uncounted.errors import ImportRejected
 from uncounted.ingest import import_file, write_report
-from uncounted.store.tables import AuditEvent, Case, CasePerson, ImportBatch, Person
+from uncounted.store.tables import (
+    AuditEvent,
+    Case,
+    CasePerson,
+    ImportBatch,
+    JusticeEvent,
+    Person,
+)
 
 from .conftest import CASES, TODAY
 
@@ -151,3 +158,26 @@ def test_list_memberships_and_a_workbook_of_several_types(engine, tmp_path):
     assert _count(engine, Person) == 0  # the valid sheets were not loaded either
     result = import_file(engine, path, today=TODAY, partial=True)
     assert (result.rows_created, result.rows_rejected) == (5, 1)
+
+
+def test_partial_leaves_out_events_found_out_of_order_at_the_end(loaded, write):
+    path = write(
+        "justice_events.csv",
+        "external_id,case,person,stage,occurred_on,jurisdiction\n"
+        "E1,C1,P2,arrest,2024-02-01,PH\n"
+        "E2,C1,P2,charge,2024-01-15,PH\n"
+        "E3,C1,P1,identification,2024-01-10,PH\n",
+    )
+    result = import_file(loaded, path, source="PNP", partial=True, today=TODAY)
+    assert (result.rows_created, result.rows_rejected) == (2, 1)
+    assert [(r.line, r.column) for r in result.rejected] == [(3, "occurred_on")]
+    with Session(loaded) as session:
+        stored = session.execute(select(JusticeEvent.external_id)).scalars().all()
+        batch = (
+            session.execute(select(ImportBatch).order_by(ImportBatch.id.desc())).scalars().first()
+        )
+    assert sorted(stored) == ["E1", "E3"]
+    assert (batch.status, batch.rows_created, batch.rows_rejected) == ("partial", 2, 1)
+    assert (path.parent / "justice_events.rejects.csv").read_text("utf-8").splitlines()[1] == (
+        "E2,C1,P2,charge,2024-01-15,PH"
+    )
