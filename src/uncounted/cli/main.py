@@ -20,6 +20,7 @@ from uncounted.errors import UncountedError
 COMMAND_MODULES: tuple[str, ...] = (
     "store_cmds",
     "evaluation",
+    "publish",
     "ingest",
     "screen",
     "keys",
