@@ -6,7 +6,7 @@ Both read the shipped mappings, so the names an import accepts are the names an 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from uncounted.ingest.mapping import load_mapping
@@ -21,7 +21,7 @@ def _text(value: Any) -> str:
 
 
 def to_htcds(
-    type_name: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+    type_name: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]
 ) -> tuple[list[str], Iterator[list[str]]]:
     """Header and rows of ``type_name`` under the HTCDS field names."""
     mapping = load_mapping("htcds").for_type(type_name)
@@ -42,7 +42,7 @@ def to_htcds(
 
 
 def to_ctdc(
-    persons: Sequence[dict[str, Any]], cases: dict[tuple[Any, Any], dict[str, Any]]
+    persons: Iterable[dict[str, Any]], cases: dict[tuple[Any, Any], dict[str, Any]]
 ) -> tuple[list[str], Iterator[list[str]]]:
     """One CTDC row per victim: gender, citizenship, flags, country and year of the case."""
     mapping = load_mapping("ctdc")
@@ -84,8 +84,7 @@ def to_ctdc(
             out.append("1" if code in chosen else "0")
         return out
 
-    victims = [r for r in persons if r.get("role") == "victim"]
-    return header, (render(r) for r in victims)
+    return header, (render(r) for r in persons if r.get("role") == "victim")
 
 
 __all__ = ["to_ctdc", "to_htcds"]

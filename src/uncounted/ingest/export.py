@@ -216,10 +216,13 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _columns(type_name: str, rows: Sequence[dict[str, Any]]) -> list[str]:
+def _columns(conn: Connection, type_name: str) -> list[str]:
     names = list(RECORD_TYPES[type_name].field_names)
-    extra = sorted({k for r in rows for k in r if k.startswith(ITEM_PREFIX)})
-    return names + extra
+    if type_name == "assessments":
+        t = _t("assessment_items")
+        items = conn.execute(select(t.c.item).distinct().order_by(t.c.item)).scalars()
+        names += [f"{ITEM_PREFIX}{item}" for item in items]
+    return names
 
 
 def export_records(
@@ -246,35 +249,39 @@ def export_records(
         types = ["persons"]
     elif format == "htcds":
         types = [t for t in types if t in {"persons", "cases"}]
-    tables: dict[str, tuple[list[str], Iterator[list[str]]]] = {}
-    with engine.connect() as conn:
-        cases: dict[tuple[Any, Any], dict[str, Any]] = {}
-        if format == "ctdc":
-            cases = {(c["source"], c["external_id"]): c for c in standard_rows(conn, "cases")}
-        for name in types:
-            rows = list(standard_rows(conn, name))
-            if format == "htcds":
-                header, body = to_htcds(name, _columns(name, rows), rows)
-            elif format == "ctdc":
-                header, body = to_ctdc(rows, cases)
-            else:
-                header = _columns(name, rows)
-                body = ([cell_text(r.get(h)) for h in header] for r in rows)
-            tables[name] = (header, iter(list(body)))
     try:
-        if format == "xlsx" or target.suffix.lower() == ".xlsx":
-            return [_write_book(target, tables)]
-        if target.suffix.lower() == ".csv" and len(tables) == 1:
-            header, body = next(iter(tables.values()))
-            return [_write_csv(target, header, body)]
-        target.mkdir(parents=True, exist_ok=True)
-        name_of = "ctdc.csv" if format == "ctdc" else "{}.csv"
-        return [
-            _write_csv(target / name_of.format(n), header, body)
-            for n, (header, body) in tables.items()
-        ]
+        with engine.connect() as conn:
+            tables = _tables(conn, format, types)
+            if format == "xlsx" or target.suffix.lower() == ".xlsx":
+                return [_write_book(target, tables)]
+            if target.suffix.lower() == ".csv" and len(types) == 1:
+                header, body = next(tables)[1:]
+                return [_write_csv(target, header, body)]
+            target.mkdir(parents=True, exist_ok=True)
+            name_of = "ctdc.csv" if format == "ctdc" else "{}.csv"
+            return [
+                _write_csv(target / name_of.format(n), header, body) for n, header, body in tables
+            ]
     except OSError as exc:
         raise InvalidInput(f"Cannot write {target}: {exc.strerror}.") from None
+
+
+def _tables(
+    conn: Connection, format: str, types: Sequence[str]
+) -> Iterator[tuple[str, list[str], Iterator[list[str]]]]:
+    """(type, header, rows) of each record type, the rows read as they are written."""
+    cases: dict[tuple[Any, Any], dict[str, Any]] = {}
+    if format == "ctdc":
+        cases = {(c["source"], c["external_id"]): c for c in standard_rows(conn, "cases")}
+    for name in types:
+        columns = _columns(conn, name)
+        rows = standard_rows(conn, name)
+        if format == "htcds":
+            yield (name, *to_htcds(name, columns, rows))
+        elif format == "ctdc":
+            yield (name, *to_ctdc(rows, cases))
+        else:
+            yield name, columns, ([cell_text(r.get(h)) for h in columns] for r in rows)
 
 
 def _write_csv(path: Path, header: list[str], body: Iterator[list[str]]) -> Path:
@@ -285,11 +292,11 @@ def _write_csv(path: Path, header: list[str], body: Iterator[list[str]]) -> Path
     return path
 
 
-def _write_book(path: Path, tables: dict[str, tuple[list[str], Iterator[list[str]]]]) -> Path:
+def _write_book(path: Path, tables: Iterator[tuple[str, list[str], Iterator[list[str]]]]) -> Path:
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
-    for name, (header, body) in tables.items():
+    for name, header, body in tables:
         sheet = book.create_sheet(name)
         sheet.append(header)
         for row in body:
