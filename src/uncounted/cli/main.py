@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "store_cmds",
     "evaluation",
     "publish",
+    "prevalence",
+    "report",
     "ingest",
     "screen",
     "keys",

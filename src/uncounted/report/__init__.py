@@ -1,5 +1,30 @@
-"""Presentation of results: charts as standalone SVG (no browser, no network)."""
+"""Presentation of results: the evidence report (HTML, PDF, JSON) and its offline SVG charts.
 
-from uncounted.report.charts import bar_chart, line_chart
+``build_report(tables, period, jurisdiction)`` computes every figure by calling the library
+(justice, prevalence, survivors, the metric catalogue); the returned :class:`Report` renders
+itself with ``to_html()``, ``to_pdf(path)`` and ``to_dict()``.
+"""
 
-__all__ = ["bar_chart", "line_chart"]
+from uncounted.report.build import STEPS, KeyFigure, Report, build_report, report_tables
+from uncounted.report.charts import (
+    Curve,
+    Interval,
+    bar_chart,
+    curve_chart,
+    interval_chart,
+    line_chart,
+)
+
+__all__ = [
+    "STEPS",
+    "Curve",
+    "Interval",
+    "KeyFigure",
+    "Report",
+    "bar_chart",
+    "build_report",
+    "curve_chart",
+    "interval_chart",
+    "line_chart",
+    "report_tables",
+]

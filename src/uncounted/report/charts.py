@@ -1,4 +1,4 @@
-"""Small offline SVG charts: grouped bars and lines, with axes, labels and a legend.
+"""Small offline SVG charts: bars, lines, intervals (forest plots) and curves with bands.
 
 The SVG is self-contained and uses presentation attributes only (no ``style`` attributes, no
 script), so it can be embedded in pages served with a strict Content-Security-Policy and in
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
@@ -140,4 +141,283 @@ def line_chart(
     return "\n".join(out)
 
 
-__all__ = ["PALETTE", "bar_chart", "line_chart"]
+def _attr(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
+
+
+def _tick(value: float, percent: bool) -> str:
+    if percent:
+        return f"{100 * value:.0f}%"
+    return _fmt(value)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One row of an interval chart: a point estimate, its interval, and an optional marker
+    (e.g. the number observed, or a synthetic world's truth) drawn as a hollow diamond."""
+
+    label: str
+    value: float | None
+    lower: float | None = None
+    upper: float | None = None
+    marker: float | None = None
+
+
+def interval_chart(
+    title: str,
+    rows: Sequence[Interval],
+    *,
+    percent: bool = False,
+    x_max: float | None = None,
+    x_min: float = 0.0,
+    bars: bool = False,
+    marker_label: str | None = None,
+    value_label: str = "estimate",
+) -> str:
+    """Horizontal point-and-whisker rows (a forest plot), or bars with whiskers (``bars``).
+
+    One row per :class:`Interval`, labelled on the left; the axis runs from ``x_min`` (0) to
+    ``x_max`` (default: a round number above every upper limit); values outside are clipped.
+    ``percent`` labels the axis in percent of 1. Rows without a value are listed with "n/a".
+    """
+    longest = max((len(r.label) for r in rows), default=10)
+    label_w, row_h, top_pad = int(min(max(120, 6.8 * longest + 20), 330)), 26, 40
+    width, right = _W, 24
+    height = top_pad + row_h * max(len(rows), 1) + 46
+    seen = [
+        v for r in rows for v in (r.value, r.upper, r.marker) if v is not None and math.isfinite(v)
+    ]
+    top = x_max if x_max is not None else _nice_max(max(seen, default=0.0))
+    x0, x1 = label_w, width - right
+
+    def x(v: float) -> float:
+        return x0 + (x1 - x0) * (min(max(v, x_min), top) - x_min) / (top - x_min)
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{_attr(title)}" class="chart">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="8" y="20" font-size="14" font-weight="bold" fill="#222">{escape(title)}</text>',
+    ]
+    axis_y = top_pad + row_h * max(len(rows), 1)
+    for i in range(5):
+        value = x_min + (top - x_min) * i / 4
+        out.append(
+            f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{top_pad - 6}" y2="{axis_y}" '
+            'stroke="#ddd" stroke-width="1"/>'
+        )
+        out.append(
+            f'<text x="{x(value):.1f}" y="{axis_y + 14}" font-size="11" text-anchor="middle" '
+            f'fill="#444">{_tick(value, percent)}</text>'
+        )
+    for i, row in enumerate(rows):
+        y = top_pad + row_h * i + row_h / 2
+        out.append(
+            f'<text x="{x0 - 8}" y="{y + 4:.1f}" font-size="12" text-anchor="end" '
+            f'fill="#222">{escape(row.label)}</text>'
+        )
+        if row.value is None or not math.isfinite(row.value):
+            out.append(f'<text x="{x0 + 4}" y="{y + 4:.1f}" font-size="11" fill="#888">n/a</text>')
+            continue
+        tip = f"{row.label}: {_tick(row.value, percent)}"
+        if row.lower is not None and row.upper is not None:
+            tip += f" ({_tick(row.lower, percent)}–{_tick(row.upper, percent)})"
+        if bars:
+            out.append(
+                f'<rect x="{x0}" y="{y - 8:.1f}" width="{x(row.value) - x0:.1f}" height="16" '
+                f'fill="{PALETTE[0]}" fill-opacity="0.85"><title>{escape(tip)}</title></rect>'
+            )
+        if row.lower is not None and row.upper is not None:
+            lo, hi = x(row.lower), x(row.upper)
+            colour = "#222" if bars else PALETTE[0]
+            out.append(
+                f'<line x1="{lo:.1f}" x2="{hi:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="{colour}" stroke-width="2"/>'
+            )
+            for end in (lo, hi):
+                out.append(
+                    f'<line x1="{end:.1f}" x2="{end:.1f}" y1="{y - 5:.1f}" y2="{y + 5:.1f}" '
+                    f'stroke="{colour}" stroke-width="2"/>'
+                )
+        if not bars:
+            out.append(
+                f'<circle cx="{x(row.value):.1f}" cy="{y:.1f}" r="5" fill="{PALETTE[0]}">'
+                f"<title>{escape(tip)}</title></circle>"
+            )
+        if row.marker is not None and math.isfinite(row.marker):
+            mx = x(row.marker)
+            out.append(
+                f'<path d="M{mx:.1f},{y - 6:.1f} L{mx + 6:.1f},{y:.1f} L{mx:.1f},{y + 6:.1f} '
+                f'L{mx - 6:.1f},{y:.1f} Z" fill="white" stroke="{PALETTE[5]}" stroke-width="2"/>'
+            )
+    legend_y, lx = height - 10, 14
+    first = f"{value_label} with 95% interval"
+    out.append(
+        f'<circle cx="{lx}" cy="{legend_y - 4}" r="5" fill="{PALETTE[0]}"/>'
+        f'<text x="{lx + 10}" y="{legend_y}" font-size="11" fill="#222">{escape(first)}</text>'
+    )
+    if marker_label is not None:
+        mx = lx + 40 + 6.2 * len(first)
+        out.append(
+            f'<path d="M{mx},{legend_y - 10} L{mx + 6},{legend_y - 4} L{mx},{legend_y + 2} '
+            f'L{mx - 6},{legend_y - 4} Z" fill="white" stroke="{PALETTE[5]}" stroke-width="2"/>'
+            f'<text x="{mx + 12}" y="{legend_y}" font-size="11" fill="#222">'
+            f"{escape(marker_label)}</text>"
+        )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A curve over numeric ``x``, with an optional band ``lower``–``upper`` at each point."""
+
+    x: Sequence[float]
+    y: Sequence[float | None]
+    lower: Sequence[float | None] | None = None
+    upper: Sequence[float | None] | None = None
+
+
+def _wrapped_legend(names: Sequence[str], y0: float, width: float) -> tuple[list[str], float]:
+    out, x, y = [], float(_LEFT), y0
+    for i, name in enumerate(names):
+        step = 24 + 6.5 * len(name)
+        if x + step > width - _RIGHT and x > _LEFT:
+            x, y = float(_LEFT), y + 16
+        colour = PALETTE[i % len(PALETTE)]
+        out.append(f'<rect x="{x:.0f}" y="{y - 9:.0f}" width="10" height="10" fill="{colour}"/>')
+        out.append(
+            f'<text x="{x + 14:.0f}" y="{y:.0f}" font-size="11" fill="#222">{escape(name)}</text>'
+        )
+        x += step
+    return out, y
+
+
+def curve_chart(
+    title: str,
+    series: Mapping[str, Curve],
+    *,
+    x_label: str,
+    y_range: tuple[float, float] = (0.0, 1.0),
+    percent: bool = False,
+    step: bool = False,
+    points: bool = False,
+    reference: tuple[float, str] | None = None,
+    x_ticks: Sequence[float] | None = None,
+    x_max: float | None = None,
+) -> str:
+    """Curves over a numeric axis: step functions (``step``, e.g. Kaplan–Meier) or lines,
+    each with a translucent band where ``lower`` and ``upper`` are given, an optional
+    horizontal ``reference`` line ``(y, label)`` and a legend that wraps. The x axis ends at
+    ``x_max`` (default: a round number above the data; points beyond are dropped) with ticks
+    at ``x_ticks`` (default: quarters of the axis)."""
+    xs = [float(v) for c in series.values() for v in c.x if math.isfinite(float(v))]
+    x_top = x_max if x_max is not None else _nice_max(max(xs, default=1.0))
+    ticks = list(x_ticks) if x_ticks is not None else [x_top * i / 4 for i in range(5)]
+    bottom, top = y_range
+    names = list(series)
+    legend_lines = 1 + sum(len(n) for n in names) * 6.5 // (_W - _LEFT - _RIGHT - 40)
+    height = _H + 16 * int(legend_lines)
+    plot_h = _H - _TOP - _BOTTOM
+    plot_w = _W - _LEFT - _RIGHT
+
+    def px(v: float) -> float:
+        return _LEFT + plot_w * min(max(v, 0.0), x_top) / x_top
+
+    def py(v: float) -> float:
+        v = min(max(v, bottom), top)
+        return _TOP + plot_h - plot_h * (v - bottom) / (top - bottom)
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {height}" '
+        f'role="img" aria-label="{_attr(title)}" class="chart">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{_LEFT}" y="20" font-size="14" font-weight="bold" fill="#222">'
+        f"{escape(title)}</text>",
+    ]
+    for i in range(5):
+        value = bottom + (top - bottom) * i / 4
+        out.append(
+            f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{py(value):.1f}" y2="{py(value):.1f}" '
+            'stroke="#ddd" stroke-width="1"/>'
+            f'<text x="{_LEFT - 6}" y="{py(value) + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#444">{_tick(value, percent)}</text>'
+        )
+    for xv in ticks:
+        out.append(
+            f'<text x="{px(xv):.1f}" y="{_TOP + plot_h + 16}" font-size="11" '
+            f'text-anchor="middle" fill="#444">{_fmt(xv)}</text>'
+        )
+    out.append(
+        f'<text x="{_LEFT + plot_w / 2:.0f}" y="{_TOP + plot_h + 32}" font-size="11" '
+        f'text-anchor="middle" fill="#444">{escape(x_label)}</text>'
+    )
+    if reference is not None:
+        ry, rlabel = reference
+        out.append(
+            f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{py(ry):.1f}" y2="{py(ry):.1f}" '
+            'stroke="#666" stroke-width="1" stroke-dasharray="4 3"/>'
+            f'<text x="{_W - _RIGHT - 4}" y="{py(ry) - 4:.1f}" font-size="11" '
+            f'text-anchor="end" fill="#444">{escape(rlabel)}</text>'
+        )
+    for s, (name, curve) in enumerate(series.items()):
+        colour = PALETTE[s % len(PALETTE)]
+        pts = [
+            (float(xv), yv, i)
+            for i, (xv, yv) in enumerate(zip(curve.x, curve.y, strict=True))
+            if yv is not None and math.isfinite(float(xv)) and float(xv) <= x_top
+        ]
+        if not pts:
+            continue
+        if curve.lower is not None and curve.upper is not None:
+            band = [
+                (float(curve.x[i]), curve.lower[i], curve.upper[i])
+                for _, _, i in pts
+                if curve.lower[i] is not None and curve.upper[i] is not None
+            ]
+            upper_pts = _trace([(b[0], float(b[2] or 0.0)) for b in band], step)
+            lower_pts = _trace([(b[0], float(b[1] or 0.0)) for b in band], step)
+            poly = upper_pts + lower_pts[::-1]
+            if len(poly) > 2:
+                coords = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in poly)
+                out.append(f'<polygon points="{coords}" fill="{colour}" fill-opacity="0.18"/>')
+        line = _trace([(p[0], float(p[1] or 0.0)) for p in pts], step)
+        coords = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in line)
+        out.append(
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2">'
+            f"<title>{escape(name)}</title></polyline>"
+        )
+        if points:
+            for a, b, _ in pts:
+                out.append(
+                    f'<circle cx="{px(a):.1f}" cy="{py(float(b or 0.0)):.1f}" r="3" '
+                    f'fill="{colour}"><title>{escape(name)}: {_fmt(a)}, '
+                    f"{_tick(float(b or 0.0), percent)}</title></circle>"
+                )
+    legend, _ = _wrapped_legend(names, _H - 4, _W)
+    out += legend
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _trace(points: Sequence[tuple[float, float]], step: bool) -> list[tuple[float, float]]:
+    """The vertices of a line through ``points``, or of a right-continuous step function."""
+    if not step:
+        return list(points)
+    out: list[tuple[float, float]] = []
+    for i, (a, b) in enumerate(points):
+        if i:
+            out.append((a, points[i - 1][1]))
+        out.append((a, b))
+    return out
+
+
+__all__ = [
+    "PALETTE",
+    "Curve",
+    "Interval",
+    "bar_chart",
+    "curve_chart",
+    "interval_chart",
+    "line_chart",
+]

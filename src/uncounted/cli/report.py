@@ -1,0 +1,75 @@
+"""``uncounted report``: the evidence report as one HTML file or PDF (and its JSON twin).
+
+Reads the case database (or the demo one), calls :func:`uncounted.report.build_report` and
+writes what ``--out`` names; the suffix chooses the format.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, console, open_engine
+from uncounted.errors import InvalidInput
+from uncounted.report import STEPS, build_report, report_tables
+
+FORMATS = (".html", ".pdf")
+
+
+def report_cmd(
+    out: Path = typer.Option(..., "--out", help="report.html or report.pdf (format from suffix)."),
+    period: str | None = typer.Option(None, help="2024, 2024Q3 or 2022:2024 (default: all)."),
+    jurisdiction: str | None = typer.Option(None, help="Country code, e.g. TH (default: all)."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Also write the report's figures as JSON to this file."
+    ),
+    lcmcr: bool = typer.Option(
+        False, "--lcmcr", help="Add the latent-class (LCMCR) estimate to the methods (slow)."
+    ),
+    database_url: str | None = typer.Option(None, "--database-url", help=DATABASE_HELP),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+) -> None:
+    """The evidence report: justice response, prevalence, survivor outcomes and methods."""
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise InvalidInput(f"--out must end in .html or .pdf, not {out.name!r}.")
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Reading the database", total=len(STEPS) + 2)
+        with open_engine(database_url, demo) as engine:
+            tables = report_tables(engine)
+
+        def advance(step: str) -> None:
+            bar.update(task, description=f"Computing {step}", advance=1)
+
+        report = build_report(
+            tables, period=period, jurisdiction=jurisdiction, lcmcr=lcmcr, progress=advance
+        )
+        bar.update(task, description=f"Writing {suffix[1:].upper()}", advance=1)
+        if suffix == ".pdf":
+            report.to_pdf(out)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(report.to_html(), encoding="utf-8")
+        if json_out is not None:
+            json_out.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
+        bar.update(task, advance=1)
+    where = report.jurisdiction or "all jurisdictions"
+    console.print(f"Evidence report ({where}, {report.period}) written to {out}.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` to the CLI."""
+    app.command("report")(report_cmd)
+
+
+__all__ = ["register", "report_cmd"]

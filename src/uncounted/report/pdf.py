@@ -1,0 +1,39 @@
+"""The evidence report as PDF: the same HTML page, laid out for A4 by WeasyPrint.
+
+WeasyPrint draws the inline SVG charts itself and needs Pango from the system (Debian:
+``libpango-1.0-0`` and ``libpangoft2-1.0-0``; ``.ci/run`` installs them when missing). The
+page's ``@page`` and ``@media print`` rules number the pages and start each section on a new
+one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from uncounted.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from uncounted.report.build import Report
+
+
+def html_to_pdf(html: str, path: Path) -> Path:
+    """Write ``html`` (self-contained) as a PDF file at ``path``; returns ``path``."""
+    try:
+        from weasyprint import HTML  # type: ignore[import-untyped]
+    except OSError as exc:  # Pango missing: WeasyPrint fails while loading its libraries
+        raise ConfigurationError(
+            "WeasyPrint cannot load Pango, so no PDF can be written; install the system "
+            f"packages libpango-1.0-0 and libpangoft2-1.0-0 ({exc})."
+        ) from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    HTML(string=html, base_url=None).write_pdf(path)
+    return path
+
+
+def write_pdf(report: Report, path: Path) -> Path:
+    """Write ``report`` as PDF at ``path``; returns ``path``."""
+    return html_to_pdf(report.to_html(), path)
+
+
+__all__ = ["html_to_pdf", "write_pdf"]

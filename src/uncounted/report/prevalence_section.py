@@ -1,0 +1,238 @@
+"""The prevalence section of the evidence report: multiple systems estimates, by stratum.
+
+The lists are the agencies' lists of known victims (``list_memberships``, one row per person
+and list, people already linked across lists). For each stratum — all people, each year of
+recording, each sex — the capture histories are built with
+:meth:`~uncounted.prevalence.CaptureHistories.from_records` and the population estimated
+with :class:`~uncounted.prevalence.StepwiseEstimator` (SparseMSE's stepwise log-linear model,
+meant for sparse lists). On all people the same histories are also fitted with the other
+estimators, to show how much the answer depends on the method. Caveats the estimators raise
+(sparse cells, convergence) are shown beside their estimate; a stratum that cannot be
+estimated says why instead of showing a number.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from uncounted.errors import InvalidInput, UncountedError
+from uncounted.justice.measures import Window
+from uncounted.prevalence import (
+    CaptureHistories,
+    Chapman,
+    LatentClassEstimator,
+    LogLinearEstimator,
+    PopulationEstimator,
+    StepwiseEstimator,
+)
+from uncounted.report.charts import Interval, interval_chart
+
+#: Columns of the estimate tables.
+COLUMNS: dict[str, pl.DataType] = {
+    "stratum": pl.String(),
+    "method": pl.String(),
+    "lists": pl.Int64(),
+    "observed": pl.Int64(),
+    "estimate": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "ci_method": pl.String(),
+    "model": pl.String(),
+    "note": pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class PrevalenceSection:
+    """Estimates per stratum, the comparison of methods, and the linkage note."""
+
+    strata: pl.DataFrame
+    methods: pl.DataFrame
+    lists: tuple[str, ...]
+    linkage_note: str
+    charts: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (for JSON)."""
+        return {
+            "strata": self.strata.to_dicts(),
+            "methods": self.methods.to_dicts(),
+            "lists": list(self.lists),
+            "linkage_note": self.linkage_note,
+        }
+
+    def overall(self) -> dict[str, Any] | None:
+        """The primary estimate over all people, if it could be made."""
+        hit = self.strata.filter(pl.col("stratum") == "all")
+        return hit.row(0, named=True) if hit.height else None
+
+
+def memberships_for(
+    tables: dict[str, pl.DataFrame], period: str | None, jurisdiction: str | None
+) -> pl.DataFrame:
+    """Memberships with ``list`` (agency code), ``year`` and ``sex``, filtered.
+
+    ``period`` keeps memberships recorded in the period; ``jurisdiction`` keeps the lists of
+    agencies based in that country (``agencies.country``).
+    """
+    members = tables.get("list_memberships")
+    if members is None or members.is_empty():
+        return pl.DataFrame(schema={"person_id": pl.Int64, "list": pl.String})
+    agencies = tables.get("agencies")
+    if "list" not in members.columns:
+        if agencies is None:
+            raise InvalidInput(
+                "list_memberships has no 'list' column: pass the agencies table too "
+                "(or build the frames with uncounted.report.report_tables)."
+            )
+        members = members.join(
+            agencies.select(pl.col("id").alias("agency_id"), pl.col("code").alias("list")),
+            on="agency_id",
+            how="left",
+        )
+    if "sex" not in members.columns and "persons" in tables:
+        members = members.join(
+            tables["persons"].select(pl.col("id").alias("person_id"), "sex"),
+            on="person_id",
+            how="left",
+        )
+    if "recorded_on" in members.columns:
+        members = members.filter(Window.parse(period).contains("recorded_on"))
+        members = members.with_columns(
+            pl.col("recorded_on").dt.year().cast(pl.String).alias("year")
+        )
+    elif "period" in members.columns:
+        members = members.with_columns(pl.col("period").str.slice(0, 4).alias("year"))
+    if jurisdiction is not None:
+        if agencies is None or "country" not in agencies.columns:
+            raise InvalidInput("Filtering lists by jurisdiction needs the agencies table.")
+        local = agencies.filter(pl.col("country") == jurisdiction)["code"]
+        members = members.filter(pl.col("list").is_in(local.implode()))
+    return members
+
+
+def _fit(
+    stratum: str, estimator: PopulationEstimator, histories: CaptureHistories, label: str
+) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    row.update(stratum=stratum, method=label, lists=histories.n_lists)
+    row["observed"] = histories.n_observed
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            estimator.fit(histories)
+        except UncountedError as exc:
+            row["note"] = f"not estimable: {exc}"
+            return row
+    low, high = estimator.ci_
+    row.update(
+        estimate=float(estimator.population_),
+        ci_low=float(low),
+        ci_high=float(high),
+        ci_method=estimator.ci_method_,
+        model=estimator.summary["model"][0],
+        note="; ".join(dict.fromkeys(str(w.message) for w in caught)) or None,
+    )
+    return row
+
+
+def _histories(members: pl.DataFrame, name: str) -> CaptureHistories | str:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return CaptureHistories.from_records(members, "person_id", "list", source=name)
+    except UncountedError as exc:
+        return f"not estimable: {exc}"
+
+
+def _strata(members: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    out = [("all", members)]
+    for column, prefix in (("year", "year "), ("sex", "")):
+        if column in members.columns:
+            for (value,), part in sorted(members.group_by(column), key=lambda kv: str(kv[0][0])):
+                if value is not None:
+                    out.append((f"{prefix}{value}", part))
+    return out
+
+
+def _comparison(
+    histories: CaptureHistories, lcmcr: bool
+) -> list[tuple[str, PopulationEstimator, CaptureHistories]]:
+    sizes = histories.list_sizes
+    largest = sorted(sizes, key=lambda k: (-sizes[k], k))[:2]
+    chosen: list[tuple[str, PopulationEstimator, CaptureHistories]] = [
+        ("stepwise (SparseMSE), Wald", StepwiseEstimator(), histories),
+        ("log-linear, BIC-selected", LogLinearEstimator(criterion="bic"), histories),
+        ("log-linear, AIC-selected", LogLinearEstimator(criterion="aic"), histories),
+        ("log-linear, independence", LogLinearEstimator(), histories),
+        (
+            f"Chapman ({', '.join(largest)})",
+            Chapman(),
+            histories.subset(largest),
+        ),
+    ]
+    if lcmcr:
+        chosen.append(("latent class (LCMCR)", LatentClassEstimator(random_state=1), histories))
+    return chosen
+
+
+def prevalence_section(
+    members: pl.DataFrame,
+    *,
+    lcmcr: bool = False,
+    linkage_note: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PrevalenceSection:
+    """Estimates per stratum (stepwise) and across methods (all people) from memberships."""
+    note = linkage_note or (
+        "The lists were taken as already linked: each person has one identifier across "
+        "lists. Sensitivity of the estimates to the linkage threshold is not shown."
+    )
+    rows: list[dict[str, Any]] = []
+    compare: list[dict[str, Any]] = []
+    lists: tuple[str, ...] = ()
+    for name, part in _strata(members):
+        histories = _histories(part, f"lists, {name}")
+        if isinstance(histories, str):
+            row = dict.fromkeys(COLUMNS)
+            row.update(stratum=name, method="stepwise (SparseMSE), Wald", note=histories)
+            rows.append(row)
+            continue
+        if progress is not None:
+            progress(f"prevalence: {name}")
+        rows.append(_fit(name, StepwiseEstimator(), histories, "stepwise (SparseMSE), Wald"))
+        if name == "all":
+            lists = histories.lists
+            for label, estimator, h in _comparison(histories, lcmcr):
+                compare.append(_fit(name, estimator, h, label))
+    strata = pl.DataFrame(rows, schema=COLUMNS, orient="row")
+    methods = pl.DataFrame(compare, schema=COLUMNS, orient="row")
+    charts = {
+        "strata": interval_chart(
+            "Estimated number of victims, by stratum (stepwise log-linear)",
+            [
+                Interval(str(r["stratum"]), r["estimate"], r["ci_low"], r["ci_high"], r["observed"])
+                for r in strata.iter_rows(named=True)
+            ],
+            marker_label="people on at least one list",
+            value_label="estimate",
+        ),
+        "methods": interval_chart(
+            "The same lists, different methods (all people)",
+            [
+                Interval(str(r["method"]), r["estimate"], r["ci_low"], r["ci_high"], r["observed"])
+                for r in methods.iter_rows(named=True)
+            ],
+            marker_label="people on at least one list",
+            value_label="estimate",
+        ),
+    }
+    return PrevalenceSection(strata, methods, lists, note, charts)
+
+
+__all__ = ["COLUMNS", "PrevalenceSection", "memberships_for", "prevalence_section"]
