@@ -111,8 +111,12 @@ _CODE = {name: i for i, name in enumerate(SUSPECT_STAGE_NAMES)}
 
 
 def _at(stage: str, column: str) -> pl.Expr:
-    """``column`` of the person's first event of ``stage`` (events sorted by date first)."""
-    return pl.col(column).filter(pl.col("_stage") == _CODE[stage]).first()
+    """``column`` where the event is of ``stage``, else null (aggregated by min / first).
+
+    Writing the stage test as a plain column and aggregating it keeps the group-by on
+    Polars' fast hash-aggregation path (a ``filter`` inside ``agg`` runs group by group).
+    """
+    return pl.when(pl.col("_stage") == _CODE[stage]).then(pl.col(column))
 
 
 def suspect_paths(data: JusticeData) -> pl.DataFrame:
@@ -135,14 +139,14 @@ def _build_suspects(data: JusticeData) -> pl.DataFrame:
         .with_columns(stage.alias("_stage"))
         .filter(pl.col("_stage") >= 0)
     )
-    # Dates: minimum per stage. What happened at a stage: the earliest event of that stage,
-    # read from the (much smaller) date-sorted subset of stages that carry details.
+    # Dates: the earliest event of each stage. What happened there: the first non-null
+    # detail among that stage's events in date order (a small, sorted subset).
     detailed = ("charge", "verdict", "sentence", "appeal")
     details = (
         events.filter(pl.col("_stage").is_in([_CODE[d] for d in detailed]))
         .sort("occurred_on")
-        .group_by("_key")
-        .agg(
+        .select(
+            "_key",
             _at("charge", "offence").alias("charge_offence"),
             _at("verdict", "outcome").alias("verdict_outcome"),
             _at("verdict", "offence").alias("verdict_offence"),
@@ -150,18 +154,26 @@ def _build_suspects(data: JusticeData) -> pl.DataFrame:
             _at("sentence", "custodial").alias("custodial"),
             _at("appeal", "outcome").alias("appeal_outcome"),
         )
+        .group_by("_key")
+        .agg(pl.all().first(ignore_nulls=True))
     )
-    paths = events.group_by("_key").agg(
-        pl.col("case_id").first(),
-        pl.col("person_id").first(),
-        pl.col("jurisdiction_id").first(),
-        *[
-            pl.col("occurred_on").filter(pl.col("_stage") == code).min().alias(f"{name}_on")
-            for name, code in _CODE.items()
-        ],
-        pl.col("joint_operation").filter(pl.col("_stage") == _CODE["investigation"]).any(),
+    paths = (
+        events.select(
+            "_key",
+            "case_id",
+            "person_id",
+            "jurisdiction_id",
+            *[_at(name, "occurred_on").alias(f"{name}_on") for name in _CODE],
+            _at("investigation", "joint_operation").fill_null(False).alias("joint_operation"),
+        )
+        .group_by("_key")
+        .agg(
+            pl.col("case_id", "person_id", "jurisdiction_id").first(),
+            pl.col([f"{name}_on" for name in _CODE]).min(),
+            pl.col("joint_operation").max(),
+        )
+        .join(details, on="_key", how="left")
     )
-    paths = paths.join(details, on="_key", how="left")
     sexes = data.persons.lazy().select(pl.col("id").alias("person_id"), "sex")
     return (
         paths.join(_jurisdiction_labels(data).lazy(), on="jurisdiction_id", how="left")
@@ -192,38 +204,40 @@ def _build_victims(data: JusticeData) -> pl.DataFrame:
     trial = pl.col("stage") == "trial"
     paths = (
         events.filter(pl.col("role") == "victim")
+        .select(
+            "_key",
+            "case_id",
+            "person_id",
+            "jurisdiction_id",
+            pl.when(pl.col("stage") == "identification")
+            .then(pl.col("occurred_on"))
+            .alias("identification_on"),
+            pl.when(trial).then(pl.col("occurred_on")).alias("testified_on"),
+            pl.when(trial).then(pl.col("protective_measures")).fill_null(False),
+            pl.when(pl.col("stage").is_in(["trial", "verdict"]))
+            .then(pl.col("compensation"))
+            .fill_null(False),
+        )
         .group_by("_key")
         .agg(
-            pl.col("case_id").first(),
-            pl.col("person_id").first(),
-            pl.col("jurisdiction_id").first(),
-            pl.col("occurred_on")
-            .filter(pl.col("stage") == "identification")
-            .min()
-            .alias("identification_on"),
-            pl.col("occurred_on").filter(trial).min().alias("testified_on"),
-            pl.col("protective_measures").filter(trial).any(),
-            pl.col("compensation").filter(pl.col("stage").is_in(["trial", "verdict"])).any(),
+            pl.col("case_id", "person_id", "jurisdiction_id").first(),
+            pl.col("identification_on", "testified_on").min(),
+            pl.col("protective_measures", "compensation").max(),
         )
     )
+    step = pl.col("step")
     steps = (
         data.aftercare_steps.lazy()
-        .with_columns(_key())
-        .group_by("_key")
-        .agg(
-            pl.col("occurred_on")
-            .filter(pl.col("step").is_in(AFTERCARE_STEPS))
-            .min()
-            .alias("aftercare_on"),
-            pl.col("occurred_on")
-            .filter(pl.col("step") == "Repatriated")
-            .min()
-            .alias("repatriated_on"),
-            pl.col("occurred_on")
-            .filter(pl.col("step").is_in(REINTEGRATION_STEPS))
-            .min()
+        .select(
+            _key(),
+            pl.when(step.is_in(AFTERCARE_STEPS)).then(pl.col("occurred_on")).alias("aftercare_on"),
+            pl.when(step == "Repatriated").then(pl.col("occurred_on")).alias("repatriated_on"),
+            pl.when(step.is_in(REINTEGRATION_STEPS))
+            .then(pl.col("occurred_on"))
             .alias("reintegrated_on"),
         )
+        .group_by("_key")
+        .agg(pl.all().min())
     )
     victims = (
         data.case_persons.lazy()
