@@ -154,7 +154,8 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     B = masks.shape[0]
     Y = np.broadcast_to(np.asarray(y, dtype=np.float64), (B, k))
     XX, distinct, gather = _products(X)
-    pair_mask = (masks[:, :, None] & masks[:, None, :]).reshape(B, P * P)
+    # float, not bool: multiplying by a bool array casts it on every iteration (6x slower)
+    pair_mask = (masks[:, :, None] & masks[:, None, :]).reshape(B, P * P).astype(np.float64)
     off_eye = (~masks).astype(np.float64)
     diag = np.arange(P) * (P + 1)
     lgam = gammaln(Y + 1.0)
@@ -174,7 +175,7 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     eta_a = np.log(m_a)
     coef_a = np.zeros((B, P))
     dev_old = _deviance(y_a, m_a)
-    pm_a, off_a, mk_a = pair_mask, off_eye, masks
+    pm_a, off_a, mk_a = pair_mask, off_eye, masks.astype(np.float64)
     for it in range(MAXIT):
         z = eta_a + (y_a - m_a) / m_a
         A = (m_a @ distinct)[:, gather] * pm_a
