@@ -74,7 +74,9 @@ def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1 else f"{value:.4g}"
+        if value.is_integer() and abs(value) >= 1:
+            return f"{value:,.0f}"
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4g}"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -1,0 +1,117 @@
+"""``uncounted estimate``: how many victims, including those no agency has seen.
+
+FILE is an aggregated capture-history table (one 0/1 column per list and a ``count`` column,
+the layout of the reference datasets), or, with ``--records``, one row per person and list.
+``--from-db`` estimates from the list memberships stored in the case database (or the demo
+database with ``--demo``), optionally ``--strata sex,minor,citizenship,year``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import typer
+
+from uncounted.cli._common import (
+    DATABASE_HELP,
+    DEMO_HELP,
+    check_format,
+    console,
+    open_engine,
+    read_input_table,
+    render_frame,
+    render_json,
+)
+from uncounted.errors import InvalidInput
+from uncounted.prevalence import CaptureHistories
+from uncounted.prevalence.methods import METHODS, make_estimator
+from uncounted.prevalence.stratified import estimate_by_strata, membership_records
+from uncounted.store.frames import list_memberships_frame
+
+
+def _payload(est: Any) -> dict[str, Any]:
+    """The JSON object of one estimate: the library's ``to_dict`` with ``model`` as the list of
+    interaction terms ("A:B", with the file's list names)."""
+    data: dict[str, Any] = est.to_dict()
+    return {**data, "model_label": data.get("model"), "model": data.get("terms", [])}
+
+
+def estimate(
+    file: Path | None = typer.Argument(None, help="Capture histories (CSV/Parquet/JSONL)."),
+    method: str = typer.Option("loglinear", help=f"One of {', '.join(METHODS)}."),
+    criterion: str | None = typer.Option(None, help="aic or bic: search the log-linear models."),
+    interactions: str | None = typer.Option(None, help="A fixed model, e.g. A:B,B:C."),
+    ci: str | None = typer.Option(None, help="profile, wald, bootstrap (stepwise), lognormal."),
+    seed: int | None = typer.Option(None, help="Seed for bootstrap and sampler."),
+    n_boot: int = typer.Option(1000, help="Bootstrap replicates (stepwise, --ci bootstrap)."),
+    records: bool = typer.Option(False, "--records", help="FILE has one row per person+list."),
+    person_column: str = typer.Option("person_id", help="Person column of --records."),
+    list_column: str = typer.Option("list", help="List column of --records."),
+    from_db: bool = typer.Option(False, "--from-db", help="Use the stored list memberships."),
+    strata: str | None = typer.Option(None, help="Stratify, e.g. sex,year (records/--from-db)."),
+    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Estimate the population (observed + unseen) with an interval and the model used."""
+    check_format(fmt)
+    terms = [t.strip() for t in interactions.split(",") if t.strip()] if interactions else None
+    by = [s.strip() for s in strata.split(",") if s.strip()] if strata else []
+
+    def make() -> Any:
+        return make_estimator(
+            method, criterion=criterion, interactions=terms, ci=ci, seed=seed, n_boot=n_boot
+        )
+
+    make()  # reject bad settings before reading any data
+    if from_db == (file is not None):
+        raise InvalidInput("Give either a FILE or --from-db.")
+    if from_db:
+        with open_engine(database_url, demo) as engine:
+            frame = membership_records(list_memberships_frame(engine), by)
+        person_column, list_column = "person_id", "list"
+    else:
+        assert file is not None
+        frame = read_input_table(file)
+    if by:
+        if not (records or from_db):
+            raise InvalidInput("--strata needs individual records (--records or --from-db).")
+        result = estimate_by_strata(
+            frame, by, make, person_column=person_column, list_column=list_column
+        )
+        if fmt == "json":
+            render_json({"method": method, **result.to_dict()})
+            return
+        render_frame(result.strata, "table", f"Estimates by {', '.join(by)}")
+        console.print(
+            f"Total {result.total:,.0f} (95 % {result.ci_low:,.0f}–{result.ci_high:,.0f}); "
+            f"{result.observed:,} observed."
+            + (
+                ""
+                if result.complete
+                else f" Too sparse to estimate: {'; '.join(result.sparse_strata)} "
+                "(counted as observed: the total is a lower bound for them)."
+            )
+        )
+        return
+    if records or from_db:
+        histories = CaptureHistories.from_records(frame, person_column, list_column, str(file))
+    else:
+        histories = CaptureHistories.from_frame(frame, source=str(file))
+    est = make().fit(histories)
+    if fmt == "json":
+        render_json(_payload(est))
+        return
+    render_frame(est.summary, "table", f"Population estimate ({method})")
+    for warning in est.warnings_:
+        console.print(f"[yellow]Caveat:[/] {warning}")
+    ranking = getattr(est, "ranking_", None)
+    if isinstance(ranking, pl.DataFrame):
+        render_frame(ranking.head(5), "table", "Best models of the search")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``estimate`` to the CLI."""
+    app.command("estimate")(estimate)

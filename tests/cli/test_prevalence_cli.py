@@ -1,0 +1,84 @@
+"""``uncounted estimate``: the JSON object the issue specifies, on a reference dataset, and
+clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from uncounted.cli.main import main
+from uncounted.settings import get_settings
+
+MSE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mse"
+
+
+@pytest.fixture(autouse=True)
+def _settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def ukdat5(tmp_path):
+    if not (MSE / "UKdat_5.csv").exists():
+        pytest.skip("../shared/data/mse is not beside this checkout")
+    return MSE / "UKdat_5.csv"
+
+
+def test_json_object(ukdat5, capsys):
+    """UKdat_5, Rcapture closedpMS.t best BIC: LA:NG + LA:PFNCA + NG:PFNCA + NG:GP + PFNCA:GO,
+    N = 22,991.3 (../shared/data/README.md); within 0.5 %."""
+    assert main(["estimate", str(ukdat5), "--criterion", "bic", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("method", "lists", "observed", "estimate", "dark_figure", "ci_low", "ci_high"):
+        assert key in out
+    assert out["method"] == "loglinear" and out["observed"] == 2744
+    assert out["estimate"] == pytest.approx(22991.3, rel=0.005)
+    assert out["dark_figure"] == pytest.approx(out["estimate"] - 2744)
+    assert sorted(out["model"]) == sorted(["LA:NG", "LA:PFNCA", "NG:PFNCA", "NG:GP", "PFNCA:GO"])
+    assert isinstance(out["warnings"], list)
+
+
+def test_fixed_interactions_and_table(ukdat5, capsys):
+    assert main(["estimate", str(ukdat5), "--interactions", "LA:NG,LA:PFNCA"]) == 0
+    assert "LA:NG + LA:PFNCA" in capsys.readouterr().out
+
+
+def test_stepwise_and_strata_from_the_demo(capsys):
+    assert main(["demo", "--victims", "2500", "--seed", "6"]) == 0
+    capsys.readouterr()
+    assert (
+        main(["estimate", "--from-db", "--demo", "--method", "stepwise", "--format", "json"]) == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["ci_low"] <= out["estimate"] <= out["ci_high"]
+    assert main(["estimate", "--from-db", "--demo", "--strata", "sex", "--format", "json"]) == 0
+    strata = json.loads(capsys.readouterr().out)
+    assert {r["sex"] for r in strata["strata"]} == {"Female", "Male"}
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "code", "message"),
+    [
+        ("A,B,count\n1,0,-3\n0,1,4\n1,1,2\n", [], 4, "negative count (-3 on row 1)"),
+        ("A,count\n1,5\n", [], 4, "at least 2 lists"),
+        ("A,B,count\n1,0,3\n0,1,4\n1,1,2\n", ["--method", "magic"], 4, "Unknown method"),
+        ("A,B,count\n1,0,3\n0,1,4\n1,1,2\n", ["--strata", "sex"], 4, "individual records"),
+    ],
+)
+def test_bad_input(tmp_path, capsys, content, args, code, message):
+    path = tmp_path / "h.csv"
+    path.write_text(content)
+    assert main(["estimate", str(path), *args]) == code
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_file_or_db(capsys):
+    assert main(["estimate"]) == 4
+    assert "either a FILE or --from-db" in capsys.readouterr().err
