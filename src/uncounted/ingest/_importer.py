@@ -242,8 +242,12 @@ class Importer:
         known = agencies | {k[0] for k in self.pending["agencies"]}
         ids = _store.agency_ids(conn)
         wanted: dict[str, set[tuple[int | None, str]]] = {"cases": set(), "persons": set()}
+        fields = set(record_type(type_name).field_names)
+        agency_refs = [f for f in _AGENCY_REFS if f in fields]
+        refs = [(f, k) for f, k in (("case", "cases"), ("person", "persons")) if f in fields]
+        refs = [(f, k) for f, k in refs if k != type_name]
         for c in rows:
-            for f in _AGENCY_REFS:
+            for f in agency_refs:
                 code = c.values.get(f)
                 if code is not None and code not in known:
                     column = _col(f)
@@ -259,9 +263,9 @@ class Importer:
                     )
             if c.problems and any(p.column == source_column for p in c.problems):
                 continue
-            for f, kind in (("case", "cases"), ("person", "persons")):
+            for f, kind in refs:
                 ext = c.values.get(f)
-                if ext is not None and type_name != kind:
+                if ext is not None:
                     src = ref_source(c.values, f)
                     wanted[kind].add((ids.get(str(src)) if src is not None else None, str(ext)))
                     wanted[kind].add((None, str(ext)))
@@ -270,9 +274,9 @@ class Importer:
         for c in rows:
             if c.problems and any(p.column == source_column for p in c.problems):
                 continue
-            for f, kind in (("case", "cases"), ("person", "persons")):
+            for f, kind in refs:
                 ext = c.values.get(f)
-                if ext is None or type_name == kind:
+                if ext is None:
                     continue
                 src = ref_source(c.values, f)
                 sid = ids.get(str(src)) if src is not None else None

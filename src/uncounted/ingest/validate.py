@@ -177,13 +177,13 @@ class FileChecks:
         self.person_fields: dict[tuple[object, ...], tuple[int, int]] = {}
         self.events: dict[tuple[object, ...], list[_Event]] = defaultdict(list)
         self.event_ids: set[tuple[object, object]] = set()
+        self.key_fields = plan.record_type.key
+        if plan.record_type.name == "persons":
+            self.key_fields = (*self.key_fields, "case", "role")
 
     def key(self, values: dict[str, object]) -> tuple[object, ...]:
         """The identifying key of a row within its source."""
-        fields = self.plan.record_type.key
-        if self.plan.record_type.name == "persons":
-            fields = (*fields, "case", "role")
-        return tuple(values.get(k) for k in fields)
+        return tuple([values.get(k) for k in self.key_fields])
 
     def add(self, row: CheckedRow) -> None:
         """Record a row that passed the row checks; add a problem if it repeats another."""
