@@ -4,6 +4,7 @@ clear errors for bad input."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ def _settings(tmp_path, monkeypatch):
 @pytest.fixture
 def ukdat5(tmp_path):
     if not (MSE / "UKdat_5.csv").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{MSE} is absent in CI")
         pytest.skip("../shared/data/mse is not beside this checkout")
     return MSE / "UKdat_5.csv"
 

@@ -6,6 +6,7 @@ The reference datasets live beside the checkout in ``../shared/data/mse`` (CI pu
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,8 +20,11 @@ MSE_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mse"
 
 @pytest.fixture(scope="session")
 def mse_dir() -> Path:
-    """The folder of reference MSE datasets; skips (with the reason) when it is absent."""
+    """The folder of reference MSE datasets; skips (with the reason) when it is absent on a
+    developer's machine, and fails in CI, where ``shared/`` must be beside the clone."""
     if not MSE_DIR.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"reference data folder {MSE_DIR} is absent in CI")
         pytest.skip(f"reference data folder {MSE_DIR} is absent (expected ../shared/data/mse)")
     return MSE_DIR
 
