@@ -85,6 +85,23 @@ class ColumnMapping(BaseModel):
         return value
 
 
+def channel_variants() -> dict[str, str]:
+    """Common spellings of the canonical channels ("Bank Transfer", "E-WALLET", ...).
+
+    Looked up per row (a hash lookup, much cheaper than normalising every string); other
+    labels must be mapped with ``ColumnMapping.channel_values``.
+    """
+    out: dict[str, str] = {}
+    for canonical in CHANNELS:
+        names = {canonical, canonical.replace("_", " "), canonical.replace("_", "-")}
+        names.add(canonical.replace("_", ""))
+        for name in names:
+            for form in (name, name.upper(), name.title(), name.capitalize()):
+                out[form] = canonical
+    out["eWallet"] = "e_wallet"
+    return out
+
+
 def _scan(path: Path) -> tuple[pl.LazyFrame, int]:
     """Scan the file; return the frame and the offset from row index to line number."""
     suffix = path.suffix.lower()
@@ -136,14 +153,12 @@ def _typed(lf: pl.LazyFrame, schema: pl.Schema, mapping: ColumnMapping, path: Pa
         elif column == "amount":
             expr = raw.cast(pl.Float64, strict=False)
         elif column == "channel":
-            norm = raw.cast(pl.String).str.strip_chars()
-            if mapping.channel_values:
-                norm = norm.replace(mapping.channel_values)
-            expr = (
-                norm.str.to_lowercase()
-                .str.replace_all(" ", "_", literal=True)
-                .str.replace_all("-", "_", literal=True)
-            )
+            variants = channel_variants()
+            lookup = {
+                **variants,
+                **{k: variants.get(v, v) for k, v in mapping.channel_values.items()},
+            }
+            expr = raw.cast(pl.String).replace(lookup)
         else:
             expr = raw.cast(pl.String)
         exprs.append(expr.alias(f"__{column}"))
@@ -158,7 +173,7 @@ def _country_codes() -> list[str]:
 
 def _checks(currencies: list[str] | None) -> dict[str, tuple[pl.Expr, str]]:
     def missing(c: str) -> pl.Expr:
-        return pl.col(f"__{c}").is_null() | (pl.col(f"__{c}").str.len_chars() == 0)
+        return pl.col(f"__{c}").is_null() | (pl.col(f"__{c}").str.len_bytes() == 0)
 
     codes = _country_codes()
     checks: dict[str, tuple[pl.Expr, str]] = {
@@ -341,6 +356,7 @@ __all__ = [
     "COLUMNS",
     "ColumnMapping",
     "PaymentSource",
+    "channel_variants",
     "open_payments",
     "read_payments",
     "validate_frame",

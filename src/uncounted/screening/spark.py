@@ -71,7 +71,7 @@ def prepare_spark(df: DataFrame, config: ScreeningConfig) -> dict[str, DataFrame
     )
     cards = df.filter(
         (F.col("channel") == config.card_channel)
-        & F.lower(F.col("merchant_category")).rlike(
+        & F.col("merchant_category").rlike(
             merchant_pattern(config.rules.risky_merchants.categories)
         )
     ).select("sender_id", "timestamp", (F.col("amount") * rate).alias("amount_ref"))

@@ -77,7 +77,8 @@ def keyword_pattern(keywords: list[str]) -> str:
 
 
 def merchant_pattern(categories: list[str]) -> str:
-    """Regex on the lower-cased merchant category: exact MCC codes, or substrings of names."""
+    """Case-insensitive regex on the merchant category: exact MCC codes, or substrings of
+    names. Valid in Rust (Polars), Java (Spark) and Python regex syntax."""
     codes = [c for c in categories if c.isdigit()]
     words = [
         re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", c.lower()) for c in categories if not c.isdigit()
@@ -86,7 +87,7 @@ def merchant_pattern(categories: list[str]) -> str:
     if codes:
         parts.append(rf"^({'|'.join(codes)})$")
     parts.extend(words)
-    return "|".join(parts) if parts else "$^"
+    return "(?iu)" + "|".join(parts) if parts else "$^"
 
 
 def _local_hour(config: ScreeningConfig) -> pl.Expr:
@@ -130,9 +131,9 @@ def prepare(payments: pl.LazyFrame, config: ScreeningConfig) -> Prepared:
     )
     cards = payments.filter(
         (pl.col("channel") == config.card_channel)
-        & pl.col("merchant_category")
-        .str.to_lowercase()
-        .str.contains(merchant_pattern(config.rules.risky_merchants.categories))
+        & pl.col("merchant_category").str.contains(
+            merchant_pattern(config.rules.risky_merchants.categories)
+        )
     ).select("sender_id", "timestamp", (pl.col("amount") * rate).alias("amount_ref"))
     first_seen = payments.group_by("sender_id").agg(pl.col("timestamp").min().alias("first_seen"))
     bounds = payments.select(pl.col("timestamp").min().alias("data_start"))
