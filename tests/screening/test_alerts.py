@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import polars as pl
@@ -66,6 +67,9 @@ def test_alert_lists_counts_amounts_periods_and_drafts_a_summary() -> None:
     assert "paid 3 different beneficiaries" in text
     assert "AUSTRAC" in text and "FATF" in text and "FINTRAC" in text
     assert "not proof" in text
+    as_json = json.loads(json.dumps(result.to_dict()))
+    assert as_json["alerts"][0]["party_id"] == "BAD"
+    assert as_json["alerts"][0]["first_at"].startswith("2024-05-06")
 
 
 def test_beneficiaries_paid_by_alerted_senders_are_scored() -> None:
