@@ -75,6 +75,7 @@ def test_bad_settings_are_refused_at_fit(
         est.fit(small)
 
 
+@pytest.mark.filterwarnings("ignore::uncounted.errors.ConvergenceWarning")
 def test_same_seed_same_chain_and_generator_accepted(small: CaptureHistories) -> None:
     a = LatentClassEstimator(**SHORT, random_state=11).fit(small)
     b = LatentClassEstimator(**SHORT, random_state=11).fit(small)
@@ -86,6 +87,7 @@ def test_same_seed_same_chain_and_generator_accepted(small: CaptureHistories) ->
     assert np.array_equal(g.posterior_, again.posterior_)
 
 
+@pytest.mark.filterwarnings("ignore::uncounted.errors.ConvergenceWarning")
 def test_learned_attributes_and_summary(small: CaptureHistories) -> None:
     est = LatentClassEstimator(**SHORT, random_state=1).fit(small)
     assert est.posterior_.shape == (200,)
@@ -107,6 +109,7 @@ def test_learned_attributes_and_summary(small: CaptureHistories) -> None:
     assert extra["posterior_quantiles"]["0.5"] == est.population_
 
 
+@pytest.mark.filterwarnings("ignore::uncounted.errors.ConvergenceWarning")
 def test_recovers_a_known_population_with_heterogeneous_capture() -> None:
     """20 000 people in an easily-seen class (60 %, capture probabilities 0.35–0.5 on six
     lists) and a hard-to-see one (40 %, 0.1–0.2), so a third of the hard class is on no list.
@@ -116,7 +119,8 @@ def test_recovers_a_known_population_with_heterogeneous_capture() -> None:
     N and the median/N ratios were 0.988–0.999. With only 3 000 people the same design gave
     coverage 26/30 and a median ratio of 0.976 (the latent-class posterior shrinks the hard
     class's dark figure), which is the model's small-sample behaviour, not the sampler's: at
-    30 000 the ratio was 0.990–1.003."""
+    30 000 the ratio was 0.990–1.003. Coverage is judged whether or not a chain warns of slow
+    mixing (the warning is tested on its own below)."""
     n = 20000
     for seed in (400, 401, 402):
         histories = simulate_histories(

@@ -170,7 +170,7 @@ def _sweep(
     count_mk: np.ndarray,
     count0: np.ndarray,
     state: np.ndarray,
-    probs: np.ndarray,
+    work: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     update_alpha: bool,
     a_alpha: float,
     b_alpha: float,
@@ -181,13 +181,13 @@ def _sweep(
     alpha = state[0]
     n0 = int(state[1])
     # f[k, j, x] = P(x_j | class k): lambda_jk if on list j, 1 - lambda_jk if not
-    f = np.empty((K, J, 2))
+    probs, f, countK, on = work
     for k in range(K):
         for j in range(J):
             f[k, j, 1] = lam[j, k]
             f[k, j, 0] = 1.0 - lam[j, k]
-    countK = count0.copy()
-    on = np.zeros((J, K), dtype=np.int64)
+    countK[:] = count0
+    on[:] = 0
     # 1. class counts of the observed, one draw per pattern (LCMCR sam_countzIK)
     for m in range(M):
         cell = patterns[m]
@@ -224,14 +224,20 @@ def _sweep(
     l_acc = 0.0
     for k in range(K - 1):
         n_acc += countK[k]
-        a = 1.0 + countK[k]
         b = alpha + (n0 + n_obs - n_acc)
-        lg1 = _log_gamma_variate(a)
-        lg2 = _log_gamma_variate(b)
-        hi = max(lg1, lg2)
-        lsum = hi + math.log1p(math.exp(min(lg1, lg2) - hi))
-        log_nu[k] = lg1 - lsum + l_acc
-        l_acc += lg2 - lsum
+        if countK[k] == 0:
+            # V ~ Beta(1, b) exactly by inversion: log(1 - V) = log(U) / b
+            log_1mv = math.log(_uniform_pos()) / b
+            log_v = math.log(-math.expm1(log_1mv))
+        else:  # V = G1 / (G1 + G2), on the log scale (LCMCR's dan_log_gamma_1 / dan_log_sum)
+            lg1 = _log_gamma_variate(1.0 + countK[k])
+            lg2 = _log_gamma_variate(b)
+            hi = max(lg1, lg2)
+            lsum = hi + math.log1p(math.exp(min(lg1, lg2) - hi))
+            log_v = lg1 - lsum
+            log_1mv = lg2 - lsum
+        log_nu[k] = log_v + l_acc
+        l_acc += log_1mv
         nu[k] = math.exp(log_nu[k])
     log_nu[K - 1] = l_acc
     nu[K - 1] = math.exp(l_acc)
@@ -300,7 +306,12 @@ def run_sampler(
     log_nu = np.log(nu)
     count_mk = np.zeros((M, K), dtype=np.int64)
     count0 = np.zeros(K, dtype=np.int64)
-    probs = np.empty(K)
+    work = (
+        np.empty(K),
+        np.empty((K, J, 2)),
+        np.empty(K, dtype=np.int64),
+        np.empty((J, K), dtype=np.int64),
+    )
     state = np.array([0.3 / K, 0.0, 0.0])
     for _ in range(WARMUP_SWEEPS):
         _sweep(
@@ -313,7 +324,7 @@ def run_sampler(
             count_mk,
             count0,
             state,
-            probs,
+            work,
             False,
             a_alpha,
             b_alpha,
@@ -335,7 +346,7 @@ def run_sampler(
             count_mk,
             count0,
             state,
-            probs,
+            work,
             True,
             a_alpha,
             b_alpha,
@@ -355,7 +366,7 @@ def run_sampler(
                 count_mk,
                 count0,
                 state,
-                probs,
+                work,
                 True,
                 a_alpha,
                 b_alpha,
