@@ -7,6 +7,9 @@ import pytest
 from uncounted.report import Report, build_report
 from uncounted.simulate import World, WorldConfig, simulate_world
 
+#: Bootstrap replicates of the survivors' intervals in the tests (200 in real reports).
+BOOTSTRAP = 50
+
 
 @pytest.fixture(scope="session")
 def world() -> World:
@@ -16,7 +19,7 @@ def world() -> World:
 
 @pytest.fixture(scope="session")
 def report(world: World) -> Report:
-    return build_report(world.frames)
+    return build_report(world.frames, n_bootstrap=BOOTSTRAP)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from tests.report._parse import interval, number, read
+from tests.report.conftest import BOOTSTRAP
 from uncounted.justice import JusticeData, bottlenecks, indicators
 from uncounted.metrics import load_catalogue
 from uncounted.prevalence import CaptureHistories, LogLinearEstimator, StepwiseEstimator
@@ -163,7 +164,9 @@ def test_method_comparison_shows_each_estimator(page, histories):
 def test_survivor_outcomes_are_the_cohort_summary(page, world):
     instrument = default_instrument()
     a, items = world.frames["assessments"], world.frames["assessment_items"]
-    summary = summarise_survivors(a, items, instrument, months=(6, 12, 24, 36), random_state=1)
+    summary = summarise_survivors(
+        a, items, instrument, months=(6, 12, 24, 36), n_bootstrap=BOOTSTRAP, random_state=1
+    )
     rows = {int(r.cells[0]): r.cells for r in page.tables["restoration"]}
     for e in summary.restoration.iter_rows(named=True):
         _close(rows[e["month"]][1], e["share_restored"], "percent")

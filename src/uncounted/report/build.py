@@ -205,6 +205,7 @@ def build_report(
     *,
     as_of: dt.date | None = None,
     lcmcr: bool = False,
+    linkage_sensitivity: pl.DataFrame | None = None,
     instrument: Instrument | None = None,
     n_bootstrap: int = 200,
     progress: Callable[[str], None] | None = None,
@@ -215,7 +216,9 @@ def build_report(
     ``period`` is ``"2024"``, ``"2024Q3"`` or ``"2022:2024"`` (default: all); ``jurisdiction``
     a country code (the justice figures' jurisdiction, the lists of agencies based there, and
     survivors whose first case is there). ``lcmcr`` adds the latent-class estimator to the
-    comparison of methods (slow: a full MCMC run). ``progress`` is called with each step's
+    comparison of methods (slow: a full MCMC run). ``linkage_sensitivity`` (one row per match
+    threshold: ``threshold, observed, estimate, ci_low, ci_high``) adds the sensitivity of
+    the prevalence estimate to the linkage threshold. ``progress`` is called with each step's
     name (:data:`STEPS`) before it runs.
     """
 
@@ -230,7 +233,7 @@ def build_report(
     justice = justice_section(data, period=period, jurisdiction=jurisdiction)
     step("prevalence")
     members = memberships_for(frames, period, jurisdiction)
-    prevalence = prevalence_section(members, lcmcr=lcmcr)
+    prevalence = prevalence_section(members, lcmcr=lcmcr, linkage_sensitivity=linkage_sensitivity)
     step("survivors")
     instrument = instrument or default_instrument()
     assessments = frames.get("assessments")

@@ -252,9 +252,14 @@ def interval_chart(
             )
     legend_y, lx = height - 10, 14
     first = f"{value_label} with 95% interval"
+    icon = (
+        f'<rect x="{lx - 5}" y="{legend_y - 9}" width="10" height="10" fill="{PALETTE[0]}"/>'
+        if bars
+        else f'<circle cx="{lx}" cy="{legend_y - 4}" r="5" fill="{PALETTE[0]}"/>'
+    )
     out.append(
-        f'<circle cx="{lx}" cy="{legend_y - 4}" r="5" fill="{PALETTE[0]}"/>'
-        f'<text x="{lx + 10}" y="{legend_y}" font-size="11" fill="#222">{escape(first)}</text>'
+        f'{icon}<text x="{lx + 10}" y="{legend_y}" font-size="11" fill="#222">'
+        f"{escape(first)}</text>"
     )
     if marker_label is not None:
         mx = lx + 40 + 6.2 * len(first)
@@ -335,8 +340,10 @@ def curve_chart(
         f'<text x="{_LEFT}" y="20" font-size="14" font-weight="bold" fill="#222">'
         f"{escape(title)}</text>",
     ]
-    for i in range(5):
-        value = bottom + (top - bottom) * i / 4
+    span = top - bottom
+    steps = int(span) if not percent and span == int(span) and 2 <= span <= 6 else 4
+    for i in range(steps + 1):
+        value = bottom + span * i / steps
         out.append(
             f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{py(value):.1f}" y2="{py(value):.1f}" '
             'stroke="#ddd" stroke-width="1"/>'

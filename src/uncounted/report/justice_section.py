@@ -234,7 +234,7 @@ def justice_section(
     data: JusticeData, *, period: str | None = None, jurisdiction: str | None = None
 ) -> JusticeSection:
     """Indicators, funnel, bottlenecks and time-to-event curves for the report."""
-    stalls = bottlenecks(data, jurisdiction=jurisdiction, period=period)
+    stalls = bottlenecks(data, jurisdiction=jurisdiction, period=period, longest=3)
     table = _indicator_table(data, period, jurisdiction)
     funnel = _funnel(table)
     curve_table, curves = _curves(data, period, jurisdiction)

@@ -56,6 +56,7 @@ class PrevalenceSection:
     lists: tuple[str, ...]
     linkage_note: str
     charts: dict[str, str]
+    sensitivity: pl.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for JSON)."""
@@ -64,6 +65,9 @@ class PrevalenceSection:
             "methods": self.methods.to_dicts(),
             "lists": list(self.lists),
             "linkage_note": self.linkage_note,
+            "linkage_sensitivity": None
+            if self.sensitivity is None
+            else self.sensitivity.to_dicts(),
         }
 
     def overall(self) -> dict[str, Any] | None:
@@ -181,17 +185,44 @@ def _comparison(
     return chosen
 
 
+#: Columns a linkage-sensitivity table must have (one row per match threshold).
+SENSITIVITY_COLUMNS: tuple[str, ...] = ("threshold", "observed", "estimate", "ci_low", "ci_high")
+
+NOT_LINKED = (
+    "The lists were taken as already linked: each person has one identifier across lists, "
+    "so the sensitivity of the estimates to the linkage threshold is not shown."
+)
+
+
+def _check_sensitivity(table: pl.DataFrame) -> pl.DataFrame:
+    missing = [c for c in SENSITIVITY_COLUMNS if c not in table.columns]
+    if missing:
+        raise InvalidInput(
+            f"The linkage-sensitivity table lacks {', '.join(missing)}: give one row per "
+            "match threshold with the people linked and the estimate at that threshold."
+        )
+    return table.sort("threshold")
+
+
 def prevalence_section(
     members: pl.DataFrame,
     *,
     lcmcr: bool = False,
-    linkage_note: str | None = None,
+    linkage_sensitivity: pl.DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> PrevalenceSection:
-    """Estimates per stratum (stepwise) and across methods (all people) from memberships."""
-    note = linkage_note or (
-        "The lists were taken as already linked: each person has one identifier across "
-        "lists. Sensitivity of the estimates to the linkage threshold is not shown."
+    """Estimates per stratum (stepwise) and across methods (all people) from memberships.
+
+    ``linkage_sensitivity`` (columns :data:`SENSITIVITY_COLUMNS`, e.g. from re-clustering a
+    linkage at several match thresholds and refitting) is shown as its own table and chart;
+    without it the report says the lists were taken as already linked.
+    """
+    sensitivity = None if linkage_sensitivity is None else _check_sensitivity(linkage_sensitivity)
+    note = (
+        NOT_LINKED
+        if sensitivity is None
+        else "The lists were linked by probabilistic record linkage; the table below shows "
+        "how the number of people and the estimate change with the match threshold."
     )
     rows: list[dict[str, Any]] = []
     compare: list[dict[str, Any]] = []
@@ -232,7 +263,30 @@ def prevalence_section(
             value_label="estimate",
         ),
     }
-    return PrevalenceSection(strata, methods, lists, note, charts)
+    if sensitivity is not None:
+        charts["sensitivity"] = interval_chart(
+            "Estimate by linkage match threshold",
+            [
+                Interval(
+                    f"threshold {r['threshold']:g}",
+                    r["estimate"],
+                    r["ci_low"],
+                    r["ci_high"],
+                    r["observed"],
+                )
+                for r in sensitivity.iter_rows(named=True)
+            ],
+            marker_label="people after linkage",
+            value_label="estimate",
+        )
+    return PrevalenceSection(strata, methods, lists, note, charts, sensitivity)
 
 
-__all__ = ["COLUMNS", "PrevalenceSection", "memberships_for", "prevalence_section"]
+__all__ = [
+    "COLUMNS",
+    "NOT_LINKED",
+    "SENSITIVITY_COLUMNS",
+    "PrevalenceSection",
+    "memberships_for",
+    "prevalence_section",
+]

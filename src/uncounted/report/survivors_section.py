@@ -13,6 +13,7 @@ jurisdiction, those whose first case as a victim is there (``survivors`` frame).
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -141,6 +142,7 @@ def survivors_section(
     restoration = summary.restoration.drop("group")
     trajectories = _trajectories(profiles, instrument)
     labels = _labels(instrument)
+    lows = [v for v in change["lower"].to_list() if v is not None and math.isfinite(v)]
     ticks = sorted({0.0, *(float(m) for m in months), *trajectories["visit_month"].to_list()})
     charts = {
         "trajectories": curve_chart(
@@ -183,7 +185,7 @@ def survivors_section(
                 )
                 for r in change.iter_rows(named=True)
             ],
-            x_max=float(instrument.scale.max - instrument.scale.min),
+            x_min=min(0.0, float(math.floor(min(lows, default=0.0)))),
             value_label="mean change",
         ),
     }
