@@ -34,6 +34,7 @@ PAGES = [
     ("/survivors/{other_survivor}", (OK, DENIED, OK, DENIED)),
     ("/survivors/{survivor}/assessments/new", (OK, OK, DENIED, DENIED)),
     ("/imports", (OK, OK, DENIED, DENIED)),
+    ("/prevalence", (OK, OK, OK, OK)),
     ("/users", (OK, DENIED, DENIED, DENIED)),
     ("/audit", (OK, DENIED, DENIED, DENIED)),
 ]
@@ -133,3 +134,18 @@ def test_csv_downloads(clients):
 def test_bad_disaggregation_is_a_readable_422(clients):
     response = clients["analyst"].get("/api/indicators?by=shoe_size")
     assert response.status_code == 422 and "Cannot disaggregate" in response.json()["error"]
+
+
+def test_prevalence_estimate_from_two_lists(clients):
+    viewer = clients["viewer"]
+    lists = viewer.get("/api/prevalence").json()["available_lists"]
+    assert len(lists) >= 2
+    query = f"/api/prevalence?lists={lists[0]}&lists={lists[1]}&method=chapman"
+    result = viewer.get(query).json()["result"]
+    assert result["method"] == "chapman" and result["lists"] == sorted(lists[:2])
+    assert result["ci_low"] <= result["estimate"] <= result["ci_high"]
+    assert result["estimate"] >= result["observed"] > 0
+    # the sparse overlap of these two demo lists is reported, not raised
+    assert any("unstable" in w for w in result["warnings"])
+    page = viewer.get(query.removeprefix("/api"))
+    assert 'data-result="estimate"' in page.text

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from uncounted.demo import DEMO_PASSWORD, DEMO_USERS, build_demo, demo_keyring, demo_path, demo_url
 from uncounted.settings import get_settings
+from uncounted.store.users import create_user_in
 from uncounted.web import create_app
 
 console = Console()
@@ -38,6 +39,22 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def add_user(
+    username: Annotated[str, typer.Argument(help="The new user's sign-in name.")],
+    role: Annotated[str, typer.Option(help="admin, caseworker, analyst or viewer.")] = "admin",
+    agency: Annotated[
+        str | None, typer.Option(help="Agency code (caseworkers: their scope).")
+    ] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a user of the configured database (e.g. the first administrator)."""
+    user = create_user_in(get_settings(), username, password, role, agency)
+    console.print(f"Created {user} ({role}).")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` to the CLI."""
+    """Add ``serve`` and ``add-user`` to the CLI."""
     app.command("serve")(serve)
+    app.command("add-user")(add_user)

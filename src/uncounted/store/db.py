@@ -34,11 +34,11 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
+def make_engine(url: str, keyring: KeyRing | None = None, pool_size: int | None = None) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and WAL journaling.
 
     ``keyring`` encrypts identifying fields (``store/crypto.py``); without one, the key of the
-    process settings is used.
+    process settings is used. ``pool_size`` sizes the connection pool (the web app's threads).
 
     Raises :class:`ConfigurationError` for a URL that cannot name a database.
     """
@@ -51,7 +51,8 @@ def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
                     f"The folder of the SQLite database {str(folder)!r} does not exist; "
                     "create it or set UNCOUNTED_DATA_DIR / UNCOUNTED_DATABASE_URL."
                 )
-        engine = create_engine(url, future=True)
+        sizing = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": pool_size}
+        engine = create_engine(url, future=True, **sizing)
     except (ArgumentError, ImportError, ValueError) as exc:
         raise ConfigurationError(
             f"The database URL {url!r} cannot be used ({exc}); "

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from uncounted.errors import InvalidInput
+from uncounted.settings import Settings
 from uncounted.store import audit
 from uncounted.store.access import Principal, Role
 from uncounted.store.tables import User
@@ -72,6 +73,28 @@ def create_user(
     )
     audit.create(session, by, user)
     return user
+
+
+def create_user_in(
+    settings: Settings, username: str, password: str, role: str, agency_code: str | None = None
+) -> str:
+    """Create a user in the configured database (agency given by code); return the username."""
+    from uncounted.store.db import engine_from_settings, require_current, session_scope
+    from uncounted.store.tables import Agency
+
+    engine = engine_from_settings(settings)
+    try:
+        require_current(engine)
+        with session_scope(engine) as session:
+            agency_id = None
+            if agency_code:
+                agency_id = session.scalar(select(Agency.id).where(Agency.code == agency_code))
+                if agency_id is None:
+                    raise InvalidInput(f"There is no agency with code {agency_code!r}.")
+            create_user(session, username, password, role, agency_id, by="cli:add-user")
+    finally:
+        engine.dispose()
+    return username
 
 
 def set_password(session: Session, user: User, password: str, *, by: Principal | str) -> None:
@@ -134,6 +157,7 @@ __all__ = [
     "SIGN_IN_DENIED",
     "authenticate",
     "create_user",
+    "create_user_in",
     "principal",
     "set_password",
 ]

@@ -26,6 +26,7 @@ from uncounted.store.access import Action, Principal, Resource, allowed
 from uncounted.store.crypto import KeyRing, keyring_from_settings
 from uncounted.store.db import make_engine, require_current
 from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, wants_json
+from uncounted.web.retry import RetryLockedReads
 from uncounted.web.routes import extra_nav
 from uncounted.web.security import RateLimiter, SecurityHeaders, SessionSigner
 
@@ -53,7 +54,7 @@ def create_app(
     url = database_url or settings.resolved_database_url
     if database_url is None and not settings.database_url:
         settings.ensure_data_dir()
-    engine = make_engine(url, keyring or keyring_from_settings(settings))
+    engine = make_engine(url, keyring or keyring_from_settings(settings), pool_size=20)
     require_current(engine)
     templates = Jinja2Templates(directory=str(_package_dir("templates")))
     templates.env.globals["can"] = _can
@@ -82,6 +83,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = ctx
+    app.add_middleware(RetryLockedReads)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
 

@@ -47,22 +47,39 @@ class WebContext:
     secure_cookies: bool = False
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
 
     def cached(self, key: str, ttl: float, compute: Callable[[], Any]) -> Any:
-        """``compute()``'s value, kept for ``ttl`` seconds or until :meth:`invalidate`."""
-        now = time.monotonic()
+        """``compute()``'s value, kept for ``ttl`` seconds or until :meth:`invalidate`.
+
+        One thread computes a key at a time; while it refreshes an expired value, the others
+        get the previous value instead of piling up behind it.
+        """
         hit = self._cache.get(key)
-        if hit is not None and now - hit[0] < ttl:
+        if hit is not None and time.monotonic() - hit[0] < ttl:
             return hit[1]
-        value = compute()
         with self._lock:
-            self._cache[key] = (now, value)
-        return value
+            lock = self._locks.setdefault(key, threading.Lock())
+        if hit is not None and not lock.acquire(blocking=False):
+            return hit[1]
+        if hit is None:
+            lock.acquire()
+        try:
+            hit = self._cache.get(key)
+            if hit is not None and time.monotonic() - hit[0] < ttl:
+                return hit[1]
+            value = compute()
+            self._cache[key] = (time.monotonic(), value)
+            return value
+        finally:
+            lock.release()
 
     def invalidate(self) -> None:
-        """Forget cached aggregates (after any write)."""
+        """Mark cached aggregates stale after a write: the next request recomputes them
+        (requests arriving meanwhile get the previous values)."""
         with self._lock:
-            self._cache.clear()
+            for key, (_, value) in list(self._cache.items()):
+                self._cache[key] = (float("-inf"), value)
 
 
 def ctx_of(request: Request) -> WebContext:

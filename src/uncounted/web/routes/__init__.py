@@ -20,6 +20,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "metrics",
     "survivors",
     "imports",
+    "prevalence",
     "admin",
 )
 
@@ -43,6 +44,7 @@ def both(
 #: Pages of optional modules: (path, label, resource) shown in the navigation when allowed.
 EXTRA_PAGES: tuple[tuple[str, str, str], ...] = (
     ("/metrics", "Metrics", "metrics"),
+    ("/prevalence", "Prevalence", "prevalence"),
     ("/imports", "Imports", "imports"),
 )
 

@@ -39,6 +39,15 @@ def dashboard_data(session: Session, engine: Engine) -> dict[str, Any]:
     return {"totals": totals, "by_year": by_year, "headlines": headlines(justice_data(engine))}
 
 
+def _chart(data: dict[str, Any]) -> str:
+    years = [str(r["year"]) for r in data["by_year"]]
+    return bar_chart(
+        "Recorded justice events by year",
+        years,
+        {label: [r[label] for r in data["by_year"]] for label in MEASURES},
+    )
+
+
 @both(router, "/", summary="Headline numbers of the justice response")
 def dashboard(
     request: Request,
@@ -48,10 +57,5 @@ def dashboard(
     check(me.who, Resource.INDICATORS, Action.READ)
     ctx = ctx_of(request)
     data = ctx.cached("dashboard", TTL, lambda: dashboard_data(session, ctx.engine))
-    years = [str(r["year"]) for r in data["by_year"]]
-    chart = bar_chart(
-        "Recorded justice events by year",
-        years,
-        {label: [r[label] for r in data["by_year"]] for label in MEASURES},
-    )
+    chart = ctx.cached("dashboard-chart", TTL, lambda: _chart(data))
     return render(request, "dashboard.html", data, me, extra={"chart": chart})

@@ -1,0 +1,38 @@
+"""``uncounted add-user`` creates a user who can sign in; ``serve`` is registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from uncounted.cli.main import main
+from uncounted.settings import get_settings
+from uncounted.store.db import engine_from_settings, session_scope
+from uncounted.store.users import authenticate
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_add_user_then_sign_in(capsys):
+    assert main(["init"]) == 0
+    args = ["add-user", "boss", "--role", "admin", "--password", "a long passphrase"]
+    assert main(args) == 0
+    assert "Created boss (admin)" in capsys.readouterr().out
+    engine = engine_from_settings(get_settings())
+    with session_scope(engine) as s:
+        assert authenticate(s, "boss", "a long passphrase") is not None
+    engine.dispose()
+    assert main(["add-user", "cw", "--role", "caseworker", "--agency", "NOPE",
+                 "--password", "a long passphrase"]) == 4  # fmt: skip
+    assert "no agency with code" in capsys.readouterr().err
+
+
+def test_serve_is_a_command(capsys):
+    assert main(["serve", "--help"]) == 0
+    assert "--demo" in capsys.readouterr().out
