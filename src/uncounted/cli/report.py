@@ -64,7 +64,8 @@ def report_cmd(
             json_out.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
         bar.update(task, advance=1)
     where = report.jurisdiction or "all jurisdictions"
-    console.print(f"Evidence report ({where}, {report.period}) written to {out}.")
+    when = "all periods" if report.period == "all" else report.period
+    console.print(f"Evidence report ({where}, {when}) written to {out}.")
 
 
 def register(app: typer.Typer) -> None:

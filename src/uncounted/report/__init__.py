@@ -6,14 +6,8 @@ itself with ``to_html()``, ``to_pdf(path)`` and ``to_dict()``.
 """
 
 from uncounted.report.build import STEPS, KeyFigure, Report, build_report, report_tables
-from uncounted.report.charts import (
-    Curve,
-    Interval,
-    bar_chart,
-    curve_chart,
-    interval_chart,
-    line_chart,
-)
+from uncounted.report.charts import Interval, bar_chart, interval_chart, line_chart
+from uncounted.report.curves import Curve, curve_chart
 
 __all__ = [
     "STEPS",

@@ -19,7 +19,8 @@ import polars as pl
 from uncounted.justice import JusticeData, bottlenecks, indicators, kaplan_meier
 from uncounted.justice.measures import Window
 from uncounted.justice.stages import suspect_paths
-from uncounted.report.charts import Curve, Interval, curve_chart, interval_chart
+from uncounted.report.charts import Interval, interval_chart
+from uncounted.report.curves import Curve, curve_chart
 
 #: Stages of the funnel, in order (J7 "cumulative to <stage>").
 FUNNEL_STAGES: tuple[str, ...] = ("investigation", "arrest", "charge", "trial", "verdict")

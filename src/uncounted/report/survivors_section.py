@@ -23,7 +23,8 @@ import polars as pl
 
 from uncounted.errors import UncountedError
 from uncounted.justice.measures import Window
-from uncounted.report.charts import Curve, Interval, curve_chart, interval_chart
+from uncounted.report.charts import Interval, interval_chart
+from uncounted.report.curves import Curve, curve_chart
 from uncounted.survivors import (
     Instrument,
     assessment_visits,
