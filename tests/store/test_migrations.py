@@ -45,8 +45,8 @@ def test_sqlite_upgrade_downgrade(tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgres_upgrade_downgrade(postgres_url):
-    _cycle(postgres_url)
+def test_postgres_upgrade_downgrade(fresh_postgres_url):
+    _cycle(fresh_postgres_url)
 
 
 def test_migration_matches_the_tables(tmp_path):

@@ -102,14 +102,8 @@ def test_roundtrip_sqlite(tmp_path, world):
 
 
 @pytest.mark.postgres
-def test_roundtrip_postgres(postgres_url, world):
-    engine = make_engine(postgres_url)
-    from uncounted.store.db import downgrade
-
-    upgrade(engine)
-    downgrade(engine)  # start from an empty schema whatever ran before
-    engine.dispose()
-    _roundtrip(postgres_url, world)
+def test_roundtrip_postgres(fresh_postgres_url, world):
+    _roundtrip(fresh_postgres_url, world)
 
 
 def test_insert_is_atomic(tmp_path, world):
