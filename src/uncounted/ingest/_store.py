@@ -45,17 +45,39 @@ def ids_by_external(
 ) -> dict[tuple[int | None, str], int]:
     """(source agency id, external id) → record id, for the keys that exist."""
     t = table(name)
-    wanted = set(keys)
     found: dict[tuple[int | None, str], int] = {}
-    externals = sorted({ext for _, ext in wanted})
-    for piece in _pieces(externals):
-        query = select(t.c.id, t.c.source_agency_id, t.c.external_id).where(
-            t.c.external_id.in_(piece)
-        )
-        for id_, source, ext in conn.execute(query):
-            if (source, ext) in wanted:
+    by_source: dict[int | None, set[str]] = {}
+    for source, ext in keys:
+        by_source.setdefault(source, set()).add(ext)
+    for source, externals in by_source.items():
+        for piece in _pieces(sorted(externals)):
+            query = select(t.c.id, t.c.external_id).where(
+                _same(t.c.source_agency_id, source), t.c.external_id.in_(piece)
+            )
+            for id_, ext in conn.execute(query):
                 found[(source, ext)] = id_
     return found
+
+
+def _same(column: Any, value: Any) -> Any:
+    """``column = value``, or ``column IS NULL`` for ``None`` (uses the unique index)."""
+    return column.is_(None) if value is None else column == value
+
+
+def _select_keys(
+    conn: Connection, t: Table, key: Sequence[str], keys: Iterable[tuple[Any, ...]], *columns: Any
+) -> Iterable[Any]:
+    """Rows of ``t`` whose key is among ``keys``: ``IN`` on ``key[0]``, by source if keyed so."""
+    grouped: dict[Any, set[Any]] = {}
+    by = key.index("source_agency_id") if "source_agency_id" in key else None
+    for k in keys:
+        grouped.setdefault(k[by] if by is not None else None, set()).add(k[0])
+    for group, firsts in grouped.items():
+        for piece in _pieces(sorted(firsts, key=str)):
+            query = select(*columns).where(t.c[key[0]].in_(piece))
+            if by is not None:
+                query = query.where(_same(t.c.source_agency_id, group))
+            yield from conn.execute(query)
 
 
 def stored_events(
@@ -154,12 +176,11 @@ def upsert(
         return changes
     has_id = "id" in t.c
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
-    firsts = sorted({k[0] for k in by_key}, key=str)
-    for piece in _pieces(firsts):
-        for found in conn.execute(select(t).where(t.c[key[0]].in_(piece))).mappings():
-            k = tuple(found[c] for c in key)
-            if k in by_key:
-                existing[k] = dict(found)
+    for found in _select_keys(conn, t, key, by_key, *t.c):
+        got = found._asdict()
+        k = tuple(got[c] for c in key)
+        if k in by_key:
+            existing[k] = got
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
@@ -203,13 +224,11 @@ def upsert(
         conn.execute(statement, updates)
         conn.execute(insert(table("audit_events")), audits)
     if want_ids and has_id and changes.created:
-        new_firsts = sorted({k[0] for k in changes.created}, key=str)
-        for piece in _pieces(new_firsts):
-            query = select(t.c.id, *(t.c[c] for c in key)).where(t.c[key[0]].in_(piece))
-            for got in conn.execute(query):
-                k = tuple(got[1:])
-                if k in changes.created:
-                    changes.ids[k] = got[0]
+        wanted = (t.c.id, *(t.c[c] for c in key))
+        for got in _select_keys(conn, t, key, changes.created, *wanted):
+            k = tuple(got[1:])
+            if k in changes.created:
+                changes.ids[k] = got[0]
     return changes
 
 
