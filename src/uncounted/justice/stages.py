@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import polars as pl
 
 from uncounted.domain.stages import SUSPECT_STAGES, Stage
+from uncounted.justice._pivot import first_rows, gather, rows_or_max
 from uncounted.justice.data import JusticeData
 
 #: Suspect stage names in order, as they appear in ``justice_events.stage``.
@@ -110,15 +112,6 @@ def _build_roles(data: JusticeData) -> pl.DataFrame:
 _CODE = {name: i for i, name in enumerate(SUSPECT_STAGE_NAMES)}
 
 
-def _at(stage: str, column: str) -> pl.Expr:
-    """``column`` where the event is of ``stage``, else null (aggregated by min / first).
-
-    Writing the stage test as a plain column and aggregating it keeps the group-by on
-    Polars' fast hash-aggregation path (a ``filter`` inside ``agg`` runs group by group).
-    """
-    return pl.when(pl.col("_stage") == _CODE[stage]).then(pl.col(column))
-
-
 def suspect_paths(data: JusticeData) -> pl.DataFrame:
     """One row per suspect per case: the date of each stage and what happened there.
 
@@ -134,46 +127,28 @@ def _build_suspects(data: JusticeData) -> pl.DataFrame:
     stage = pl.col("stage").replace_strict(_CODE, default=-1, return_dtype=pl.Int8)
     events = (
         _with_roles(data)
-        .lazy()
-        .filter(pl.col("role") == "suspect")
+        .filter((pl.col("role") == "suspect") & pl.col("_key").is_not_null())
         .with_columns(stage.alias("_stage"))
         .filter(pl.col("_stage") >= 0)
     )
-    # Dates: the earliest event of each stage. What happened there: the first non-null
-    # detail among that stage's events in date order (a small, sorted subset).
-    detailed = ("charge", "verdict", "sentence", "appeal")
-    details = (
-        events.filter(pl.col("_stage").is_in([_CODE[d] for d in detailed]))
-        .sort("occurred_on")
-        .select(
-            "_key",
-            _at("charge", "offence").alias("charge_offence"),
-            _at("verdict", "outcome").alias("verdict_outcome"),
-            _at("verdict", "offence").alias("verdict_offence"),
-            _at("sentence", "sentence_months").alias("sentence_months"),
-            _at("sentence", "custodial").alias("custodial"),
-            _at("appeal", "outcome").alias("appeal_outcome"),
-        )
-        .group_by("_key")
-        .agg(pl.all().first(ignore_nulls=True))
-    )
-    paths = (
-        events.select(
-            "_key",
-            "case_id",
-            "person_id",
-            "jurisdiction_id",
-            *[_at(name, "occurred_on").alias(f"{name}_on") for name in _CODE],
-            _at("investigation", "joint_operation").fill_null(False).alias("joint_operation"),
-        )
-        .group_by("_key")
-        .agg(
-            pl.col("case_id", "person_id", "jurisdiction_id").first(),
-            pl.col([f"{name}_on" for name in _CODE]).min(),
-            pl.col("joint_operation").max(),
-        )
-        .join(details, on="_key", how="left")
-    )
+    keys, rows = first_rows(events, len(_CODE))
+    first_any = rows_or_max(rows).min(axis=0, initial=np.iinfo(np.int64).max)
+    code = _CODE.__getitem__
+    paths = pl.DataFrame(
+        [
+            pl.Series("case_id", keys >> 32),
+            pl.Series("person_id", keys & ((1 << 32) - 1)),
+            gather(events["jurisdiction_id"], first_any, "jurisdiction_id"),
+            *[gather(events["occurred_on"], rows[i], f"{name}_on") for name, i in _CODE.items()],
+            gather(events["offence"], rows[code("charge")], "charge_offence"),
+            gather(events["outcome"], rows[code("verdict")], "verdict_outcome"),
+            gather(events["offence"], rows[code("verdict")], "verdict_offence"),
+            gather(events["sentence_months"], rows[code("sentence")], "sentence_months"),
+            gather(events["custodial"], rows[code("sentence")], "custodial"),
+            gather(events["outcome"], rows[code("appeal")], "appeal_outcome"),
+            gather(events["joint_operation"], rows[code("investigation")], "joint_operation"),
+        ]
+    ).lazy()
     sexes = data.persons.lazy().select(pl.col("id").alias("person_id"), "sex")
     return (
         paths.join(_jurisdiction_labels(data).lazy(), on="jurisdiction_id", how="left")
@@ -182,8 +157,9 @@ def _build_suspects(data: JusticeData) -> pl.DataFrame:
         .with_columns(
             pl.min_horizontal([f"{s}_on" for s in SUSPECT_STAGE_NAMES]).alias("entry_on"),
             pl.col("sex").fill_null("Unknown"),
+            pl.col("joint_operation").fill_null(False),
         )
-        .drop("jurisdiction_id", "_key")
+        .drop("jurisdiction_id")
         .collect()
     )
 
@@ -200,30 +176,39 @@ def victim_paths(data: JusticeData) -> pl.DataFrame:
 
 
 def _build_victims(data: JusticeData) -> pl.DataFrame:
-    events = _with_roles(data).lazy()
-    trial = pl.col("stage") == "trial"
+    codes = {"identification": 0, "trial": 1, "verdict": 2}
+    stage = pl.col("stage").replace_strict(codes, default=-1, return_dtype=pl.Int8)
+    mine = (
+        _with_roles(data)
+        .filter((pl.col("role") == "victim") & pl.col("_key").is_not_null())
+        .with_columns(stage.alias("_stage"))
+        .filter(pl.col("_stage") >= 0)
+    )
+    keys, rows = first_rows(mine, len(codes))
+    first_any = rows_or_max(rows).min(axis=0, initial=np.iinfo(np.int64).max)
     paths = (
-        events.filter(pl.col("role") == "victim")
-        .select(
-            "_key",
-            "case_id",
-            "person_id",
-            "jurisdiction_id",
-            pl.when(pl.col("stage") == "identification")
-            .then(pl.col("occurred_on"))
-            .alias("identification_on"),
-            pl.when(trial).then(pl.col("occurred_on")).alias("testified_on"),
-            pl.when(trial).then(pl.col("protective_measures")).fill_null(False),
-            pl.when(pl.col("stage").is_in(["trial", "verdict"]))
-            .then(pl.col("compensation"))
-            .fill_null(False),
+        pl.DataFrame(
+            [
+                pl.Series("_key", keys),
+                pl.Series("case_id", keys >> 32),
+                pl.Series("person_id", keys & ((1 << 32) - 1)),
+                gather(mine["jurisdiction_id"], first_any, "jurisdiction_id"),
+                gather(mine["occurred_on"], rows[0], "identification_on"),
+                gather(mine["occurred_on"], rows[1], "testified_on"),
+                gather(mine["protective_measures"], rows[1], "protective_measures"),
+                gather(mine["compensation"], rows[1], "_compensated_at_trial"),
+                gather(mine["compensation"], rows[2], "_compensated_at_verdict"),
+            ]
         )
-        .group_by("_key")
-        .agg(
-            pl.col("case_id", "person_id", "jurisdiction_id").first(),
-            pl.col("identification_on", "testified_on").min(),
-            pl.col("protective_measures", "compensation").max(),
+        .lazy()
+        .with_columns(
+            pl.col("protective_measures").fill_null(False),
+            (
+                pl.col("_compensated_at_trial").fill_null(False)
+                | pl.col("_compensated_at_verdict").fill_null(False)
+            ).alias("compensation"),
         )
+        .drop("_compensated_at_trial", "_compensated_at_verdict")
     )
     step = pl.col("step")
     steps = (
