@@ -49,11 +49,11 @@ BASELINE_SWEEPS = 300
 
 COMPILE_SNIPPET = """
 import time, numpy as np
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 from uncounted.prevalence._lcm_kernels import run_sampler
 patterns = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int64)
 run_sampler(patterns, np.array([5, 4, 2], dtype=np.int64), 10, 0.25, 0.25, 1, 20, 1, 1)
-print(time.perf_counter() - t)
+print(time.perf_counter() - t, time.process_time() - c)
 """
 
 
@@ -61,23 +61,23 @@ def load(name: str) -> CaptureHistories:
     return CaptureHistories.from_frame(pl.read_csv(MSE_DIR / f"{name}.csv"), source=name)
 
 
-def compile_seconds() -> tuple[float, float]:
-    """(cold compile, load from a filled cache), each in a fresh Python process."""
+def compile_seconds() -> list[tuple[float, float]]:
+    """[(wall, CPU) cold compile, (wall, CPU) load from the filled cache], fresh processes;
+    both include importing numpy, numba and the package."""
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        runs = [
-            float(
-                subprocess.run(
-                    [sys.executable, "-c", COMPILE_SNIPPET],
-                    env=env,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout.strip()
+        out = []
+        for _ in range(2):
+            done = subprocess.run(
+                [sys.executable, "-c", COMPILE_SNIPPET],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
             )
-            for _ in range(2)
-        ]
-    return runs[0], runs[1]
+            wall, cpu = (float(v) for v in done.stdout.split())
+            out.append((wall, cpu))
+    return out
 
 
 def numpy_gibbs(histories: CaptureHistories, sweeps: int, K: int = 10, seed: int = 0) -> float:
@@ -111,16 +111,19 @@ def numpy_gibbs(histories: CaptureHistories, sweeps: int, K: int = 10, seed: int
 
 
 def main(names: list[str]) -> None:
-    cold, warm = compile_seconds()
+    (cold, cold_cpu), (warm, warm_cpu) = compile_seconds()
     print(
-        f"numba kernels: cold compile {cold:.2f} s; load from cache {warm:.2f} s "
-        "(fresh processes, not included below)"
+        f"numba kernels, in fresh processes (imports included; not included below): cold "
+        f"compile {cold:.1f} s wall / {cold_cpu:.1f} s CPU; load from cache {warm:.1f} s wall "
+        f"/ {warm_cpu:.1f} s CPU"
     )
     print(
         f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
         "(R's seconds were wall time; on a busy machine compare R with our CPU seconds)\n"
     )
-    LatentClassEstimator(burnin=10, samples=20, thinning=1, random_state=0).fit(load("Korea"))
+    with warnings.catch_warnings():  # a 20-draw warm-up chain warns of its own shortness
+        warnings.simplefilter("ignore")
+        LatentClassEstimator(burnin=10, samples=20, thinning=1, random_state=0).fit(load("Korea"))
     header = (
         f"{'dataset':18s} {'R s':>6s} {'ours wall':>10s} {'ours CPU':>9s} {'R/wall':>7s} "
         f"{'R/CPU':>6s} {'NumPy CPU s (extrapolated)':>27s} {'NumPy/ours CPU':>15s}"
