@@ -15,7 +15,7 @@ import polars as pl
 
 from uncounted.screening.alerts import build_alerts, party_profiles
 from uncounted.screening.config import ScreeningConfig
-from uncounted.screening.mapping import ColumnMapping, open_payments, validate_frame
+from uncounted.screening.mapping import ColumnMapping, read_payments, validate_frame
 from uncounted.screening.scoring import score_parties
 from uncounted.screening.typologies import (
     INDICATOR_SCHEMA,
@@ -86,14 +86,13 @@ def screen_file(
 ) -> ScreeningResult:
     """Validate a payment file (CSV or Parquet) through ``mapping`` and screen it.
 
-    Validation runs in the same streaming pass that extracts the typologies' inputs; if any
-    row is bad, :class:`~uncounted.errors.ImportRejected` lists the bad rows and no rule runs.
+    A first streaming pass checks every row; if any is bad,
+    :class:`~uncounted.errors.ImportRejected` lists the bad rows and no rule runs. (Fusing
+    the check into the screening pass saved no time with Polars' streaming engine, which
+    does not share the scan between queries, and doubled peak memory.)
     """
     config = config or ScreeningConfig()
-    source = open_payments(path, mapping, currencies=list(config.fx_rates))
-    prepared, (rejected,) = prepare(source.payments, config).materialize(source.rejected)
-    source.check(rejected)
-    return _rules(prepared, config)
+    return screen(read_payments(path, mapping, currencies=list(config.fx_rates)), config)
 
 
 __all__ = [
