@@ -74,3 +74,20 @@ def test_the_sensitivity_table_reaches_the_page(world):
     rows = read(report.to_html()).tables["linkage-sensitivity"]
     assert [number(c) for c in rows[0].cells[:3]] == [0.9, 285, 453]
     assert "taken as already linked" not in report.to_html()
+
+
+def test_an_empty_database_gives_a_report_that_says_what_is_missing(tmp_path):
+    from uncounted.report import report_tables
+    from uncounted.store.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    try:
+        upgrade(engine)
+        tables = report_tables(engine)
+    finally:
+        engine.dispose()
+    report = build_report(tables)
+    html = report.to_html()
+    assert "needs at least 2 lists" in html
+    assert "too few to summarise" in html
+    assert report.key_figures[0].value == 0

@@ -61,6 +61,8 @@ class SurvivorsSection:
 
     def share(self, month: int) -> dict[str, Any] | None:
         """The share-restored row for ``month``, if estimated."""
+        if "month" not in self.restoration.columns:
+            return None
         hit = self.restoration.filter(pl.col("month") == month)
         return hit.row(0, named=True) if hit.height else None
 
