@@ -162,7 +162,7 @@ async def _client(
     url: str, cookies: dict[str, str], seed: int, deadline: float, max_requests: int,
     timings: dict[str, list[float]],
 ) -> None:  # fmt: skip
-    async with httpx.AsyncClient(base_url=url, timeout=30, cookies=cookies) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=600, cookies=cookies) as client:
         rng = random.Random(seed)
         visible = [r["id"] for r in (await client.get("/api/cases?per_page=200")).json()["rows"]]
         for n in range(max_requests):

@@ -205,3 +205,33 @@ def test_import_upload_report_and_confirm(clients):
     assert (
         clients["analyst"].post("/api/imports", files={"file": ("x.csv", b"a")}).status_code == 403
     )
+
+
+def test_correct_an_event_and_update_a_referral(clients):
+    cw = clients["caseworker"]
+    case_url = cw.post("/api/cases/new", json={**CASE, "reference": "WEB-T-3"}).json()["url"]
+    cw.post(f"/api{case_url}/persons/new", json={"role": "victim", "sex": "Female"})
+    pid = cw.get(f"/api{case_url}").json()["persons"][0]["person_id"]
+    event = {"person_id": pid, "stage": "identification", "occurred_on": "2025-02-04"}
+    assert cw.post(f"/api{case_url}/events/new", json=event).status_code == 201
+    (recorded,) = cw.get(f"/api{case_url}").json()["timeline"]
+    fixed = cw.post(
+        f"/api{case_url}/events/{recorded['id']}/edit", json={**event, "occurred_on": "2025-02-05"}
+    )
+    assert fixed.status_code == 201, fixed.text
+    assert cw.get(f"/api{case_url}").json()["timeline"][0]["occurred_on"] == "2025-02-05"
+    referral = {
+        "person_id": pid, "to_agency_id": 3, "from_country": "PH", "to_country": "TH",
+        "referred_on": "2025-02-06", "reason": "Other", "consent_recorded": "yes",
+        "status": "Requested",
+    }  # fmt: skip
+    assert cw.post(f"/api{case_url}/referrals/new", json=referral).status_code == 201
+    (ref,) = cw.get(f"/api{case_url}").json()["referrals"]
+    done = cw.post(
+        f"/api{case_url}/referrals/{ref['id']}/edit", json={**referral, "status": "Accepted"}
+    )
+    assert done.status_code == 201
+    assert cw.get(f"/api{case_url}").json()["referrals"][0]["status"] == "Accepted"
+    log = clients["admin"].get("/api/audit?action=update&resource=referrals").json()["events"]
+    assert log[0]["before"] == {"status": "Requested"} and log[0]["after"] == {"status": "Accepted"}
+    assert clients["analyst"].get(f"{case_url}/events/{recorded['id']}/edit").status_code == 403

@@ -172,7 +172,12 @@ def update_person(
 
 
 def _stage_order_problem(
-    session: Session, case_id: int, person_id: int, stage: str, on: dt.date
+    session: Session,
+    case_id: int,
+    person_id: int,
+    stage: str,
+    on: dt.date,
+    skip_event: int | None = None,
 ) -> str | None:
     for order in (SUSPECT_STAGES, VICTIM_STAGES):
         ranks = {s.value: i for i, s in enumerate(order)}
@@ -180,7 +185,9 @@ def _stage_order_problem(
             continue
         earlier = session.execute(
             select(JusticeEvent.stage, JusticeEvent.occurred_on).where(
-                JusticeEvent.case_id == case_id, JusticeEvent.person_id == person_id
+                JusticeEvent.case_id == case_id,
+                JusticeEvent.person_id == person_id,
+                JusticeEvent.id != (skip_event or -1),
             )
         ).all()
         for other, when in earlier:
@@ -243,6 +250,57 @@ def add_justice_event(
     return event
 
 
+def update_justice_event(
+    session: Session, who: Principal, case_id: int, event_id: int, values: dict[str, Any]
+) -> JusticeEvent:
+    """Correct a recorded justice event (date, stage, outcome, sentence, …) of the case."""
+    get_case(session, who, case_id, Action.UPDATE)
+    check(who, Resource.JUSTICE_EVENTS, Action.UPDATE)
+    event = session.get(JusticeEvent, event_id)
+    if event is None or event.case_id != case_id:
+        raise InvalidRecord({"event_id": "this event is not part of the case"})
+    changes = {k: values[k] for k in _EVENT_FIELDS if k in values}
+    person_id = values.get("person_id", event.person_id)
+    if person_id is not None:
+        problem = _stage_order_problem(
+            session,
+            case_id,
+            int(person_id),
+            str(changes.get("stage", event.stage)),
+            changes.get("occurred_on", event.occurred_on),
+            skip_event=event_id,
+        )
+        if problem:
+            raise InvalidRecord({"occurred_on": problem})
+    if values.get("jurisdiction"):
+        changes["jurisdiction_id"] = jurisdiction_id(session, str(values["jurisdiction"]))
+    audit.update(session, who, event, changes)
+    return event
+
+
+_REFERRAL_FIELDS = (
+    "from_country",
+    "to_country",
+    "referred_on",
+    "reason",
+    "consent_recorded",
+    "status",
+)
+
+
+def update_referral(
+    session: Session, who: Principal, case_id: int, referral_id: int, values: dict[str, Any]
+) -> Referral:
+    """Update a referral of the case (typically its status: requested → accepted → completed)."""
+    get_case(session, who, case_id, Action.UPDATE)
+    check(who, Resource.REFERRALS, Action.UPDATE)
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.case_id != case_id:
+        raise InvalidRecord({"referral_id": "this referral is not part of the case"})
+    audit.update(session, who, referral, {k: values[k] for k in _REFERRAL_FIELDS if k in values})
+    return referral
+
+
 def add_referral(
     session: Session, who: Principal, case_id: int, values: dict[str, Any]
 ) -> Referral:
@@ -268,17 +326,7 @@ def add_referral(
         person_id=person_id,
         from_agency_id=who.agency_id or case.owning_agency_id,
         to_agency_id=values["to_agency_id"],
-        **{
-            k: values.get(k)
-            for k in (
-                "from_country",
-                "to_country",
-                "referred_on",
-                "reason",
-                "consent_recorded",
-                "status",
-            )
-        },
+        **{k: values.get(k) for k in _REFERRAL_FIELDS},
     )
     audit.create(session, who, referral)
     return referral
@@ -292,5 +340,7 @@ __all__ = [
     "create_case",
     "jurisdiction_id",
     "update_case",
+    "update_justice_event",
     "update_person",
+    "update_referral",
 ]

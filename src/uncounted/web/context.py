@@ -49,11 +49,15 @@ class WebContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
 
-    def cached(self, key: str, ttl: float, compute: Callable[[], Any]) -> Any:
+    def cached(
+        self, key: str, ttl: float, compute: Callable[[], Any], background: bool = False
+    ) -> Any:
         """``compute()``'s value, kept for ``ttl`` seconds or until :meth:`invalidate`.
 
-        One thread computes a key at a time; while it refreshes an expired value, the others
-        get the previous value instead of piling up behind it.
+        One thread computes a key at a time; while it refreshes a stale value, the others get
+        the previous value instead of piling up behind it. With ``background``, a stale value
+        is refreshed in a background thread and returned at once (only a missing value is
+        waited for): for aggregates that take long to compute on a large store.
         """
         hit = self._cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < ttl:
@@ -64,6 +68,9 @@ class WebContext:
             return hit[1]
         if hit is None:
             lock.acquire()
+        elif background:
+            threading.Thread(target=self._refresh, args=(key, compute, lock), daemon=True).start()
+            return hit[1]
         try:
             hit = self._cache.get(key)
             if hit is not None and time.monotonic() - hit[0] < ttl:
@@ -71,6 +78,12 @@ class WebContext:
             value = compute()
             self._cache[key] = (time.monotonic(), value)
             return value
+        finally:
+            lock.release()
+
+    def _refresh(self, key: str, compute: Callable[[], Any], lock: threading.Lock) -> None:
+        try:
+            self._cache[key] = (time.monotonic(), compute())
         finally:
             lock.release()
 

@@ -32,9 +32,12 @@ def _clean(value: Any) -> Any:
 def _justice_table(request: Request, by: str, period: str | None) -> pl.DataFrame:
     ctx = ctx_of(request)
     keys = [by] if by else []
-    data = ctx.cached("justice-data", TTL, lambda: justice_data(ctx.engine))
+    data = ctx.cached("justice-data", TTL, lambda: justice_data(ctx.engine), background=True)
     table: pl.DataFrame = ctx.cached(
-        f"indicators:{by}:{period}", TTL, lambda: indicators(data, period=period, by=keys)
+        f"indicators:{by}:{period}",
+        TTL,
+        lambda: indicators(data, period=period, by=keys),
+        background=True,
     )
     return table
 

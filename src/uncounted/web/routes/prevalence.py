@@ -39,7 +39,7 @@ METHODS: dict[str, tuple[str, type[PopulationEstimator], dict[str, Any]]] = {
 def _memberships(request: Request) -> pl.DataFrame:
     ctx = ctx_of(request)
     frame: pl.DataFrame = ctx.cached(
-        "list-memberships", TTL, lambda: list_memberships_frame(ctx.engine)
+        "list-memberships", TTL, lambda: list_memberships_frame(ctx.engine), background=True
     )
     return frame
 

@@ -26,9 +26,11 @@ from uncounted.store.recording import (
     add_referral,
     create_case,
     update_case,
+    update_justice_event,
     update_person,
+    update_referral,
 )
-from uncounted.store.tables import Agency, Jurisdiction
+from uncounted.store.tables import Agency, Jurisdiction, JusticeEvent, Referral
 from uncounted.web.context import (
     CurrentUser,
     DbSession,
@@ -291,3 +293,85 @@ def _writer_of(kind: str) -> tuple[str, Callable[..., Any]]:
 
         raise NotFound(f"There is no record kind {kind!r}; use persons, events or referrals.")
     return _WRITERS[kind]
+
+
+# -- corrections of events and referrals ------------------------------------------------------
+
+
+def _event_values(session: Session, me: Me, case_id: int, event_id: int) -> dict[str, Any]:
+    get_case(session, me.who, case_id, Action.UPDATE)
+    event = session.get(JusticeEvent, event_id)
+    if event is None or event.case_id != case_id:
+        raise InvalidRecord({"event_id": "this event is not part of the case"})
+    place = session.get(Jurisdiction, event.jurisdiction_id)
+    values = {f.name: getattr(event, f.name, None) for f in FORMS["event"]}
+    values["jurisdiction"] = (place.subdivision or place.country) if place else ""
+    return values
+
+
+@both(router, "/cases/{case_id}/events/{event_id}/edit", summary="The form to correct an event")
+def edit_event_form(
+    request: Request, me: CurrentUser, session: DbSession, case_id: int, event_id: int
+) -> Response:
+    values = _event_values(session, me, case_id, event_id)
+    action = f"/cases/{case_id}/events/{event_id}/edit"
+    return _form_page(request, me, session, "event", action, case_id, values)
+
+
+@both(
+    router,
+    "/cases/{case_id}/events/{event_id}/edit",
+    methods=("POST",),
+    summary="Correct a justice event",
+)
+def edit_event(
+    request: Request,
+    raw: FormData,
+    me: CurrentUser,
+    session: DbSession,
+    case_id: int,
+    event_id: int,
+) -> Response:
+    action = f"/cases/{case_id}/events/{event_id}/edit"
+    return _submit(
+        request, me, session, "event", raw, action, case_id,
+        lambda v: update_justice_event(session, me.who, case_id, event_id, v).id,
+        lambda _i: f"/cases/{case_id}",
+    )  # fmt: skip
+
+
+@both(
+    router, "/cases/{case_id}/referrals/{referral_id}/edit", summary="The form to update a referral"
+)
+def edit_referral_form(
+    request: Request, me: CurrentUser, session: DbSession, case_id: int, referral_id: int
+) -> Response:
+    get_case(session, me.who, case_id, Action.UPDATE)
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.case_id != case_id:
+        raise InvalidRecord({"referral_id": "this referral is not part of the case"})
+    values = {f.name: getattr(referral, f.name, None) for f in FORMS["referral"]}
+    action = f"/cases/{case_id}/referrals/{referral_id}/edit"
+    return _form_page(request, me, session, "referral", action, case_id, values)
+
+
+@both(
+    router,
+    "/cases/{case_id}/referrals/{referral_id}/edit",
+    methods=("POST",),
+    summary="Update a referral (e.g. its status)",
+)
+def edit_referral(
+    request: Request,
+    raw: FormData,
+    me: CurrentUser,
+    session: DbSession,
+    case_id: int,
+    referral_id: int,
+) -> Response:
+    action = f"/cases/{case_id}/referrals/{referral_id}/edit"
+    return _submit(
+        request, me, session, "referral", raw, action, case_id,
+        lambda v: update_referral(session, me.who, case_id, referral_id, v).id,
+        lambda _i: f"/cases/{case_id}",
+    )  # fmt: skip
