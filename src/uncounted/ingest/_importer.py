@@ -246,16 +246,18 @@ class Importer:
         agency_refs = [f for f in _AGENCY_REFS if f in fields]
         refs = [(f, k) for f, k in (("case", "cases"), ("person", "persons")) if f in fields]
         refs = [(f, k) for f, k in refs if k != type_name]
+        pending_sources: dict[str, set[tuple[Any, ...]]] = self.pending
+        asked: list[tuple[CheckedRow, str, str, Any, str]] = []  # row, field, kind, source, ext
         for c in rows:
+            values = c.values
             for f in agency_refs:
-                code = c.values.get(f)
+                code = values.get(f)
                 if code is not None and code not in known:
-                    column = _col(f)
                     c.problems.append(
                         RejectedRow(
                             file_name,
                             c.line,
-                            column,
+                            _col(f),
                             str(code),
                             f"no agency with code {code!r}; add it first "
                             "(uncounted import agencies.csv --type agencies)",
@@ -264,38 +266,33 @@ class Importer:
             if c.problems and any(p.column == source_column for p in c.problems):
                 continue
             for f, kind in refs:
-                ext = c.values.get(f)
+                ext = values.get(f)
                 if ext is not None:
-                    src = ref_source(c.values, f)
-                    wanted[kind].add((ids.get(str(src)) if src is not None else None, str(ext)))
-                    wanted[kind].add((None, str(ext)))
+                    src = ref_source(values, f)
+                    ext = str(ext)
+                    wanted[kind].add((ids.get(str(src)) if src is not None else None, ext))
+                    wanted[kind].add((None, ext))
+                    asked.append((c, f, kind, src, ext))
         found = {k: _store.ids_by_external(conn, k, v) for k, v in wanted.items() if v}
         by_code = {v: k for k, v in ids.items()}
-        for c in rows:
-            if c.problems and any(p.column == source_column for p in c.problems):
+        for c, f, kind, src, ext in asked:
+            sid = ids.get(str(src)) if src is not None else None
+            have = found.get(kind, {})
+            if (sid, ext) in have or (None, ext) in have:
                 continue
-            for f, kind in refs:
-                ext = c.values.get(f)
-                if ext is None:
-                    continue
-                src = ref_source(c.values, f)
-                sid = ids.get(str(src)) if src is not None else None
-                have = found.get(kind, {})
-                if (sid, str(ext)) in have or (None, str(ext)) in have:
-                    continue
-                if (src, ext) in self.pending[kind] or (None, ext) in self.pending[kind]:
-                    continue
-                where = f" from source {src}" if src is not None else ""
-                c.problems.append(
-                    RejectedRow(
-                        file_name,
-                        c.line,
-                        _col(f),
-                        str(ext),
-                        f"no {kind[:-1]} {ext!r}{where} in this file or the database; "
-                        f"import the {kind} first",
-                    )
+            if (src, ext) in pending_sources[kind] or (None, ext) in pending_sources[kind]:
+                continue
+            where = f" from source {src}" if src is not None else ""
+            c.problems.append(
+                RejectedRow(
+                    file_name,
+                    c.line,
+                    _col(f),
+                    ext,
+                    f"no {kind[:-1]} {ext!r}{where} in this file or the database; "
+                    f"import the {kind} first",
                 )
+            )
         if type_name == "justice_events" and "cases" in found:
             new = sorted(set(found["cases"].values()) - seen_cases)
             seen_cases.update(new)
