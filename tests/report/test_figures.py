@@ -222,3 +222,14 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+def test_highlights_say_the_key_figures_in_words(report):
+    verdict = report.justice.funnel.filter(pl.col("stage") == "verdict").row(0, named=True)
+    first = report.highlights[0]
+    assert first.startswith(f"Of every 100 suspects reported, {100 * verdict['reaching']:.0f} ")
+    worst = report.highlights[1]
+    assert "verdict→appeal" not in worst and "never moved on" in worst
+    overall = report.prevalence.overall()
+    assert f"{overall['estimate']:,.0f} victims" in report.highlights[2]
+    assert report.highlights[3].endswith(").") and "24 months" in report.highlights[3]

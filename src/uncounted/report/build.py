@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from uncounted import __version__
 from uncounted.justice import JusticeData
 from uncounted.justice.measures import Window
+from uncounted.report.html import fmt_interval, fmt_number
 from uncounted.report.justice_section import JusticeSection, justice_section
 from uncounted.report.methods import MethodNote, catalogue_entries, estimator_notes
 from uncounted.report.prevalence_section import (
@@ -79,6 +80,7 @@ class Report:
     survivors: SurvivorsSection
     metrics: tuple[dict[str, Any], ...]
     estimators: tuple[MethodNote, ...]
+    highlights: tuple[str, ...] = ()
     generated_on: dt.date = field(default_factory=dt.date.today)
     version: str = __version__
 
@@ -93,6 +95,7 @@ class Report:
                 "generated_on": self.generated_on.isoformat(),
                 "version": self.version,
                 "key_figures": [k.to_dict() for k in self.key_figures],
+                "highlights": list(self.highlights),
                 "justice": self.justice.to_dict(),
                 "prevalence": self.prevalence.to_dict(),
                 "survivors": self.survivors.to_dict(),
@@ -198,6 +201,44 @@ def _key_figures(
     return tuple(out)
 
 
+def _highlights(
+    justice: JusticeSection, prevalence: PrevalenceSection, survivors: SurvivorsSection
+) -> tuple[str, ...]:
+    """The key figures in words (numbers formatted as in the tables)."""
+    out: list[str] = []
+    verdict = justice.funnel.filter(pl.col("stage") == "verdict")
+    r = verdict.row(0, named=True) if verdict.height else {}
+    if all(isinstance(r.get(k), float) for k in ("reaching", "lower", "upper")):
+        out.append(
+            f"Of every 100 suspects reported, {100 * r['reaching']:.0f} reached a verdict "
+            f"(95% interval {fmt_interval(100 * r['lower'], 100 * r['upper'])})."
+        )
+    before_verdict = justice.transitions.filter(
+        (pl.col("transition") != "verdict→appeal") & pl.col("attrition").is_not_nan()
+    ).sort("attrition", descending=True, nulls_last=True)
+    if before_verdict.height and before_verdict["attrition"][0] is not None:
+        worst = before_verdict.row(0, named=True)
+        out.append(
+            f"Before a verdict, most cases are lost at {worst['transition']}: "
+            f"{fmt_number(worst['attrition'], 'percent')} never moved on "
+            f"({fmt_interval(worst['attrition_lower'], worst['attrition_upper'], 'percent')})."
+        )
+    overall = prevalence.overall()
+    if overall is not None and overall["estimate"] is not None:
+        out.append(
+            f"An estimated {fmt_number(overall['estimate'])} victims "
+            f"({fmt_interval(overall['ci_low'], overall['ci_high'])}), of whom "
+            f"{fmt_number(overall['observed'])} were on at least one agency's list."
+        )
+    row = survivors.share(24)
+    if row is not None:
+        out.append(
+            f"{fmt_number(row['share_restored'], 'percent')} of survivors were restored within "
+            f"24 months of intake ({fmt_interval(row['lower'], row['upper'], 'percent')})."
+        )
+    return tuple(out)
+
+
 def build_report(
     tables: Mapping[str, pl.DataFrame],
     period: str | None = None,
@@ -257,6 +298,7 @@ def build_report(
         jurisdiction=jurisdiction,
         as_of=data.observed_to,
         key_figures=_key_figures(justice, prevalence, survivors),
+        highlights=_highlights(justice, prevalence, survivors),
         justice=justice,
         prevalence=prevalence,
         survivors=survivors,
