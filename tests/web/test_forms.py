@@ -235,3 +235,21 @@ def test_correct_an_event_and_update_a_referral(clients):
     log = clients["admin"].get("/api/audit?action=update&resource=referrals").json()["events"]
     assert log[0]["before"] == {"status": "Requested"} and log[0]["after"] == {"status": "Accepted"}
     assert clients["analyst"].get(f"{case_url}/events/{recorded['id']}/edit").status_code == 403
+
+
+def test_admin_deactivates_and_reactivates_a_user(app, clients):
+    admin = clients["admin"]
+    made = admin.post(
+        "/api/users",
+        json={"username": "temp-viewer", "password": "a long passphrase", "role": "viewer"},
+    ).json()
+    assert admin.post(f"/api/users/{made['id']}", json={"active": "no"}).status_code == 200
+    blocked = TestClient(app)
+    assert sign_in(blocked, "temp-viewer", "a long passphrase").status_code == 401
+    admin.post(f"/api/users/{made['id']}", json={"active": "yes", "role": "analyst"})
+    assert sign_in(blocked, "temp-viewer", "a long passphrase").status_code == 303
+    assert blocked.get("/api/me").json()["role"] == "analyst"
+    assert (
+        clients["caseworker"].post(f"/api/users/{made['id']}", json={"active": "no"}).status_code
+        == 403
+    )

@@ -109,6 +109,36 @@ def set_password(session: Session, user: User, password: str, *, by: Principal |
     )
 
 
+def update_user(
+    session: Session,
+    user_id: int,
+    *,
+    by: Principal | str,
+    active: bool | None = None,
+    unlock: bool = False,
+    role: str | None = None,
+) -> User:
+    """Deactivate or reactivate a user, lift a lockout, or change the role (audited)."""
+    from uncounted.errors import NotFound
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    changes: dict[str, object] = {}
+    if active is not None:
+        changes["active"] = active
+    if unlock:
+        changes.update(failed_logins=0, locked_until=None)
+    if role is not None:
+        if role not in {r.value for r in Role}:
+            raise InvalidInput(f"Unknown role {role!r}; use one of {', '.join(r for r in Role)}.")
+        if role == Role.CASEWORKER and user.agency_id is None:
+            raise InvalidInput("A caseworker needs an agency: their scope is that agency's cases.")
+        changes["role"] = role
+    audit.update(session, by, user, changes)
+    return user
+
+
 def authenticate(
     session: Session, username: str, password: str, now: dt.datetime | None = None
 ) -> User | None:
@@ -160,4 +190,5 @@ __all__ = [
     "create_user_in",
     "principal",
     "set_password",
+    "update_user",
 ]

@@ -13,7 +13,7 @@ from uncounted.errors import InvalidInput
 from uncounted.store import audit
 from uncounted.store.access import Action, Resource, Role, check
 from uncounted.store.tables import Agency, AuditEvent, User
-from uncounted.store.users import create_user
+from uncounted.store.users import create_user, update_user
 from uncounted.web.context import (
     CurrentUser,
     DbSession,
@@ -91,6 +91,28 @@ def add_user(
     session.commit()
     if wants_json(request):
         return JSONResponse({"id": user.id, "username": user.username}, status_code=201)
+    return RedirectResponse("/users", status_code=303)
+
+
+@both(router, "/users/{user_id}", methods=("POST",), summary="Deactivate, unlock or re-role a user")
+def change_user(
+    request: Request, raw: FormData, me: CurrentUser, session: DbSession, user_id: int
+) -> Response:
+    check(me.who, Resource.USERS, Action.UPDATE)
+    active = {"yes": True, "no": False}.get(raw.get("active", ""))
+    if active is False and user_id == me.who.user_id:
+        raise InvalidInput("You cannot deactivate your own account.")
+    update_user(
+        session,
+        user_id,
+        by=me.who,
+        active=active,
+        unlock=raw.get("unlock") == "yes",
+        role=raw.get("role") or None,
+    )
+    session.commit()
+    if wants_json(request):
+        return JSONResponse({"id": user_id, "updated": True})
     return RedirectResponse("/users", status_code=303)
 
 
