@@ -74,10 +74,12 @@ def _check(url: str, tmp_path) -> None:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_sigkill_halfway_leaves_nothing_on_sqlite(tmp_path):
     _check(f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_sigkill_halfway_leaves_nothing_on_postgresql(postgres_url, tmp_path):
     _check(postgres_url, tmp_path)

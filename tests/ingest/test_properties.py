@@ -19,7 +19,7 @@ from uncounted.ingest.records import RECORD_TYPES
 from .conftest import TODAY
 
 FAST = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -16,7 +16,7 @@ from .conftest import TODAY
 
 @pytest.fixture(scope="module")
 def world():
-    return simulate_world(WorldConfig(seed=11, n_victims=100))
+    return simulate_world(WorldConfig(seed=11, n_victims=60))
 
 
 def _same_folders(a, b) -> None:
