@@ -19,7 +19,8 @@ One sweep, in LCMCR's order:
 2. ``lambda_jk ~ Beta(1 + #{in class k, on list j}, 1 + #{in class k, not on list j})``,
    counting the ``n0`` augmented unseen people (all-zero pattern) of the previous sweep;
 3. sticks ``V_k ~ Beta(1 + m_k, alpha + n + n0 - sum_{l<=k} m_l)``, ``nu_k = V_k prod_{l<k}
-   (1 - V_l)``, drawn on the log scale from two gamma variates (LCMCR's ``dan_log_gamma_1``);
+   (1 - V_l)``, drawn on the log scale from two gamma variates (LCMCR's ``dan_log_gamma_1``)
+   or, for an empty class (``m_k = 0``, so ``V_k ~ Beta(1, b)``), exactly by inversion;
 4. ``p0 = sum_k nu_k prod_j (1 - lambda_jk)``, ``n0 ~ NegBin(n, 1 - p0)`` (failures before
    ``n`` successes);
 5. class counts of the ``n0`` unseen people, one multinomial draw;
@@ -30,6 +31,12 @@ then 0.1 spread over the other classes), ``alpha = 0.3/K``, 500 warm-up sweeps w
 ``alpha`` step, classes re-ordered by decreasing ``nu``; then burn-in and thinned sampling.
 
 Per sweep the cost is O(patterns × K × J), independent of the number of people.
+
+Random numbers come from numba's own generator (``np.random`` inside ``njit``), seeded at the
+start of :func:`run_sampler`, so a seed gives the same chain; it cannot give R's digits. The
+variate generators differ from GSL's where an exact shortcut is cheaper (Beta(1, b) and
+Beta(a, 1) by inversion, binomials by inversion below n·p = 14 as GSL, BTPE above): the
+chain has LCMCR's law, not its stream.
 """
 
 from __future__ import annotations
