@@ -54,6 +54,19 @@ def world():
     w.frames["case_shares"] = pl.DataFrame(
         {"case_id": [1], "agency_id": [2], "shared_on": [dt.date(2025, 1, 2)]}
     )
+    w.frames["linkage_decisions"] = pl.DataFrame(
+        {
+            "id": [1],
+            "person_id_l": [1],
+            "person_id_r": [2],
+            "decision": ["non-match"],
+            "match_probability": [0.62],
+            "decided_by": ["ana"],
+            "decided_at": [when],
+            "note": [None],
+        },
+        schema_overrides={"note": pl.String},
+    )
     w.frames["import_batches"] = pl.DataFrame(
         {
             "id": [1],

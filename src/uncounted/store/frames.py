@@ -8,7 +8,7 @@ fields unless asked for through :func:`read_table` on ``person_identities``).
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import JSON, Boolean, Date, DateTime, Engine, Integer, Table, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Engine, Float, Integer, Table, select
 
 from uncounted.errors import InvalidInput
 from uncounted.store.tables import Base
@@ -25,6 +25,8 @@ def polars_schema(table: Table) -> dict[str, pl.DataType | None]:
             schema[column.name] = pl.Boolean()
         elif isinstance(kind, Integer):
             schema[column.name] = pl.Int64()
+        elif isinstance(kind, Float):
+            schema[column.name] = pl.Float64()
         elif isinstance(kind, DateTime):
             schema[column.name] = pl.Datetime()
         elif isinstance(kind, Date):

@@ -261,6 +261,25 @@ class ListMembership(Base):
     recorded_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class LinkageDecision(Base):
+    """A reviewer's decision that two agency records are (not) the same person.
+
+    Applied on every later linkage run: it overrides the model's match probability for that
+    pair. The pair is stored with the lower person id first.
+    """
+
+    __tablename__ = "linkage_decisions"
+    __table_args__ = (UniqueConstraint("person_id_l", "person_id_r"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id_l: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_id_r: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))  # match | non-match
+    match_probability: Mapped[float | None] = mapped_column()
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class User(Base):
     """A person who signs in: role (admin, caseworker, analyst, viewer) and agency scope."""
 
@@ -335,6 +354,7 @@ __all__ = [
     "ImportBatch",
     "Jurisdiction",
     "JusticeEvent",
+    "LinkageDecision",
     "ListMembership",
     "Person",
     "PersonIdentity",
