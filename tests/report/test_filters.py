@@ -88,6 +88,12 @@ def test_an_empty_database_gives_a_report_that_says_what_is_missing(tmp_path):
         engine.dispose()
     report = build_report(tables)
     html = report.to_html()
-    assert "needs at least 2 lists" in html
+    assert "no agency list records anyone" in html
     assert "too few to summarise" in html
     assert report.key_figures[0].value == 0
+
+
+def test_a_single_year_is_not_repeated_as_a_stratum(world):
+    report = build_report(world.frames, period="2024Q3", n_bootstrap=50)
+    strata = report.prevalence.strata["stratum"].to_list()
+    assert strata[0] == "all" and not any(s.startswith("year") for s in strata)

@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from uncounted.errors import InvalidInput, UncountedError
+from uncounted.errors import InvalidInput, UncountedError, UncountedWarning
 from uncounted.justice.measures import Window
 from uncounted.prevalence import (
     CaptureHistories,
@@ -74,6 +74,13 @@ class PrevalenceSection:
         """The primary estimate over all people, if it could be made."""
         hit = self.strata.filter(pl.col("stratum") == "all")
         return hit.row(0, named=True) if hit.height else None
+
+
+def caveats(caught: list[warnings.WarningMessage]) -> str | None:
+    """The statistical caveats among ``caught`` (our own warning categories), joined; numerical
+    noise from other libraries is left out of the report."""
+    ours = [str(w.message) for w in caught if issubclass(w.category, UncountedWarning)]
+    return "; ".join(dict.fromkeys(ours)) or None
 
 
 def memberships_for(
@@ -140,7 +147,7 @@ def _fit(
         ci_high=float(high),
         ci_method=estimator.ci_method_,
         model=estimator.summary["model"][0],
-        note="; ".join(dict.fromkeys(str(w.message) for w in caught)) or None,
+        note=caveats(caught),
     )
     return row
 
@@ -157,7 +164,7 @@ def _histories(members: pl.DataFrame, name: str) -> CaptureHistories | str:
 def _strata(members: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
     out = [("all", members)]
     for column, prefix in (("year", "year "), ("sex", "")):
-        if column in members.columns:
+        if column in members.columns and members[column].drop_nulls().n_unique() > 1:
             for (value,), part in sorted(members.group_by(column), key=lambda kv: str(kv[0][0])):
                 if value is not None:
                     out.append((f"{prefix}{value}", part))
@@ -227,7 +234,15 @@ def prevalence_section(
     rows: list[dict[str, Any]] = []
     compare: list[dict[str, Any]] = []
     lists: tuple[str, ...] = ()
-    for name, part in _strata(members):
+    if members.is_empty():
+        row = dict.fromkeys(COLUMNS)
+        row.update(
+            stratum="all",
+            note="not estimable: no agency list records anyone for this period and "
+            "jurisdiction (the lists are those of agencies based in the jurisdiction).",
+        )
+        rows.append(row)
+    for name, part in _strata(members) if members.height else []:
         histories = _histories(part, f"lists, {name}")
         if isinstance(histories, str):
             row = dict.fromkeys(COLUMNS)
@@ -287,6 +302,7 @@ __all__ = [
     "NOT_LINKED",
     "SENSITIVITY_COLUMNS",
     "PrevalenceSection",
+    "caveats",
     "memberships_for",
     "prevalence_section",
 ]

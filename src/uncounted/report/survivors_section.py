@@ -25,6 +25,7 @@ from uncounted.errors import UncountedError
 from uncounted.justice.measures import Window
 from uncounted.report.charts import Interval, interval_chart
 from uncounted.report.curves import Curve, curve_chart
+from uncounted.report.prevalence_section import caveats
 from uncounted.survivors import (
     Instrument,
     assessment_visits,
@@ -140,7 +141,7 @@ def survivors_section(
             )
         except UncountedError as exc:
             return _empty(f"Survivor outcomes could not be summarised: {exc}", instrument)
-    note = "; ".join(dict.fromkeys(str(w.message) for w in caught)) or None
+    note = caveats(caught)
     change = summary.change.drop("group")
     restoration = summary.restoration.drop("group")
     trajectories = _trajectories(profiles, instrument)
