@@ -1,0 +1,222 @@
+"""The linkage model: Splink 5 comparisons, blocking rules and training settings.
+
+Defaults are chosen for victims' records from several agencies in Southeast Asia
+(see ``docs/linkage.md``):
+
+- **name** (one comparison over given and family name, so that swapped order is not counted
+  twice): exact cleaned name; same order-free romanisation key (transliteration variants,
+  swapped order); Jaro–Winkler of the keys ≥ 0.92, ≥ 0.85; a shared name word; else;
+- **birth**: same birth date; birth year within 1; within 3 (ages are often wrong by a year
+  or two, and the year is "year of recording minus age" when the date is unknown); else;
+- **sex**, **citizenship**, **place** (country where recorded), **phone** (last 8 digits):
+  exact match or not; a missing value is neutral (Splink's null level).
+
+Blocking (pairs scored only if they agree on at least one): the name key; given key and
+birth year; family key and birth year; phone; birth date with sex and citizenship. Each
+keeps blocks small for a million records (see ``benchmarks/bench_linkage.py``).
+
+Training (Splink's recommended sequence): ``u`` by random sampling of pairs; the prior
+match probability from deterministic rules; ``m`` by expectation maximisation in two
+sessions (blocked on the name key, then on birth date) so every comparison is trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from uncounted.errors import InvalidInput
+
+__all__ = [
+    "LinkageSettings",
+    "blocking_rules",
+    "comparisons",
+    "splink_settings",
+    "training_rules",
+]
+
+
+@dataclass(frozen=True)
+class LinkageSettings:
+    """How to link: backend, thresholds, training sizes.
+
+    Attributes:
+        backend: ``"duckdb"`` (default, in-process) or ``"spark"`` (PySpark; the ``spark``
+            extra). Splink runs the same model on either.
+        match_threshold: match probability at or above which two records are the same
+            person (the default threshold of every count).
+        review_threshold: pairs with ``review_threshold <= p < match_threshold`` go to the
+            clerical review queue; decisions there override the model.
+        prediction_floor: pairs below this probability are not kept at all.
+        sensitivity_thresholds: thresholds at which the linkage is re-clustered to show how
+            estimates move with the linkage.
+        u_max_pairs: random pairs sampled to estimate ``u`` probabilities.
+        em_max_pairs: blocked pairs (at most, approximately) per EM session.
+        deterministic_recall: assumed recall of the deterministic rules that set the prior.
+        m_floor: smallest trained ``m`` probability (a disagreement EM never saw among
+            matches stays possible).
+        seed: seed of the random sampling (same data, same seed, same model).
+        spark_partitions: shuffle partitions for the Spark backend.
+    """
+
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    match_threshold: float = 0.9
+    review_threshold: float = 0.5
+    prediction_floor: float = 0.01
+    sensitivity_thresholds: tuple[float, ...] = (0.5, 0.7, 0.9, 0.97, 0.99)
+    u_max_pairs: float = 2e6
+    em_max_pairs: float = 5e5
+    deterministic_recall: float = 0.7
+    m_floor: float = 0.001
+    seed: int = 42
+    spark_partitions: int = 8
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Raise :class:`InvalidInput` for inconsistent settings."""
+        if self.backend not in ("duckdb", "spark"):
+            raise InvalidInput(f"Unknown linkage backend {self.backend!r}; use duckdb or spark.")
+        if not 0.0 < self.prediction_floor <= self.review_threshold <= self.match_threshold < 1:
+            raise InvalidInput(
+                "Linkage thresholds must satisfy 0 < prediction_floor <= review_threshold <= "
+                f"match_threshold < 1 (got {self.prediction_floor}, {self.review_threshold}, "
+                f"{self.match_threshold})."
+            )
+        if any(not 0.0 < t < 1.0 for t in self.sensitivity_thresholds):
+            raise InvalidInput("Sensitivity thresholds must be match probabilities in (0, 1).")
+        if not 0.0 < self.deterministic_recall <= 1.0:
+            raise InvalidInput("deterministic_recall must be in (0, 1].")
+
+
+def _m(level: Any, m_probability: float) -> Any:
+    """A level with a starting ``m`` for EM (a sensible start avoids the wrong mode)."""
+    return level.configure(m_probability=m_probability)
+
+
+def _dice_level(at_least: float, words: int = 16) -> Any:
+    """Dice coefficient of the name Bloom filters (``words`` 64-bit words) >= ``at_least``."""
+    import splink.comparison_level_library as cll
+
+    common = " + ".join(
+        f"cast(bit_count(name_bf_l[{i}] & name_bf_r[{i}]) as integer)" for i in range(1, words + 1)
+    )
+    return cll.CustomLevel(
+        f"2.0 * ({common}) / nullif(name_bf_bits_l + name_bf_bits_r, 0) >= {at_least}",
+        label_for_charts=f"Dice of name Bloom filters >= {at_least}",
+        base_dialect_str="duckdb",
+    )
+
+
+def _name_comparison(encoded: bool) -> Any:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    if encoded:
+        close: Any = _dice_level(0.9)
+        loose: Any = _dice_level(0.75)
+    else:
+        close = cll.And(
+            cll.JaroWinklerLevel("name_first", 0.9),
+            cll.Or(cll.JaroWinklerLevel("name_second", 0.9), cll.NullLevel("name_second")),
+        )
+        loose = cll.JaroWinklerLevel("name_key", 0.85)
+    return cl.CustomComparison(
+        [
+            cll.NullLevel("name_key"),
+            _m(cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key"), 0.6),
+            _m(close, 0.2),
+            _m(cll.ArrayIntersectLevel("name_tokens", 2), 0.05),
+            _m(cll.ExactMatchLevel("given_key").configure(tf_adjustment_column="given_key"), 0.05),
+            _m(loose, 0.05),
+            _m(cll.ElseLevel(), 0.05),
+        ],
+        output_column_name="name",
+    )
+
+
+def _birth_comparison(encoded: bool) -> Any:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def year_within(years: int) -> Any:
+        if encoded:  # the keyed windows y-2..y+2 share 5 - |dy| years
+            return cll.ArrayIntersectLevel("birth_window", max(1, 5 - years))
+        return cll.AbsoluteDifferenceLevel("birth_year", years)
+
+    levels: list[Any] = [
+        cll.NullLevel("birth_year"),
+        _m(cll.ExactMatchLevel("birth_date").configure(tf_adjustment_column="birth_date"), 0.4),
+    ]
+    if not encoded:
+        levels.append(_m(cll.DamerauLevenshteinLevel("birth_date", 1), 0.05))
+    for years, m in ((0, 0.3), (1, 0.1), (3, 0.1)):
+        levels.append(_m(cll.And(cll.NullLevel("birth_date"), year_within(years)), m))
+    levels.append(_m(cll.ElseLevel(), 0.05))
+    return cl.CustomComparison(levels, output_column_name="birth")
+
+
+def comparisons(encoded: bool = False) -> list[Any]:
+    """Splink comparisons for plain records, or for keyed encodings (``encoded=True``).
+
+    Encoded records compare names by the Dice coefficient of their Bloom filters (stored as
+    lists of set bit positions) instead of Jaro–Winkler, birth year by the overlap of keyed
+    year windows instead of a difference, and everything else by equality of keyed hashes;
+    a date typo level is not possible on hashes.
+    """
+    import splink.comparison_library as cl
+
+    return [
+        _name_comparison(encoded),
+        _birth_comparison(encoded),
+        cl.ExactMatch("sex"),
+        cl.ExactMatch("citizenship"),
+        cl.ExactMatch("place"),
+        cl.ExactMatch("phone"),
+    ]
+
+
+def blocking_rules() -> list[Any]:
+    """Blocking rules for prediction: pairs must agree on at least one of these.
+
+    The same rules serve encoded records, whose columns of the same names hold keyed hashes
+    (equality is preserved by the hash).
+    """
+    from splink import block_on
+
+    return [
+        block_on("name_key"),
+        block_on("name_tokens", "birth_year", "sex", arrays_to_explode=["name_tokens"]),
+        block_on("name_first", "birth_year"),
+        block_on("name_second", "birth_year"),
+        block_on("phone"),
+        block_on("birth_date", "sex", "citizenship"),
+    ]
+
+
+def training_rules() -> dict[str, list[Any]]:
+    """Deterministic rules (for the prior) and EM blocking rules (one session each)."""
+    from splink import block_on
+
+    return {
+        "deterministic": [
+            block_on("name_key", "birth_date"),
+            block_on("phone"),
+            block_on("name_key", "birth_year", "sex"),
+        ],
+        "em": [block_on("phone"), block_on("birth_date")],
+    }
+
+
+def splink_settings(encoded: bool = False) -> Any:
+    """A Splink ``SettingsCreator`` deduplicating all agencies' records together."""
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=comparisons(encoded),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        additional_columns_to_retain=["agency"],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        max_iterations=20,
+    )

@@ -1,0 +1,173 @@
+"""Normalised identifiers: what linkage compares instead of the names as typed.
+
+Every agency spells the same Khmer, Thai or Burmese name its own way. Before comparison each
+name goes through:
+
+1. Unicode normalisation (NFKD), diacritics (combining marks) removed, case folded, anything
+   but letters and spaces dropped, spaces collapsed;
+2. leading honorifics and titles removed when a name remains ("Ma", "Daw", "Ko", "U", "Mg",
+   "Nong", "Khun", "Neang", "Mr", "Mrs", "Ms", ...);
+3. a **romanisation key**: the name with its spaces removed, then common alternative
+   romanisations folded to one spelling (``kh→k``, ``ph→p``, ``th→t``, ``ch/j→c``,
+   ``v/w→u``, ``y→i``, ``ee→i``, ``ea→ia``, ``oo→u``, ``ou→o``, ``r→l``, ``rn→n``) and
+   doubled letters collapsed — a phonetic key written for Southeast Asian romanisation
+   (double metaphone and Soundex are built for English spelling and fold the wrong things);
+4. the **name key**: the romanisation keys of given and family name, sorted, so a record with
+   the names in swapped order has the same key.
+
+A birth date of 1 January is read as "year only" (many registration systems write an unknown
+day and month that way): its year is kept, the date is not compared. Birth year is taken from
+the birth date when known, otherwise the year of recording minus
+the age; phone numbers keep their last 8 digits.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from uncounted.errors import InvalidInput
+
+__all__ = ["HONORIFICS", "REQUIRED_COLUMNS", "clean_name", "prepare_records", "romanisation_key"]
+
+#: Titles dropped from the start of a name (lower case, after normalisation).
+HONORIFICS: tuple[str, ...] = (
+    "ma",
+    "daw",
+    "ko",
+    "u",
+    "mg",
+    "maung",
+    "nong",
+    "khun",
+    "neang",
+    "lok",
+    "ate",
+    "kuya",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "bin",
+    "binti",
+)
+
+_FOLDS: tuple[tuple[str, str], ...] = (
+    ("rn", "n"),
+    ("htet", "het"),
+    ("kh", "k"),
+    ("ph", "p"),
+    ("th", "t"),
+    ("gh", "g"),
+    ("sh", "s"),
+    ("ch", "c"),
+    ("j", "c"),
+    ("v", "u"),
+    ("w", "u"),
+    ("y", "i"),
+    ("ee", "i"),
+    ("ea", "ia"),
+    ("oo", "u"),
+    ("ou", "o"),
+    ("r", "l"),
+)
+
+#: Columns :func:`prepare_records` needs (values may be null except the first three).
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "agency",
+    "recorded_on",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "age",
+    "sex",
+    "citizenship",
+    "place",
+    "phone",
+)
+
+
+def clean_name(expr: pl.Expr) -> pl.Expr:
+    """Unicode-normalised, accent-free, lower-case letters and single spaces; titles dropped."""
+    honorific = "|".join(HONORIFICS)
+    out = (
+        expr.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L} ]", " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .str.replace(rf"^(?:{honorific}) (\S)", "$1")
+    )
+    return pl.when(out == "").then(None).otherwise(out)
+
+
+def romanisation_key(expr: pl.Expr) -> pl.Expr:
+    """Fold alternative romanisations of a cleaned name to one spelling (spaces removed)."""
+    out = expr.str.replace_all(" ", "", literal=True)
+    for old, new in _FOLDS:
+        out = out.str.replace_all(old, new, literal=True)
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        out = out.str.replace_all(letter * 2, letter, literal=True)
+    return out
+
+
+def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
+    """The comparison columns linkage uses, one row per record, ``unique_id`` = record_id.
+
+    Output columns: ``unique_id``, ``agency``, ``given_key``, ``family_key``, ``name_key``
+    (sorted keys, order-free), ``name_first`` and ``name_second`` (the two keys in
+    alphabetical order), ``name_tokens`` (keys of every word), ``birth_date`` (ISO
+    string), ``birth_year``, ``sex``, ``citizenship``, ``place``, ``phone``.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in records.columns]
+    if missing:
+        raise InvalidInput(
+            f"Records for linkage lack the column(s) {', '.join(missing)}; rename or add them "
+            f"(needed: {', '.join(REQUIRED_COLUMNS)})."
+        )
+    if records.get_column("record_id").n_unique() != records.height:
+        raise InvalidInput("record_id must be unique across all agencies' records.")
+    given = clean_name(pl.col("given_name").cast(pl.String))
+    family = clean_name(pl.col("family_name").cast(pl.String))
+    birth = pl.col("birth_date").cast(pl.Date)
+    keyed = records.with_columns(
+        romanisation_key(given).alias("given_key"),
+        romanisation_key(family).alias("family_key"),
+        pl.concat_str([given, family], separator=" ", ignore_nulls=True)
+        .str.split(" ")
+        .list.eval(romanisation_key(pl.element()).filter(pl.element() != ""))
+        .list.unique()
+        .list.sort()
+        .alias("name_tokens"),
+    ).with_columns(
+        pl.when(pl.col("name_tokens").list.len() > 0).then(pl.col("name_tokens")),
+    )
+    return keyed.select(
+        pl.col("record_id").cast(pl.String).alias("unique_id"),
+        pl.col("agency").cast(pl.String),
+        "given_key",
+        "family_key",
+        pl.concat_list("given_key", "family_key")
+        .list.drop_nulls()
+        .list.sort()
+        .list.join(" ")
+        .replace("", None)
+        .alias("name_key"),
+        pl.min_horizontal("given_key", "family_key").alias("name_first"),
+        pl.when(pl.col("given_key").is_not_null() & pl.col("family_key").is_not_null())
+        .then(pl.max_horizontal("given_key", "family_key"))
+        .alias("name_second"),
+        "name_tokens",
+        pl.when((birth.dt.month() == 1) & (birth.dt.day() == 1))
+        .then(None)
+        .otherwise(birth.dt.to_string("%Y-%m-%d"))
+        .alias("birth_date"),
+        pl.coalesce(birth.dt.year(), pl.col("recorded_on").cast(pl.Date).dt.year() - pl.col("age"))
+        .cast(pl.Int64)
+        .alias("birth_year"),
+        pl.col("sex").cast(pl.String).replace({"Unknown": None}),
+        pl.col("citizenship").cast(pl.String),
+        pl.col("place").cast(pl.String),
+        pl.col("phone").cast(pl.String).str.replace_all(r"\D", "").str.slice(-8).alias("phone"),
+    )

@@ -1,0 +1,145 @@
+"""One call per use: link agencies' records, save the run, estimate from linked records.
+
+These are the library functions behind ``uncounted link run`` and
+``uncounted estimate --from-db --link``: records in (as ``store.linkage_records`` or
+``simulate.agency_records`` produce them), results out; the caller reads and writes the
+database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from uncounted.linkage.clusters import apply_decisions, cluster_records, review_queue
+from uncounted.linkage.estimate import LinkedEstimate, Make, estimate_linked
+from uncounted.linkage.model import LinkageSettings
+from uncounted.linkage.normalise import prepare_records
+from uncounted.linkage.privacy import encode_records
+from uncounted.linkage.run import Progress, ScoredPairs, score_pairs
+
+__all__ = ["LinkageRun", "estimate_from_records", "link_encoded", "link_records", "save_run"]
+
+
+@dataclass(frozen=True)
+class LinkageRun:
+    """A finished linkage: scored pairs, decisions applied, individuals, review queue."""
+
+    scored: ScoredPairs
+    pairs: pl.DataFrame
+    clusters: pl.DataFrame
+    review: pl.DataFrame
+
+    @property
+    def individuals(self) -> int:
+        """Number of distinct individuals at the match threshold."""
+        return int(self.clusters.get_column("cluster").n_unique())
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and timings of the run (no identifying data)."""
+        return {
+            "records": self.scored.n_records,
+            "scored_pairs": self.scored.pairs.height,
+            "individuals": self.individuals,
+            "review_queue": self.review.height,
+            "decisions_applied": int(self.pairs.get_column("decision").is_not_null().sum()),
+            "match_threshold": self.scored.settings.match_threshold,
+            "review_threshold": self.scored.settings.review_threshold,
+            "backend": self.scored.settings.backend,
+            "seconds": {k: round(v, 2) for k, v in self.scored.timings.items()},
+        }
+
+
+def link_records(
+    records: pl.DataFrame,
+    settings: LinkageSettings | None = None,
+    *,
+    decisions: pl.DataFrame | None = None,
+    secret: bytes | None = None,
+    progress: Progress | None = None,
+) -> LinkageRun:
+    """Link ``records`` (one row per record, or per record and period): normalise, train,
+    score, apply decisions, cluster at the match threshold, list the review queue.
+
+    With ``secret``, records are encoded first (:func:`~uncounted.linkage.privacy.
+    encode_records`) and linked on the encodings only.
+    """
+    cfg = settings or LinkageSettings()
+    cfg.validate()
+    step = progress or (lambda _msg: None)
+    step("normalising names, dates and phones")
+    prepared = prepare_records(records.unique("record_id", keep="first", maintain_order=True))
+    if secret is not None:
+        step("encoding identifiers")
+        prepared = encode_records(prepared, secret)
+    scored = score_pairs(prepared, cfg, encoded=secret is not None, progress=progress)
+    step("clustering")
+    pairs = apply_decisions(scored.pairs, decisions)
+    clusters = cluster_records(prepared.get_column("unique_id"), pairs, cfg.match_threshold)
+    queue = review_queue(
+        pairs.filter(pl.col("decision").is_null()), cfg.review_threshold, cfg.match_threshold
+    )
+    return LinkageRun(scored, pairs, clusters, queue)
+
+
+def link_encoded(
+    encoded: pl.DataFrame,
+    settings: LinkageSettings | None = None,
+    *,
+    decisions: pl.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> LinkageRun:
+    """Link agencies' encoded files (:func:`~uncounted.linkage.privacy.encode_records`,
+    concatenated): the linking party never sees a name."""
+    cfg = settings or LinkageSettings()
+    cfg.validate()
+    scored = score_pairs(encoded, cfg, encoded=True, progress=progress)
+    pairs = apply_decisions(scored.pairs, decisions)
+    clusters = cluster_records(encoded.get_column("unique_id"), pairs, cfg.match_threshold)
+    queue = review_queue(
+        pairs.filter(pl.col("decision").is_null()), cfg.review_threshold, cfg.match_threshold
+    )
+    return LinkageRun(scored, pairs, clusters, queue)
+
+
+def save_run(run: LinkageRun, directory: Path) -> Path:
+    """Write ``model.json`` (Splink's trained model), ``pairs.parquet``, ``clusters.parquet``
+    and ``summary.json`` into ``directory`` (created). Record ids only, no identifiers."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "model.json").write_text(json.dumps(run.scored.model, indent=2), "utf-8")
+    run.pairs.write_parquet(directory / "pairs.parquet")
+    run.clusters.write_parquet(directory / "clusters.parquet")
+    (directory / "summary.json").write_text(json.dumps(run.summary(), indent=2), "utf-8")
+    return directory
+
+
+def estimate_from_records(
+    records: pl.DataFrame,
+    make: Make,
+    *,
+    by: Sequence[str] = (),
+    settings: LinkageSettings | None = None,
+    decisions: pl.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> tuple[LinkageRun, LinkedEstimate]:
+    """The whole chain: link, then estimate at the match threshold with the sensitivity
+    table over ``settings.sensitivity_thresholds``."""
+    cfg = settings or LinkageSettings()
+    run = link_records(records, cfg, decisions=decisions, progress=progress)
+    if progress is not None:
+        progress("estimating")
+    linked = estimate_linked(
+        records,
+        run.scored.pairs,
+        make,
+        threshold=cfg.match_threshold,
+        sensitivity_thresholds=cfg.sensitivity_thresholds,
+        by=by,
+        decisions=decisions,
+    )
+    return run, linked
