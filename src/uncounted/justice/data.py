@@ -92,6 +92,12 @@ class JusticeData:
                     f"(missing: {', '.join(missing)})."
                 )
         events = tables["justice_events"]
+        ids = events["person_id"].drop_nulls()
+        if ids.len() and (ids.min() < 0 or ids.max() >= 2**32):  # type: ignore[operator]
+            raise InvalidInput(
+                "person_id values must lie between 0 and 4 294 967 295 "
+                "(they are packed with case_id into one key)."
+            )
         if as_of is None:
             latest = events["occurred_on"].max() if events.height else None
             as_of = latest if isinstance(latest, dt.date) else dt.date.today()
