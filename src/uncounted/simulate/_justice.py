@@ -63,6 +63,9 @@ class _Builder:
         self.ngo = next(r["id"] for r in agencies.iter_rows(named=True) if r["org_type"] == "NGO")
         self.next_person = 0
         self.tried: set[int] = set()  # cases where a trial started
+        #: Latest recorded event date per case (closing a case reads it instead of rescanning
+        #: every event, which made world generation quadratic in the number of events).
+        self.last_event: dict[int, dt.date] = {}
 
     def days(self, key: str) -> dt.timedelta:
         mean = self.truth.mean_days[key]
@@ -74,6 +77,9 @@ class _Builder:
             return False
         if stage == "trial":
             self.tried.add(case["id"])
+        last = self.last_event.get(case["id"])
+        if last is None or on > last:
+            self.last_event[case["id"]] = on
         ev = self.rows["justice_events"]
         ev.append(
             {
@@ -257,10 +263,7 @@ def _cases_for(
         for v in members:
             _victim_path(b, case, v, country)
         if open_paths == 0:
-            last = max(
-                e["occurred_on"] for e in b.rows["justice_events"] if e["case_id"] == case["id"]
-            )
-            case["status"], case["closed_on"] = "Closed", last
+            case["status"], case["closed_on"] = "Closed", b.last_event[case["id"]]
         cross = [v for v in members if v["citizenship"] != country]
         if cross and b.rng.random() < b.cfg.linked_proceeding_share:
             home = cross[0]["citizenship"]
@@ -279,11 +282,7 @@ def _cases_for(
             done = b.suspect_path(linked, b.suspect(linked, home))
             if done:
                 linked["status"] = "Closed"
-                linked["closed_on"] = max(
-                    e["occurred_on"]
-                    for e in b.rows["justice_events"]
-                    if e["case_id"] == linked["id"]
-                )
+                linked["closed_on"] = b.last_event[linked["id"]]
 
 
 def _victim_path(b: _Builder, case: dict[str, Any], v: dict[str, Any], country: str) -> None:
