@@ -19,14 +19,14 @@ PAIRS = pl.DataFrame(
 
 
 def _groups(clusters: pl.DataFrame) -> set[frozenset[str]]:
-    return {
-        frozenset(g["unique_id"].to_list()) for _, g in clusters.group_by("cluster")
-    }
+    return {frozenset(g["unique_id"].to_list()) for _, g in clusters.group_by("cluster")}
 
 
 def test_connected_components_at_a_threshold():
     assert _groups(cluster_records(IDS, PAIRS, 0.9)) == {
-        frozenset("abc"), frozenset("d"), frozenset("e")
+        frozenset("abc"),
+        frozenset("d"),
+        frozenset("e"),
     }
     assert _groups(cluster_records(IDS, PAIRS, 0.5)) == {frozenset("abc"), frozenset("de")}
     assert _groups(cluster_records(IDS, PAIRS, 0.2)) == {frozenset("abcde")}
@@ -38,7 +38,9 @@ def test_decisions_override_the_model_in_either_order():
     )
     decided = apply_decisions(PAIRS, decisions)
     assert _groups(cluster_records(IDS, decided, 0.9)) == {
-        frozenset("ab"), frozenset("c"), frozenset("de")
+        frozenset("ab"),
+        frozenset("c"),
+        frozenset("de"),
     }
     with pytest.raises(InvalidInput, match="Unknown review decision"):
         apply_decisions(PAIRS, decisions.with_columns(pl.lit("maybe").alias("decision")))

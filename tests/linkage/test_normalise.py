@@ -27,8 +27,15 @@ def _records(names: list[tuple[str | None, str | None]], **extra: list[object]) 
         "phone": [None] * n,
     }
     base.update(extra)
-    return pl.DataFrame(base, schema_overrides={"birth_date": pl.Date, "place": pl.String,
-                                                 "phone": pl.String, "family_name": pl.String})
+    return pl.DataFrame(
+        base,
+        schema_overrides={
+            "birth_date": pl.Date,
+            "place": pl.String,
+            "phone": pl.String,
+            "family_name": pl.String,
+        },
+    )
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "survivors",
     "justice",
     "web",
+    "link",
 )
 
 app = typer.Typer(

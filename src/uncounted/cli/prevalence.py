@@ -3,7 +3,9 @@
 FILE is an aggregated capture-history table (one 0/1 column per list and a ``count`` column,
 the layout of the reference datasets), or, with ``--records``, one row per person and list.
 ``--from-db`` estimates from the list memberships stored in the case database (or the demo
-database with ``--demo``), optionally ``--strata sex,minor,citizenship,year``.
+database with ``--demo``), optionally ``--strata sex,minor,citizenship,year``. ``--from-db --link`` first links the
+agencies' own records of each person (``uncounted link``) and reports how the estimate moves
+with the match threshold (strata: sex, minor, citizenship, region, year).
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def estimate(
     person_column: str = typer.Option("person_id", help="Person column of --records."),
     list_column: str = typer.Option("list", help="List column of --records."),
     from_db: bool = typer.Option(False, "--from-db", help="Use the stored list memberships."),
+    link: bool = typer.Option(
+        False, "--link", help="With --from-db: link agencies' records first (uncounted link)."
+    ),
     strata: str | None = typer.Option(None, help="Stratify, e.g. sex,year (records/--from-db)."),
     database_url: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
@@ -68,6 +73,12 @@ def estimate(
     make()  # reject bad settings before reading any data
     if from_db == (file is not None):
         raise InvalidInput("Give either a FILE or --from-db.")
+    if from_db and link:
+        from uncounted.cli.link import estimate_linked_from_db, render_linked
+
+        with open_engine(database_url, demo) as engine:
+            render_linked(estimate_linked_from_db(engine, make, by)[1], fmt)
+        return
     if from_db:
         with open_engine(database_url, demo) as engine:
             frame = membership_records(list_memberships_frame(engine), by)

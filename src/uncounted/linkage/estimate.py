@@ -20,6 +20,7 @@ each year is a separate population, as in ``prevalence.stratified``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,8 +153,14 @@ def estimate_linked(
     for t in sorted({*sensitivity_thresholds, threshold}):
         clusters = cluster_records(ids, decided, t)
         frame = linked_memberships(records, clusters, by)
+        caught: list[warnings.WarningMessage] = []
         try:
-            est = _fit(frame, by, make)
+            if t == threshold:  # the estimate reported: its caveats reach the caller
+                est = _fit(frame, by, make)
+            else:  # the sensitivity rows: caveats go in their note
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    est = _fit(frame, by, make)
         except NotIdentifiable as exc:
             if t == threshold:
                 raise
@@ -176,7 +183,7 @@ def estimate_linked(
                 "estimate": total,
                 "ci_low": low,
                 "ci_high": high,
-                "note": "",
+                "note": "; ".join(str(w.message) for w in caught),
             }
         )
         if t == threshold:

@@ -112,6 +112,15 @@ def romanisation_key(expr: pl.Expr) -> pl.Expr:
     return out
 
 
+def _as_date(records: pl.DataFrame, column: str) -> pl.Expr:
+    """A date column from a date, datetime or ISO ``YYYY-MM-DD`` text column (bad text: null)."""
+    if records.schema[column] == pl.String:
+        return pl.col(column).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    if records.schema[column] == pl.Null:
+        return pl.col(column).cast(pl.Date)
+    return pl.col(column).cast(pl.Date)
+
+
 def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
     """The comparison columns linkage uses, one row per record, ``unique_id`` = record_id.
 
@@ -128,6 +137,9 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
         )
     if records.get_column("record_id").n_unique() != records.height:
         raise InvalidInput("record_id must be unique across all agencies' records.")
+    records = records.with_columns(
+        _as_date(records, "birth_date"), _as_date(records, "recorded_on")
+    )
     given = clean_name(pl.col("given_name").cast(pl.String))
     family = clean_name(pl.col("family_name").cast(pl.String))
     birth = pl.col("birth_date").cast(pl.Date)

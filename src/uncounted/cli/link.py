@@ -1,0 +1,250 @@
+"""``uncounted link run|review|encode``: find the same victim on several agencies' lists.
+
+``run`` links the agency records stored in the database (reading their identities is
+audited), applies stored review decisions, saves the run (Splink model JSON, pairs, clusters,
+summary) under ``<data dir>/linkage/<time>/`` and prints a summary; with ``--encoded FILE``
+it links agencies' encoded files instead. ``review`` lists the pairs of the latest run
+between the two thresholds with both records side by side, or stores a decision with
+``--pair A B --decision match|non-match``. ``encode`` turns an agency's own file into keyed
+encodings to share instead of names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+
+from uncounted.cli._common import (
+    DATABASE_HELP,
+    DEMO_HELP,
+    console,
+    open_engine,
+    read_input_table,
+    render_frame,
+    render_json,
+)
+from uncounted.errors import InvalidInput, NotFound
+from uncounted.linkage import (
+    LinkageSettings,
+    LinkedEstimate,
+    estimate_from_records,
+    link_records,
+    save_run,
+)
+from uncounted.linkage.pipeline import LinkageRun, link_encoded
+from uncounted.linkage.privacy import encode_records
+from uncounted.prevalence import PopulationEstimator
+from uncounted.settings import get_settings
+from uncounted.store.db import session_scope
+from uncounted.store.linkage_records import (
+    decisions_frame,
+    linkage_records,
+    record_decision,
+    review_details,
+)
+
+link_app = typer.Typer(help="Link agencies' records of the same person.", no_args_is_help=True)
+BACKEND_HELP = "duckdb (default) or spark (needs the spark extra)."
+
+
+@contextmanager
+def _steps() -> Iterator[Callable[[str], None]]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Starting", total=None)
+        yield lambda message: bar.update(task, description=message.capitalize())
+
+
+def _runs_dir() -> Path:
+    return get_settings().data_dir / "linkage"
+
+
+def _read_secret(path: Path) -> bytes:
+    if not path.is_file():
+        raise NotFound(f"No secret file {path}; create one with 32 random bytes.")
+    return path.read_bytes().strip()
+
+
+def estimate_linked_from_db(
+    engine: Engine,
+    make: Callable[[], PopulationEstimator],
+    by: Sequence[str],
+    settings: LinkageSettings | None = None,
+    actor: str = "cli:estimate",
+) -> tuple[LinkageRun, LinkedEstimate]:
+    """Read agency records (audited) and decisions, then link and estimate (library chain)."""
+    with session_scope(engine) as session:
+        records = linkage_records(session, actor)
+    if records.is_empty():
+        raise NotFound("No agency records to link (persons with a source agency).")
+    with _steps() as step:
+        return estimate_from_records(
+            records,
+            make,
+            by=by,
+            settings=settings,
+            decisions=decisions_frame(engine),
+            progress=step,
+        )
+
+
+def render_linked(linked: LinkedEstimate, fmt: str = "table") -> None:
+    """Print a linked estimate and its sensitivity to the match threshold."""
+    if fmt == "json":
+        render_json(linked.to_dict())
+        return
+    est, low, high = linked.total
+    console.print(
+        f"{linked.records:,} records linked into {linked.individuals:,} individuals at match "
+        f"probability {linked.threshold}: estimate {est:,.0f} (95 % {low:,.0f}–{high:,.0f})."
+    )
+    detail = linked.estimate
+    strata = getattr(detail, "strata", None)
+    render_frame(
+        strata if isinstance(strata, pl.DataFrame) else detail.summary,
+        "table",
+        "Estimate from linked records",
+    )
+    for warning in getattr(detail, "warnings_", []):
+        console.print(f"[yellow]Caveat:[/] {warning}")
+    render_frame(linked.sensitivity, "table", "How the estimate moves with the match threshold")
+
+
+def _summary(run: LinkageRun, where: Path) -> None:
+    info = run.summary()
+    seconds = info.pop("seconds")
+    rows = [*info.items(), *((f"seconds: {k}", v) for k, v in seconds.items())]
+    render_frame(
+        pl.DataFrame({"": [str(k) for k, _ in rows], "value": [str(v) for _, v in rows]}),
+        "table",
+        "Linkage run",
+    )
+    console.print(f"Saved the model and results in {where}")
+
+
+@link_app.command("run")
+def run_cmd(
+    backend: str = typer.Option("duckdb", envvar="UNCOUNTED_LINKAGE_BACKEND", help=BACKEND_HELP),
+    threshold: float = typer.Option(0.9, help="Match probability that links two records."),
+    review_threshold: float = typer.Option(0.5, help="Lower end of the review band."),
+    encoded: list[Path] | None = typer.Option(None, help="Link these encoded files instead."),
+    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+) -> None:
+    """Link the stored agency records (or encoded files) and save the run."""
+    cfg = LinkageSettings(
+        backend=backend,  # type: ignore[arg-type]  # validated by LinkageSettings.validate
+        match_threshold=threshold,
+        review_threshold=review_threshold,
+    )
+    cfg.validate()
+    if encoded:
+        frame = pl.concat([pl.read_parquet(p) for p in encoded], how="vertical_relaxed")
+        with _steps() as step:
+            run = link_encoded(frame, cfg, progress=step)
+    else:
+        with open_engine(database_url, demo) as engine:
+            with session_scope(engine) as session:
+                records = linkage_records(session, "cli:link run")
+            if records.is_empty():
+                raise NotFound("No agency records to link (persons with a source agency).")
+            with _steps() as step:
+                run = link_records(records, cfg, decisions=decisions_frame(engine), progress=step)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    _summary(run, save_run(run, _runs_dir() / stamp))
+
+
+def _latest_run() -> Path:
+    runs = sorted(p for p in _runs_dir().glob("*") if (p / "pairs.parquet").is_file())
+    if not runs:
+        raise NotFound("No linkage run yet; run `uncounted link run` first.")
+    return runs[-1]
+
+
+@link_app.command("review")
+def review_cmd(
+    limit: int = typer.Option(10, help="Pairs to show."),
+    pair: tuple[int, int] | None = typer.Option(None, help="Two record ids to decide on."),
+    decision: str | None = typer.Option(None, help="match or non-match (with --pair)."),
+    note: str | None = typer.Option(None, help="Why (with --decision)."),
+    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+) -> None:
+    """List the pairs awaiting review side by side, or record a decision on one pair."""
+    run = _latest_run()
+    summary: dict[str, Any] = json.loads((run / "summary.json").read_text("utf-8"))
+    pairs = pl.read_parquet(run / "pairs.parquet")
+    with open_engine(database_url, demo) as engine:
+        if pair is not None or decision is not None:
+            if pair is None or decision is None:
+                raise InvalidInput("Give both --pair A B and --decision match|non-match.")
+            with session_scope(engine) as session:
+                record_decision(session, "cli:link review", pair[0], pair[1], decision, note=note)
+            console.print(
+                f"Recorded {decision} for {pair[0]} and {pair[1]}; "
+                "it applies from the next `uncounted link run`."
+            )
+            return
+        done = decisions_frame(engine)
+        from uncounted.linkage import review_queue
+
+        queue = review_queue(
+            pairs, summary["review_threshold"], summary["match_threshold"], done
+        ).head(limit)
+        if queue.is_empty():
+            console.print("Nothing to review between the thresholds.")
+            return
+        ids = {int(x) for x in (*queue["unique_id_l"], *queue["unique_id_r"])}
+        with session_scope(engine) as session:
+            details = review_details(session, "cli:link review", sorted(ids))
+    fields = [c for c in details.columns if c != "record_id"]
+    for row in queue.iter_rows(named=True):
+        left = details.filter(pl.col("record_id") == row["unique_id_l"])
+        right = details.filter(pl.col("record_id") == row["unique_id_r"])
+        side = pl.DataFrame(
+            {
+                "field": fields,
+                row["unique_id_l"]: [str(left[f][0]) if left.height else "" for f in fields],
+                row["unique_id_r"]: [str(right[f][0]) if right.height else "" for f in fields],
+            }
+        )
+        render_frame(side, "table", f"Match probability {row['match_probability']:.3f}")
+
+
+@link_app.command("encode")
+def encode_cmd(
+    file: Path = typer.Argument(..., help="The agency's records (CSV/Parquet/JSONL)."),
+    secret_file: Path = typer.Option(..., help="File holding the shared secret (>= 16 bytes)."),
+    out: Path = typer.Option(..., help="Encoded Parquet file to write and share."),
+) -> None:
+    """Encode an agency's own records with the shared secret; share only the output."""
+    from uncounted.linkage import prepare_records
+
+    secret = _read_secret(secret_file)
+    with _steps() as step:
+        step("normalising")
+        prepared = prepare_records(read_input_table(file))
+        step("encoding")
+        encoded = encode_records(prepared, secret)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    encoded.write_parquet(out)
+    console.print(f"Wrote {encoded.height:,} encoded records to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``link run|review|encode`` to the CLI."""
+    app.add_typer(link_app, name="link")

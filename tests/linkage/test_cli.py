@@ -1,0 +1,111 @@
+"""``uncounted link run|review|encode`` and ``estimate --from-db --link`` on a stored world,
+with every read of identities and every decision in the audit log."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from sqlalchemy import select
+
+from uncounted.cli.main import main
+from uncounted.errors import SparseDataWarning
+from uncounted.settings import get_settings
+from uncounted.simulate import WorldConfig, simulate_world
+from uncounted.simulate.agency_records import agency_records
+from uncounted.store.bulk import insert_frames
+from uncounted.store.db import init_database, session_scope
+from uncounted.store.linkage_records import agency_record_frames, decisions_frame
+from uncounted.store.tables import AuditEvent
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def stored(tmp_path, monkeypatch):
+    """A database holding the agencies' own records of a small world (not yet linked)."""
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    world = simulate_world(WorldConfig(seed=7, n_victims=1500, frailty_sd=0.3))
+    records = agency_records(world, seed=7).records
+    engine = init_database(get_settings())
+    agencies = world.frames["agencies"]
+    insert_frames(engine, {"agencies": agencies, **agency_record_frames(records, agencies)})
+    yield engine, records
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def _events(engine, action):
+    with session_scope(engine) as session:
+        return session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def test_run_review_decide_and_rerun(stored, tmp_path, capsys):
+    engine, records = stored
+    assert main(["link", "run"]) == 0
+    out = capsys.readouterr().out
+    assert "individuals" in out
+    runs = sorted((tmp_path / "data" / "linkage").iterdir())
+    model = json.loads((runs[-1] / "model.json").read_text())
+    assert model["link_type"] == "dedupe_only" and model["comparisons"]
+    summary = json.loads((runs[-1] / "summary.json").read_text())
+    assert summary["records"] == records["record_id"].n_unique()
+    reads = _events(engine, "read")
+    assert {e.record_id for e in reads} == {f"agency:{a}" for a in records["agency"].unique()}
+    assert all(e.resource == "person_identities" and "given_name" in e.fields for e in reads)
+
+    assert main(["link", "review", "--limit", "2"]) == 0
+    shown = capsys.readouterr().out
+    assert "Match probability" in shown and "given_name" in shown
+    pairs = pl.read_parquet(runs[-1] / "pairs.parquet")
+    band = pairs.filter(pl.col("match_probability").is_between(0.5, 0.9, closed="left"))
+    assert band.height, "the world should leave some pairs to review"
+    a, b = int(band["unique_id_l"][0]), int(band["unique_id_r"][0])
+    assert main(["link", "review", "--pair", str(a), str(b), "--decision", "match"]) == 0
+    assert decisions_frame(engine).height == 1
+    created = _events(engine, "create")
+    assert any(e.resource == "linkage_decisions" for e in created)
+    assert len(_events(engine, "read")) > len(reads)  # the reviewer's reads are audited
+
+    assert main(["link", "run"]) == 0
+    capsys.readouterr()
+    latest = sorted((tmp_path / "data" / "linkage").iterdir())[-1]
+    again = pl.read_parquet(latest / "pairs.parquet")
+    decided = again.filter(pl.col("decision") == "match")
+    assert decided.height == 1 and decided["match_probability"][0] == 1.0
+    clusters = pl.read_parquet(latest / "clusters.parquet")
+    together = clusters.filter(pl.col("unique_id").is_in([str(a), str(b)]))
+    assert together["cluster"].n_unique() == 1
+
+    assert main(["link", "review", "--pair", str(a), str(a), "--decision", "match"]) != 0
+
+
+def test_estimate_from_db_with_linkage(stored, capsys):
+    # two national lists (Philippines, Thailand) never share a person: the fit says so
+    with pytest.warns(SparseDataWarning, match="PNP:TH-DSI"):
+        code = main(["estimate", "--from-db", "--link", "--method", "loglinear",
+                     "--criterion", "bic", "--format", "json"])  # fmt: skip
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ci_low"] <= 1500 <= data["ci_high"]
+    assert [row["threshold"] for row in data["sensitivity"]] == [0.5, 0.7, 0.9, 0.97, 0.99]
+
+
+def test_encode_and_link_encoded_files(stored, tmp_path, capsys):
+    _, records = stored
+    secret = tmp_path / "secret.key"
+    secret.write_bytes(b"a-secret-shared-by-the-agencies-42")
+    files = []
+    for agency, group in records.group_by("agency"):
+        src = tmp_path / f"{agency[0]}.csv"
+        group.drop("person").write_csv(src)
+        out = tmp_path / f"{agency[0]}.enc.parquet"
+        assert main(["link", "encode", str(src), "--secret-file", str(secret),
+                     "--out", str(out)]) == 0  # fmt: skip
+        files += ["--encoded", str(out)]
+    capsys.readouterr()
+    assert main(["link", "run", *files]) == 0
+    assert "individuals" in capsys.readouterr().out
