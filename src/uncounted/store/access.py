@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, CompoundSelect, false, or_, select, true, union
 
 from uncounted.errors import AccessDenied
 from uncounted.store.tables import (
@@ -134,12 +134,19 @@ def sees_identities(who: Principal) -> bool:
     return allowed(who, Resource.IDENTITIES, Action.READ)
 
 
-def _scoped_case_ids(agency_id: int) -> ColumnElement[bool]:
+def _case_ids_in_scope(agency_id: int) -> CompoundSelect[tuple[int]]:
+    # One UNION of ids, evaluated once: the database uses its indexes on each part instead of
+    # testing three conditions on every case row.
+    owned = select(Case.id).where(Case.owning_agency_id == agency_id)
     shared = select(CaseShare.case_id).where(CaseShare.agency_id == agency_id)
     referred = select(Referral.case_id).where(
         Referral.to_agency_id == agency_id, Referral.case_id.is_not(None)
     )
-    return or_(Case.owning_agency_id == agency_id, Case.id.in_(shared), Case.id.in_(referred))
+    return union(owned, shared, referred)
+
+
+def _scoped_case_ids(agency_id: int) -> ColumnElement[bool]:
+    return Case.id.in_(_case_ids_in_scope(agency_id))
 
 
 def scope_filter(
@@ -159,7 +166,7 @@ def scope_filter(
     if who.agency_id is None:
         return false()
     agency = who.agency_id
-    cases = select(Case.id).where(_scoped_case_ids(agency))
+    cases = _case_ids_in_scope(agency)
     persons_in_scope = or_(
         Person.id.in_(select(CasePerson.person_id).where(CasePerson.case_id.in_(cases))),
         Person.id.in_(select(Referral.person_id).where(Referral.to_agency_id == agency)),
