@@ -205,8 +205,11 @@ def ref_source(values: dict[str, object], name: str) -> object:
     ``<name>_source`` when given, else the row's own source. A reference that names no record
     under that source falls back to a record with no source (shared records).
     """
-    own = values.get(f"{name}_source")
+    own = values.get(_SOURCE_OF.get(name) or f"{name}_source")
     return own if own is not None else values.get("source")
+
+
+_SOURCE_OF = {"case": "case_source", "person": "person_source"}
 
 
 def record_type(name: str) -> RecordType:
