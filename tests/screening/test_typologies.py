@@ -15,7 +15,7 @@ CONFIG = ScreeningConfig()
 
 
 def fired(rows: list[Row], typology: str, role: str = "sender") -> pl.DataFrame:
-    prepared = prepare(frame(rows).lazy(), CONFIG).materialize()[0]
+    prepared = prepare(frame(rows).lazy(), CONFIG).materialize()
     out = TYPOLOGIES[typology](prepared, CONFIG).collect()
     return out.filter(pl.col("party_role") == role).sort("party_id")
 
@@ -180,7 +180,7 @@ def test_every_rule_has_a_typology_and_can_be_disabled() -> None:
     config = ScreeningConfig.model_validate({"rules": {"round_amounts": {"enabled": False}}})
     from uncounted.screening.typologies import indicators
 
-    prepared = prepare(frame(weekly("S1", n=6)).lazy(), config).materialize()[0]
+    prepared = prepare(frame(weekly("S1", n=6)).lazy(), config).materialize()
     names = set(indicators(prepared, config).collect()["indicator"])
     assert "round_amounts" not in names
     assert "low_value_corridor" in names

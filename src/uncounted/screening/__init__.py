@@ -16,10 +16,11 @@ from uncounted.screening.config import (
     load_config,
 )
 from uncounted.screening.evaluation import AlertQuality, evaluate_alerts
+from uncounted.screening.inputs import Prepared, prepare
 from uncounted.screening.mapping import CHANNELS, COLUMNS, ColumnMapping, read_payments
 from uncounted.screening.scoring import indicator_weights, score_parties
 from uncounted.screening.screen import ScreeningResult, screen, screen_file
-from uncounted.screening.typologies import INDICATOR_SCHEMA, TYPOLOGIES, Prepared, prepare
+from uncounted.screening.typologies import INDICATOR_SCHEMA, TYPOLOGIES
 
 __all__ = [
     "CHANNELS",

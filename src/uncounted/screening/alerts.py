@@ -23,24 +23,6 @@ _SOURCES = (
 )
 
 
-def party_profiles(corridor: pl.LazyFrame) -> pl.DataFrame:
-    """Country of each party and the countries on the other side of its corridor transfers."""
-    senders = corridor.group_by(pl.col("sender_id").alias("party_id")).agg(
-        pl.col("sender_country").min().alias("home_country"),
-        pl.col("beneficiary_country").unique().sort().str.join(", ").alias("counterpart_countries"),
-    )
-    beneficiaries = corridor.group_by(pl.col("beneficiary_id").alias("party_id")).agg(
-        pl.col("beneficiary_country").min().alias("home_country"),
-        pl.col("sender_country").unique().sort().str.join(", ").alias("counterpart_countries"),
-    )
-    return pl.concat(
-        [
-            senders.with_columns(party_role=pl.lit("sender")),
-            beneficiaries.with_columns(party_role=pl.lit("beneficiary")),
-        ]
-    ).collect()
-
-
 def _money(amount: float, config: ScreeningConfig) -> str:
     return f"{config.reference_currency} {amount:,.2f}"
 
@@ -197,5 +179,4 @@ def build_alerts(
 __all__ = [
     "build_alerts",
     "draft_summary",
-    "party_profiles",
 ]

@@ -13,17 +13,12 @@ from typing import Any
 
 import polars as pl
 
-from uncounted.screening.alerts import build_alerts, party_profiles
+from uncounted.screening.alerts import build_alerts
 from uncounted.screening.config import ScreeningConfig
+from uncounted.screening.inputs import Prepared, party_profiles, prepare
 from uncounted.screening.mapping import ColumnMapping, read_payments, validate_frame
 from uncounted.screening.scoring import score_parties
-from uncounted.screening.typologies import (
-    INDICATOR_SCHEMA,
-    Prepared,
-    indicators,
-    links,
-    prepare,
-)
+from uncounted.screening.typologies import INDICATOR_SCHEMA, indicators, links
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,7 @@ def finish(
 def _rules(prepared: Prepared, config: ScreeningConfig) -> ScreeningResult:
     fired = indicators(prepared, config).collect()
     pairs = links(prepared).collect()
-    return finish(fired, pairs, party_profiles(prepared.corridor), config)
+    return finish(fired, pairs, party_profiles(prepared), config)
 
 
 def screen(
@@ -75,7 +70,7 @@ def screen(
 ) -> ScreeningResult:
     """Run every enabled typology over canonical payments and rank the alerts."""
     config = config or ScreeningConfig()
-    prepared, _ = prepare(validate_frame(payments), config).materialize()
+    prepared = prepare(validate_frame(payments), config).materialize()
     return _rules(prepared, config)
 
 

@@ -19,8 +19,9 @@ import polars as pl
 
 from uncounted.errors import ConfigurationError
 from uncounted.screening.config import ScreeningConfig
+from uncounted.screening.inputs import keyword_pattern, merchant_pattern
 from uncounted.screening.screen import ScreeningResult, finish
-from uncounted.screening.typologies import INDICATOR_SCHEMA, keyword_pattern, merchant_pattern
+from uncounted.screening.typologies import INDICATOR_SCHEMA
 
 try:
     from pyspark.sql import Column, DataFrame, Window

@@ -8,26 +8,27 @@ fired, one row per party, in the :data:`INDICATOR_SCHEMA`:
 period of the transactions counted) and ``metric`` (the rule's own measure, named in its
 docstring).
 
-Most rules look at *low-value corridor transfers*: payments on a transfer channel
-(remittance, bank transfer, e-wallet) from a sender in one country to a beneficiary in a
-high-risk country, of ``min_amount``-``max_amount`` in the reference currency (AUSTRAC 2019:
-A$10-100 typical, under A$500; FATF 2025: EUR 10-200). :func:`prepare` builds that set, the
-risky card purchases and each sender's first appearance in one streaming pass over the
-file; the rules then run on those much smaller frames.
-
-The same rules are written for PySpark in :mod:`uncounted.screening.spark`; a test checks
-both give identical indicators.
+The rules read :class:`~uncounted.screening.inputs.Prepared`: the low-value corridor
+transfers and the per-sender and per-beneficiary aggregates built from them in
+:mod:`.inputs`. The same rules are written for PySpark in :mod:`uncounted.screening.spark`;
+a test checks both give identical indicators.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import polars as pl
 
 from uncounted.screening.config import ScreeningConfig
+from uncounted.screening.inputs import (
+    US_PER_DAY,
+    Prepared,
+    basic,
+    keyword_pattern,
+    merchant_pattern,
+    prepare,
+)
 
 INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "party_role": pl.String(),
@@ -40,126 +41,22 @@ INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "metric": pl.Float64(),
 }
 
-_US_PER_DAY = 86_400_000_000
 
-
-@dataclass(frozen=True)
-class Prepared:
-    """The inputs every typology reads.
-
-    ``corridor``: low-value corridor transfers with ``amount_ref`` (reference currency),
-    ``local_hour`` (sender's time zone) and ``is_round``; ``cards``: card purchases from
-    risky merchant categories; ``first_seen``: each sender's first payment of any kind;
-    ``bounds``: one row with ``data_start``, the first timestamp in the file.
-    """
-
-    corridor: pl.LazyFrame
-    cards: pl.LazyFrame
-    first_seen: pl.LazyFrame
-    bounds: pl.LazyFrame
-
-    def materialize(self, *also: pl.LazyFrame) -> tuple[Prepared, list[pl.DataFrame]]:
-        """Compute all four (and any ``also`` queries on the same input) in one streaming
-        pass; return them held in memory, with the collected ``also`` frames."""
-        frames = pl.collect_all(
-            [self.corridor, self.cards, self.first_seen, self.bounds, *also], engine="streaming"
-        )
-        return Prepared(*(f.lazy() for f in frames[:4])), frames[4:]
-
-
-def keyword_pattern(keywords: list[str]) -> str:
-    """Case-insensitive regex matching any keyword at the start of a word.
-
-    The same pattern is valid in Rust (Polars) and Java (Spark) regex syntax.
-    """
-    alternatives = "|".join(re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", k.lower()) for k in keywords)
-    return rf"(?iu)(^|[^\p{{L}}])({alternatives})"
-
-
-def merchant_pattern(categories: list[str]) -> str:
-    """Case-insensitive regex on the merchant category: exact MCC codes, or substrings of
-    names. Valid in Rust (Polars), Java (Spark) and Python regex syntax."""
-    codes = [c for c in categories if c.isdigit()]
-    words = [
-        re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", c.lower()) for c in categories if not c.isdigit()
-    ]
-    parts = []
-    if codes:
-        parts.append(rf"^({'|'.join(codes)})$")
-    parts.extend(words)
-    return "(?iu)" + "|".join(parts) if parts else "$^"
-
-
-def _local_hour(config: ScreeningConfig) -> pl.Expr:
-    ts = pl.col("timestamp")
-    expr = ts.dt.convert_time_zone(config.default_timezone).dt.hour()
-    for country, tz in config.sender_timezones.items():
-        expr = (
-            pl.when(pl.col("sender_country") == country)
-            .then(ts.dt.convert_time_zone(tz).dt.hour())
-            .otherwise(expr)
-        )
-    return expr.cast(pl.Int32)
-
-
-def prepare(payments: pl.LazyFrame, config: ScreeningConfig) -> Prepared:
-    """Lazy inputs of the typologies from canonical payments (see :mod:`.mapping`)."""
-    rate = pl.col("currency").replace_strict(config.fx_rates, default=None, return_dtype=pl.Float64)
-    unit = config.rules.round_amounts.unit
-    corridor = (
-        payments.filter(
-            pl.col("channel").is_in(config.transfer_channels)
-            & pl.col("beneficiary_country").is_in(config.high_risk_countries)
-            & (pl.col("sender_country") != pl.col("beneficiary_country"))
-        )
-        .with_columns(amount_ref=pl.col("amount") * rate)
-        .filter(pl.col("amount_ref").is_between(config.min_amount, config.max_amount))
-        .select(
-            "transaction_id",
-            "timestamp",
-            "sender_id",
-            "sender_country",
-            "beneficiary_id",
-            "beneficiary_country",
-            "amount_ref",
-            "description",
-            _local_hour(config).alias("local_hour"),
-            (((pl.col("amount") / unit).round(0) * unit - pl.col("amount")).abs() < 0.005).alias(
-                "is_round"
-            ),
-        )
-    )
-    cards = payments.filter(
-        (pl.col("channel") == config.card_channel)
-        & pl.col("merchant_category").str.contains(
-            merchant_pattern(config.rules.risky_merchants.categories)
-        )
-    ).select("sender_id", "timestamp", (pl.col("amount") * rate).alias("amount_ref"))
-    first_seen = payments.group_by("sender_id").agg(pl.col("timestamp").min().alias("first_seen"))
-    bounds = payments.select(pl.col("timestamp").min().alias("data_start"))
-    return Prepared(corridor, cards, first_seen, bounds)
-
-
-def _out(lf: pl.LazyFrame, role: str, indicator: str) -> pl.LazyFrame:
+def _out(lf: pl.LazyFrame, role: str, indicator: str, prefix: str = "") -> pl.LazyFrame:
     return lf.select(
         pl.lit(role).alias("party_role"),
         pl.col("party_id"),
         pl.lit(indicator).alias("indicator"),
-        pl.col("n_transactions").cast(pl.Int64),
-        pl.col("amount").cast(pl.Float64),
-        pl.col("first_at"),
-        pl.col("last_at"),
+        pl.col(f"{prefix}n_transactions").cast(pl.Int64).alias("n_transactions"),
+        pl.col(f"{prefix}amount").cast(pl.Float64).alias("amount"),
+        pl.col(f"{prefix}first_at").alias("first_at"),
+        pl.col(f"{prefix}last_at").alias("last_at"),
         pl.col("metric").cast(pl.Float64),
     )
 
 
-def _basic() -> list[pl.Expr]:
-    return [
-        pl.len().alias("n_transactions"),
-        pl.col("amount_ref").sum().alias("amount"),
-        pl.col("timestamp").min().alias("first_at"),
-        pl.col("timestamp").max().alias("last_at"),
-    ]
+def _share(prefix: str) -> pl.Expr:
+    return (pl.col(f"{prefix}n_transactions") / pl.col("n_transactions")).alias("metric")
 
 
 def low_value_corridor(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
@@ -173,36 +70,23 @@ def low_value_corridor(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     ... between A$10 and A$100", "under A$500"; FATF (2025) EUR 10-200.
     """
     r = config.rules.low_value_corridor
-    span = ((pl.col("last_at") - pl.col("first_at")).dt.total_microseconds() / _US_PER_DAY).clip(
+    span = ((pl.col("last_at") - pl.col("first_at")).dt.total_microseconds() / US_PER_DAY).clip(
         lower_bound=30.0
     )
 
-    def frequent(party: str) -> pl.LazyFrame:
-        return (
-            p.corridor.group_by(pl.col(party).alias("party_id"))
-            .agg(*_basic(), pl.col("amount_ref").median().alias("median"))
-            .with_columns(metric=pl.col("n_transactions") / span * 30.0)
-            .filter(
-                (pl.col("n_transactions") >= r.min_count)
-                & (pl.col("metric") >= r.min_per_30_days)
-                & (pl.col("median") <= r.max_median_amount)
-            )
+    def frequent(agg: pl.LazyFrame) -> pl.LazyFrame:
+        return agg.with_columns(metric=pl.col("n_transactions") / span * 30.0).filter(
+            (pl.col("n_transactions") >= r.min_count)
+            & (pl.col("metric") >= r.min_per_30_days)
+            & (pl.col("median") <= r.max_median_amount)
         )
 
     return pl.concat(
         [
-            _out(frequent("sender_id"), "sender", "low_value_corridor"),
-            _out(frequent("beneficiary_id"), "beneficiary", "low_value_inflow"),
+            _out(frequent(p.senders), "sender", "low_value_corridor"),
+            _out(frequent(p.beneficiaries), "beneficiary", "low_value_inflow"),
         ]
     )
-
-
-def _is_night(config: ScreeningConfig) -> pl.Expr:
-    r = config.rules.night_payments
-    h = pl.col("local_hour")
-    if r.start_hour > r.end_hour:
-        return (h >= r.start_hour) | (h < r.end_hour)
-    return (h >= r.start_hour) & (h < r.end_hour)
 
 
 def night_payments(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
@@ -214,20 +98,10 @@ def night_payments(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     the victim's daytime). Night hours are a default of ours (22:00-06:00).
     """
     r = config.rules.night_payments
-    night = _is_night(config)
-    lf = (
-        p.corridor.group_by(pl.col("sender_id").alias("party_id"))
-        .agg(
-            night.sum().alias("n_transactions"),
-            pl.len().alias("n_all"),
-            pl.col("amount_ref").filter(night).sum().alias("amount"),
-            pl.col("timestamp").filter(night).min().alias("first_at"),
-            pl.col("timestamp").filter(night).max().alias("last_at"),
-        )
-        .with_columns(metric=pl.col("n_transactions") / pl.col("n_all"))
-        .filter((pl.col("n_transactions") >= r.min_count) & (pl.col("metric") >= r.min_share))
+    lf = p.senders.with_columns(_share("night_")).filter(
+        (pl.col("night_n_transactions") >= r.min_count) & (pl.col("metric") >= r.min_share)
     )
-    return _out(lf, "sender", "night_payments")
+    return _out(lf, "sender", "night_payments", "night_")
 
 
 def many_beneficiaries(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
@@ -239,21 +113,10 @@ def many_beneficiaries(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     distinct ids stand in for it.
     """
     r = config.rules.many_beneficiaries
-    lf = (
-        p.corridor.group_by(pl.col("sender_id").alias("party_id"))
-        .agg(*_basic(), pl.col("beneficiary_id").n_unique().alias("metric"))
-        .filter(pl.col("metric") >= r.min_beneficiaries)
+    lf = p.senders.with_columns(metric=pl.col("n_beneficiaries")).filter(
+        pl.col("metric") >= r.min_beneficiaries
     )
     return _out(lf, "sender", "many_beneficiaries")
-
-
-def _shared_beneficiaries(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
-    r = config.rules.many_senders
-    return (
-        p.corridor.group_by(pl.col("beneficiary_id").alias("party_id"))
-        .agg(*_basic(), pl.col("sender_id").n_unique().alias("metric"))
-        .filter(pl.col("metric") >= r.min_senders)
-    )
 
 
 def many_senders(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
@@ -266,15 +129,15 @@ def many_senders(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     study, "frequent, low-value outgoing remittances to a common beneficiary ... sent by
     multiple Australia-based customers".
     """
-    shared = _shared_beneficiaries(p, config)
+    r = config.rules.many_senders
+    shared = p.beneficiaries.with_columns(metric=pl.col("n_senders")).filter(
+        pl.col("metric") >= r.min_senders
+    )
+    ids = shared.select(pl.col("party_id").alias("beneficiary_id"))
     senders = (
-        p.corridor.join(
-            shared.select(pl.col("party_id").alias("beneficiary_id")),
-            on="beneficiary_id",
-            how="semi",
-        )
+        p.corridor.join(ids, on="beneficiary_id", how="semi")
         .group_by(pl.col("sender_id").alias("party_id"))
-        .agg(*_basic(), pl.col("beneficiary_id").n_unique().alias("metric"))
+        .agg(*basic(), pl.col("beneficiary_id").n_unique().alias("metric"))
     )
     return pl.concat(
         [
@@ -294,27 +157,10 @@ def escalating_amounts(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     and infrequent, then grow larger and more frequent. Thresholds are ours.
     """
     r = config.rules.escalating_amounts
-    first = pl.col("timestamp").min().over("sender_id")
-    last = pl.col("timestamp").max().over("sender_id")
-    lf = (
-        p.corridor.with_columns(
-            t=(pl.col("timestamp") - first).dt.total_microseconds().cast(pl.Float64) / 1e6,
-            late=(pl.col("timestamp") - first).dt.total_microseconds() * 2
-            > (last - first).dt.total_microseconds(),
-        )
-        .group_by(pl.col("sender_id").alias("party_id"))
-        .agg(
-            *_basic(),
-            pl.corr("amount_ref", "t").fill_nan(None).alias("corr"),
-            pl.col("amount_ref").filter(~pl.col("late")).mean().alias("early_mean"),
-            pl.col("amount_ref").filter(pl.col("late")).mean().alias("late_mean"),
-        )
-        .with_columns(metric=pl.col("late_mean") / pl.col("early_mean"))
-        .filter(
-            (pl.col("n_transactions") >= r.min_count)
-            & (pl.col("corr") >= r.min_correlation)
-            & (pl.col("metric") >= r.min_ratio)
-        )
+    lf = p.senders.with_columns(metric=pl.col("late_mean") / pl.col("early_mean")).filter(
+        (pl.col("n_transactions") >= r.min_count)
+        & (pl.col("corr") >= r.min_correlation)
+        & (pl.col("metric") >= r.min_ratio)
     )
     return _out(lf, "sender", "escalating_amounts")
 
@@ -329,20 +175,8 @@ def innocuous_descriptions(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame
     FATF (2025): "family support", "medical bills", "education". Other languages are ours.
     """
     r = config.rules.innocuous_descriptions
-    hit = pl.col("description").str.contains(keyword_pattern(r.keywords)).fill_null(False)
-    lf = (
-        p.corridor.group_by(pl.col("sender_id").alias("party_id"))
-        .agg(
-            hit.sum().alias("n_transactions"),
-            pl.len().alias("n_all"),
-            pl.col("amount_ref").filter(hit).sum().alias("amount"),
-            pl.col("timestamp").filter(hit).min().alias("first_at"),
-            pl.col("timestamp").filter(hit).max().alias("last_at"),
-        )
-        .with_columns(metric=pl.col("n_transactions") / pl.col("n_all"))
-        .filter(pl.col("n_transactions") >= r.min_count)
-    )
-    return _out(lf, "sender", "innocuous_descriptions")
+    lf = p.senders.with_columns(_share("hit_")).filter(pl.col("hit_n_transactions") >= r.min_count)
+    return _out(lf, "sender", "innocuous_descriptions", "hit_")
 
 
 def new_sender_burst(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
@@ -356,39 +190,19 @@ def new_sender_burst(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     customers transacting in this way at once; all thresholds are ours.
     """
     r = config.rules.new_sender_burst
-    day = _US_PER_DAY
-    first_corr = pl.col("timestamp").min().over("sender_id")
+    since_start = (pl.col("first_seen") - pl.col("data_start")).dt.total_microseconds()
+    to_start = (pl.col("first_at") - pl.col("first_seen")).dt.total_microseconds()
     lf = (
-        p.corridor.join(p.first_seen, on="sender_id", how="inner")
+        p.senders.join(p.first_seen.rename({"sender_id": "party_id"}), on="party_id")
         .join(p.bounds, how="cross")
         .filter(
-            (pl.col("first_seen") - pl.col("data_start")).dt.total_microseconds()
-            >= r.min_history_days * day
+            (since_start >= r.min_history_days * US_PER_DAY)
+            & (to_start <= r.max_days_to_start * US_PER_DAY)
+            & (pl.col("burst_n_transactions") >= r.min_count)
         )
-        .with_columns(first_corr=first_corr)
-        .filter(
-            (
-                (pl.col("first_corr") - pl.col("first_seen")).dt.total_microseconds()
-                <= r.max_days_to_start * day
-            )
-            & (
-                (pl.col("timestamp") - pl.col("first_corr")).dt.total_microseconds()
-                < r.window_days * day
-            )
-        )
-        .group_by(pl.col("sender_id").alias("party_id"))
-        .agg(
-            *_basic(),
-            (
-                (
-                    pl.col("first_corr").first() - pl.col("first_seen").first()
-                ).dt.total_microseconds()
-                / day
-            ).alias("metric"),
-        )
-        .filter(pl.col("n_transactions") >= r.min_count)
+        .with_columns(metric=to_start / US_PER_DAY)
     )
-    return _out(lf, "sender", "new_sender_burst")
+    return _out(lf, "sender", "new_sender_burst", "burst_")
 
 
 def risky_merchants(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
@@ -401,16 +215,15 @@ def risky_merchants(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     low-value transfers; FINTRAC Project Shadow. Merchant categories are ours.
     """
     r = config.rules.risky_merchants
-    transfers = p.corridor.group_by("sender_id").agg(pl.len().alias("metric"))
+    transfers = p.senders.select(pl.col("party_id"), pl.col("n_transactions").alias("metric"))
     lf = (
-        p.cards.group_by("sender_id")
-        .agg(*_basic())
-        .join(transfers, on="sender_id", how="inner")
+        p.cards.group_by(pl.col("sender_id").alias("party_id"))
+        .agg(*basic())
+        .join(transfers, on="party_id", how="inner")
         .filter(
             (pl.col("n_transactions") >= r.min_purchases)
             & (pl.col("metric") >= r.min_corridor_transfers)
         )
-        .rename({"sender_id": "party_id"})
     )
     return _out(lf, "sender", "risky_merchants")
 
@@ -424,20 +237,10 @@ def round_amounts(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     often even-denominated. Weak alone: family remittances are round too.
     """
     r = config.rules.round_amounts
-    rnd = pl.col("is_round")
-    lf = (
-        p.corridor.group_by(pl.col("sender_id").alias("party_id"))
-        .agg(
-            rnd.sum().alias("n_transactions"),
-            pl.len().alias("n_all"),
-            pl.col("amount_ref").filter(rnd).sum().alias("amount"),
-            pl.col("timestamp").filter(rnd).min().alias("first_at"),
-            pl.col("timestamp").filter(rnd).max().alias("last_at"),
-        )
-        .with_columns(metric=pl.col("n_transactions") / pl.col("n_all"))
-        .filter((pl.col("n_transactions") >= r.min_count) & (pl.col("metric") >= r.min_share))
+    lf = p.senders.with_columns(_share("round_")).filter(
+        (pl.col("round_n_transactions") >= r.min_count) & (pl.col("metric") >= r.min_share)
     )
-    return _out(lf, "sender", "round_amounts")
+    return _out(lf, "sender", "round_amounts", "round_")
 
 
 #: Every typology, by rule name (the key in the rules file).
@@ -456,7 +259,7 @@ TYPOLOGIES: dict[str, Callable[[Prepared, ScreeningConfig], pl.LazyFrame]] = {
 
 def links(p: Prepared) -> pl.LazyFrame:
     """Sender-beneficiary pairs of low-value corridor transfers, with counts and amounts."""
-    return p.corridor.group_by("sender_id", "beneficiary_id").agg(*_basic())
+    return p.corridor.group_by("sender_id", "beneficiary_id").agg(*basic())
 
 
 def indicators(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
