@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, insert, select, updat
 from uncounted.store.tables import Base
 
 _IN = 5_000
+_NARROW = 50
 TABLES = Base.metadata.tables
 #: Tables whose changed values are not copied into the audit trail.
 _REDACTED = {"person_identities"}
@@ -76,11 +77,20 @@ def _select_keys(
     """Rows of ``t`` whose key is among ``keys``: ``IN`` on ``key[0]``, by source if keyed so."""
     grouped: dict[Any, set[Any]] = {}
     by = key.index("source_agency_id") if "source_agency_id" in key else None
+    others: dict[int, set[Any]] = {i: set() for i in range(1, len(key)) if i != by}
     for k in keys:
         grouped.setdefault(k[by] if by is not None else None, set()).add(k[0])
+        for i, values in others.items():
+            values.add(k[i])
+    # narrow by the other key columns when they take few values (e.g. a list and a period)
+    narrow = [
+        t.c[key[i]].in_(sorted(v, key=str))
+        for i, v in others.items()
+        if len(v) <= _NARROW and None not in v
+    ]
     for group, firsts in grouped.items():
         for piece in _pieces(sorted(firsts, key=str)):
-            query = select(*columns).where(t.c[key[0]].in_(piece))
+            query = select(*columns).where(t.c[key[0]].in_(piece), *narrow)
             if by is not None:
                 query = query.where(_same(t.c.source_agency_id, group))
             yield from conn.execute(query)
