@@ -19,7 +19,12 @@ from uncounted.linkage.clusters import (
     pairwise_accuracy,
     review_queue,
 )
-from uncounted.linkage.estimate import LinkedEstimate, estimate_linked, linked_memberships
+from uncounted.linkage.estimate import (
+    LinkedEstimate,
+    estimate_linked,
+    histories_by_stratum,
+    linked_memberships,
+)
 from uncounted.linkage.model import LinkageSettings
 from uncounted.linkage.normalise import prepare_records
 from uncounted.linkage.pipeline import LinkageRun, estimate_from_records, link_records, save_run
@@ -37,6 +42,7 @@ __all__ = [
     "encode_records",
     "estimate_from_records",
     "estimate_linked",
+    "histories_by_stratum",
     "link_records",
     "linked_memberships",
     "pairwise_accuracy",

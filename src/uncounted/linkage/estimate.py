@@ -32,7 +32,13 @@ from uncounted.linkage.clusters import apply_decisions, cluster_records
 from uncounted.prevalence import CaptureHistories, PopulationEstimator
 from uncounted.prevalence.stratified import StratifiedEstimate, estimate_by_strata
 
-__all__ = ["LINKED_STRATA", "LinkedEstimate", "estimate_linked", "linked_memberships"]
+__all__ = [
+    "LINKED_STRATA",
+    "LinkedEstimate",
+    "estimate_linked",
+    "histories_by_stratum",
+    "linked_memberships",
+]
 
 #: Strata available for linked individuals.
 LINKED_STRATA: tuple[str, ...] = ("sex", "minor", "citizenship", "region", "year")
@@ -79,6 +85,22 @@ def linked_memberships(
     if "year" in by:
         frame = frame.with_columns(pl.concat_str(["person_id", "year"], separator="@"))
     return frame.select("person_id", "list", *by).unique()
+
+
+def histories_by_stratum(
+    records: pl.DataFrame, clusters: pl.DataFrame, by: Sequence[str] = ()
+) -> dict[tuple[Any, ...], CaptureHistories]:
+    """Capture histories of the linked individuals, one per stratum of ``by`` (key ``()``
+    without strata). Strata whose people are all on one list are left out (no histories)."""
+    frame = linked_memberships(records, clusters, by)
+    if not by:
+        return {(): CaptureHistories.from_records(frame, "person_id", "list", source="linked")}
+    out: dict[tuple[Any, ...], CaptureHistories] = {}
+    for key, group in frame.group_by(list(by), maintain_order=True):
+        if group.get_column("list").n_unique() >= 2:
+            label = ", ".join(f"{b}={k}" for b, k in zip(by, key, strict=True))
+            out[tuple(key)] = CaptureHistories.from_records(group, "person_id", "list", label)
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,30 @@
 """The linkage model: Splink 5 comparisons, blocking rules and training settings.
 
 Defaults are chosen for victims' records from several agencies in Southeast Asia
-(see ``docs/linkage.md``):
+(see ``docs/linkage.md``; the identifiers come from :mod:`uncounted.linkage.normalise`):
 
 - **name** (one comparison over given and family name, so that swapped order is not counted
-  twice): exact cleaned name; same order-free romanisation key (transliteration variants,
-  swapped order); Jaro–Winkler of the keys ≥ 0.92, ≥ 0.85; a shared name word; else;
-- **birth**: same birth date; birth year within 1; within 3 (ages are often wrong by a year
-  or two, and the year is "year of recording minus age" when the date is unknown); else;
-- **sex**, **citizenship**, **place** (country where recorded), **phone** (last 8 digits):
-  exact match or not; a missing value is neutral (Splink's null level).
+  twice): same order-free romanisation key (transliteration variants, swapped order; with
+  term-frequency adjustment, so a common name counts less); Jaro–Winkler ≥ 0.9 on both name
+  parts (typos); two name words shared; same given name (term-frequency adjusted: the family
+  name missing, or different); Jaro–Winkler ≥ 0.85 of the whole key; else;
+- **birth**: same birth date (term-frequency adjusted); dates one edit apart; when a date is
+  missing, birth year equal, within 1, within 3 (ages are often wrong by a year or two, and
+  the year is "year of recording minus age" then); else (including two known, different
+  dates);
+- **sex**, **citizenship**, **place** (home province or district), **phone** (last 8
+  digits): exact match or not; a missing value is neutral (Splink's null level).
 
-Blocking (pairs scored only if they agree on at least one): the name key; given key and
-birth year; family key and birth year; phone; birth date with sex and citizenship. Each
-keeps blocks small for a million records (see ``benchmarks/bench_linkage.py``).
+Blocking (a pair is scored only if it agrees on at least one rule): the name key; a shared
+name word with birth year and sex; either name part with birth year; phone; birth date with
+sex and citizenship. Measured on a million records in ``benchmarks/bench_linkage.py``.
 
-Training (Splink's recommended sequence): ``u`` by random sampling of pairs; the prior
-match probability from deterministic rules; ``m`` by expectation maximisation in two
-sessions (blocked on the name key, then on birth date) so every comparison is trained.
+Training (Splink's recommended sequence): ``u`` by random sampling of pairs (seeded); the
+prior match probability from deterministic rules at an assumed recall; ``m`` by expectation
+maximisation in two sessions, blocked on phone and on birth date (blocking on the name would
+pick up pairs of different people from the same country, whose citizenship and place agree
+for reasons that have nothing to do with being the same person, and EM would learn that);
+trained ``m`` probabilities are floored (``m_floor``) so no single disagreement is a veto.
 """
 
 from __future__ import annotations
