@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, CompoundSelect, false, or_, select, true, union
+from sqlalchemy import ColumnElement, CompoundSelect, exists, false, or_, select, true, union
 
 from uncounted.errors import AccessDenied
 from uncounted.store.tables import (
@@ -146,7 +146,13 @@ def _case_ids_in_scope(agency_id: int) -> CompoundSelect[tuple[int]]:
 
 
 def _scoped_case_ids(agency_id: int) -> ColumnElement[bool]:
-    return Case.id.in_(_case_ids_in_scope(agency_id))
+    # Row by row (cheap lookups on indexed keys), so that a page of cases newest first, or a
+    # capped count, stops early instead of materialising every case id in scope.
+    return or_(
+        Case.owning_agency_id == agency_id,
+        exists().where(CaseShare.case_id == Case.id, CaseShare.agency_id == agency_id),
+        exists().where(Referral.case_id == Case.id, Referral.to_agency_id == agency_id),
+    )
 
 
 def scope_filter(
