@@ -6,11 +6,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from tests.report._parse import number, read
 from uncounted.errors import InvalidInput
 from uncounted.justice import JusticeData, indicators
 from uncounted.report import build_report
-from uncounted.report.prevalence_section import memberships_for, prevalence_section
 
 
 @pytest.fixture(scope="module")
@@ -43,37 +41,6 @@ def test_without_the_survivors_frame_the_cohort_is_the_period_only(world, thai):
 def test_unknown_jurisdiction_is_refused(world):
     with pytest.raises(InvalidInput, match="ZZ"):
         build_report(world.frames, jurisdiction="ZZ")
-
-
-def test_linkage_sensitivity_is_shown_when_given(world):
-    members = memberships_for(world.frames, None, None)
-    table = pl.DataFrame(
-        {
-            "threshold": [0.99, 0.5],
-            "observed": [300, 270],
-            "estimate": [480.0, 430.0],
-            "ci_low": [420.0, 380.0],
-            "ci_high": [560.0, 500.0],
-        }
-    )
-    section = prevalence_section(members, linkage_sensitivity=table)
-    assert section.sensitivity is not None
-    assert section.sensitivity["threshold"].to_list() == [0.5, 0.99]
-    assert "sensitivity" in section.charts
-    assert section.to_dict()["linkage_sensitivity"][1]["estimate"] == 480.0
-    with pytest.raises(InvalidInput, match="ci_high"):
-        prevalence_section(members, linkage_sensitivity=table.drop("ci_high"))
-
-
-def test_the_sensitivity_table_reaches_the_page(world):
-    table = pl.DataFrame(
-        {"threshold": [0.9], "observed": [285], "estimate": [453.0], "ci_low": [408.0],
-         "ci_high": [515.0]}
-    )  # fmt: skip
-    report = build_report(world.frames, period="2025", linkage_sensitivity=table, n_bootstrap=50)
-    rows = read(report.to_html()).tables["linkage-sensitivity"]
-    assert [number(c) for c in rows[0].cells[:3]] == [0.9, 285, 453]
-    assert "taken as already linked" not in report.to_html()
 
 
 def test_an_empty_database_gives_a_report_that_says_what_is_missing(tmp_path):

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, console, open_engine
 from uncounted.errors import InvalidInput
+from uncounted.prevalence import StepwiseEstimator
 from uncounted.report import STEPS, build_report, report_tables
 
 FORMATS = (".html", ".pdf")
@@ -29,6 +30,12 @@ def report_cmd(
     lcmcr: bool = typer.Option(
         False, "--lcmcr", help="Add the latent-class (LCMCR) estimate to the methods (slow)."
     ),
+    link: bool = typer.Option(
+        False,
+        "--link",
+        help="Link the agencies' own records first (uncounted link; reads identities, "
+        "audited) and show how the estimate moves with the match threshold.",
+    ),
     database_url: str | None = typer.Option(None, "--database-url", help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
 ) -> None:
@@ -36,6 +43,12 @@ def report_cmd(
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise InvalidInput(f"--out must end in .html or .pdf, not {out.name!r}.")
+    linked = None
+    if link:  # before the progress bar: the linkage shows its own steps
+        from uncounted.cli.link import estimate_linked_from_db
+
+        with open_engine(database_url, demo) as engine:
+            _, linked = estimate_linked_from_db(engine, StepwiseEstimator, [], actor="cli:report")
     with Progress(
         TextColumn("{task.description:<28}"),
         BarColumn(),
@@ -52,7 +65,12 @@ def report_cmd(
             bar.update(task, description=f"Computing {step}", advance=1)
 
         report = build_report(
-            tables, period=period, jurisdiction=jurisdiction, lcmcr=lcmcr, progress=advance
+            tables,
+            period=period,
+            jurisdiction=jurisdiction,
+            lcmcr=lcmcr,
+            linkage=linked,
+            progress=advance,
         )
         bar.update(task, description=f"Writing {suffix[1:].upper()}", advance=1)
         if suffix == ".pdf":

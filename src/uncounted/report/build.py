@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from uncounted import __version__
 from uncounted.justice import JusticeData
 from uncounted.justice.measures import Window
+from uncounted.linkage import LinkedEstimate
 from uncounted.report.html import fmt_interval, fmt_number
 from uncounted.report.justice_section import JusticeSection, justice_section
 from uncounted.report.methods import MethodNote, catalogue_entries, estimator_notes
@@ -246,7 +247,7 @@ def build_report(
     *,
     as_of: dt.date | None = None,
     lcmcr: bool = False,
-    linkage_sensitivity: pl.DataFrame | None = None,
+    linkage: LinkedEstimate | None = None,
     instrument: Instrument | None = None,
     n_bootstrap: int = 200,
     progress: Callable[[str], None] | None = None,
@@ -257,9 +258,9 @@ def build_report(
     ``period`` is ``"2024"``, ``"2024Q3"`` or ``"2022:2024"`` (default: all); ``jurisdiction``
     a country code (the justice figures' jurisdiction, the lists of agencies based there, and
     survivors whose first case is there). ``lcmcr`` adds the latent-class estimator to the
-    comparison of methods (slow: a full MCMC run). ``linkage_sensitivity`` (one row per match
-    threshold: ``threshold, observed, estimate, ci_low, ci_high``) adds the sensitivity of
-    the prevalence estimate to the linkage threshold. ``progress`` is called with each step's
+    comparison of methods (slow: a full MCMC run). ``linkage`` (a
+    :class:`~uncounted.linkage.LinkedEstimate`) adds the sensitivity of the prevalence
+    estimate to the linkage match threshold. ``progress`` is called with each step's
     name (:data:`STEPS`) before it runs.
     """
 
@@ -274,7 +275,7 @@ def build_report(
     justice = justice_section(data, period=period, jurisdiction=jurisdiction)
     step("prevalence")
     members = memberships_for(frames, period, jurisdiction)
-    prevalence = prevalence_section(members, lcmcr=lcmcr, linkage_sensitivity=linkage_sensitivity)
+    prevalence = prevalence_section(members, lcmcr=lcmcr, linkage=linkage)
     step("survivors")
     instrument = instrument or default_instrument()
     assessments = frames.get("assessments")

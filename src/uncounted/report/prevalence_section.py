@@ -22,6 +22,7 @@ import polars as pl
 
 from uncounted.errors import InvalidInput, UncountedError, UncountedWarning
 from uncounted.justice.measures import Window
+from uncounted.linkage import LinkedEstimate
 from uncounted.prevalence import (
     CaptureHistories,
     Chapman,
@@ -192,44 +193,54 @@ def _comparison(
     return chosen
 
 
-#: Columns a linkage-sensitivity table must have (one row per match threshold).
-SENSITIVITY_COLUMNS: tuple[str, ...] = ("threshold", "observed", "estimate", "ci_low", "ci_high")
-
 NOT_LINKED = (
     "The lists were taken as already linked: each person has one identifier across lists, "
-    "so the sensitivity of the estimates to the linkage threshold is not shown."
+    "so the sensitivity of the estimates to the linkage threshold is not shown (link the "
+    "agencies' records with `uncounted report --link` to add it)."
 )
 
 
-def _check_sensitivity(table: pl.DataFrame) -> pl.DataFrame:
-    missing = [c for c in SENSITIVITY_COLUMNS if c not in table.columns]
-    if missing:
-        raise InvalidInput(
-            f"The linkage-sensitivity table lacks {', '.join(missing)}: give one row per "
-            "match threshold with the people linked and the estimate at that threshold."
+def _sensitivity(linkage: LinkedEstimate) -> pl.DataFrame:
+    """The linkage's sensitivity table with the chosen threshold marked."""
+    table = linkage.sensitivity
+    if "note" not in table.columns:
+        table = table.with_columns(pl.lit(None, pl.String).alias("note"))
+    return (
+        table.select(
+            pl.col("threshold").cast(pl.Float64),
+            pl.col("individuals").cast(pl.Int64),
+            pl.col("estimate").cast(pl.Float64),
+            pl.col("ci_low").cast(pl.Float64),
+            pl.col("ci_high").cast(pl.Float64),
+            pl.col("note").cast(pl.String).replace("", None),
         )
-    return table.sort("threshold")
+        .with_columns((pl.col("threshold") == linkage.threshold).alias("chosen"))
+        .sort("threshold")
+    )
 
 
 def prevalence_section(
     members: pl.DataFrame,
     *,
     lcmcr: bool = False,
-    linkage_sensitivity: pl.DataFrame | None = None,
+    linkage: LinkedEstimate | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> PrevalenceSection:
     """Estimates per stratum (stepwise) and across methods (all people) from memberships.
 
-    ``linkage_sensitivity`` (columns :data:`SENSITIVITY_COLUMNS`, e.g. from re-clustering a
-    linkage at several match thresholds and refitting) is shown as its own table and chart;
-    without it the report says the lists were taken as already linked.
+    With ``linkage`` (records linked by :mod:`uncounted.linkage`, re-clustered at several
+    match thresholds) its sensitivity table is shown as a table and a chart; without it the
+    report says the lists were taken as already linked.
     """
-    sensitivity = None if linkage_sensitivity is None else _check_sensitivity(linkage_sensitivity)
+    sensitivity = None if linkage is None else _sensitivity(linkage)
     note = (
         NOT_LINKED
-        if sensitivity is None
-        else "The lists were linked by probabilistic record linkage; the table below shows "
-        "how the number of people and the estimate change with the match threshold."
+        if linkage is None
+        else f"The agencies' {linkage.records:,} records were linked by probabilistic record "
+        f"linkage into {linkage.individuals:,} individuals at match probability "
+        f"{linkage.threshold:g}. The table below shows how the number of individuals and the "
+        "estimate move with the match threshold: a missed link splits one person in two "
+        "(raising the estimate), a false link merges two (lowering it)."
     )
     rows: list[dict[str, Any]] = []
     compare: list[dict[str, Any]] = []
@@ -283,15 +294,15 @@ def prevalence_section(
             "Estimate by linkage match threshold",
             [
                 Interval(
-                    f"threshold {r['threshold']:g}",
+                    f"threshold {r['threshold']:g}" + (" (chosen)" if r["chosen"] else ""),
                     r["estimate"],
                     r["ci_low"],
                     r["ci_high"],
-                    r["observed"],
+                    r["individuals"],
                 )
                 for r in sensitivity.iter_rows(named=True)
             ],
-            marker_label="people after linkage",
+            marker_label="individuals after linkage",
             value_label="estimate",
         )
     return PrevalenceSection(strata, methods, lists, note, charts, sensitivity)
@@ -300,7 +311,6 @@ def prevalence_section(
 __all__ = [
     "COLUMNS",
     "NOT_LINKED",
-    "SENSITIVITY_COLUMNS",
     "PrevalenceSection",
     "caveats",
     "memberships_for",
