@@ -216,6 +216,12 @@ def interval_chart(
             f'<text x="{x0 - 8}" y="{y + 4:.1f}" font-size="12" text-anchor="end" '
             f'fill="#222">{escape(row.label)}</text>'
         )
+        if row.marker is not None and math.isfinite(row.marker):
+            mx = x(row.marker)
+            out.append(
+                f'<path d="M{mx:.1f},{y - 6:.1f} L{mx + 6:.1f},{y:.1f} L{mx:.1f},{y + 6:.1f} '
+                f'L{mx - 6:.1f},{y:.1f} Z" fill="white" stroke="{PALETTE[5]}" stroke-width="2"/>'
+            )
         if row.value is None or not math.isfinite(row.value):
             out.append(f'<text x="{x0 + 4}" y="{y + 4:.1f}" font-size="11" fill="#888">n/a</text>')
             continue
@@ -243,12 +249,6 @@ def interval_chart(
             out.append(
                 f'<circle cx="{x(row.value):.1f}" cy="{y:.1f}" r="5" fill="{PALETTE[0]}">'
                 f"<title>{escape(tip)}</title></circle>"
-            )
-        if row.marker is not None and math.isfinite(row.marker):
-            mx = x(row.marker)
-            out.append(
-                f'<path d="M{mx:.1f},{y - 6:.1f} L{mx + 6:.1f},{y:.1f} L{mx:.1f},{y + 6:.1f} '
-                f'L{mx - 6:.1f},{y:.1f} Z" fill="white" stroke="{PALETTE[5]}" stroke-width="2"/>'
             )
     legend_y, lx = height - 10, 14
     first = f"{value_label} with 95% interval"
