@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import polars as pl
 
 from uncounted.domain.stages import SUSPECT_STAGES, Stage
-from uncounted.justice._pivot import first_rows, gather, rows_or_max
 from uncounted.justice.data import JusticeData
 
 #: Suspect stage names in order, as they appear in ``justice_events.stage``.
@@ -61,7 +59,8 @@ def _case_attributes(data: JusticeData) -> pl.DataFrame:
 
 def _build_case_attributes(data: JusticeData) -> pl.DataFrame:
     minors = (
-        data.case_persons.filter(pl.col("role") == "victim")
+        data.case_persons.lazy()
+        .filter(pl.col("role") == "victim")
         .group_by("case_id")
         .agg(pl.col("minor_at_exploitation").fill_null(False).any().alias("minor"))
     )
@@ -71,20 +70,22 @@ def _build_case_attributes(data: JusticeData) -> pl.DataFrame:
             data.case_links.select(pl.col("linked_case_id").alias("case_id")),
         ]
     ).unique()
-    charged = data.events.filter(pl.col("stage") == "charge")["case_id"].unique()
+    charged = data.events["case_id"].filter(_events(data)["_stage"] == _CODE["charge"]).unique()
     return (
-        data.cases.select(
+        data.cases.lazy()
+        .select(
             pl.col("id").alias("case_id"),
             "exploitation_type",
             "status",
             "opened_on",
         )
-        .join(minors, on="case_id", how="left")
+        .join(minors, on="case_id", how="left", maintain_order="left")
         .with_columns(
             pl.col("minor").fill_null(False),
             pl.col("case_id").is_in(links["case_id"].implode()).alias("cross_border"),
             pl.col("case_id").is_in(charged.implode()).alias("prosecuted"),
         )
+        .collect()
     )
 
 
@@ -93,23 +94,108 @@ def _key() -> pl.Expr:
     return (pl.col("case_id") * (1 << 32) + pl.col("person_id")).alias("_key")
 
 
-def _with_roles(data: JusticeData) -> pl.DataFrame:
-    """Events with the person's role in the case: victim when ``case_persons`` lists them as
-    a victim there (or, unlisted, for an identification event), suspect otherwise."""
-    return _memo("events", data, lambda: _build_roles(data))
-
-
-def _build_roles(data: JusticeData) -> pl.DataFrame:
-    victims = data.case_persons.filter(pl.col("role") == "victim").select(_key())["_key"]
-    is_victim = _key().is_in(victims.implode()) | (
-        (pl.col("stage") == str(Stage.IDENTIFICATION)) & pl.col("person_id").is_not_null()
-    )
-    return data.events.with_columns(
-        _key(), pl.when(is_victim).then(pl.lit("victim")).otherwise(pl.lit("suspect")).alias("role")
-    )
-
-
+#: Integer code of each stage the paths read (the suspect stages in order, then
+#: identification); other stages get −1.
 _CODE = {name: i for i, name in enumerate(SUSPECT_STAGE_NAMES)}
+_IDENTIFICATION = len(_CODE)
+_ROW_BITS = 34  # event rows are packed below the day: up to 17 billion events
+_ROW_MASK = (1 << _ROW_BITS) - 1
+
+
+def _events(data: JusticeData) -> pl.DataFrame:
+    """Per event, in the events' order: ``_key`` (case, person), ``_stage`` (integer code),
+    ``_victim`` and ``_order`` = (day − first day) · 2³⁴ + row, whose minimum over a set of
+    events is the earliest one (ties: the first row) and whose low bits give its row."""
+    return _memo("events", data, lambda: _build_events(data))
+
+
+def _build_events(data: JusticeData) -> pl.DataFrame:
+    # The person's role in the case: victim when case_persons lists them as a victim there
+    # (or, unlisted, for an identification event), suspect otherwise.
+    victims = data.case_persons.filter(pl.col("role") == "victim").select(_key())["_key"]
+    codes = {**_CODE, str(Stage.IDENTIFICATION): _IDENTIFICATION}
+    stage = pl.col("stage").replace_strict(codes, default=-1, return_dtype=pl.Int8)
+    day = pl.col("occurred_on").cast(pl.Int32).cast(pl.Int64)
+    return (
+        data.events.lazy()
+        .select(
+            _key(),
+            stage.alias("_stage"),
+            ((day - day.min()) * (1 << _ROW_BITS) + pl.int_range(pl.len(), dtype=pl.Int64)).alias(
+                "_order"
+            ),
+            pl.col("person_id").is_not_null().alias("_person"),
+        )
+        .with_columns(
+            (
+                pl.col("_key").is_in(victims.implode()).fill_null(False)
+                | ((pl.col("_stage") == _IDENTIFICATION) & pl.col("_person"))
+            ).alias("_victim")
+        )
+        .drop("_person")
+        .collect()
+    )
+
+
+def _first_rows(data: JusticeData, victim: bool, codes: dict[str, int]) -> pl.DataFrame:
+    """Per (case, person) of the role, sorted by key: for each stage in ``codes`` the
+    ``_order`` of its earliest event (null if never reached), and ``_first`` over them all."""
+    role = pl.col("_victim") if victim else ~pl.col("_victim")
+    return (
+        _events(data)
+        .lazy()
+        .filter(role & pl.col("_key").is_not_null() & pl.col("_stage").is_in(list(codes.values())))
+        .group_by("_key")
+        .agg(
+            pl.when(pl.col("_stage") == code).then(pl.col("_order")).min().alias(name)
+            for name, code in codes.items()
+        )
+        .with_columns(pl.min_horizontal(list(codes)).alias("_first"))
+        .sort("_key")
+        .collect()
+    )
+
+
+def _row(stage: str) -> pl.Expr:
+    """The event row of a stage's ``_order`` value (null stays null)."""
+    return pl.col(stage) & _ROW_MASK
+
+
+def _date(stage: str, first_day: int, name: str) -> pl.Expr:
+    """The event date of a stage's ``_order`` value (null stays null)."""
+    day = pl.col(stage) // (1 << _ROW_BITS) + first_day
+    return day.cast(pl.Int32).cast(pl.Date).alias(name)
+
+
+def _case_person(key: str = "_key") -> list[pl.Expr]:
+    """``case_id`` and ``person_id`` back from the packed key."""
+    return [
+        (pl.col(key) // (1 << 32)).alias("case_id"),
+        (pl.col(key) & ((1 << 32) - 1)).alias("person_id"),
+    ]
+
+
+def _first_day(data: JusticeData) -> int:
+    day = data.events["occurred_on"].cast(pl.Int32).min()
+    return int(day) if isinstance(day, int) else 0
+
+
+def _attach(paths: pl.DataFrame, table: pl.DataFrame, on: str) -> pl.DataFrame:
+    """``paths`` left-joined to ``table`` on ``on`` (unique in ``table``), rows kept in order.
+
+    A binary search in ``table`` sorted by ``on`` stands in for the hash join, which takes
+    about twice as long when it has to keep the left order (and unordered paths would make
+    :func:`case_paths`' first-suspect attributes arbitrary).
+    """
+    table = table.filter(pl.col(on).is_not_null())  # null keys never match in a join
+    if table.is_empty() or table.schema[on] != paths.schema[on]:
+        return paths.join(table, on=on, how="left", maintain_order="left")
+    if not table[on].is_sorted():
+        table = table.sort(on)
+    ids, query = table[on], paths[on]
+    pos = ids.search_sorted(query, side="left").clip(upper_bound=table.height - 1)
+    index = pl.select(pl.when(ids.gather(pos) == query).then(pos)).to_series()
+    return paths.hstack(table.drop(on).select(pl.all().gather(index)))
 
 
 def suspect_paths(data: JusticeData) -> pl.DataFrame:
@@ -124,36 +210,30 @@ def suspect_paths(data: JusticeData) -> pl.DataFrame:
 
 
 def _build_suspects(data: JusticeData) -> pl.DataFrame:
-    stage = pl.col("stage").replace_strict(_CODE, default=-1, return_dtype=pl.Int8)
-    events = (
-        _with_roles(data)
-        .filter((pl.col("role") == "suspect") & pl.col("_key").is_not_null())
-        .with_columns(stage.alias("_stage"))
-        .filter(pl.col("_stage") >= 0)
-    )
-    keys, rows = first_rows(events, len(_CODE))
-    first_any = rows_or_max(rows).min(axis=0, initial=np.iinfo(np.int64).max)
-    code = _CODE.__getitem__
-    paths = pl.DataFrame(
-        [
-            pl.Series("case_id", keys >> 32),
-            pl.Series("person_id", keys & ((1 << 32) - 1)),
-            gather(events["jurisdiction_id"], first_any, "jurisdiction_id"),
-            *[gather(events["occurred_on"], rows[i], f"{name}_on") for name, i in _CODE.items()],
-            gather(events["offence"], rows[code("charge")], "charge_offence"),
-            gather(events["outcome"], rows[code("verdict")], "verdict_outcome"),
-            gather(events["offence"], rows[code("verdict")], "verdict_offence"),
-            gather(events["sentence_months"], rows[code("sentence")], "sentence_months"),
-            gather(events["custodial"], rows[code("sentence")], "custodial"),
-            gather(events["outcome"], rows[code("appeal")], "appeal_outcome"),
-            gather(events["joint_operation"], rows[code("investigation")], "joint_operation"),
-        ]
-    ).lazy()
-    sexes = data.persons.lazy().select(pl.col("id").alias("person_id"), "sex")
+    best = _first_rows(data, victim=False, codes=_CODE)
+    ev, day0 = data.events, _first_day(data)
+    rows = best.select(_row(c) for c in ("_first", *_CODE))
+
+    def at(column: str, stage: str, name: str) -> pl.Series:
+        return ev[column].gather(rows[stage]).alias(name)
+
+    paths = best.select(
+        *_case_person(),
+        ev["jurisdiction_id"].gather(rows["_first"]).alias("jurisdiction_id"),
+        *[_date(name, day0, f"{name}_on") for name in _CODE],
+        at("offence", "charge", "charge_offence"),
+        at("outcome", "verdict", "verdict_outcome"),
+        at("offence", "verdict", "verdict_offence"),
+        at("sentence_months", "sentence", "sentence_months"),
+        at("custodial", "sentence", "custodial"),
+        at("outcome", "appeal", "appeal_outcome"),
+        at("joint_operation", "investigation", "joint_operation"),
+    ).join(_jurisdiction_labels(data), on="jurisdiction_id", how="left", maintain_order="left")
+    paths = _attach(paths, _case_attributes(data), "case_id")
+    sexes = data.persons.select(pl.col("id").alias("person_id"), "sex")
     return (
-        paths.join(_jurisdiction_labels(data).lazy(), on="jurisdiction_id", how="left")
-        .join(_case_attributes(data).lazy(), on="case_id", how="left")
-        .join(sexes, on="person_id", how="left")
+        _attach(paths, sexes, "person_id")
+        .lazy()
         .with_columns(
             pl.min_horizontal([f"{s}_on" for s in SUSPECT_STAGE_NAMES]).alias("entry_on"),
             pl.col("sex").fill_null("Unknown"),
@@ -176,29 +256,37 @@ def victim_paths(data: JusticeData) -> pl.DataFrame:
 
 
 def _build_victims(data: JusticeData) -> pl.DataFrame:
-    codes = {"identification": 0, "trial": 1, "verdict": 2}
-    stage = pl.col("stage").replace_strict(codes, default=-1, return_dtype=pl.Int8)
-    mine = (
-        _with_roles(data)
-        .filter((pl.col("role") == "victim") & pl.col("_key").is_not_null())
-        .with_columns(stage.alias("_stage"))
-        .filter(pl.col("_stage") >= 0)
+    codes = {
+        "identification": _IDENTIFICATION,
+        "trial": _CODE["trial"],
+        "verdict": _CODE["verdict"],
+    }
+    best = _first_rows(data, victim=True, codes=codes)
+    ev, day0 = data.events, _first_day(data)
+    rows = best.select(_row(c) for c in ("_first", *codes))
+    victims = (
+        data.case_persons.lazy()
+        .filter(pl.col("role") == "victim")
+        .select(
+            _key(),
+            pl.col("exploitation_type").alias("victim_exploitation_type")
+            if "exploitation_type" in data.case_persons.columns
+            else pl.lit(None, pl.String).alias("victim_exploitation_type"),
+            pl.col("minor_at_exploitation").fill_null(False).alias("minor"),
+        )
+        .unique("_key")
+        .collect()
     )
-    keys, rows = first_rows(mine, len(codes))
-    first_any = rows_or_max(rows).min(axis=0, initial=np.iinfo(np.int64).max)
     paths = (
-        pl.DataFrame(
-            [
-                pl.Series("_key", keys),
-                pl.Series("case_id", keys >> 32),
-                pl.Series("person_id", keys & ((1 << 32) - 1)),
-                gather(mine["jurisdiction_id"], first_any, "jurisdiction_id"),
-                gather(mine["occurred_on"], rows[0], "identification_on"),
-                gather(mine["occurred_on"], rows[1], "testified_on"),
-                gather(mine["protective_measures"], rows[1], "protective_measures"),
-                gather(mine["compensation"], rows[1], "_compensated_at_trial"),
-                gather(mine["compensation"], rows[2], "_compensated_at_verdict"),
-            ]
+        best.select(
+            "_key",
+            *_case_person(),
+            ev["jurisdiction_id"].gather(rows["_first"]).alias("jurisdiction_id"),
+            _date("identification", day0, "identification_on"),
+            _date("trial", day0, "testified_on"),
+            ev["protective_measures"].gather(rows["trial"]),
+            ev["compensation"].gather(rows["trial"]).alias("_compensated_at_trial"),
+            ev["compensation"].gather(rows["verdict"]).alias("_compensated_at_verdict"),
         )
         .lazy()
         .with_columns(
@@ -209,6 +297,7 @@ def _build_victims(data: JusticeData) -> pl.DataFrame:
             ).alias("compensation"),
         )
         .drop("_compensated_at_trial", "_compensated_at_verdict")
+        .collect()
     )
     step = pl.col("step")
     steps = (
@@ -223,20 +312,9 @@ def _build_victims(data: JusticeData) -> pl.DataFrame:
         )
         .group_by("_key")
         .agg(pl.all().min())
+        .collect()
     )
-    victims = (
-        data.case_persons.lazy()
-        .filter(pl.col("role") == "victim")
-        .select(
-            _key(),
-            pl.col("exploitation_type").alias("victim_exploitation_type")
-            if "exploitation_type" in data.case_persons.columns
-            else pl.lit(None, pl.String).alias("victim_exploitation_type"),
-            pl.col("minor_at_exploitation").fill_null(False).alias("minor"),
-        )
-        .unique("_key")
-    )
-    people = data.persons.lazy().select(pl.col("id").alias("person_id"), "sex", "citizenship")
+    people = data.persons.select(pl.col("id").alias("person_id"), "sex", "citizenship")
     labels = _jurisdiction_labels(data)
     countries = (
         data.jurisdictions.select(pl.col("id").alias("jurisdiction_id"), "country")
@@ -244,13 +322,13 @@ def _build_victims(data: JusticeData) -> pl.DataFrame:
         else labels.rename({"jurisdiction": "country"})
     )
     cases = _case_attributes(data).select("case_id", "exploitation_type", "prosecuted")
+    paths = _attach(paths, victims, "_key")
+    paths = paths.join(labels, on="jurisdiction_id", how="left", maintain_order="left").join(
+        countries, on="jurisdiction_id", how="left", maintain_order="left"
+    )
+    paths = _attach(_attach(_attach(paths, cases, "case_id"), people, "person_id"), steps, "_key")
     return (
-        paths.join(victims, on="_key", how="left")
-        .join(labels.lazy(), on="jurisdiction_id", how="left")
-        .join(countries.lazy(), on="jurisdiction_id", how="left")
-        .join(cases.lazy(), on="case_id", how="left")
-        .join(people, on="person_id", how="left")
-        .join(steps, on="_key", how="left")
+        paths.lazy()
         .with_columns(
             pl.coalesce("victim_exploitation_type", "exploitation_type").alias("exploitation_type"),
             pl.col("minor").fill_null(False),
