@@ -207,11 +207,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--requests", type=int, default=300, help="per client, at most")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--data", type=Path, help="reuse the database built here by a former run")
     args = parser.parse_args()
     data = args.data or Path(tempfile.mkdtemp(prefix="bench-web-"))
     settings = Settings(data_dir=data)
-    if not (data / "uncounted.sqlite").exists():
+    if (data / "uncounted.sqlite").exists():
+        init_database(settings).dispose()  # upgrade a database built by an older version
+    else:
         t0 = time.perf_counter()
         build(settings, args.cases)
         print(f"build: {time.perf_counter() - t0:.1f} s (data in {data})")
@@ -219,7 +222,17 @@ def main() -> None:
     env = {**os.environ, "UNCOUNTED_DATA_DIR": str(data)}
     env.pop("UNCOUNTED_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "uncounted.cli.main", "serve", "--port", str(port)], env=env
+        [
+            sys.executable,
+            "-m",
+            "uncounted.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -242,7 +255,10 @@ def main() -> None:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-    print(f"\n{args.cases:,} cases, {args.clients} concurrent clients, SQLite, one uvicorn process")
+    print(
+        f"\n{args.cases:,} cases, {args.clients} concurrent clients, SQLite, "
+        f"{args.workers} uvicorn process(es)"
+    )
     print(f"first dashboard (indicators computed, uncached): {cold * 1000:,.0f} ms")
     print(f"{'page':<12}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     every: list[float] = []

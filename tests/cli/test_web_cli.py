@@ -36,3 +36,15 @@ def test_add_user_then_sign_in(capsys):
 def test_serve_is_a_command(capsys):
     assert main(["serve", "--help"]) == 0
     assert "--demo" in capsys.readouterr().out
+
+
+def test_worker_factory_serves_the_configured_database(monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from uncounted.web.factory import DEMO_ENV, app_from_environment
+
+    assert main(["init"]) == 0
+    monkeypatch.setenv(DEMO_ENV, "0")
+    client = TestClient(app_from_environment())
+    assert client.get("/signin").status_code == 200
+    assert client.get("/api/cases").status_code == 401

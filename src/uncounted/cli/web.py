@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from uncounted.demo import DEMO_PASSWORD, DEMO_USERS, build_demo, demo_keyring, 
 from uncounted.settings import get_settings
 from uncounted.store.users import create_user_in
 from uncounted.web import create_app
+from uncounted.web.factory import DEMO_ENV
 
 console = Console()
 
@@ -21,6 +23,7 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Serve the demo database (built first if absent).")
     ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (uvicorn workers).")] = 1,
 ) -> None:
     """Serve the web application (sign in, cases, indicators, imports, audit)."""
     import uvicorn
@@ -36,7 +39,18 @@ def serve(
     else:
         app = create_app(settings)
     console.print(f"Open http://{host}:{port}/ in your browser (Ctrl+C to stop).")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    os.environ[DEMO_ENV] = "1" if demo else "0"
+    uvicorn.run(
+        "uncounted.web.factory:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def add_user(

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,6 +60,7 @@ class SessionSigner:
     """Signs and checks session cookies with the secret key."""
 
     def __init__(self, secret: bytes) -> None:
+        self._secret = secret
         self._serializer = URLSafeTimedSerializer(secret, salt="uncounted.session")
 
     def new(self, user_id: int | None) -> SessionData:
@@ -68,6 +70,18 @@ class SessionSigner:
     def dump(self, session: SessionData) -> str:
         """The cookie value of ``session``."""
         return self._serializer.dumps([session.user_id, session.csrf, session.issued])
+
+    def seal(self, payload: list[Any], salt: str) -> str:
+        """A signed token carrying ``payload`` (e.g. a pending upload), bound to ``salt``."""
+        return URLSafeTimedSerializer(self._secret, salt=salt).dumps(payload)
+
+    def unseal(self, token: str, salt: str, max_age: int) -> list[Any] | None:
+        """The payload of a token made by :meth:`seal`, or ``None`` if forged or expired."""
+        try:
+            payload = URLSafeTimedSerializer(self._secret, salt=salt).loads(token, max_age=max_age)
+        except (BadSignature, ValueError, TypeError):
+            return None
+        return payload if isinstance(payload, list) else None
 
     def load(self, cookie: str | None) -> SessionData | None:
         """The session in a cookie, or ``None`` if absent, forged or expired."""

@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +34,9 @@ router = APIRouter(tags=["imports"])
 MAX_BYTES = 50 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class _Pending:
-    path: Path
-    record_type: str | None
-    source: str | None
-    user_id: int | None
-
-
-_PENDING: dict[str, _Pending] = {}
+#: How long a validated upload waits for its confirmation.
+PENDING_SECONDS = 3600
+_SALT = "uncounted.upload"
 
 
 def _source_for(session: Any, who: Principal, requested: str | None) -> str | None:
@@ -105,8 +98,7 @@ async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSe
     if record_type is not None and record_type not in RECORD_TYPES:
         raise InvalidInput(f"Unknown record type {record_type!r}.")
     source = await run_in_threadpool(_source_for, session, me.who, raw.get("source"))
-    token = secrets.token_urlsafe(16)
-    folder = ctx_of(request).upload_dir / token
+    folder = ctx_of(request).upload_dir / secrets.token_urlsafe(16)
     folder.mkdir(parents=True, mode=0o700)
     name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(upload.filename).name)[:120] or "upload.csv"
     path = folder / name
@@ -115,7 +107,10 @@ async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSe
         handle.write(content)
     engine = ctx_of(request).engine
     result = await run_in_threadpool(validate_file, engine, path, record_type, None, source)
-    _PENDING[token] = _Pending(path, record_type, source, me.who.user_id)
+    # the confirmation carries what was uploaded, signed: any server process can load it
+    token = ctx_of(request).signer.seal(
+        [folder.name, path.name, record_type, source, me.who.user_id], _SALT
+    )
     return _report(request, me, result.to_dict(), token)
 
 
@@ -124,28 +119,32 @@ def confirm(
     request: Request, raw: FormData, me: CurrentUser, session: DbSession, token: str
 ) -> Response:
     check(me.who, Resource.IMPORTS, Action.CREATE)
-    pending = _PENDING.get(token)
-    if pending is None or pending.user_id != me.who.user_id:
+    ctx = ctx_of(request)
+    sealed = ctx.signer.unseal(token, _SALT, PENDING_SECONDS)
+    path = None
+    if sealed is not None and len(sealed) == 5 and sealed[4] == me.who.user_id:
+        folder, name, record_type, source = (str(sealed[0]), str(sealed[1]), sealed[2], sealed[3])
+        path = ctx.upload_dir / Path(folder).name / Path(name).name
+    if path is None or not path.exists():
         raise NotFound("This upload is unknown or expired; upload the file again.")
     partial = raw.get("partial") in ("1", "yes", "true", "on")
     try:
         result = import_file(
-            ctx_of(request).engine,
-            pending.path,
-            pending.record_type,
+            ctx.engine,
+            path,
+            record_type,
             None,
-            pending.source,
+            source,
             partial,
             actor=me.who.username,
-            rejects_dir=pending.path.parent,
+            rejects_dir=path.parent,
         ).to_dict()
     except ImportRejected as exc:
         result = {"status": "rejected", "rejected": [vars(r) for r in exc.rows],
-                  "file": pending.path.name, "error": str(exc)}  # fmt: skip
+                  "file": path.name, "error": str(exc)}  # fmt: skip
     finally:
-        _PENDING.pop(token, None)
-        shutil.rmtree(pending.path.parent, ignore_errors=True)
-    ctx_of(request).invalidate()
+        shutil.rmtree(path.parent, ignore_errors=True)
+    ctx.invalidate()
     if wants_json(request):
         return JSONResponse(result, status_code=200 if result["status"] != "rejected" else 422)
     return _report(request, me, result, None)
