@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import polars as pl
@@ -26,6 +26,10 @@ from uncounted.justice.intervals import wilson_interval
 from uncounted.justice.timing import cumulative_incidence, delay_distribution, kaplan_meier
 
 Basis = Literal["cohort", "period"]
+
+#: A path frame, eager or lazy (the measures build lazy queries so that each reads only the
+#: few columns it needs from the wide path frames).
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 #: Columns the indicators can be disaggregated by.
 DISAGGREGATIONS: tuple[str, ...] = (
@@ -98,7 +102,7 @@ def check_by(by: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(by))
 
 
-def anchored(frame: pl.DataFrame, anchor: str, by: Sequence[str]) -> pl.DataFrame:
+def anchored(frame: Frame, anchor: str, by: Sequence[str]) -> Frame:
     """Add ``year``/``quarter`` from the ``anchor`` date when ``by`` asks for them."""
     extra = []
     if "year" in by:
@@ -114,7 +118,7 @@ def anchored(frame: pl.DataFrame, anchor: str, by: Sequence[str]) -> pl.DataFram
     return frame.with_columns(extra) if extra else frame
 
 
-def _grouped(frame: pl.DataFrame, by: Sequence[str], *aggs: pl.Expr) -> pl.DataFrame:
+def _grouped(frame: pl.LazyFrame, by: Sequence[str], *aggs: pl.Expr) -> pl.LazyFrame:
     if by:
         return frame.group_by(list(by)).agg(*aggs)
     return frame.select(*aggs)
@@ -153,30 +157,35 @@ def rate(
     den_mask = pl.lit(True) if den_mask is None else den_mask
     num_mask = pl.lit(True) if num_mask is None else num_mask
     reached = pl.col(num_date).is_not_null() & (pl.col(num_date) <= as_of) & num_mask
+    lazy = paths.lazy()
     if basis == "cohort":
-        cohort = anchored(paths.filter(window.contains(den_date) & den_mask), den_date, by)
+        cohort = anchored(lazy.filter(window.contains(den_date) & den_mask), den_date, by)
         out = _grouped(
             cohort,
             by,
             reached.sum().cast(pl.Float64).alias("numerator"),
             pl.len().cast(pl.Float64).alias("denominator"),
-        )
+        ).collect()
     else:
         den = _grouped(
-            anchored(paths.filter(window.contains(den_date) & den_mask), den_date, by),
+            anchored(lazy.filter(window.contains(den_date) & den_mask), den_date, by),
             by,
             pl.len().cast(pl.Float64).alias("denominator"),
         )
         num = _grouped(
-            anchored(paths.filter(window.contains(num_date) & reached), num_date, by),
+            anchored(lazy.filter(window.contains(num_date) & reached), num_date, by),
             by,
             pl.len().cast(pl.Float64).alias("numerator"),
         )
         out = (
-            den.join(num, on=list(by), how="full", coalesce=True, nulls_equal=True)
-            if by
-            else pl.concat([den, num], how="horizontal")
-        ).with_columns(pl.col("numerator", "denominator").fill_null(0.0))
+            (
+                den.join(num, on=list(by), how="full", coalesce=True, nulls_equal=True)
+                if by
+                else pl.concat([den, num], how="horizontal")
+            )
+            .with_columns(pl.col("numerator", "denominator").fill_null(0.0))
+            .collect()
+        )
     if ci:
         return with_wilson(out, level)
     value = pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator"))
@@ -192,13 +201,32 @@ def count(
 ) -> pl.DataFrame:
     """Number of rows whose ``date`` falls in the window."""
     mask = pl.lit(True) if mask is None else mask
-    frame = anchored(paths.filter(window.contains(date) & mask), date, by)
-    return _grouped(frame, by, pl.len().cast(pl.Float64).alias("numerator")).with_columns(
-        pl.lit(None, pl.Float64).alias("denominator"),
-        pl.col("numerator").alias("value"),
-        pl.lit(None, pl.Float64).alias("lower"),
-        pl.lit(None, pl.Float64).alias("upper"),
+    frame = anchored(paths.lazy().filter(window.contains(date) & mask), date, by)
+    return (
+        _grouped(frame, by, pl.len().cast(pl.Float64).alias("numerator"))
+        .with_columns(
+            pl.lit(None, pl.Float64).alias("denominator"),
+            pl.col("numerator").alias("value"),
+            pl.lit(None, pl.Float64).alias("lower"),
+            pl.lit(None, pl.Float64).alias("upper"),
+        )
+        .collect()
     )
+
+
+def _entered(
+    paths: pl.DataFrame,
+    window: Window,
+    by: Sequence[str],
+    start: str,
+    *columns: str,
+    mask: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """The rows whose ``start`` date falls in the window (and ``mask``), with ``by`` and
+    only the ``columns`` a time-to-event measure reads."""
+    keep = window.contains(start) if mask is None else window.contains(start) & mask
+    frame = anchored(paths.lazy().filter(keep), start, by)
+    return frame.select(*by, *dict.fromkeys((start, *columns))).collect()
 
 
 def _per_group(
@@ -245,7 +273,7 @@ def conversion(
     """
     out = []
     for start, end in transitions:
-        frame = anchored(paths.filter(window.contains(f"{start}_on")), f"{start}_on", by)
+        frame = _entered(paths, window, by, f"{start}_on", f"{end}_on")
 
         def compute(
             part: pl.DataFrame, s: str = start, e: str = end
@@ -287,7 +315,7 @@ def delays(
     for start, end in transitions:
         s_on, e_on = f"{start}_on", f"{end}_on"
         done = pl.col(e_on).is_not_null() & (pl.col(e_on) <= as_of)
-        frame = anchored(paths.filter(window.contains(s_on) & done), s_on, by)
+        frame = _entered(paths, window, by, s_on, e_on, mask=done)
 
         def compute(
             part: pl.DataFrame, s: str = s_on, e: str = e_on, label: str = f"{start}→{end}"
@@ -330,7 +358,7 @@ def verdict_incidence(
     censored. Variant: ``"<outcome> after trial"``; numerator = verdicts of that outcome,
     denominator = defendants whose trial started in the window.
     """
-    frame = anchored(paths.filter(window.contains("trial_on")), "trial_on", by)
+    frame = _entered(paths, window, by, "trial_on", "verdict_on", "verdict_outcome")
 
     def compute(part: pl.DataFrame) -> list[dict[str, float | str]]:
         t, d = _spells(part, "trial_on", "verdict_on", as_of)

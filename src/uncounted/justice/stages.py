@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import polars as pl
 
 from uncounted.domain.stages import SUSPECT_STAGES, Stage
@@ -345,18 +346,38 @@ def _build_victims(data: JusticeData) -> pl.DataFrame:
 
 
 def case_paths(suspects: pl.DataFrame) -> pl.DataFrame:
-    """One row per case: the first date each stage was reached by any of its suspects."""
-    dates = [f"{s}_on" for s in SUSPECT_STAGE_NAMES]
-    return suspects.group_by("case_id").agg(
-        pl.col("jurisdiction").first(),
-        pl.col("exploitation_type").first(),
-        pl.col("minor").first(),
-        pl.col("status").first(),
-        pl.col("cross_border").first(),
-        pl.col("joint_operation").any(),
+    """One row per case: the first date each stage was reached by any of its suspects.
+
+    Case attributes are those of the case's first suspect row; ``joint_operation`` is true
+    when any suspect's investigation was a joint operation.
+    """
+    dates = [*(f"{s}_on" for s in SUSPECT_STAGE_NAMES), "entry_on"]
+    firsts = ["jurisdiction", "exploitation_type", "minor", "status", "cross_border"]
+    case = suspects["case_id"]
+    if suspects.is_empty() or case.null_count() or not case.is_sorted():
+        return suspects.group_by("case_id").agg(
+            *[pl.col(c).first() for c in firsts],
+            pl.col("joint_operation").any(),
+            pl.lit("Unknown").alias("sex"),
+            *[pl.col(d).min() for d in dates],
+        )
+    # Sorted by case (as suspect_paths returns them): reduce each run of rows in one
+    # vectorised pass instead of hashing a million small groups.
+    ids = case.to_numpy()
+    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+    never = np.iinfo(np.int32).max
+    day_min = {
+        d: np.minimum.reduceat(suspects[d].cast(pl.Int32).fill_null(never).to_numpy(), starts)
+        for d in dates
+    }
+    joint = suspects["joint_operation"].fill_null(False).to_numpy()
+    return suspects.select("case_id", *firsts)[starts].with_columns(
+        pl.Series("joint_operation", np.logical_or.reduceat(joint, starts)),
         pl.lit("Unknown").alias("sex"),
-        *[pl.col(d).min() for d in dates],
-        pl.col("entry_on").min(),
+        *[
+            pl.when(pl.lit(pl.Series(v != never))).then(pl.lit(pl.Series(v))).cast(pl.Date).alias(d)
+            for d, v in day_min.items()
+        ],
     )
 
 
