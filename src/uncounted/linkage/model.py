@@ -15,9 +15,11 @@ Defaults are chosen for victims' records from several agencies in Southeast Asia
 - **sex**, **citizenship**, **place** (home province or district), **phone** (last 8
   digits): exact match or not; a missing value is neutral (Splink's null level).
 
-Blocking (a pair is scored only if it agrees on at least one rule): the name key; a shared
-name word with birth year and sex; either name part with birth year; phone; birth date with
-sex and citizenship. Measured on a million records in ``benchmarks/bench_linkage.py``.
+Blocking (a pair is scored only if it agrees on at least one rule): the name key with birth
+year, or with home district; a shared name word with birth year and home district; either
+name part with birth year and sex; phone; birth date with sex and citizenship. Common names
+make a name-only rule quadratic (tens of millions of pairs at a million records), so every
+name rule carries a second key. Measured in ``benchmarks/bench_linkage.py``.
 
 Training (Splink's recommended sequence): ``u`` by random sampling of pairs (seeded); the
 prior match probability from deterministic rules at an assumed recall; ``m`` by expectation
@@ -64,6 +66,9 @@ class LinkageSettings:
             matches stays possible).
         seed: seed of the random sampling (same data, same seed, same model).
         spark_partitions: shuffle partitions for the Spark backend.
+        extra: backend options for Spark: ``checkpoint_dir`` (default a new temporary
+            folder), ``break_lineage`` (Splink's ``break_lineage_method``, default
+            ``"parquet"``; ``"persist"`` is faster for small jobs).
     """
 
     backend: Literal["duckdb", "spark"] = "duckdb"
@@ -191,10 +196,11 @@ def blocking_rules() -> list[Any]:
     from splink import block_on
 
     return [
-        block_on("name_key"),
-        block_on("name_tokens", "birth_year", "sex", arrays_to_explode=["name_tokens"]),
-        block_on("name_first", "birth_year"),
-        block_on("name_second", "birth_year"),
+        block_on("name_key", "birth_year"),
+        block_on("name_key", "place"),
+        block_on("name_tokens", "birth_year", "place", arrays_to_explode=["name_tokens"]),
+        block_on("name_first", "birth_year", "sex"),
+        block_on("name_second", "birth_year", "sex"),
         block_on("phone"),
         block_on("birth_date", "sex", "citizenship"),
     ]

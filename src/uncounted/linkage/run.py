@@ -10,6 +10,7 @@ and be re-scored later with exactly the same parameters.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,16 +56,23 @@ def _db_api(settings: LinkageSettings) -> Any:
             "backend='duckdb'."
         ) from exc
     from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
 
     spark = (
         SparkSession.builder.master("local[*]")
         .appName("uncounted-linkage")
+        .config("spark.jars", similarity_jar_location())  # Splink's string-similarity UDFs
         .config("spark.sql.shuffle.partitions", str(settings.spark_partitions))
         .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
-    spark.sparkContext.setCheckpointDir(str(settings.extra.get("checkpoint_dir", "/tmp")))
-    return SparkAPI(spark_session=spark, break_lineage_method="parquet")  # type: ignore[no-untyped-call]
+    checkpoints = settings.extra.get("checkpoint_dir") or tempfile.mkdtemp(
+        prefix="uncounted-spark-"
+    )
+    spark.sparkContext.setCheckpointDir(str(checkpoints))
+    return SparkAPI(
+        spark_session=spark, break_lineage_method=settings.extra.get("break_lineage", "parquet")
+    )  # type: ignore[no-untyped-call]
 
 
 def _floor_m(model: dict[str, Any], floor: float) -> dict[str, Any]:
