@@ -236,7 +236,7 @@ def main() -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(600):  # worker processes take a while to import and start
             try:
                 httpx.get(f"{url}/signin", timeout=1)
                 break
