@@ -198,3 +198,15 @@ def test_dry_run_reports_and_writes_nothing(loaded, write):
     assert same.rejected == result.rejected
     with loaded.connect() as conn:
         assert conn.execute(select(func.count()).select_from(JusticeEvent)).scalar() == 0
+
+
+def test_an_unknown_source_agency_is_one_clear_error(loaded, write):
+    from uncounted.errors import InvalidInput
+
+    path = write(
+        "cases.csv",
+        "external_id,status,exploitation_type,jurisdiction,opened_on\n"
+        "C5,Active,ForcedLabour,PH,2024-01-01\n",
+    )
+    with pytest.raises(InvalidInput, match="No agency with code 'NGO-X' \\(--source\\)"):
+        import_file(loaded, path, source="NGO-X", today=TODAY)

@@ -156,6 +156,12 @@ class Importer:
         counts = Counts()
         done = 0
         agencies = set(_store.agency_ids(conn))
+        makes_agencies = any(p.type_name == "agencies" for p in self.parts)
+        if self.source is not None and self.source not in agencies and not makes_agencies:
+            raise InvalidInput(
+                f"No agency with code {self.source!r} (--source); add it first "
+                "(uncounted import agencies.csv --type agencies) or check the code."
+            )
         for part in self.parts:
             name = self.name(part)
             checks: FileChecks | None = None
