@@ -3,9 +3,10 @@
 FILE is an aggregated capture-history table (one 0/1 column per list and a ``count`` column,
 the layout of the reference datasets), or, with ``--records``, one row per person and list.
 ``--from-db`` estimates from the list memberships stored in the case database (or the demo
-database with ``--demo``), optionally ``--strata sex,minor,citizenship,year``. ``--from-db --link`` first links the
-agencies' own records of each person (``uncounted link``) and reports how the estimate moves
-with the match threshold (strata: sex, minor, citizenship, region, year).
+database with ``--demo``), optionally ``--strata sex,minor,citizenship,year``.
+``--from-db --link`` first links the agencies' own records of each person (``uncounted link``)
+and reports how the estimate moves with the match threshold (strata: sex, minor, citizenship,
+region, year).
 """
 
 from __future__ import annotations
