@@ -55,7 +55,7 @@ from uncounted.justice.measures import (
     rate,
     verdict_incidence,
 )
-from uncounted.justice.stages import case_paths, suspect_paths, victim_paths
+from uncounted.justice.stages import case_paths, suspect_paths_with, victim_paths_with
 
 #: The delays J10 reports.
 DELAYS: tuple[tuple[str, str], ...] = (
@@ -118,7 +118,9 @@ def indicators(
     keys = check_by(by)
     window = Window.parse(period)
     as_of = data.observed_to
-    sp, vp = suspect_paths(data), victim_paths(data)
+    # Only the attributes the disaggregation asks for (plus those an indicator reads).
+    sp = suspect_paths_with(data, {*keys, "cross_border"})
+    vp = victim_paths_with(data, {*keys, "prosecuted"})
     cp = case_paths(sp)
 
     def share(
