@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import polars as pl
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Engine, Integer, Table, insert, text
 
 from uncounted.errors import InvalidInput
 from uncounted.store.tables import TABLE_ORDER, Base
@@ -48,7 +48,24 @@ def insert_frames(
                 if progress is not None:
                     progress(name, len(chunk))
             written[name] = frame.height
+        if conn.dialect.name == "postgresql":
+            _advance_sequences(conn, [tables[n] for n in written if "id" in frames[n].columns])
     return written
+
+
+def _advance_sequences(conn: Connection, loaded: list[Table]) -> None:
+    """Move each serial ``id`` sequence past the ids just written (PostgreSQL), so that rows
+    added later without an id (forms, imports) do not collide with them."""
+    for table in loaded:
+        column = table.c.get("id")
+        if column is None or not isinstance(column.type, Integer) or not column.primary_key:
+            continue
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+            )
+        )
 
 
 __all__ = ["BATCH", "insert_frames"]
