@@ -29,10 +29,7 @@ def test_one_record_per_list_membership_with_the_truth(world):
     assert recs.columns == COLUMNS
     assert recs.height == world.frames["list_memberships"].height
     assert recs["record_id"].n_unique() == recs.height
-    by_list = {
-        code: set(group["person"].to_list())
-        for (code,), group in recs.group_by("agency")
-    }
+    by_list = {code: set(group["person"].to_list()) for (code,), group in recs.group_by("agency")}
     assert by_list == {k: set(v) for k, v in world.truth.victim_ids_by_list.items() if v}
 
 
