@@ -37,7 +37,11 @@ def pg_app(postgres_url, settings):
 
 
 def test_caseworker_on_postgres(pg_app):
-    client = TestClient(pg_app)
+    with TestClient(pg_app) as client:  # the app's lifespan closes its connections at the end
+        _work_as_caseworker(client)
+
+
+def _work_as_caseworker(client: TestClient) -> None:
     assert sign_in(client, "cw").status_code == 303
     client.headers["X-CSRF-Token"] = client.get("/api/me").json()["csrf_token"]
     listed = client.get("/api/cases?status=Closed&stage=charge").json()
