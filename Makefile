@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -qq -e '.[dev]'
 	@touch $(STAMP)
 
+# Builds the demo store and summarises it; in a terminal it then serves it in the browser
+# (Ctrl+C to stop). Non-interactive runs (CI, pipes) stop after the summary.
 demo: $(STAMP)
 	$(BIN)/uncounted demo
+	@if [ -t 1 ] && [ -z "$$CI" ]; then $(BIN)/uncounted serve --demo; \
+	else echo "Browse the demo: .venv/bin/uncounted serve --demo"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check

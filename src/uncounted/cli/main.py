@@ -18,18 +18,18 @@ from uncounted.errors import UncountedError
 
 #: Command-group modules under ``uncounted.cli``; each defines ``register(app)``.
 COMMAND_MODULES: tuple[str, ...] = (
-    "store_cmds",
-    "evaluation",
-    "publish",
-    "prevalence",
-    "report",
-    "ingest",
-    "screen",
-    "keys",
-    "survivors",
-    "justice",
-    "web",
-    "link",
+    "store_cmds",  # init, demo
+    "ingest",  # import, export
+    "justice",  # indicators, bottlenecks, metrics
+    "prevalence",  # estimate
+    "link",  # link run|review|encode
+    "survivors",  # survivors due|summary|plan
+    "evaluation",  # survey, did, sustainability, drivers, zone
+    "screen",  # screen
+    "report",  # report
+    "publish",  # publish
+    "web",  # serve, add-user
+    "keys",  # keys rotate
 )
 
 app = typer.Typer(
