@@ -150,43 +150,40 @@ def encode_records(
     def word_bits(word: str) -> frozenset[int]:
         return frozenset(bloom_positions([word], key1, key2, length, k))
 
-    def name_filter(words: list[str]) -> list[int]:
-        return bloom_words(set().union(*(word_bits(w) for w in words)), length)
-
-    def hashed(field: str) -> pl.Expr:
-        return (
-            pl.col(field)
-            .cast(pl.String)
-            .map_elements(lambda v: hashed_value(field, v), return_dtype=pl.Int64)
+    def hashed(field: str) -> pl.Series:
+        values = prepared.get_column(field).cast(pl.String).to_list()
+        return pl.Series(
+            field, [None if v is None else hashed_value(field, v) for v in values], pl.Int64
         )
 
-    out = prepared.select(
-        "unique_id",
-        "agency",
-        *[hashed(f).alias(f) for f in _EQUALITY],
-        pl.col("name_tokens")
-        .map_elements(
-            lambda ws: [hashed_value("name_tokens", w) for w in ws],
-            return_dtype=pl.List(pl.Int64),
-        )
-        .alias("name_tokens"),
-        pl.col("name_tokens")
-        .map_elements(name_filter, return_dtype=pl.List(pl.UInt64))
-        .alias("name_bf"),
-        pl.col("birth_year")
-        .map_elements(
-            lambda y: [hashed_value("birth_window", str(y + d)) for d in range(-2, 3)],
-            return_dtype=pl.List(pl.Int64),
-        )
-        .alias("birth_window"),
-    ).with_columns(
-        pl.col("name_bf")
-        .list.eval(pl.element().map_batches(_popcount, return_dtype=pl.Int64))
-        .list.sum()
-        .alias("name_bf_bits")
+    tokens: list[list[str] | None] = prepared.get_column("name_tokens").to_list()
+    filters = [
+        None if ws is None else bloom_words(set().union(*(word_bits(w) for w in ws)), length)
+        for ws in tokens
+    ]
+    years: list[int | None] = prepared.get_column("birth_year").to_list()
+    out = prepared.select("unique_id", "agency").with_columns(
+        *[hashed(f) for f in _EQUALITY],
+        pl.Series(
+            "name_tokens",
+            [None if ws is None else [hashed_value("name_tokens", w) for w in ws] for ws in tokens],
+            pl.List(pl.Int64),
+        ),
+        pl.Series("name_bf", filters, pl.List(pl.UInt64)),
+        pl.Series(
+            "name_bf_bits",
+            [None if f is None else sum(w.bit_count() for w in f) for f in filters],
+            pl.Int64,
+        ),
+        pl.Series(
+            "birth_window",
+            [
+                None
+                if y is None
+                else [hashed_value("birth_window", str(y + d)) for d in range(-2, 3)]
+                for y in years
+            ],
+            pl.List(pl.Int64),
+        ),
     )
     return out.select("unique_id", "agency", *ENCODED_COLUMNS)
-
-
-def _popcount(words: pl.Series) -> pl.Series:
-    return pl.Series([int(w).bit_count() for w in words], dtype=pl.Int64)
