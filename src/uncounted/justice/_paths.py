@@ -5,12 +5,16 @@
 - Each event gets ``_order = (day − first day) · 2³⁴ + row``: its minimum over a set of
   events is the earliest one (ties: the first row), and the low bits give back its row, so
   one hash aggregation finds every stage's first event and a gather reads what happened.
+- A person's role is a property of the (case, person) pair — victim when ``case_persons``
+  lists them as a victim in the case, suspect otherwise — except that an unlisted person's
+  identification event is a victim's: so the aggregation runs once over all events and
+  the roles are split per key afterwards.
 - :func:`attach` is a left join that keeps the left order, by binary search.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import polars as pl
 
@@ -40,46 +44,39 @@ def case_person() -> list[pl.Expr]:
     ]
 
 
-def event_codes(data: JusticeData, codes: Mapping[str, int], victim_code: int) -> pl.DataFrame:
-    """Per event, in the events' order: ``_key``, ``_stage`` (``codes``, else −1), ``_order``
-    and ``_victim``: true when ``case_persons`` lists the person as a victim in the case, or,
-    unlisted, for an event coded ``victim_code`` (identification) with a person."""
+def earliest(data: JusticeData, codes: Mapping[str, int]) -> pl.DataFrame:
+    """Per (case, person) with an event of a stage in ``codes``: the ``_order`` of its earliest
+    event of each stage (a column per code name; null if never reached), and ``_listed``:
+    ``case_persons`` lists the person as a victim in that case. One hash aggregation over
+    all events, whatever the role (the roles are split afterwards, per key)."""
     victims = data.case_persons.filter(pl.col("role") == "victim").select(key())["_key"]
     stage = pl.col("stage").replace_strict(dict(codes), default=-1, return_dtype=pl.Int8)
     day = pl.col("occurred_on").cast(pl.Int32).cast(pl.Int64)
     order = (day - day.min()) * (1 << ROW_BITS) + pl.int_range(pl.len(), dtype=pl.Int64)
     return (
         data.events.lazy()
-        .select(
-            key(),
-            stage.alias("_stage"),
-            order.alias("_order"),
-            pl.col("person_id").is_not_null().alias("_person"),
-        )
-        .with_columns(
-            (
-                pl.col("_key").is_in(victims.implode()).fill_null(False)
-                | ((pl.col("_stage") == victim_code) & pl.col("_person"))
-            ).alias("_victim")
-        )
-        .drop("_person")
-        .collect()
-    )
-
-
-def first_orders(events: pl.DataFrame, victim: bool, codes: Mapping[str, int]) -> pl.DataFrame:
-    """Per (case, person) of the role, sorted by ``_key``: for each stage in ``codes`` the
-    ``_order`` of its earliest event (null if never reached), and ``_first`` over them all."""
-    role = pl.col("_victim") if victim else ~pl.col("_victim")
-    return (
-        events.lazy()
-        .filter(role & pl.col("_key").is_not_null() & pl.col("_stage").is_in(list(codes.values())))
+        .select(key(), stage.alias("_stage"), order.alias("_order"))
+        .filter(pl.col("_key").is_not_null() & (pl.col("_stage") >= 0))
         .group_by("_key")
         .agg(
             pl.when(pl.col("_stage") == code).then(pl.col("_order")).min().alias(name)
             for name, code in codes.items()
         )
-        .with_columns(pl.min_horizontal(list(codes)).alias("_first"))
+        .with_columns(pl.col("_key").is_in(victims.implode()).alias("_listed"))
+        .collect()
+    )
+
+
+def first_orders(earliest: pl.DataFrame, keep: pl.Expr, stages: Sequence[pl.Expr]) -> pl.DataFrame:
+    """The keys of ``earliest`` where ``keep`` holds, sorted, with ``stages`` (``_order``
+    columns) and ``_first``: of those stages' first events, the one stored first (the
+    lowest row, as the paths have always taken it, not necessarily the earliest date)."""
+    names = [s.meta.output_name() for s in stages]
+    return (
+        earliest.lazy()
+        .filter(keep)
+        .select("_key", *stages)
+        .with_columns(pl.min_horizontal([row(n) for n in names]).alias("_first"))
         .sort("_key")
         .collect()
     )
@@ -125,7 +122,7 @@ __all__ = [
     "attach",
     "case_person",
     "date",
-    "event_codes",
+    "earliest",
     "first_day",
     "first_orders",
     "key",

@@ -66,7 +66,7 @@ def _build_case_attributes(data: JusticeData) -> pl.DataFrame:
             data.case_links.select(pl.col("linked_case_id").alias("case_id")),
         ]
     ).unique()
-    charged = data.events["case_id"].filter(_events(data)["_stage"] == _CODE["charge"]).unique()
+    charged = data.events.filter(pl.col("stage") == "charge")["case_id"].unique()
     return (
         data.cases.lazy()
         .select(pl.col("id").alias("case_id"), "exploitation_type", "status", "opened_on")
@@ -93,10 +93,10 @@ _VICTIM_CODES = {
 _CASE_COLUMNS = ("exploitation_type", "status", "opened_on", "minor", "cross_border", "prosecuted")
 
 
-def _events(data: JusticeData) -> pl.DataFrame:
-    """Per event: ``_key``, ``_stage``, ``_order``, ``_victim`` (see ``_paths``)."""
+def _earliest(data: JusticeData) -> pl.DataFrame:
+    """Per (case, person): the earliest event of each stage, and whether a listed victim."""
     codes = {**_CODE, str(Stage.IDENTIFICATION): _IDENTIFICATION}
-    return _p.memo("events", data, lambda: _p.event_codes(data, codes, _IDENTIFICATION))
+    return _p.memo("earliest", data, lambda: _p.earliest(data, codes))
 
 
 def _wants(columns: Collection[str] | None, *names: str) -> bool:
@@ -123,7 +123,11 @@ def suspect_paths_with(data: JusticeData, columns: Collection[str]) -> pl.DataFr
 
 
 def _suspect_core(data: JusticeData) -> pl.DataFrame:
-    best = _p.first_orders(_events(data), victim=False, codes=_CODE)
+    # Suspects: every (case, person) not listed as a victim there, with a suspect stage.
+    reached = pl.any_horizontal(pl.col(list(_CODE)).is_not_null())
+    best = _p.first_orders(
+        _earliest(data), ~pl.col("_listed") & reached, [pl.col(c) for c in _CODE]
+    )
     ev, day0 = data.events, _p.first_day(data)
     rows = best.select(_p.row(c) for c in ("_first", *_CODE))
 
@@ -182,7 +186,19 @@ def victim_paths_with(data: JusticeData, columns: Collection[str]) -> pl.DataFra
 
 
 def _victim_core(data: JusticeData) -> pl.DataFrame:
-    best = _p.first_orders(_events(data), victim=True, codes=_VICTIM_CODES)
+    # Victims: listed victims (identification, trial, verdict), and unlisted people with an
+    # identification event (only that event is a victim's; their others are a suspect's).
+    listed, identified = pl.col("_listed"), pl.col("identification").is_not_null()
+    reached = pl.any_horizontal(pl.col(list(_VICTIM_CODES)).is_not_null())
+    best = _p.first_orders(
+        _earliest(data),
+        (listed & reached) | (~listed & identified),
+        [
+            pl.col("identification"),
+            pl.when(listed).then(pl.col("trial")).alias("trial"),
+            pl.when(listed).then(pl.col("verdict")).alias("verdict"),
+        ],
+    )
     ev, day0 = data.events, _p.first_day(data)
     rows = best.select(_p.row(c) for c in ("_first", *_VICTIM_CODES))
     compensated = ev["compensation"].gather(rows["trial"]).fill_null(False) | ev[
