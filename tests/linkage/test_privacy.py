@@ -62,8 +62,8 @@ def test_no_plain_identifier_in_the_encoded_file(tmp_path):
 
 @pytest.mark.slow
 def test_encoded_linkage_recall_within_five_points_of_plain():
-    """Same 9 000 or so records, same model shape: recall on encodings vs on names."""
-    world = population_records(10_000, seed=11)
+    """Same 5 000 or so records, same model shape: recall on encodings vs on names."""
+    world = population_records(6_000, seed=11)
     truth = world.records.select(pl.col("record_id").alias("unique_id"), "person")
     prepared = prepare_records(world.records)
     cfg = LinkageSettings()
