@@ -79,7 +79,7 @@ def test_bad_input_is_one_sentence(capsys, tmp_path):
 def test_no_demo_database(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "empty"))
     get_settings.cache_clear()
-    assert main(["survivors", "due", "--demo"]) == 2
+    assert main(["survivors", "due", "--demo"]) == 7
     assert "run `uncounted demo` first" in capsys.readouterr().err
 
 

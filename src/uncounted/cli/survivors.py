@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
-from uncounted.demo import demo_path
-from uncounted.errors import ConfigurationError, InvalidInput
-from uncounted.settings import get_settings
-from uncounted.store.db import engine_from_settings, make_engine
+from uncounted.cli._common import console, open_engine, render_frame
+from uncounted.errors import InvalidInput
 from uncounted.store.frames import assessment_frames, survivors_frame
 from uncounted.survivors import (
     GROUPINGS,
@@ -29,7 +23,6 @@ from uncounted.survivors import (
     summarise_survivors,
 )
 
-console = Console()
 survivors_app = typer.Typer(help="Survivor outcomes: assessments due, restoration, change.")
 
 DEMO_HELP = "Read the demo database (built by `uncounted demo`) instead of the configured one."
@@ -37,39 +30,12 @@ INSTRUMENT_HELP = "Instrument YAML file (default: the shipped uncounted-restorat
 InstrumentOption = Annotated[Path | None, typer.Option("--instrument", help=INSTRUMENT_HELP)]
 
 
-@contextmanager
-def _engine(demo: bool) -> Iterator[Engine]:
-    settings = get_settings()
-    if demo:
-        path = demo_path(settings)
-        if not path.exists():
-            raise ConfigurationError(f"No demo database at {path}; run `uncounted demo` first.")
-        engine = make_engine(f"sqlite:///{path.resolve()}")
-    else:
-        engine = engine_from_settings(settings)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
 def _instrument(path: Path | None) -> Instrument:
     return default_instrument() if path is None else load_instrument(path)
 
 
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return "" if value is None else str(value)
-
-
 def _render(frame: pl.DataFrame, title: str, limit: int | None = None) -> None:
-    table = Table(title=title)
-    for column in frame.columns:
-        table.add_column(column, justify="right" if frame[column].dtype.is_numeric() else "left")
-    for row in frame.head(limit or frame.height).iter_rows():
-        table.add_row(*(_fmt(v) for v in row))
-    console.print(table)
+    render_frame(frame.head(limit or frame.height), "table", title)
 
 
 @survivors_app.command("due")
@@ -83,7 +49,7 @@ def due(
 ) -> None:
     """List survivors due or overdue for an assessment (intake, 6 months, then yearly)."""
     tool = _instrument(instrument)
-    with _engine(demo) as engine:
+    with open_engine(None, demo) as engine:
         assessments, _ = assessment_frames(engine)
     if as_of is None:
         latest = assessments["assessed_on"].max() if demo and assessments.height else None
@@ -112,7 +78,7 @@ def plan(
 ) -> None:
     """Show a survivor's latest profile and the support-plan services it suggests."""
     tool = _instrument(instrument)
-    with _engine(demo) as engine:
+    with open_engine(None, demo) as engine:
         assessments, items = assessment_frames(engine)
     case = latest_case_plan(assessments, items, tool, person_id)
     p = case.profile
@@ -147,7 +113,7 @@ def summary(
     if by is not None and by not in GROUPINGS:
         raise InvalidInput(f"--by {by!r} is not a grouping; choose one of {', '.join(GROUPINGS)}.")
     tool = _instrument(instrument)
-    with _engine(demo) as engine:
+    with open_engine(None, demo) as engine:
         assessments, items = assessment_frames(engine)
         people = survivors_frame(engine) if by else None
     result = summarise_survivors(
