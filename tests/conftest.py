@@ -118,6 +118,19 @@ def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh data directory for commands run in-process, with the settings cache cleared
+    before and after (``pytestmark = pytest.mark.usefixtures("cli_env")``)."""
+    from uncounted.settings import get_settings
+
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings pointing at a fresh data directory (embedded SQLite store)."""
     return Settings(data_dir=tmp_path / "data")

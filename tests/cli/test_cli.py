@@ -11,14 +11,7 @@ from uncounted.cli.main import main
 from uncounted.settings import get_settings
 from uncounted.store.db import head_revision, make_engine
 
-
-@pytest.fixture(autouse=True)
-def _fresh_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 def test_version(capsys):

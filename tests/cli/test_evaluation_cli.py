@@ -9,19 +9,11 @@ import polars as pl
 import pytest
 
 from uncounted.cli.main import main
-from uncounted.settings import get_settings
 from uncounted.simulate.migrants import simulate_migrant_survey
 from uncounted.simulate.panels import simulate_indicator_panel
 from uncounted.simulate.venues import simulate_venue_survey
 
-
-@pytest.fixture(autouse=True)
-def _settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 def _json(capsys):

@@ -10,18 +10,11 @@ from pathlib import Path
 import pytest
 
 from uncounted.cli.main import main
-from uncounted.settings import get_settings
 
 MSE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mse"
 
 
-@pytest.fixture(autouse=True)
-def _settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 @pytest.fixture

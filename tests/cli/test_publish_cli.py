@@ -8,16 +8,8 @@ import json
 import pytest
 
 from uncounted.cli.main import main
-from uncounted.settings import get_settings
 
-
-@pytest.fixture(autouse=True)
-def _settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 def test_publish_demo(tmp_path, capsys):

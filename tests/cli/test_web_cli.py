@@ -9,14 +9,7 @@ from uncounted.settings import get_settings
 from uncounted.store.db import engine_from_settings, session_scope
 from uncounted.store.users import authenticate
 
-
-@pytest.fixture(autouse=True)
-def _fresh_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 def test_add_user_then_sign_in(capsys):
