@@ -81,7 +81,9 @@ def _child(size: int, backend: str) -> dict[str, object]:
         check=False,
     )
     if proc.returncode:
-        return {"records": size, "backend": backend, "error": proc.stderr.strip()[-400:]}
+        lines = proc.stderr.strip().splitlines()
+        errors = [line for line in lines if "Error" in line or "Exception" in line]
+        return {"records": size, "backend": backend, "error": (errors or lines or [""])[-1][:400]}
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 

@@ -68,7 +68,9 @@ class LinkageSettings:
         spark_partitions: shuffle partitions for the Spark backend.
         extra: backend options for Spark: ``checkpoint_dir`` (default a new temporary
             folder), ``break_lineage`` (Splink's ``break_lineage_method``, default
-            ``"parquet"``; ``"persist"`` is faster for small jobs).
+            ``"parquet"``; ``"persist"`` is faster for small jobs), ``driver_memory``
+            (local mode's JVM heap, default ``"4g"``; Spark's own 1 GB default runs out of
+            heap at 100 000 records).
     """
 
     backend: Literal["duckdb", "spark"] = "duckdb"

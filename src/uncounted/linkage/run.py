@@ -64,6 +64,7 @@ def _db_api(settings: LinkageSettings) -> Any:
         .config("spark.jars", similarity_jar_location())  # Splink's string-similarity UDFs
         .config("spark.sql.shuffle.partitions", str(settings.spark_partitions))
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", str(settings.extra.get("driver_memory", "4g")))
         .getOrCreate()
     )
     checkpoints = settings.extra.get("checkpoint_dir") or tempfile.mkdtemp(
