@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from uncounted.justice import JusticeData
 from uncounted.justice import headlines as justice_headlines
+from uncounted.prevalence import CaptureHistories
+from uncounted.prevalence.methods import estimate_headline
 from uncounted.settings import Settings, read_or_create_key_file
 from uncounted.simulate import World, WorldConfig, simulate_world
 from uncounted.store.bulk import insert_frames
@@ -93,6 +97,9 @@ def build_demo(
             world.truth.restoration_rate,
         )
     )
+    memberships = world.frames["list_memberships"].with_columns(pl.col("agency_id").cast(pl.String))
+    lists = CaptureHistories.from_records(memberships, "person_id", "agency_id", "demo lists")
+    headlines.update(estimate_headline(lists, world.truth.population))
     return DemoResult(database_url=url, path=path, world=world, rows=rows, headlines=headlines)
 
 

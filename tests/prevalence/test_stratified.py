@@ -85,3 +85,15 @@ def test_membership_records_by_year_are_person_years():
 def test_make_estimator_rejects_settings_that_do_not_apply(kwargs, message):
     with pytest.raises(InvalidInput, match=message):
         make_estimator(**kwargs)
+
+
+def test_estimate_headline_puts_the_truth_beside_the_estimate():
+    from uncounted.prevalence import CaptureHistories
+    from uncounted.prevalence.methods import estimate_headline
+    from uncounted.simulate.capture import simulate_lists
+
+    sim = simulate_lists("independent", seed=4)
+    line = estimate_headline(CaptureHistories.from_frame(sim.table), sim.population)
+    (label, text), (_, observed) = line.items()
+    assert "stepwise" in label and text.endswith("; truth 2,000")
+    assert observed == f"{int(sim.table['count'].sum()):,}"

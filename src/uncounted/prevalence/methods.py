@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from uncounted.errors import InvalidInput
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence.bayesian import LatentClassEstimator
+from uncounted.prevalence.histories import CaptureHistories
 from uncounted.prevalence.loglinear import LogLinearEstimator
 from uncounted.prevalence.stepwise import StepwiseEstimator
 from uncounted.prevalence.twolist import Chapman
@@ -65,4 +66,24 @@ def make_estimator(
     return Chapman(ci=ci or "lognormal", ci_level=ci_level)
 
 
-__all__ = ["METHODS", "make_estimator"]
+def estimate_headline(histories: CaptureHistories, truth: int | None = None) -> dict[str, str]:
+    """One line for summaries: the stepwise estimate (Chan, Silverman & Vincent 2021) with its
+    Wald interval, and the truth beside it when it is known (synthetic worlds)."""
+    import warnings
+
+    from uncounted.errors import UncountedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UncountedWarning)
+        est = StepwiseEstimator().fit(histories)
+    low, high = est.ci_
+    text = f"{est.population_:,.0f} ({low:,.0f}–{high:,.0f})"
+    if truth is not None:
+        text += f"; truth {truth:,}"
+    return {
+        f"all victims, MSE over {histories.n_lists} lists (stepwise, 95% CI)": text,
+        "  observed on at least one list": f"{histories.n_observed:,}",
+    }
+
+
+__all__ = ["METHODS", "estimate_headline", "make_estimator"]
