@@ -45,6 +45,22 @@ _LAZY: dict[str, str] = {
     "LincolnPetersen": "uncounted.prevalence",
     "LogLinearEstimator": "uncounted.prevalence",
     "PopulationEstimator": "uncounted.prevalence",
+    "StepwiseEstimator": "uncounted.prevalence",
+    "LatentClassEstimator": "uncounted.prevalence",
+    "JusticeData": "uncounted.justice",
+    "indicators": "uncounted.justice",
+    "bottlenecks": "uncounted.justice",
+    "link_records": "uncounted.linkage",
+    "LinkageSettings": "uncounted.linkage",
+    "import_file": "uncounted.ingest",
+    "export_records": "uncounted.ingest",
+    "estimate_survey": "uncounted.evaluation",
+    "difference_in_differences": "uncounted.evaluation",
+    "assess_zone": "uncounted.evaluation",
+    "DriverNetwork": "uncounted.evaluation",
+    "screen_file": "uncounted.screening",
+    "build_report": "uncounted.report",
+    "write_bundle": "uncounted.publish",
 }
 
 
