@@ -25,9 +25,7 @@ import numpy as np
 import polars as pl
 
 from uncounted.prevalence import CaptureHistories, StepwiseEstimator
-from uncounted.prevalence._identifiability import check_model, design_matrix, list_pairs
-from uncounted.prevalence._irls import fit_poisson
-from uncounted.prevalence._stepwise_search import poisson_pvalues
+from uncounted.prevalence._stepwise_literal import stepwise_literal
 from uncounted.prevalence.bootstrap import multinomial_resamples
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mse"
@@ -42,33 +40,9 @@ R_SECONDS = {
 }
 
 
-def literal_stepwise(patterns: np.ndarray, counts: np.ndarray, pthresh: float = 0.02) -> float:
-    """SparseMSE's stepwisefit, literally (see tests/reference/test_sparsemse.py)."""
-    pairs = list_pairs(patterns.shape[1])
-    y = counts.astype(np.float64)
-    nstar = np.array([float(np.sum(y * patterns[:, i] * patterns[:, j])) for i, j in pairs])
-
-    def fit(model: list[int]) -> tuple[np.ndarray, np.ndarray, float]:
-        X, kept, _, _ = design_matrix(patterns, counts, [pairs[p] for p in model])
-        f = fit_poisson(np.ascontiguousarray(X), y[kept])
-        return f.mu, kept, float(f.beta[0])
-
-    model: list[int] = []
-    mu, kept, b0 = fit(model)
-    for _ in range(len(pairs)):
-        pval = np.ones(len(pairs))
-        for j, (i1, i2) in enumerate(pairs):
-            if j in model:
-                continue
-            pstar = float(np.sum(mu * patterns[kept, i1] * patterns[kept, i2]))
-            pval[j] = poisson_pvalues(nstar[j : j + 1], np.array([pstar]))[0]
-            if check_model(patterns, counts, [pairs[p] for p in [*model, j]]).error_code:
-                pval[j] = 1.0
-        if pval.min() >= pthresh:
-            break
-        model.append(int(np.flatnonzero(pval == pval.min())[0]))
-        mu, kept, b0 = fit(model)
-    return float(y.sum() + np.exp(b0))
+def literal_stepwise(patterns: np.ndarray, counts: np.ndarray) -> float:
+    """The population estimate of SparseMSE's stepwisefit transcribed literally."""
+    return stepwise_literal(patterns, counts)[1]
 
 
 def best_of(reps: int, fn: object) -> float:
