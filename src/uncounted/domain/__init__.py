@@ -8,6 +8,7 @@ from uncounted.domain.codes import (
     validate_country,
     validate_subdivision,
 )
+from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.domain.stages import (
     SUSPECT_STAGES,
     VICTIM_STAGES,
@@ -19,6 +20,7 @@ from uncounted.domain.stages import (
 )
 
 __all__ = [
+    "IDENTITY_FIELDS",
     "SUSPECT_STAGES",
     "VICTIM_STAGES",
     "AppealOutcome",

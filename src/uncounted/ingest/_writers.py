@@ -13,21 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import StoreError
 from uncounted.ingest import _store
 from uncounted.ingest.records import ref_source
 from uncounted.ingest.validate import CheckedRow
 
-_IDENTITY = (
-    "given_name",
-    "family_name",
-    "other_names",
-    "birth_date",
-    "identity_number",
-    "phone",
-    "email",
-    "address",
-)
+_IDENTITY = IDENTITY_FIELDS
 _VICTIM = (
     "trafficking_status",
     "exploitation_type",

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from uncounted.domain import SUSPECT_STAGES, VICTIM_STAGES, AppealOutcome, Stage, VerdictOutcome
+from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import RejectedRow
 from uncounted.ingest.fields import FieldProblem, convert, parse_int, text_of
 from uncounted.ingest.mapping import ColumnPlan
@@ -32,14 +33,7 @@ _PERSON_FIELDS = (
     "birth_year",
     "age_at_identification",
     "citizenship",
-    "given_name",
-    "family_name",
-    "other_names",
-    "birth_date",
-    "identity_number",
-    "phone",
-    "email",
-    "address",
+    *IDENTITY_FIELDS,
 )
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import InvalidInput
 from uncounted.publish.kanonymity import Anonymisation, k_anonymise, smallest_class
 from uncounted.publish.suppression import SuppressedTable, feasible_ranges, suppress
@@ -42,22 +43,7 @@ from uncounted.publish.victims import (
 )
 
 #: Column names that must never appear in a bundle (direct identifiers and record keys).
-IDENTIFYING_COLUMNS = frozenset(
-    {
-        "given_name",
-        "family_name",
-        "other_names",
-        "name",
-        "birth_date",
-        "identity_number",
-        "phone",
-        "email",
-        "address",
-        "person_id",
-        "external_id",
-        "id",
-    }
-)
+IDENTIFYING_COLUMNS = frozenset({*IDENTITY_FIELDS, "name", "person_id", "external_id", "id"})
 
 #: Aggregate tables: name -> (row variable, column variable) of the victim rows.
 AGGREGATES: dict[str, tuple[str, str]] = {

@@ -17,22 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.simulate._names import random_identity
 
 if TYPE_CHECKING:
     from uncounted.simulate.world import WorldConfig
 
 
-_IDENTITY_FIELDS = (
-    "given_name",
-    "family_name",
-    "other_names",
-    "birth_date",
-    "identity_number",
-    "phone",
-    "email",
-    "address",
-)
+_IDENTITY_FIELDS = IDENTITY_FIELDS
 
 
 class _Builder:

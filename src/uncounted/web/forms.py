@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from uncounted.domain import AppealOutcome, Offence, Stage, VerdictOutcome, code_list
+from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.ingest.fields import Field, FieldProblem, convert
 from uncounted.ingest.records import record_type
 
@@ -33,16 +34,7 @@ class FormField:
     identifying: bool = False
 
 
-_IDENTIFYING = {
-    "given_name",
-    "family_name",
-    "other_names",
-    "birth_date",
-    "identity_number",
-    "phone",
-    "email",
-    "address",
-}
+_IDENTIFYING = frozenset(IDENTITY_FIELDS)
 
 
 def _options(rule: Field) -> tuple[tuple[str, str], ...]:
