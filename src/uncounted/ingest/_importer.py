@@ -1,6 +1,6 @@
 """The import pipeline: each part of a file checked chunk by chunk, and written as it goes.
 
-One pass reads the file a chunk at a time: rows are checked (``validate.check_row``), their
+One pass reads the file a chunk at a time: rows are checked (``validate.RowChecker``), their
 references resolved against the file and the database, and the good ones written through the
 writers of ``_writers`` inside the caller's transaction. Checks that need the whole file (the
 order of justice stages) run at the end of each part.
@@ -23,7 +23,7 @@ from uncounted.ingest._writers import WRITERS, Counts, WriteContext
 from uncounted.ingest.mapping import ColumnMapping, ColumnPlan, plan_columns
 from uncounted.ingest.readers import ReadOptions, SourceRow, read_chunks, sheet_names
 from uncounted.ingest.records import LOAD_ORDER, RECORD_TYPES, record_type, ref_source
-from uncounted.ingest.validate import CheckedRow, FileChecks, check_row
+from uncounted.ingest.validate import CheckedRow, FileChecks, RowChecker
 
 #: progress(phase, rows done, total rows or None) — phases "checking" and "importing".
 Progress = Callable[[str, int, int | None], None]
@@ -48,6 +48,7 @@ class _Part:
     plans: dict[tuple[str, ...], ColumnPlan] = field(default_factory=dict)
     bad_lines: set[int] = field(default_factory=set)
     rows: int = 0
+    checkers: dict[int, RowChecker] = field(default_factory=dict)  # by id of the plan
 
     def plan(self, mapping: ColumnMapping, row: SourceRow) -> ColumnPlan:
         header = tuple(row.cells)
@@ -186,11 +187,11 @@ class Importer:
                     raise self.refuse()
                 if checks is None:
                     checks = FileChecks(plan, name)
-                checked = [
-                    check_row(plan, r, name, self.today, self.source)
-                    for r in rows
-                    if r.line not in known_bad
-                ]
+                checker = part.checkers.get(id(plan))
+                if checker is None:
+                    checker = RowChecker(plan, name, self.today, self.source)
+                    part.checkers[id(plan)] = checker
+                checked = checker.check([r for r in rows if r.line not in known_bad])
                 found = self._check_refs(conn, part, checked, agencies, checks, seen_cases)
                 good = []
                 for c in checked:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from uncounted.domain import SUSPECT_STAGES, VICTIM_STAGES, AppealOutcome, Stage, VerdictOutcome
 from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import RejectedRow
-from uncounted.ingest.fields import FieldProblem, convert, parse_int, text_of
+from uncounted.ingest.fields import Field, FieldProblem, convert, parse_int, text_of
 from uncounted.ingest.mapping import ColumnPlan
 from uncounted.ingest.readers import Cell, SourceRow
 
@@ -115,6 +115,151 @@ def check_row(
     return result
 
 
+#: Marks a cell that does not pass its field's checks (the row is then checked on its own).
+_BAD = object()
+#: Distinct cells remembered per field before the memory is cleared (bounds memory).
+_MEMO = 50_000
+#: Field kinds whose conversion is remembered by cell (few distinct values, costly checks).
+_TEXT_KINDS = ("text", "ref")
+
+
+class RowChecker:
+    """:func:`check_row` for a chunk of rows, column by column.
+
+    Same values and problems as :func:`check_row` on each row, in a fraction of the time: each
+    column of the chunk is converted at once, and conversions of codes, dates and numbers are
+    remembered by cell (a file repeats the same few codes and dates). Only clean rows are
+    built here; a row with any problem (or a plan with flag, item or line-id columns) is
+    checked again by :func:`check_row`, which says exactly what is wrong.
+    """
+
+    def __init__(
+        self, plan: ColumnPlan, file_name: str, today: dt.date, default_source: str | None
+    ) -> None:
+        self.plan = plan
+        self.file_name = file_name
+        self.today = today
+        self.default_source = default_source
+        self.names = tuple(f.name for f, _ in plan.conversions)
+        self.by_row = bool(plan.flag_columns or plan.item_columns or plan.uses_line)
+        self.memos: dict[str, dict[str, object]] = {}
+
+    def check(self, rows: list[SourceRow]) -> list[CheckedRow]:
+        """Each row checked, in order."""
+        plan = self.plan
+        if self.by_row:
+            return [self._one(r) for r in rows]
+        cells = [r.cells for r in rows]
+        columns: list[list[object] | None] = []
+        bad: set[int] = {i for i, r in enumerate(rows) if r.problem is not None}
+        for f, formats in plan.conversions:
+            column = plan.sources.get(f.name)
+            if column is None and f.name not in plan.mapping.constants:
+                columns.append(None)
+                continue
+            column_cells = [c.get(column) for c in cells] if column else None
+            got = self._column(f, formats, column_cells, len(rows))
+            if _BAD in got:
+                bad.update(i for i, v in enumerate(got) if v is _BAD)
+            columns.append(got)
+        empty = [None] * len(rows)
+        full = [c if c is not None else empty for c in columns]
+        names = self.names
+        type_name = plan.record_type.name
+        required = plan.required
+        has_source = plan.has_source
+        source = self.default_source
+        flagged: list[bool] = []
+
+        def flag(_name: str, _cell: Cell, _reason: str) -> None:
+            flagged.append(True)
+
+        out: list[CheckedRow] = []
+        for i, vals in enumerate(zip(*full, strict=True)):
+            if i in bad:
+                out.append(self._one(rows[i]))
+                continue
+            values: dict[str, object] = dict(zip(names, vals, strict=True))
+            if has_source and values["source"] is None:
+                values["source"] = source
+            _defaults(type_name, values)
+            _cross_checks(type_name, values, flag)
+            if flagged or None in [values[n] for n in required]:
+                flagged.clear()
+                out.append(self._one(rows[i]))
+                continue
+            out.append(CheckedRow(rows[i].line, values))
+        return out
+
+    def _one(self, row: SourceRow) -> CheckedRow:
+        return check_row(self.plan, row, self.file_name, self.today, self.default_source)
+
+    def _column(
+        self, f: Field, formats: tuple[str, ...], cells: list[Cell] | None, n: int
+    ) -> list[object]:
+        """The values of one field for a chunk (``None`` for no value, ``_BAD`` for a problem)."""
+        constant = self.plan.mapping.constants.get(f.name)
+        if cells is None:
+            return [self._value(f, formats, None, constant)] * n
+        out: list[object] = []
+        if f.kind in _TEXT_KINDS:  # mostly distinct values, checked inline
+            missing = self.plan.mapping.missing
+            plain = f.name not in self.plan.mapping.values
+            longest = f.max_length
+            for c in cells:
+                if type(c) is str:
+                    text = c.strip()
+                    fits = longest is None or len(text) <= longest
+                    if text and plain and fits and text not in missing:
+                        out.append(text)
+                        continue
+                out.append(self._value(f, formats, c, constant))
+            return out
+        memo = self.memos.setdefault(f.name, {})
+        if len(memo) > _MEMO:
+            memo.clear()
+        for c in cells:
+            if type(c) is not str:  # typed cells (1 == True == 1.0) are not remembered
+                out.append(self._value(f, formats, c, constant))
+                continue
+            value = memo.get(c, memo)
+            if value is memo:
+                value = memo[c] = self._value(f, formats, c, constant)
+            out.append(value)
+        return out
+
+    def _value(
+        self, f: Field, formats: tuple[str, ...], cell: Cell, constant: str | None
+    ) -> object:
+        """One cell as :meth:`ColumnPlan.standard_cells` and :func:`check_row` take it."""
+        name = f.name
+        mapping = self.plan.mapping
+        if cell is not None:
+            if isinstance(cell, str):
+                cell = cell.strip()
+                if cell == "" or cell in mapping.missing:
+                    cell = None
+                else:
+                    labels = mapping.values.get(name)
+                    if labels is not None and cell in labels:
+                        cell = labels[cell]
+            elif mapping.missing and str(cell) in mapping.missing:
+                cell = None
+            elif name in mapping.values and str(cell) in mapping.values[name]:
+                cell = mapping.values[name][str(cell)]
+        if cell is None:
+            cell = constant
+        if cell is None:
+            return None
+        try:
+            value = convert(f, cell, formats)
+        except FieldProblem:
+            return _BAD
+        if f.kind == "date" and value > self.today:  # type: ignore[operator]
+            return _BAD
+        return value
+
+
 def _defaults(type_name: str, values: dict[str, object]) -> None:
     if type_name == "cases":
         if values.get("reference") is None:
@@ -152,7 +297,7 @@ def _cross_checks(
                 )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     stage: str
     on: dt.date
@@ -172,17 +317,19 @@ class FileChecks:
         self.events: dict[tuple[object, ...], list[_Event]] = defaultdict(list)
         self.event_ids: set[tuple[object, object]] = set()
         self.key_fields = plan.record_type.key
-        if plan.record_type.name == "persons":
+        self.kind = plan.record_type.name
+        if self.kind == "persons":
             self.key_fields = (*self.key_fields, "case", "role")
+        self.stage_column = plan.sources.get("occurred_on", "occurred_on")
 
     def key(self, values: dict[str, object]) -> tuple[object, ...]:
         """The identifying key of a row within its source."""
-        return tuple([values.get(k) for k in self.key_fields])
+        return tuple(map(values.get, self.key_fields))
 
     def add(self, row: CheckedRow) -> None:
         """Record a row that passed the row checks; add a problem if it repeats another."""
         values = row.values
-        key = self.key(values)
+        key = tuple(map(values.get, self.key_fields))
         first = self.first_line.setdefault(key, row.line)
         if first != row.line:
             name = self.plan.record_type.key[-1]
@@ -198,7 +345,7 @@ class FileChecks:
                 )
             )
             return
-        if self.plan.record_type.name == "persons":
+        if self.kind == "persons":
             person = (values.get("source"), values.get("external_id"))
             digest = hash(tuple(values.get(f) for f in _PERSON_FIELDS))
             seen = self.person_fields.setdefault(person, (row.line, digest))
@@ -214,14 +361,15 @@ class FileChecks:
                         "make the person's fields agree",
                     )
                 )
-        if self.plan.record_type.name == "justice_events" and values.get("person") is not None:
-            group = (values.get("source"), values.get("case"), values.get("person"))
-            column = self.plan.sources.get("occurred_on", "occurred_on")
+        if self.kind == "justice_events" and values.get("person") is not None:
+            source = values.get("source")
+            group = (source, values.get("case"), values.get("person"))
             on = values["occurred_on"]
             assert isinstance(on, dt.date)
             ext = values.get("external_id")
-            self.events[group].append(_Event(str(values["stage"]), on, row.line, column, ext))
-            self.event_ids.add((values.get("source"), ext))
+            stage = str(values["stage"])
+            self.events[group].append(_Event(stage, on, row.line, self.stage_column, ext))
+            self.event_ids.add((source, ext))
 
     def add_stored_event(
         self, group: tuple[object, ...], stage: str, on: dt.date, ext: object
@@ -264,4 +412,4 @@ class FileChecks:
         return sorted(set(problems), key=lambda p: p.line)
 
 
-__all__ = ["QUOTE", "CheckedRow", "FileChecks", "check_row"]
+__all__ = ["QUOTE", "CheckedRow", "FileChecks", "RowChecker", "check_row"]
