@@ -10,6 +10,7 @@ from lifelines import AalenJohansenFitter, KaplanMeierFitter
 
 from uncounted.errors import InvalidInput
 from uncounted.justice import cumulative_incidence, delay_distribution, kaplan_meier
+from uncounted.justice.timing import cumulative_incidences
 
 
 @pytest.fixture()
@@ -48,6 +49,24 @@ def test_cumulative_incidence_equals_lifelines_without_ties():
         np.testing.assert_allclose(ours.variance[finite], ref_var[finite], atol=1e-12)
     total = sum(cumulative_incidence(t, outcome, k).final()[0] for k in (1, 2, 3))
     assert total == pytest.approx(1 - kaplan_meier(t, outcome > 0).survival[-1])
+
+
+@pytest.mark.parametrize("low, high", [(0, 400), (-30, 40), (0, 100_000)])
+def test_whole_days_count_as_the_general_path(low, high):
+    """Integer durations take the counting shortcut; the curves are identical to floats'
+    (the last case spans too wide a range and falls back to the general path)."""
+    rng = np.random.default_rng(5)
+    t = rng.integers(low, high, 800)
+    d = rng.random(800) < 0.6
+    ours, general = kaplan_meier(t, d), kaplan_meier(t.astype(float), d)
+    for name in ("timeline", "survival", "lower", "upper", "at_risk", "observed"):
+        np.testing.assert_array_equal(getattr(ours, name), getattr(general, name))
+    outcome = np.where(d, rng.integers(1, 4, 800), 0)
+    curves = cumulative_incidences(t, outcome, [1, 2, 3])
+    for k, curve in zip((1, 2, 3), curves, strict=True):
+        alone = cumulative_incidence(t.astype(float), outcome, k)
+        for name in ("timeline", "incidence", "lower", "upper", "variance"):
+            np.testing.assert_array_equal(getattr(curve, name), getattr(alone, name))
 
 
 def test_delay_distribution_by_hand():

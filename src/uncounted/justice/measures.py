@@ -23,7 +23,7 @@ import polars as pl
 
 from uncounted.errors import InvalidInput
 from uncounted.justice.intervals import wilson_interval
-from uncounted.justice.timing import cumulative_incidence, delay_distribution, kaplan_meier
+from uncounted.justice.timing import cumulative_incidences, delay_distribution, kaplan_meier
 
 Basis = Literal["cohort", "period"]
 
@@ -254,7 +254,8 @@ def _spells(
         .alias("t"),
         (pl.col(end).is_not_null() & (pl.col(end) <= as_of)).alias("d"),
     )
-    return spell["t"].to_numpy().astype(np.float64), spell["d"].to_numpy().astype(bool)
+    # Whole days as integers: the estimators count them by slot (see timing._day_table).
+    return spell["t"].to_numpy(), spell["d"].to_numpy().astype(bool)
 
 
 def conversion(
@@ -365,8 +366,9 @@ def verdict_incidence(
         outcome = part["verdict_outcome"].replace_strict(OUTCOME_CODES, default=4)
         codes = np.where(d, outcome.fill_null(4).to_numpy(), 0)
         rows: list[dict[str, float | str]] = []
-        for name, code in OUTCOME_CODES.items():
-            value, lo, hi = cumulative_incidence(t, codes, code, level).final()
+        curves = cumulative_incidences(t, codes, list(OUTCOME_CODES.values()), level)
+        for (name, code), curve in zip(OUTCOME_CODES.items(), curves, strict=True):
+            value, lo, hi = curve.final()
             rows.append(
                 {
                     "variant": f"{name} after trial",

@@ -22,7 +22,9 @@ tested against, value for value):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +33,7 @@ from scipy import stats
 from uncounted.errors import InvalidInput
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def _loglog_band(
@@ -129,10 +132,46 @@ def _event_table(
             inverse[:n], weights=observed.astype(np.float64), minlength=times.size
         ).astype(np.float64)
         entrance = np.bincount(inverse[n:], minlength=times.size).astype(np.float64)
+    return times.astype(np.float64), removed, deaths, _at_risk(removed, entrance)
+
+
+def _at_risk(removed: FloatArray, entrance: FloatArray) -> FloatArray:
     at_risk = (np.cumsum(entrance) - (np.cumsum(removed) - removed)).astype(np.float64)
-    if times.size:
+    if at_risk.size:
         at_risk[1:] -= entrance[1:]
-    return times.astype(np.float64), removed, deaths, at_risk
+    return at_risk
+
+
+def _whole_days(values: npt.NDArray[Any]) -> IntArray | None:
+    """``values`` as int64 when they are a non-empty array of integers (whole days): the
+    estimators then count by :func:`numpy.bincount` without checking or sorting."""
+    kind, size = values.dtype.kind, values.dtype.itemsize
+    if values.size == 0 or not (kind == "i" or (kind == "u" and size <= 4)):
+        return None
+    return values.astype(np.int64, copy=False)
+
+
+def _day_table(
+    days: IntArray, observed: npt.NDArray[np.bool_], start: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None:
+    """:func:`_event_table` of whole-day durations when everyone enters at ``start``: the
+    same counts, without building and checking the entry array. None when the days span
+    too wide a range to count by slot (the caller then takes the general path)."""
+    n = days.size
+    low, high = min(int(days.min()), start), max(int(days.max()), start)
+    if high - low >= 8 * n + 1024:  # as _event_table decides (its arrays hold 2n times)
+        return None
+    size = high - low + 1
+    slot = days - low
+    removed = np.bincount(slot, minlength=size).astype(np.float64)
+    weights = observed.astype(np.float64)
+    deaths = np.bincount(slot, weights=weights, minlength=size).astype(np.float64, copy=False)
+    entrance = np.zeros(size)
+    entrance[start - low] = n
+    used = (removed > 0) | (entrance > 0)
+    times = np.flatnonzero(used).astype(np.float64) + low
+    removed, deaths, entrance = removed[used], deaths[used], entrance[used]
+    return times, removed, deaths, _at_risk(removed, entrance)
 
 
 def kaplan_meier(
@@ -142,10 +181,17 @@ def kaplan_meier(
     level: float = 0.95,
 ) -> SurvivalCurve:
     """Kaplan–Meier estimate of the time to an event; ``observed`` false = censored."""
-    t = np.asarray(durations, dtype=np.float64)
+    raw = np.asarray(durations)
     d = np.asarray(observed, dtype=bool)
-    if t.shape != d.shape or t.ndim != 1:
+    if raw.shape != d.shape or raw.ndim != 1:
         raise InvalidInput("durations and observed must be one-dimensional and the same length.")
+    days = _whole_days(raw) if entry is None else None
+    if days is not None:
+        # Whole days, everyone at risk from the start (or the earliest time if negative).
+        table = _day_table(days, d, min(int(days.min()), 0))
+        if table is not None:
+            return _survival_curve(*table, level)
+    t = raw.astype(np.float64)
     if np.isnan(t).any():
         raise InvalidInput("durations contain missing values; censor open paths at as_of.")
     born = np.zeros_like(t) if entry is None else np.asarray(entry, dtype=np.float64)
@@ -153,7 +199,12 @@ def kaplan_meier(
         born = np.full_like(t, t.min())
     if np.any(born > t):
         raise InvalidInput("An entry time lies after its duration; check the stage dates.")
-    times, _removed, deaths, at_risk = _event_table(t, d, born)
+    return _survival_curve(*_event_table(t, d, born), level)
+
+
+def _survival_curve(
+    times: FloatArray, _removed: FloatArray, deaths: FloatArray, at_risk: FloatArray, level: float
+) -> SurvivalCurve:
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(at_risk > 0, 1.0 - deaths / at_risk, 1.0)
         increment = np.where(at_risk > deaths, deaths / (at_risk * (at_risk - deaths)), 0.0)
@@ -188,16 +239,50 @@ def cumulative_incidence(
     level: float = 0.95,
 ) -> IncidenceCurve:
     """Aalen–Johansen cumulative incidence; ``outcomes`` are ints, 0 = censored (open)."""
-    t = np.asarray(durations, dtype=np.float64)
+    return cumulative_incidences(durations, outcomes, [outcome_of_interest], level)[0]
+
+
+def cumulative_incidences(
+    durations: npt.ArrayLike,
+    outcomes: npt.ArrayLike,
+    outcomes_of_interest: Sequence[int],
+    level: float = 0.95,
+) -> list[IncidenceCurve]:
+    """:func:`cumulative_incidence` of each of ``outcomes_of_interest``, in that order: the
+    competing outcomes share one event table, so it is counted once."""
+    raw = np.asarray(durations)
     k = np.asarray(outcomes, dtype=np.int64)
-    if t.shape != k.shape or t.ndim != 1:
+    if raw.shape != k.shape or raw.ndim != 1:
         raise InvalidInput("durations and outcomes must be one-dimensional and the same length.")
-    times, _removed, deaths, at_risk = _event_table(t, k > 0, np.zeros_like(t))
-    mine = np.bincount(
-        np.searchsorted(times, t),
-        weights=(k == outcome_of_interest).astype(float),
-        minlength=times.size,
-    )
+    days = _whole_days(raw)
+    table = None if days is None else _day_table(days, k > 0, 0)
+    if days is not None and table is not None:
+        times, _removed, deaths, at_risk = table
+        low = int(times[0])  # the earliest duration or the entry at 0, both in the table
+        slot, size = days - low, int(times[-1]) - low + 1
+        used = (times - low).astype(np.int64)
+
+        def tally(weights: FloatArray) -> FloatArray:
+            counts = np.bincount(slot, weights=weights, minlength=size)
+            return counts[used].astype(np.float64, copy=False)
+    else:
+        t = raw.astype(np.float64)
+        times, _removed, deaths, at_risk = _event_table(t, k > 0, np.zeros_like(t))
+        where = np.searchsorted(times, t)
+
+        def tally(weights: FloatArray) -> FloatArray:
+            counts = np.bincount(where, weights=weights, minlength=times.size)
+            return counts.astype(np.float64, copy=False)
+
+    return [
+        _incidence(times, deaths, at_risk, tally((k == code).astype(float)), level)
+        for code in outcomes_of_interest
+    ]
+
+
+def _incidence(
+    times: FloatArray, deaths: FloatArray, at_risk: FloatArray, mine: FloatArray, level: float
+) -> IncidenceCurve:
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(at_risk > 0, 1.0 - deaths / at_risk, 1.0)
         survival = np.cumprod(factor)
@@ -294,6 +379,7 @@ __all__ = [
     "IncidenceCurve",
     "SurvivalCurve",
     "cumulative_incidence",
+    "cumulative_incidences",
     "delay_distribution",
     "kaplan_meier",
 ]
