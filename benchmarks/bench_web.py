@@ -139,6 +139,22 @@ def build(settings: Settings, n_cases: int, seed: int = 1) -> None:
     print(f"built {n_cases:,} cases, {n_people:,} people, {n_events:,} justice events")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (the uvicorn workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    while pids:
+        p = pids.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            pids += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -248,7 +264,12 @@ def main() -> None:
             t1 = time.perf_counter()
             c.get("/").raise_for_status()
             cold = time.perf_counter() - t1
+        server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
+        load_start, wall = os.getloadavg()[0], time.perf_counter()
         timings = asyncio.run(_load(url, sessions, args.clients, args.seconds, args.requests))
+        wall = time.perf_counter() - wall
+        server_cpu = _cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         server.terminate()
         try:
@@ -270,6 +291,11 @@ def main() -> None:
     arr = np.array(every) * 1000
     print(f"{'all':<12}{arr.size:>10}{np.percentile(arr, 50):>10.1f}"
           f"{np.percentile(arr, 95):>10.1f}{arr.max():>10.1f}")  # fmt: skip
+    print(
+        f"throughput {arr.size / wall:.0f} requests/s; CPU per request: server "
+        f"{1000 * server_cpu / arr.size:.2f} ms, load generator {1000 * client_cpu / arr.size:.2f}"
+        f" ms; load average {load_start:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     print("goal: p95 < 150 ms")
 
 

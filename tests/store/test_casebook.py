@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
+from sqlalchemy import delete
 
 from uncounted.simulate import WorldConfig, simulate_world
 from uncounted.store import casebook
@@ -11,6 +14,7 @@ from uncounted.store.access import Principal, Role
 from uncounted.store.bulk import insert_frames
 from uncounted.store.casebook import CaseFilters, list_cases
 from uncounted.store.db import init_database, session_scope
+from uncounted.store.tables import CaseShare
 
 ANALYST = Principal(1, "an", Role.ANALYST)
 
@@ -72,14 +76,33 @@ def test_filters_match_the_frames(store, filters):
     assert _all(engine, ANALYST, filters) == want["id"].to_list()
 
 
-def test_caseworker_list_is_their_scope(store):
+@pytest.mark.parametrize("filters", [CaseFilters(), CaseFilters(status="Closed", stage="charge")])
+def test_caseworker_list_is_their_scope_newest_first(store, filters):
+    """Own, referred and shared cases, merged newest first from their separate indexes."""
     engine, world = store
     who = Principal(2, "cw", Role.CASEWORKER, 1)
-    owned = set(world.frames["cases"].filter(pl.col("owning_agency_id") == 1)["id"])
-    referred = set(
-        world.frames["referrals"].filter(pl.col("to_agency_id") == 1)["case_id"].drop_nulls()
-    )
-    assert set(_all(engine, who, CaseFilters())) == owned | referred
+    cases = world.frames["cases"]
+    referred = world.frames["referrals"].filter(pl.col("to_agency_id") == 1)["case_id"]
+    shared = cases.filter(pl.col("owning_agency_id") != 1).sort("id").head(3)["id"].to_list()
+    with session_scope(engine) as s:
+        s.add_all(CaseShare(case_id=i, agency_id=1, shared_on=dt.date(2024, 1, 1)) for i in shared)
+    try:
+        want = cases.filter(
+            (pl.col("owning_agency_id") == 1)
+            | pl.col("id").is_in(referred.drop_nulls().implode())
+            | pl.col("id").is_in(shared)
+        )
+        if filters.status:
+            want = want.filter(pl.col("status") == filters.status)
+        if filters.stage:
+            staged = world.frames["justice_events"].filter(pl.col("stage") == filters.stage)
+            want = want.filter(pl.col("id").is_in(staged["case_id"].implode()))
+        want = want.sort(["opened_on", "id"], descending=True)
+        assert want.height > 0
+        assert _all(engine, who, filters) == want["id"].to_list()
+    finally:
+        with session_scope(engine) as s:
+            s.execute(delete(CaseShare))
 
 
 def test_count_stops_at_the_cap(store, monkeypatch):
@@ -89,3 +112,13 @@ def test_count_stops_at_the_cap(store, monkeypatch):
         page = list_cases(s, ANALYST, CaseFilters(per_page=5))
     assert (page.total, page.more, page.pages) == (10, True, 2)
     assert world.frames["cases"].height > 10
+
+
+def test_pages_beyond_the_cap_still_follow_on(store, monkeypatch):
+    engine, world = store
+    monkeypatch.setattr(casebook, "COUNT_CAP", 10)
+    newest = world.frames["cases"].sort(["opened_on", "id"], descending=True)["id"].to_list()
+    with session_scope(engine) as s:
+        page = list_cases(s, ANALYST, CaseFilters(per_page=5, page=4))
+    assert [r.id for r in page.rows] == newest[15:20]
+    assert (page.total, page.more) == (10, True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from uncounted.errors import ConfigurationError, MigrationError
@@ -49,14 +51,28 @@ def test_postgres_upgrade_downgrade(fresh_postgres_url):
     _cycle(fresh_postgres_url)
 
 
+def _drift(url: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        insp = inspect(engine)
+        for name, table in Base.metadata.tables.items():
+            assert {c["name"] for c in insp.get_columns(name)} == set(table.columns.keys()), name
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
 def test_migration_matches_the_tables(tmp_path):
-    """The migrated schema has exactly the columns the ORM declares (no drift)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'd.sqlite'}")
-    upgrade(engine)
-    insp = inspect(engine)
-    for name, table in Base.metadata.tables.items():
-        assert {c["name"] for c in insp.get_columns(name)} == set(table.columns.keys()), name
-    engine.dispose()
+    """The migrated schema is exactly what the ORM declares: columns, types, indexes."""
+    assert _drift(f"sqlite:///{tmp_path / 'd.sqlite'}") == []
+
+
+@pytest.mark.postgres
+def test_postgres_migration_matches_the_tables(fresh_postgres_url):
+    assert _drift(fresh_postgres_url) == []
 
 
 def test_init_database_creates_data_dir(tmp_path):

@@ -12,13 +12,21 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from uncounted.domain import Stage
 from uncounted.errors import AccessDenied, NotFound
 from uncounted.store import audit
-from uncounted.store.access import Action, Principal, Resource, check, scope_filter, sees_identities
+from uncounted.store.access import (
+    Action,
+    Principal,
+    Resource,
+    case_scope_parts,
+    check,
+    scope_filter,
+    sees_identities,
+)
 from uncounted.store.crypto import encrypted_columns
 from uncounted.store.tables import (
     Agency,
@@ -92,13 +100,11 @@ class CasePage:
         }
 
 
-def _case_conditions(
-    who: Principal, filters: CaseFilters, by_date: bool = False
-) -> list[ColumnElement[bool]]:
-    """The list's ``WHERE`` clauses. ``by_date`` writes the column filters as expressions
-    (``status || ''``), which keeps SQLite from choosing their indexes over the date index
-    that returns a page newest first without sorting every match."""
-    conds: list[ColumnElement[bool]] = [scope_filter(who, Resource.CASES)]
+def _case_conditions(filters: CaseFilters, by_date: bool = False) -> list[ColumnElement[bool]]:
+    """The list's ``WHERE`` clauses (scope apart). ``by_date`` writes the column filters as
+    expressions (``status || ''``), which keeps SQLite from choosing their indexes over the
+    date indexes that return cases newest first without sorting every match."""
+    conds: list[ColumnElement[bool]] = []
     status: Any = Case.status.concat("") if by_date else Case.status
     kind: Any = Case.exploitation_type.concat("") if by_date else Case.exploitation_type
     place: Any = Case.jurisdiction_id + 0 if by_date else Case.jurisdiction_id
@@ -134,27 +140,59 @@ def latest_stages(session: Session, case_ids: list[int]) -> dict[int, str]:
     return best
 
 
+def newest_case_ids(
+    session: Session, who: Principal, filters: CaseFilters, limit: int
+) -> list[int]:
+    """Up to ``limit`` ids of the cases in ``who``'s scope matching ``filters``, newest first.
+
+    Each part of the scope (:func:`~uncounted.store.access.case_scope_parts`) is read newest
+    first from its index and stops after ``limit`` matches; the parts are then merged. A
+    caseworker's list thus reads their own agency's cases, not every case.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    conds = _case_conditions(filters, by_date=sqlite)
+    parts = case_scope_parts(who)
+    newest = (Case.opened_on.desc(), Case.id.desc())
+    if len(parts) == 1:
+        return list(
+            session.scalars(select(Case.id).where(parts[0], *conds).order_by(*newest).limit(limit))
+        )
+    arms = [
+        select(Case.id, Case.opened_on).where(part, *conds).order_by(*newest).limit(limit)
+        for part in parts
+    ]
+    merged = union_all(*(select(arm.subquery()) for arm in arms)).subquery()
+    return list(
+        session.scalars(
+            select(merged.c.id).order_by(merged.c.opened_on.desc(), merged.c.id.desc()).limit(limit)
+        )
+    )
+
+
 def list_cases(session: Session, who: Principal, filters: CaseFilters) -> CasePage:
-    """The cases in ``who``'s scope that match ``filters``, newest first, one page."""
+    """The cases in ``who``'s scope that match ``filters``, newest first, one page.
+
+    The first ``COUNT_CAP`` + 1 matching ids (or up to the requested page, if further) give
+    both the page and the total in one pass over the list indexes: counting stops at
+    ``COUNT_CAP`` ("1,000+"), so no request scans every case in scope.
+    """
     check(who, Resource.CASES, Action.READ)
     per_page = min(max(filters.per_page, 1), 200)
     page = max(filters.page, 1)
-    conds = _case_conditions(who, filters)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    # counting stops at COUNT_CAP matches: "1,000+" needs no scan of every case in scope
-    capped = select(Case.id).where(*conds).limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
-    stmt = (
-        select(Case, Jurisdiction.country, Agency.code)
-        .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
-        .join(Agency, Agency.id == Case.owning_agency_id)
-        .where(*_case_conditions(who, filters, by_date=sqlite))
-        .order_by(Case.opened_on.desc(), Case.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    found = session.execute(stmt).all()
-    stages = latest_stages(session, [c.id for c, _, _ in found])
+    offset = (page - 1) * per_page
+    first = newest_case_ids(session, who, filters, max(COUNT_CAP + 1, offset + per_page))
+    total = len(first)
+    page_ids = first[offset : offset + per_page]
+    found = {
+        c.id: (c, country, agency)
+        for c, country, agency in session.execute(
+            select(Case, Jurisdiction.country, Agency.code)
+            .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
+            .join(Agency, Agency.id == Case.owning_agency_id)
+            .where(Case.id.in_(page_ids))
+        )
+    }
+    stages = latest_stages(session, page_ids)
     rows = [
         CaseRow(
             c.id,
@@ -166,7 +204,7 @@ def list_cases(session: Session, who: Principal, filters: CaseFilters) -> CasePa
             c.opened_on.isoformat(),
             stages.get(c.id),
         )
-        for c, country, agency in found
+        for c, country, agency in (found[i] for i in page_ids)
     ]
     return CasePage(rows, min(total, COUNT_CAP), page, per_page, total > COUNT_CAP)
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -111,16 +112,38 @@ class Case(Base):
     """One proceeding in one country; cross-border cases are several linked proceedings."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("source_agency_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source_agency_id", "external_id"),
+        # The case list, newest first, filtered and scoped, read from the index alone.
+        Index(
+            "ix_cases_newest",
+            "opened_on",
+            "id",
+            "owning_agency_id",
+            "status",
+            "exploitation_type",
+            "jurisdiction_id",
+        ),
+        # The same for a caseworker's own agency's cases.
+        Index(
+            "ix_cases_agency_newest",
+            "owning_agency_id",
+            "opened_on",
+            "id",
+            "status",
+            "exploitation_type",
+            "jurisdiction_id",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     external_id: Mapped[str | None] = mapped_column(String(100))
     reference: Mapped[str] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # HTCDS cas_Status
     exploitation_type: Mapped[str] = mapped_column(String(40), index=True)
-    owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
-    opened_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    opened_on: Mapped[dt.date] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
@@ -179,11 +202,15 @@ class JusticeEvent(Base):
     """A dated stage reached by a suspect or a victim in a case (see ``domain.stages``)."""
 
     __tablename__ = "justice_events"
-    __table_args__ = (UniqueConstraint("source_agency_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source_agency_id", "external_id"),
+        # "has this case reached this stage?" from the index alone (case list's stage filter)
+        Index("ix_justice_events_case_id_stage", "case_id", "stage"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     external_id: Mapped[str | None] = mapped_column(String(100))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))  # ix_justice_events_case_id_stage
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     stage: Mapped[str] = mapped_column(String(20), index=True)
     occurred_on: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -202,8 +229,10 @@ class Referral(Base):
     """A referral of a person between agencies or countries."""
 
     __tablename__ = "referrals"
+    # "was this case referred to this agency?" (caseworker scope) from the index alone
+    __table_args__ = (Index("ix_referrals_case_id_to_agency_id", "case_id", "to_agency_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     from_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     to_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
