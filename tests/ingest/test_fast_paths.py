@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
+from uncounted.ingest import import_file
 from uncounted.ingest.mapping import parse_mapping, plan_columns
 from uncounted.ingest.readers import SourceRow
 from uncounted.ingest.records import RECORD_TYPES
 from uncounted.ingest.validate import RowChecker, check_row
+from uncounted.store.db import make_engine, upgrade
+from uncounted.store.tables import AuditEvent, CasePerson, JusticeEvent
 
-from .conftest import TODAY
+from .conftest import AGENCIES, CASES, TODAY
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 #: Cells that hit every branch: empty, "missing" markers, labels, good and bad codes and dates.
@@ -140,3 +145,70 @@ def test_row_checker_equals_check_row_on_mostly_good_rows(record, mapped, data):
     checker = RowChecker(plan, "f.csv", TODAY, "NGO-A")
     expected = [check_row(plan, r, "f.csv", TODAY, "NGO-A") for r in rows]
     assert checker.check(rows) == expected
+
+
+PEOPLE = (
+    "external_id,sex,birth_date,given_name,case,role,minor_at_exploitation,methods_of_control\n"
+    "P8,Female,2001-02-03,Ana,C1,victim,yes,Threats;Debt bondage\n"
+    "P8,Female,2001-02-03,Ana,C2,victim,,\n"
+    "P9,Male,,,C2,suspect,,\n"
+)
+EVENTS = (
+    "external_id,case,person,stage,occurred_on,jurisdiction,custodial\n"
+    "E1,C1,P8,report,2024-02-01,PH,\nE2,C1,P9,arrest,2024-03-01,PH-CEB,yes\n"
+)
+
+
+def _import_twice(engine, write):
+    """Import persons and events twice: the second time every row is unchanged."""
+    import_file(engine, write("agencies.csv", AGENCIES), today=TODAY)
+    import_file(engine, write("cases.csv", CASES), source="PNP", today=TODAY)
+    for name, text in (("persons.csv", PEOPLE), ("justice_events.csv", EVENTS)):
+        first = import_file(engine, write(name, text), source="PNP", today=TODAY)
+        again = import_file(
+            engine, write(f"again_{name}", text), name[:-4], source="PNP", today=TODAY
+        )
+        assert (first.rows_created, first.rows_updated) == (3 if name == "persons.csv" else 2, 0)
+        assert (again.rows_created, again.rows_updated, again.rows_unchanged) == (
+            0,
+            0,
+            first.rows_created,
+        )
+    with engine.connect() as conn:
+        roles = conn.execute(
+            select(
+                CasePerson.role, CasePerson.methods_of_control, CasePerson.minor_at_exploitation
+            ).order_by(CasePerson.id)
+        ).all()
+        events = conn.execute(
+            select(JusticeEvent.occurred_on, JusticeEvent.custodial).order_by(JusticeEvent.id)
+        ).all()
+        updates = conn.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "update")
+        ).scalar_one()
+    assert [tuple(r) for r in roles] == [
+        ("victim", ["Threats", "DebtBondage"], True),
+        ("victim", [], None),
+        ("suspect", [], None),
+    ]
+    assert [tuple(r) for r in events] == [
+        (dt.date(2024, 2, 1), None),
+        (dt.date(2024, 3, 1), True),
+    ]
+    assert updates == 0
+
+
+def test_reimport_of_typed_and_json_columns_changes_nothing(engine, write):
+    _import_twice(engine, write)
+
+
+@pytest.mark.postgres
+def test_reimport_of_typed_and_json_columns_changes_nothing_on_postgresql(
+    fresh_postgres_url, write
+):
+    engine = make_engine(fresh_postgres_url)
+    upgrade(engine)
+    try:
+        _import_twice(engine, write)
+    finally:
+        engine.dispose()

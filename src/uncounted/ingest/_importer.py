@@ -22,7 +22,7 @@ from uncounted.ingest import _store
 from uncounted.ingest._writers import WRITERS, Counts, WriteContext
 from uncounted.ingest.mapping import ColumnMapping, ColumnPlan, plan_columns
 from uncounted.ingest.readers import ReadOptions, SourceRow, read_chunks, sheet_names
-from uncounted.ingest.records import LOAD_ORDER, RECORD_TYPES, record_type, ref_source
+from uncounted.ingest.records import LOAD_ORDER, RECORD_TYPES, record_type, source_field
 from uncounted.ingest.validate import CheckedRow, FileChecks, RowChecker
 
 #: progress(phase, rows done, total rows or None) — phases "checking" and "importing".
@@ -254,40 +254,61 @@ class Importer:
         refs = [(f, k) for f, k in (("case", "cases"), ("person", "persons")) if f in fields]
         refs = [(f, k) for f, k in refs if k != type_name]
         pending_sources: dict[str, set[tuple[Any, ...]]] = self.pending
-        asked: list[tuple[CheckedRow, str, str, Any, str]] = []  # row, field, kind, source, ext
+
+        def _unknown_agency(c: CheckedRow, f: str, code: object) -> None:
+            c.problems.append(
+                RejectedRow(
+                    file_name,
+                    c.line,
+                    _col(f),
+                    str(code),
+                    f"no agency with code {code!r}; add it first "
+                    "(uncounted import agencies.csv --type agencies)",
+                )
+            )
+
+        # Codes are checked once per distinct value; rows are visited only if one is unknown.
+        for f in agency_refs:
+            codes = {c.values.get(f) for c in rows}
+            codes.discard(None)
+            if not codes <= known:
+                for c in rows:
+                    for g in agency_refs:
+                        code = c.values.get(g)
+                        if code is not None and code not in known:
+                            _unknown_agency(c, g, code)
+                break
+        # (row, field, kind, source, external id) of each reference, in row order
+        asked: list[tuple[CheckedRow, str, str, Any, str]] = []
+        specs = [(f, source_field(f), kind) for f, kind in refs]
         for c in rows:
-            values = c.values
-            for f in agency_refs:
-                code = values.get(f)
-                if code is not None and code not in known:
-                    c.problems.append(
-                        RejectedRow(
-                            file_name,
-                            c.line,
-                            _col(f),
-                            str(code),
-                            f"no agency with code {code!r}; add it first "
-                            "(uncounted import agencies.csv --type agencies)",
-                        )
-                    )
             if c.problems and any(p.column == source_column for p in c.problems):
                 continue
-            for f, kind in refs:
+            values = c.values
+            for f, own, kind in specs:
                 ext = values.get(f)
                 if ext is not None:
-                    src = ref_source(values, f)
-                    ext = str(ext)
-                    wanted[kind].add((ids.get(str(src)) if src is not None else None, ext))
-                    wanted[kind].add((None, ext))
-                    asked.append((c, f, kind, src, ext))
+                    src = values.get(own)
+                    if src is None:
+                        src = values.get("source")
+                    asked.append((c, f, kind, src, str(ext)))
+        distinct = {(k, s, e) for _, _, k, s, e in asked}
+        for kind, src, ext in distinct:
+            wanted[kind].add((ids.get(str(src)) if src is not None else None, ext))
+            wanted[kind].add((None, ext))
         found = {k: _store.ids_by_external(conn, k, v) for k, v in wanted.items() if v}
         by_code = {v: k for k, v in ids.items()}
-        for c, f, kind, src, ext in asked:
+        missing: set[tuple[str, Any, str]] = set()
+        for kind, src, ext in distinct:
             sid = ids.get(str(src)) if src is not None else None
             have = found.get(kind, {})
             if (sid, ext) in have or (None, ext) in have:
                 continue
             if (src, ext) in pending_sources[kind] or (None, ext) in pending_sources[kind]:
+                continue
+            missing.add((kind, src, ext))
+        for c, f, kind, src, ext in asked if missing else ():
+            if (kind, src, ext) not in missing:
                 continue
             where = f" from source {src}" if src is not None else ""
             c.problems.append(

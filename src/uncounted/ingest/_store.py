@@ -9,7 +9,7 @@ fields before and after (identifying fields of ``person_identities`` are named, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,15 +66,19 @@ def ids_by_external(
     return found
 
 
-def _same(column: Any, value: Any) -> Any:
-    """``column = value``, or ``column IS NULL`` for ``None`` (uses the unique index)."""
-    return column.is_(None) if value is None else column == value
-
-
 def _select_keys(
-    conn: Connection, t: Table, key: Sequence[str], keys: Iterable[tuple[Any, ...]], *columns: Any
-) -> Iterable[Any]:
-    """Rows of ``t`` whose key is among ``keys``: ``IN`` on ``key[0]``, by source if keyed so."""
+    conn: Connection,
+    t: Table,
+    key: Sequence[str],
+    keys: Iterable[tuple[Any, ...]],
+    names: Sequence[str],
+) -> Iterator[tuple[Any, ...]]:
+    """Columns ``names`` of the rows of ``t`` whose key is among ``keys``.
+
+    ``IN`` on ``key[0]``, by source if keyed so, narrowed by the other key columns when they
+    take few values. Plain SQL with each column's bind and result processors, as SQLAlchemy
+    would apply them: compiling 5 000-value ``IN`` lists cost more than running them.
+    """
     grouped: dict[Any, set[Any]] = {}
     by = key.index("source_agency_id") if "source_agency_id" in key else None
     others: dict[int, set[Any]] = {i: set() for i in range(1, len(key)) if i != by}
@@ -82,18 +86,45 @@ def _select_keys(
         grouped.setdefault(k[by] if by is not None else None, set()).add(k[0])
         for i, values in others.items():
             values.add(k[i])
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+
+    def bound(column: str, values: Iterable[Any]) -> list[Any]:
+        proc = t.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        return list(values) if proc is None else [proc(v) for v in values]
+
+    def among(column: str, count: int) -> str:
+        return f"{quote(column)} IN ({', '.join([mark] * count)})"
+
     # narrow by the other key columns when they take few values (e.g. a list and a period)
-    narrow = [
-        t.c[key[i]].in_(sorted(v, key=str))
-        for i, v in others.items()
-        if len(v) <= _NARROW and None not in v
-    ]
+    narrow_sql: list[str] = []
+    narrow_params: list[Any] = []
+    for i, values in others.items():
+        if len(values) <= _NARROW and None not in values:
+            narrow_sql.append(among(key[i], len(values)))
+            narrow_params.extend(bound(key[i], sorted(values, key=str)))
+    head = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(t.name)} WHERE "
     for group, firsts in grouped.items():
         for piece in _pieces(sorted(firsts, key=str)):
-            query = select(*columns).where(t.c[key[0]].in_(piece), *narrow)
+            where = [among(key[0], len(piece)), *narrow_sql]
+            params = [*bound(key[0], piece), *narrow_params]
             if by is not None:
-                query = query.where(_same(t.c.source_agency_id, group))
-            yield from conn.execute(query)
+                if group is None:
+                    where.append(f"{quote('source_agency_id')} IS NULL")
+                else:
+                    where.append(f"{quote('source_agency_id')} = {mark}")
+                    params.append(group)
+            result = conn.exec_driver_sql(head + " AND ".join(where), tuple(params))
+            procs = [
+                t.c[n].type.dialect_impl(dialect).result_processor(dialect, d[1])
+                for n, d in zip(names, result.cursor.description, strict=True)
+            ]
+            if not any(procs):
+                yield from (tuple(row) for row in result)
+                continue
+            for row in result:
+                yield tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True))
 
 
 def stored_events(
@@ -215,18 +246,19 @@ def upsert(
     """
     t = table(name)
     changes = Changes()
-    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        by_key[tuple(row[k] for k in key)] = row
+    by_key: dict[tuple[Any, ...], dict[str, Any]] = dict(
+        zip(zip(*([row[k] for row in rows] for k in key), strict=True), rows, strict=True)
+    )
     if not by_key:
         return changes
     has_id = "id" in t.c
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for found in _select_keys(conn, t, key, by_key, *t.c):
-        got = found._asdict()
-        k = tuple(got[c] for c in key)
+    names = list(t.c.keys())
+    where = [names.index(c) for c in key]
+    for found in _select_keys(conn, t, key, by_key, names):
+        k = tuple([found[i] for i in where])
         if k in by_key:
-            existing[k] = got
+            existing[k] = dict(zip(names, found, strict=True))
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
@@ -270,8 +302,8 @@ def upsert(
         conn.execute(statement, updates)
         conn.execute(insert(table("audit_events")), audits)
     if want_ids and has_id and changes.created:
-        wanted = (t.c.id, *(t.c[c] for c in key))
-        for got in _select_keys(conn, t, key, changes.created, *wanted):
+        wanted = ("id", *key)
+        for got in _select_keys(conn, t, key, changes.created, wanted):
             k = tuple(got[1:])
             if k in changes.created:
                 changes.ids[k] = got[0]

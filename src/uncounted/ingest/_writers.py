@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import StoreError
 from uncounted.ingest import _store
-from uncounted.ingest.records import ref_source
+from uncounted.ingest.records import source_field
 from uncounted.ingest.validate import CheckedRow
 
 _IDENTITY = IDENTITY_FIELDS
@@ -90,27 +90,58 @@ class WriteContext:
         assert self.jurisdictions is not None
         return self.jurisdictions.id(str(code))
 
-    def refs(self, name: str, rows: list[CheckedRow], field_: str) -> dict[tuple[Any, ...], int]:
-        """(source id, external id) → id for the ``field_`` references of ``rows``."""
-        keys = {
-            (self.agency(ref_source(r.values, field_)), str(r.values[field_]))
-            for r in rows
-            if r.values.get(field_) is not None
-        }
-        known = self.known.get(name, {})
-        if all(k in known or (None, k[1]) in known for k in keys):
-            return known
-        found = _store.ids_by_external(self.conn, name, keys | {(None, k[1]) for k in keys})
-        if any(k not in found and (None, k[1]) not in found for k in keys):
-            raise StoreError(f"Some {name} referred to vanished during the import; try again.")
-        return dict(found)
+    def agency_ids(self, rows: list[CheckedRow], field_: str) -> list[int | None]:
+        """The agency id of field ``field_`` of each row (``None`` for no code)."""
+        ids: dict[object, int | None] = {}
+        out = []
+        for r in rows:
+            code = r.values.get(field_)
+            found = ids.get(code, -1)
+            if found == -1:
+                found = ids[code] = self.agency(code)
+            out.append(found)
+        return out
 
+    def place_ids(self, rows: list[CheckedRow], field_: str) -> list[int]:
+        """The jurisdiction id of field ``field_`` of each row."""
+        ids: dict[object, int] = {}
+        out = []
+        for r in rows:
+            code = r.values[field_]
+            found = ids.get(code)
+            if found is None:
+                found = ids[code] = self.place(code)
+            out.append(found)
+        return out
 
-def _ref(ctx: WriteContext, ids: dict[tuple[Any, ...], int], v: dict[str, Any], f: str) -> Any:
-    if v.get(f) is None:
-        return None
-    key = (ctx.agency(ref_source(v, f)), str(v[f]))
-    return ids[key] if key in ids else ids[(None, key[1])]
+    def ref_ids(self, name: str, rows: list[CheckedRow], field_: str) -> list[int | None]:
+        """The id of the ``name`` record each row refers to in ``field_`` (``None`` for none).
+
+        A reference is (source agency, external id), falling back to a record with no source.
+        """
+        own = source_field(field_)
+        keys: list[tuple[int | None, str] | None] = []
+        sources: dict[object, int | None] = {}
+        for r in rows:
+            v = r.values
+            ext = v.get(field_)
+            if ext is None:
+                keys.append(None)
+                continue
+            src = v.get(own)
+            if src is None:
+                src = v.get("source")
+            sid = sources.get(src, -1)
+            if sid == -1:
+                sid = sources[src] = self.agency(src)
+            keys.append((sid, str(ext)))
+        wanted = {k for k in keys if k is not None}
+        ids = self.known.get(name, {})
+        if not all(k in ids or (None, k[1]) in ids for k in wanted):
+            ids = _store.ids_by_external(self.conn, name, wanted | {(None, k[1]) for k in wanted})
+            if any(k not in ids and (None, k[1]) not in ids for k in wanted):
+                raise StoreError(f"Some {name} referred to vanished during the import; try again.")
+        return [None if k is None else ids[k] if k in ids else ids[(None, k[1])] for k in keys]
 
 
 def write_agencies(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
@@ -128,12 +159,12 @@ def write_agencies(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Persons, their identifying fields apart, and their role in a case."""
     mains = []
-    for r in rows:
+    for r, source in zip(rows, ctx.agency_ids(rows, "source"), strict=True):
         v = r.values
         mains.append(
             {
                 "external_id": v["external_id"],
-                "source_agency_id": ctx.agency(v.get("source")),
+                "source_agency_id": source,
                 "sex": v.get("sex") or "Unknown",
                 "birth_year": v.get("birth_year"),
                 "age_at_identification": v.get("age_at_identification"),
@@ -144,8 +175,8 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
         ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit, want_ids=True
     )
     idents, roles = [], []
-    cases = ctx.refs("cases", rows, "case")
-    for r, main in zip(rows, mains, strict=True):
+    cases = ctx.ref_ids("cases", rows, "case")
+    for r, main, case_id in zip(rows, mains, cases, strict=True):
         v = r.values
         pid = ch.ids[(main["external_id"], main["source_agency_id"])]
         if any(v.get(f) is not None for f in _IDENTITY):
@@ -159,7 +190,7 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             roles.append(
                 {
                     "person_id": pid,
-                    "case_id": _ref(ctx, cases, v, "case"),
+                    "case_id": case_id,
                     "role": v["role"],
                     **role,
                 }
@@ -178,19 +209,22 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 
 def write_cases(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Cases, by source and external id."""
+    sources = ctx.agency_ids(rows, "source")
+    owners = ctx.agency_ids(rows, "owning_agency")
+    places = ctx.place_ids(rows, "jurisdiction")
     data = [
         {
             "external_id": r.values["external_id"],
-            "source_agency_id": ctx.agency(r.values.get("source")),
+            "source_agency_id": source,
             "reference": r.values["reference"],
             "status": r.values["status"],
             "exploitation_type": r.values["exploitation_type"],
-            "owning_agency_id": ctx.agency(r.values["owning_agency"]),
-            "jurisdiction_id": ctx.place(r.values["jurisdiction"]),
+            "owning_agency_id": owner,
+            "jurisdiction_id": place,
             "opened_on": r.values["opened_on"],
             "closed_on": r.values.get("closed_on"),
         }
-        for r in rows
+        for r, source, owner, place in zip(rows, sources, owners, places, strict=True)
     ]
     return _simple(ctx, "cases", ("external_id", "source_agency_id"), data)
 
@@ -200,27 +234,37 @@ def _simple(
 ) -> Counts:
     ch = _store.upsert(ctx.conn, name, key, data, ctx.audit)
     counts = Counts()
-    for d in data:
-        k = tuple(d[c] for c in key)
-        counts.add(k in ch.created, k in ch.updated)
+    created, updated = ch.created, ch.updated
+    for k in zip(*([d[c] for d in data] for c in key), strict=True):
+        if k in created:
+            counts.created += 1
+        elif k in updated:
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
     return counts
 
 
 def write_justice_events(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Justice events, by source and external id."""
-    cases = ctx.refs("cases", rows, "case")
-    persons = ctx.refs("persons", rows, "person")
+    columns = (
+        ctx.agency_ids(rows, "source"),
+        ctx.ref_ids("cases", rows, "case"),
+        ctx.ref_ids("persons", rows, "person"),
+        ctx.place_ids(rows, "jurisdiction"),
+        ctx.agency_ids(rows, "agency"),
+    )
     data = []
-    for r in rows:
+    for r, source, case_id, person_id, place, agency in zip(rows, *columns, strict=True):
         v = r.values
         data.append(
             {
                 "external_id": v["external_id"],
-                "source_agency_id": ctx.agency(v.get("source")),
-                "case_id": _ref(ctx, cases, v, "case"),
-                "person_id": _ref(ctx, persons, v, "person"),
-                "jurisdiction_id": ctx.place(v["jurisdiction"]),
-                "agency_id": ctx.agency(v.get("agency")),
+                "source_agency_id": source,
+                "case_id": case_id,
+                "person_id": person_id,
+                "jurisdiction_id": place,
+                "agency_id": agency,
                 **{f: v.get(f) for f in _EVENT},
             }
         )
@@ -229,18 +273,20 @@ def write_justice_events(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 
 def write_referrals(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Referrals, by person, agencies and date."""
-    persons = ctx.refs("persons", rows, "person")
-    cases = ctx.refs("cases", rows, "case")
+    persons = ctx.ref_ids("persons", rows, "person")
+    cases = ctx.ref_ids("cases", rows, "case")
+    froms = ctx.agency_ids(rows, "from_agency")
+    tos = ctx.agency_ids(rows, "to_agency")
     data = []
-    for r in rows:
+    for r, person_id, case_id, from_id, to_id in zip(rows, persons, cases, froms, tos, strict=True):
         v = r.values
         data.append(
             {
-                "person_id": _ref(ctx, persons, v, "person"),
-                "from_agency_id": ctx.agency(v["from_agency"]),
-                "to_agency_id": ctx.agency(v["to_agency"]),
+                "person_id": person_id,
+                "from_agency_id": from_id,
+                "to_agency_id": to_id,
                 "referred_on": v["referred_on"],
-                "case_id": _ref(ctx, cases, v, "case"),
+                "case_id": case_id,
                 **{f: v[f] for f in ("from_country", "to_country", "reason")},
                 **{f: v[f] for f in ("consent_recorded", "status")},
             }
@@ -251,17 +297,18 @@ def write_referrals(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 
 def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Assessments, by person, instrument and date, with their item scores."""
-    persons = ctx.refs("persons", rows, "person")
+    persons = ctx.ref_ids("persons", rows, "person")
+    agencies = ctx.agency_ids(rows, "agency")
     data = []
-    for r in rows:
+    for r, person_id, agency in zip(rows, persons, agencies, strict=True):
         v = r.values
         data.append(
             {
-                "person_id": _ref(ctx, persons, v, "person"),
+                "person_id": person_id,
                 "instrument_id": v["instrument_id"],
                 "assessed_on": v["assessed_on"],
                 "assessor": v["assessor"],
-                "agency_id": ctx.agency(v.get("agency")),
+                "agency_id": agency,
             }
         )
     key = ("person_id", "instrument_id", "assessed_on")
@@ -283,15 +330,16 @@ def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 
 def write_list_memberships(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """List memberships, by person, list and period."""
-    persons = ctx.refs("persons", rows, "person")
+    persons = ctx.ref_ids("persons", rows, "person")
+    lists = ctx.agency_ids(rows, "list")
     data = [
         {
-            "person_id": _ref(ctx, persons, r.values, "person"),
-            "agency_id": ctx.agency(r.values["list"]),
+            "person_id": person_id,
+            "agency_id": list_id,
             "period": r.values["period"],
             "recorded_on": r.values.get("recorded_on"),
         }
-        for r in rows
+        for r, person_id, list_id in zip(rows, persons, lists, strict=True)
     ]
     return _simple(ctx, "list_memberships", ("person_id", "agency_id", "period"), data)
 

@@ -215,7 +215,7 @@ def _csv_text_rows(
     for record in reader:
         line = start
         start = reader.line_num + 1
-        if not record or all(not c.strip() for c in record):
+        if not record or not "".join(record).strip():  # no cell has anything but spaces
             continue
         problem = None
         if decoder is not None and len(decoder.bad_lines) > seen_bad:

@@ -205,11 +205,16 @@ def ref_source(values: dict[str, object], name: str) -> object:
     ``<name>_source`` when given, else the row's own source. A reference that names no record
     under that source falls back to a record with no source (shared records).
     """
-    own = values.get(_SOURCE_OF.get(name) or f"{name}_source")
+    own = values.get(source_field(name))
     return own if own is not None else values.get("source")
 
 
 _SOURCE_OF = {"case": "case_source", "person": "person_source"}
+
+
+def source_field(name: str) -> str:
+    """The field naming the source agency of the record that field ``name`` refers to."""
+    return _SOURCE_OF.get(name) or f"{name}_source"
 
 
 def record_type(name: str) -> RecordType:
@@ -230,4 +235,5 @@ __all__ = [
     "RecordType",
     "record_type",
     "ref_source",
+    "source_field",
 ]
