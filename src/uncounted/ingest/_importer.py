@@ -193,10 +193,9 @@ class Importer:
                     part.checkers[id(plan)] = checker
                 checked = checker.check([r for r in rows if r.line not in known_bad])
                 found = self._check_refs(conn, part, checked, agencies, checks, seen_cases)
+                checks.add_many([c for c in checked if not c.problems])
                 good = []
                 for c in checked:
-                    if not c.problems:
-                        checks.add(c)
                     self._keep(part, c)
                     if not c.problems:
                         good.append(c)

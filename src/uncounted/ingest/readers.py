@@ -210,6 +210,9 @@ def _csv_text_rows(
     if header is None or not any(h.strip() for h in header):
         raise _reject(path, "the file is empty (no header line)", 1)
     names = _header(path, [h.strip().lstrip("\ufeff") for h in header])
+    width = len(names)
+    # every header cell named: a row of full width is its cells zipped with the names
+    plain = [n for _, n in names] if [i for i, _ in names] == list(range(width)) else None
     seen_bad = 0
     start = reader.line_num + 1
     for record in reader:
@@ -229,7 +232,10 @@ def _csv_text_rows(
             problem = problem or (
                 f"the row has {len(record)} cells but the header has {len(names)} columns"
             )
-        cells: dict[str, Cell] = {n: (record[i] if i < len(record) else None) for i, n in names}
+        if plain is not None and len(record) >= width:
+            cells: dict[str, Cell] = dict(zip(plain, record, strict=False))
+        else:
+            cells = {n: (record[i] if i < len(record) else None) for i, n in names}
         yield SourceRow(line, cells, problem)
 
 
