@@ -180,11 +180,13 @@ class RowChecker:
         # required fields left empty (the fields _defaults fills are checked after it)
         later = [n for n in plan.required if n in _DEFAULTED]
         for n in plan.required:
-            got = columns[names.index(n)]
-            if n not in _DEFAULTED and (got is None or None in got):
-                bad.update(
-                    range(len(rows)) if got is None else (i for i, v in enumerate(got) if v is None)
-                )
+            filled = columns[names.index(n)]
+            if n in _DEFAULTED:
+                continue
+            if filled is None:
+                bad.update(range(len(rows)))
+            elif None in filled:
+                bad.update(i for i, v in enumerate(filled) if v is None)
         empty = [None] * len(rows)
         full = [c if c is not None else empty for c in columns]
         defaults = type_name in _HAS_DEFAULTS
