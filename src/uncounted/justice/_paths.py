@@ -50,13 +50,17 @@ def earliest(data: JusticeData, codes: Mapping[str, int]) -> pl.DataFrame:
     ``case_persons`` lists the person as a victim in that case. One hash aggregation over
     all events, whatever the role (the roles are split afterwards, per key)."""
     victims = data.case_persons.filter(pl.col("role") == "victim").select(key())["_key"]
-    stage = pl.col("stage").replace_strict(dict(codes), default=-1, return_dtype=pl.Int8)
+    # The stage's code by comparing with each name (null for other stages): on a few
+    # distinct short strings, that is about twice as fast as a hashed replace_strict.
+    stage: pl.Expr = pl.lit(None, pl.Int8)
+    for name, code in reversed(list(codes.items())):
+        stage = pl.when(pl.col("stage") == name).then(pl.lit(code, pl.Int8)).otherwise(stage)
     day = pl.col("occurred_on").cast(pl.Int32).cast(pl.Int64)
     order = (day - day.min()) * (1 << ROW_BITS) + pl.int_range(pl.len(), dtype=pl.Int64)
     return (
         data.events.lazy()
         .select(key(), stage.alias("_stage"), order.alias("_order"))
-        .filter(pl.col("_key").is_not_null() & (pl.col("_stage") >= 0))
+        .filter(pl.col("_key").is_not_null() & pl.col("_stage").is_not_null())
         .group_by("_key")
         .agg(
             pl.when(pl.col("_stage") == code).then(pl.col("_order")).min().alias(name)
@@ -76,10 +80,23 @@ def first_orders(earliest: pl.DataFrame, keep: pl.Expr, stages: Sequence[pl.Expr
         earliest.lazy()
         .filter(keep)
         .select("_key", *stages)
-        .with_columns(pl.min_horizontal([row(n) for n in names]).alias("_first"))
+        .with_columns(_least([row(n) for n in names], _ROW_MASK).alias("_first"))
         .sort("_key")
         .collect()
     )
+
+
+def _least(columns: Sequence[pl.Expr], bound: int) -> pl.Expr:
+    """``min_horizontal`` of columns whose values are at most ``bound`` (null when all are
+    null): nulls filled first, which lets Polars take a much faster path."""
+    least = pl.min_horizontal([c.fill_null(bound + 1) for c in columns])
+    return pl.when(least <= bound).then(least)
+
+
+def first_date(columns: Sequence[str]) -> pl.Expr:
+    """The earliest of the date ``columns`` (null when all are null)."""
+    days = [pl.col(c).cast(pl.Int32) for c in columns]
+    return _least(days, (1 << 31) - 2).cast(pl.Date)
 
 
 def row(stage: str) -> pl.Expr:
@@ -104,7 +121,8 @@ def attach(paths: pl.DataFrame, table: pl.DataFrame, on: str) -> pl.DataFrame:
 
     A binary search in ``table`` sorted by ``on`` stands in for the hash join, which takes
     about twice as long when it has to keep the left order (and unordered paths would make
-    the first-suspect attributes of ``case_paths`` arbitrary).
+    the first-suspect attributes of ``case_paths`` arbitrary). When ``paths`` is sorted by
+    ``on`` too (suspects by case), the two are merged instead, in one linear pass.
     """
     table = table.filter(pl.col(on).is_not_null())  # null keys never match in a join
     if table.is_empty() or table.schema[on] != paths.schema[on]:
@@ -112,9 +130,20 @@ def attach(paths: pl.DataFrame, table: pl.DataFrame, on: str) -> pl.DataFrame:
     if not table[on].is_sorted():
         table = table.sort(on)
     ids, query = table[on], paths[on]
+    if query.null_count() == 0 and query.is_sorted() and _strictly_increasing(ids):
+        # Both sorted (and flagged so): Polars joins them by merging, a row per path.
+        flagged = pl.col(on).set_sorted()
+        return paths.with_columns(flagged).join(
+            table.with_columns(flagged), on=on, how="left", maintain_order="left"
+        )
     pos = ids.search_sorted(query, side="left").clip(upper_bound=table.height - 1)
     index = pl.select(pl.when(ids.gather(pos) == query).then(pos)).to_series()
     return paths.hstack(table.drop(on).select(pl.all().gather(index)))
+
+
+def _strictly_increasing(ids: pl.Series) -> bool:
+    """A sorted column without repeats (a unique key to merge on)."""
+    return ids.len() < 2 or bool((ids.slice(1) > ids.slice(0, ids.len() - 1)).all())
 
 
 __all__ = [
@@ -123,6 +152,7 @@ __all__ = [
     "case_person",
     "date",
     "earliest",
+    "first_date",
     "first_day",
     "first_orders",
     "key",

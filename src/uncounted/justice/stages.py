@@ -54,12 +54,10 @@ def _case_attributes(data: JusticeData) -> pl.DataFrame:
 
 
 def _build_case_attributes(data: JusticeData) -> pl.DataFrame:
-    minors = (
-        data.case_persons.lazy()
-        .filter(pl.col("role") == "victim")
-        .group_by("case_id")
-        .agg(pl.col("minor_at_exploitation").fill_null(False).any().alias("minor"))
-    )
+    # A case with a minor victim: membership, not a join (the flag is false otherwise).
+    minors = data.case_persons.filter(
+        (pl.col("role") == "victim") & pl.col("minor_at_exploitation").fill_null(False)
+    )["case_id"]
     links = pl.concat(
         [
             data.case_links.select(pl.col("case_id")),
@@ -70,9 +68,8 @@ def _build_case_attributes(data: JusticeData) -> pl.DataFrame:
     return (
         data.cases.lazy()
         .select(pl.col("id").alias("case_id"), "exploitation_type", "status", "opened_on")
-        .join(minors, on="case_id", how="left", maintain_order="left")
         .with_columns(
-            pl.col("minor").fill_null(False),
+            pl.col("case_id").is_in(minors.implode()).fill_null(False).alias("minor"),
             pl.col("case_id").is_in(links["case_id"].implode()).alias("cross_border"),
             pl.col("case_id").is_in(charged.implode()).alias("prosecuted"),
         )
@@ -162,7 +159,7 @@ def _build_suspects(data: JusticeData, columns: Collection[str] | None) -> pl.Da
         paths = _p.attach(paths, sexes, "person_id")
         fill.append(pl.col("sex").fill_null("Unknown"))
     return paths.with_columns(
-        pl.min_horizontal([f"{s}_on" for s in SUSPECT_STAGE_NAMES]).alias("entry_on"), *fill
+        _p.first_date([f"{s}_on" for s in SUSPECT_STAGE_NAMES]).alias("entry_on"), *fill
     ).drop("jurisdiction_id")
 
 
