@@ -278,20 +278,37 @@ class Importer:
                             _unknown_agency(c, g, code)
                 break
         # (row, field, kind, source, external id) of each reference, in row order
-        asked: list[tuple[CheckedRow, str, str, Any, str]] = []
         specs = [(f, source_field(f), kind) for f, kind in refs]
-        for c in rows:
-            if c.problems and any(p.column == source_column for p in c.problems):
-                continue
-            values = c.values
-            for f, own, kind in specs:
-                ext = values.get(f)
-                if ext is not None:
-                    src = values.get(own)
-                    if src is None:
-                        src = values.get("source")
-                    asked.append((c, f, kind, src, str(ext)))
-        distinct = {(k, s, e) for _, _, k, s, e in asked}
+        # rows whose own source is bad: their references cannot be looked up
+        usable = [
+            c
+            for c in rows
+            if not (c.problems and any(p.column == source_column for p in c.problems))
+        ]
+
+        def asked() -> Iterator[tuple[CheckedRow, str, str, Any, str]]:
+            """(row, field, kind, source, external id) of each reference, in row order."""
+            for c in usable:
+                values = c.values
+                for f, own, kind in specs:
+                    ext = values.get(f)
+                    if ext is not None:
+                        src = values.get(own)
+                        if src is None:
+                            src = values.get("source")
+                        yield c, f, kind, src, str(ext)
+
+        # each distinct (kind, source, external id), gathered column by column
+        distinct: set[tuple[str, Any, str]] = set()
+        row_sources = [c.values.get("source") for c in usable]
+        for f, own, kind in specs:
+            owns = [c.values.get(own) for c in usable]
+            exts = [c.values.get(f) for c in usable]
+            distinct.update(
+                (kind, source if src is None else src, str(ext))
+                for src, source, ext in zip(owns, row_sources, exts, strict=True)
+                if ext is not None
+            )
         for kind, src, ext in distinct:
             wanted[kind].add((ids.get(str(src)) if src is not None else None, ext))
             wanted[kind].add((None, ext))
@@ -306,7 +323,7 @@ class Importer:
             if (src, ext) in pending_sources[kind] or (None, ext) in pending_sources[kind]:
                 continue
             missing.add((kind, src, ext))
-        for c, f, kind, src, ext in asked if missing else ():
+        for c, f, kind, src, ext in asked() if missing else ():
             if (kind, src, ext) not in missing:
                 continue
             where = f" from source {src}" if src is not None else ""

@@ -120,21 +120,19 @@ class WriteContext:
         A reference is (source agency, external id), falling back to a record with no source.
         """
         own = source_field(field_)
-        keys: list[tuple[int | None, str] | None] = []
-        sources: dict[object, int | None] = {}
-        for r in rows:
-            v = r.values
-            ext = v.get(field_)
-            if ext is None:
-                keys.append(None)
-                continue
-            src = v.get(own)
-            if src is None:
-                src = v.get("source")
-            sid = sources.get(src, -1)
-            if sid == -1:
-                sid = sources[src] = self.agency(src)
-            keys.append((sid, str(ext)))
+        exts = [r.values.get(field_) for r in rows]
+        owns = [r.values.get(own) for r in rows]
+        defaults = [r.values.get("source") for r in rows]
+        codes = {
+            default if src is None else src
+            for ext, src, default in zip(exts, owns, defaults, strict=True)
+            if ext is not None
+        }
+        sid = {code: self.agency(code) for code in codes}
+        keys: list[tuple[int | None, str] | None] = [
+            None if ext is None else (sid[default if src is None else src], str(ext))
+            for ext, src, default in zip(exts, owns, defaults, strict=True)
+        ]
         wanted = {k for k in keys if k is not None}
         ids = self.known.get(name, {})
         if not all(k in ids or (None, k[1]) in ids for k in wanted):
@@ -247,27 +245,25 @@ def _simple(
 
 def write_justice_events(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Justice events, by source and external id."""
+    names = (
+        "external_id",
+        "source_agency_id",
+        "case_id",
+        "person_id",
+        "jurisdiction_id",
+        "agency_id",
+        *_EVENT,
+    )
     columns = (
+        [r.values["external_id"] for r in rows],
         ctx.agency_ids(rows, "source"),
         ctx.ref_ids("cases", rows, "case"),
         ctx.ref_ids("persons", rows, "person"),
         ctx.place_ids(rows, "jurisdiction"),
         ctx.agency_ids(rows, "agency"),
+        *([r.values.get(f) for r in rows] for f in _EVENT),
     )
-    data = []
-    for r, source, case_id, person_id, place, agency in zip(rows, *columns, strict=True):
-        v = r.values
-        data.append(
-            {
-                "external_id": v["external_id"],
-                "source_agency_id": source,
-                "case_id": case_id,
-                "person_id": person_id,
-                "jurisdiction_id": place,
-                "agency_id": agency,
-                **{f: v.get(f) for f in _EVENT},
-            }
-        )
+    data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     return _simple(ctx, "justice_events", ("external_id", "source_agency_id"), data)
 
 
@@ -330,17 +326,14 @@ def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 
 def write_list_memberships(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """List memberships, by person, list and period."""
-    persons = ctx.ref_ids("persons", rows, "person")
-    lists = ctx.agency_ids(rows, "list")
-    data = [
-        {
-            "person_id": person_id,
-            "agency_id": list_id,
-            "period": r.values["period"],
-            "recorded_on": r.values.get("recorded_on"),
-        }
-        for r, person_id, list_id in zip(rows, persons, lists, strict=True)
-    ]
+    names = ("person_id", "agency_id", "period", "recorded_on")
+    columns = (
+        ctx.ref_ids("persons", rows, "person"),
+        ctx.agency_ids(rows, "list"),
+        [r.values["period"] for r in rows],
+        [r.values.get("recorded_on") for r in rows],
+    )
+    data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     return _simple(ctx, "list_memberships", ("person_id", "agency_id", "period"), data)
 
 
