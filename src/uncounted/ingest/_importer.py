@@ -309,22 +309,22 @@ class Importer:
                 for src, source, ext in zip(owns, row_sources, exts, strict=True)
                 if ext is not None
             )
-        for kind, src, ext in distinct:
-            wanted[kind].add((ids.get(str(src)) if src is not None else None, ext))
-            wanted[kind].add((None, ext))
+        for kind, src, ref in distinct:
+            wanted[kind].add((ids.get(str(src)) if src is not None else None, ref))
+            wanted[kind].add((None, ref))
         found = {k: _store.ids_by_external(conn, k, v) for k, v in wanted.items() if v}
         by_code = {v: k for k, v in ids.items()}
         missing: set[tuple[str, Any, str]] = set()
-        for kind, src, ext in distinct:
+        for kind, src, ref in distinct:
             sid = ids.get(str(src)) if src is not None else None
             have = found.get(kind, {})
-            if (sid, ext) in have or (None, ext) in have:
+            if (sid, ref) in have or (None, ref) in have:
                 continue
-            if (src, ext) in pending_sources[kind] or (None, ext) in pending_sources[kind]:
+            if (src, ref) in pending_sources[kind] or (None, ref) in pending_sources[kind]:
                 continue
-            missing.add((kind, src, ext))
-        for c, f, kind, src, ext in asked() if missing else ():
-            if (kind, src, ext) not in missing:
+            missing.add((kind, src, ref))
+        for c, f, kind, src, ref in asked() if missing else ():
+            if (kind, src, ref) not in missing:
                 continue
             where = f" from source {src}" if src is not None else ""
             c.problems.append(
@@ -332,8 +332,8 @@ class Importer:
                     file_name,
                     c.line,
                     _col(f),
-                    ext,
-                    f"no {kind[:-1]} {ext!r}{where} in this file or the database; "
+                    ref,
+                    f"no {kind[:-1]} {ref!r}{where} in this file or the database; "
                     f"import the {kind} first",
                 )
             )
