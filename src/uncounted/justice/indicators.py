@@ -121,7 +121,7 @@ def indicators(
     # Only the attributes the disaggregation asks for (plus those an indicator reads).
     sp = suspect_paths_with(data, {*keys, "cross_border"})
     vp = victim_paths_with(data, {*keys, "prosecuted"})
-    cp = case_paths(sp)
+    cp = case_paths(sp, stages=("report", "investigation"))  # the dates J2, J16, J17 read
 
     def share(
         paths: pl.DataFrame,

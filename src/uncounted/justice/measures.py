@@ -221,12 +221,14 @@ def _entered(
     start: str,
     *columns: str,
     mask: pl.Expr | None = None,
+    derived: Sequence[pl.Expr] = (),
 ) -> pl.DataFrame:
-    """The rows whose ``start`` date falls in the window (and ``mask``), with ``by`` and
-    only the ``columns`` a time-to-event measure reads."""
+    """The rows whose ``start`` date falls in the window (and ``mask``), with ``by``, only
+    the ``columns`` a time-to-event measure reads and the ``derived`` ones (computed in the
+    same pass)."""
     keep = window.contains(start) if mask is None else window.contains(start) & mask
     frame = anchored(paths.lazy().filter(keep), start, by)
-    return frame.select(*by, *dict.fromkeys((start, *columns))).collect()
+    return frame.select(*by, *dict.fromkeys((start, *columns)), *derived).collect()
 
 
 def _per_group(
@@ -243,19 +245,22 @@ def _per_group(
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
-def _spells(
-    part: pl.DataFrame, start: str, end: str, as_of: dt.date
-) -> tuple[np.ndarray, np.ndarray]:
-    spell = part.select(
-        pl.when(pl.col(end).is_not_null() & (pl.col(end) <= as_of))
+def _spell_columns(start: str, end: str, as_of: dt.date) -> list[pl.Expr]:
+    """``_t``: whole days from ``start`` to ``end``, or to ``as_of`` while still open;
+    ``_d``: ``end`` was reached by ``as_of``."""
+    done = pl.col(end).is_not_null() & (pl.col(end) <= as_of)
+    days = (
+        pl.when(done)
         .then((pl.col(end) - pl.col(start)).dt.total_days())
         .otherwise((pl.lit(as_of) - pl.col(start)).dt.total_days())
         .clip(lower_bound=0)
-        .alias("t"),
-        (pl.col(end).is_not_null() & (pl.col(end) <= as_of)).alias("d"),
     )
+    return [days.alias("_t"), done.alias("_d")]
+
+
+def _spells(part: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     # Whole days as integers: the estimators count them by slot (see timing._day_table).
-    return spell["t"].to_numpy(), spell["d"].to_numpy().astype(bool)
+    return part["_t"].to_numpy(), part["_d"].to_numpy().astype(bool)
 
 
 def conversion(
@@ -274,12 +279,13 @@ def conversion(
     """
     out = []
     for start, end in transitions:
-        frame = _entered(paths, window, by, f"{start}_on", f"{end}_on")
+        spells = _spell_columns(f"{start}_on", f"{end}_on", as_of)
+        frame = _entered(paths, window, by, f"{start}_on", derived=spells)
 
         def compute(
             part: pl.DataFrame, s: str = start, e: str = end
         ) -> list[dict[str, float | str]]:
-            t, d = _spells(part, f"{s}_on", f"{e}_on", as_of)
+            t, d = _spells(part)
             curve = kaplan_meier(t, d, level=level)
             if at_days is None:
                 p, lo, hi = curve.conversion()
@@ -316,16 +322,17 @@ def delays(
     for start, end in transitions:
         s_on, e_on = f"{start}_on", f"{end}_on"
         done = pl.col(e_on).is_not_null() & (pl.col(e_on) <= as_of)
-        frame = _entered(paths, window, by, s_on, e_on, mask=done)
+        spell = [
+            (pl.col(e_on) - pl.col(s_on)).dt.total_days().clip(lower_bound=0).alias("_delay"),
+            (pl.lit(as_of) - pl.col(s_on)).dt.total_days().alias("_window"),
+        ]
+        frame = _entered(paths, window, by, s_on, mask=done, derived=spell)
 
         def compute(
-            part: pl.DataFrame, s: str = s_on, e: str = e_on, label: str = f"{start}→{end}"
+            part: pl.DataFrame, label: str = f"{start}→{end}"
         ) -> list[dict[str, float | str]]:
-            spell = part.select(
-                (pl.col(e) - pl.col(s)).dt.total_days().clip(lower_bound=0).alias("d"),
-                (pl.lit(as_of) - pl.col(s)).dt.total_days().alias("w"),
-            )
-            curve = delay_distribution(spell["d"].to_numpy(), spell["w"].to_numpy(), level)
+            delay, wait = part["_delay"].to_numpy(), part["_window"].to_numpy()
+            curve = delay_distribution(delay, wait, level)
             rows: list[dict[str, float | str]] = []
             for share in shares:
                 q, lo, hi = curve.quantile(share)
@@ -359,10 +366,11 @@ def verdict_incidence(
     censored. Variant: ``"<outcome> after trial"``; numerator = verdicts of that outcome,
     denominator = defendants whose trial started in the window.
     """
-    frame = _entered(paths, window, by, "trial_on", "verdict_on", "verdict_outcome")
+    spells = _spell_columns("trial_on", "verdict_on", as_of)
+    frame = _entered(paths, window, by, "trial_on", "verdict_outcome", derived=spells)
 
     def compute(part: pl.DataFrame) -> list[dict[str, float | str]]:
-        t, d = _spells(part, "trial_on", "verdict_on", as_of)
+        t, d = _spells(part)
         outcome = part["verdict_outcome"].replace_strict(OUTCOME_CODES, default=4)
         codes = np.where(d, outcome.fill_null(4).to_numpy(), 0)
         rows: list[dict[str, float | str]] = []

@@ -286,13 +286,15 @@ def _build_victims(data: JusticeData, columns: Collection[str] | None) -> pl.Dat
     )
 
 
-def case_paths(suspects: pl.DataFrame) -> pl.DataFrame:
+def case_paths(suspects: pl.DataFrame, stages: Collection[str] | None = None) -> pl.DataFrame:
     """One row per case: the first date each stage was reached by any of its suspects.
 
     Case attributes are those of the case's first suspect row; ``joint_operation`` is true
-    when any suspect's investigation was a joint operation.
+    when any suspect's investigation was a joint operation. ``stages`` limits the stage
+    dates to those stages (``entry_on`` is always there); all when None.
     """
-    dates = [*(f"{s}_on" for s in SUSPECT_STAGE_NAMES), "entry_on"]
+    names = [s for s in SUSPECT_STAGE_NAMES if stages is None or s in stages]
+    dates = [*(f"{s}_on" for s in names), "entry_on"]
     firsts = [
         c
         for c in ("jurisdiction", "exploitation_type", "minor", "status", "cross_border")
