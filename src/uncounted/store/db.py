@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from uncounted.errors import ConfigurationError, MigrationError
 from uncounted.settings import Settings
@@ -152,8 +152,7 @@ def init_database(settings: Settings) -> Engine:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
-    factory = sessionmaker(engine, expire_on_commit=False)
-    session = factory()
+    session = Session(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()

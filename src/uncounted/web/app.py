@@ -57,6 +57,7 @@ def create_app(
     engine = make_engine(url, keyring or keyring_from_settings(settings), pool_size=20)
     require_current(engine)
     templates = Jinja2Templates(directory=str(_package_dir("templates")))
+    templates.env.auto_reload = False  # templates ship with the package: no stat per render
     templates.env.globals["can"] = _can
     templates.env.globals["extra_nav"] = extra_nav
     ctx = WebContext(

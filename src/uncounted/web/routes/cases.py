@@ -1,4 +1,10 @@
-"""The case list (search, filters, pages) and the case page (people, timeline, referrals)."""
+"""The case list (search, filters, pages) and the case page (people, timeline, referrals).
+
+Both are ``async`` routes that query the database on the event loop: each is a handful of
+indexed lookups (milliseconds), and a single-threaded process answering one request at a
+time serves more of them, with steadier latency, than threads contending for the GIL.
+Use ``uncounted serve --workers N`` for more than one core.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ def _filter_options() -> dict[str, list[tuple[str, str]]]:
 
 
 @both(router, "/cases", summary="Cases in your scope, filtered and paginated")
-def cases(
+async def cases(
     request: Request,
     me: CurrentUser,
     session: DbSession,
@@ -50,7 +56,7 @@ def cases(
 
 
 @both(router, "/cases/{case_id}", summary="One case: people, justice timeline, referrals")
-def case_page(
+async def case_page(
     request: Request,
     me: CurrentUser,
     session: DbSession,
