@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 
 from uncounted.errors import InvalidInput
 from uncounted.simulate import WorldConfig, simulate_world
+from uncounted.store import frames
 from uncounted.store.bulk import insert_frames
 from uncounted.store.db import make_engine, upgrade
 from uncounted.store.frames import justice_events_frame, list_memberships_frame, read_table
@@ -101,6 +102,8 @@ def _roundtrip(url: str, world) -> None:
             got = back.select(frame.columns).sort(key)
             want = frame.sort(key)
             assert_frame_equal(got, want, check_dtypes=False), name
+            # the bulk reader gives exactly the frame of SQLAlchemy's typed rows
+            assert_frame_equal(back, frames._read_table_rows(engine, Base.metadata.tables[name]))
         events = justice_events_frame(engine)
         assert {"exploitation_type", "jurisdiction"} <= set(events.columns)
         assert events.height == world.frames["justice_events"].height
@@ -117,6 +120,29 @@ def test_roundtrip_sqlite(tmp_path, world):
 @pytest.mark.postgres
 def test_roundtrip_postgres(fresh_postgres_url, world):
     _roundtrip(fresh_postgres_url, world)
+
+
+def test_read_table_in_chunks(tmp_path, world, monkeypatch):
+    """Tables larger than a chunk are read in pieces and put together in order."""
+    monkeypatch.setattr(frames, "READ_CHUNK_ROWS", 7)
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    upgrade(engine)
+    insert_frames(engine, world.frames)
+    for name in ("justice_events", "case_persons", "cases"):
+        back = read_table(engine, name)
+        assert back.height == world.frames[name].height > 7
+        assert_frame_equal(back, frames._read_table_rows(engine, Base.metadata.tables[name]))
+    engine.dispose()
+
+
+def test_read_empty_table(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'e.sqlite'}")
+    upgrade(engine)
+    for name in ("justice_events", "cases", "person_identities"):
+        assert_frame_equal(
+            read_table(engine, name), frames._read_table_rows(engine, Base.metadata.tables[name])
+        )
+    engine.dispose()
 
 
 def test_insert_is_atomic(tmp_path, world):
