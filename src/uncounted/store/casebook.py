@@ -184,28 +184,24 @@ def list_cases(session: Session, who: Principal, filters: CaseFilters) -> CasePa
     total = len(first)
     page_ids = first[offset : offset + per_page]
     found = {
-        c.id: (c, country, agency)
-        for c, country, agency in session.execute(
-            select(Case, Jurisdiction.country, Agency.code)
+        row.id: row
+        for row in session.execute(
+            select(
+                Case.id,
+                Case.reference,
+                Case.status,
+                Case.exploitation_type,
+                Jurisdiction.country,
+                Agency.code,
+                Case.opened_on,
+            )
             .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
             .join(Agency, Agency.id == Case.owning_agency_id)
             .where(Case.id.in_(page_ids))
         )
     }
     stages = latest_stages(session, page_ids)
-    rows = [
-        CaseRow(
-            c.id,
-            c.reference,
-            c.status,
-            c.exploitation_type,
-            country,
-            agency,
-            c.opened_on.isoformat(),
-            stages.get(c.id),
-        )
-        for c, country, agency in (found[i] for i in page_ids)
-    ]
+    rows = [CaseRow(*found[i][:6], found[i].opened_on.isoformat(), stages.get(i)) for i in page_ids]
     return CasePage(rows, min(total, COUNT_CAP), page, per_page, total > COUNT_CAP)
 
 
@@ -236,31 +232,32 @@ def _row(obj: Any, names: list[str]) -> dict[str, Any]:
 def get_case(session: Session, who: Principal, case_id: int, action: Action = Action.READ) -> Case:
     """The case ``case_id`` if ``who`` may ``action`` it; :class:`AccessDenied` / NotFound."""
     check(who, Resource.CASES, action)
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"There is no case {case_id}; check the number or search the case list.")
-    visible = session.scalar(
-        select(Case.id).where(Case.id == case_id, scope_filter(who, Resource.CASES, action))
+    case = session.scalar(
+        select(Case).where(Case.id == case_id, scope_filter(who, Resource.CASES, action))
     )
-    if visible is None:
-        raise AccessDenied("This case is outside your agency's scope; ask its owner to share it.")
-    return case
+    if case is not None:
+        return case
+    if session.get(Case, case_id) is None:
+        raise NotFound(f"There is no case {case_id}; check the number or search the case list.")
+    raise AccessDenied("This case is outside your agency's scope; ask its owner to share it.")
 
 
 def _persons(session: Session, who: Principal, case_id: int) -> tuple[list[dict[str, Any]], bool]:
     show = sees_identities(who)
-    rows = session.execute(
+    query = (
         select(CasePerson, Person)
         .join(Person, Person.id == CasePerson.person_id)
         .where(CasePerson.case_id == case_id)
         .order_by(CasePerson.role.desc(), Person.id)
-    ).all()
+    )
     identities: dict[int, PersonIdentity] = {}
-    if show and rows:
-        ids = [p.id for _, p in rows]
-        # the case was checked to be in scope (get_case), so its people are too
-        found = session.scalars(select(PersonIdentity).where(PersonIdentity.person_id.in_(ids)))
-        identities = {i.person_id: i for i in found}
+    if show:  # the case was checked to be in scope (get_case), so its people are too
+        with_identity = query.outerjoin(PersonIdentity, PersonIdentity.person_id == Person.id)
+        found = session.execute(with_identity.add_columns(PersonIdentity)).all()
+        rows = [(link, person) for link, person, _ in found]
+        identities = {p.id: i for _, p, i in found if i is not None}
+    else:
+        rows = [(link, person) for link, person in session.execute(query).all()]
     secret = encrypted_columns()
     persons = []
     for link, person in rows:
@@ -292,15 +289,15 @@ def _persons(session: Session, who: Principal, case_id: int) -> tuple[list[dict[
 def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
     """Everything about one case that ``who`` may see; reads of identities are audited."""
     case = get_case(session, who, case_id)
+    agencies = {i: c for i, c in session.execute(select(Agency.id, Agency.code))}
     place = session.get(Jurisdiction, case.jurisdiction_id)
-    owner = session.get(Agency, case.owning_agency_id)
     head = _row(
         case,
         ["id", "reference", "status", "exploitation_type", "opened_on", "closed_on"],
     )
     head["country"] = place.country if place else None
     head["jurisdiction"] = place.name if place else None
-    head["agency"] = owner.code if owner else None
+    head["agency"] = agencies.get(case.owning_agency_id)
     head["owning_agency_id"] = case.owning_agency_id
     persons, shown = _persons(session, who, case_id)
     labels = {p["person_id"]: p["label"] for p in persons}
@@ -311,27 +308,32 @@ def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
         )
     ).all()
     linked_ids = sorted({b if a == case_id else a for a, b in link_rows} - {case_id})
-    visible_links = set(
-        session.scalars(
-            select(Case.id).where(Case.id.in_(linked_ids), scope_filter(who, Resource.CASES))
-        )
-    )
+    visible_links: set[int] = set()
     linked = []
-    for other in linked_ids:
-        row = session.execute(
-            select(Case.reference, Jurisdiction.country)
-            .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
-            .where(Case.id == other)
-        ).one()
-        visible = other in visible_links
-        linked.append(
-            {
-                "id": other,
-                "reference": row.reference if visible else None,
-                "country": row.country,
-                "visible": visible,
-            }
+    if linked_ids:
+        visible_links = set(
+            session.scalars(
+                select(Case.id).where(Case.id.in_(linked_ids), scope_filter(who, Resource.CASES))
+            )
         )
+        others = {
+            row.id: row
+            for row in session.execute(
+                select(Case.id, Case.reference, Jurisdiction.country)
+                .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
+                .where(Case.id.in_(linked_ids))
+            )
+        }
+        for other in linked_ids:
+            visible = other in visible_links
+            linked.append(
+                {
+                    "id": other,
+                    "reference": others[other].reference if visible else None,
+                    "country": others[other].country,
+                    "visible": visible,
+                }
+            )
 
     timeline = []
     events = session.execute(
@@ -359,7 +361,6 @@ def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
         .where(Referral.case_id == case_id)  # the case is in scope
         .order_by(Referral.referred_on)
     )
-    agencies = {i: c for i, c in session.execute(select(Agency.id, Agency.code))}
     referrals = []
     for r in refs:
         item = _row(
