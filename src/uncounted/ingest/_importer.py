@@ -9,8 +9,10 @@ order of justice stages) run at the end of each part.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,27 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _settled() -> Iterator[Callable[[], None]]:
+    """A ``settle()`` to call after each chunk: what lives on is left out of garbage collection.
+
+    Each chunk's rows live long enough to reach the oldest generation of the garbage collector,
+    and every few chunks that triggered a full collection of the whole process — a third of an
+    import's time. Freezing (:func:`gc.freeze`) what exists after each chunk keeps full
+    collections small; everything is unfrozen at the end. Objects freed by reference counting
+    (almost all of an import's) are freed as usual. Left alone when the process already froze
+    objects of its own.
+    """
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield lambda: None
+        return
+    gc.freeze()
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+
+
 class Importer:
     def __init__(
         self,
@@ -154,6 +177,17 @@ class Importer:
         Writing stops at the first problem unless ``partial`` (the transaction is then rolled
         back by the caller). With ``skip``, rows already known to be bad are left out.
         """
+        with _settled() as settle:
+            return self._run(conn, ctx, partial, skip, settle)
+
+    def _run(
+        self,
+        conn: Connection,
+        ctx: WriteContext | None,
+        partial: bool,
+        skip: bool,
+        settle: Callable[[], None],
+    ) -> Counts:
         counts = Counts()
         done = 0
         agencies = set(_store.agency_ids(conn))
@@ -207,6 +241,7 @@ class Importer:
                     counts.unchanged += got.unchanged
                 part.rows += len(rows)
                 done += len(rows)
+                settle()
                 if self.progress is not None:
                     self.progress("importing" if ctx is not None else "checking", done, None)
             if checks is not None:
