@@ -9,10 +9,10 @@ Identifying fields are loaded only for roles that may see them, and each such re
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, union_all
+from sqlalchemy import ColumnElement, Subquery, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from uncounted.domain import Stage
@@ -91,7 +91,7 @@ class CasePage:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "rows": [asdict(r) for r in self.rows],
+            "rows": [dict(vars(r)) for r in self.rows],  # flat rows: no deep copy needed
             "total": self.total,
             "page": self.page,
             "per_page": self.per_page,
@@ -140,10 +140,9 @@ def latest_stages(session: Session, case_ids: list[int]) -> dict[int, str]:
     return best
 
 
-def newest_case_ids(
-    session: Session, who: Principal, filters: CaseFilters, limit: int
-) -> list[int]:
-    """Up to ``limit`` ids of the cases in ``who``'s scope matching ``filters``, newest first.
+def newest_cases(session: Session, who: Principal, filters: CaseFilters, limit: int) -> Subquery:
+    """Up to ``limit`` cases (``id``, ``opened_on``) in ``who``'s scope matching ``filters``,
+    newest first.
 
     Each part of the scope (:func:`~uncounted.store.access.case_scope_parts`) is read newest
     first from its index and stops after ``limit`` matches; the parts are then merged. A
@@ -151,38 +150,46 @@ def newest_case_ids(
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
     conds = _case_conditions(filters, by_date=sqlite)
-    parts = case_scope_parts(who)
     newest = (Case.opened_on.desc(), Case.id.desc())
-    if len(parts) == 1:
-        return list(
-            session.scalars(select(Case.id).where(parts[0], *conds).order_by(*newest).limit(limit))
-        )
     arms = [
         select(Case.id, Case.opened_on).where(part, *conds).order_by(*newest).limit(limit)
-        for part in parts
+        for part in case_scope_parts(who)
     ]
+    if len(arms) == 1:
+        return arms[0].subquery()
     merged = union_all(*(select(arm.subquery()) for arm in arms)).subquery()
-    return list(
-        session.scalars(
-            select(merged.c.id).order_by(merged.c.opened_on.desc(), merged.c.id.desc()).limit(limit)
-        )
+    return (
+        select(merged.c.id, merged.c.opened_on)
+        .order_by(merged.c.opened_on.desc(), merged.c.id.desc())
+        .limit(limit)
+        .subquery()
     )
 
 
 def list_cases(session: Session, who: Principal, filters: CaseFilters) -> CasePage:
     """The cases in ``who``'s scope that match ``filters``, newest first, one page.
 
-    The first ``COUNT_CAP`` + 1 matching ids (or up to the requested page, if further) give
-    both the page and the total in one pass over the list indexes: counting stops at
-    ``COUNT_CAP`` ("1,000+"), so no request scans every case in scope.
+    The first ``COUNT_CAP`` + 1 matches (or up to the requested page, if further) give both
+    the page and the total in one query over the list indexes (the total as a window count,
+    so only the page's ids leave the database): counting stops at ``COUNT_CAP`` ("1,000+"),
+    so no request scans every case in scope.
     """
     check(who, Resource.CASES, Action.READ)
     per_page = min(max(filters.per_page, 1), 200)
     page = max(filters.page, 1)
     offset = (page - 1) * per_page
-    first = newest_case_ids(session, who, filters, max(COUNT_CAP + 1, offset + per_page))
-    total = len(first)
-    page_ids = first[offset : offset + per_page]
+    first = newest_cases(session, who, filters, max(COUNT_CAP + 1, offset + per_page))
+    ranked = session.execute(
+        select(first.c.id, func.count().over())
+        .order_by(first.c.opened_on.desc(), first.c.id.desc())
+        .limit(per_page)
+        .offset(offset)
+    ).all()
+    page_ids = [case_id for case_id, _ in ranked]
+    if ranked:
+        total = int(ranked[0][1])
+    else:  # past the last page: count what there is
+        total = session.scalar(select(func.count()).select_from(first)) or 0
     found = {
         row.id: row
         for row in session.execute(
@@ -218,7 +225,8 @@ class CaseDetail:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return asdict(self)
+        # shallow: the lists are built fresh for each request, so no deep copy is needed
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _iso(value: Any) -> Any:
