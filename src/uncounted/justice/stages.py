@@ -126,22 +126,30 @@ def _suspect_core(data: JusticeData) -> pl.DataFrame:
         _earliest(data), ~pl.col("_listed") & reached, [pl.col(c) for c in _CODE]
     )
     ev, day0 = data.events, _p.first_day(data)
-    rows = best.select(_p.row(c) for c in ("_first", *_CODE))
-
-    def at(column: str, stage: str, name: str) -> pl.Series:
-        return ev[column].gather(rows[stage]).alias(name)
-
+    # What happened at each stage's first event: one gather per stage, of all its columns.
+    read = {
+        "_first": {"jurisdiction_id": "jurisdiction_id"},
+        "charge": {"charge_offence": "offence"},
+        "verdict": {"verdict_outcome": "outcome", "verdict_offence": "offence"},
+        "sentence": {"sentence_months": "sentence_months", "custodial": "custodial"},
+        "appeal": {"appeal_outcome": "outcome"},
+        "investigation": {"joint_operation": "joint_operation"},
+    }
+    rows = best.select(pl.col("_first"), *[_p.row(stage) for stage in read if stage != "_first"])
+    seen = {
+        column: values
+        for stage, columns in read.items()
+        for column, values in ev.select(pl.col(c).alias(n) for n, c in columns.items())
+        .gather(rows[stage])
+        .to_dict()
+        .items()
+    }
+    jurisdiction = seen.pop("jurisdiction_id")
     return best.select(
         *_p.case_person(),
-        ev["jurisdiction_id"].gather(rows["_first"]).alias("jurisdiction_id"),
+        jurisdiction,
         *[_p.date(name, day0, f"{name}_on") for name in _CODE],
-        at("offence", "charge", "charge_offence"),
-        at("outcome", "verdict", "verdict_outcome"),
-        at("offence", "verdict", "verdict_offence"),
-        at("sentence_months", "sentence", "sentence_months"),
-        at("custodial", "sentence", "custodial"),
-        at("outcome", "appeal", "appeal_outcome"),
-        at("joint_operation", "investigation", "joint_operation"),
+        *seen.values(),  # charge_offence … joint_operation, in the order of ``read``
     )
 
 
@@ -197,10 +205,11 @@ def _victim_core(data: JusticeData) -> pl.DataFrame:
         ],
     )
     ev, day0 = data.events, _p.first_day(data)
-    rows = best.select(_p.row(c) for c in ("_first", *_VICTIM_CODES))
-    compensated = ev["compensation"].gather(rows["trial"]).fill_null(False) | ev[
-        "compensation"
-    ].gather(rows["verdict"]).fill_null(False)
+    rows = best.select(pl.col("_first"), _p.row("trial"), _p.row("verdict"))
+    at_trial = ev.select("protective_measures", "compensation").gather(rows["trial"])
+    compensated = at_trial["compensation"].fill_null(False) | ev["compensation"].gather(
+        rows["verdict"]
+    ).fill_null(False)
     step = pl.col("step")
     steps = (
         data.aftercare_steps.lazy()
@@ -222,7 +231,7 @@ def _victim_core(data: JusticeData) -> pl.DataFrame:
         ev["jurisdiction_id"].gather(rows["_first"]).alias("jurisdiction_id"),
         _p.date("identification", day0, "identification_on"),
         _p.date("trial", day0, "testified_on"),
-        ev["protective_measures"].gather(rows["trial"]).fill_null(False),
+        at_trial["protective_measures"].fill_null(False),
         compensated.alias("compensation"),
     )
     return _p.attach(paths, steps, "_key")
