@@ -249,13 +249,19 @@ def _spell_columns(start: str, end: str, as_of: dt.date) -> list[pl.Expr]:
     """``_t``: whole days from ``start`` to ``end``, or to ``as_of`` while still open;
     ``_d``: ``end`` was reached by ``as_of``."""
     done = pl.col(end).is_not_null() & (pl.col(end) <= as_of)
-    days = (
-        pl.when(done)
-        .then((pl.col(end) - pl.col(start)).dt.total_days())
-        .otherwise((pl.lit(as_of) - pl.col(start)).dt.total_days())
-        .clip(lower_bound=0)
-    )
-    return [days.alias("_t"), done.alias("_d")]
+    first = _day(pl.col(start))
+    days = pl.when(done).then(_day(pl.col(end)) - first).otherwise(_day(as_of) - first)
+    return [days.clip(lower_bound=0).alias("_t"), done.alias("_d")]
+
+
+def _day(date: pl.Expr | dt.date) -> pl.Expr:
+    """Days since 1970-01-01 (a Date's own integer, as Int64): differences of these are the
+    ``total_days`` of date differences, without the round trip through milliseconds."""
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    if isinstance(date, dt.date):
+        return pl.lit((date - dt.date(1970, 1, 1)).days, pl.Int64)
+    return date.to_physical().cast(pl.Int64)
 
 
 def _spells(part: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -322,9 +328,10 @@ def delays(
     for start, end in transitions:
         s_on, e_on = f"{start}_on", f"{end}_on"
         done = pl.col(e_on).is_not_null() & (pl.col(e_on) <= as_of)
+        first = _day(pl.col(s_on))
         spell = [
-            (pl.col(e_on) - pl.col(s_on)).dt.total_days().clip(lower_bound=0).alias("_delay"),
-            (pl.lit(as_of) - pl.col(s_on)).dt.total_days().alias("_window"),
+            (_day(pl.col(e_on)) - first).clip(lower_bound=0).alias("_delay"),
+            (_day(as_of) - first).alias("_window"),
         ]
         frame = _entered(paths, window, by, s_on, mask=done, derived=spell)
 
