@@ -6,10 +6,14 @@ policy, so a change to ``store/access.py`` that opens a page shows up here too.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import ROLES
+from tests.web.conftest import ROLES, sign_in
+from uncounted.demo import demo_keyring, demo_url
+from uncounted.web import create_app
 
 OK, DENIED = 200, 403
 #                                           admin caseworker analyst viewer
@@ -183,3 +187,30 @@ def test_every_write_under_every_role(clients, demo, path, role, expected):
             assert name not in response.text
     else:
         assert response.status_code in (200, 201, 422), response.text
+
+
+def test_serve_warms_the_dashboard_as_it_starts(demo):
+    """With ``warm`` (as ``uncounted serve`` builds it) the aggregates are ready, and equal
+    to what a cold dashboard computes."""
+    warm = create_app(
+        demo.settings,
+        database_url=demo_url(demo.settings),
+        keyring=demo_keyring(demo.settings),
+        warm=True,
+    )
+    ctx = warm.state.ctx
+    with TestClient(warm) as client:
+        for _ in range(600):
+            if ctx.ready("justice-headlines", 60) and ctx.ready("dashboard", 60):
+                break
+            time.sleep(0.05)
+        assert ctx.ready("justice-headlines", 60) and ctx.ready("dashboard", 60)
+        assert sign_in(client, "analyst").status_code == 303
+        warmed = client.get("/api/").json()
+    cold = create_app(
+        demo.settings, database_url=demo_url(demo.settings), keyring=demo_keyring(demo.settings)
+    )
+    with TestClient(cold) as client:
+        assert not cold.state.ctx.ready("dashboard", 60)
+        assert sign_in(client, "analyst").status_code == 303
+        assert client.get("/api/").json() == warmed

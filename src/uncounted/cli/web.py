@@ -33,11 +33,13 @@ def serve(
         if not demo_path(settings).exists():
             console.print("Building the demo database (a synthetic world)…")
             build_demo(settings)
-        app = create_app(settings, database_url=demo_url(settings), keyring=demo_keyring(settings))
+        app = create_app(
+            settings, database_url=demo_url(settings), keyring=demo_keyring(settings), warm=True
+        )
         users = ", ".join(name for name, _role, _agency in DEMO_USERS)
         console.print(f"Demo users: {users}; password [bold]{DEMO_PASSWORD}[/] (local demo only).")
     else:
-        app = create_app(settings)
+        app = create_app(settings, warm=True)
     console.print(f"Open http://{host}:{port}/ in your browser (Ctrl+C to stop).")
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -392,4 +392,5 @@ __all__ = [
     "get_case",
     "latest_stages",
     "list_cases",
+    "newest_cases",
 ]

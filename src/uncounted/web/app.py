@@ -9,6 +9,7 @@ and browsable at ``/api/docs``. Routes stay thin: they parse, call one library f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -45,11 +46,14 @@ def create_app(
     database_url: str | None = None,
     keyring: KeyRing | None = None,
     secure_cookies: bool = False,
+    warm: bool = False,
 ) -> FastAPI:
     """The web app over the configured database (or ``database_url`` with ``keyring``).
 
     The database must be at the current schema revision (``uncounted init``). Sessions are
     signed with the secret key of ``settings`` (``UNCOUNTED_SECRET_KEY`` or ``secret.key``).
+    With ``warm`` (``uncounted serve``), the dashboard's aggregates are computed in the
+    background as the server starts, so the first visitor does not wait for them.
     """
     url = database_url or settings.resolved_database_url
     if database_url is None and not settings.database_url:
@@ -71,6 +75,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            from uncounted.web.routes.dashboard import warm_dashboard
+
+            threading.Thread(target=warm_dashboard, args=(ctx,), daemon=True).start()
         yield
         engine.dispose()
 

@@ -25,8 +25,10 @@ def app_from_environment() -> FastAPI:
     if os.environ.get(DEMO_ENV) == "1":
         from uncounted.demo import demo_keyring, demo_url
 
-        return create_app(settings, database_url=demo_url(settings), keyring=demo_keyring(settings))
-    return create_app(settings)
+        return create_app(
+            settings, database_url=demo_url(settings), keyring=demo_keyring(settings), warm=True
+        )
+    return create_app(settings, warm=True)
 
 
 __all__ = ["DEMO_ENV", "app_from_environment"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from uncounted.justice import JusticeData, headlines
 from uncounted.report.charts import bar_chart
 from uncounted.store.access import Action, Resource, check
+from uncounted.store.db import session_scope
 from uncounted.store.frames import justice_tables
 from uncounted.store.tallies import MEASURES, stage_tallies, stage_totals
 from uncounted.web.context import (
@@ -57,6 +59,18 @@ def _dashboard(ctx: WebContext, session: Session) -> tuple[dict[str, Any], str]:
         "justice-headlines", TTL, lambda: headlines(justice_data(ctx.engine)), background=True
     )
     return {**counts, "headlines": lines}, chart
+
+
+def warm_dashboard(ctx: WebContext) -> None:
+    """Compute the dashboard's aggregates into ``ctx``'s cache (run as the server starts).
+
+    A failure is logged, not raised: the dashboard then computes (and reports) it itself.
+    """
+    try:
+        with session_scope(ctx.engine) as session:
+            _dashboard(ctx, session)
+    except Exception:  # a background warm-up must not take the server down
+        logging.getLogger(__name__).warning("Warming the dashboard failed", exc_info=True)
 
 
 @both(router, "/", summary="Headline numbers of the justice response")
