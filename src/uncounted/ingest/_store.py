@@ -9,7 +9,7 @@ fields before and after (identifying fields of ``person_identities`` are named, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,7 +207,7 @@ def insert_many(conn: Connection, t: Table, rows: Sequence[dict[str, Any]]) -> N
     columns = [[r[n] for r in rows] for n in names]
     for i, proc in enumerate(processors):
         if proc is not None:
-            columns[i] = [proc(v) for v in columns[i]]
+            columns[i] = _processed(proc, columns[i])
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
@@ -215,6 +215,27 @@ def insert_many(conn: Connection, t: Table, rows: Sequence[dict[str, Any]]) -> N
         f"VALUES ({', '.join([mark] * len(names))})"
     )
     conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+
+
+def _processed(proc: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """``[proc(v) for v in values]``, with dates processed once each and ``None`` kept as is
+    when the processor keeps it (most columns of an import repeat a few dates or are empty)."""
+    keeps_none = proc(None) is None
+    if not keeps_none and not any(type(v) is dt.date for v in values):
+        return [proc(v) for v in values]
+    done: dict[dt.date, Any] = {}
+    out: list[Any] = []
+    for v in values:
+        if v is None and keeps_none:
+            out.append(None)
+        elif type(v) is dt.date:
+            got = done.get(v)
+            if got is None:
+                got = done[v] = proc(v)
+            out.append(got)
+        else:
+            out.append(proc(v))
+    return out
 
 
 @dataclass

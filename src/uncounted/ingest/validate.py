@@ -442,12 +442,18 @@ class FileChecks:
     def stage_order_problems(self) -> list[RejectedRow]:
         """Events dated before an earlier stage of the same person in the same case."""
         problems: list[RejectedRow] = []
+        orders = [{s.value: i for i, s in enumerate(p)} for p in (SUSPECT_STAGES, VICTIM_STAGES)]
         for group, events in self.events.items():
             source = group[0]
             current = [e for e in events if e.line or (source, e.ext) not in self.event_ids]
-            for path in (SUSPECT_STAGES, VICTIM_STAGES):
-                order = {s.value: i for i, s in enumerate(path)}
+            for order in orders:
                 on_path = [e for e in current if e.stage in order]
+                if len(on_path) < 2:
+                    continue
+                # dates that never go back along the path: nothing is out of order
+                dates = [x.on for x in sorted(on_path, key=lambda x: order[x.stage])]
+                if dates == sorted(dates):
+                    continue
                 for e in on_path:
                     if not e.line:
                         continue
