@@ -212,3 +212,12 @@ def test_reimport_of_typed_and_json_columns_changes_nothing_on_postgresql(
         _import_twice(engine, write)
     finally:
         engine.dispose()
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_was(engine, write):
+    import gc
+
+    before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
+    import_file(engine, write("agencies.csv", AGENCIES), today=TODAY)
+    import_file(engine, write("cases.csv", CASES), source="PNP", today=TODAY)
+    assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before
