@@ -55,10 +55,14 @@ def earliest(data: JusticeData, codes: Mapping[str, int]) -> pl.DataFrame:
     stage: pl.Expr = pl.lit(None, pl.Int8)
     for name, code in reversed(list(codes.items())):
         stage = pl.when(pl.col("stage") == name).then(pl.lit(code, pl.Int8)).otherwise(stage)
+    # Row-wise only (the first day known beforehand, a row index instead of an int_range
+    # over the length), so the events stream into the aggregation in batches.
     day = pl.col("occurred_on").cast(pl.Int32).cast(pl.Int64)
-    order = (day - day.min()) * (1 << ROW_BITS) + pl.int_range(pl.len(), dtype=pl.Int64)
+    index = pl.col("_row").cast(pl.Int64)
+    order = (day - first_day(data)) * (1 << ROW_BITS) + index
     return (
         data.events.lazy()
+        .with_row_index("_row")
         .select(key(), stage.alias("_stage"), order.alias("_order"))
         .group_by("_key")
         .agg(
