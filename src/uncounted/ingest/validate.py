@@ -123,7 +123,7 @@ _MEMO = 50_000
 _HAS_DEFAULTS = ("cases", "list_memberships", "persons")
 #: Fields that _defaults may fill.
 _DEFAULTED = ("reference", "owning_agency", "list", "role")
-#: Field kinds whose conversion is remembered by cell (few distinct values, costly checks).
+#: Field kinds checked inline and not remembered (mostly distinct values, cheap checks).
 _TEXT_KINDS = ("text", "ref")
 
 
@@ -240,6 +240,8 @@ class RowChecker:
                         continue
                 out.append(self._value(f, formats, c, constant))
             return out
+        if f.kind == "codes":  # a list per row, never shared between rows
+            return [self._value(f, formats, c, constant) for c in cells]
         memo = self.memos.setdefault(f.name, {})
         if len(memo) > _MEMO:
             memo.clear()
