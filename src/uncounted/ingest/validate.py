@@ -161,7 +161,7 @@ class RowChecker:
             if column is None and f.name not in plan.mapping.constants:
                 columns.append(None)
                 continue
-            column_cells = [c.get(column) for c in cells] if column else None
+            column_cells = [c.get(column) for c in cells] if column is not None else None
             got = self._column(f, formats, column_cells, len(rows))
             if _BAD in got:
                 bad.update(i for i, v in enumerate(got) if v is _BAD)
