@@ -1,7 +1,9 @@
 """Validation of rows: each row on its own, then the checks that need the whole file.
 
 :func:`check_row` turns one row into typed standard values, or into problems (file, line, the
-file's column, the cell as written, and the reason). :class:`FileChecks` keeps what is needed
+file's column, the cell as written, and the reason); :class:`RowChecker` does the same for a
+chunk of rows column by column, much faster, and hands any row with a problem to
+:func:`check_row`, so the problems are exactly the same. :class:`FileChecks` keeps what is needed
 to find duplicates within the file and justice stages in an impossible order for one person
 (e.g. a charge dated before the arrest of the same suspect), in memory proportional to the
 number of records, not to the size of their cells.
