@@ -122,3 +122,12 @@ def test_pages_beyond_the_cap_still_follow_on(store, monkeypatch):
         page = list_cases(s, ANALYST, CaseFilters(per_page=5, page=4))
     assert [r.id for r in page.rows] == newest[15:20]
     assert (page.total, page.more) == (10, True)
+
+
+def test_page_past_the_end_is_empty_with_the_total(store):
+    engine, world = store
+    with session_scope(engine) as s:
+        page = list_cases(s, ANALYST, CaseFilters(status="Closed", per_page=50, page=10_000))
+    closed = world.frames["cases"].filter(pl.col("status") == "Closed").height
+    assert page.rows == []
+    assert (page.total, page.more) == (min(closed, casebook.COUNT_CAP), closed > casebook.COUNT_CAP)

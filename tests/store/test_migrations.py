@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 from uncounted.errors import ConfigurationError, MigrationError
 from uncounted.settings import Settings
 from uncounted.store.db import (
+    SQLITE_MMAP_BYTES,
     current_revision,
     downgrade,
     head_revision,
@@ -100,3 +101,22 @@ def test_unwritable_data_dir(tmp_path):
     blocker.write_text("x")
     with pytest.raises(ConfigurationError, match="cannot be written"):
         Settings(data_dir=blocker / "sub").ensure_data_dir()
+
+
+def test_sqlite_connections_are_set_up(tmp_path):
+    """Every SQLite connection: foreign keys on, WAL, and the file memory-mapped."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    try:
+        with engine.connect() as conn:
+            pragma = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("foreign_keys", "journal_mode", "synchronous", "mmap_size")
+            }
+    finally:
+        engine.dispose()
+    assert pragma == {
+        "foreign_keys": 1,
+        "journal_mode": "wal",
+        "synchronous": 1,  # NORMAL
+        "mmap_size": SQLITE_MMAP_BYTES,
+    }
