@@ -6,6 +6,7 @@ is needed (CI installs default-jre-headless when java is missing).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from uncounted.simulate.payments import simulate_payments
 pytestmark = pytest.mark.slow
 
 if shutil.which("java") is None:  # pragma: no cover - CI installs Java
+    if os.environ.get("CI"):
+        pytest.fail("Java is missing: .ci/run installs default-jre-headless", pytrace=False)
     pytest.skip("Spark needs Java (apt-get install default-jre-headless)", allow_module_level=True)
 
 
