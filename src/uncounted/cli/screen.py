@@ -38,8 +38,14 @@ def screen(
         Path | None, typer.Option("--indicators", help="Also write every fired indicator (CSV).")
     ] = None,
 ) -> None:
-    """Screen PAYMENTS with the typologies and write ranked, explained alerts to --out."""
+    """Screen PAYMENTS with the typologies and write ranked, explained alerts to --out.
+
+    A file without the optional description or merchant_category column is screened with
+    every typology that does not need it; the ones switched off are named.
+    """
     result = screen_file(payments, load_config(config), _mapping(mapping))
+    for name, reason in result.switched_off.items():
+        console.print(f"[yellow]Typology {name} switched off:[/] {reason}.", highlight=False)
     result.alerts.write_csv(out)
     if indicators is not None:
         result.indicators.write_csv(indicators)

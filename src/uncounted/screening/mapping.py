@@ -18,6 +18,10 @@ description          String (nullable)           free text entered by the sender
 merchant_category    String (nullable)           MCC code or category name, card payments
 ==================== =========================== =============================================
 
+``description`` and ``merchant_category`` are optional: a file without them (many bank files
+carry transfers only) is read with those columns empty, and :attr:`PaymentSource.absent`
+names them so that the typologies that need them are switched off, not silently starved.
+
 Bad rows are never dropped silently: :func:`read_payments` raises
 :class:`~uncounted.errors.ImportRejected` listing each one (file, line, column, value,
 reason), up to ``max_rejected`` of them.
@@ -51,16 +55,19 @@ COLUMNS: tuple[str, ...] = (
     "merchant_category",
 )
 
-_OPTIONAL = ("description", "merchant_category")
+#: Columns a file may lack; each feeds only some typologies (see ``screen.TYPOLOGY_COLUMNS``).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("description", "merchant_category")
+_OPTIONAL = OPTIONAL_COLUMNS
 
 
 class ColumnMapping(BaseModel):
     """Which input column holds each canonical field (defaults: the canonical names).
 
     ``description`` and ``merchant_category`` may be ``None`` when the file has no such
-    column. ``channel_values`` maps the file's own channel labels to canonical ones, e.g.
-    ``{"IFTI": "remittance", "POS": "card"}``. ``assume_timezone`` (IANA name) is used only
-    for Parquet timestamps stored without a zone.
+    column; left at their defaults, they are also treated as absent when the file lacks them
+    (a column named explicitly must exist). ``channel_values`` maps the file's own channel
+    labels to canonical ones, e.g. ``{"IFTI": "remittance", "POS": "card"}``.
+    ``assume_timezone`` (IANA name) is used only for Parquet timestamps stored without a zone.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -219,7 +226,8 @@ class PaymentSource:
 
     Nothing is read until a query is collected, so a caller can run the validation in the
     same streaming pass as its own work (see :func:`~uncounted.screening.screen_file`)
-    and then call :meth:`check` on the collected ``rejected`` rows.
+    and then call :meth:`check` on the collected ``rejected`` rows. ``absent``: the
+    optional columns the file does not have (they are empty in ``payments``).
     """
 
     path: Path
@@ -229,6 +237,7 @@ class PaymentSource:
     max_rejected: int
     line_offset: int
     reasons: dict[str, str]
+    absent: tuple[str, ...] = ()
 
     def check(self, rejected: pl.DataFrame) -> None:
         """Raise :class:`ImportRejected` listing every bad cell of the collected bad rows."""
@@ -273,6 +282,15 @@ def open_payments(
     mapping = mapping or ColumnMapping()
     lf, offset = _scan(p)
     schema = lf.collect_schema()
+    # An optional column left at its default name and missing from the file is simply absent;
+    # one the mapping names explicitly must be there (a typo should not switch a rule off).
+    optional_absent = tuple(
+        c
+        for c in OPTIONAL_COLUMNS
+        if c not in mapping.model_fields_set and mapping.source(c) not in schema
+    )
+    if optional_absent:
+        mapping = mapping.model_copy(update=dict.fromkeys(optional_absent))
     wanted = {c: mapping.source(c) for c in COLUMNS}
     absent = sorted(
         f"{c} (expected column {src!r})"
@@ -308,6 +326,7 @@ def open_payments(
         max_rejected=max_rejected,
         line_offset=offset,
         reasons={c: reason for c, (_, reason) in checks.items()},
+        absent=tuple(c for c in OPTIONAL_COLUMNS if mapping.source(c) is None),
     )
 
 
@@ -354,6 +373,7 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
 __all__ = [
     "CHANNELS",
     "COLUMNS",
+    "OPTIONAL_COLUMNS",
     "ColumnMapping",
     "PaymentSource",
     "channel_variants",

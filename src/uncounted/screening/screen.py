@@ -7,7 +7,8 @@ streaming engine for the one pass over all payments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,45 @@ import polars as pl
 from uncounted.screening.alerts import build_alerts
 from uncounted.screening.config import ScreeningConfig
 from uncounted.screening.inputs import Prepared, party_profiles, prepare
-from uncounted.screening.mapping import ColumnMapping, read_payments, validate_frame
+from uncounted.screening.mapping import (
+    OPTIONAL_COLUMNS,
+    ColumnMapping,
+    open_payments,
+    validate_frame,
+)
 from uncounted.screening.scoring import score_parties
 from uncounted.screening.typologies import INDICATOR_SCHEMA, indicators, links
+
+#: The optional payment columns each typology reads. Without one of them the typology is
+#: switched off (and the result says so); every other typology still runs.
+TYPOLOGY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "innocuous_descriptions": ("description",),
+    "risky_merchants": ("merchant_category",),
+}
+
+
+def switch_off(
+    config: ScreeningConfig, absent: Iterable[str]
+) -> tuple[ScreeningConfig, dict[str, str]]:
+    """``config`` with the typologies that need an ``absent`` column disabled, and the reason
+    for each one switched off (typologies already disabled are not mentioned)."""
+    missing = set(absent)
+    off: dict[str, str] = {}
+    for name, columns in TYPOLOGY_COLUMNS.items():
+        lacking = [c for c in columns if c in missing]
+        if lacking and getattr(config.rules, name).enabled:
+            off[name] = (
+                f"the payments have no {' or '.join(lacking)} column (name it in the column "
+                "mapping to use this typology)"
+            )
+    if not off:
+        return config, off
+    rules = config.rules.model_copy(
+        update={
+            name: getattr(config.rules, name).model_copy(update={"enabled": False}) for name in off
+        }
+    )
+    return config.model_copy(update={"rules": rules}), off
 
 
 @dataclass(frozen=True)
@@ -33,6 +70,7 @@ class ScreeningResult:
     indicators: pl.DataFrame
     scores: pl.DataFrame
     alerts: pl.DataFrame
+    switched_off: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (timestamps as ISO 8601 text)."""
@@ -42,6 +80,7 @@ class ScreeningResult:
 
         return {
             "n_alerts": self.alerts.height,
+            "switched_off": dict(self.switched_off),
             "alerts": rows(self.alerts),
             "scores": rows(self.scores),
             "indicators": rows(self.indicators),
@@ -49,29 +88,47 @@ class ScreeningResult:
 
 
 def finish(
-    fired: pl.DataFrame, links: pl.DataFrame, profiles: pl.DataFrame, config: ScreeningConfig
+    fired: pl.DataFrame,
+    links: pl.DataFrame,
+    profiles: pl.DataFrame,
+    config: ScreeningConfig,
+    switched_off: dict[str, str] | None = None,
 ) -> ScreeningResult:
     """Score and explain indicators computed by any engine (Polars or Spark)."""
     fired = fired.select([pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()]).sort(
         ["party_role", "party_id", "indicator"]
     )
     fired, scores = score_parties(fired, links, config)
-    return ScreeningResult(fired, scores, build_alerts(fired, scores, profiles, config))
+    alerts = build_alerts(fired, scores, profiles, config)
+    return ScreeningResult(fired, scores, alerts, dict(switched_off or {}))
 
 
-def _rules(prepared: Prepared, config: ScreeningConfig) -> ScreeningResult:
+def _rules(
+    prepared: Prepared, config: ScreeningConfig, switched_off: dict[str, str]
+) -> ScreeningResult:
     fired = indicators(prepared, config).collect()
     pairs = links(prepared).collect()
-    return finish(fired, pairs, party_profiles(prepared), config)
+    return finish(fired, pairs, party_profiles(prepared), config, switched_off)
 
 
 def screen(
-    payments: pl.DataFrame | pl.LazyFrame, config: ScreeningConfig | None = None
+    payments: pl.DataFrame | pl.LazyFrame,
+    config: ScreeningConfig | None = None,
+    *,
+    absent: Iterable[str] = (),
 ) -> ScreeningResult:
-    """Run every enabled typology over canonical payments and rank the alerts."""
+    """Run every enabled typology over canonical payments and rank the alerts.
+
+    The optional columns (``description``, ``merchant_category``) may be missing from the
+    frame, or named in ``absent`` when present but empty; the typologies that read them are
+    switched off and listed in :attr:`ScreeningResult.switched_off`.
+    """
     config = config or ScreeningConfig()
+    schema = payments.lazy().collect_schema()
+    missing = {*absent, *(c for c in OPTIONAL_COLUMNS if c not in schema)}
+    config, off = switch_off(config, missing)
     prepared = prepare(validate_frame(payments), config).materialize()
-    return _rules(prepared, config)
+    return _rules(prepared, config, off)
 
 
 def screen_file(
@@ -87,12 +144,16 @@ def screen_file(
     does not share the scan between queries, and doubled peak memory.)
     """
     config = config or ScreeningConfig()
-    return screen(read_payments(path, mapping, currencies=list(config.fx_rates)), config)
+    source = open_payments(path, mapping, currencies=list(config.fx_rates))
+    source.check(source.rejected.collect(engine="streaming"))
+    return screen(source.payments, config, absent=source.absent)
 
 
 __all__ = [
+    "TYPOLOGY_COLUMNS",
     "ScreeningResult",
     "finish",
     "screen",
     "screen_file",
+    "switch_off",
 ]

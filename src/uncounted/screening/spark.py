@@ -20,7 +20,8 @@ import polars as pl
 from uncounted.errors import ConfigurationError
 from uncounted.screening.config import ScreeningConfig
 from uncounted.screening.inputs import keyword_pattern, merchant_pattern
-from uncounted.screening.screen import ScreeningResult, finish
+from uncounted.screening.mapping import OPTIONAL_COLUMNS
+from uncounted.screening.screen import ScreeningResult, finish, switch_off
 from uncounted.screening.typologies import INDICATOR_SCHEMA
 
 try:
@@ -336,13 +337,18 @@ def _to_polars(df: DataFrame) -> pl.DataFrame:
 
 
 def screen_spark(df: DataFrame, config: ScreeningConfig | None = None) -> ScreeningResult:
-    """Screen a canonical Spark DataFrame; same result as :func:`~uncounted.screening.screen`."""
+    """Screen a canonical Spark DataFrame; same result as :func:`~uncounted.screening.screen`
+    (without ``description`` or ``merchant_category``, the typologies reading them are off)."""
     config = config or ScreeningConfig()
     session_tz = df.sparkSession.conf.get("spark.sql.session.timeZone")
     if session_tz not in ("UTC", "Etc/UTC", "GMT"):
         raise ConfigurationError(
             f"Spark session time zone is {session_tz}; set spark.sql.session.timeZone=UTC."
         )
+    absent = [c for c in OPTIONAL_COLUMNS if c not in df.columns]
+    config, off = switch_off(config, absent)
+    for column in absent:
+        df = df.withColumn(column, F.lit(None).cast("string"))
     p = prepare_spark(df, config)
     frames = [
         fn(p, config)
@@ -365,7 +371,7 @@ def screen_spark(df: DataFrame, config: ScreeningConfig | None = None) -> Screen
     )
     for name in ("corridor", "senders", "beneficiaries"):
         p[name].unpersist()
-    return finish(fired, links, profiles, config)
+    return finish(fired, links, profiles, config, off)
 
 
 __all__ = [
