@@ -78,3 +78,14 @@ def test_bad_input(tmp_path, capsys, content, args, code, message):
 def test_file_or_db(capsys):
     assert main(["estimate"]) == 4
     assert "either a FILE or --from-db" in capsys.readouterr().err
+
+
+def test_table_output_of_a_method_without_a_model_ranking(capsys):
+    """The table of a stepwise estimate printed, then failed on the absent model ranking
+    (`ranking_` raised NotFitted instead of being skipped)."""
+    lists = Path(__file__).resolve().parents[2] / "examples" / "lists.csv"
+    assert main(["estimate", str(lists), "--method", "stepwise"]) == 0
+    out = capsys.readouterr().out
+    assert "stepwise" in out and "Best models" not in out
+    assert main(["estimate", str(lists), "--criterion", "bic"]) == 0
+    assert "Best models of the search" in capsys.readouterr().out

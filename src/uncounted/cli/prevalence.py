@@ -119,7 +119,8 @@ def estimate(
     render_frame(est.summary, "table", f"Population estimate ({method})")
     for warning in est.warnings_:
         console.print(f"[yellow]Caveat:[/] {warning}")
-    ranking = getattr(est, "ranking_", None)
+    # Only the log-linear search learns a ranking; other estimators raise NotFitted for it.
+    ranking = vars(est).get("ranking_")
     if isinstance(ranking, pl.DataFrame):
         render_frame(ranking.head(5), "table", "Best models of the search")
 
