@@ -21,6 +21,7 @@ from uncounted.cli._common import (
 from uncounted.errors import NotFound
 from uncounted.evaluation import (
     DriverNetwork,
+    SurveyEstimates,
     assess_zone,
     compare_surveys,
     difference_in_differences,
@@ -45,6 +46,17 @@ def survey_estimate(
     """Design-based estimates (share of minors, venues with minors, time to offer)."""
     result = estimate_survey(read_input_table(observations))
     render_frame(result.summary, check_format(fmt), f"Venue survey: {observations.name}")
+    _not_estimated(result, fmt)
+
+
+def _not_estimated(result: SurveyEstimates, fmt: str, label: str = "") -> None:
+    """Name the estimates an optional column was missing for (on stderr for csv/json)."""
+    for name, reason in result.not_estimated.items():
+        text = f"Not estimated{label}: {name} ({reason})."
+        if fmt == "table":
+            console.print(f"[yellow]{text}[/]", highlight=False)
+        else:
+            typer.echo(text, err=True)
 
 
 @survey_app.command("compare")
@@ -54,10 +66,12 @@ def survey_compare(
     fmt: str = FORMAT,
 ) -> None:
     """Absolute and relative change from baseline to endline, with intervals and a test."""
-    changes = compare_surveys(
-        estimate_survey(read_input_table(baseline)), estimate_survey(read_input_table(endline))
-    )
+    before = estimate_survey(read_input_table(baseline))
+    after = estimate_survey(read_input_table(endline))
+    changes = compare_surveys(before, after)
     render_frame(pl.DataFrame([c.to_dict() for c in changes]), check_format(fmt), "Change")
+    _not_estimated(before, fmt, " at baseline")
+    _not_estimated(after, fmt, " at endline")
 
 
 @zone_app.command("assess")

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -166,13 +166,18 @@ def _check_columns(obs: pl.DataFrame) -> None:
 
 @dataclass(frozen=True)
 class SurveyEstimates:
-    """The venue-survey estimates of one survey round."""
+    """The venue-survey estimates of one survey round.
+
+    The estimates on optional columns are ``None`` when the round lacks their column;
+    ``not_estimated`` names each of them with the reason.
+    """
 
     share_minors: RatioEstimate
     share_under16: RatioEstimate | None
     share_venues_with_minors: RatioEstimate
     share_visits_offered_minor: RatioEstimate | None
     minutes_to_offer: RatioEstimate | None
+    not_estimated: dict[str, str] = field(default_factory=dict)
 
     def all(self) -> list[RatioEstimate]:
         """Every estimate that could be made, in a fixed order."""
@@ -201,7 +206,12 @@ def estimate_survey(
     df: Literal["normal", "design"] = "normal",
     lonely_psu: Literal["error", "adjust"] = "error",
 ) -> SurveyEstimates:
-    """All venue-survey estimates of one round (see the module doc for each formula)."""
+    """All venue-survey estimates of one round (see the module doc for each formula).
+
+    Only ``stratum``, ``venue``, ``weight``, ``persons_seen`` and ``minors_seen`` are
+    required; an estimate whose optional column is absent is left out and named, with the
+    reason, in :attr:`SurveyEstimates.not_estimated`.
+    """
     _check_columns(observations)
     obs = observations
     kw: dict[str, Any] = {"level": level, "df": df, "lonely_psu": lonely_psu}
@@ -230,13 +240,24 @@ def estimate_survey(
     )
     with_minors = est(venues, "share_venues_with_minors", pl.col("any_minor"), pl.lit(1.0))
     offered = minutes = None
+    skipped: dict[str, str] = {}
+    if under16 is None:
+        skipped["share_under16"] = "the visits have no under16_seen column"
     if "minor_offered" in obs.columns:
         o = pl.col("minor_offered").cast(pl.Float64)
         offered = est(obs, "share_visits_offered_minor", o, pl.lit(1.0))
-        if "minutes_to_offer" in obs.columns and obs["minor_offered"].any():
+        if "minutes_to_offer" not in obs.columns:
+            skipped["minutes_to_offer"] = "the visits have no minutes_to_offer column"
+        elif not obs["minor_offered"].any():
+            skipped["minutes_to_offer"] = "no visit was offered a minor"
+        else:
             t = pl.col("minutes_to_offer").fill_null(0.0).cast(pl.Float64)
             minutes = est(obs, "minutes_to_offer", t * o, o)
-    return SurveyEstimates(minors, under16, with_minors, offered, minutes)
+    else:
+        reason = "the visits have no minor_offered column"
+        skipped["share_visits_offered_minor"] = reason
+        skipped["minutes_to_offer"] = reason
+    return SurveyEstimates(minors, under16, with_minors, offered, minutes, skipped)
 
 
 @dataclass(frozen=True)
