@@ -61,7 +61,8 @@ EXAMPLES: dict[str, str] = {
     "labels, without a merchant category column ...",
     "bank-mapping.yaml": "... and the column mapping that reads it (`--mapping`).",
     "quarterly-instrument.yaml": "a variant of the survivor instrument with quarterly "
-    "visits in the first year (`uncounted survivors due --instrument`).",
+    "visits in the first year (`uncounted survivors due --instrument`): a schedule of its "
+    "own on the same assessments.",
     "link-ngo.csv": "a shelter NGO's own records of people (names spelt its way, birth dates, "
     "phones; 1 500 people really exist) for `uncounted link encode` ...",
     "link-labour.csv": "... and a labour inspectorate's records of some of the same people; "
@@ -308,7 +309,7 @@ def _instrument_variant(folder: Path) -> None:
     start = text.index("id: uncounted-restoration-v1")
     body = text[start:]
     for old, new in (
-        ("id: uncounted-restoration-v1", "id: example-restoration-quarterly"),
+        ('version: "1.0"', 'version: "1.0-quarterly"'),
         (
             "visits_months: [0, 6, 12]  # intake, six months, one year",
             "visits_months: [0, 3, 6, 9, 12]  # quarterly in the first year",
@@ -318,8 +319,10 @@ def _instrument_variant(folder: Path) -> None:
             raise RuntimeError(f"the default instrument changed: {old!r} is gone")
         body = body.replace(old, new)
     header = (
-        "# A variant of Uncounted's default survivor-restoration instrument: the same items,\n"
-        "# visited every quarter in the first year. A changed instrument gets its own id.\n"
+        "# A variant of Uncounted's default survivor-restoration instrument: the same items and\n"
+        "# scoring, visited every quarter in the first year. Only the schedule changed, so it\n"
+        "# keeps the id and reads the assessments stored with the default instrument; a variant\n"
+        "# that changes items, scale or scoring needs an id of its own.\n"
     )
     (folder / "quarterly-instrument.yaml").write_text(header + body, "utf-8")
 
