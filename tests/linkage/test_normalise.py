@@ -80,7 +80,9 @@ def test_phone_keeps_its_last_eight_digits():
 
 def test_missing_columns_and_duplicate_ids_are_refused():
     with pytest.raises(InvalidInput, match="lack the column"):
-        prepare_records(_records([("A", "B")]).drop("phone"))
+        prepare_records(_records([("A", "B")]).drop("family_name"))
+    # Optional fields may be absent: blank in every record (tests/linkage/test_optional_columns).
+    assert prepare_records(_records([("A", "B")]).drop("phone"))["phone"].to_list() == [None]
     dup = _records([("A", "B")] * 2).with_columns(pl.lit("r0").alias("record_id"))
     with pytest.raises(InvalidInput, match="unique"):
         prepare_records(dup)

@@ -27,7 +27,14 @@ import polars as pl
 
 from uncounted.errors import InvalidInput
 
-__all__ = ["HONORIFICS", "REQUIRED_COLUMNS", "clean_name", "prepare_records", "romanisation_key"]
+__all__ = [
+    "HONORIFICS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "clean_name",
+    "prepare_records",
+    "romanisation_key",
+]
 
 #: Titles dropped from the start of a name (lower case, after normalisation).
 HONORIFICS: tuple[str, ...] = (
@@ -72,19 +79,19 @@ _FOLDS: tuple[tuple[str, str], ...] = (
 )
 
 #: Columns :func:`prepare_records` needs (values may be null except the first three).
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "agency",
-    "recorded_on",
-    "given_name",
-    "family_name",
-    "birth_date",
-    "age",
-    "sex",
-    "citizenship",
-    "place",
-    "phone",
-)
+REQUIRED_COLUMNS: tuple[str, ...] = ("record_id", "agency", "given_name", "family_name")
+
+#: Columns an agency's records may lack, and their type when absent (all null): each feeds
+#: one comparison (or the birth year, from ``age`` and ``recorded_on``).
+OPTIONAL_COLUMNS: dict[str, pl.DataType] = {
+    "recorded_on": pl.Date(),
+    "birth_date": pl.Date(),
+    "age": pl.Int64(),
+    "sex": pl.String(),
+    "citizenship": pl.String(),
+    "place": pl.String(),
+    "phone": pl.String(),
+}
 
 
 def clean_name(expr: pl.Expr) -> pl.Expr:
@@ -128,13 +135,23 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
     (sorted keys, order-free), ``name_first`` and ``name_second`` (the two keys in
     alphabetical order), ``name_tokens`` (keys of every word), ``birth_date`` (ISO
     string), ``birth_year``, ``sex``, ``citizenship``, ``place``, ``phone``.
+
+    Only :data:`REQUIRED_COLUMNS` must be present; each of :data:`OPTIONAL_COLUMNS` that is
+    absent is taken as blank in every record.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in records.columns]
     if missing:
         raise InvalidInput(
             f"Records for linkage lack the column(s) {', '.join(missing)}; rename or add them "
-            f"(needed: {', '.join(REQUIRED_COLUMNS)})."
+            f"(needed: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)})."
         )
+    # An absent optional column is all null: its comparison says nothing for or against a
+    # match, as for a record that leaves the field blank.
+    records = records.with_columns(
+        pl.lit(None, dtype=dtype).alias(c)
+        for c, dtype in OPTIONAL_COLUMNS.items()
+        if c not in records.columns
+    )
     if records.get_column("record_id").n_unique() != records.height:
         raise InvalidInput("record_id must be unique across all agencies' records.")
     records = records.with_columns(

@@ -102,6 +102,32 @@ def _register(db_api: Any, prepared: pl.DataFrame, settings: LinkageSettings) ->
     return db_api.register(prepared.to_arrow(), table_name="records")
 
 
+def _expectation_maximisation(
+    linker: Any, rules: dict[str, list[Any]], cfg: LinkageSettings, step: Progress
+) -> None:
+    """One EM session per rule of ``rules["em"]``. A rule that blocks no pair (no two records
+    share its column, e.g. no agency recorded phones) is passed over: the comparison it
+    leaves out keeps Splink's default ``m``, and the other sessions train the rest. When every
+    session fails there is nothing to train on, and :class:`InvalidInput` says so."""
+    from splink.internals.exceptions import EMTrainingException
+
+    failed: list[str] = []
+    for rule in rules["em"]:
+        step("expectation maximisation")
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=cfg.em_max_pairs
+            )
+        except EMTrainingException:
+            failed.append(rule.get_blocking_rule("duckdb").blocking_rule_sql)
+    if len(failed) == len(rules["em"]):
+        raise InvalidInput(
+            "The records hold too few pairs to train the linkage model (no two records share "
+            f"{' or '.join(failed)}); link more records, or records that carry phone numbers "
+            "or birth dates."
+        )
+
+
 def score_pairs(
     prepared: pl.DataFrame,
     settings: LinkageSettings | None = None,
@@ -140,11 +166,7 @@ def score_pairs(
         linker.training.estimate_probability_two_random_records_match(
             rules["deterministic"], recall=cfg.deterministic_recall
         )
-        for rule in rules["em"]:
-            step("expectation maximisation")
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, max_pairs=cfg.em_max_pairs
-            )
+        _expectation_maximisation(linker, rules, cfg, step)
         timings["train"] = time.perf_counter() - t
         trained = _floor_m(linker.misc.save_model_to_json(), cfg.m_floor)
         linker = Linker(table, trained, log_level=logging.ERROR)
