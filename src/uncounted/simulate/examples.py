@@ -17,6 +17,7 @@ import datetime as dt
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -103,6 +104,27 @@ list_memberships:
 """
 
 
+def _cells(path: Path) -> list[list[tuple[object, ...]]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return [list(ws.iter_rows(values_only=True)) for ws in book.worksheets]
+    finally:
+        book.close()
+
+
+def _save_if_changed(book: Any, path: Path) -> None:
+    """Save a workbook unless ``path`` already holds the same cells (an XLSX carries its write
+    time, so saving anew would change the file's bytes on every regeneration)."""
+    fresh = path.with_name("new-" + path.name)
+    book.save(fresh)
+    if path.exists() and _cells(path) == _cells(fresh):
+        fresh.unlink()
+    else:
+        fresh.replace(path)
+
+
 def _world_files(folder: Path) -> None:
     world = simulate_world(WorldConfig(seed=SEED, n_victims=400))
     f = world.frames
@@ -162,7 +184,7 @@ def _world_files(folder: Path) -> None:
         ws.append(frame.columns)
         for row in frame.iter_rows():
             ws.append(list(row))
-    book.save(folder / "pnp-cases.xlsx")
+    _save_if_changed(book, folder / "pnp-cases.xlsx")
 
     # A shelter NGO's own register: its own column names, codes and date format.
     ngo = int(agencies.filter(pl.col("code") == "NGO-SEA")["id"][0])
