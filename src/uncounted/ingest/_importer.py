@@ -156,7 +156,9 @@ class Importer:
         )
         self.parts = _parts(path, record, mapping, opts)
         self.problems: list[RejectedRow] = []
-        self.ignored: set[str] = set()
+        # Columns each part left unread, by sheet: when several record types are read from
+        # the same rows (record_types), a column is ignored only if every one of them skips it.
+        self._ignored: dict[str | None, list[set[str]]] = {}
         self.late = False
         self.pending: dict[str, set[tuple[Any, ...]]] = {
             "agencies": set(),
@@ -171,6 +173,14 @@ class Importer:
                 plan = part.plan(self.mapping, row)
                 groups.setdefault(id(plan), (plan, []))[1].append(row)
             yield from groups.values()
+
+    @property
+    def ignored(self) -> set[str]:
+        """Columns of the file that no record type read."""
+        out: set[str] = set()
+        for sets in self._ignored.values():
+            out |= set.intersection(*sets)
+        return out
 
     def name(self, part: _Part) -> str:
         if len(self.parts) > 1 and part.options.sheet:
@@ -212,8 +222,10 @@ class Importer:
             known_bad = set(part.bad_lines) if skip else set()
             writer = WRITERS[part.type_name]
             part.rows = 0
+            ignored: set[str] = set()
+            self._ignored.setdefault(part.options.sheet, []).append(ignored)
             for plan, rows in self._rows(part):
-                self.ignored.update(plan.ignored)
+                ignored.update(plan.ignored)
                 if plan.missing_required:
                     for f in plan.missing_required:
                         self.problems.append(
