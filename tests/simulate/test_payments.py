@@ -50,3 +50,14 @@ def test_volume_scales_with_senders() -> None:
 def test_bad_arguments() -> None:
     with pytest.raises(InvalidInput):
         simulate_payments(100, 0)
+
+
+def test_the_shortest_documented_period_simulates() -> None:
+    """days >= 90 is accepted, but 90-105 days failed drawing the new customers' start."""
+    from uncounted.simulate import simulate_payments
+
+    world = simulate_payments(200, 5, days=90, random_state=1)
+    stamps = world.payments["timestamp"]
+    span = stamps.max() - stamps.min()
+    assert span.days <= 91
+    assert world.offender_ids <= set(world.payments["sender_id"])

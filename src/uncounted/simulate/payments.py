@@ -355,7 +355,9 @@ def simulate_payments(
     level[off] = rng.permutation(np.arange(n_offenders) % 3)
     # new customers: half the obvious offenders, a fifth of the moderate ones, 3% of others
     new_p = np.select([level == 0, level == 1], [0.5, 0.2], 0.03)
-    start_day = np.where(rng.random(n_senders) < new_p, rng.integers(45, days - 60, n_senders), 0)
+    # new customers start from day 45 and at least 60 days before the end (when there is room)
+    latest = max(days - 60, 46)
+    start_day = np.where(rng.random(n_senders) < new_p, rng.integers(45, latest, n_senders), 0)
     ids = np.arange(n_senders)
     tx = _Tx()
     risky = np.select([level == 0, level == 1, level == 2], [0.7, 0.4, 0.15], 0.003)
