@@ -69,6 +69,22 @@ def test_spark_and_polars_give_identical_alerts(spark, tmp_path: Path) -> None: 
     assert got.alerts.equals(expected.alerts)
 
 
+def test_spark_without_merchant_category_switches_the_same_typology_off(  # type: ignore[no-untyped-def]
+    spark, tmp_path: Path
+) -> None:
+    from uncounted.screening.spark import screen_spark
+
+    world = simulate_payments(600, 8, random_state=5)
+    payments = world.payments.drop("merchant_category")
+    path = tmp_path / "transfers.parquet"
+    payments.write_parquet(path)
+    expected = screen(payments)
+    got = screen_spark(spark.read.parquet(str(path)))  # type: ignore[attr-defined]
+    assert list(got.switched_off) == list(expected.switched_off) == ["risky_merchants"]
+    assert _rounded(got.indicators).equals(_rounded(expected.indicators))
+    assert got.alerts.equals(expected.alerts)
+
+
 def test_spark_session_must_be_utc(spark) -> None:  # type: ignore[no-untyped-def]
     from uncounted.errors import ConfigurationError
     from uncounted.screening.spark import screen_spark
