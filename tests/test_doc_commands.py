@@ -154,6 +154,17 @@ def test_the_pages_have_commands() -> None:
     assert any(c.normalised.startswith("uncounted screen examples/") for c in readme)
 
 
+def test_no_page_points_outside_the_repository() -> None:
+    """Readers have the repository only: no link to a sibling folder (``../shared/``)."""
+    found = [
+        f"{page.relative_to(REPO)}:{n}"
+        for page in PAGES
+        for n, line in enumerate(page.read_text("utf-8").splitlines(), start=1)
+        if "../" in line
+    ]
+    assert not found, f"pages pointing outside the repository: {found}"
+
+
 def test_every_skip_entry_is_used() -> None:
     used = {p for cmds in ALL.values() for c in cmds for p in SKIP if c.skip_reason == SKIP[p]}
     assert set(SKIP) == used, f"SKIP entries matching no command: {set(SKIP) - used}"
