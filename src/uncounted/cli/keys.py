@@ -43,7 +43,7 @@ def list_command() -> None:
     """List the data keys by id: current, pending rotation, and retired (still readable)."""
     table = Table(title="Data keys")
     for column in ("key id", "status", "where", "retired at"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for key in list_keys(get_settings()):
         table.add_row(key.key_id, key.status, key.where, key.retired_at or "")
     console.print(table)
