@@ -4,6 +4,7 @@ and are never locked out by failures (delays are ``tests/store/test_signin.py``'
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -153,3 +154,27 @@ def test_audit_log_never_holds_a_password_hash(engine):
 def test_bad_users_are_refused(engine, username, password, role, agency, match):
     with pytest.raises(InvalidInput, match=match), session_scope(engine) as s:
         create_user(s, username, password, role, agency)
+
+
+def test_upgrade_scrubs_password_hashes_from_older_audit_events(tmp_path):
+    """Audit events written before revision 0006 held password hashes; the upgrade removes them."""
+    from sqlalchemy import text
+
+    from uncounted.store.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    upgrade(engine, "0005")
+    old = {"username": "mira", "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (at, actor, action, resource, record_id, fields, before,"
+                " after) VALUES ('2026-01-01', 'admin', 'create', 'users', '1', '[]', '{}', :a)"
+            ),
+            {"a": json.dumps(old)},
+        )
+    upgrade(engine)
+    with session_scope(engine) as s:
+        (event,) = s.scalars(select(AuditEvent))
+        assert event.after == {"username": "mira", "password_hash": audit.REDACTED}
+    engine.dispose()
