@@ -1,20 +1,20 @@
 """One settings object, read from ``UNCOUNTED_*`` environment variables.
 
-=============================  ==========================================================
-variable                       meaning (default)
-=============================  ==========================================================
-``UNCOUNTED_DATA_DIR``         where the embedded store and artefacts live (``./data``)
-``UNCOUNTED_DATABASE_URL``     SQLAlchemy URL (``sqlite:///<data dir>/uncounted.sqlite``);
-                               PostgreSQL: ``postgresql+psycopg://user:pw@host/db``
-``UNCOUNTED_SECRET_KEY``       signs web sessions and CSRF tokens (no default in production)
-``UNCOUNTED_DATA_KEY``         key for field encryption of identifying data (base64, 32 bytes)
-``UNCOUNTED_BEHIND_TLS``       the web app is reached over HTTPS: ``Secure`` cookies, HSTS
-                               (``false``)
-``UNCOUNTED_TRUSTED_PROXIES``  comma-separated addresses or networks of reverse proxies whose
-                               ``X-Forwarded-For`` is believed (none: the header is ignored)
+==================================  ================================================================
+variable                            meaning (default)
+==================================  ================================================================
+``UNCOUNTED_DATA_DIR``              where the embedded store and artefacts live (``./data``)
+``UNCOUNTED_DATABASE_URL``          SQLAlchemy URL (``sqlite:///<data dir>/uncounted.sqlite``);
+                                    PostgreSQL: ``postgresql+psycopg://user:pw@host/db``
+``UNCOUNTED_SECRET_KEY``            signs web sessions, encrypts pending uploads (no default)
+``UNCOUNTED_DATA_KEY``              key for field encryption of identifying data (base64, 32 bytes)
+``UNCOUNTED_BEHIND_TLS``            users reach the web app over HTTPS: ``Secure`` cookies, HSTS
+                                    (``false``)
+``UNCOUNTED_TRUSTED_PROXIES``       comma-separated addresses or networks of reverse proxies
+                                    whose ``X-Forwarded-For`` is believed (none: ignored)
 ``UNCOUNTED_SESSION_IDLE_MINUTES``  a web session ends after this long without a request (30)
-``UNCOUNTED_SESSION_HOURS``    a web session ends this long after sign-in, used or not (8)
-=============================  ==========================================================
+``UNCOUNTED_SESSION_HOURS``         a web session ends this long after sign-in (8)
+==================================  ================================================================
 
 Keys are never in the code, and never created behind your back: :meth:`Settings.key_bytes`
 takes them from the environment or from key files in the data directory (``data.key``,
