@@ -85,14 +85,24 @@ def test_serve_behind_tls_with_trusted_proxies(served, capsys):
     from fastapi.testclient import TestClient
 
     assert main(["init"]) == 0
-    args = ["serve", "--behind-tls", "--trusted-proxy", "10.0.0.5", "--trusted-proxy", "10.1.0.0/16"]
+    args = [
+        "serve",
+        "--behind-tls",
+        "--trusted-proxy",
+        "10.0.0.5",
+        "--trusted-proxy",
+        "10.1.0.0/16",
+    ]
     assert main(args) == 0
     (call,) = served
     ctx = call["app"].state.ctx
     assert ctx.secure_cookies is True
     assert [str(n) for n in ctx.trusted_proxies] == ["10.0.0.5/32", "10.1.0.0/16"]
     page = TestClient(call["app"], base_url="https://testserver").get("/signin")
-    assert "strict-transport-security" in page.headers and "secure" in page.headers["set-cookie"].lower()
+    assert (
+        "strict-transport-security" in page.headers
+        and "secure" in page.headers["set-cookie"].lower()
+    )
     assert main(["serve", "--trusted-proxy", "not-an-address"]) == 2
     assert "not an IP address" in capsys.readouterr().err
 

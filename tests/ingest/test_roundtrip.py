@@ -144,9 +144,7 @@ def _identities(engine) -> dict[str, str]:
     from uncounted.store.tables import Person, PersonIdentity
 
     with session_scope(engine) as s:
-        ident = s.scalar(
-            select(PersonIdentity).join(Person).where(Person.external_id == "P1")
-        )
+        ident = s.scalar(select(PersonIdentity).join(Person).where(Person.external_id == "P1"))
         return {name: getattr(ident, name) for name in FORMULAS}
 
 

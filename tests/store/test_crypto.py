@@ -75,7 +75,7 @@ def file_settings(tmp_path, monkeypatch) -> Settings:
 
 def test_keys_are_never_made_up_only_created_on_request(file_settings: Settings):
     """Issue #15, item 8: a missing key used to be created silently beside the database."""
-    with pytest.raises(ConfigurationError, match="No data key is configured.*--create-keys"):
+    with pytest.raises(ConfigurationError, match=r"No data key is configured.*--create-keys"):
         file_settings.key_bytes("data")
     with pytest.raises(ConfigurationError, match="No data and secret key"):
         file_settings.require_keys()

@@ -90,7 +90,10 @@ def test_password_and_role_changes_end_sessions(app, clients):
 def test_sessions_end_when_idle_and_when_too_old(app):
     client = _client(app, "198.51.100.12")
     engine = app.state.ctx.engine
-    for column, age in (("seen_at", dt.timedelta(minutes=31)), ("created_at", dt.timedelta(hours=9))):
+    for column, age in (
+        ("seen_at", dt.timedelta(minutes=31)),
+        ("created_at", dt.timedelta(hours=9)),
+    ):
         assert sign_in(client, "viewer").status_code == 303
         assert client.get("/api/me").status_code == 200
         row = _row_id(app, client)
@@ -145,8 +148,7 @@ def test_the_admin_cannot_be_locked_out(app):
     admin_desk = _client(app, "198.51.100.17")
     assert sign_in(admin_desk, "admin").status_code == 303  # the admin's usual address
     codes = [  # an attacker spread over many addresses
-        sign_in(_client(app, f"192.0.2.{i + 1}"), "admin", "a guess").status_code
-        for i in range(16)
+        sign_in(_client(app, f"192.0.2.{i + 1}"), "admin", "a guess").status_code for i in range(16)
     ]
     assert codes[:10] == [401] * 10  # ten free failures, then delays doubling from 1 s
     assert 429 in codes[10:]  # the attacker is slowed down (the delays outgrow the requests)
@@ -170,9 +172,7 @@ def _upload(client: TestClient, content: bytes, name: str = "cases.csv"):
 
 
 def _clear_copies(folder, marker: bytes) -> list[str]:
-    return [
-        str(p) for p in folder.rglob("*") if p.is_file() and marker in p.read_bytes()
-    ]
+    return [str(p) for p in folder.rglob("*") if p.is_file() and marker in p.read_bytes()]
 
 
 def test_uploads_are_held_encrypted_and_removed(app, clients, demo):
