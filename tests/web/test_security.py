@@ -68,6 +68,16 @@ def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(app):
     assert copy.get("/cases", follow_redirects=False).headers["location"].startswith("/signin")
 
 
+def test_signing_in_again_replaces_the_session(app):
+    client = _client(app, "198.51.100.18")
+    assert sign_in(client, "viewer").status_code == 303
+    copy = TestClient(app)
+    copy.cookies.set(COOKIE, client.cookies.get(COOKIE))
+    assert sign_in(client, "viewer").status_code == 303
+    assert copy.get("/api/me").status_code == 401
+    assert client.get("/api/me").status_code == 200
+
+
 def test_password_and_role_changes_end_sessions(app, clients):
     admin = clients["admin"]
     made = admin.post(

@@ -97,7 +97,10 @@ def sign_in(
     """
     now = now or _now()
     keys = _keys(username, address)
-    rows = {role: session.get(SignInThrottle, key) for role, key in keys.items()}
+    # locked until commit on PostgreSQL, so that concurrent failures are all counted
+    rows = {
+        role: session.get(SignInThrottle, key, with_for_update=True) for role, key in keys.items()
+    }
     known = rows["pair"] is not None and rows["pair"].known
     waits = [
         (row.not_before - now).total_seconds()
@@ -130,6 +133,11 @@ def sign_in(
     session.add(pair)
     if rows["account"] is not None:
         session.delete(rows["account"])
+    session.execute(  # forgotten failures need no row (known pairs are kept)
+        delete(SignInThrottle).where(
+            SignInThrottle.known.is_(False), SignInThrottle.last_failure < now - FORGET
+        )
+    )
     purge_expired(session, policy, now)
     return SignInResult(user, open_session(session, user.id, now))
 

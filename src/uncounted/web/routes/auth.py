@@ -81,6 +81,9 @@ def signin(
     ctx = ctx_of(request)
     username = form.get("username", "").strip()
     outcome = sign_in(session, username, form.get("password", ""), client_of(request), ctx.sessions)
+    previous = session_of(request)
+    if outcome.token is not None and previous is not None and previous.token is not None:
+        end_session(session, previous.token)  # signing in again replaces the old session
     session.commit()  # failures are counted and audited even though sign-in is refused
     user = outcome.user
     if user is None or outcome.token is None:
