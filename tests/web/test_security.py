@@ -221,3 +221,40 @@ def test_uploads_are_held_encrypted_and_removed(app, clients, demo):
     (legacy / "cases.csv").write_text(CSV)
     uploads.sweep()
     assert not legacy.exists()
+
+
+def _open_uploads() -> list[str]:
+    import os
+
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if "uncounted-upload-" in target:
+            found.append(target)
+    return found
+
+
+def test_a_workbook_upload_leaves_no_clear_file_open(clients, tmp_path):
+    """The importer keeps workbooks open between passes; a decrypted upload must not stay open
+    (its clear text would outlive its deletion)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "cases"
+    for line in CSV.replace("ENC-", "XLSX-").splitlines():
+        sheet.append(line.split(","))
+    path = tmp_path / "cases.xlsx"
+    book.save(path)
+    cw = clients["caseworker"]
+    token = csrf_of(cw.get("/imports").text)
+    report = cw.post(
+        "/imports",
+        data={"csrf_token": token, "record_type": "cases"},
+        files={"file": ("cases.xlsx", path.read_bytes(), "application/octet-stream")},
+    )
+    assert report.status_code == 200 and "/confirm" in report.text
+    assert _open_uploads() == []

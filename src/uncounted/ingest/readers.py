@@ -117,6 +117,18 @@ def read_chunks(path: Path, options: ReadOptions | None = None) -> Iterator[list
         yield chunk
 
 
+def release_workbooks() -> None:
+    """Close the workbooks kept open between the passes of an import, e.g. before their file
+    is deleted (a decrypted upload: an open file keeps its clear text alive after deletion).
+
+    Readers still iterating a workbook keep their own reference and finish normally.
+    """
+    import gc
+
+    _open_book.cache_clear()
+    gc.collect()  # a workbook refers to itself: only the cycle collector closes its zip file
+
+
 def sheet_names(path: Path) -> list[str]:
     """The sheets of an XLSX workbook, in order."""
     try:
@@ -350,5 +362,6 @@ __all__ = [
     "SourceRow",
     "detect_format",
     "read_chunks",
+    "release_workbooks",
     "sheet_names",
 ]

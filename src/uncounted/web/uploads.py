@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from uncounted.errors import NotFound
+from uncounted.ingest.readers import release_workbooks
 
 #: How long a validated upload waits for its confirmation (seconds).
 PENDING_SECONDS = 3600
@@ -95,6 +96,8 @@ class PendingUploads:
             del content
             yield clear
         finally:
+            if clear.suffix.lower() in (".xlsx", ".xlsm"):
+                release_workbooks()  # the importer keeps workbooks open between its passes
             shutil.rmtree(folder, ignore_errors=True)
 
     def discard(self, upload_id: str) -> None:
