@@ -258,3 +258,21 @@ def test_a_workbook_upload_leaves_no_clear_file_open(clients, tmp_path):
     )
     assert report.status_code == 200 and "/confirm" in report.text
     assert _open_uploads() == []
+
+
+def test_client_address_reads_forwarded_for_from_the_right_and_only_from_trusted_proxies():
+    import ipaddress
+
+    from uncounted.web.security import client_address
+
+    trusted = [ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("::1/128")]
+    assert client_address("203.0.113.9", "1.2.3.4", []) == "203.0.113.9"
+    assert client_address("203.0.113.9", "1.2.3.4", trusted) == "203.0.113.9"  # not a proxy
+    assert client_address("10.0.0.2", None, trusted) == "10.0.0.2"
+    assert client_address("10.0.0.2", "6.6.6.6, 198.51.100.7", trusted) == "198.51.100.7"
+    assert client_address("10.0.0.2", "6.6.6.6, 198.51.100.7, 10.0.0.3", trusted) == (
+        "198.51.100.7"
+    )
+    assert client_address("::1", "2001:db8::5", trusted) == "2001:db8::5"
+    assert client_address("10.0.0.2", "garbage, 10.0.0.3", trusted) == "10.0.0.3"
+    assert client_address("10.0.0.2", "not-an-ip", trusted) == "10.0.0.2"
