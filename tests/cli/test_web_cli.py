@@ -107,6 +107,15 @@ def test_serve_behind_tls_with_trusted_proxies(served, capsys):
     assert "not an IP address" in capsys.readouterr().err
 
 
+def test_serve_warns_about_plain_http_beyond_this_machine(served, capsys):
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["serve", "--host", "0.0.0.0"]) == 0
+    assert "Warning: serving plain HTTP" in capsys.readouterr().out
+    assert main(["serve"]) == 0
+    assert "Warning" not in capsys.readouterr().out
+
+
 def test_demo_serves_with_its_own_keys_and_no_flag(no_keys, served, cli_env):
     assert main(["demo", "--victims", "300", "--seed", "3"]) == 0
     assert main(["serve", "--demo"]) == 0

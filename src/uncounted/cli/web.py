@@ -85,6 +85,12 @@ def serve(
         console.print(f"Listening on http://{host}:{port}/ for your TLS proxy (Ctrl+C to stop).")
     else:
         console.print(f"Open http://{host}:{port}/ in your browser (Ctrl+C to stop).")
+        if host not in ("127.0.0.1", "localhost", "::1") and not demo:
+            console.print(
+                "[bold yellow]Warning:[/] serving plain HTTP beyond this machine: passwords and "
+                "session cookies travel in clear. Put a TLS proxy in front and pass --behind-tls "
+                "(see docs/security.md)."
+            )
     # our own code reads X-Forwarded-For, and only from the trusted proxies: uvicorn must not
     # rewrite the client address from it first
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
