@@ -248,6 +248,7 @@ def main() -> None:
     args = parser.parse_args()
     data = args.data or Path(tempfile.mkdtemp(prefix="bench-web-"))
     settings = Settings(data_dir=data)
+    settings.create_missing_keys()  # the benchmark's own keys, in its own data folder
     if (data / "uncounted.sqlite").exists():
         init_database(settings).dispose()  # upgrade a database built by an older version
     else:

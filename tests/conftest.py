@@ -16,6 +16,26 @@ import pytest
 
 from uncounted.settings import Settings
 
+#: Keys of the test run, configured explicitly as a deployment would (the code never makes keys
+#: up on its own; tests of key files remove these from the environment).
+TEST_KEYS = {
+    "UNCOUNTED_DATA_KEY": "dGVzdC1kYXRhLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=",
+    "UNCOUNTED_SECRET_KEY": "dGVzdC1zZWNyZXQta2V5LTAwMDAwMDAwMDAwMDAwMDA=",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def configured_keys() -> Iterator[dict[str, str]]:
+    """Every test runs with the data and secret keys set in the environment, like production."""
+    saved = {name: os.environ.get(name) for name in TEST_KEYS}
+    os.environ.update(TEST_KEYS)
+    yield TEST_KEYS
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
 
 def _free_port() -> int:
     with socket.socket() as s:

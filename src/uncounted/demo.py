@@ -62,6 +62,12 @@ def demo_keyring(settings: Settings) -> KeyRing:
     return KeyRing(read_or_create_key_file(settings.ensure_data_dir() / "demo.key"))
 
 
+def demo_secret(settings: Settings) -> bytes:
+    """The demo's own session-signing key (``<data dir>/demo-secret.key``, created once, mode
+    0600): the demo runs with no configured keys and never uses the real ones."""
+    return read_or_create_key_file(settings.ensure_data_dir() / "demo-secret.key")
+
+
 def demo_url(settings: Settings) -> str:
     """SQLAlchemy URL of the demo database."""
     return f"sqlite:///{demo_path(settings).resolve()}"
@@ -110,5 +116,6 @@ __all__ = [
     "build_demo",
     "demo_keyring",
     "demo_path",
+    "demo_secret",
     "demo_url",
 ]

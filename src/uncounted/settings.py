@@ -1,24 +1,33 @@
 """One settings object, read from ``UNCOUNTED_*`` environment variables.
 
-=============================  ==========================================================
-variable                       meaning (default)
-=============================  ==========================================================
-``UNCOUNTED_DATA_DIR``         where the embedded store and artefacts live (``./data``)
-``UNCOUNTED_DATABASE_URL``     SQLAlchemy URL (``sqlite:///<data dir>/uncounted.sqlite``);
-                               PostgreSQL: ``postgresql+psycopg://user:pw@host/db``
-``UNCOUNTED_SECRET_KEY``       signs web sessions and CSRF tokens (no default in production)
-``UNCOUNTED_DATA_KEY``         key for field encryption of identifying data (base64, 32 bytes)
-=============================  ==========================================================
+==================================  ================================================================
+variable                            meaning (default)
+==================================  ================================================================
+``UNCOUNTED_DATA_DIR``              where the embedded store and artefacts live (``./data``)
+``UNCOUNTED_DATABASE_URL``          SQLAlchemy URL (``sqlite:///<data dir>/uncounted.sqlite``);
+                                    PostgreSQL: ``postgresql+psycopg://user:pw@host/db``
+``UNCOUNTED_SECRET_KEY``            signs web sessions, encrypts pending uploads (no default)
+``UNCOUNTED_DATA_KEY``              key for field encryption of identifying data (base64, 32 bytes)
+``UNCOUNTED_BEHIND_TLS``            users reach the web app over HTTPS: ``Secure`` cookies, HSTS
+                                    (``false``)
+``UNCOUNTED_TRUSTED_PROXIES``       comma-separated addresses or networks of reverse proxies
+                                    whose ``X-Forwarded-For`` is believed (none: ignored)
+``UNCOUNTED_SESSION_IDLE_MINUTES``  a web session ends after this long without a request (30)
+``UNCOUNTED_SESSION_HOURS``         a web session ends this long after sign-in (8)
+==================================  ================================================================
 
-Keys are never in the code: when they are not set, :meth:`Settings.key_bytes` creates them
-once in the data directory (``data.key``, ``secret.key``) with owner-only permissions (fine for
-a laptop demo; set them from a secret store in production).
+Keys are never in the code, and never created behind your back: :meth:`Settings.key_bytes`
+takes them from the environment or from key files in the data directory (``data.key``,
+``secret.key``) and raises :class:`~uncounted.errors.ConfigurationError` when neither exists.
+Key files are created only on request (:meth:`Settings.create_missing_keys`, i.e.
+``uncounted init --create-keys``), once, with owner-only permissions.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -30,6 +39,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from uncounted.errors import ConfigurationError
 
+KeyName = Literal["data", "secret"]
+#: The keys a deployment needs: ``data`` encrypts identifying fields, ``secret`` signs sessions.
+KEY_NAMES: tuple[KeyName, ...] = ("data", "secret")
+
 
 class Settings(BaseSettings):
     """Runtime settings. Build with :func:`get_settings`, or directly in tests."""
@@ -40,6 +53,27 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: SecretStr | None = None
     data_key: SecretStr | None = None
+    behind_tls: bool = False
+    trusted_proxies: str = ""
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_hours: int = Field(default=8, ge=1)
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The reverse proxies of ``UNCOUNTED_TRUSTED_PROXIES`` as networks (a bare address is
+        a network of one); :class:`ConfigurationError` for an entry that is neither."""
+        networks = []
+        for entry in self.trusted_proxies.replace(" ", ",").split(","):
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ConfigurationError(
+                    f"UNCOUNTED_TRUSTED_PROXIES holds {entry!r}, which is not an IP address or "
+                    "network; list your reverse proxies, e.g. 127.0.0.1,10.0.0.0/24."
+                ) from None
+        return tuple(networks)
 
     @property
     def resolved_database_url(self) -> str:
@@ -66,16 +100,64 @@ class Settings(BaseSettings):
             ) from None
         return path
 
-    def key_bytes(self, which: Literal["data", "secret"]) -> bytes:
+    def key_file(self, which: KeyName) -> Path:
+        """Where the key file of ``which`` lives when the key is not in the environment."""
+        return self.data_dir / f"{which}.key"
+
+    def key_configured(self, which: KeyName) -> bool:
+        """Whether the key ``which`` is set in the environment or saved in its key file."""
+        configured = self.data_key if which == "data" else self.secret_key
+        return configured is not None or self.key_file(which).exists()
+
+    def key_bytes(self, which: KeyName) -> bytes:
         """The 32-byte data key (field encryption) or secret key (web sessions).
 
         Taken from ``UNCOUNTED_DATA_KEY`` / ``UNCOUNTED_SECRET_KEY`` when set; otherwise read
-        from ``<data dir>/<which>.key``, which is created once with a random key and mode 0600.
+        from ``<data dir>/<which>.key``. Raises :class:`ConfigurationError` when neither exists:
+        a key made up on the spot would leave the data unreadable by anyone who did not know
+        it had been made (and a lost data key loses every identifying field).
         """
         configured = self.data_key if which == "data" else self.secret_key
         if configured is not None:
             return decode_key(configured.get_secret_value(), f"UNCOUNTED_{which.upper()}_KEY")
-        return read_or_create_key_file(self.ensure_data_dir() / f"{which}.key")
+        path = self.key_file(which)
+        if not path.exists():
+            raise ConfigurationError(
+                f"No {which} key is configured: set UNCOUNTED_{which.upper()}_KEY from your "
+                f"secret store, or create key files in {str(self.data_dir)!r} with "
+                "`uncounted init --create-keys` (then back them up apart from the database)."
+            )
+        return read_key_file(path)
+
+    def require_keys(self, create: bool = False) -> list[Path]:
+        """Check that every key is configured, or with ``create`` make the missing key files;
+        return the files made. Raises :class:`ConfigurationError` naming the missing keys."""
+        if create:
+            return self.create_missing_keys()
+        missing = [which for which in KEY_NAMES if not self.key_configured(which)]
+        if missing:
+            names = " and ".join(f"UNCOUNTED_{which.upper()}_KEY" for which in missing)
+            raise ConfigurationError(
+                f"No {' and '.join(missing)} key is configured: set {names} from your secret "
+                f"store, or pass --create-keys to create key files in {str(self.data_dir)!r} "
+                "(then back them up apart from the database)."
+            )
+        return []
+
+    def create_missing_keys(self) -> list[Path]:
+        """Create the key files of the keys that are not configured; return the files made.
+
+        Each file holds a random 32-byte key (base64) with mode 0600. Keys set in the
+        environment or already saved are left alone.
+        """
+        made: list[Path] = []
+        for which in KEY_NAMES:
+            if not self.key_configured(which):
+                path = self.key_file(which)
+                self.ensure_data_dir()
+                read_or_create_key_file(path)
+                made.append(path)
+        return made
 
 
 def decode_key(text: str, where: str) -> bytes:
@@ -92,6 +174,17 @@ def decode_key(text: str, where: str) -> bytes:
     return raw
 
 
+def read_key_file(path: Path) -> bytes:
+    """Read the base64 key in ``path``; :class:`ConfigurationError` if unreadable or invalid."""
+    try:
+        return decode_key(path.read_text("ascii"), str(path))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The key file {str(path)!r} cannot be read ({exc.strerror or exc}); "
+            "check its permissions or set the key in the environment."
+        ) from None
+
+
 def read_or_create_key_file(path: Path) -> bytes:
     """Read the key in ``path``, creating it first (random, mode 0600) if it does not exist."""
     if not path.exists():
@@ -103,13 +196,7 @@ def read_or_create_key_file(path: Path) -> bytes:
         else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(text + "\n")
-    try:
-        return decode_key(path.read_text("ascii"), str(path))
-    except OSError as exc:
-        raise ConfigurationError(
-            f"The key file {str(path)!r} cannot be read ({exc.strerror or exc}); "
-            "check its permissions or set the key in the environment."
-        ) from None
+    return read_key_file(path)
 
 
 @lru_cache(maxsize=1)
@@ -118,4 +205,12 @@ def get_settings() -> Settings:
     return Settings()
 
 
-__all__ = ["Settings", "decode_key", "get_settings", "read_or_create_key_file"]
+__all__ = [
+    "KEY_NAMES",
+    "KeyName",
+    "Settings",
+    "decode_key",
+    "get_settings",
+    "read_key_file",
+    "read_or_create_key_file",
+]

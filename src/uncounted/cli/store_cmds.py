@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -15,9 +17,29 @@ from uncounted.store.db import current_revision, init_database
 console = Console()
 
 
-def init() -> None:
+#: ``--create-keys``, shared by ``init`` and ``serve``.
+CREATE_KEYS_HELP = (
+    "Create the data and secret key files in the data directory if no key is configured "
+    "(otherwise the command refuses to run without keys)."
+)
+
+
+def report_new_keys(made: list[Path]) -> None:
+    """Say where newly created key files went, and what they are for."""
+    for path in made:
+        console.print(
+            f"Created the key file {path} (mode 0600). Back it up apart from the database: "
+            "without data.key the identifying fields cannot be read."
+        )
+
+
+def init(
+    create_keys: bool = typer.Option(False, "--create-keys", help=CREATE_KEYS_HELP),
+) -> None:
     """Create the case database, or upgrade it to this version's schema (safe to repeat)."""
     settings = get_settings()
+    made = settings.require_keys(create=create_keys)
+    report_new_keys(made)
     engine = init_database(settings)
     try:
         revision = current_revision(engine)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from uncounted.demo import DEMO_PASSWORD, DEMO_USERS, build_demo, demo_keyring, demo_path, demo_url
+from uncounted.cli.store_cmds import CREATE_KEYS_HELP, report_new_keys
+from uncounted.demo import (
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    build_demo,
+    demo_keyring,
+    demo_path,
+    demo_secret,
+    demo_url,
+)
 from uncounted.settings import get_settings
 from uncounted.store.users import create_user_in
 from uncounted.web import create_app
@@ -24,34 +33,74 @@ def serve(
         bool, typer.Option("--demo", help="Serve the demo database (built first if absent).")
     ] = False,
     workers: Annotated[int, typer.Option(min=1, help="Server processes (uvicorn workers).")] = 1,
+    behind_tls: Annotated[
+        bool,
+        typer.Option(
+            "--behind-tls",
+            help="Users reach the app over HTTPS (a TLS proxy in front): Secure cookies and "
+            "HSTS. Also UNCOUNTED_BEHIND_TLS=true.",
+        ),
+    ] = False,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Address or network of a reverse proxy whose X-Forwarded-For is believed "
+            "(repeat for several; also UNCOUNTED_TRUSTED_PROXIES). Without it the header is "
+            "ignored.",
+        ),
+    ] = None,
+    create_keys: Annotated[bool, typer.Option("--create-keys", help=CREATE_KEYS_HELP)] = False,
 ) -> None:
-    """Serve the web application (sign in, cases, indicators, imports, audit)."""
+    """Serve the web application (sign in, cases, indicators, imports, audit).
+
+    Without --demo it refuses to start unless the data and secret keys are configured (or
+    --create-keys is given).
+    """
     import uvicorn
 
+    if behind_tls:
+        os.environ["UNCOUNTED_BEHIND_TLS"] = "true"
+    if trusted_proxy:
+        os.environ["UNCOUNTED_TRUSTED_PROXIES"] = ",".join(trusted_proxy)
+    get_settings.cache_clear()  # the options above are settings, for every worker process
     settings = get_settings()
+    settings.trusted_networks  # noqa: B018 (a bad address is refused before serving)
     if demo:
         if not demo_path(settings).exists():
             console.print("Building the demo database (a synthetic world)…")
             build_demo(settings)
         app = create_app(
-            settings, database_url=demo_url(settings), keyring=demo_keyring(settings), warm=True
+            settings,
+            database_url=demo_url(settings),
+            keyring=demo_keyring(settings),
+            secret_key=demo_secret(settings),
+            warm=True,
         )
         users = ", ".join(name for name, _role, _agency in DEMO_USERS)
         console.print(f"Demo users: {users}; password [bold]{DEMO_PASSWORD}[/] (local demo only).")
     else:
+        report_new_keys(settings.require_keys(create=create_keys))
         app = create_app(settings, warm=True)
-    console.print(f"Open http://{host}:{port}/ in your browser (Ctrl+C to stop).")
+    if settings.behind_tls:
+        console.print(f"Listening on http://{host}:{port}/ for your TLS proxy (Ctrl+C to stop).")
+    else:
+        console.print(f"Open http://{host}:{port}/ in your browser (Ctrl+C to stop).")
+        if host not in ("127.0.0.1", "localhost", "::1") and not demo:
+            console.print(
+                "[bold yellow]Warning:[/] serving plain HTTP beyond this machine: passwords and "
+                "session cookies travel in clear. Put a TLS proxy in front and pass --behind-tls "
+                "(see docs/security.md)."
+            )
+    # our own code reads X-Forwarded-For, and only from the trusted proxies: uvicorn must not
+    # rewrite the client address from it first
+    common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
+    common["proxy_headers"] = False
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, **common)
         return
     os.environ[DEMO_ENV] = "1" if demo else "0"
     uvicorn.run(
-        "uncounted.web.factory:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
+        "uncounted.web.factory:app_from_environment", factory=True, workers=workers, **common
     )
 
 

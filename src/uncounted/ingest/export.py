@@ -5,6 +5,10 @@ folder, or one workbook with a sheet per type); ``htcds`` writes persons and cas
 HTCDS v2 field names and value names; ``ctdc`` writes one row per victim under the CTDC public
 dataset's column names. References are written as the agencies' ids (``external_id``) with the
 source agency's code, never as database ids.
+
+Every cell is written through :func:`~uncounted.ingest.formulas.quote_cell`, in CSV and XLSX and
+every format: a value a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab,
+carriage return) gets a leading apostrophe, which the readers take off again on import.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy.sql import Select
 from uncounted.errors import InvalidInput
 from uncounted.ingest import _store
 from uncounted.ingest._translate import to_ctdc, to_htcds
+from uncounted.ingest.formulas import quote_cell
 from uncounted.ingest.records import ITEM_PREFIX, LOAD_ORDER, RECORD_TYPES
 
 EXPORT_FORMATS = ("csv", "xlsx", "htcds", "ctdc")
@@ -288,7 +293,7 @@ def _write_csv(path: Path, header: list[str], body: Iterator[list[str]]) -> Path
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(header)
-        writer.writerows(body)
+        writer.writerows([quote_cell(c) for c in row] for row in body)
     return path
 
 
@@ -299,8 +304,8 @@ def _write_book(path: Path, tables: Iterator[tuple[str, list[str], Iterator[list
     for name, header, body in tables:
         sheet = book.create_sheet(name)
         sheet.append(header)
-        for row in body:
-            sheet.append(row)
+        for row in body:  # quoted: openpyxl would store a text cell "=..." as a live formula
+            sheet.append([quote_cell(c) for c in row])
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path

@@ -9,6 +9,9 @@ CSV: the delimiter is sniffed (``,`` ``;`` tab ``|``) unless named; the encoding
 or without a byte-order mark) unless the start of the file is not UTF-8, in which case it is
 read as Latin-1 (Windows-1252), or the encoding named. A UTF-8 file with a few lines in another
 encoding ("mixed encodings") has those rows rejected, never silently garbled.
+
+CSV and XLSX text cells that an export neutralised against formula injection (a leading
+apostrophe, see ``ingest/formulas.py``) are read back as the value that was exported.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from uncounted.errors import ImportRejected, RejectedRow
+from uncounted.ingest.formulas import QUOTE, unquote_cell
 
 #: Rows per chunk handed to validation and loading.
 CHUNK_ROWS = 10_000
@@ -111,6 +115,18 @@ def read_chunks(path: Path, options: ReadOptions | None = None) -> Iterator[list
         raise _reject(path, f"not a readable {fmt} file ({type(exc).__name__}: {exc})") from None
     if chunk:
         yield chunk
+
+
+def release_workbooks() -> None:
+    """Close the workbooks kept open between the passes of an import, e.g. before their file
+    is deleted (a decrypted upload: an open file keeps its clear text alive after deletion).
+
+    Readers still iterating a workbook keep their own reference and finish normally.
+    """
+    import gc
+
+    _open_book.cache_clear()
+    gc.collect()  # a workbook refers to itself: only the cycle collector closes its zip file
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -218,8 +234,11 @@ def _csv_text_rows(
     for record in reader:
         line = start
         start = reader.line_num + 1
-        if not record or not "".join(record).strip():  # no cell has anything but spaces
+        joined = "".join(record)
+        if not joined.strip():  # no cell has anything but spaces
             continue
+        if QUOTE in joined:  # rare: only then look for quoted cells
+            record = [unquote_cell(c) for c in record]
         problem = None
         if decoder is not None and len(decoder.bad_lines) > seen_bad:
             seen_bad = len(decoder.bad_lines)
@@ -285,6 +304,8 @@ def _xlsx_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
     for number, values in enumerate(rows, start=2):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
+        if any(isinstance(v, str) and v[:1] == QUOTE for v in values):
+            values = tuple(unquote_cell(v) if isinstance(v, str) else v for v in values)
         cells: dict[str, Cell] = {n: (values[i] if i < len(values) else None) for i, n in names}
         yield SourceRow(number, cells)
 
@@ -341,5 +362,6 @@ __all__ = [
     "SourceRow",
     "detect_format",
     "read_chunks",
+    "release_workbooks",
     "sheet_names",
 ]

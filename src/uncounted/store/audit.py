@@ -7,8 +7,12 @@ their values before and after. Every read of personal data is recorded by :func:
 (who, when, which record, which fields). Sign-ins, failed sign-ins, imports and key rotations
 are recorded with :func:`record`.
 
-Identifying values (``person_identities``) are never copied into the audit log in clear text:
-the field names are recorded, the values are replaced by :data:`REDACTED`.
+Two kinds of value are never copied into the audit log: identifying values (the encrypted
+columns of ``person_identities``) and secrets (columns marked ``info={"secret": True}``, such as
+``users.password_hash`` and session tokens; and any field named like a password, token or key).
+Their field names are recorded, their values are replaced by the one marker :data:`REDACTED`.
+Every event goes through :func:`record`, which applies the rule to whatever it is given, so no
+caller can write a secret by passing it in ``before`` or ``after``.
 """
 
 from __future__ import annotations
@@ -17,14 +21,36 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import ColumnElement, inspect
 from sqlalchemy.orm import Session
 
 from uncounted.store.access import Principal
 from uncounted.store.crypto import EncryptedText
 from uncounted.store.tables import AuditEvent, Base
 
-REDACTED = "[encrypted]"
+#: What the audit log holds instead of an identifying value or a secret.
+REDACTED = "[redacted]"
+#: Field names redacted wherever they appear, beyond the columns marked secret or encrypted.
+SECRET_NAMES = frozenset({"password", "password_hash", "token", "secret", "key", "csrf_token"})
+
+
+def hidden(column: ColumnElement[Any]) -> bool:
+    """Whether a column's values must never reach the audit log (identifying or secret)."""
+    info = getattr(column, "info", {})
+    return isinstance(column.type, EncryptedText) or bool(info.get("secret"))
+
+
+#: Names of every column whose values are kept out of the audit log, in any table.
+HIDDEN_NAMES = SECRET_NAMES | {
+    c.key for t in Base.metadata.tables.values() for c in t.columns if hidden(c)
+}
+
+
+def redact(values: dict[str, Any] | None) -> dict[str, Any]:
+    """``values`` with every identifying or secret value replaced by :data:`REDACTED`."""
+    return {
+        k: REDACTED if k in HIDDEN_NAMES and v is not None else v for k, v in (values or {}).items()
+    }
 
 
 class AuditAction(StrEnum):
@@ -60,8 +86,9 @@ def snapshot(obj: Base) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for column in table.columns:
         value = getattr(obj, column.key, None)
-        secret = isinstance(column.type, EncryptedText) and value is not None
-        values[column.key] = REDACTED if secret else _json_value(value)
+        values[column.key] = (
+            REDACTED if hidden(column) and value is not None else _json_value(value)
+        )
     return values
 
 
@@ -91,8 +118,8 @@ def record(
         resource=resource,
         record_id=record_id,
         fields=list(fields or []),
-        before=before or {},
-        after=after or {},
+        before=redact(before),
+        after=redact(after),
         detail=detail,
     )
     session.add(event)
@@ -125,7 +152,7 @@ def update(session: Session, who: Principal | str, obj: Base, changes: dict[str,
     session.flush()
     after = snapshot(obj)
     changed = [k for k in changes if k in after and before.get(k) != after.get(k)]
-    secret = {c.key for c in obj.__table__.columns if isinstance(c.type, EncryptedText)}
+    secret = {c.key for c in obj.__table__.columns if hidden(c)}
     changed += [k for k in changes if k in secret and k not in changed]  # redacted both sides
     if changed:
         record(
@@ -166,12 +193,16 @@ def record_read(
 
 
 __all__ = [
+    "HIDDEN_NAMES",
     "REDACTED",
+    "SECRET_NAMES",
     "AuditAction",
     "create",
     "delete",
+    "hidden",
     "record",
     "record_read",
+    "redact",
     "snapshot",
     "update",
 ]

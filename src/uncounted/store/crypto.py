@@ -14,16 +14,24 @@ key can still be read.
 The key ring is attached to an engine (:func:`attach_keyring`; ``make_engine(url, keyring=)``).
 An engine without one uses the key of the process settings (``UNCOUNTED_DATA_KEY`` or the
 ``data.key`` file of the data directory). Keys never appear in the code.
+
+Retired keys (replaced by a rotation) are kept in ``<data dir>/retired.keys``, each wrapped
+(AES-256-GCM) by the key that replaced it, so a backup made before a rotation stays readable
+with the current key alone; :func:`keyring_from_settings` adds them to the ring.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
+import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -98,20 +106,102 @@ class KeyRing:
             ) from None
 
 
-def keyring_from_settings(settings: Settings) -> KeyRing:
-    """The key ring of the configured data key (creating ``data.key`` once if needed).
+#: File of retired data keys, in the data directory.
+RETIRED_FILE = "retired.keys"
+_WRAP_CONTEXT = b"uncounted.retired-key:"
 
-    A pending rotation (``data.key.new`` left by an interrupted ``uncounted keys rotate``) is
-    added as a previous key, so every value stays readable whatever point the rotation reached.
+
+@dataclass(frozen=True)
+class RetiredKey:
+    """A data key replaced by a rotation: its id, when, and the key (``None`` while the key that
+    wraps it is not configured)."""
+
+    key_id: str
+    retired_at: str
+    wrapped_by: str
+    key: bytes | None
+
+
+def read_retired(path: Path, unwrapping: Iterable[bytes]) -> list[RetiredKey]:
+    """The retired keys listed in ``path`` (none if it does not exist), unwrapped with whichever
+    of the ``unwrapping`` keys wrapped each; :class:`ConfigurationError` if it is corrupt."""
+    if not path.exists():
+        return []
+    ciphers = {key_id(k): AESGCM(k) for k in unwrapping}
+    out: list[RetiredKey] = []
+    for number, line in enumerate(path.read_text("ascii").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            kid, at, wrapper, token = line.split()
+            raw = base64.urlsafe_b64decode(token)
+        except (ValueError, binascii.Error):
+            raise ConfigurationError(
+                f"Line {number} of {path} is not a retired key; restore the file from a backup."
+            ) from None
+        key = None
+        if wrapper in ciphers:
+            try:
+                key = ciphers[wrapper].decrypt(raw[:12], raw[12:], _WRAP_CONTEXT + kid.encode())
+            except InvalidTag:
+                raise ConfigurationError(
+                    f"Retired key {kid} in {path} failed its integrity check; restore the file "
+                    "from a backup."
+                ) from None
+        out.append(RetiredKey(kid, at, wrapper, key))
+    return out
+
+
+def write_retired(path: Path, keys: Iterable[RetiredKey], wrapping: bytes) -> None:
+    """Write ``keys`` to ``path`` (mode 0600, replaced atomically), each wrapped by ``wrapping``.
+
+    Every key must be unwrapped (``key`` set): a key that cannot be re-wrapped would be lost.
+    """
+    cipher, wid = AESGCM(wrapping), key_id(wrapping)
+    lines = []
+    for retired in keys:
+        if retired.key is None:
+            raise ConfigurationError(
+                f"Retired key {retired.key_id} is wrapped by key {retired.wrapped_by}, which is "
+                "not configured; configure that key before rotating again."
+            )
+        nonce = secrets.token_bytes(12)
+        sealed = cipher.encrypt(nonce, retired.key, _WRAP_CONTEXT + retired.key_id.encode())
+        token = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        lines.append(f"{retired.key_id} {retired.retired_at} {wid} {token}\n")
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.writelines(lines)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def retire(current: bytes, retired: list[RetiredKey]) -> list[RetiredKey]:
+    """``retired`` plus ``current`` retired now (once)."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    kept = [r for r in retired if r.key_id != key_id(current)]
+    return [*kept, RetiredKey(key_id(current), now, "", current)]
+
+
+def keyring_from_settings(settings: Settings) -> KeyRing:
+    """The key ring of the configured data key, with every key that may still decrypt.
+
+    A pending rotation (``data.key.new`` left by an interrupted ``uncounted keys rotate``) and
+    the retired keys of ``retired.keys`` are added as previous keys, so every value stays
+    readable whatever point a rotation reached, and backups made before it too.
     """
     current = settings.key_bytes("data")
     pending = settings.data_dir / "data.key.new"
-    previous: tuple[bytes, ...] = ()
+    previous: list[bytes] = []
     if settings.data_key is None and pending.exists():
-        from uncounted.settings import decode_key
+        from uncounted.settings import read_key_file
 
-        previous = (decode_key(pending.read_text("ascii"), str(pending)),)
-    return KeyRing(current, previous)
+        previous.append(read_key_file(pending))
+    retired = read_retired(settings.data_dir / RETIRED_FILE, [current, *previous])
+    previous += [r.key for r in retired if r.key is not None]
+    return KeyRing(current, tuple(previous))
 
 
 @lru_cache(maxsize=1)
@@ -205,12 +295,17 @@ def rotate_data_key(conn: Connection, new_keyring: KeyRing) -> int:
 
 __all__ = [
     "PREFIX",
+    "RETIRED_FILE",
     "EncryptedText",
     "KeyRing",
+    "RetiredKey",
     "attach_keyring",
     "encrypted_columns",
     "engine_keyring",
     "key_id",
     "keyring_from_settings",
+    "read_retired",
+    "retire",
     "rotate_data_key",
+    "write_retired",
 ]

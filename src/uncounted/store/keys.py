@@ -7,6 +7,10 @@ after the commit does ``data.key.new`` replace ``data.key``; an interrupted rota
 with the same pending key, so no value is ever encrypted under a key that was not saved. When
 the key comes from ``UNCOUNTED_DATA_KEY``, the new key is written to a file you name, for you
 to move into your secret store.
+
+The replaced key is not thrown away: it is kept in ``retired.keys`` in the data directory,
+wrapped by the new key (AES-256-GCM), so a backup of the database made before the rotation can
+still be restored and read with the current key; :func:`list_keys` shows every key.
 """
 
 from __future__ import annotations
@@ -18,9 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uncounted.errors import ConfigurationError
-from uncounted.settings import Settings, read_or_create_key_file
+from uncounted.settings import Settings, read_key_file, read_or_create_key_file
 from uncounted.store import audit
-from uncounted.store.crypto import KeyRing, key_id, keyring_from_settings, rotate_data_key
+from uncounted.store.crypto import (
+    RETIRED_FILE,
+    KeyRing,
+    key_id,
+    keyring_from_settings,
+    read_retired,
+    retire,
+    rotate_data_key,
+    write_retired,
+)
 from uncounted.store.db import make_engine, session_scope
 
 
@@ -57,7 +70,15 @@ def rotate_key(
     settings.ensure_data_dir()
     pending = new_key_file if from_env and new_key_file else settings.data_dir / "data.key.new"
     old = keyring_from_settings(settings)
+    retired_path = settings.data_dir / RETIRED_FILE
     new = _write_new_key(pending)
+    retired = read_retired(retired_path, [old.current, new])
+    locked = [r.key_id for r in retired if r.key is None]
+    if locked:  # checked before anything changes: they could not be kept after the rotation
+        raise ConfigurationError(
+            f"The retired keys {', '.join(locked)} in {retired_path} are wrapped by a key that "
+            "is not configured; restore the data key they were wrapped with before rotating."
+        )
     reading = KeyRing(old.current, (*old.previous, new))
     engine = make_engine(settings.resolved_database_url, reading)
     try:
@@ -72,6 +93,7 @@ def rotate_key(
             )
     finally:
         engine.dispose()
+    write_retired(retired_path, retire(old.current, retired), new)
     final = pending
     if not from_env:
         final = settings.data_dir / "data.key"
@@ -79,4 +101,34 @@ def rotate_key(
     return Rotation(key_id(old.current), key_id(new), rows, final)
 
 
-__all__ = ["Rotation", "rotate_key"]
+@dataclass(frozen=True)
+class KeyInfo:
+    """One data key as :func:`list_keys` reports it (never the key itself)."""
+
+    key_id: str
+    status: str  # current | pending | retired | retired (locked)
+    where: str
+    retired_at: str | None = None
+
+
+def list_keys(settings: Settings) -> list[KeyInfo]:
+    """The data keys: the current one, a pending rotation's, and every retired key."""
+    current = keyring_from_settings(settings).current
+    source = (
+        "UNCOUNTED_DATA_KEY" if settings.data_key is not None else str(settings.key_file("data"))
+    )
+    keys = [KeyInfo(key_id(current), "current", source)]
+    pending = settings.data_dir / "data.key.new"
+    unwrapping = [current]
+    if settings.data_key is None and pending.exists():
+        new = read_key_file(pending)
+        unwrapping.append(new)
+        keys.append(KeyInfo(key_id(new), "pending", str(pending)))
+    retired_path = settings.data_dir / RETIRED_FILE
+    for retired in read_retired(retired_path, unwrapping):
+        status = "retired" if retired.key is not None else "retired (locked)"
+        keys.append(KeyInfo(retired.key_id, status, str(retired_path), retired.retired_at))
+    return keys
+
+
+__all__ = ["KeyInfo", "Rotation", "list_keys", "rotate_key"]

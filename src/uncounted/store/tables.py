@@ -315,13 +315,46 @@ class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    # argon2id; "secret": never copied into the audit log (store/audit.py)
+    password_hash: Mapped[str] = mapped_column(String(200), info={"secret": True})
     role: Mapped[str] = mapped_column(String(20), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class WebSession(Base):
+    """A signed-in web session, held on the server so it can be ended: at sign-out, when the
+    user's password or role changes, after an idle time and after an absolute lifetime.
+
+    The cookie carries a random token; only its SHA-256 is stored, so a copy of the database
+    does not hand out sessions.
+    """
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per account, per address and per account-and-address, and how long the
+    next attempt must wait (growing delays; see ``store/signin.py``).
+
+    ``key`` is the SHA-256 of ``user:<name>``, ``address:<ip>`` or ``pair:<name>:<ip>``, so the
+    table holds neither the names tried (sometimes a password typed in the wrong box) nor the
+    addresses. ``known`` marks an account-and-address pair that has signed in successfully.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    known: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuditEvent(Base):
@@ -388,5 +421,7 @@ __all__ = [
     "Person",
     "PersonIdentity",
     "Referral",
+    "SignInThrottle",
     "User",
+    "WebSession",
 ]

@@ -1,9 +1,11 @@
-"""Users who sign in: argon2id password hashes, roles, agency scope and lockout.
+"""Users who sign in: argon2id password hashes, roles and agency scope.
 
 Passwords are hashed with argon2id (``argon2-cffi`` defaults: RFC 9106 low-memory profile) and
-never stored or logged. After :data:`MAX_FAILURES` failed sign-ins in a row an account is
-locked for :data:`LOCKOUT`; a successful sign-in resets the count. Every sign-in and every
-failure is audited in the same transaction.
+never stored in clear or copied into the audit log. Accounts are never locked by failures
+(anyone could lock out the administrator that way): repeated failures delay further attempts
+instead (``store/signin.py``). ``failed_logins`` counts failures in a row, for administrators to
+see. Every sign-in and every failure is audited in the same transaction. A password change, a
+role change or a deactivation ends the user's web sessions (``store/web_sessions.py``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ from uncounted.settings import Settings
 from uncounted.store import audit
 from uncounted.store.access import Principal, Role
 from uncounted.store.tables import User
+from uncounted.store.web_sessions import end_sessions_of
 
-MAX_FAILURES = 5
-LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 
 #: The one message for every failed sign-in.
-SIGN_IN_DENIED = "Wrong username or password, or the account is locked; try again later."
+SIGN_IN_DENIED = "Wrong username or password, or the account is not active; try again."
 
 _hasher = PasswordHasher()
 #: Verified against when the user does not exist, so timing does not reveal usernames.
@@ -98,7 +99,7 @@ def create_user_in(
 
 
 def set_password(session: Session, user: User, password: str, *, by: Principal | str) -> None:
-    """Replace a user's password (and unlock the account)."""
+    """Replace a user's password (audited without the hash) and end their web sessions."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
     audit.update(
@@ -107,6 +108,7 @@ def set_password(session: Session, user: User, password: str, *, by: Principal |
         user,
         {"password_hash": _hasher.hash(password), "failed_logins": 0, "locked_until": None},
     )
+    end_sessions_of(session, user.id)
 
 
 def update_user(
@@ -118,7 +120,11 @@ def update_user(
     unlock: bool = False,
     role: str | None = None,
 ) -> User:
-    """Deactivate or reactivate a user, lift a lockout, or change the role (audited)."""
+    """Deactivate or reactivate a user, clear their sign-in delays, or change the role (audited).
+
+    A deactivation or a role change ends the user's web sessions: they sign in again, with the
+    new role.
+    """
     from uncounted.errors import NotFound
 
     user = session.get(User, user_id)
@@ -128,14 +134,19 @@ def update_user(
     if active is not None:
         changes["active"] = active
     if unlock:
+        from uncounted.store.signin import forget_failures
+
         changes.update(failed_logins=0, locked_until=None)
+        forget_failures(session, user.username)
     if role is not None:
         if role not in {r.value for r in Role}:
             raise InvalidInput(f"Unknown role {role!r}; use one of {', '.join(r for r in Role)}.")
         if role == Role.CASEWORKER and user.agency_id is None:
             raise InvalidInput("A caseworker needs an agency: their scope is that agency's cases.")
         changes["role"] = role
-    audit.update(session, by, user, changes)
+    changed = audit.update(session, by, user, changes)
+    if "role" in changed or "active" in changed:
+        end_sessions_of(session, user.id)
     return user
 
 
@@ -144,9 +155,9 @@ def authenticate(
 ) -> User | None:
     """The user with these credentials, or ``None`` (whatever the cause: no hint for guessers).
 
-    Counts failures, locks the account after :data:`MAX_FAILURES`, and audits the attempt; the
-    caller commits the session either way (so failures are counted) and then reports
-    :data:`SIGN_IN_DENIED`.
+    Counts failures in a row (``failed_logins``) and audits the attempt; the caller commits the
+    session either way and then reports :data:`SIGN_IN_DENIED`. Delays after repeated failures
+    are :func:`uncounted.store.signin.sign_in`'s business.
     """
     now = now or _now()
     user = session.scalar(select(User).where(User.username == username))
@@ -155,19 +166,18 @@ def authenticate(
             _hasher.verify(_DUMMY_HASH, password)
         audit.record(session, username[:80], audit.AuditAction.SIGN_IN_FAILED, "users")
         return None
-    if not user.active or (user.locked_until is not None and user.locked_until > now):
+    if not user.active:
+        with contextlib.suppress(VerificationError):  # same time as a wrong password
+            _hasher.verify(_DUMMY_HASH, password)
         audit.record(
             session, username[:80], audit.AuditAction.SIGN_IN_FAILED, "users", str(user.id),
-            detail="inactive or locked",
+            detail="inactive",
         )  # fmt: skip
         return None
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
         audit.record(
             session, username[:80], audit.AuditAction.SIGN_IN_FAILED, "users", str(user.id)
         )
@@ -181,8 +191,6 @@ def authenticate(
 
 
 __all__ = [
-    "LOCKOUT",
-    "MAX_FAILURES",
     "MIN_PASSWORD_LENGTH",
     "SIGN_IN_DENIED",
     "authenticate",

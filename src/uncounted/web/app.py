@@ -26,10 +26,12 @@ from uncounted.settings import Settings
 from uncounted.store.access import Action, Principal, Resource, allowed
 from uncounted.store.crypto import KeyRing, keyring_from_settings
 from uncounted.store.db import make_engine, require_current
+from uncounted.store.web_sessions import SessionPolicy
 from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, wants_json
 from uncounted.web.retry import RetryLockedReads
 from uncounted.web.routes import extra_nav
-from uncounted.web.security import RateLimiter, SecurityHeaders, SessionSigner
+from uncounted.web.security import SecurityHeaders, SessionSigner
+from uncounted.web.uploads import PendingUploads
 
 
 def _package_dir(name: str) -> Path:
@@ -45,13 +47,17 @@ def create_app(
     *,
     database_url: str | None = None,
     keyring: KeyRing | None = None,
+    secret_key: bytes | None = None,
     secure_cookies: bool = False,
     warm: bool = False,
 ) -> FastAPI:
     """The web app over the configured database (or ``database_url`` with ``keyring``).
 
     The database must be at the current schema revision (``uncounted init``). Sessions are
-    signed with the secret key of ``settings`` (``UNCOUNTED_SECRET_KEY`` or ``secret.key``).
+    signed, and pending uploads encrypted, with ``secret_key`` or the secret key of ``settings``
+    (``UNCOUNTED_SECRET_KEY`` or ``secret.key``; :class:`ConfigurationError` if neither).
+    Cookies are ``Secure`` and HSTS is sent when ``settings.behind_tls`` (or
+    ``secure_cookies``); ``X-Forwarded-For`` is believed only from ``settings.trusted_proxies``.
     With ``warm`` (``uncounted serve``), the dashboard's aggregates are computed in the
     background as the server starts, so the first visitor does not wait for them.
     """
@@ -64,14 +70,18 @@ def create_app(
     templates.env.auto_reload = False  # templates ship with the package: no stat per render
     templates.env.globals["can"] = _can
     templates.env.globals["extra_nav"] = extra_nav
+    secret = secret_key or settings.key_bytes("secret")
+    behind_tls = secure_cookies or settings.behind_tls
     ctx = WebContext(
         engine=engine,
-        signer=SessionSigner(settings.key_bytes("secret")),
+        signer=SessionSigner(secret, settings.session_hours),
         templates=templates,
-        limiter=RateLimiter(),
-        upload_dir=settings.data_dir / "uploads",
-        secure_cookies=secure_cookies,
+        sessions=SessionPolicy.from_settings(settings),
+        uploads=PendingUploads(settings.data_dir / "uploads", secret),
+        trusted_proxies=settings.trusted_networks,
+        secure_cookies=behind_tls,
     )
+    ctx.uploads.sweep()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -93,7 +103,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(RetryLockedReads)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=behind_tls)
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
 
     from uncounted.web.routes import register_all

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -22,9 +21,17 @@ from sqlalchemy.orm import Session
 from uncounted.errors import AccessDenied
 from uncounted.store.access import Principal
 from uncounted.store.db import session_scope
-from uncounted.store.tables import User
 from uncounted.store.users import principal
-from uncounted.web.security import COOKIE, RateLimiter, SessionData, SessionSigner, csrf_ok
+from uncounted.store.web_sessions import SessionPolicy, session_user
+from uncounted.web.security import (
+    COOKIE,
+    Network,
+    SessionData,
+    SessionSigner,
+    client_address,
+    csrf_ok,
+)
+from uncounted.web.uploads import PendingUploads
 
 
 class CsrfRejected(AccessDenied):
@@ -37,13 +44,15 @@ class NotSignedIn(Exception):
 
 @dataclass
 class WebContext:
-    """Process-wide state of one app: engine, signer, templates, limiter, small caches."""
+    """Process-wide state of one app: engine, signer, templates, session policy, pending
+    uploads, proxies, small caches."""
 
     engine: Engine
     signer: SessionSigner
     templates: Jinja2Templates
-    limiter: RateLimiter
-    upload_dir: Path = Path("uploads")
+    sessions: SessionPolicy
+    uploads: PendingUploads
+    trusted_proxies: Sequence[Network] = ()
     secure_cookies: bool = False
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -129,8 +138,16 @@ async def db(request: Request) -> AsyncIterator[Session]:
 
 
 def session_of(request: Request) -> SessionData | None:
-    """The request's session cookie, if valid."""
+    """The request's session cookie, if valid (signed and not too old; whether its server-side
+    session is still live is :func:`current_user`'s check)."""
     return ctx_of(request).signer.load(request.cookies.get(COOKIE))
+
+
+def client_of(request: Request) -> str:
+    """The client's address: ``X-Forwarded-For`` is believed only from trusted proxies."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return client_address(peer, forwarded, ctx_of(request).trusted_proxies)
 
 
 @dataclass(frozen=True)
@@ -142,17 +159,17 @@ class Me:
 
 
 async def current_user(request: Request, session: Annotated[Session, Depends(db)]) -> Me:
-    """The signed-in, active user, or :class:`NotSignedIn`.
+    """The signed-in, active user of a live server-side session, or :class:`NotSignedIn`.
 
-    Checked on every request, so that a deactivated account is out at once. The lookup by
-    primary key runs on the event loop (a fraction of a millisecond; cheaper than a hop to
-    the thread pool).
+    Checked on every request, so that a session ended by sign-out, a password or role change,
+    idleness or age, or a deactivated account, is out at once. The lookups by primary key run
+    on the event loop (a fraction of a millisecond; cheaper than a hop to the thread pool).
     """
     data = session_of(request)
-    if data is None or data.user_id is None:
+    if data is None or data.user_id is None or data.token is None:
         raise NotSignedIn
-    user = session.get(User, data.user_id)
-    if user is None or not user.active:
+    user = session_user(session, data.token, ctx_of(request).sessions)
+    if user is None or user.id != data.user_id:
         raise NotSignedIn
     return Me(principal(user), data)
 
@@ -231,6 +248,7 @@ __all__ = [
     "NotSignedIn",
     "WebContext",
     "check_csrf",
+    "client_of",
     "ctx_of",
     "current_user",
     "db",

@@ -1,9 +1,9 @@
 """An app built from the environment, for ``uncounted serve --workers N`` (uvicorn imports it
 in each worker process): the configured database, or the demo when ``UNCOUNTED_SERVE_DEMO=1``.
 
-Every piece of per-request state that must survive across processes is in the signed cookie or
-token (sessions, CSRF, pending uploads); the aggregate cache and the sign-in rate limit are per
-process (the account lockout in the database holds across all of them).
+Every piece of state that must hold across processes is in the database (web sessions, sign-in
+delays) or in a signed token (CSRF, pending uploads, whose encrypted content is in the data
+directory); only the aggregate cache is per process.
 """
 
 from __future__ import annotations
@@ -23,10 +23,14 @@ def app_from_environment() -> FastAPI:
     """The web app for the process settings (the demo database if ``UNCOUNTED_SERVE_DEMO=1``)."""
     settings = get_settings()
     if os.environ.get(DEMO_ENV) == "1":
-        from uncounted.demo import demo_keyring, demo_url
+        from uncounted.demo import demo_keyring, demo_secret, demo_url
 
         return create_app(
-            settings, database_url=demo_url(settings), keyring=demo_keyring(settings), warm=True
+            settings,
+            database_url=demo_url(settings),
+            keyring=demo_keyring(settings),
+            secret_key=demo_secret(settings),
+            warm=True,
         )
     return create_app(settings, warm=True)
 

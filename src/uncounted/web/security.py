@@ -1,25 +1,27 @@
-"""Sessions, CSRF tokens, sign-in rate limiting and security headers.
+"""Session cookies, CSRF tokens, the client's address and security headers.
 
 * **Session**: a cookie ``uncounted_session`` signed (HMAC-SHA256 via ``itsdangerous``) with the
-  secret key, holding the user id, a CSRF token and the issue time; ``HttpOnly``,
-  ``SameSite=Strict``, ``Secure`` when served over HTTPS, valid for :data:`SESSION_HOURS`. A new
-  session (and CSRF token) is issued at sign-in, so a token seen before sign-in is useless after.
+  secret key, holding the user id, a CSRF token, the issue time and, once signed in, the token
+  of a server-side session (``store/web_sessions.py``: ended at sign-out, on a password or role
+  change, when idle or too old). ``HttpOnly``, ``SameSite=Strict``, and ``Secure`` when the app
+  runs behind TLS. A new session (and CSRF token) is issued at sign-in, so a token seen before
+  sign-in is useless after.
 * **CSRF**: every unsafe request must carry the session's token in the form field
   ``csrf_token`` or the ``X-CSRF-Token`` header (HTMX sends it from ``hx-headers``).
-* **Rate limit**: at most :data:`SIGNIN_ATTEMPTS` sign-in attempts per client address and per
-  username in :data:`SIGNIN_WINDOW` seconds (in memory, per process), on top of the account
-  lockout in ``store/users.py``.
+* **Client address** (for sign-in delays, ``store/signin.py``): the TCP peer, unless the peer is
+  one of the configured trusted proxies; then the nearest untrusted address in
+  ``X-Forwarded-For``. The header is ignored from anyone else, so it cannot be forged.
 * **Headers**: a Content-Security-Policy without inline script or style, frame denial,
-  ``nosniff``, no referrer, and no caching of pages with personal data.
+  ``nosniff``, no referrer, no caching of pages with personal data, and HSTS behind TLS.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +29,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "uncounted_session"
-SESSION_HOURS = 8
-SIGNIN_ATTEMPTS = 10
-SIGNIN_WINDOW = 300.0
+#: Lifetime of a cookie without a server-side session (the sign-in form's CSRF token).
+ANONYMOUS_HOURS = 8
+#: ``Strict-Transport-Security`` behind TLS: two years, subdomains included (OWASP HSTS sheet).
+HSTS = b"max-age=63072000; includeSubDomains"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -49,27 +54,31 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
 
 @dataclass(frozen=True)
 class SessionData:
-    """What the session cookie carries."""
+    """What the session cookie carries (``token``: the server-side session, once signed in)."""
 
     user_id: int | None
     csrf: str
     issued: float
+    token: str | None = None
 
 
 class SessionSigner:
     """Signs and checks session cookies with the secret key."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, max_age_hours: int = ANONYMOUS_HOURS) -> None:
         self._secret = secret
+        self._max_age = max_age_hours * 3600
         self._serializer = URLSafeTimedSerializer(secret, salt="uncounted.session")
 
-    def new(self, user_id: int | None) -> SessionData:
-        """A fresh session with a new CSRF token."""
-        return SessionData(user_id, secrets.token_urlsafe(32), time.time())
+    def new(self, user_id: int | None, token: str | None = None) -> SessionData:
+        """A fresh session with a new CSRF token (``token``: its server-side session)."""
+        return SessionData(user_id, secrets.token_urlsafe(32), time.time(), token)
 
     def dump(self, session: SessionData) -> str:
         """The cookie value of ``session``."""
-        return self._serializer.dumps([session.user_id, session.csrf, session.issued])
+        return self._serializer.dumps(
+            [session.user_id, session.csrf, session.issued, session.token]
+        )
 
     def seal(self, payload: list[Any], salt: str) -> str:
         """A signed token carrying ``payload`` (e.g. a pending upload), bound to ``salt``."""
@@ -88,12 +97,14 @@ class SessionSigner:
         if not cookie:
             return None
         try:
-            user_id, csrf, issued = self._serializer.loads(cookie, max_age=SESSION_HOURS * 3600)
+            user_id, csrf, issued, token = self._serializer.loads(cookie, max_age=self._max_age)
         except (BadSignature, ValueError, TypeError):
             return None
         if not isinstance(csrf, str) or (user_id is not None and not isinstance(user_id, int)):
             return None
-        return SessionData(user_id, csrf, float(issued))
+        if (user_id is None) != (token is None) or not isinstance(token, str | None):
+            return None
+        return SessionData(user_id, csrf, float(issued), token)
 
 
 def csrf_ok(session: SessionData | None, token: str | None) -> bool:
@@ -103,35 +114,43 @@ def csrf_ok(session: SessionData | None, token: str | None) -> bool:
     return hmac.compare_digest(session.csrf.encode(), token.encode())
 
 
-class RateLimiter:
-    """Sliding-window counter of attempts per key (thread-safe, in memory)."""
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
 
-    def __init__(self, attempts: int = SIGNIN_ATTEMPTS, window: float = SIGNIN_WINDOW) -> None:
-        self.attempts = attempts
-        self.window = window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
-    def hit(self, *keys: str) -> bool:
-        """Count an attempt under every key; ``False`` if any key is over the limit."""
-        now = time.monotonic()
-        allowed = True
-        with self._lock:
-            for key in keys:
-                seen = self._seen[key]
-                while seen and now - seen[0] > self.window:
-                    seen.popleft()
-                if len(seen) >= self.attempts:
-                    allowed = False
-                seen.append(now)
-        return allowed
+def _trusted(text: str, trusted: Sequence[Network]) -> bool:
+    address = _address(text)
+    return address is not None and any(address in network for network in trusted)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
+    """The client's address: the TCP ``peer``, or, when the peer is a ``trusted`` proxy, the
+    nearest address in ``X-Forwarded-For`` (read from the right) that is not a trusted proxy.
+
+    Proxies append the address they received from, so only the right-hand entries added by our
+    own proxies can be believed; whatever the client wrote on the left is skipped.
+    """
+    address = peer or "unknown"
+    if not trusted or not forwarded_for or not _trusted(address, trusted):
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if _address(hop) is None:
+            return address  # a malformed chain: fall back to the proxy itself
+        address = hop
+        if not _trusted(hop, trusted):
+            break
+    return address
 
 
 class SecurityHeaders:
-    """ASGI middleware adding :data:`HEADERS` to every HTTP response."""
+    """ASGI middleware adding :data:`HEADERS` (and HSTS when ``hsts``) to every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.headers = (*HEADERS, (b"strict-transport-security", HSTS)) if hsts else HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,7 +161,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(k, v) for k, v in HEADERS if k not in present]
+                headers += [(k, v) for k, v in self.headers if k not in present]
                 message["headers"] = headers
             await send(message)
 
@@ -150,15 +169,14 @@ class SecurityHeaders:
 
 
 __all__ = [
+    "ANONYMOUS_HOURS",
     "COOKIE",
     "CSP",
     "HEADERS",
-    "SESSION_HOURS",
-    "SIGNIN_ATTEMPTS",
-    "SIGNIN_WINDOW",
-    "RateLimiter",
+    "HSTS",
     "SecurityHeaders",
     "SessionData",
     "SessionSigner",
+    "client_address",
     "csrf_ok",
 ]

@@ -36,7 +36,7 @@ def _users(session: Session) -> list[dict[str, Any]]:
             "role": u.role,
             "agency": agencies.get(u.agency_id) if u.agency_id else None,
             "active": u.active,
-            "locked_until": u.locked_until.isoformat() if u.locked_until else None,
+            "failed_logins": u.failed_logins,
         }
         for u in session.scalars(select(User).order_by(User.username))
     ]
@@ -94,7 +94,12 @@ def add_user(
     return RedirectResponse("/users", status_code=303)
 
 
-@both(router, "/users/{user_id}", methods=("POST",), summary="Deactivate, unlock or re-role a user")
+@both(
+    router,
+    "/users/{user_id}",
+    methods=("POST",),
+    summary="Deactivate, re-role or clear sign-in delays",
+)
 def change_user(
     request: Request, raw: FormData, me: CurrentUser, session: DbSession, user_id: int
 ) -> Response:

@@ -1,4 +1,11 @@
-"""Sign in and out."""
+"""Sign in and out.
+
+Signing in opens a server-side session (``store/web_sessions.py``) whose token rides in the
+signed cookie; signing out deletes it, so a copied cookie is worthless afterwards. Failed
+attempts delay further ones (``store/signin.py``), counted per account, per client address
+(``X-Forwarded-For`` only from trusted proxies) and per pair; a delayed attempt gets 429 with
+``Retry-After``.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from uncounted.store import audit
-from uncounted.store.users import SIGN_IN_DENIED, authenticate, principal
+from uncounted.store.signin import sign_in
+from uncounted.store.users import SIGN_IN_DENIED, principal
+from uncounted.store.web_sessions import end_session
 from uncounted.web.context import (
     CurrentUser,
     DbSession,
     FormData,
+    client_of,
     ctx_of,
     render,
     session_of,
     wants_json,
 )
 from uncounted.web.routes import both
-from uncounted.web.security import COOKIE, SESSION_HOURS, SessionData
+from uncounted.web.security import COOKIE, SessionData
 
 router = APIRouter(tags=["session"])
 
@@ -29,7 +39,7 @@ def _set_cookie(request: Request, response: Response, data: SessionData) -> None
     response.set_cookie(
         COOKIE,
         ctx.signer.dump(data),
-        max_age=SESSION_HOURS * 3600,
+        max_age=int(ctx.sessions.lifetime.total_seconds()),
         httponly=True,
         samesite="strict",
         secure=ctx.secure_cookies,
@@ -70,23 +80,29 @@ def signin(
 ) -> Response:
     ctx = ctx_of(request)
     username = form.get("username", "").strip()
-    client = request.client.host if request.client else "unknown"
-    if not ctx.limiter.hit(f"ip:{client}", f"user:{username.lower()}"):
-        message = "Too many sign-in attempts; wait a few minutes and try again."
+    outcome = sign_in(session, username, form.get("password", ""), client_of(request), ctx.sessions)
+    previous = session_of(request)
+    if outcome.token is not None and previous is not None and previous.token is not None:
+        end_session(session, previous.token)  # signing in again replaces the old session
+    session.commit()  # failures are counted and audited even though sign-in is refused
+    user = outcome.user
+    if user is None or outcome.token is None:
+        status, message = 401, SIGN_IN_DENIED
+        if outcome.wait_seconds:
+            status = 429
+            message = (
+                "Too many failed sign-ins; wait "
+                f"{outcome.wait_seconds} seconds before trying again."
+            )
+        headers = {"Retry-After": str(outcome.wait_seconds)} if status == 429 else None
         if wants_json(request):
-            return JSONResponse({"error": message}, status_code=429)
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
         current = session_of(request)
         data = {"csrf_token": current.csrf if current else "", "error": message}
-        return render(request, "signin.html", data, status_code=429)
-    user = authenticate(session, username, form.get("password", ""))
-    session.commit()  # failures are counted and audited even though sign-in is refused
-    if user is None:
-        if wants_json(request):
-            return JSONResponse({"error": SIGN_IN_DENIED}, status_code=401)
-        current = session_of(request)
-        data = {"csrf_token": current.csrf if current else "", "error": SIGN_IN_DENIED}
-        return render(request, "signin.html", data, status_code=401)
-    new = ctx.signer.new(user.id)
+        page = render(request, "signin.html", data, status_code=status)
+        page.headers.update(headers or {})
+        return page
+    new = ctx.signer.new(user.id, outcome.token)
     who = principal(user)
     body = {"username": who.username, "role": who.role.value, "agency_id": who.agency_id}
     response: Response
@@ -105,6 +121,8 @@ def signout(
     session: DbSession,
     form: FormData,
 ) -> Response:
+    if me.session.token is not None:
+        end_session(session, me.session.token)
     audit.record(session, me.who, audit.AuditAction.SIGN_OUT, "users", str(me.who.user_id))
     session.commit()
     response: Response = (
@@ -112,7 +130,9 @@ def signout(
         if wants_json(request)
         else RedirectResponse("/signin", status_code=303)
     )
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(
+        COOKIE, path="/", secure=ctx_of(request).secure_cookies, httponly=True, samesite="strict"
+    )
     return response
 
 

@@ -1,7 +1,9 @@
 """Imports: upload a file, read its validation report, then confirm the load.
 
-The upload is saved (mode 0600) under ``<data dir>/uploads/`` and checked with the importer's
-dry run (``uncounted.ingest.validate_file``) — nothing is written. Confirming runs
+The upload is held encrypted until it is confirmed (``web/uploads.py``; never in clear on
+disk beyond the validation or import call, removed when loaded, when nothing in it could be
+loaded, or after an hour) and checked with the importer's dry run
+(``uncounted.ingest.validate_file``) — nothing is written. Confirming runs
 ``uncounted.ingest.import_file`` on the same file (all or nothing; or only the good rows when
 asked), which records the batch and audits it. A caseworker's files are always loaded as their
 own agency's records.
@@ -9,11 +11,6 @@ own agency's records.
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
-import shutil
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,14 +25,12 @@ from uncounted.store.access import Action, Principal, Resource, Role, check
 from uncounted.store.tables import Agency, ImportBatch
 from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
 from uncounted.web.routes import both
+from uncounted.web.uploads import PENDING_SECONDS, safe_name
 
 router = APIRouter(tags=["imports"])
 
 MAX_BYTES = 50 * 1024 * 1024
 
-
-#: How long a validated upload waits for its confirmation.
-PENDING_SECONDS = 3600
 _SALT = "uncounted.upload"
 
 
@@ -98,19 +93,25 @@ async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSe
     if record_type is not None and record_type not in RECORD_TYPES:
         raise InvalidInput(f"Unknown record type {record_type!r}.")
     source = await run_in_threadpool(_source_for, session, me.who, raw.get("source"))
-    folder = ctx_of(request).upload_dir / secrets.token_urlsafe(16)
-    folder.mkdir(parents=True, mode=0o700)
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(upload.filename).name)[:120] or "upload.csv"
-    path = folder / name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    engine = ctx_of(request).engine
-    result = await run_in_threadpool(validate_file, engine, path, record_type, None, source)
+    ctx = ctx_of(request)
+    name = safe_name(upload.filename)
+    upload_id = await run_in_threadpool(ctx.uploads.put, content)
+    del content
+
+    def validate() -> Any:
+        with ctx.uploads.opened(upload_id, name) as path:
+            return validate_file(ctx.engine, path, record_type, None, source)
+
+    try:
+        result = await run_in_threadpool(validate)
+    except BaseException:
+        ctx.uploads.discard(upload_id)
+        raise
+    if result.rows_total == 0 or result.rows_rejected >= result.rows_total:
+        ctx.uploads.discard(upload_id)  # nothing in it could be loaded: not kept
+        return _report(request, me, result.to_dict(), None)
     # the confirmation carries what was uploaded, signed: any server process can load it
-    token = ctx_of(request).signer.seal(
-        [folder.name, path.name, record_type, source, me.who.user_id], _SALT
-    )
+    token = ctx.signer.seal([upload_id, name, record_type, source, me.who.user_id], _SALT)
     return _report(request, me, result.to_dict(), token)
 
 
@@ -121,29 +122,29 @@ def confirm(
     check(me.who, Resource.IMPORTS, Action.CREATE)
     ctx = ctx_of(request)
     sealed = ctx.signer.unseal(token, _SALT, PENDING_SECONDS)
-    path = None
-    if sealed is not None and len(sealed) == 5 and sealed[4] == me.who.user_id:
-        folder, name, record_type, source = (str(sealed[0]), str(sealed[1]), sealed[2], sealed[3])
-        path = ctx.upload_dir / Path(folder).name / Path(name).name
-    if path is None or not path.exists():
+    if sealed is None or len(sealed) != 5 or sealed[4] != me.who.user_id:
         raise NotFound("This upload is unknown or expired; upload the file again.")
+    upload_id, name, record_type, source = (str(sealed[0]), str(sealed[1]), sealed[2], sealed[3])
+    ctx.uploads.sweep()
     partial = raw.get("partial") in ("1", "yes", "true", "on")
     try:
-        result = import_file(
-            ctx.engine,
-            path,
-            record_type,
-            None,
-            source,
-            partial,
-            actor=me.who.username,
-            rejects_dir=path.parent,
-        ).to_dict()
-    except ImportRejected as exc:
-        result = {"status": "rejected", "rejected": [vars(r) for r in exc.rows],
-                  "file": path.name, "error": str(exc)}  # fmt: skip
+        with ctx.uploads.opened(upload_id, name) as path:
+            try:
+                result = import_file(
+                    ctx.engine,
+                    path,
+                    record_type,
+                    None,
+                    source,
+                    partial,
+                    actor=me.who.username,
+                    rejects_dir=path.parent,
+                ).to_dict()
+            except ImportRejected as exc:
+                result = {"status": "rejected", "rejected": [vars(r) for r in exc.rows],
+                          "file": path.name, "error": str(exc)}  # fmt: skip
     finally:
-        shutil.rmtree(path.parent, ignore_errors=True)
+        ctx.uploads.discard(upload_id)
     ctx.invalidate()
     if wants_json(request):
         return JSONResponse(result, status_code=200 if result["status"] != "rejected" else 422)
