@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from uncounted.ingest.fields import FieldProblem, parse_date
 from uncounted.report.charts import line_chart
-from uncounted.store.access import Action
+from uncounted.store.access import Action, Resource
 from uncounted.store.casebook import case_detail
 from uncounted.store.survivor_records import (
     add_assessment,
@@ -99,7 +99,7 @@ def _form(
 def assessment_form(
     request: Request, me: CurrentUser, session: DbSession, person_id: int
 ) -> Response:
-    get_person(session, me.who, person_id, Action.UPDATE)
+    get_person(session, me.who, person_id, Action.CREATE, Resource.ASSESSMENTS)
     return _form(request, me, person_id, {"assessor": me.who.username}, {})
 
 
@@ -112,7 +112,7 @@ def assessment_form(
 def record_assessment(
     request: Request, raw: FormData, me: CurrentUser, session: DbSession, person_id: int
 ) -> Response:
-    get_person(session, me.who, person_id, Action.UPDATE)
+    get_person(session, me.who, person_id, Action.CREATE, Resource.ASSESSMENTS)
     instrument = default_instrument()
     problems: dict[str, str] = {}
     when: dt.date | None = None
