@@ -3,8 +3,9 @@
 The upload is saved (mode 0600) under ``<data dir>/uploads/`` and checked with the importer's
 dry run (``uncounted.ingest.validate_file``) — nothing is written. Confirming runs
 ``uncounted.ingest.import_file`` on the same file (all or nothing; or only the good rows when
-asked), which records the batch and audits it. A caseworker's files are always loaded as their
-own agency's records.
+asked), which records the batch and audits it. Both run as the uploader (``who``): every row is
+held to what they may do (``store.access``), and a caseworker's files are always loaded as
+their own agency's records.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSe
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
     engine = ctx_of(request).engine
-    result = await run_in_threadpool(validate_file, engine, path, record_type, None, source)
+    result = await run_in_threadpool(
+        lambda: validate_file(engine, path, record_type, None, source, who=me.who)
+    )
     # the confirmation carries what was uploaded, signed: any server process can load it
     token = ctx_of(request).signer.seal(
         [folder.name, path.name, record_type, source, me.who.user_id], _SALT
@@ -138,6 +141,7 @@ def confirm(
             partial,
             actor=me.who.username,
             rejects_dir=path.parent,
+            who=me.who,  # held to the uploader's scope, row by row, like a form
         ).to_dict()
     except ImportRejected as exc:
         result = {"status": "rejected", "rejected": [vars(r) for r in exc.rows],
