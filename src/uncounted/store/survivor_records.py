@@ -23,7 +23,7 @@ from uncounted.store.access import (
     person_filter,
     scope_filter,
 )
-from uncounted.store.tables import Assessment, AssessmentItem, CasePerson, Person
+from uncounted.store.tables import Assessment, AssessmentItem, CasePerson, Person, PersonIdentity
 
 
 def get_person(
@@ -105,6 +105,25 @@ def victim_cases(session: Session, who: Principal, person_id: int) -> list[int]:
     )
 
 
+def person_label(session: Session, who: Principal, person_id: int) -> str:
+    """How ``who`` may call the person: their name when ``who`` may read their identity (the
+    read is audited), else ``P-<id>``. A person referred to ``who``'s agency (accepted, with
+    consent) is named though their case stays closed (``store.access``)."""
+    shown = session.scalar(
+        select(PersonIdentity).where(
+            PersonIdentity.person_id == person_id,
+            scope_filter(who, Resource.IDENTITIES, Action.READ),
+        )
+    )
+    names = {
+        k: v for k in ("given_name", "family_name") if (v := getattr(shown, k, None)) is not None
+    }
+    if not names:
+        return f"P-{person_id}"
+    audit.record_read(session, who, "person_identities", str(person_id), sorted(names))
+    return " ".join(names.values())
+
+
 def add_assessment(
     session: Session,
     who: Principal,
@@ -131,4 +150,4 @@ def add_assessment(
     return assessment
 
 
-__all__ = ["add_assessment", "get_person", "person_assessments", "victim_cases"]
+__all__ = ["add_assessment", "get_person", "person_assessments", "person_label", "victim_cases"]
