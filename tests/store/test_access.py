@@ -189,6 +189,7 @@ def test_a_referral_opens_the_person_to_read_never_to_change_nor_the_case(engine
     or the referral's record of it."""
     who = Principal(9, "u", Role.CASEWORKER, 3)
     with session_scope(engine) as s:
+
         def ids(resource, action, key=Person.id):
             return set(s.scalars(select(key).where(scope_filter(who, resource, action))))
 
