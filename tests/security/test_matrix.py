@@ -13,6 +13,7 @@ row in :data:`ROUTES` fails :func:`test_every_route_has_a_row`.
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -324,3 +325,8 @@ def test_export_holds_what_the_user_may_read(store, tmp_path, role):
         assert TARGET["ref"].case_ext not in line
         events = (tmp_path / "out" / "justice_events.csv").read_text("utf-8")
         assert "E-own" in events and "E-other" not in events and "E-ref" not in events
+        # the referrals it sent, and the one it received accepted with consent; not the
+        # declined one, nor another agency's
+        with (tmp_path / "out" / "referrals.csv").open(encoding="utf-8") as f:
+            referred = sorted(row["person"] for row in csv.DictReader(f))
+        assert referred == ["V-own", "V-ref"]

@@ -207,3 +207,21 @@ def test_finding_2_a_referral_opens_only_the_person_while_accepted_with_consent(
     _refer(pnp, "Completed", "yes", referral)
     assert th_sees() == closed
     assert pnp.get(f"/api/cases/{OWN.case_id}").json()["case"]["status"] == "Active"
+
+
+def test_a_caseworker_reimports_their_assessments_unchanged(store, tmp_path):
+    """A caseworker's assessments are recorded as their agency's, so importing the same file
+    again finds them theirs and changes nothing."""
+    from tests.security.test_matrix import _who
+    from uncounted.ingest import import_file
+
+    path = tmp_path / "assessments.csv"
+    path.write_text(
+        "person,instrument_id,assessed_on,assessor,item_safety.housing\n"
+        f"{OWN.victim_ext},uncounted-restoration-v1,2024-08-01,me,3\n",
+        encoding="utf-8",
+    )
+    who = _who(store, "caseworker")
+    first = import_file(store.engine, path, "assessments", who=who)
+    again = import_file(store.engine, path, "assessments", who=who)
+    assert (first.rows_created, again.rows_unchanged, again.rejected) == (1, 1, [])

@@ -155,7 +155,7 @@ SCOPE = [
                           "identities": {2, 3, 5, 6}, "justice_events": {2, 3, 5},
                           "assessments": {2, 3, 5}, "referrals": {1, 2}}),
     (Role.CASEWORKER, 3, {"cases": {4}, "persons": {3, 4}, "identities": {3, 4},
-                          "justice_events": {4}, "assessments": {3, 4}, "referrals": {1, 2}}),
+                          "justice_events": {4}, "assessments": {3, 4}, "referrals": {1}}),
     (Role.CASEWORKER, None, {r.value: set() for r in MODELS}),
     (Role.ADMIN, None, {"cases": ALL, "persons": ALL | {6}, "identities": ALL | {6},
                         "justice_events": ALL, "assessments": ALL, "referrals": {1, 2}}),

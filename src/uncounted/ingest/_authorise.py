@@ -125,6 +125,11 @@ def authorise_rows(
     if unrestricted(who):
         return
     agency_ids = _store.agency_ids(conn)
+    if type_name == "assessments":  # recorded by the uploader's agency, like the form's
+        own = next((code for code, i in agency_ids.items() if i == who.agency_id), None)
+        for c in rows:
+            if c.values.get("agency") is None:
+                c.values["agency"] = own
     fields = set(record_type(type_name).field_names)
     for rule in IMPORT_ROW_RULES[type_name]:
         if rule.field != "self" and rule.field not in fields:

@@ -180,13 +180,19 @@ def _case_ids_in_scope(agency_id: int) -> CompoundSelect[tuple[int]]:
     return union(owned, _shared(agency_id))
 
 
-def _referred_to(agency_id: int) -> Select[int]:
-    """Ids of persons referred to the agency by a referral that is accepted, with consent."""
-    return select(Referral.person_id).where(
+def _active_to(agency_id: int) -> ColumnElement[bool]:
+    """Referrals to the agency that are accepted, with consent: the only ones that open
+    anything to it (the referred person's own record, and the referral itself)."""
+    return and_(
         Referral.to_agency_id == agency_id,
         Referral.status.in_(ACTIVE_REFERRAL_STATUSES),
         Referral.consent_recorded.is_(True),
     )
+
+
+def _referred_to(agency_id: int) -> Select[int]:
+    """Ids of persons referred to the agency by a referral that is accepted, with consent."""
+    return select(Referral.person_id).where(_active_to(agency_id))
 
 
 def case_scope_parts(who: Principal, action: Action = Action.READ) -> list[ColumnElement[bool]]:
@@ -220,11 +226,11 @@ def scope_filter(
     """``WHERE`` clause on the resource's table selecting what ``who`` may ``action``.
 
     Cases are in scope when owned or shared; justice events and referrals through their case
-    (and referrals also when the agency sent or received them). Persons and their identities:
-    through the cases in scope, the agency that recorded them and, **to read only**, an
-    accepted referral with consent to the agency. Assessments through their person, to read
-    and to record. Aggregate resources have no rows to scope: the clause is true when
-    allowed. Denied pairs give ``false()``.
+    (and referrals also when the agency sent them, or received them accepted with consent).
+    Persons and their identities: through the cases in scope, the agency that recorded them
+    and, **to read only**, an accepted referral with consent to the agency. Assessments
+    through their person, to read and to record. Aggregate resources have no rows to scope:
+    the clause is true when allowed. Denied pairs give ``false()``.
     """
     if not allowed(who, resource, action):
         return false()
@@ -278,7 +284,8 @@ def _scope_clause(
         return JusticeEvent.case_id.in_(cases)
     if resource is Resource.REFERRALS:
         mine = or_(Referral.case_id.in_(cases), Referral.from_agency_id == agency)
-        return or_(mine, Referral.to_agency_id == agency) if reading else mine
+        received = Referral.id.in_(select(Referral.id).where(_active_to(agency)))
+        return or_(mine, received) if reading else mine
     if resource is Resource.PERSONS:
         return _person_clause(role, agency, reading)
     if resource is Resource.IDENTITIES:
