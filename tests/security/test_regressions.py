@@ -225,3 +225,21 @@ def test_a_caseworker_reimports_their_assessments_unchanged(store, tmp_path):
     first = import_file(store.engine, path, "assessments", who=who)
     again = import_file(store.engine, path, "assessments", who=who)
     assert (first.rows_created, again.rows_unchanged, again.rejected) == (1, 1, [])
+
+
+def test_the_imports_page_lists_only_the_agencys_batches(store, app, tmp_path):
+    from tests.security.test_matrix import _who
+    from uncounted.ingest import import_file
+
+    path = tmp_path / "th-cases.csv"
+    path.write_text(
+        "external_id,status,exploitation_type,jurisdiction,opened_on\n"
+        "TH-NEW,Active,ForcedLabour,TH,2024-03-01\n",
+        encoding="utf-8",
+    )
+    import_file(store.engine, path, "cases", source="TH-DSI", who=_who(store, "admin"))
+    seen = {
+        name: [b["file_name"] for b in signed_in(app, name).get("/api/imports").json()["batches"]]
+        for name in ("admin", "caseworker", "caseworker-th")
+    }
+    assert seen == {"admin": ["th-cases.csv"], "caseworker": [], "caseworker-th": ["th-cases.csv"]}

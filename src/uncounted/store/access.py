@@ -57,6 +57,7 @@ from uncounted.store.tables import (
     Case,
     CasePerson,
     CaseShare,
+    ImportBatch,
     JusticeEvent,
     Person,
     PersonIdentity,
@@ -229,7 +230,8 @@ def scope_filter(
     (and referrals also when the agency sent them, or received them accepted with consent).
     Persons and their identities: through the cases in scope, the agency that recorded them
     and, **to read only**, an accepted referral with consent to the agency. Assessments
-    through their person, to read and to record. Aggregate resources have no rows to scope:
+    through their person, to read and to record. Import batches: those loaded as the agency's
+    records. Aggregate resources have no rows to scope:
     the clause is true when allowed. Denied pairs give ``false()``.
     """
     if not allowed(who, resource, action):
@@ -294,6 +296,8 @@ def _scope_clause(
     if resource is Resource.ASSESSMENTS:
         persons = select(Person.id).where(_person_clause(role, agency, True))
         return Assessment.person_id.in_(persons)
+    if resource is Resource.IMPORTS:  # the batches of files loaded as the agency's records
+        return ImportBatch.source_agency_id == agency
     return true()
 
 

@@ -26,7 +26,8 @@ from starlette.datastructures import UploadFile
 from uncounted.errors import ImportRejected, InvalidInput, NotFound
 from uncounted.ingest import RECORD_TYPES, import_file, validate_file
 from uncounted.store.access import Action, Principal, Resource, Role, check
-from uncounted.store.tables import Agency, ImportBatch
+from uncounted.store.batches import recent_batches
+from uncounted.store.tables import Agency
 from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
 from uncounted.web.routes import both
 
@@ -51,25 +52,7 @@ def _source_for(session: Any, who: Principal, requested: str | None) -> str | No
 
 @both(router, "/imports", summary="Upload form and recent imports")
 def imports_page(request: Request, me: CurrentUser, session: DbSession) -> Response:
-    check(me.who, Resource.IMPORTS, Action.READ)
-    stmt = select(ImportBatch).order_by(ImportBatch.id.desc()).limit(50)
-    if me.who.role is Role.CASEWORKER:
-        stmt = stmt.where(ImportBatch.source_agency_id == me.who.agency_id)
-    batches = [
-        {
-            "id": b.id,
-            "file_name": b.file_name,
-            "record_type": b.record_type,
-            "actor": b.actor,
-            "status": b.status,
-            "rows_total": b.rows_total,
-            "rows_created": b.rows_created,
-            "rows_updated": b.rows_updated,
-            "rows_rejected": b.rows_rejected,
-            "started_at": b.started_at.isoformat(timespec="seconds") if b.started_at else None,
-        }
-        for b in session.scalars(stmt)
-    ]
+    batches = recent_batches(session, me.who)  # scoped in store/access.py
     agencies = [c for (c,) in session.execute(select(Agency.code).order_by(Agency.code))]
     data = {
         "record_types": [[n, t.description] for n, t in RECORD_TYPES.items()],
