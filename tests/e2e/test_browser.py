@@ -197,3 +197,69 @@ def test_caseworker_of_another_agency_is_refused(server, browser):
     assert "E2E-CASE-1" not in body and "Ortega-E2E" not in body
     _shot(page, "5-forbidden")
     other.close()
+
+
+def test_a_referral_opens_only_the_person_and_only_with_consent(server, browser):
+    """Issue #15, finding 2, in the browser: PNP refers a victim to TH-DSI. Declined without
+    consent, TH-DSI sees nothing; accepted with consent, it sees that survivor's page (her
+    name), never the case, its suspect, nor a way to edit it."""
+    pnp = browser.new_context()
+    page = pnp.new_page()
+    _sign_in(page, server, "caseworker")
+    page.goto(f"{server}/cases/new")
+    page.fill("input[name=reference]", "E2E-REFER-1")
+    page.select_option("select[name=status]", "Active")
+    page.select_option("select[name=exploitation_type]", "ForcedLabour")
+    page.fill("input[name=jurisdiction]", "PH")
+    page.fill("input[name=opened_on]", "2025-03-01")
+    page.click("button:text('Save')")
+    page.wait_for_url(re.compile(r".*/cases/\d+$"))
+    case_url = page.url
+    for role, name in (("victim", "Referred-E2E"), ("suspect", "Suspect-E2E")):
+        page.click("text=Add a person")
+        page.select_option("select[name=role]", role)
+        page.fill("input[name=family_name]", name)
+        page.click("button:text('Save')")
+        page.wait_for_url(case_url)
+    survivor = page.get_attribute("a:text('survivor page')", "href")
+    assert survivor is not None and survivor.startswith("/survivors/")
+
+    page.click("text=Refer a person")
+    page.select_option("select[name=person_id]", label="Referred-E2E (victim)")
+    page.select_option("select[name=to_agency_id]", "2")  # TH-DSI, caseworker-th's agency
+    page.fill("input[name=from_country]", "PH")
+    page.fill("input[name=to_country]", "TH")
+    page.fill("input[name=referred_on]", "2025-03-02")
+    page.select_option("select[name=reason]", index=1)
+    page.select_option("select[name=consent_recorded]", "no")
+    page.select_option("select[name=status]", "Declined")
+    page.click("button:text('Save')")
+    page.wait_for_url(case_url)
+
+    th = browser.new_context()
+    other = th.new_page()
+    _sign_in(other, server, "caseworker-th")
+    for url in (case_url, f"{server}{survivor}", f"{case_url}/edit"):
+        response = other.goto(url)
+        assert response is not None and response.status == 403, url
+        body = other.inner_text("body")
+        assert "Referred-E2E" not in body and "Suspect-E2E" not in body
+    _shot(other, "6-declined-referral")
+
+    page.click("text=update")
+    page.select_option("select[name=consent_recorded]", "yes")
+    page.select_option("select[name=status]", "Accepted")
+    page.click("button:text('Save')")
+    page.wait_for_url(case_url)
+
+    response = other.goto(f"{server}{survivor}")
+    assert response is not None and response.status == 200
+    assert "Survivor Referred-E2E" in other.inner_text("h1")
+    assert "Suspect-E2E" not in other.inner_text("body")
+    _shot(other, "7-accepted-referral")
+    for url in (case_url, f"{case_url}/edit"):
+        response = other.goto(url)
+        assert response is not None and response.status == 403, url
+        assert "Suspect-E2E" not in other.inner_text("body")
+    pnp.close()
+    th.close()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from uncounted.errors import ImportRejected
 from uncounted.ingest import import_file, write_report
+from uncounted.store.audit import REDACTED
 from uncounted.store.tables import (
     AuditEvent,
     Case,
@@ -92,10 +93,18 @@ def test_identifying_fields_are_audited_by_name_only(loaded, write):
     import_file(loaded, path, source="PNP", today=TODAY)
     with Session(loaded) as conn:
         audit = conn.execute(
-            select(AuditEvent).where(AuditEvent.resource == "person_identities")
+            select(AuditEvent).where(
+                AuditEvent.resource == "person_identities", AuditEvent.action == "update"
+            )
         ).scalar_one()
+        created = conn.execute(
+            select(AuditEvent.after).where(
+                AuditEvent.resource == "person_identities", AuditEvent.action == "create"
+            )
+        ).scalars()
+        assert "Ana" not in json.dumps(list(created))  # created identities are redacted too
     assert audit.fields == ["given_name"]
-    assert audit.before == {"given_name": "(changed)"} and "Ana" not in json.dumps(audit.after)
+    assert audit.before == {"given_name": REDACTED} and "Ana" not in json.dumps(audit.after)
 
 
 def test_persons_with_roles_in_cases(loaded, write):

@@ -16,6 +16,7 @@ from uncounted.store.access import (
     Role,
     allowed,
     check,
+    permitted_ids,
     scope_filter,
     sees_identities,
 )
@@ -39,6 +40,7 @@ identities        rcud    rcu         -        -
 justice_events    rcud    rcu         r        -
 referrals         rcud    rcu         r        -
 assessments       rcud    rcu         r        -
+agencies          rcud    r           r        -
 indicators        rcud    r           r        r
 metrics           rcud    r           r        r
 prevalence        rcud    r           rc       r
@@ -83,7 +85,9 @@ def test_only_admin_and_caseworker_see_identities():
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     """Three agencies; case 1 owned by agency 1, case 2 by agency 2 shared with 1, case 3 by
-    agency 2 with a referral of its victim to agency 3, case 4 by agency 3."""
+    agency 2 with an accepted, consented referral of its victim (person 3) to agency 3, case 4
+    by agency 3; case 5 by agency 2 whose victim (person 5) was referred to agency 3 and
+    declined without consent."""
     from uncounted.settings import Settings
 
     engine = init_database(Settings(data_dir=tmp_path_factory.mktemp("access")))
@@ -96,34 +100,35 @@ def engine(tmp_path_factory):
                  "org_type": ["NGO"] * 3, "country": ["NP", "IN", "IN"]}
             ),
             "jurisdictions": pl.DataFrame({"id": [1], "country": ["NP"], "name": ["Nepal"]}),
-            "persons": pl.DataFrame({"id": [1, 2, 3, 4], "sex": ["Female"] * 4}),
+            "persons": pl.DataFrame({"id": [1, 2, 3, 4, 5, 6], "sex": ["Female"] * 6}),
             "person_identities": pl.DataFrame(
-                {"person_id": [1, 2, 3, 4], "given_name": ["W", "X", "Y", "Z"]}
+                {"person_id": [1, 2, 3, 4, 5, 6], "given_name": ["W", "X", "Y", "Z", "V", "S"]}
             ),
             "cases": pl.DataFrame(
-                {"id": [1, 2, 3, 4], "reference": ["c1", "c2", "c3", "c4"],
-                 "status": ["Active"] * 4, "exploitation_type": ["ForcedLabour"] * 4,
-                 "owning_agency_id": [1, 2, 2, 3], "jurisdiction_id": [1] * 4,
-                 "opened_on": [day] * 4, "extra": [{}] * 4}
+                {"id": [1, 2, 3, 4, 5], "reference": ["c1", "c2", "c3", "c4", "c5"],
+                 "status": ["Active"] * 5, "exploitation_type": ["ForcedLabour"] * 5,
+                 "owning_agency_id": [1, 2, 2, 3, 2], "jurisdiction_id": [1] * 5,
+                 "opened_on": [day] * 5, "extra": [{}] * 5}
             ),
             "case_shares": pl.DataFrame({"case_id": [2], "agency_id": [1], "shared_on": [day]}),
             "case_persons": pl.DataFrame(
-                {"id": [1, 2, 3, 4], "case_id": [1, 2, 3, 4], "person_id": [1, 2, 3, 4],
-                 "role": ["victim"] * 4, "methods_of_control": [[]] * 4}
+                {"id": [1, 2, 3, 4, 5, 6], "case_id": [1, 2, 3, 4, 5, 3],
+                 "person_id": [1, 2, 3, 4, 5, 6],
+                 "role": ["victim"] * 5 + ["suspect"], "methods_of_control": [[]] * 6}
             ),
             "justice_events": pl.DataFrame(
-                {"id": [1, 2, 3, 4], "case_id": [1, 2, 3, 4], "stage": ["arrest"] * 4,
-                 "occurred_on": [day] * 4, "jurisdiction_id": [1] * 4}
+                {"id": [1, 2, 3, 4, 5], "case_id": [1, 2, 3, 4, 5], "stage": ["arrest"] * 5,
+                 "occurred_on": [day] * 5, "jurisdiction_id": [1] * 5}
             ),
             "referrals": pl.DataFrame(
-                {"id": [1], "case_id": [3], "person_id": [3], "from_agency_id": [2],
-                 "to_agency_id": [3], "from_country": ["IN"], "to_country": ["IN"],
-                 "referred_on": [day], "reason": ["Other"], "consent_recorded": [True],
-                 "status": ["Accepted"]}
+                {"id": [1, 2], "case_id": [3, 5], "person_id": [3, 5], "from_agency_id": [2, 2],
+                 "to_agency_id": [3, 3], "from_country": ["IN"] * 2, "to_country": ["IN"] * 2,
+                 "referred_on": [day] * 2, "reason": ["Other"] * 2,
+                 "consent_recorded": [True, False], "status": ["Accepted", "Declined"]}
             ),
             "assessments": pl.DataFrame(
-                {"id": [1, 2, 3, 4], "person_id": [1, 2, 3, 4], "instrument_id": ["x"] * 4,
-                 "assessed_on": [day] * 4, "assessor": ["a"] * 4}
+                {"id": [1, 2, 3, 4, 5], "person_id": [1, 2, 3, 4, 5], "instrument_id": ["x"] * 5,
+                 "assessed_on": [day] * 5, "assessor": ["a"] * 5}
             ),
         },
     )  # fmt: skip
@@ -139,21 +144,23 @@ MODELS = {
     Resource.ASSESSMENTS: (Assessment, Assessment.id),
     Resource.REFERRALS: (Referral, Referral.id),
 }
-# (role, agency) -> resource -> ids visible
+# (role, agency) -> resource -> ids visible. Agency 3 received person 3 by an accepted,
+# consented referral: it reads that person (identity, assessments) and nothing else of case 3
+# (not the case, its suspect 6 or its events); the declined referral of person 5 opens nothing.
+ALL = {1, 2, 3, 4, 5}
 SCOPE = [
     (Role.CASEWORKER, 1, {"cases": {1, 2}, "persons": {1, 2}, "identities": {1, 2},
                           "justice_events": {1, 2}, "assessments": {1, 2}, "referrals": set()}),
-    (Role.CASEWORKER, 2, {"cases": {2, 3}, "persons": {2, 3}, "identities": {2, 3},
-                          "justice_events": {2, 3}, "assessments": {2, 3}, "referrals": {1}}),
-    (Role.CASEWORKER, 3, {"cases": {3, 4}, "persons": {3, 4}, "identities": {3, 4},
-                          "justice_events": {3, 4}, "assessments": {3, 4}, "referrals": {1}}),
+    (Role.CASEWORKER, 2, {"cases": {2, 3, 5}, "persons": {2, 3, 5, 6},
+                          "identities": {2, 3, 5, 6}, "justice_events": {2, 3, 5},
+                          "assessments": {2, 3, 5}, "referrals": {1, 2}}),
+    (Role.CASEWORKER, 3, {"cases": {4}, "persons": {3, 4}, "identities": {3, 4},
+                          "justice_events": {4}, "assessments": {3, 4}, "referrals": {1}}),
     (Role.CASEWORKER, None, {r.value: set() for r in MODELS}),
-    (Role.ADMIN, None, {"cases": {1, 2, 3, 4}, "persons": {1, 2, 3, 4},
-                        "identities": {1, 2, 3, 4}, "justice_events": {1, 2, 3, 4},
-                        "assessments": {1, 2, 3, 4}, "referrals": {1}}),
-    (Role.ANALYST, None, {"cases": {1, 2, 3, 4}, "persons": {1, 2, 3, 4}, "identities": set(),
-                          "justice_events": {1, 2, 3, 4}, "assessments": {1, 2, 3, 4},
-                          "referrals": {1}}),
+    (Role.ADMIN, None, {"cases": ALL, "persons": ALL | {6}, "identities": ALL | {6},
+                        "justice_events": ALL, "assessments": ALL, "referrals": {1, 2}}),
+    (Role.ANALYST, None, {"cases": ALL, "persons": ALL | {6}, "identities": set(),
+                          "justice_events": ALL, "assessments": ALL, "referrals": {1, 2}}),
     (Role.VIEWER, None, {r.value: set() for r in MODELS}),
 ]  # fmt: skip
 
@@ -174,3 +181,22 @@ def test_write_scope_is_narrower_than_nothing_for_viewers(engine):
             list(s.scalars(select(Case.id).where(scope_filter(who, Resource.CASES, Action.UPDATE))))
             == []
         )
+
+
+def test_a_referral_opens_the_person_to_read_never_to_change_nor_the_case(engine):
+    """Agency 3 reads the referred person (accepted, with consent) and may record their
+    assessments, but may not change the person, nor read or change the sending agency's case
+    or the referral's record of it."""
+    who = Principal(9, "u", Role.CASEWORKER, 3)
+    with session_scope(engine) as s:
+
+        def ids(resource, action, key=Person.id):
+            return set(s.scalars(select(key).where(scope_filter(who, resource, action))))
+
+        assert ids(Resource.PERSONS, Action.READ) == {3, 4}
+        assert ids(Resource.PERSONS, Action.UPDATE) == {4}
+        assert ids(Resource.CASES, Action.UPDATE, Case.id) == {4}
+        assert ids(Resource.REFERRALS, Action.UPDATE, Referral.id) == set()
+        assert permitted_ids(s, who, Resource.PERSONS, Action.CREATE, [3, 4, 5],
+                             of_persons=Resource.ASSESSMENTS) == {3, 4}  # fmt: skip
+        assert permitted_ids(s, who, Resource.PERSONS, Action.UPDATE, [3, 4, 5]) == {4}

@@ -9,17 +9,28 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
 
 from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
 from uncounted.ingest.export import export_records
 from uncounted.settings import get_settings
-from uncounted.store.db import engine_from_settings, require_current
+from uncounted.store.access import Principal
+from uncounted.store.db import engine_from_settings, require_current, session_scope
+from uncounted.store.users import principal_named
 
 console = Console()
 #: Files bigger than this get a progress bar.
 _BIG = 2 * 1024 * 1024
 _SHOWN = 50
+
+
+def _as_user(engine: Engine, username: str | None) -> Principal | None:
+    """The user a command runs as (``None``: the operator, who runs it on the server)."""
+    if username is None:
+        return None
+    with session_scope(engine) as session:
+        return principal_named(session, username)
 
 
 def _problems_table(rows: list[RejectedRow]) -> Table:
@@ -68,10 +79,18 @@ def import_cmd(
     encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: detect).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: detect).")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Import as this user, held to their role and agency's scope like a web upload "
+            "(default: as the operator, every agency)."
+        ),
+    ] = None,
 ) -> None:
     """Import an agency's file: every row valid, or nothing written (unless --partial)."""
     engine = engine_from_settings(get_settings())
     require_current(engine)
+    who = _as_user(engine, user)
     options = ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
     big = file.is_file() and file.stat().st_size > _BIG
     with Progress(
@@ -100,6 +119,7 @@ def import_cmd(
                 actor="cli:import",
                 progress=advance,
                 options=options,
+                who=who,
             )
         except ImportRejected as exc:
             bar.stop()
@@ -132,12 +152,17 @@ def export_cmd(
     record_type: Annotated[
         list[str] | None, typer.Option("--type", help="Record type(s) to export (default: all).")
     ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(help="Export what this user may read (default: as the operator, all)."),
+    ] = None,
 ) -> None:
     """Export stored records as CSV, XLSX, HTCDS or CTDC files (they import back unchanged)."""
     engine = engine_from_settings(get_settings())
     require_current(engine)
+    who = _as_user(engine, user)
     try:
-        written = export_records(engine, out, format, record_type or None)
+        written = export_records(engine, out, format, record_type or None, who=who)
     finally:
         engine.dispose()
     for path in written:

@@ -19,13 +19,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, update
 
-from uncounted.errors import ImportRejected, InvalidInput, RejectedRow
+from uncounted.errors import AccessDenied, ImportRejected, InvalidInput, RejectedRow
 from uncounted.ingest import _store
+from uncounted.ingest._authorise import authorise_rows
 from uncounted.ingest._writers import WRITERS, Counts, WriteContext
 from uncounted.ingest.mapping import ColumnMapping, ColumnPlan, plan_columns
 from uncounted.ingest.readers import ReadOptions, SourceRow, read_chunks, sheet_names
 from uncounted.ingest.records import LOAD_ORDER, RECORD_TYPES, record_type, source_field
 from uncounted.ingest.validate import CheckedRow, FileChecks, RowChecker
+from uncounted.store import audit as audit_log
+from uncounted.store.access import Action, Principal, Resource, Role, check
 
 #: progress(phase, rows done, total rows or None) — phases "checking" and "importing".
 Progress = Callable[[str, int, int | None], None]
@@ -51,6 +54,11 @@ class _Part:
     bad_lines: set[int] = field(default_factory=set)
     rows: int = 0
     checkers: dict[int, RowChecker] = field(default_factory=dict)  # by id of the plan
+
+    def column_of(self, name: str) -> str:
+        """The file's column holding the standard field ``name`` (for the report)."""
+        sources = next(iter(self.plans.values())).sources if self.plans else {}
+        return sources.get(name, name)
 
     def plan(self, mapping: ColumnMapping, row: SourceRow) -> ColumnPlan:
         header = tuple(row.cells)
@@ -141,8 +149,11 @@ class Importer:
         today: dt.date,
         progress: Progress | None,
         options: ReadOptions,
+        who: Principal | None = None,
     ) -> None:
         self.engine = engine
+        #: the uploader (``None``: the operator, whose imports are not narrowed to an agency)
+        self.who = who
         self.path = path
         self.mapping = mapping
         self.source = source or mapping.source
@@ -209,6 +220,7 @@ class Importer:
         counts = Counts()
         done = 0
         agencies = set(_store.agency_ids(conn))
+        self._own_source(conn)
         makes_agencies = any(p.type_name == "agencies" for p in self.parts)
         if self.source is not None and self.source not in agencies and not makes_agencies:
             raise InvalidInput(
@@ -247,6 +259,7 @@ class Importer:
                     part.checkers[id(plan)] = checker
                 checked = checker.check([r for r in rows if r.line not in known_bad])
                 found = self._check_refs(conn, part, checked, agencies, checks, seen_cases)
+                authorise_rows(conn, self.who, part.type_name, name, checked, found, part.column_of)
                 checks.add_many([c for c in checked if not c.problems])
                 good = []
                 for c in checked:
@@ -272,6 +285,18 @@ class Importer:
             if part.type_name == "agencies" and ctx is not None:
                 agencies = set(ctx.agencies)
         return counts
+
+    def _own_source(self, conn: Connection) -> None:
+        """An uploader's file is checked as their role allows; a caseworker's rows default to
+        their own agency's records (``source``)."""
+        if self.who is None:
+            return
+        check(self.who, Resource.IMPORTS, Action.CREATE)
+        if self.who.role is Role.CASEWORKER and self.who.agency_id is None:
+            raise AccessDenied("Your account has no agency; ask an administrator to set one.")
+        if self.who.role is Role.CASEWORKER and self.source is None:
+            codes = {i: c for c, i in _store.agency_ids(conn).items()}
+            self.source = codes.get(self.who.agency_id or -1)
 
     def _keep(self, part: _Part, c: CheckedRow) -> None:
         if c.problems:
@@ -428,8 +453,8 @@ class Importer:
             )
         )
         batch_id = int(batch.inserted_primary_key[0])  # type: ignore[index]
-        audit = {"actor": actor, "detail": f"import batch {batch_id} ({self.path.name})"}
-        return WriteContext(conn, audit, batch_id=batch_id)
+        detail = f"import batch {batch_id} ({self.path.name})"
+        return WriteContext(conn, _store.AuditAs(self.who or actor, detail), batch_id=batch_id)
 
     def close_batch(self, ctx: WriteContext, counts: Counts, partial: bool) -> None:
         """Record how the import ended, and one audit event for it."""
@@ -448,22 +473,19 @@ class Importer:
                 rows_rejected=rejected,
             )
         )
-        ctx.conn.execute(
-            insert(_store.table("audit_events")).values(
-                actor=ctx.audit["actor"],
-                action="import",
-                resource="import_batches",
-                record_id=str(ctx.batch_id),
-                fields=[],
-                before={},
-                after={
-                    "created": counts.created,
-                    "updated": counts.updated,
-                    "unchanged": counts.unchanged,
-                    "rejected": rejected,
-                },
-                detail=ctx.audit["detail"],
-            )
+        after = {
+            "created": counts.created,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "rejected": rejected,
+        }
+        audit_log.record_many(
+            ctx.conn,
+            ctx.audit.who,
+            audit_log.AuditAction.IMPORT,
+            "import_batches",
+            [(str(ctx.batch_id), {}, after)],
+            detail=ctx.audit.detail,
         )
 
     @property
@@ -492,7 +514,16 @@ class Importer:
                     rows_rejected=len({(p.file, p.line) for p in self.problems}),
                 )
             )
-            return int(result.inserted_primary_key[0])  # type: ignore[index]
+            batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+            audit_log.record_many(
+                conn,
+                self.who or actor,
+                audit_log.AuditAction.IMPORT,
+                "import_batches",
+                [(str(batch_id), {}, {"status": "rejected", "rejected": len(self.problems)})],
+                detail=f"import batch {batch_id} ({self.path.name}) refused",
+            )
+            return batch_id
 
 
 __all__ = ["Importer", "Progress", "file_sha256", "with_options"]

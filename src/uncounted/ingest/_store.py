@@ -2,8 +2,9 @@
 
 Everything here runs on a connection inside the caller's transaction. Lookups query one chunk
 of keys at a time (``IN`` lists of at most ``_IN`` values), so memory follows the chunk size.
-Changed records are updated in place and each change is written to ``audit_events`` with the
-fields before and after (identifying fields of ``person_identities`` are named, not copied).
+Changed records are updated in place; every created and every changed record is audited through
+the one audit writer (``store.audit.record_many``) in the same transaction, with the fields
+before and after (identifying fields of ``person_identities`` are named, not copied).
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from typing import Any
 import pycountry
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
 
+from uncounted.store import audit as audit_log
+from uncounted.store.access import Principal
 from uncounted.store.tables import Base
 
 _IN = 5_000
 _NARROW = 50
 TABLES = Base.metadata.tables
-#: Tables whose changed values are not copied into the audit trail.
-_REDACTED = {"person_identities"}
+
+
+@dataclass(frozen=True)
+class AuditAs:
+    """Who an import writes as (a user, or the operator's label such as ``"cli:import"``) and
+    the detail of its audit events (which batch)."""
+
+    who: Principal | str
+    detail: str | None = None
 
 
 def table(name: str) -> Table:
@@ -253,17 +263,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _record_id(key: Sequence[str], row: dict[str, Any]) -> str:
+    return str(row["id"]) if "id" in row else "/".join(str(row[c]) for c in key)
+
+
 def upsert(
     conn: Connection,
     name: str,
     key: Sequence[str],
     rows: Sequence[dict[str, Any]],
-    audit: dict[str, Any],
-    want_ids: bool = False,
+    audit: AuditAs,
 ) -> Changes:
-    """Insert new rows and update changed ones (by ``key``), auditing each update.
+    """Insert new rows and update changed ones (by ``key``), auditing each create and update.
 
     ``key[0]`` should be the most selective key column (it is the one queried with ``IN``).
+    The ids of created and existing rows are returned in ``ids`` (tables with an ``id``).
     """
     t = table(name)
     changes = Changes()
@@ -282,7 +296,7 @@ def upsert(
             existing[k] = dict(zip(names, found, strict=True))
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
+    audits: list[tuple[str | None, dict[str, Any], dict[str, Any]]] = []
     for k, row in by_key.items():
         old = existing.get(k)
         if old is None:
@@ -298,19 +312,8 @@ def upsert(
         params = {f"_v_{c}": row[c] for c in row if c not in key}
         params.update({f"_k_{c}": old[c] for c in key})
         updates.append(params)
-        record = str(old["id"]) if has_id else "/".join(str(old[c]) for c in key)
-        hidden = name in _REDACTED
-        audits.append(
-            {
-                **audit,
-                "action": "update",
-                "resource": name,
-                "record_id": record,
-                "fields": changed,
-                "before": {c: "(changed)" if hidden else _jsonable(old[c]) for c in changed},
-                "after": {c: "(changed)" if hidden else _jsonable(row[c]) for c in changed},
-            }
-        )
+        before = {c: old[c] for c in changed}
+        audits.append((_record_id(key, old), before, {c: row[c] for c in changed}))
     if inserts:
         insert_many(conn, t, inserts)
     if updates:
@@ -321,17 +324,27 @@ def upsert(
             .values({c: bindparam(f"_v_{c}") for c in columns})
         )
         conn.execute(statement, updates)
-        conn.execute(insert(table("audit_events")), audits)
-    if want_ids and has_id and changes.created:
+    if has_id and changes.created:
         wanted = ("id", *key)
         for got in _select_keys(conn, t, key, changes.created, wanted):
             k = tuple(got[1:])
             if k in changes.created:
                 changes.ids[k] = got[0]
+    created: list[tuple[str | None, dict[str, Any], dict[str, Any]]] = []
+    for k in changes.created:
+        row = by_key[k]
+        made = {c: v for c, v in row.items() if v is not None and v != []}
+        record = str(changes.ids[k]) if has_id else "/".join(str(row[c]) for c in key)
+        created.append((record, {}, made))
+    # the one audit writer, in this transaction: creates and updates, like a form's
+    log = audit_log.AuditAction
+    audit_log.record_many(conn, audit.who, log.UPDATE, name, audits, detail=audit.detail)
+    audit_log.record_many(conn, audit.who, log.CREATE, name, created, detail=audit.detail)
     return changes
 
 
 __all__ = [
+    "AuditAs",
     "Changes",
     "Jurisdictions",
     "agency_ids",

@@ -65,7 +65,7 @@ class WriteContext:
     """The connection and the lookups shared by the writers of one import."""
 
     conn: Connection
-    audit: dict[str, Any]
+    audit: _store.AuditAs
     batch_id: int = 0
     agencies: dict[str, int] = field(default_factory=dict)
     jurisdictions: _store.Jurisdictions | None = None
@@ -169,9 +169,7 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
                 "citizenship": v.get("citizenship"),
             }
         )
-    ch = _store.upsert(
-        ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit, want_ids=True
-    )
+    ch = _store.upsert(ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit)
     idents, roles = [], []
     cases = ctx.ref_ids("cases", rows, "case")
     for r, main, case_id in zip(rows, mains, cases, strict=True):
@@ -308,7 +306,7 @@ def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             }
         )
     key = ("person_id", "instrument_id", "assessed_on")
-    ch = _store.upsert(ctx.conn, "assessments", key, data, ctx.audit, want_ids=True)
+    ch = _store.upsert(ctx.conn, "assessments", key, data, ctx.audit)
     items: list[dict[str, Any]] = []
     for r, d in zip(rows, data, strict=True):
         aid = ch.ids[tuple(d[c] for c in key)]

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, null, select
 from sqlalchemy.sql import Select
 
 from uncounted.errors import InvalidInput
@@ -27,6 +27,16 @@ from uncounted.ingest import _store
 from uncounted.ingest._translate import to_ctdc, to_htcds
 from uncounted.ingest.formulas import quote_cell
 from uncounted.ingest.records import ITEM_PREFIX, LOAD_ORDER, RECORD_TYPES
+from uncounted.store import audit as audit_log
+from uncounted.store.access import (
+    Action,
+    Principal,
+    Resource,
+    check,
+    person_filter,
+    scope_filter,
+    sees_identities,
+)
 
 EXPORT_FORMATS = ("csv", "xlsx", "htcds", "ctdc")
 
@@ -35,7 +45,40 @@ def _t(name: str) -> Any:
     return _store.table(name)
 
 
-def _query(type_name: str) -> Select[Any]:
+def _query(type_name: str, who: Principal | None = None) -> Select[Any]:
+    query = _unscoped(type_name, who)
+    if who is None:
+        return query
+    # an export under a user holds what they may read, like the pages (store.access); each
+    # filter is a separate id list (never correlated with the export's own joins)
+    persons = person_filter(who, Resource.PERSONS, Action.READ)
+    scoped: dict[str, tuple[Any, Any, ColumnElement[bool]]] = {
+        "cases": (_t("cases").c.id, _t("cases").c.id, scope_filter(who, Resource.CASES)),
+        "persons": (_t("persons").c.id, _t("persons").c.id, persons),
+        "justice_events": (
+            _t("justice_events").c.id,
+            _t("justice_events").c.id,
+            scope_filter(who, Resource.JUSTICE_EVENTS),
+        ),
+        "referrals": (
+            _t("referrals").c.id,
+            _t("referrals").c.id,
+            scope_filter(who, Resource.REFERRALS),
+        ),
+        "assessments": (
+            _t("assessments").c.id,
+            _t("assessments").c.id,
+            scope_filter(who, Resource.ASSESSMENTS),
+        ),
+        "list_memberships": (_t("list_memberships").c.person_id, _t("persons").c.id, persons),
+    }
+    if type_name not in scoped:
+        return query
+    column, key, clause = scoped[type_name]
+    return query.where(column.in_(select(key).where(clause).correlate(None)))
+
+
+def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
     a = _t("agencies")
     if type_name == "agencies":
         return select(a.c.code, a.c.name, a.c.org_type, a.c.country).order_by(a.c.id)
@@ -44,6 +87,18 @@ def _query(type_name: str) -> Select[Any]:
     place = j.c.subdivision, j.c.country
     if type_name == "persons":
         i, cp = _t("person_identities"), _t("case_persons")
+        idents = (i.c[f] for f in ("given_name", "family_name", "other_names", "birth_date"))
+        more = (i.c[f] for f in ("identity_number", "phone", "email", "address"))
+        shown = who is None or sees_identities(who)
+        identity = [
+            c if shown else null().label(c.name) for c in (*idents, *more)
+        ]  # fmt: skip
+        # a person's role in a case is exported only with a case the user may read
+        in_case = cp.c.person_id == p.c.id
+        if who is not None:
+            in_case = and_(
+                in_case, cp.c.case_id.in_(select(c.c.id).where(scope_filter(who, Resource.CASES)))
+            )
         victim = [cp.c[f] for f in ("trafficking_status", "exploitation_type")]
         victim += [cp.c[f] for f in ("forced_labour_industry", "sex_exploitation_type")]
         victim += [cp.c[f] for f in ("recruitment_method", "minor_at_exploitation")]
@@ -56,8 +111,7 @@ def _query(type_name: str) -> Select[Any]:
                 p.c.birth_year,
                 p.c.age_at_identification,
                 p.c.citizenship,
-                *(i.c[f] for f in ("given_name", "family_name", "other_names", "birth_date")),
-                *(i.c[f] for f in ("identity_number", "phone", "email", "address")),
+                *identity,
                 c.c.external_id.label("case"),
                 csrc.c.code.label("case_source"),
                 cp.c.role,
@@ -68,7 +122,7 @@ def _query(type_name: str) -> Select[Any]:
             .select_from(p)
             .outerjoin(src, src.c.id == p.c.source_agency_id)
             .outerjoin(i, i.c.person_id == p.c.id)
-            .outerjoin(cp, cp.c.person_id == p.c.id)
+            .outerjoin(cp, in_case)
             .outerjoin(c, c.c.id == cp.c.case_id)
             .outerjoin(csrc, csrc.c.id == c.c.source_agency_id)
             .order_by(p.c.id, cp.c.id)
@@ -180,10 +234,13 @@ def _query(type_name: str) -> Select[Any]:
     )
 
 
-def standard_rows(conn: Connection, type_name: str) -> Iterator[dict[str, Any]]:
-    """The stored records of ``type_name`` under the standard field names, one by one."""
+def standard_rows(
+    conn: Connection, type_name: str, who: Principal | None = None
+) -> Iterator[dict[str, Any]]:
+    """The stored records of ``type_name`` under the standard field names, one by one (those
+    ``who`` may read, identities only for roles that see them, when ``who`` is given)."""
     items = _items(conn) if type_name == "assessments" else None
-    result = conn.execution_options(yield_per=5_000).execute(_query(type_name))
+    result = conn.execution_options(yield_per=5_000).execute(_query(type_name, who))
     for raw in result.mappings():
         row = dict(raw)
         rid = row.pop("_id", None)
@@ -235,6 +292,7 @@ def export_records(
     out: str | Path,
     format: str = "csv",
     record_types: Sequence[str] | None = None,
+    who: Principal | None = None,
 ) -> list[Path]:
     """Write the stored records to ``out``; return the files written.
 
@@ -242,6 +300,11 @@ def export_records(
     type, a ``.csv`` file. ``xlsx``: one workbook with a sheet per type. ``htcds``: persons
     and cases with HTCDS field names (a folder of CSVs, or a workbook if ``out`` ends in
     ``.xlsx``). ``ctdc``: one CSV of victims with the CTDC columns.
+
+    With ``who`` (``uncounted export --user``) only the records that user may read are
+    written, as on the pages (``store.access``: a caseworker's scope, no identifying fields for
+    an analyst; a viewer may not export records), and the export is audited. Without it the
+    export is the operator's: every record.
     """
     if format not in EXPORT_FORMATS:
         raise InvalidInput(f"Unknown export format {format!r}; use {', '.join(EXPORT_FORMATS)}.")
@@ -250,37 +313,67 @@ def export_records(
         if name not in RECORD_TYPES:
             raise InvalidInput(f"No record type {name!r}; use {', '.join(RECORD_TYPES)}.")
     target = Path(out)
+    if who is not None:
+        for name in types:
+            check(who, _EXPORTED_AS.get(name, Resource.PERSONS), Action.READ)
     if format == "ctdc":
         types = ["persons"]
     elif format == "htcds":
         types = [t for t in types if t in {"persons", "cases"}]
     try:
         with engine.connect() as conn:
-            tables = _tables(conn, format, types)
-            if format == "xlsx" or target.suffix.lower() == ".xlsx":
-                return [_write_book(target, tables)]
-            if target.suffix.lower() == ".csv" and len(types) == 1:
-                header, body = next(tables)[1:]
-                return [_write_csv(target, header, body)]
-            target.mkdir(parents=True, exist_ok=True)
-            name_of = "ctdc.csv" if format == "ctdc" else "{}.csv"
-            return [
-                _write_csv(target / name_of.format(n), header, body) for n, header, body in tables
-            ]
+            written = _write(conn, target, format, types, who)
     except OSError as exc:
         raise InvalidInput(f"Cannot write {target}: {exc.strerror}.") from None
+    if who is not None:
+        with engine.begin() as conn:
+            audit_log.record_many(
+                conn,
+                who,
+                audit_log.AuditAction.EXPORT,
+                "exports",
+                [(None, {}, {"format": format, "record_types": types})],
+                detail=f"export to {target.name}",
+            )
+    return written
+
+
+#: The resource each record type is read as.
+_EXPORTED_AS = {
+    "agencies": Resource.AGENCIES,
+    "cases": Resource.CASES,
+    "persons": Resource.PERSONS,
+    "justice_events": Resource.JUSTICE_EVENTS,
+    "referrals": Resource.REFERRALS,
+    "assessments": Resource.ASSESSMENTS,
+    "list_memberships": Resource.PERSONS,
+}
+
+
+def _write(
+    conn: Connection, target: Path, format: str, types: list[str], who: Principal | None
+) -> list[Path]:
+    tables = _tables(conn, format, types, who)
+    if format == "xlsx" or target.suffix.lower() == ".xlsx":
+        return [_write_book(target, tables)]
+    if target.suffix.lower() == ".csv" and len(types) == 1:
+        header, body = next(tables)[1:]
+        return [_write_csv(target, header, body)]
+    target.mkdir(parents=True, exist_ok=True)
+    name_of = "ctdc.csv" if format == "ctdc" else "{}.csv"
+    return [_write_csv(target / name_of.format(n), header, body) for n, header, body in tables]
 
 
 def _tables(
-    conn: Connection, format: str, types: Sequence[str]
+    conn: Connection, format: str, types: Sequence[str], who: Principal | None = None
 ) -> Iterator[tuple[str, list[str], Iterator[list[str]]]]:
     """(type, header, rows) of each record type, the rows read as they are written."""
     cases: dict[tuple[Any, Any], dict[str, Any]] = {}
     if format == "ctdc":
-        cases = {(c["source"], c["external_id"]): c for c in standard_rows(conn, "cases")}
+        cases = {(c["source"], c["external_id"]): c for c in standard_rows(conn, "cases", who)}
     for name in types:
         columns = _columns(conn, name)
-        rows = standard_rows(conn, name)
+        rows = standard_rows(conn, name, who)
         if format == "htcds":
             yield (name, *to_htcds(name, columns, rows))
         elif format == "ctdc":

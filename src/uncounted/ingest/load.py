@@ -29,6 +29,7 @@ from uncounted.ingest._importer import Importer, Progress, file_sha256
 from uncounted.ingest.mapping import ColumnMapping, load_mapping
 from uncounted.ingest.readers import ReadOptions
 from uncounted.ingest.report import write_rejects, write_report
+from uncounted.store.access import Principal
 
 
 @dataclass
@@ -83,6 +84,7 @@ def _prepare(
     today: dt.date | None,
     progress: Progress | None,
     options: ReadOptions | None,
+    who: Principal | None = None,
 ) -> Importer:
     file = Path(path)
     chosen = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping)
@@ -95,6 +97,7 @@ def _prepare(
         today or dt.date.today(),
         progress,
         options or ReadOptions(),
+        who,
     )
 
 
@@ -108,13 +111,15 @@ def validate_file(
     today: dt.date | None = None,
     progress: Progress | None = None,
     options: ReadOptions | None = None,
+    who: Principal | None = None,
 ) -> ImportResult:
     """Check a file against the database without writing anything (a dry run).
 
-    Returns an :class:`ImportResult` with status ``"dry-run"`` listing every problem.
+    Returns an :class:`ImportResult` with status ``"dry-run"`` listing every problem, those of
+    access included when ``who`` is given (see :func:`import_file`).
     """
     started = time.perf_counter()
-    importer = _prepare(engine, path, record_type, mapping, source, today, progress, options)
+    importer = _prepare(engine, path, record_type, mapping, source, today, progress, options, who)
     try:
         with engine.connect() as conn:
             importer.run(conn, None, partial=True)
@@ -145,6 +150,7 @@ def import_file(
     progress: Progress | None = None,
     options: ReadOptions | None = None,
     rejects_dir: str | Path | None = None,
+    who: Principal | None = None,
 ) -> ImportResult:
     """Import ``path`` into the database behind ``engine``, all or nothing.
 
@@ -158,6 +164,14 @@ def import_file(
     the refusal. With ``partial`` the good rows are loaded and the bad rows are copied to
     ``<name>.rejects.<ext>`` with a report ``<name>.report.csv`` (in ``rejects_dir``, default
     the file's folder). ``dry_run`` only validates (see :func:`validate_file`).
+
+    ``who`` is the user the file is imported for (the web upload, ``uncounted import
+    --user``): the import is then held to what that user may do, like a form
+    (``store.access``): a row touching a record outside their scope, or in the name of
+    another agency, is rejected with its line, column and reason; a caseworker's rows are
+    their own agency's records; the audit events name the user. Without ``who`` the import
+    is the operator's (``uncounted import`` on the server, audited as ``actor``), not narrowed
+    to any agency.
     """
     if dry_run:
         return validate_file(
@@ -169,9 +183,12 @@ def import_file(
             today=today,
             progress=progress,
             options=options,
+            who=who,
         )
     started = time.perf_counter()
-    importer = _prepare(engine, path, record_type, mapping, source, today, progress, options)
+    importer = _prepare(engine, path, record_type, mapping, source, today, progress, options, who)
+    if who is not None:
+        actor = who.username
     sha = file_sha256(importer.path)
     with engine.connect() as conn:
         transaction = conn.begin()

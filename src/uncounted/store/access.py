@@ -11,23 +11,36 @@ role               may
 ``viewer``         read aggregate results only (dashboard, indicators, metrics, prevalence)
 =================  ==========================================================================
 
-A caseworker's **scope** is the cases their agency owns, the cases shared with it
-(``case_shares``) and the cases of people referred to it (``referrals.to_agency_id``).
+A caseworker's **scope** is:
+
+* the cases their agency owns and the cases another agency shared with it (``case_shares``),
+  with everything in them (people, justice events, referrals), to read and to write;
+* the people their agency recorded (``persons.source_agency_id``);
+* a person referred to their agency, **only** while that referral is accepted
+  (:data:`ACTIVE_REFERRAL_STATUSES`) and the person's consent is recorded: that person's own
+  record (identity and assessments), to read and to record assessments, never the sending
+  agency's case, its other people or the right to edit or close it.
+
 :func:`scope_filter` expresses that as a SQLAlchemy ``WHERE`` clause for each resource, so a
 query can never return a record outside the caller's scope; :func:`check` raises
 :class:`~uncounted.errors.AccessDenied` for an action the role does not have. Anything not
-listed in :data:`POLICY` is denied.
+listed in :data:`POLICY` is denied. Every way in (web forms, JSON routes, imports under a user,
+exports under a user) asks these functions; :data:`IMPORT_ROW_RULES` says what each record an
+import row touches must be.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Connection,
     Select,
     and_,
     false,
@@ -36,6 +49,7 @@ from sqlalchemy import (
     true,
     union,
 )
+from sqlalchemy.orm import Session
 
 from uncounted.errors import AccessDenied
 from uncounted.store.tables import (
@@ -43,6 +57,7 @@ from uncounted.store.tables import (
     Case,
     CasePerson,
     CaseShare,
+    ImportBatch,
     JusticeEvent,
     Person,
     PersonIdentity,
@@ -68,6 +83,7 @@ class Resource(StrEnum):
     JUSTICE_EVENTS = "justice_events"
     REFERRALS = "referrals"
     ASSESSMENTS = "assessments"
+    AGENCIES = "agencies"  # the organisations themselves (codes and names)
     INDICATORS = "indicators"
     METRICS = "metrics"
     PREVALENCE = "prevalence"
@@ -105,11 +121,13 @@ POLICY: dict[Role, dict[Resource, frozenset[Action]]] = {
     Role.CASEWORKER: {
         **{resource: _WRITE for resource in _CASE_RECORDS},
         **{resource: _READ for resource in _AGGREGATES},
+        Resource.AGENCIES: _READ,
         Resource.IMPORTS: frozenset({_R, _C}),
     },
     Role.ANALYST: {
         **{r: _READ for r in _CASE_RECORDS if r is not Resource.IDENTITIES},
         **{resource: _READ for resource in _AGGREGATES},
+        Resource.AGENCIES: _READ,
         Resource.PREVALENCE: frozenset({_R, _C}),
     },
     Role.VIEWER: {resource: _READ for resource in _AGGREGATES},
@@ -145,20 +163,37 @@ def sees_identities(who: Principal) -> bool:
     return allowed(who, Resource.IDENTITIES, Action.READ)
 
 
-def _shared_or_referred(agency_id: int) -> tuple[Select[int], Select[int | None]]:
-    # Cases another agency owns that this one may work on: shared with it, or referred to it.
-    shared = select(CaseShare.case_id).where(CaseShare.agency_id == agency_id)
-    referred = select(Referral.case_id).where(
-        Referral.to_agency_id == agency_id, Referral.case_id.is_not(None)
-    )
-    return shared, referred
+#: Referral statuses (``referral_status`` in ``domain/codes.yaml``) under which the receiving
+#: agency may see the referred person's own record. ``Requested`` is not yet accepted,
+#: ``Declined`` was refused and ``Completed`` has ended: none of them opens anything.
+ACTIVE_REFERRAL_STATUSES: tuple[str, ...] = ("Accepted",)
+
+
+def _shared(agency_id: int) -> Select[int]:
+    # Cases another agency owns and shared with this one, which may then work on them.
+    return select(CaseShare.case_id).where(CaseShare.agency_id == agency_id)
 
 
 def _case_ids_in_scope(agency_id: int) -> CompoundSelect[tuple[int]]:
     # One UNION of ids, evaluated once: the database uses its indexes on each part instead of
-    # testing three conditions on every case row.
+    # testing two conditions on every case row.
     owned = select(Case.id).where(Case.owning_agency_id == agency_id)
-    return union(owned, *_shared_or_referred(agency_id))
+    return union(owned, _shared(agency_id))
+
+
+def _active_to(agency_id: int) -> ColumnElement[bool]:
+    """Referrals to the agency that are accepted, with consent: the only ones that open
+    anything to it (the referred person's own record, and the referral itself)."""
+    return and_(
+        Referral.to_agency_id == agency_id,
+        Referral.status.in_(ACTIVE_REFERRAL_STATUSES),
+        Referral.consent_recorded.is_(True),
+    )
+
+
+def _referred_to(agency_id: int) -> Select[int]:
+    """Ids of persons referred to the agency by a referral that is accepted, with consent."""
+    return select(Referral.person_id).where(_active_to(agency_id))
 
 
 def case_scope_parts(who: Principal, action: Action = Action.READ) -> list[ColumnElement[bool]]:
@@ -166,7 +201,8 @@ def case_scope_parts(who: Principal, action: Action = Action.READ) -> list[Colum
 
     :func:`scope_filter` for cases is their ``OR``. Apart, each can be answered from an index
     in date order: a caseworker's own agency's cases (``ix_cases_agency_newest``), and the
-    few cases shared or referred to it. Everything or nothing gives one clause.
+    few cases shared with it. Everything or nothing gives one clause. A referral never puts
+    a case in scope (only the referred person's own record, see :func:`scope_filter`).
     """
     if not allowed(who, Resource.CASES, action):
         return [false()]
@@ -181,7 +217,7 @@ def _case_scope_parts(role: Role, agency: int | None) -> tuple[ColumnElement[boo
         return (false(),)
     return (
         Case.owning_agency_id == agency,
-        and_(Case.owning_agency_id != agency, Case.id.in_(union(*_shared_or_referred(agency)))),
+        and_(Case.owning_agency_id != agency, Case.id.in_(_shared(agency))),
     )
 
 
@@ -190,58 +226,253 @@ def scope_filter(
 ) -> ColumnElement[bool]:
     """``WHERE`` clause on the resource's table selecting what ``who`` may ``action``.
 
-    Cases, justice events and referrals are scoped through their case; persons and their
-    identities through the cases they appear in, referrals to the agency, or the agency that
-    recorded them; assessments through their person. Aggregate resources have no rows to
-    scope: the clause is true when allowed. Denied pairs give ``false()``.
+    Cases are in scope when owned or shared; justice events and referrals through their case
+    (and referrals also when the agency sent them, or received them accepted with consent).
+    Persons and their identities: through the cases in scope, the agency that recorded them
+    and, **to read only**, an accepted referral with consent to the agency. Assessments
+    through their person, to read and to record. Import batches: those loaded as the agency's
+    records. Aggregate resources have no rows to scope:
+    the clause is true when allowed. Denied pairs give ``false()``.
     """
     if not allowed(who, resource, action):
         return false()
-    return _scope_clause(who.role, who.agency_id, resource)
+    return _scope_clause(who.role, who.agency_id, resource, action is Action.READ)
+
+
+def person_filter(who: Principal, resource: Resource, action: Action) -> ColumnElement[bool]:
+    """``WHERE`` clause on ``persons``: the people whose ``resource`` records ``who`` may
+    ``action`` (their identity, their assessments, or the person record itself).
+
+    A person referred to the agency (accepted, with consent) may be read and assessed; only
+    the people of the agency's own or shared cases, or recorded by it, may be changed.
+    """
+    if not allowed(who, resource, action):
+        return false()
+    reading = action is Action.READ or resource is Resource.ASSESSMENTS
+    return _person_clause(who.role, who.agency_id, reading)
 
 
 @lru_cache(maxsize=1024)
-def _scope_clause(role: Role, agency: int | None, resource: Resource) -> ColumnElement[bool]:
-    # Built once per (role, agency, resource) and reused: SQL expressions are immutable, and
-    # building them costs more than running the indexed lookups they describe.
+def _person_clause(role: Role, agency: int | None, reading: bool) -> ColumnElement[bool]:
+    if role is not Role.CASEWORKER:
+        return true()
+    if agency is None:
+        return false()
+    parts = [
+        Person.id.in_(
+            select(CasePerson.person_id).where(CasePerson.case_id.in_(_case_ids_in_scope(agency)))
+        ),
+        Person.source_agency_id == agency,
+    ]
+    if reading:
+        parts.append(Person.id.in_(_referred_to(agency)))
+    return or_(*parts)
+
+
+@lru_cache(maxsize=1024)
+def _scope_clause(
+    role: Role, agency: int | None, resource: Resource, reading: bool
+) -> ColumnElement[bool]:
+    # Built once per (role, agency, resource, reading) and reused: SQL expressions are
+    # immutable, and building them costs more than running the indexed lookups they describe.
     if role is not Role.CASEWORKER:
         return true()
     if agency is None:
         return false()
     cases = _case_ids_in_scope(agency)
-    persons_in_scope = or_(
-        Person.id.in_(select(CasePerson.person_id).where(CasePerson.case_id.in_(cases))),
-        Person.id.in_(select(Referral.person_id).where(Referral.to_agency_id == agency)),
-        Person.source_agency_id == agency,
-    )
     if resource is Resource.CASES:
         return or_(*_case_scope_parts(role, agency))
     if resource is Resource.JUSTICE_EVENTS:
         return JusticeEvent.case_id.in_(cases)
     if resource is Resource.REFERRALS:
-        return or_(
-            Referral.case_id.in_(cases),
-            Referral.to_agency_id == agency,
-            Referral.from_agency_id == agency,
-        )
+        mine = or_(Referral.case_id.in_(cases), Referral.from_agency_id == agency)
+        received = Referral.id.in_(select(Referral.id).where(_active_to(agency)))
+        return or_(mine, received) if reading else mine
     if resource is Resource.PERSONS:
-        return persons_in_scope
+        return _person_clause(role, agency, reading)
     if resource is Resource.IDENTITIES:
-        return PersonIdentity.person_id.in_(select(Person.id).where(persons_in_scope))
+        persons = select(Person.id).where(_person_clause(role, agency, reading))
+        return PersonIdentity.person_id.in_(persons)
     if resource is Resource.ASSESSMENTS:
-        return Assessment.person_id.in_(select(Person.id).where(persons_in_scope))
+        persons = select(Person.id).where(_person_clause(role, agency, True))
+        return Assessment.person_id.in_(persons)
+    if resource is Resource.IMPORTS:  # the batches of files loaded as the agency's records
+        return ImportBatch.source_agency_id == agency
     return true()
 
 
+def unrestricted(who: Principal) -> bool:
+    """Whether ``who``'s scope is every agency's records (no row-level filter applies)."""
+    return who.role is not Role.CASEWORKER
+
+
+def acts_for(who: Principal, agency_id: int | None) -> bool:
+    """Whether ``who`` may act in the name of agency ``agency_id`` (record as it, own a case
+    as it, send a referral from it, keep its list). A caseworker acts for their agency only."""
+    return unrestricted(who) or (agency_id is not None and agency_id == who.agency_id)
+
+
+_TABLES: dict[Resource, tuple[Any, Any]] = {
+    Resource.CASES: (Case.id, Case),
+    Resource.PERSONS: (Person.id, Person),
+    Resource.JUSTICE_EVENTS: (JusticeEvent.id, JusticeEvent),
+    Resource.ASSESSMENTS: (Assessment.id, Assessment),
+    Resource.REFERRALS: (Referral.id, Referral),
+}
+
+
+def permitted_ids(
+    conn: Connection | Session,
+    who: Principal,
+    resource: Resource,
+    action: Action,
+    ids: Iterable[int],
+    *,
+    of_persons: Resource | None = None,
+) -> set[int]:
+    """The ``ids`` of ``resource`` records that ``who`` may ``action``.
+
+    With ``of_persons``, ``ids`` are person ids and the answer is the persons whose
+    ``of_persons`` records ``who`` may ``action`` (:func:`person_filter`): e.g. the people a
+    caseworker may record assessments for. One query per 5 000 ids.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    if of_persons is not None:
+        key, clause = Person.id, person_filter(who, of_persons, action)
+    else:
+        key = _TABLES[resource][0]
+        clause = scope_filter(who, resource, action)
+    found: set[int] = set()
+    for start in range(0, len(wanted), 5_000):
+        piece = wanted[start : start + 5_000]
+        found.update(
+            int(i) for i in conn.execute(select(key).where(key.in_(piece), clause)).scalars()
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """What one field of an import row must point at for the uploader to load the row.
+
+    ``field`` names the row's field (``"self"``: the stored record the row would update);
+    ``resource`` / ``action``: the record it points at must be in the uploader's scope for
+    that action (``persons_for``: the field is a person, checked with :func:`person_filter`
+    for that resource); ``agency``: the field is an agency code the uploader must act for
+    (:func:`acts_for`); ``owner``: the stored record's column naming an agency the uploader
+    must act for (an import never moves a record from one agency to another).
+    """
+
+    field: str
+    resource: Resource | None = None
+    action: Action = Action.UPDATE
+    persons_for: Resource | None = None
+    agency: bool = False
+    owner: str | None = None
+    reason: str = ""
+
+
+_FOREIGN = "belongs to another agency's scope"
+
+#: What each import record type needs, field by field (besides the role's right to create and
+#: change the record type itself: :data:`IMPORT_RESOURCES`). A row breaking any rule is
+#: rejected with its line, column and the reason, and the import is refused as a whole.
+IMPORT_ROW_RULES: dict[str, tuple[RowRule, ...]] = {
+    "agencies": (),
+    "cases": (
+        RowRule("source", agency=True, reason="you may import only your agency's records"),
+        RowRule("owning_agency", agency=True, reason="a case you import is owned by your agency"),
+        RowRule(
+            "self",
+            Resource.CASES,
+            owner="owning_agency_id",
+            reason=f"this case {_FOREIGN}; ask its owner",
+        ),
+    ),
+    "persons": (
+        RowRule("source", agency=True, reason="you may import only your agency's records"),
+        RowRule("self", Resource.PERSONS, reason=f"this person {_FOREIGN}"),
+        RowRule("case", Resource.CASES, reason=f"the case {_FOREIGN}; ask its owner to share it"),
+    ),
+    "justice_events": (
+        RowRule("source", agency=True, reason="you may import only your agency's records"),
+        RowRule("agency", agency=True, reason="record events of your own agency"),
+        RowRule("self", Resource.JUSTICE_EVENTS, reason=f"this event {_FOREIGN}"),
+        RowRule("case", Resource.CASES, reason=f"the case {_FOREIGN}; ask its owner to share it"),
+        RowRule("person", persons_for=Resource.PERSONS, reason=f"the person {_FOREIGN}"),
+    ),
+    "referrals": (
+        RowRule("source", agency=True, reason="you may import only your agency's records"),
+        RowRule("from_agency", agency=True, reason="refer people from your own agency only"),
+        RowRule("case", Resource.CASES, reason=f"the case {_FOREIGN}; ask its owner to share it"),
+        RowRule("person", persons_for=Resource.PERSONS, reason=f"the person {_FOREIGN}"),
+    ),
+    "assessments": (
+        RowRule("source", agency=True, reason="you may import only your agency's records"),
+        RowRule("agency", agency=True, reason="record assessments of your own agency"),
+        RowRule(
+            "person",
+            persons_for=Resource.ASSESSMENTS,
+            action=Action.CREATE,
+            reason=f"the person {_FOREIGN} (or was not referred to you with consent)",
+        ),
+        RowRule(
+            "self",
+            Resource.ASSESSMENTS,
+            owner="agency_id",
+            reason="another agency recorded this assessment; it cannot be replaced",
+        ),
+    ),
+    "list_memberships": (
+        RowRule("source", agency=True, reason="you may import only your agency's records"),
+        RowRule("list", agency=True, reason="you may keep only your own agency's list"),
+        RowRule("person", persons_for=Resource.PERSONS, reason=f"the person {_FOREIGN}"),
+    ),
+}
+
+#: The resource each import record type creates and changes (the role needs both actions).
+IMPORT_RESOURCES: dict[str, Resource] = {
+    "agencies": Resource.AGENCIES,
+    "cases": Resource.CASES,
+    "persons": Resource.PERSONS,
+    "justice_events": Resource.JUSTICE_EVENTS,
+    "referrals": Resource.REFERRALS,
+    "assessments": Resource.ASSESSMENTS,
+    "list_memberships": Resource.PERSONS,
+}
+
+
+def may_import(who: Principal, record_type: str) -> bool:
+    """Whether ``who``'s role may create and change records of import ``record_type``."""
+    resource = IMPORT_RESOURCES.get(record_type)
+    return (
+        resource is not None
+        and allowed(who, Resource.IMPORTS, Action.CREATE)
+        and allowed(who, resource, Action.CREATE)
+        and allowed(who, resource, Action.UPDATE)
+    )
+
+
 __all__ = [
+    "ACTIVE_REFERRAL_STATUSES",
+    "IMPORT_RESOURCES",
+    "IMPORT_ROW_RULES",
     "POLICY",
     "Action",
     "Principal",
     "Resource",
     "Role",
+    "RowRule",
+    "acts_for",
     "allowed",
     "case_scope_parts",
     "check",
+    "may_import",
+    "permitted_ids",
+    "person_filter",
     "scope_filter",
     "sees_identities",
+    "unrestricted",
 ]

@@ -5,7 +5,8 @@ Every create, update and delete of a record goes through :func:`create`, :func:`
 if the transaction rolls back, neither exists. Updates store only the fields that changed, with
 their values before and after. Every read of personal data is recorded by :func:`record_read`
 (who, when, which record, which fields). Sign-ins, failed sign-ins, imports and key rotations
-are recorded with :func:`record`.
+are recorded with :func:`record`; writers of many rows at once (imports) use
+:func:`record_many`, which writes the same events on a connection.
 
 Two kinds of value are never copied into the audit log: identifying values (the encrypted
 columns of ``person_identities``) and secrets (columns marked ``info={"secret": True}``, such as
@@ -18,10 +19,11 @@ caller can write a secret by passing it in ``before`` or ``after``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, inspect
+from sqlalchemy import ColumnElement, Connection, insert, inspect
 from sqlalchemy.orm import Session
 
 from uncounted.store.access import Principal
@@ -185,6 +187,48 @@ def delete(session: Session, who: Principal | str, obj: Base) -> None:
     )
 
 
+def record_many(
+    conn: Connection,
+    who: Principal | str,
+    action: AuditAction,
+    resource: str,
+    changes: Iterable[tuple[str | None, dict[str, Any], dict[str, Any]]],
+    *,
+    detail: str | None = None,
+) -> int:
+    """Add one audit event per ``(record id, before, after)`` on ``conn``, in its transaction.
+
+    For writers that change many rows at once without ORM objects (imports): the same events
+    as :func:`create` and :func:`update`, under the same :func:`redact` rule (identifying and
+    secret values replaced by :data:`REDACTED`). Returns how many events were written.
+    """
+    at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    user_id = who.user_id if isinstance(who, Principal) else None
+    actor = who.username if isinstance(who, Principal) else who
+
+    def shown(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: _json_value(v) for k, v in redact(values).items()}
+
+    events = [
+        {
+            "at": at,
+            "user_id": user_id,
+            "actor": actor,
+            "action": str(action),
+            "resource": resource,
+            "record_id": record_id,
+            "fields": list(dict.fromkeys([*before, *after])),
+            "before": shown(before),
+            "after": shown(after),
+            "detail": detail,
+        }
+        for record_id, before, after in changes
+    ]
+    if events:
+        conn.execute(insert(AuditEvent), events)
+    return len(events)
+
+
 def record_read(
     session: Session, who: Principal | str, resource: str, record_id: str, fields: list[str]
 ) -> AuditEvent:
@@ -201,6 +245,7 @@ __all__ = [
     "delete",
     "hidden",
     "record",
+    "record_many",
     "record_read",
     "redact",
     "snapshot",

@@ -15,18 +15,32 @@ from sqlalchemy.orm import Session
 
 from uncounted.errors import AccessDenied, NotFound
 from uncounted.store import audit
-from uncounted.store.access import Action, Principal, Resource, check, scope_filter
-from uncounted.store.tables import Assessment, AssessmentItem, CasePerson, Person
+from uncounted.store.access import (
+    Action,
+    Principal,
+    Resource,
+    check,
+    person_filter,
+    scope_filter,
+)
+from uncounted.store.tables import Assessment, AssessmentItem, CasePerson, Person, PersonIdentity
 
 
-def get_person(session: Session, who: Principal, person_id: int, action: Action) -> Person:
-    """The person ``person_id`` if in ``who``'s scope for ``action``."""
-    check(who, Resource.PERSONS, Action.READ if action is Action.READ else Action.UPDATE)
+def get_person(
+    session: Session,
+    who: Principal,
+    person_id: int,
+    action: Action,
+    resource: Resource = Resource.PERSONS,
+) -> Person:
+    """The person ``person_id`` if ``who`` may ``action`` their ``resource`` records (the
+    person, their identity or their assessments: ``store.access.person_filter``)."""
+    check(who, resource, action)
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(f"There is no person {person_id}.")
     visible = session.scalar(
-        select(Person.id).where(Person.id == person_id, scope_filter(who, Resource.PERSONS))
+        select(Person.id).where(Person.id == person_id, person_filter(who, resource, action))
     )
     if visible is None:
         raise AccessDenied("This person is outside your agency's scope.")
@@ -91,6 +105,25 @@ def victim_cases(session: Session, who: Principal, person_id: int) -> list[int]:
     )
 
 
+def person_label(session: Session, who: Principal, person_id: int) -> str:
+    """How ``who`` may call the person: their name when ``who`` may read their identity (the
+    read is audited), else ``P-<id>``. A person referred to ``who``'s agency (accepted, with
+    consent) is named though their case stays closed (``store.access``)."""
+    shown = session.scalar(
+        select(PersonIdentity).where(
+            PersonIdentity.person_id == person_id,
+            scope_filter(who, Resource.IDENTITIES, Action.READ),
+        )
+    )
+    names = {
+        k: v for k in ("given_name", "family_name") if (v := getattr(shown, k, None)) is not None
+    }
+    if not names:
+        return f"P-{person_id}"
+    audit.record_read(session, who, "person_identities", str(person_id), sorted(names))
+    return " ".join(names.values())
+
+
 def add_assessment(
     session: Session,
     who: Principal,
@@ -101,8 +134,7 @@ def add_assessment(
     scores: dict[str, int | None],
 ) -> Assessment:
     """Record an assessment with its item scores (unanswered items stored as null)."""
-    check(who, Resource.ASSESSMENTS, Action.CREATE)
-    get_person(session, who, person_id, Action.UPDATE)
+    get_person(session, who, person_id, Action.CREATE, Resource.ASSESSMENTS)
     assessment = Assessment(
         person_id=person_id,
         instrument_id=instrument_id,
@@ -118,4 +150,4 @@ def add_assessment(
     return assessment
 
 
-__all__ = ["add_assessment", "get_person", "person_assessments", "victim_cases"]
+__all__ = ["add_assessment", "get_person", "person_assessments", "person_label", "victim_cases"]

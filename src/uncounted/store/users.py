@@ -44,6 +44,17 @@ def principal(user: User) -> Principal:
     return Principal(user.id, user.username, Role(user.role), user.agency_id)
 
 
+def principal_named(session: Session, username: str) -> Principal:
+    """The access-control view of the active user ``username``, for work done on their behalf
+    outside the web app (``uncounted import --user``, ``uncounted export --user``)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise InvalidInput(
+            f"No active user {username!r}; check the name (an administrator can list users)."
+        )
+    return principal(user)
+
+
 def create_user(
     session: Session,
     username: str,
@@ -197,6 +208,7 @@ __all__ = [
     "create_user",
     "create_user_in",
     "principal",
+    "principal_named",
     "set_password",
     "update_user",
 ]

@@ -5,8 +5,9 @@ disk beyond the validation or import call, removed when loaded, when nothing in 
 loaded, or after an hour) and checked with the importer's dry run
 (``uncounted.ingest.validate_file``) — nothing is written. Confirming runs
 ``uncounted.ingest.import_file`` on the same file (all or nothing; or only the good rows when
-asked), which records the batch and audits it. A caseworker's files are always loaded as their
-own agency's records.
+asked), which records the batch and audits it. Both run as the uploader (``who``): every row is
+held to what they may do (``store.access``), and a caseworker's files are always loaded as
+their own agency's records.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from starlette.datastructures import UploadFile
 from uncounted.errors import ImportRejected, InvalidInput, NotFound
 from uncounted.ingest import RECORD_TYPES, import_file, validate_file
 from uncounted.store.access import Action, Principal, Resource, Role, check
-from uncounted.store.tables import Agency, ImportBatch
+from uncounted.store.batches import recent_batches
+from uncounted.store.tables import Agency
 from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
 from uncounted.web.routes import both
 from uncounted.web.uploads import PENDING_SECONDS, safe_name
@@ -45,25 +47,7 @@ def _source_for(session: Any, who: Principal, requested: str | None) -> str | No
 
 @both(router, "/imports", summary="Upload form and recent imports")
 def imports_page(request: Request, me: CurrentUser, session: DbSession) -> Response:
-    check(me.who, Resource.IMPORTS, Action.READ)
-    stmt = select(ImportBatch).order_by(ImportBatch.id.desc()).limit(50)
-    if me.who.role is Role.CASEWORKER:
-        stmt = stmt.where(ImportBatch.source_agency_id == me.who.agency_id)
-    batches = [
-        {
-            "id": b.id,
-            "file_name": b.file_name,
-            "record_type": b.record_type,
-            "actor": b.actor,
-            "status": b.status,
-            "rows_total": b.rows_total,
-            "rows_created": b.rows_created,
-            "rows_updated": b.rows_updated,
-            "rows_rejected": b.rows_rejected,
-            "started_at": b.started_at.isoformat(timespec="seconds") if b.started_at else None,
-        }
-        for b in session.scalars(stmt)
-    ]
+    batches = recent_batches(session, me.who)  # scoped in store/access.py
     agencies = [c for (c,) in session.execute(select(Agency.code).order_by(Agency.code))]
     data = {
         "record_types": [[n, t.description] for n, t in RECORD_TYPES.items()],
@@ -100,7 +84,7 @@ async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSe
 
     def validate() -> Any:
         with ctx.uploads.opened(upload_id, name) as path:
-            return validate_file(ctx.engine, path, record_type, None, source)
+            return validate_file(ctx.engine, path, record_type, None, source, who=me.who)
 
     try:
         result = await run_in_threadpool(validate)
@@ -139,6 +123,7 @@ def confirm(
                     partial,
                     actor=me.who.username,
                     rejects_dir=path.parent,
+                    who=me.who,  # held to the uploader's scope, row by row, like a form
                 ).to_dict()
             except ImportRejected as exc:
                 result = {"status": "rejected", "rejected": [vars(r) for r in exc.rows],

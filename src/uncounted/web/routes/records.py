@@ -279,6 +279,7 @@ def edit_person(
     person_id: int,
     raw: FormData,
 ) -> Response:
+    get_case(session, me.who, case_id, Action.UPDATE)  # scope before any field is checked
     action = f"/cases/{case_id}/persons/{person_id}/edit"
     return _submit(
         request, me, session, "person", raw, action, case_id,
@@ -332,6 +333,7 @@ def edit_event(
     case_id: int,
     event_id: int,
 ) -> Response:
+    get_case(session, me.who, case_id, Action.UPDATE)  # scope before any field is checked
     action = f"/cases/{case_id}/events/{event_id}/edit"
     return _submit(
         request, me, session, "event", raw, action, case_id,
@@ -369,6 +371,7 @@ def edit_referral(
     case_id: int,
     referral_id: int,
 ) -> Response:
+    get_case(session, me.who, case_id, Action.UPDATE)  # scope before any field is checked
     action = f"/cases/{case_id}/referrals/{referral_id}/edit"
     return _submit(
         request, me, session, "referral", raw, action, case_id,

@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from uncounted.ingest.fields import FieldProblem, parse_date
 from uncounted.report.charts import line_chart
-from uncounted.store.access import Action
-from uncounted.store.casebook import case_detail
+from uncounted.store.access import Action, Resource
 from uncounted.store.survivor_records import (
     add_assessment,
     get_person,
     person_assessments,
+    person_label,
     victim_cases,
 )
 from uncounted.survivors import default_instrument, latest_case_plan, score_domains, score_profiles
@@ -24,14 +24,6 @@ from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, 
 from uncounted.web.routes import both
 
 router = APIRouter(tags=["survivors"])
-
-
-def _label(session: Any, me: Me, person_id: int, cases: list[int]) -> str:
-    for case_id in cases[:1]:
-        for p in case_detail(session, me.who, case_id).persons:
-            if p["person_id"] == person_id:
-                return str(p["label"])
-    return f"P-{person_id}"
 
 
 @both(router, "/survivors/{person_id}", summary="A survivor's assessments and case plan")
@@ -59,7 +51,7 @@ def survivor_page(
         }
     data = {
         "person_id": person_id,
-        "label": _label(session, me, person_id, cases),
+        "label": person_label(session, me.who, person_id),
         "cases": cases,
         "instrument": {"id": instrument.id, "title": instrument.title,
                        "threshold": instrument.threshold},
@@ -99,7 +91,7 @@ def _form(
 def assessment_form(
     request: Request, me: CurrentUser, session: DbSession, person_id: int
 ) -> Response:
-    get_person(session, me.who, person_id, Action.UPDATE)
+    get_person(session, me.who, person_id, Action.CREATE, Resource.ASSESSMENTS)
     return _form(request, me, person_id, {"assessor": me.who.username}, {})
 
 
@@ -112,7 +104,7 @@ def assessment_form(
 def record_assessment(
     request: Request, raw: FormData, me: CurrentUser, session: DbSession, person_id: int
 ) -> Response:
-    get_person(session, me.who, person_id, Action.UPDATE)
+    get_person(session, me.who, person_id, Action.CREATE, Resource.ASSESSMENTS)
     instrument = default_instrument()
     problems: dict[str, str] = {}
     when: dt.date | None = None

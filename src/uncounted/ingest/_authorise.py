@@ -1,0 +1,190 @@
+"""Whether the uploader may load each row: the rules of ``store.access`` applied to a chunk.
+
+An import under a user (the web upload, ``uncounted import --user``) goes through the same
+authorisation as a form: the role must be allowed to create and change the record type, and
+every record a row touches — the stored record it would update, the case or person it names,
+the agencies it acts for — must be in the uploader's scope for that action
+(:data:`uncounted.store.access.IMPORT_ROW_RULES`). A row that breaks a rule gets a problem with
+its line, column and reason, like any other bad value, so the import is refused as a whole
+(or, with ``partial``, the row is set aside). An import without a user is the operator's
+(``uncounted import`` on the server): it is not narrowed to any agency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from uncounted.errors import RejectedRow
+from uncounted.ingest import _store
+from uncounted.ingest.records import record_type, source_field
+from uncounted.ingest.validate import CheckedRow
+from uncounted.store.access import (
+    IMPORT_ROW_RULES,
+    Principal,
+    RowRule,
+    acts_for,
+    may_import,
+    permitted_ids,
+    unrestricted,
+)
+
+#: Stored records a row of these types would update, found by (source, external id).
+_BY_EXTERNAL = {"cases", "persons", "justice_events"}
+_REF_KIND = {"case": "cases", "person": "persons"}
+
+
+def _ref_id(
+    values: dict[str, object],
+    name: str,
+    agency_ids: dict[str, int],
+    found: dict[str, dict[tuple[int | None, str], int]],
+) -> int | None:
+    """The stored id of the record field ``name`` refers to, resolved as the writers do."""
+    ext = values.get(name)
+    if ext is None:
+        return None
+    src = values.get(source_field(name))
+    if src is None:
+        src = values.get("source")
+    sid = agency_ids.get(str(src)) if src is not None else None
+    have = found.get(_REF_KIND[name], {})
+    got = have.get((sid, str(ext)))
+    return got if got is not None else have.get((None, str(ext)))
+
+
+def _stored_ids(
+    conn: Connection, type_name: str, rows: list[CheckedRow], agency_ids: dict[str, int], found: Any
+) -> list[int | None]:
+    """The id of the stored record each row would update (``None``: the row creates one)."""
+    if type_name in _BY_EXTERNAL:
+        keys = [
+            (agency_ids.get(str(r.values.get("source"))), str(r.values["external_id"]))
+            if r.values.get("external_id") is not None
+            else None
+            for r in rows
+        ]
+        ids = _store.ids_by_external(conn, type_name, {k for k in keys if k is not None})
+        return [None if k is None else ids.get(k) for k in keys]
+    if type_name == "assessments":
+        t = _store.table("assessments")
+        persons = [_ref_id(r.values, "person", agency_ids, found) for r in rows]
+        wanted = sorted({p for p in persons if p is not None})
+        stored: dict[tuple[Any, ...], int] = {}
+        for start in range(0, len(wanted), 5_000):
+            query = select(t.c.id, t.c.person_id, t.c.instrument_id, t.c.assessed_on).where(
+                t.c.person_id.in_(wanted[start : start + 5_000])
+            )
+            stored.update({(p, i, on): a for a, p, i, on in conn.execute(query)})
+        return [
+            stored.get((p, r.values.get("instrument_id"), r.values.get("assessed_on")))
+            for p, r in zip(persons, rows, strict=True)
+        ]
+    return [None] * len(rows)
+
+
+def _owners(conn: Connection, type_name: str, column: str, ids: set[int]) -> dict[int, int | None]:
+    t = _store.table(type_name)
+    out: dict[int, int | None] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 5_000):
+        query = select(t.c.id, t.c[column]).where(t.c.id.in_(wanted[start : start + 5_000]))
+        out.update({int(i): o for i, o in conn.execute(query)})
+    return out
+
+
+def authorise_rows(
+    conn: Connection,
+    who: Principal | None,
+    type_name: str,
+    file_name: str,
+    rows: list[CheckedRow],
+    found: dict[str, dict[tuple[int | None, str], int]],
+    column_of: Callable[[str], str],
+) -> None:
+    """Add a problem to each row ``who`` may not load (nothing for the operator, ``None``).
+
+    ``found`` holds the ids the rows' references resolved to (``Importer._check_refs``);
+    ``column_of`` names a standard field's column in the file, for the report.
+    """
+    if who is None:
+        return
+
+    def deny(c: CheckedRow, name: str, reason: str) -> None:
+        value = c.values.get(name) if name != "self" else c.values.get("external_id")
+        column = "external_id" if name == "self" else name
+        c.problems.append(RejectedRow(file_name, c.line, column_of(column), _text(value), reason))
+
+    if not may_import(who, type_name):
+        first = record_type(type_name).field_names[0]
+        for c in rows:
+            deny(c, first, f"the {who.role} role may not import {type_name}; ask an administrator")
+        return
+    if unrestricted(who):
+        return
+    agency_ids = _store.agency_ids(conn)
+    if type_name == "assessments":  # recorded by the uploader's agency, like the form's
+        own = next((code for code, i in agency_ids.items() if i == who.agency_id), None)
+        for c in rows:
+            if c.values.get("agency") is None:
+                c.values["agency"] = own
+    fields = set(record_type(type_name).field_names)
+    for rule in IMPORT_ROW_RULES[type_name]:
+        if rule.field != "self" and rule.field not in fields:
+            continue
+        if rule.agency:
+            _check_agencies(who, rule, rows, agency_ids, deny)
+        elif rule.field == "self":
+            stored = _stored_ids(conn, type_name, rows, agency_ids, found)
+            _check_ids(conn, who, rule, type_name, rows, stored, deny)
+        else:
+            refs = [_ref_id(r.values, rule.field, agency_ids, found) for r in rows]
+            _check_ids(conn, who, rule, type_name, rows, refs, deny)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _check_agencies(
+    who: Principal,
+    rule: RowRule,
+    rows: list[CheckedRow],
+    agency_ids: dict[str, int],
+    deny: Callable[[CheckedRow, str, str], None],
+) -> None:
+    for c in rows:
+        code = c.values.get(rule.field)
+        if code is None:
+            continue  # no agency named: the field defaults to the row's source, checked too
+        if not acts_for(who, agency_ids.get(str(code))):
+            deny(c, rule.field, rule.reason)
+
+
+def _check_ids(
+    conn: Connection,
+    who: Principal,
+    rule: RowRule,
+    type_name: str,
+    rows: list[CheckedRow],
+    ids: list[int | None],
+    deny: Callable[[CheckedRow, str, str], None],
+) -> None:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return  # records this file creates (checked by the other rules) or none at all
+    resource = rule.persons_for or rule.resource
+    if resource is None:
+        return
+    ok = permitted_ids(conn, who, resource, rule.action, wanted, of_persons=rule.persons_for)
+    if rule.owner is not None:
+        owners = _owners(conn, type_name, rule.owner, wanted & ok)
+        ok = {i for i in ok if acts_for(who, owners.get(i))}
+    for c, i in zip(rows, ids, strict=True):
+        if i is not None and i not in ok:
+            deny(c, rule.field, rule.reason)
+
+
+__all__ = ["authorise_rows"]

@@ -1,0 +1,245 @@
+"""Issue #15, findings 1 and 2, reproduced as they were found: they must not reproduce.
+
+1. Signed in as a PNP caseworker, an import opened a TH-DSI case (a referral from TH-DSI to
+   PNP), renamed an agency, and added persons, an acquittal, a case owned by TH-DSI and
+   assessments of TH-DSI survivors — unaudited.
+2. A referral opened the sending agency's whole case to the receiving agency (every identity,
+   the suspect's too, and the right to edit and close it), whatever its status or consent.
+
+Each test builds its own store: a regression that reappears cannot spoil the others.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.security.conftest import TARGET, make_store, signed_in
+from tests.security.test_matrix import IMPORTS
+from uncounted.cli.main import main
+from uncounted.settings import get_settings
+from uncounted.store.tables import (
+    Agency,
+    AuditEvent,
+    Case,
+    CasePerson,
+    JusticeEvent,
+    Person,
+    Referral,
+)
+from uncounted.web import create_app
+
+OTHER = TARGET["other"]
+OWN = TARGET["own"]
+
+REFER_INTO_PNP = (
+    "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
+    "referred_on,reason,consent_recorded,status\n"
+    f"{OTHER.victim_ext},TH-DSI,{OTHER.case_ext},TH-DSI,TH-DSI,PNP,TH,PH,2024-05-01,Other,yes,"
+    "Accepted\n"
+)
+
+
+@pytest.fixture
+def store(tmp_path):
+    made = make_store(tmp_path / "data")
+    yield made
+    made.engine.dispose()
+
+
+@pytest.fixture
+def app(store):
+    return create_app(store.settings)
+
+
+def _counts(store) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        tables = (Agency, Case, CasePerson, JusticeEvent, Person, Referral)
+        counts = {
+            t.__tablename__: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in tables
+        }
+        counts["agency names"] = len(set(conn.execute(select(Agency.name)).scalars()))
+        counts["changes audited"] = conn.execute(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action.in_(("create", "update")))
+        ).scalar_one()
+    return counts
+
+
+def _upload(client, name: str, text: str, kind: str):
+    report = client.post(
+        "/api/imports",
+        data={"record_type": kind},
+        files={"file": (name, text.encode(), "text/csv")},
+    )
+    assert report.status_code == 200, report.text
+    return report.json()
+
+
+def test_finding_1_a_referral_import_does_not_open_another_agencys_case(store, app):
+    cw = signed_in(app, "caseworker")
+    assert cw.get(f"/api/cases/{OTHER.case_id}").status_code == 403
+    before = _counts(store)
+    report = _upload(cw, "referrals.csv", REFER_INTO_PNP, "referrals")
+    # the dry run already names every row and column the caseworker may not load
+    problems = {(p["line"], p["column"]) for p in report["result"]["rejected"]}
+    assert problems == {(2, "from_agency"), (2, "case"), (2, "person")}
+    done = cw.post(f"/api/imports/{report['token']}/confirm", json={})
+    assert done.status_code == 422
+    assert {(p["line"], p["column"]) for p in done.json()["rejected"]} == problems
+    assert cw.get(f"/api/cases/{OTHER.case_id}").status_code == 403
+    assert cw.get(f"/api/survivors/{OTHER.victim}").status_code == 403
+    assert _counts(store) == before
+
+
+@pytest.mark.parametrize(
+    ("what", "kind", "text"), [(w, k, t) for w, k, t, _ in IMPORTS], ids=[w for w, *_ in IMPORTS]
+)
+def test_finding_1_no_import_row_reaches_another_agencys_records(store, app, what, kind, text):
+    """Every attack of the matrix, loaded for real (upload, then confirm), changes nothing."""
+    cw = signed_in(app, "caseworker")
+    body = text.format(
+        owner="TH-DSI", case_ext=OTHER.case_ext, victim_ext=OTHER.victim_ext, name="other",
+        receiver="PNP",
+    )  # fmt: skip
+    before = _counts(store)
+    report = _upload(cw, f"{kind}.csv", body, kind)
+    assert report["result"]["rejected"], what
+    done = cw.post(f"/api/imports/{report['token']}/confirm", json={"partial": "yes"})
+    assert done.status_code in (200, 422)
+    assert _counts(store) == before, what
+
+
+def test_an_allowed_import_is_audited_change_by_change_as_the_user(store, app):
+    cw = signed_in(app, "caseworker")
+    text = f"external_id,family_name,case,role\nNEW-1,Newcomer,{OWN.case_ext},victim\n"
+    report = _upload(cw, "persons.csv", text, "persons")
+    assert report["result"]["rejected"] == []
+    done = cw.post(f"/api/imports/{report['token']}/confirm", json={}).json()
+    assert done["status"] == "loaded" and done["rows_created"] == 1
+    with store.engine.connect() as conn:
+        events = conn.execute(
+            select(AuditEvent).where(AuditEvent.detail.like(f"import batch {done['batch_id']} %"))
+        ).all()
+    made = {(e.action, e.resource) for e in events}
+    assert made == {
+        ("create", "persons"),
+        ("create", "person_identities"),
+        ("create", "case_persons"),
+        ("import", "import_batches"),
+    }
+    assert {e.user_id for e in events} == {store.user_ids["caseworker"]}
+    assert {e.actor for e in events} == {"caseworker"}
+    identity = next(e for e in events if e.resource == "person_identities")
+    assert identity.after["family_name"] == "[encrypted]"
+    assert "Newcomer" not in json.dumps([e.after for e in events])
+    new_person = next(e for e in events if e.resource == "persons")
+    assert new_person.after["external_id"] == "NEW-1"
+    assert new_person.after["source_agency_id"] == 1  # the caseworker's agency
+
+
+def test_finding_1_cli_import_and_export_under_a_user(store, tmp_path, monkeypatch, capsys):
+    """``uncounted import --user`` is held to the user's scope like the web upload; without
+    ``--user`` it is the operator's command."""
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(store.settings.data_dir))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    try:
+        path = tmp_path / "referrals.csv"
+        path.write_text(REFER_INTO_PNP, encoding="utf-8")
+        before = _counts(store)
+        assert main(["import", str(path), "--user", "caseworker"]) == 4
+        assert "refer people from your own agency only" in capsys.readouterr().out
+        assert _counts(store) == before
+        assert main(["import", str(path), "--user", "nobody"]) != 0
+        out = tmp_path / "export"
+        assert main(["export", "--out", str(out), "--user", "caseworker"]) == 0
+        persons = (out / "persons.csv").read_text("utf-8")
+        assert OWN.victim_name in persons and OTHER.victim_name not in persons
+        assert main(["import", str(path)]) == 0  # the operator's import is not narrowed
+    finally:
+        get_settings.cache_clear()
+
+
+def _refer(client, status: str, consent: str, referral_id: int | None = None) -> int:
+    values = {
+        "person_id": OWN.victim, "to_agency_id": 2, "from_country": "PH", "to_country": "TH",
+        "referred_on": "2025-02-06", "reason": "Other", "consent_recorded": consent,
+        "status": status,
+    }  # fmt: skip
+    url = f"/api/cases/{OWN.case_id}/referrals/" + (f"{referral_id}/edit" if referral_id else "new")
+    response = client.post(url, json=values)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def test_finding_2_a_referral_opens_only_the_person_while_accepted_with_consent(store, app):
+    pnp, th = signed_in(app, "caseworker"), signed_in(app, "caseworker-th")
+    close = {
+        "reference": "REF-own", "status": "Closed", "exploitation_type": "ForcedLabour",
+        "jurisdiction": "PH", "opened_on": "2024-03-01", "closed_on": "2025-03-01",
+    }  # fmt: skip
+
+    def th_sees() -> dict[str, int]:
+        return {
+            "case": th.get(f"/api/cases/{OWN.case_id}").status_code,
+            "person": th.get(f"/api/survivors/{OWN.victim}").status_code,
+            "suspect": th.get(f"/api/survivors/{OWN.suspect}").status_code,
+            "close": th.post(f"/api/cases/{OWN.case_id}/edit", json=close).status_code,
+        }
+
+    closed = {"case": 403, "person": 403, "suspect": 403, "close": 403}
+    referral = _refer(pnp, "Declined", "no")
+    assert th_sees() == closed
+    _refer(pnp, "Accepted", "no", referral)
+    assert th_sees() == closed  # accepted, but the person did not consent
+    _refer(pnp, "Accepted", "yes", referral)
+    assert th_sees() == {**closed, "person": 200}
+    page = th.get(f"/api/survivors/{OWN.victim}").json()
+    assert page["label"] == OWN.victim_name and page["cases"] == []
+    assert OWN.suspect_name not in json.dumps(page)
+    assert th.get(f"/cases/{OWN.case_id}").status_code == 403
+    _refer(pnp, "Completed", "yes", referral)
+    assert th_sees() == closed
+    assert pnp.get(f"/api/cases/{OWN.case_id}").json()["case"]["status"] == "Active"
+
+
+def test_a_caseworker_reimports_their_assessments_unchanged(store, tmp_path):
+    """A caseworker's assessments are recorded as their agency's, so importing the same file
+    again finds them theirs and changes nothing."""
+    from tests.security.test_matrix import _who
+    from uncounted.ingest import import_file
+
+    path = tmp_path / "assessments.csv"
+    path.write_text(
+        "person,instrument_id,assessed_on,assessor,item_safety.housing\n"
+        f"{OWN.victim_ext},uncounted-restoration-v1,2024-08-01,me,3\n",
+        encoding="utf-8",
+    )
+    who = _who(store, "caseworker")
+    first = import_file(store.engine, path, "assessments", who=who)
+    again = import_file(store.engine, path, "assessments", who=who)
+    assert (first.rows_created, again.rows_unchanged, again.rejected) == (1, 1, [])
+
+
+def test_the_imports_page_lists_only_the_agencys_batches(store, app, tmp_path):
+    from tests.security.test_matrix import _who
+    from uncounted.ingest import import_file
+
+    path = tmp_path / "th-cases.csv"
+    path.write_text(
+        "external_id,status,exploitation_type,jurisdiction,opened_on\n"
+        "TH-NEW,Active,ForcedLabour,TH,2024-03-01\n",
+        encoding="utf-8",
+    )
+    import_file(store.engine, path, "cases", source="TH-DSI", who=_who(store, "admin"))
+    seen = {
+        name: [b["file_name"] for b in signed_in(app, name).get("/api/imports").json()["batches"]]
+        for name in ("admin", "caseworker", "caseworker-th")
+    }
+    assert seen == {"admin": ["th-cases.csv"], "caseworker": [], "caseworker-th": ["th-cases.csv"]}
