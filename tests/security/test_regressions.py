@@ -20,6 +20,7 @@ from tests.security.conftest import TARGET, make_store, signed_in
 from tests.security.test_matrix import IMPORTS
 from uncounted.cli.main import main
 from uncounted.settings import get_settings
+from uncounted.store.audit import REDACTED
 from uncounted.store.tables import (
     Agency,
     AuditEvent,
@@ -76,8 +77,11 @@ def _upload(client, name: str, text: str, kind: str):
         data={"record_type": kind},
         files={"file": (name, text.encode(), "text/csv")},
     )
-    assert report.status_code == 200, report.text
-    return report.json()
+    body = report.json()
+    # a file of which nothing could be loaded is answered 422 and not kept (no token to confirm)
+    expected = 200 if body["token"] else 422
+    assert report.status_code == expected, report.text
+    return body
 
 
 def test_finding_1_a_referral_import_does_not_open_another_agencys_case(store, app):
@@ -88,9 +92,8 @@ def test_finding_1_a_referral_import_does_not_open_another_agencys_case(store, a
     # the dry run already names every row and column the caseworker may not load
     problems = {(p["line"], p["column"]) for p in report["result"]["rejected"]}
     assert problems == {(2, "from_agency"), (2, "case"), (2, "person")}
-    done = cw.post(f"/api/imports/{report['token']}/confirm", json={})
-    assert done.status_code == 422
-    assert {(p["line"], p["column"]) for p in done.json()["rejected"]} == problems
+    # nothing in it could be loaded, so the upload was not even kept for confirmation
+    assert report["token"] is None
     assert cw.get(f"/api/cases/{OTHER.case_id}").status_code == 403
     assert cw.get(f"/api/survivors/{OTHER.victim}").status_code == 403
     assert _counts(store) == before
@@ -109,8 +112,9 @@ def test_finding_1_no_import_row_reaches_another_agencys_records(store, app, wha
     before = _counts(store)
     report = _upload(cw, f"{kind}.csv", body, kind)
     assert report["result"]["rejected"], what
-    done = cw.post(f"/api/imports/{report['token']}/confirm", json={"partial": "yes"})
-    assert done.status_code in (200, 422)
+    if report["token"] is not None:  # some rows looked loadable: confirming still loads none
+        done = cw.post(f"/api/imports/{report['token']}/confirm", json={"partial": "yes"})
+        assert done.status_code in (200, 422)
     assert _counts(store) == before, what
 
 
@@ -135,7 +139,7 @@ def test_an_allowed_import_is_audited_change_by_change_as_the_user(store, app):
     assert {e.user_id for e in events} == {store.user_ids["caseworker"]}
     assert {e.actor for e in events} == {"caseworker"}
     identity = next(e for e in events if e.resource == "person_identities")
-    assert identity.after["family_name"] == "[encrypted]"
+    assert identity.after["family_name"] == REDACTED
     assert "Newcomer" not in json.dumps([e.after for e in events])
     new_person = next(e for e in events if e.resource == "persons")
     assert new_person.after["external_id"] == "NEW-1"
