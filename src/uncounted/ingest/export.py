@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.sql import Select
@@ -37,6 +37,8 @@ def _query(type_name: str) -> Select[Any]:
     src, csrc, psrc = a.alias("src"), a.alias("csrc"), a.alias("psrc")
     p, c, j = _t("persons"), _t("cases"), _t("jurisdictions")
     place = j.c.subdivision, j.c.country
+    if type_name == "jurisdictions":
+        return select(*place, j.c.name).order_by(j.c.id)
     if type_name == "persons":
         i, cp = _t("person_identities"), _t("case_persons")
         victim = [cp.c[f] for f in ("trafficking_status", "exploitation_type")]
@@ -158,6 +160,33 @@ def _query(type_name: str) -> Select[Any]:
             .outerjoin(ag, ag.c.id == s.c.agency_id)
             .order_by(s.c.id)
         )
+    if type_name in _CASE_PARTS:
+        return _case_part_query(type_name)
+    if type_name == "aftercare_steps":
+        st, ag = _t("aftercare_steps"), a.alias("ag")
+        return (
+            select(
+                st.c.id.label("_id"),
+                st.c.external_id,
+                src.c.code.label("source"),
+                p.c.external_id.label("person"),
+                psrc.c.code.label("person_source"),
+                c.c.external_id.label("case"),
+                csrc.c.code.label("case_source"),
+                st.c.step,
+                st.c.occurred_on,
+                st.c.country,
+                ag.c.code.label("agency"),
+            )
+            .select_from(st)
+            .outerjoin(src, src.c.id == st.c.source_agency_id)
+            .join(p, p.c.id == st.c.person_id)
+            .outerjoin(psrc, psrc.c.id == p.c.source_agency_id)
+            .outerjoin(c, c.c.id == st.c.case_id)
+            .outerjoin(csrc, csrc.c.id == c.c.source_agency_id)
+            .outerjoin(ag, ag.c.id == st.c.agency_id)
+            .order_by(st.c.id)
+        )
     m, lst = _t("list_memberships"), a.alias("lst")
     return (
         select(
@@ -175,6 +204,50 @@ def _query(type_name: str) -> Select[Any]:
     )
 
 
+#: Record types that hang off a case, written with the case's source as their own.
+_CASE_PARTS = ("case_jurisdictions", "case_links", "case_shares")
+
+
+def _case_part_query(type_name: str) -> Select[Any]:
+    """Jurisdictions, links and shares of cases: the case as (its source, its id)."""
+    a, c = _t("agencies"), _t("cases")
+    csrc = a.alias("csrc")
+    t = _t(type_name)
+    case_cols = [csrc.c.code.label("source"), c.c.external_id.label("case")]
+    query: Select[Any]
+    if type_name == "case_jurisdictions":
+        j = _t("jurisdictions")
+        query = (
+            select(*case_cols, j.c.subdivision, j.c.country, t.c.role)
+            .select_from(t)
+            .join(j, j.c.id == t.c.jurisdiction_id)
+        )
+    elif type_name == "case_links":
+        other, osrc = c.alias("other"), a.alias("osrc")
+        query = (
+            select(
+                *case_cols,
+                other.c.external_id.label("linked_case"),
+                osrc.c.code.label("linked_case_source"),
+                t.c.kind,
+            )
+            .select_from(t)
+            .join(other, other.c.id == t.c.linked_case_id)
+            .outerjoin(osrc, osrc.c.id == other.c.source_agency_id)
+        )
+    else:
+        ag = a.alias("ag")
+        query = (
+            select(*case_cols, ag.c.code.label("agency"), t.c.shared_on)
+            .select_from(t)
+            .join(ag, ag.c.id == t.c.agency_id)
+        )
+    # by case, then by what stays the same in another store (not the jurisdiction's id)
+    order: list[Any] = [t.c.id] if "id" in t.c else [t.c.case_id, *query.selected_columns[2:4]]
+    joined = query.join(c, c.c.id == t.c.case_id).outerjoin(csrc, csrc.c.id == c.c.source_agency_id)
+    return cast("Select[Any]", joined.order_by(*order))
+
+
 def standard_rows(conn: Connection, type_name: str) -> Iterator[dict[str, Any]]:
     """The stored records of ``type_name`` under the standard field names, one by one."""
     items = _items(conn) if type_name == "assessments" else None
@@ -185,9 +258,9 @@ def standard_rows(conn: Connection, type_name: str) -> Iterator[dict[str, Any]]:
         if "subdivision" in row:
             row["jurisdiction"] = row.pop("subdivision") or row.pop("country")
             row.pop("country", None)
-        if type_name == "persons" and row["external_id"] is None:
+        if type_name in {"persons", "aftercare_steps"} and row["external_id"] is None:
             row["external_id"] = f"uncounted-{rid}"
-        for ref in ("case", "person"):
+        for ref in ("case", "person", "linked_case"):
             if row.get(f"{ref}_source") == row.get("source"):
                 row[f"{ref}_source"] = None
         if items is not None:
