@@ -62,7 +62,7 @@ def test_world_round_trips(engine, tmp_path, world, fmt, _template):
 
 def test_htcds_export_imports_back_with_the_htcds_mapping(loaded, tmp_path):
     out = tmp_path / "htcds"
-    files = export_records(loaded, out, "htcds")
+    files = export_records(loaded, out, "htcds", ["persons", "cases"])
     assert [p.name for p in files] == ["cases.csv", "persons.csv"]
     header = files[1].read_text("utf-8").splitlines()[0].split(",")
     assert header[:4] == ["prs_ID", "prs_SourceOrganisation", "prs_Gender", "prs_BirthYear"]
@@ -215,3 +215,40 @@ def test_every_table_round_trips_into_an_empty_store(engine, tmp_path, world, wr
             select(func.count()).select_from(ev).where(ev.c.person_id.is_(None))
         ).scalar_one()
     assert nobody == 2
+
+
+def test_htcds_files_are_recognised_without_a_mapping(engine, tmp_path, world):
+    """An HTCDS export (folder or workbook) imports back unchanged with no --mapping, and a
+    file named after nothing is read as the record type its HTCDS columns describe."""
+    insert_frames(engine, world.frames)
+    files = export_records(engine, tmp_path / "htcds", "htcds")
+    assert [p.stem for p in files] == [
+        "cases",
+        "persons",
+        "case_jurisdictions",
+        "case_links",
+        "case_shares",
+        "aftercare_steps",
+    ]
+    links = (tmp_path / "htcds" / "case_links.csv").read_text("utf-8").splitlines()[0]
+    assert links.split(",") == [
+        "cas_SourceOrganisation",
+        "cas_ID",
+        "cas_CaseSourceOrganisation",
+        "cas_LinkedCaseID",
+        "cas_LinkedCaseSourceOrganisation",
+        "cas_LinkKind",
+    ]
+    for path in files:
+        result = import_file(engine, path, today=TODAY)
+        assert (result.rows_created, result.rows_updated, result.rejected) == (0, 0, []), path
+        assert result.rows_unchanged > 0 or path.stem == "case_shares", path
+    renamed = tmp_path / "victims from partner.csv"
+    renamed.write_bytes((tmp_path / "htcds" / "aftercare_steps.csv").read_bytes())
+    again = import_file(engine, renamed, today=TODAY)
+    assert again.record_types == ("aftercare_steps",)
+    assert (again.rows_unchanged, again.rows_created) == (world.frames["aftercare_steps"].height, 0)
+    (book,) = export_records(engine, tmp_path / "htcds.xlsx", "htcds")
+    whole = import_file(engine, book, today=TODAY)
+    assert whole.record_types[:2] == ("cases", "persons")
+    assert (whole.rows_created, whole.rows_updated, whole.rejected) == (0, 0, [])

@@ -1,10 +1,10 @@
 """Export stored records in the import's own formats, so export → import changes nothing.
 
 ``csv`` and ``xlsx`` write the standard fields of each record type (one CSV per type in a
-folder, or one workbook with a sheet per type); ``htcds`` writes persons and cases under the
-HTCDS v2 field names and value names; ``ctdc`` writes one row per victim under the CTDC public
-dataset's column names. References are written as the agencies' ids (``external_id``) with the
-source agency's code, never as database ids.
+folder, or one workbook with a sheet per type); ``htcds`` writes persons, cases and the parts
+of a case under the HTCDS v2 field names and value names; ``ctdc`` writes one row per victim
+under the CTDC public dataset's column names. References are written as the agencies' ids
+(``external_id``) with the source agency's code, never as database ids.
 """
 
 from __future__ import annotations
@@ -24,6 +24,15 @@ from uncounted.ingest._translate import to_ctdc, to_htcds
 from uncounted.ingest.records import ITEM_PREFIX, LOAD_ORDER, RECORD_TYPES
 
 EXPORT_FORMATS = ("csv", "xlsx", "htcds", "ctdc")
+#: Record types written by ``--format htcds`` (persons and cases, and the parts of a case).
+HTCDS_TYPES = (
+    "cases",
+    "persons",
+    "case_jurisdictions",
+    "case_links",
+    "case_shares",
+    "aftercare_steps",
+)
 
 
 def _t(name: str) -> Any:
@@ -307,9 +316,9 @@ def export_records(
     """Write the stored records to ``out``; return the files written.
 
     ``csv``: ``out`` is a folder (one ``<type>.csv`` per record type) or, for a single record
-    type, a ``.csv`` file. ``xlsx``: one workbook with a sheet per type. ``htcds``: persons
-    and cases with HTCDS field names (a folder of CSVs, or a workbook if ``out`` ends in
-    ``.xlsx``). ``ctdc``: one CSV of victims with the CTDC columns.
+    type, a ``.csv`` file. ``xlsx``: one workbook with a sheet per type. ``htcds``: persons,
+    cases and the parts of a case with HTCDS field names (a folder of CSVs, or a workbook if
+    ``out`` ends in ``.xlsx``). ``ctdc``: one CSV of victims with the CTDC columns.
     """
     if format not in EXPORT_FORMATS:
         raise InvalidInput(f"Unknown export format {format!r}; use {', '.join(EXPORT_FORMATS)}.")
@@ -321,7 +330,7 @@ def export_records(
     if format == "ctdc":
         types = ["persons"]
     elif format == "htcds":
-        types = [t for t in types if t in {"persons", "cases"}]
+        types = [t for t in LOAD_ORDER if t in types and t in HTCDS_TYPES]
     try:
         with engine.connect() as conn:
             tables = _tables(conn, format, types)

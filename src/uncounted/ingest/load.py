@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest._importer import Importer, Progress, file_sha256
+from uncounted.ingest.detect import guess_mapping
 from uncounted.ingest.mapping import ColumnMapping, load_mapping
 from uncounted.ingest.readers import ReadOptions
 from uncounted.ingest.report import write_rejects, write_report
@@ -86,6 +87,10 @@ def _prepare(
 ) -> Importer:
     file = Path(path)
     chosen = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping)
+    if mapping is None:  # a file written with HTCDS names needs no --mapping
+        guessed = guess_mapping(file, record, options or ReadOptions())
+        if guessed is not None:
+            chosen, record = guessed
     return Importer(
         engine,
         file,
@@ -151,7 +156,8 @@ def import_file(
     ``record_type`` names what the rows are (see :data:`~uncounted.ingest.RECORD_TYPES`;
     detected from a workbook's sheet names or the file name when omitted); ``mapping`` is a
     YAML mapping path, a shipped mapping name (``"htcds"``, ``"ctdc"``) or a
-    :class:`ColumnMapping`; ``source`` is the code of the agency the file comes from.
+    :class:`ColumnMapping` (a file with HTCDS field names is read with ``"htcds"`` without
+    one); ``source`` is the code of the agency the file comes from.
 
     Raises :class:`~uncounted.errors.ImportRejected` (with every bad row) when any row is bad
     and ``partial`` is false; nothing is written then except the ``import_batches`` record of
