@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, open_engine
 from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
 from uncounted.ingest.export import export_records
@@ -132,14 +133,16 @@ def export_cmd(
     record_type: Annotated[
         list[str] | None, typer.Option("--type", help="Record type(s) to export (default: all).")
     ] = None,
+    database_url: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+    demo: Annotated[bool, typer.Option("--demo", help=DEMO_HELP)] = False,
 ) -> None:
-    """Export stored records as CSV, XLSX, HTCDS or CTDC files (they import back unchanged)."""
-    engine = engine_from_settings(get_settings())
-    require_current(engine)
-    try:
+    """Export stored records as CSV, XLSX, HTCDS or CTDC files (they import back unchanged).
+
+    The files are complete or absent: they are written beside ``--out`` and moved into place
+    at the end, so a failed export leaves no half-written folder.
+    """
+    with open_engine(database_url, demo) as engine:
         written = export_records(engine, out, format, record_type or None)
-    finally:
-        engine.dispose()
     for path in written:
         console.print(f"Wrote {path}")
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -331,21 +335,57 @@ def export_records(
         types = ["persons"]
     elif format == "htcds":
         types = [t for t in LOAD_ORDER if t in types and t in HTCDS_TYPES]
+    single = format == "xlsx" or target.suffix.lower() == ".xlsx"
+    single = single or (target.suffix.lower() == ".csv" and len(types) == 1)
     try:
-        with engine.connect() as conn:
+        with _staged(target, single) as staging, engine.connect() as conn:
             tables = _tables(conn, format, types)
             if format == "xlsx" or target.suffix.lower() == ".xlsx":
-                return [_write_book(target, tables)]
-            if target.suffix.lower() == ".csv" and len(types) == 1:
+                _write_book(staging, tables)
+                return [target]
+            if single:
                 header, body = next(tables)[1:]
-                return [_write_csv(target, header, body)]
-            target.mkdir(parents=True, exist_ok=True)
+                _write_csv(staging, header, body)
+                return [target]
             name_of = "ctdc.csv" if format == "ctdc" else "{}.csv"
-            return [
-                _write_csv(target / name_of.format(n), header, body) for n, header, body in tables
-            ]
+            names = []
+            for n, header, body in tables:
+                names.append(name_of.format(n))
+                _write_csv(staging / names[-1], header, body)
+            return [target / name for name in names]
     except OSError as exc:
-        raise InvalidInput(f"Cannot write {target}: {exc.strerror}.") from None
+        raise InvalidInput(
+            f"Cannot write {target}: {exc.strerror or exc}; nothing was written. "
+            "Free some space or choose another place (--out)."
+        ) from None
+
+
+@contextmanager
+def _staged(target: Path, single: bool) -> Iterator[Path]:
+    """A temporary file or folder beside ``target``, moved into place only when complete.
+
+    A failed export (a full disk, a lost database) leaves nothing half-written: the staging
+    file or folder is removed and ``target`` is as it was. A folder's files replace files of
+    the same name in an existing ``target`` folder one by one, each complete.
+    """
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    try:
+        if single:
+            yield staging / target.name
+            os.replace(staging / target.name, target)
+            staging.rmdir()
+            return
+        yield staging
+        if not target.exists():
+            os.replace(staging, target)
+            return
+        for path in sorted(staging.iterdir()):
+            os.replace(path, target / path.name)
+        staging.rmdir()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _tables(
