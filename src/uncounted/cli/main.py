@@ -18,7 +18,7 @@ from uncounted.errors import UncountedError
 
 #: Command-group modules under ``uncounted.cli``; each defines ``register(app)``.
 COMMAND_MODULES: tuple[str, ...] = (
-    "store_cmds",  # init, demo
+    "store_cmds",  # init, demo, backup, restore
     "ingest",  # import, export
     "justice",  # indicators, bottlenecks, metrics
     "prevalence",  # estimate
