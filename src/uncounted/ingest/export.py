@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Select
 
 from uncounted.errors import InvalidInput
 from uncounted.ingest import _store
 from uncounted.ingest._translate import to_ctdc, to_htcds
 from uncounted.ingest.records import ITEM_PREFIX, LOAD_ORDER, RECORD_TYPES
+from uncounted.store.db import explain_database_error
 
 EXPORT_FORMATS = ("csv", "xlsx", "htcds", "ctdc")
 #: Record types written by ``--format htcds`` (persons and cases, and the parts of a case).
@@ -353,6 +355,11 @@ def export_records(
                 names.append(name_of.format(n))
                 _write_csv(staging / names[-1], header, body)
             return [target / name for name in names]
+    except SQLAlchemyError as exc:
+        known = explain_database_error(exc, engine)
+        if known is None:
+            raise
+        raise known from exc
     except OSError as exc:
         raise InvalidInput(
             f"Cannot write {target}: {exc.strerror or exc}; nothing was written. "

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest._importer import Importer, Progress, file_sha256
@@ -30,6 +33,7 @@ from uncounted.ingest.detect import guess_mapping
 from uncounted.ingest.mapping import ColumnMapping, load_mapping
 from uncounted.ingest.readers import ReadOptions
 from uncounted.ingest.report import write_rejects, write_report
+from uncounted.store.db import explain_database_error
 
 
 @dataclass
@@ -179,7 +183,7 @@ def import_file(
     started = time.perf_counter()
     importer = _prepare(engine, path, record_type, mapping, source, today, progress, options)
     sha = file_sha256(importer.path)
-    with engine.connect() as conn:
+    with _explained(engine), engine.connect() as conn:
         transaction = conn.begin()
         try:
             ctx = importer.open_batch(conn, actor, sha)
@@ -225,6 +229,20 @@ def import_file(
         result.report_file = write_report(result, folder / f"{importer.path.stem}.report.csv")
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _explained(engine: Engine) -> Iterator[None]:
+    """A database failure with a known cause (busy store, full disk, damaged file, lost
+    server) as the :class:`~uncounted.errors.StoreError` that says so; the transaction was
+    rolled back, so nothing of the file was written."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        known = explain_database_error(exc, engine)
+        if known is None:
+            raise
+        raise known from exc
 
 
 def _order(problem: RejectedRow) -> tuple[str, int, str]:

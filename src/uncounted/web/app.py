@@ -27,6 +27,7 @@ from uncounted.store.access import Action, Principal, Resource, allowed
 from uncounted.store.crypto import KeyRing, keyring_from_settings
 from uncounted.store.db import make_engine, require_current
 from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, wants_json
+from uncounted.web.faults import DatabaseFaults
 from uncounted.web.retry import RetryLockedReads
 from uncounted.web.routes import extra_nav
 from uncounted.web.security import RateLimiter, SecurityHeaders, SessionSigner
@@ -93,6 +94,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(RetryLockedReads)
+    app.add_middleware(DatabaseFaults, engine=engine, templates=templates)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
 
