@@ -55,12 +55,16 @@ def import_cmd(
         str | None,
         typer.Option(
             "--type",
-            help="persons, cases, justice_events, referrals, assessments, list_memberships or "
-            "agencies (default: from the sheet or file name).",
+            help="persons, cases, justice_events, referrals, assessments, list_memberships, "
+            "agencies, jurisdictions, case_jurisdictions, case_links, case_shares or "
+            "aftercare_steps (default: from the sheet or file name).",
         ),
     ] = None,
     mapping: Annotated[
-        str | None, typer.Option(help="Mapping YAML file, or a shipped one: htcds, ctdc.")
+        str | None,
+        typer.Option(
+            help="Mapping YAML file, or a shipped one: htcds, ctdc (HTCDS names are recognised)."
+        ),
     ] = None,
     source: Annotated[str | None, typer.Option(help="Code of the source agency.")] = None,
     partial: Annotated[bool, typer.Option(help="Load the valid rows; set bad ones aside.")] = False,
@@ -138,7 +142,7 @@ def export_cmd(
 ) -> None:
     """Export stored records as CSV, XLSX, HTCDS or CTDC files (they import back unchanged).
 
-    The files are complete or absent: they are written beside ``--out`` and moved into place
+    The files are complete or absent: they are written beside --out and moved into place
     at the end, so a failed export leaves no half-written folder.
     """
     with open_engine(database_url, demo) as engine:
