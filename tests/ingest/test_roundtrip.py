@@ -165,9 +165,15 @@ UNKNOWN_SUSPECTS = (
 )
 
 
-def test_every_table_round_trips_into_an_empty_store(engine, tmp_path, world, write, _template):
-    """Export everything, import it into an empty store: every record table holds the same
-    rows (ids aside), including shares and an event against persons unknown."""
+@pytest.mark.parametrize(
+    "target", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_every_table_round_trips_into_an_empty_store(
+    engine, tmp_path, world, write, _template, target, request
+):
+    """Export everything, import it into an empty store (SQLite or PostgreSQL): every record
+    table holds the same rows (ids aside), including shares and an event against persons
+    unknown."""
     import shutil
 
     from uncounted.ingest.records import LOAD_ORDER
@@ -192,8 +198,14 @@ def test_every_table_round_trips_into_an_empty_store(engine, tmp_path, world, wr
     folder = tmp_path / "out"
     files = {p.stem: p for p in export_records(engine, folder, "csv")}
     assert list(files) == list(LOAD_ORDER)
-    shutil.copyfile(_template, tmp_path / "fresh.sqlite")
-    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    if target == "sqlite":
+        shutil.copyfile(_template, tmp_path / "fresh.sqlite")
+        fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    else:
+        from uncounted.store.db import upgrade
+
+        fresh = make_engine(request.getfixturevalue("fresh_postgres_url"))
+        upgrade(fresh)
     try:
         for name in LOAD_ORDER:
             result = import_file(fresh, files[name], today=TODAY)
