@@ -32,6 +32,9 @@ from uncounted.web.retry import RetryLockedReads
 from uncounted.web.routes import extra_nav
 from uncounted.web.security import RateLimiter, SecurityHeaders, SessionSigner
 
+#: Seconds a request waits for another program's SQLite write lock (pysqlite's usual 5 s).
+WEB_BUSY_SECONDS = 5.0
+
 
 def _package_dir(name: str) -> Path:
     return Path(str(resources.files("uncounted.web").joinpath(name)))
@@ -59,7 +62,14 @@ def create_app(
     url = database_url or settings.resolved_database_url
     if database_url is None and not settings.database_url:
         settings.ensure_data_dir()
-    engine = make_engine(url, keyring or keyring_from_settings(settings), pool_size=20)
+    # A page waits at most WEB_BUSY_SECONDS for a SQLite writer (an import) before answering
+    # "busy" (503); reads never wait (write-ahead log).
+    engine = make_engine(
+        url,
+        keyring or keyring_from_settings(settings),
+        pool_size=20,
+        busy_timeout=WEB_BUSY_SECONDS,
+    )
     require_current(engine)
     templates = Jinja2Templates(directory=str(_package_dir("templates")))
     templates.env.auto_reload = False  # templates ship with the package: no stat per render
