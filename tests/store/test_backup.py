@@ -110,7 +110,18 @@ def test_postgresql_round_trip_keeps_every_table(fresh_postgres_url, tmp_path, w
         conn.execute(f'CREATE DATABASE "{other}"')
     try:
         target = fresh_postgres_url.rsplit("/", 1)[0] + f"/{other}"
-        _round_trip(fresh_postgres_url, target, key, world, tmp_path / "store.dump")
+        dump = tmp_path / "store.dump"
+        _round_trip(fresh_postgres_url, target, key, world, dump)
+        # without its manifest, a dump's keys are checked once it is restored
+        manifest_path(dump).unlink()
+        engine = make_engine(target, key)
+        try:
+            wrong = KeyRing(secrets.token_bytes(32))
+            with pytest.raises(ConfigurationError, match="restored, but not its key"):
+                restore_database(engine, dump, wrong, replace=True)
+            assert table_rows(engine)["persons"] == world.frames["persons"].height
+        finally:
+            engine.dispose()
         # the sequences came along: a new row gets a fresh id
         engine = make_engine(target, key)
         try:

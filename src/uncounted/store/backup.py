@@ -305,7 +305,7 @@ def check_keys(needed: tuple[str, ...], keyring: KeyRing) -> None:
             f"The backup's names are encrypted with key {', '.join(missing)}, which is not "
             f"configured here (key {keyring.current_id}); set UNCOUNTED_DATA_KEY, or put the "
             "key file as data.key in the data directory, to the key in use when the backup was "
-            "taken, then restore again. Nothing was changed."
+            "taken."
         )
 
 
@@ -356,7 +356,10 @@ def restore_database(
         needed = manifest.key_ids if manifest is not None else ()
     else:
         raise ConfigurationError(f"Restores into {dialect} are not supported.")
-    check_keys(needed, keyring)
+    try:
+        check_keys(needed, keyring)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{exc} Then restore again; nothing was changed.") from None
     if not replace and not _is_empty(engine):
         raise InvalidInput(
             "The store already holds records; restore into an empty store, or pass --replace "
@@ -372,6 +375,14 @@ def restore_database(
         _run([*command, "--dbname", database, str(path)], env, "pg_restore")
     upgrade(engine)
     rows = table_rows(engine)
+    if manifest is None:  # no manifest named the keys: check the restored names now
+        try:
+            check_keys(stored_key_ids(engine), keyring)
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"The backup was restored, but not its key: {exc} Nothing else is needed "
+                "once the key is set."
+            ) from None
     if manifest is not None:
         differ = [t for t, n in manifest.rows.items() if rows.get(t) != n]
         if differ:
