@@ -20,7 +20,7 @@ from uncounted.store.backup import (
     table_rows,
 )
 from uncounted.store.bulk import insert_frames
-from uncounted.store.crypto import KeyRing
+from uncounted.store.crypto import KeyRing, keyring_from_settings
 from uncounted.store.db import make_engine, upgrade
 from uncounted.store.tables import TABLE_ORDER, Base, PersonIdentity
 
@@ -188,7 +188,7 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
     try:
         assert main(["init"]) == 0
         settings = get_settings()
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, keyring_from_settings(settings))
         try:
             insert_frames(
                 engine,
@@ -215,7 +215,7 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
         assert main(["restore", str(backup)]) == 0
         assert "matches the backup's manifest" in capsys.readouterr().out
         settings = get_settings()
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, keyring_from_settings(settings))
         try:
             assert _names(engine) == [("Ana", None)]
         finally:
