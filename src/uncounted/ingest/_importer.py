@@ -41,7 +41,11 @@ _AGENCY_REFS = (
     "list",
     "case_source",
     "person_source",
+    "linked_case_source",
 )
+
+#: Fields that refer to another record by the agency's id, and the table of that record.
+_REFS = (("case", "cases"), ("person", "persons"), ("linked_case", "cases"))
 
 
 @dataclass
@@ -330,7 +334,7 @@ class Importer:
         wanted: dict[str, set[tuple[int | None, str]]] = {"cases": set(), "persons": set()}
         fields = set(record_type(type_name).field_names)
         agency_refs = [f for f in _AGENCY_REFS if f in fields]
-        refs = [(f, k) for f, k in (("case", "cases"), ("person", "persons")) if f in fields]
+        refs = [(f, k) for f, k in _REFS if f in fields]
         refs = [(f, k) for f, k in refs if k != type_name]
         pending_sources: dict[str, set[tuple[Any, ...]]] = self.pending
 

@@ -346,6 +346,8 @@ def _step(b: _Builder, pid: int, case_id: int, step: str, on: dt.date, c: str, a
     steps.append(
         {
             "id": len(steps) + 1,
+            "source_agency_id": ag,
+            "external_id": f"AC-{len(steps) + 1:07d}",
             "person_id": pid,
             "case_id": case_id,
             "step": step,

@@ -248,7 +248,10 @@ class AftercareStep(Base):
     """A step of aftercare, repatriation or reintegration for a survivor."""
 
     __tablename__ = "aftercare_steps"
+    __table_args__ = (UniqueConstraint("source_agency_id", "external_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     step: Mapped[str] = mapped_column(String(30), index=True)
