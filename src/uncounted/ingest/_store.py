@@ -175,6 +175,8 @@ class Jurisdictions:
             sub = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
             country, name = code.split("-")[0], str(getattr(sub, "name", code))
             subdivision: str | None = code
+        elif code == "ZZ":  # fields.UNKNOWN_JURISDICTION: the place was not recorded
+            country, name, subdivision = code, "Unknown (not recorded)", None
         else:
             entry = pycountry.countries.get(alpha_2=code)
             country, name, subdivision = code, str(getattr(entry, "name", code)), None

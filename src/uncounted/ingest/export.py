@@ -39,7 +39,7 @@ def _query(type_name: str) -> Select[Any]:
     place = j.c.subdivision, j.c.country
     if type_name == "persons":
         i, cp = _t("person_identities"), _t("case_persons")
-        victim = [cp.c[f] for f in ("trafficking_status", "exploitation_type")]
+        victim = [cp.c.trafficking_status, cp.c.exploitation_type, cp.c.exploitation_types]
         victim += [cp.c[f] for f in ("forced_labour_industry", "sex_exploitation_type")]
         victim += [cp.c[f] for f in ("recruitment_method", "minor_at_exploitation")]
         return (
@@ -51,6 +51,8 @@ def _query(type_name: str) -> Select[Any]:
                 p.c.birth_year,
                 p.c.age_at_identification,
                 p.c.citizenship,
+                p.c.age_band,
+                p.c.minor_at_identification,
                 *(i.c[f] for f in ("given_name", "family_name", "other_names", "birth_date")),
                 *(i.c[f] for f in ("identity_number", "phone", "email", "address")),
                 c.c.external_id.label("case"),
@@ -185,8 +187,11 @@ def standard_rows(conn: Connection, type_name: str) -> Iterator[dict[str, Any]]:
         if "subdivision" in row:
             row["jurisdiction"] = row.pop("subdivision") or row.pop("country")
             row.pop("country", None)
-        if type_name == "persons" and row["external_id"] is None:
-            row["external_id"] = f"uncounted-{rid}"
+        if type_name == "persons":
+            if row["external_id"] is None:
+                row["external_id"] = f"uncounted-{rid}"
+            kinds, first = row.pop("exploitation_types"), row["exploitation_type"]
+            row["exploitation_type"] = kinds if kinds is not None else first and [first]
         for ref in ("case", "person"):
             if row.get(f"{ref}_source") == row.get("source"):
                 row[f"{ref}_source"] = None
