@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from uncounted.errors import ImportRejected, RejectedRow
+from uncounted.errors import ImportRejected, RejectedRow, UncountedError
 from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
 from uncounted.ingest.export import export_records
 from uncounted.settings import get_settings
@@ -106,6 +106,10 @@ def import_cmd(
             console.print(_problems_table(exc.rows))
             if report is not None:
                 console.print(f"Report written to {write_report(exc.rows, report)}")
+            raise
+        except UncountedError as exc:  # refused before any row was read: report why too
+            if report is not None:
+                write_report([RejectedRow(file.name, 0, "", "", str(exc))], report)
             raise
         finally:
             engine.dispose()

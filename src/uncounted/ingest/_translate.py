@@ -87,7 +87,7 @@ def to_ctdc(
             row.get("citizenship") or "",
             "" if place == UNKNOWN_JURISDICTION else place,
         ]
-        for column, f, code in flag_columns:
+        for _, f, code in flag_columns:
             value = row.get(f)
             if value is None:  # not recorded: stays not recorded
                 out.append("")

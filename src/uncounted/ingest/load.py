@@ -180,6 +180,8 @@ def import_file(
             counts = importer.run(conn, ctx, partial)
             if importer.problems and not partial:
                 raise importer.refuse()
+            if partial and importer.shared_bad_lines():  # never half of a row's records
+                importer.late = True
             if importer.late:  # bad rows found at the end were written: write again without
                 transaction.rollback()
                 found = importer.problems
@@ -211,10 +213,12 @@ def import_file(
     )
     if importer.problems:
         folder = Path(rejects_dir) if rejects_dir is not None else importer.path.parent
-        for part in importer.parts:
-            if part.bad_lines and len(importer.parts) == 1:
+        sheets = {part.options.sheet for part in importer.parts}
+        if len(sheets) == 1:  # one file read as one or several record types: one rejects file
+            bad = set().union(*(part.bad_lines for part in importer.parts))
+            if bad:
                 result.rejects_file = write_rejects(
-                    importer.path, part.bad_lines, folder, part.options
+                    importer.path, bad, folder, importer.parts[0].options
                 )
         result.report_file = write_report(result, folder / f"{importer.path.stem}.report.csv")
     result.seconds = time.perf_counter() - started

@@ -105,10 +105,12 @@ def read_chunks(path: Path, options: ReadOptions | None = None) -> Iterator[list
                 chunk = []
     except ImportRejected:
         raise
-    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, csv.Error) as exc:
-        raise _reject(path, f"{type(exc).__name__}: {exc}") from None
+    except PermissionError:
+        raise _reject(
+            path, "the file cannot be opened (no permission); check who may read it"
+        ) from None
     except Exception as exc:
-        raise _reject(path, f"not a readable {fmt} file ({type(exc).__name__}: {exc})") from None
+        raise _reject(path, _unreadable(path, fmt)) from exc
     if chunk:
         yield chunk
 
@@ -119,7 +121,63 @@ def sheet_names(path: Path) -> list[str]:
         stat = path.stat()
         return list(_open_book(path.resolve(), stat.st_mtime_ns, stat.st_size).sheetnames)
     except Exception as exc:
-        raise _reject(path, f"not a readable xlsx file ({type(exc).__name__}: {exc})") from None
+        raise _reject(path, _unreadable(path, "xlsx")) from exc
+
+
+#: The first bytes of file types people rename by mistake, and what they are.
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or a zip archive", ".xlsx"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word document", ".xls"),
+    (b"%PDF", "a PDF document", ".pdf"),
+    (b"PAR1", "a Parquet file", ".parquet"),
+    (b"\x89PNG", "a PNG image", ".png"),
+    (b"\xff\xd8\xff", "a JPEG image", ".jpg"),
+)
+_NAMES = {
+    "csv": "CSV",
+    "xlsx": "Excel workbook (.xlsx)",
+    "jsonl": "JSON Lines",
+    "parquet": "Parquet",
+}
+
+
+def _what_is(head: bytes) -> tuple[str, str] | None:
+    """What a file's first bytes say it is (description, usual suffix), if recognised."""
+    for magic, what, suffix in _SIGNATURES:
+        if head.startswith(magic):
+            return what, suffix
+    return None
+
+
+def _unreadable(path: Path, fmt: str) -> str:
+    """Why ``path`` cannot be read as ``fmt``, in words a caseworker can act on."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError:
+        return "the file cannot be opened; check that it exists and may be read"
+    found = _what_is(head)
+    wanted = _NAMES.get(fmt, fmt)
+    if found is not None and not (fmt == "xlsx" and found[1] == ".xlsx"):
+        what, suffix = found
+        return (
+            f"the file is {what}, not a {wanted} file; give it its real ending ({suffix}) "
+            f"or open it and save it as {wanted}"
+        )
+    if fmt == "xlsx":
+        return (
+            "the workbook cannot be opened (it is damaged, protected by a password, or not "
+            "an .xlsx file); open it in a spreadsheet program and save it again as .xlsx"
+        )
+    if b"\x00" in head:
+        return (
+            f"the file is not a {wanted} text file (it holds binary data); export it from "
+            f"the program that made it as {wanted}"
+        )
+    return (
+        f"the file is not a valid {wanted} file; open it in a spreadsheet or text editor, "
+        f"check it, and save it again as {wanted}"
+    )
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -180,6 +238,9 @@ def _csv_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
         head = raw.read(_SNIFF_BYTES)
         if not head.strip(b" \t\r\n\xef\xbb\xbf"):
             raise _reject(path, "the file is empty", 1)
+        utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        if _what_is(head) is not None or (b"\x00" in head and not utf16):
+            raise _reject(path, _unreadable(path, "csv"))
         raw.seek(0)
         encoding = opts.encoding or _sniff_encoding(head)
         if encoding.lower().replace("_", "-") in {"utf-16", "utf-16le", "utf-16be"}:

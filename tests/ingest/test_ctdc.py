@@ -1,0 +1,191 @@
+"""CTDC victim-level files: every layout read whole, with the file's own counts, and back out.
+
+The fixtures (``ctdc_layouts``) are written here from CTDC's published field lists; they hold
+every pattern that cost rows or values before: both exploitation flags set, -99 and empty flag
+groups, rows with nothing recorded, NA (Namibia), 00 and -99 for an unknown country, no
+country of exploitation, minors, 2016.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from uncounted.cli.main import main
+from uncounted.errors import ImportRejected
+from uncounted.ingest import export_records, import_file
+from uncounted.settings import get_settings
+from uncounted.store.tables import Agency, Case, CasePerson, Jurisdiction, Person
+
+from .conftest import TODAY
+from .ctdc_layouts import global_2020, synthetic_2024
+
+
+def _exploitation(conn) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for first, every in conn.execute(
+        select(CasePerson.exploitation_type, CasePerson.exploitation_types)
+    ):
+        counts.update(every if every is not None else [first] if first else [])
+    return counts
+
+
+@pytest.mark.parametrize("build", [global_2020, synthetic_2024], ids=["global-2020", "synth-2024"])
+def test_every_row_imports_with_the_files_counts(engine, write, build):
+    fx = build()
+    result = import_file(engine, write("ctdc.csv", fx.text), mapping="ctdc", today=TODAY)
+    assert (result.status, result.rows_total, result.rows_rejected) == ("loaded", fx.rows, 0)
+    assert result.rows_created == 2 * fx.rows  # a case and its victim per row
+    with engine.connect() as conn:
+        rows = conn.execute(select(Person.sex, func.count()).group_by(Person.sex)).all()
+        sex = Counter({str(k): int(v) for k, v in rows})
+        assert sex == fx.gender
+        assert _exploitation(conn) == fx.exploitation
+        both = conn.execute(
+            select(func.count()).where(CasePerson.exploitation_types.is_not(None))
+        ).scalar_one()
+        assert both > 0  # victims of both sexual exploitation and forced labour keep both
+        minors = conn.execute(
+            select(func.count()).where(Person.age_band.in_(["0--8", "9--17"]))
+        ).scalar_one()
+        assert minors == fx.minors
+        namibians = conn.execute(
+            select(func.count()).where(Person.citizenship == "NA")
+        ).scalar_one()
+        assert namibians == fx.namibians > 0
+        unknown = conn.execute(
+            select(func.count())
+            .select_from(Case)
+            .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
+            .where(Jurisdiction.country == "ZZ")
+        ).scalar_one()
+        assert unknown == fx.unknown_place > 0
+        hub = conn.execute(select(Agency.code, Agency.org_type, Agency.country)).all()
+        assert [tuple(h) for h in hub] == [("CTDC", "InternationalOrganisation", None)]
+
+
+def test_a_flag_group_not_recorded_stays_not_recorded_in_and_out(engine, write, tmp_path):
+    fx = global_2020(60)
+    import_file(engine, write("ctdc.csv", fx.text), mapping="ctdc", today=TODAY)
+    with engine.connect() as conn:
+        controls = conn.execute(select(CasePerson.methods_of_control)).scalars().all()
+    assert None in controls and any(controls)  # -99 throughout: not recorded, not "none"
+    (out,) = export_records(engine, tmp_path / "out.csv", "ctdc")
+    source = list(csv.DictReader(io.StringIO(fx.text)))
+    back = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    assert len(back) == len(source)
+    for before, after in zip(source, back, strict=True):
+        for column in ("isForcedLabour", "isSexualExploit", "isForcedMarriage"):
+            assert after[column] == ("" if before[column] == "-99" else before[column])
+        assert after["CountryOfExploitation"] == (
+            ""
+            if before["CountryOfExploitation"] in {"00", "-99"}
+            else before["CountryOfExploitation"]
+        )
+        assert after["citizenship"] == (
+            "" if before["citizenship"] in {"00", "-99"} else before["citizenship"]
+        )
+        assert after["ageBroad"] == ("" if before["ageBroad"] == "-99" else before["ageBroad"])
+    again = import_file(engine, out, mapping="ctdc", today=TODAY)
+    assert (again.rows_created, again.rows_updated, again.rows_rejected) == (0, 0, 0)
+
+
+def test_partial_never_keeps_a_case_without_its_victim(engine, write):
+    fx = global_2020(40)
+    lines = fx.text.splitlines()
+    lines[3] = lines[3].replace(lines[3].split(",")[0], "20x6", 1)  # the case's year
+    cells = lines[5].split(",")
+    cells[7] = "Atlantis"  # the victim's citizenship
+    lines[5] = ",".join(cells)
+    path = write("ctdc.csv", "\n".join(lines) + "\n")
+    with pytest.raises(ImportRejected) as refused:
+        import_file(engine, path, mapping="ctdc", today=TODAY)
+    reasons = {(p.line, p.column): p.reason for p in refused.value.rows}
+    assert "not a date" in reasons[(4, "yearOfRegistration")]
+    assert reasons[(4, "case")] == (
+        "the case 'line-4' on line 4 was refused (see the problems of line 4), so this row is "
+        "refused with it"
+    )
+    assert not any("import the cases first" in r for r in reasons.values())
+    result = import_file(engine, path, mapping="ctdc", partial=True, today=TODAY)
+    assert (result.status, result.rows_rejected) == ("partial", 2)
+    with engine.connect() as conn:
+        cases = conn.execute(select(func.count()).select_from(Case)).scalar_one()
+        victims = conn.execute(select(func.count()).select_from(CasePerson)).scalar_one()
+    assert cases == victims == 38
+    assert result.rejects_file is not None
+    kept = result.rejects_file.read_text("utf-8").splitlines()
+    assert kept == [lines[0], lines[3], lines[5]]  # header and the two rows, as they were
+    assert result.ignored_columns == (
+        "Datasource",
+        "RecruiterRelationship",
+        "majorityEntry",
+        "meansOfControlConcatenated",
+        "meansOfControlNotSpecified",
+        "recruiterRelationUnknown",
+        "typeOfExploitConcatenated",
+        "typeOfLabourConcatenated",
+        "typeOfLabourNotSpecified",
+        "typeOfSexConcatenated",
+    )
+
+
+def test_a_given_source_is_used_instead_of_the_hub(engine, write):
+    import_file(
+        engine,
+        write("agencies.csv", "code,name,org_type,country\nIOM,IOM,InternationalOrganisation,\n"),
+        today=TODAY,
+    )
+    result = import_file(
+        engine, write("ctdc.csv", global_2020(10).text), mapping="ctdc", source="IOM", today=TODAY
+    )
+    assert result.rows_rejected == 0
+    with engine.connect() as conn:
+        assert conn.execute(select(Agency.code)).scalars().all() == ["IOM"]
+
+
+@pytest.mark.parametrize(
+    ("head", "said"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00", "an Excel workbook (.xlsx) or a zip archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "an old Excel (.xls)"),
+        (b"%PDF-1.7\n", "a PDF document"),
+        (b"\x00\x01\x02garbage\x00\xff", "not a CSV text file"),
+    ],
+)
+def test_a_binary_file_named_csv_is_explained(engine, write, head, said):
+    path = write("victims.csv", head + bytes(range(256)) * 4)
+    with pytest.raises(ImportRejected) as refused:
+        import_file(engine, path, "persons", today=TODAY)
+    message = str(refused.value)
+    assert said in message and "line contains NUL" not in message and "Error" not in message
+
+
+def test_a_damaged_workbook_is_explained(engine, write):
+    path = write("victims.xlsx", b"this is not a workbook")
+    with pytest.raises(ImportRejected) as refused:
+        import_file(engine, path, "persons", today=TODAY)
+    assert "save it again as .xlsx" in str(refused.value)
+    assert "BadZipFile" not in str(refused.value)
+
+
+def test_report_is_written_even_when_the_import_is_refused_before_reading(
+    write, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["init"]) == 0
+        report = tmp_path / "report.json"
+        path = write("victims.csv", "external_id\nP1\n")
+        assert main(["import", str(path), "--source", "NOPE", "--report", str(report)]) != 0
+        rows = json.loads(report.read_text("utf-8"))["rejected"]
+        assert "Say which records" in rows[0]["reason"]
+    finally:
+        get_settings.cache_clear()
