@@ -1,9 +1,9 @@
 """CTDC victim-level files: every layout read whole, with the file's own counts, and back out.
 
-The fixtures (``ctdc_layouts``) are written here from CTDC's published field lists; they hold
-every pattern that cost rows or values before: both exploitation flags set, -99 and empty flag
-groups, rows with nothing recorded, NA (Namibia), 00 and -99 for an unknown country, no
-country of exploitation, minors, 2016.
+The files (``uncounted.simulate.ctdc_files``) are written from CTDC's published field lists;
+they hold every pattern that cost rows or values before: both exploitation flags set, -99 and
+empty flag groups, rows with nothing recorded, NA (Namibia), 00 and -99 for an unknown country,
+no country of exploitation, minors, 2016.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from uncounted.cli.main import main
 from uncounted.errors import ImportRejected
 from uncounted.ingest import export_records, import_file
 from uncounted.settings import get_settings
+from uncounted.simulate.ctdc_files import global_2020, synthetic_2024
 from uncounted.store.tables import Agency, Case, CasePerson, Jurisdiction, Person
 
 from .conftest import TODAY
-from .ctdc_layouts import global_2020, synthetic_2024
 
 
 def _exploitation(conn) -> Counter[str]:
@@ -189,3 +189,12 @@ def test_report_is_written_even_when_the_import_is_refused_before_reading(
         assert "Say which records" in rows[0]["reason"]
     finally:
         get_settings.cache_clear()
+
+
+def test_an_unnamed_index_column_is_left_aside(engine, write):
+    """A file saved by pandas with its index (``,yearOfRegistration,...``) loses no row."""
+    fx = global_2020(20)
+    lines = fx.text.splitlines()
+    text = "\n".join([f",{lines[0]}", *(f"{i},{line}" for i, line in enumerate(lines[1:]))])
+    result = import_file(engine, write("ctdc.csv", text + "\n"), mapping="ctdc", today=TODAY)
+    assert (result.rows_total, result.rows_rejected) == (20, 0)

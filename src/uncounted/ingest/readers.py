@@ -272,6 +272,7 @@ def _csv_text_rows(
         raise _reject(path, "the file is empty (no header line)", 1)
     names = _header(path, [h.strip().lstrip("\ufeff") for h in header])
     width = len(names)
+    columns = len(header)  # with unnamed ones, such as the index column pandas writes
     # every header cell named: a row of full width is its cells zipped with the names
     plain = [n for _, n in names] if [i for i, _ in names] == list(range(width)) else None
     seen_bad = 0
@@ -289,9 +290,9 @@ def _csv_text_rows(
                     f"the line is not valid {decoder.encoding} text (the file mixes encodings); "
                     "save the file as UTF-8, or name its encoding with --encoding"
                 )
-        if len(record) > len(names) and any(c.strip() for c in record[len(names) :]):
+        if len(record) > columns and any(c.strip() for c in record[columns:]):
             problem = problem or (
-                f"the row has {len(record)} cells but the header has {len(names)} columns"
+                f"the row has {len(record)} cells but the header has {columns} columns"
             )
         if plain is not None and len(record) >= width:
             cells: dict[str, Cell] = dict(zip(plain, record, strict=False))

@@ -1,11 +1,13 @@
-"""Synthetic files in the CTDC victim-level layouts, written from the published field lists.
+"""Synthetic files in the CTDC victim-level layouts, written from CTDC's published field lists.
 
 No CTDC data is copied: the column names and value spellings are those of CTDC's codebook and
 field lists (the k-anonymised Global Dataset of 2017-2021, 63 columns; the Global Synthetic
 Dataset of 2024, 27 fields), and every row is drawn here at random. The rows reproduce the
 patterns a real file has: both forced-labour and sexual-exploitation flags set, flag groups not
 recorded (-99 or empty), rows with nothing recorded, citizenship NA (Namibia), 00 and -99 for an
-unknown country, no country of exploitation, minors with age band 9--17, many 2016 rows.
+unknown country, no country of exploitation, minors with age band 9--17, many 2016 rows. Each
+:class:`CtdcFile` carries its own counts (by gender, by exploitation type...), counted from its
+cells, which an import must reproduce. The tests and ``benchmarks/measure_ctdc.py`` use them.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ EXPLOIT = {
 
 
 @dataclass
-class Fixture:
+class CtdcFile:
     """A file's text and what it holds, counted from its own cells."""
 
     text: str
@@ -155,11 +157,11 @@ def _write(header: list[str], rows: list[dict[str, str]]) -> str:
     return out.getvalue()
 
 
-def global_2020(n: int = 600, seed: int = 16) -> Fixture:
+def global_2020(n: int = 600, seed: int = 16) -> CtdcFile:
     """Rows in the 63-column k-anonymised Global Dataset layout (flags 1/0, -99 not recorded)."""
     rng = random.Random(seed)
     rows: list[dict[str, str]] = []
-    fx = Fixture("", n)
+    fx = CtdcFile("", n)
     for i in range(n):
         row = dict.fromkeys(GLOBAL_2020, "-99")
         row["yearOfRegistration"] = str(2016 if i % 3 == 0 else rng.randint(2002, 2019))
@@ -178,7 +180,7 @@ def global_2020(n: int = 600, seed: int = 16) -> Fixture:
         row["ageBroad"] = band
         minor = band in {"0--8", "9--17"}
         row["majorityStatus"] = "-99" if band == "-99" else ("Minor" if minor else "Adult")
-        fx.minors += minor and band != "-99"
+        fx.minors += int(minor)
         row["majorityStatusAtExploit"] = rng.choice(["Minor", "Adult", "-99"])
         row["majorityEntry"] = rng.choice(["Minor", "Adult", "-99"])
         row["citizenship"] = rng.choice([*COUNTRIES_2, "00", "-99"])
@@ -226,11 +228,11 @@ def global_2020(n: int = 600, seed: int = 16) -> Fixture:
     return fx
 
 
-def synthetic_2024(n: int = 600, seed: int = 24) -> Fixture:
+def synthetic_2024(n: int = 600, seed: int = 24) -> CtdcFile:
     """Rows in the 27-field Global Synthetic Dataset layout (flags 1 or empty, ISO alpha-3)."""
     rng = random.Random(seed)
     rows: list[dict[str, str]] = []
-    fx = Fixture("", n)
+    fx = CtdcFile("", n)
     labels = {
         "Woman": "Female",
         "Man": "Male",
@@ -268,3 +270,13 @@ def synthetic_2024(n: int = 600, seed: int = 24) -> Fixture:
         rows.append(row)
     fx.text = _write(SYNTHETIC_2024, rows)
     return fx
+
+
+__all__ = [
+    "AGE_BANDS",
+    "GLOBAL_2020",
+    "SYNTHETIC_2024",
+    "CtdcFile",
+    "global_2020",
+    "synthetic_2024",
+]
