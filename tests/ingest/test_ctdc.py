@@ -198,3 +198,16 @@ def test_an_unnamed_index_column_is_left_aside(engine, write):
     text = "\n".join([f",{lines[0]}", *(f"{i},{line}" for i, line in enumerate(lines[1:]))])
     result = import_file(engine, write("ctdc.csv", text + "\n"), mapping="ctdc", today=TODAY)
     assert (result.rows_total, result.rows_rejected) == (20, 0)
+
+
+def test_the_victim_perpetrator_layout_is_refused_with_the_reason(engine, write):
+    text = (
+        "yearRegister,gender,majorityStatus,UN_COO_Region,UN_COE_Region,isForcedLabour,"
+        "isSexualExploit,IP_Gender,IP_ageBroad,IP_Relation,IP_Exploiter,IP_RecruiterBroker\n"
+        "2016,Female,Adult,Europe,Europe,0,1,Male,30--38,Friend,1,0\n"
+    )
+    with pytest.raises(ImportRejected) as refused:
+        import_file(engine, write("vp.csv", text), mapping="ctdc", today=TODAY)
+    assert "victim-perpetrator pair" in str(refused.value)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Person)).scalar_one() == 0

@@ -173,6 +173,10 @@ class Importer:
 
     def _rows(self, part: _Part) -> Iterator[tuple[ColumnPlan, list[SourceRow]]]:
         for chunk in read_chunks(self.path, part.options):
+            why = self.mapping.refusal(list(chunk[0].cells)) if self.mapping.refuse else None
+            if why is not None:
+                refused = RejectedRow(self.name(part), 1, "", "", why)
+                raise ImportRejected(f"{self.path.name} was not imported: {why}", rows=[refused])
             groups: dict[int, tuple[ColumnPlan, list[SourceRow]]] = {}
             for row in chunk:
                 plan = part.plan(self.mapping, row)

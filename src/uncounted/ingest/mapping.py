@@ -56,6 +56,7 @@ _FILE_KEYS = {
     "name",
     "description",
     "agency",
+    "refuse",
 }
 
 
@@ -113,6 +114,16 @@ class ColumnMapping:
     #: the organisation a shipped layout's files come from (code, name, org_type[, country]),
     #: created on first import when no --source is given (e.g. the data hub CTDC)
     agency: dict[str, str] | None = None
+    #: layouts the mapping must not read: (columns that all mark it, why and what to do)
+    refuse: tuple[tuple[frozenset[str], str], ...] = ()
+
+    def refusal(self, header: list[str]) -> str | None:
+        """Why a file with ``header`` must not be read with this mapping (or ``None``)."""
+        present = {normalise(h) for h in header}
+        for columns, reason in self.refuse:
+            if {normalise(c) for c in columns} <= present:
+                return reason
+        return None
 
     def for_type(self, record_type: str) -> TypeMapping:
         """The mapping of ``record_type`` (the shared top-level part if it has none)."""
@@ -379,6 +390,12 @@ def parse_mapping(raw: Any, name: str = "mapping") -> ColumnMapping:
         not isinstance(agency, dict) or not {"code", "name", "org_type"} <= set(agency)
     ):
         raise InvalidInput(f"{name}: agency must give code, name and org_type.")
+    refuse = []
+    for item in raw.get("refuse") or []:
+        if not isinstance(item, dict) or not {"columns", "reason"} <= set(item):
+            raise InvalidInput(f"{name}: each refuse entry needs columns and reason.")
+        columns = frozenset(_strings(item["columns"], f"{name}: refuse.columns"))
+        refuse.append((columns, str(item["reason"])))
     return ColumnMapping(
         str(raw.get("name") or name),
         record,
@@ -389,6 +406,7 @@ def parse_mapping(raw: Any, name: str = "mapping") -> ColumnMapping:
         types,
         several,
         None if agency is None else {str(k): str(v) for k, v in agency.items()},
+        tuple(refuse),
     )
 
 
