@@ -20,7 +20,7 @@ from uncounted.cli.main import main
 from uncounted.errors import ImportRejected
 from uncounted.ingest import export_records, import_file
 from uncounted.settings import get_settings
-from uncounted.simulate.ctdc_files import global_2020, synthetic_2024
+from uncounted.simulate.ctdc_files import global_2020, synthetic_2024, synthetic_cut
 from uncounted.store.tables import Agency, Case, CasePerson, Jurisdiction, Person
 
 from .conftest import TODAY
@@ -35,12 +35,27 @@ def _exploitation(conn) -> Counter[str]:
     return counts
 
 
-@pytest.mark.parametrize("build", [global_2020, synthetic_2024], ids=["global-2020", "synth-2024"])
+@pytest.mark.parametrize(
+    "build", [global_2020, synthetic_cut, synthetic_2024], ids=["global-2020", "cut", "synth-2024"]
+)
 def test_every_row_imports_with_the_files_counts(engine, write, build):
     fx = build()
     result = import_file(engine, write("ctdc.csv", fx.text), mapping="ctdc", today=TODAY)
     assert (result.status, result.rows_total, result.rows_rejected) == ("loaded", fx.rows, 0)
     assert result.rows_created == 2 * fx.rows  # a case and its victim per row
+    assert set(result.ignored_columns) <= {  # columns with no place in the data model
+        "Datasource",
+        "RecruiterRelationship",
+        "majorityEntry",
+        "meansOfControlConcatenated",
+        "meansOfControlNotSpecified",
+        "recruiterRelationUnknown",
+        "typeOfExploitConcatenated",
+        "typeOfLabourConcatenated",
+        "typeOfLabourNotSpecified",
+        "typeOfSexConcatenated",
+        "traffickMonths",
+    }
     with engine.connect() as conn:
         rows = conn.execute(select(Person.sex, func.count()).group_by(Person.sex)).all()
         sex = Counter({str(k): int(v) for k, v in rows})

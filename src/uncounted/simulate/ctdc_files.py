@@ -228,6 +228,14 @@ def global_2020(n: int = 600, seed: int = 16) -> CtdcFile:
     return fx
 
 
+def synthetic_cut(n: int = 600, seed: int = 21) -> CtdcFile:
+    """The Global Dataset's rows under column names cut to 32 characters (2021-2023 files)."""
+    fx = global_2020(n, seed)
+    header, _, body = fx.text.partition("\n")
+    fx.text = ",".join(name[:32] for name in header.split(",")) + "\n" + body
+    return fx
+
+
 def synthetic_2024(n: int = 600, seed: int = 24) -> CtdcFile:
     """Rows in the 27-field Global Synthetic Dataset layout (flags 1 or empty, ISO alpha-3)."""
     rng = random.Random(seed)
@@ -279,4 +287,5 @@ __all__ = [
     "CtdcFile",
     "global_2020",
     "synthetic_2024",
+    "synthetic_cut",
 ]
