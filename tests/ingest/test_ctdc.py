@@ -226,3 +226,20 @@ def test_the_victim_perpetrator_layout_is_refused_with_the_reason(engine, write)
     assert "victim-perpetrator pair" in str(refused.value)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Person)).scalar_one() == 0
+
+
+def test_indicators_on_a_ctdc_store_say_why_they_are_empty(write, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["init"]) == 0
+        path = write("ctdc.csv", global_2020(30).text)
+        assert main(["import", str(path), "--mapping", "ctdc"]) == 0
+        capsys.readouterr()
+        assert main(["indicators", "--format", "json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["indicators"] == []
+        assert "30 victim(s) in 30 case(s) but no justice events" in out["empty"]
+    finally:
+        get_settings.cache_clear()

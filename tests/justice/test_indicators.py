@@ -262,3 +262,48 @@ def test_j5_competing_outcomes_after_trial(period):
     assert _get(period, "J5", "dismissed after trial")["value"] == pytest.approx(1 / 7)
     row = _get(period, "J5", "convicted after trial")
     assert row["lower"] < 4 / 7 < row["upper"]
+
+
+def test_j1_and_j6_count_a_person_identified_in_two_cases_once(hand_data):
+    from uncounted.justice import JusticeData
+
+    from .conftest import AS_OF, build_tables
+
+    tables = build_tables()
+    events = tables["justice_events"]
+    again = pl.DataFrame(  # V2 (case 2) identified again in case 3, in 2024
+        [{"case_id": 3, "person_id": 2, "stage": "identification",
+          "occurred_on": events["occurred_on"].max(), "jurisdiction_id": 2}],
+        schema={c: events.schema[c] for c in
+                ("case_id", "person_id", "stage", "occurred_on", "jurisdiction_id")},
+    )  # fmt: skip
+    tables["justice_events"] = pl.concat([events, again], how="diagonal")
+    roles = tables["case_persons"]
+    tables["case_persons"] = pl.concat(
+        [
+            roles,
+            roles.filter(pl.col("person_id") == 2).with_columns(
+                pl.lit(3, roles.schema["case_id"]).alias("case_id")
+            ),
+        ]
+    )
+    twice = indicators(JusticeData.from_tables(tables, as_of=AS_OF), period="2024")
+    once = indicators(hand_data, period="2024")
+    assert _get(twice, "J1", "count")["value"] == _get(once, "J1", "count")["value"] == 10
+    assert _get(twice, "J6", "all")["denominator"] == 10
+
+
+def test_a_store_with_victims_but_no_events_says_why_the_indicators_are_empty(hand_data):
+    from uncounted.justice import JusticeData, empty_reason
+
+    from .conftest import build_tables
+
+    assert empty_reason(hand_data) is None
+    tables = build_tables()
+    tables["justice_events"] = tables["justice_events"].clear()
+    reason = empty_reason(JusticeData.from_tables(tables))
+    assert reason is not None
+    assert reason.startswith(
+        "The justice indicators are empty: the store holds 11 victim(s) in 12 case(s) but no "
+        "justice events."
+    )

@@ -5,14 +5,15 @@ Definitions, numerators, denominators and sources are in the metric catalogue
 :class:`~uncounted.justice.data.JusticeData` frames. In short:
 
 ========  ==============================================================================
-J1        victims identified (count; per 100 000 population with a population table)
+J1        victims identified: people, each counted once however many cases identified them
+          in the period (count; per 100 000 population with a population table)
 J2        cases investigated / cases reported
 J3        suspects arrested / suspects identified (reported)
 J4        suspects charged / arrested — all, trafficking charge, other charge
 J5        defendants convicted / defendants with a first-instance verdict — all, by offence;
           and the Aalen–Johansen cumulative incidence of conviction, acquittal and
           dismissal after the trial started (competing outcomes, open trials censored)
-J6        convictions / victims identified
+J6        convictions / victims identified (people, as J1)
 J7        attrition at each transition, 1 − Kaplan–Meier conversion (open paths censored),
           and cumulative (1 − product of conversions, delta-method interval)
 J8        convictions upheld on appeal / appeals against convictions decided
@@ -137,7 +138,7 @@ def indicators(
             den_mask=den_mask, num_mask=num_mask, level=level, ci=ci,
         )  # fmt: skip
 
-    victims = count(vp, keys, window, "identification_on")
+    victims = count(vp, keys, window, "identification_on", distinct="person_id")
     parts = [
         _tag(victims, "J1", "victims", "count", "count"),
         _tag(
@@ -226,6 +227,32 @@ def indicators(
     return _assemble(parts, keys)
 
 
+def empty_reason(data: JusticeData) -> str | None:
+    """Why every indicator would be empty (zeros that mean "no data", not "no justice").
+
+    The indicators are computed from justice events (identification, report, arrest,
+    charge, verdict…). A store with victims and cases but no events — a data hub's victim
+    file, for instance — has nothing to compute them from; this says so, with what to do.
+    ``None`` when there are events.
+    """
+    if data.events.height:
+        return None
+    victims = data.case_persons.filter(pl.col("role") == "victim")
+    people, cases = victims["person_id"].n_unique(), data.cases.height
+    if people:
+        held = f"{people:,} victim(s) in {cases:,} case(s) but no justice events"
+    elif cases:
+        held = f"{cases:,} case(s) but no justice events"
+    else:
+        held = "no cases and no justice events"
+    return (
+        f"The justice indicators are empty: the store holds {held}. J1–J17 count "
+        "identifications, reports, arrests, charges, verdicts and aftercare steps recorded "
+        "as justice events; import them (uncounted import events.csv --type justice_events) "
+        "to compute the indicators."
+    )
+
+
 def _assemble(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     frames = [p.select(*keys, *COLUMNS) for p in parts if p.height]
     if not frames:
@@ -243,4 +270,4 @@ def _assemble(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     )
 
 
-__all__ = ["DELAYS", "TRANSITIONS", "indicators"]
+__all__ = ["DELAYS", "TRANSITIONS", "empty_reason", "indicators"]
