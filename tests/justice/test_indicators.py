@@ -307,3 +307,43 @@ def test_a_store_with_victims_but_no_events_says_why_the_indicators_are_empty(ha
         "The justice indicators are empty: the store holds 11 victim(s) in 12 case(s) but no "
         "justice events."
     )
+
+
+def test_j2_and_j17_count_cases_with_no_named_suspect():
+    import datetime as dt
+
+    from uncounted.justice import JusticeData
+
+    from .conftest import AS_OF, build_tables
+
+    tables = build_tables()
+    events = tables["justice_events"]
+    columns = ("case_id", "person_id", "stage", "occurred_on", "jurisdiction_id", "joint_operation")
+    unnamed = pl.DataFrame(
+        [
+            # case 13: reported and investigated (jointly), nobody named
+            (13, None, "report", dt.date(2024, 3, 1), 1, None),
+            (13, None, "investigation", dt.date(2024, 3, 5), 1, True),
+            # case 8 (reported, suspect not investigated): an investigation naming nobody
+            (8, None, "investigation", dt.date(2024, 8, 5), 1, None),
+        ],
+        schema={c: events.schema[c] for c in columns},
+        orient="row",
+    )
+    tables["justice_events"] = pl.concat([events, unnamed], how="diagonal")
+    cases = tables["cases"]
+    tables["cases"] = pl.concat(
+        [
+            cases,
+            cases.filter(pl.col("id") == 1).with_columns(
+                pl.lit(13, cases.schema["id"]).alias("id")
+            ),
+        ]
+    )
+    table = indicators(JusticeData.from_tables(tables, as_of=AS_OF), period="2024")
+    # J2: the 11 cases reported in 2024 and case 13 → 12; investigated: 10 + 13 + 8 → 12.
+    j2 = _get(table, "J2", "all")
+    assert (j2["numerator"], j2["denominator"]) == (12, 12)
+    # J17: investigated cases 10 + 2 = 12, joint operations 2 (cases 2 and 6) + case 13 = 3.
+    j17 = _get(table, "J17", "joint operations")
+    assert (j17["numerator"], j17["denominator"]) == (3, 12)

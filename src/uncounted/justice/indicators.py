@@ -56,7 +56,12 @@ from uncounted.justice.measures import (
     rate,
     verdict_incidence,
 )
-from uncounted.justice.stages import case_paths, suspect_paths_with, victim_paths_with
+from uncounted.justice.stages import (
+    case_paths,
+    suspect_paths_with,
+    victim_paths_with,
+    with_unnamed_events,
+)
 
 #: The delays J10 reports.
 DELAYS: tuple[tuple[str, str], ...] = (
@@ -122,7 +127,9 @@ def indicators(
     # Only the attributes the disaggregation asks for (plus those an indicator reads).
     sp = suspect_paths_with(data, {*keys, "cross_border"})
     vp = victim_paths_with(data, {*keys, "prosecuted"})
-    cp = case_paths(sp, stages=("report", "investigation"))  # the dates J2, J16, J17 read
+    # the dates J2, J16, J17 read: of every case, named suspect or not
+    cp = case_paths(sp, stages=("report", "investigation"))
+    cp = with_unnamed_events(cp, data, ("report", "investigation"))
 
     def share(
         paths: pl.DataFrame,
