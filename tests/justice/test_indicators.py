@@ -347,3 +347,16 @@ def test_j2_and_j17_count_cases_with_no_named_suspect():
     # J17: investigated cases 10 + 2 = 12, joint operations 2 (cases 2 and 6) + case 13 = 3.
     j17 = _get(table, "J17", "joint operations")
     assert (j17["numerator"], j17["denominator"]) == (3, 12)
+
+
+def test_value_is_says_whether_a_value_is_estimated_or_observed(period):
+    is_ = {
+        (r["indicator"], r["method"]): r["value_is"]
+        for r in period.select("indicator", "method", "value_is").unique().to_dicts()
+    }
+    assert is_[("J7", "kaplan-meier")] == is_[("J11", "kaplan-meier")] == "estimated"
+    assert is_[("J5", "aalen-johansen")] == is_[("J10", "truncation-corrected product-limit")]
+    assert is_[("J1", "count")] == is_[("J3", "wilson")] == is_[("J13", "empirical")] == "observed"
+    # J11: the numerator is every verdict observed, the value the estimate within 365 days
+    j11 = _get(period, "J11", "within 365 days")
+    assert j11["numerator"] <= j11["denominator"]

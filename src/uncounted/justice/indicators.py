@@ -81,6 +81,16 @@ COLUMNS: tuple[str, ...] = (
     "upper",
     "unit",
     "method",
+    "value_is",
+)
+
+#: Methods whose value is estimated (censored paths), not computed from numerator and
+#: denominator: for those rows numerator and denominator are the observed counts.
+ESTIMATED = (
+    "kaplan-meier",
+    "kaplan-meier product",
+    "aalen-johansen",
+    "truncation-corrected product-limit",
 )
 
 
@@ -115,7 +125,9 @@ def indicators(
     ``data.as_of``. Time-to-event measures (J7, J10, J11, J15) always follow the people who
     entered the starting stage in the period, with open paths censored at ``as_of``.
     Returns a long frame: ``*by, indicator, variant, numerator, denominator, value, lower,
-    upper, unit, method``.
+    upper, unit, method, value_is`` (``estimated`` when the value is a Kaplan–Meier or
+    Aalen–Johansen estimate and numerator and denominator are observed counts, ``observed``
+    when it is computed from them).
     """
     if basis not in ("cohort", "period"):
         raise InvalidInput(f"basis must be 'cohort' or 'period', not {basis!r}.")
@@ -261,12 +273,18 @@ def empty_reason(data: JusticeData) -> str | None:
 
 
 def _assemble(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    frames = [p.select(*keys, *COLUMNS) for p in parts if p.height]
+    frames = [p.select(*keys, *COLUMNS[:-1]) for p in parts if p.height]
     if not frames:
         return pl.DataFrame(
             schema={**dict.fromkeys(keys, pl.String()), **dict.fromkeys(COLUMNS, pl.String())}
         )
     out = pl.concat(frames, how="vertical_relaxed")
+    out = out.with_columns(
+        pl.when(pl.col("method").is_in(ESTIMATED))
+        .then(pl.lit("estimated"))
+        .otherwise(pl.lit("observed"))
+        .alias("value_is")
+    )
     order = {f"J{i}": i for i in range(1, 18)}
     rank = pl.col("indicator").replace_strict(order, return_dtype=pl.Int32)
     return (
@@ -277,4 +295,4 @@ def _assemble(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     )
 
 
-__all__ = ["DELAYS", "TRANSITIONS", "empty_reason", "indicators"]
+__all__ = ["COLUMNS", "DELAYS", "ESTIMATED", "TRANSITIONS", "empty_reason", "indicators"]
