@@ -243,3 +243,18 @@ def test_indicators_on_a_ctdc_store_say_why_they_are_empty(write, tmp_path, monk
         assert "30 victim(s) in 30 case(s) but no justice events" in out["empty"]
     finally:
         get_settings.cache_clear()
+
+
+def test_published_victim_rows_keep_every_exploitation_type_and_the_age_band(engine, write):
+    from uncounted.publish.victims import victim_rows
+    from uncounted.store.frames import read_table
+
+    fx = global_2020(120)
+    import_file(engine, write("ctdc.csv", fx.text), mapping="ctdc", today=TODAY)
+    tables = {
+        n: read_table(engine, n) for n in ("case_persons", "persons", "cases", "jurisdictions")
+    }
+    rows = victim_rows(tables)
+    assert rows["isForcedLabour"].sum() == fx.exploitation["ForcedLabour"]
+    assert rows["isSexualExploit"].sum() == fx.exploitation["SexualExploitation"]
+    assert rows["ageBroad"].is_in(["0--8", "9--17"]).sum() == fx.minors
