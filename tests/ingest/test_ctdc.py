@@ -182,11 +182,27 @@ def test_a_binary_file_named_csv_is_explained(engine, write, head, said):
 
 
 def test_a_damaged_workbook_is_explained(engine, write):
-    path = write("victims.xlsx", b"this is not a workbook")
+    path = write("victims.xlsx", b"PK\x03\x04" + bytes(range(256)))
     with pytest.raises(ImportRejected) as refused:
         import_file(engine, path, "persons", today=TODAY)
     assert "save it again as .xlsx" in str(refused.value)
     assert "BadZipFile" not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["victims.xlsx", "victims.parquet"])
+def test_a_csv_with_another_ending_is_explained(engine, write, name):
+    path = write(name, "external_id,sex\nP1,Female\n")
+    with pytest.raises(ImportRejected) as refused:
+        import_file(engine, path, "persons", today=TODAY)
+    assert "the file is text (perhaps CSV)" in str(refused.value)
+    assert "give it its real ending (.csv)" in str(refused.value)
+
+
+def test_a_binary_file_named_jsonl_is_explained(engine, write):
+    path = write("victims.jsonl", bytes(range(256)) * 4)
+    with pytest.raises(ImportRejected) as refused:
+        import_file(engine, path, "persons", today=TODAY)
+    assert "not a JSON Lines text file (it holds binary data)" in str(refused.value)
 
 
 def test_report_is_written_even_when_the_import_is_refused_before_reading(

@@ -139,6 +139,7 @@ _NAMES = {
     "jsonl": "JSON Lines",
     "parquet": "Parquet",
 }
+_ARTICLE = {"xlsx": "an"}
 
 
 def _what_is(head: bytes) -> tuple[str, str] | None:
@@ -147,6 +148,19 @@ def _what_is(head: bytes) -> tuple[str, str] | None:
         if head.startswith(magic):
             return what, suffix
     return None
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether a file's first bytes are text (UTF-8, or a single-byte encoding)."""
+    if not head or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            controls = sum(b < 9 or 13 < b < 32 for b in head)
+            return controls == 0
+    return True
 
 
 def _unreadable(path: Path, fmt: str) -> str:
@@ -158,11 +172,17 @@ def _unreadable(path: Path, fmt: str) -> str:
         return "the file cannot be opened; check that it exists and may be read"
     found = _what_is(head)
     wanted = _NAMES.get(fmt, fmt)
+    a = _ARTICLE.get(fmt, "a")
     if found is not None and not (fmt == "xlsx" and found[1] == ".xlsx"):
         what, suffix = found
         return (
-            f"the file is {what}, not a {wanted} file; give it its real ending ({suffix}) "
+            f"the file is {what}, not {a} {wanted} file; give it its real ending ({suffix}) "
             f"or open it and save it as {wanted}"
+        )
+    if fmt in {"xlsx", "parquet"} and _is_text(head):
+        return (
+            f"the file is text (perhaps CSV), not {a} {wanted} file; give it its real ending "
+            "(.csv) or save it as the format its ending says"
         )
     if fmt == "xlsx":
         return (
@@ -171,7 +191,7 @@ def _unreadable(path: Path, fmt: str) -> str:
         )
     if b"\x00" in head:
         return (
-            f"the file is not a {wanted} text file (it holds binary data); export it from "
+            f"the file is not {a} {wanted} text file (it holds binary data); export it from "
             f"the program that made it as {wanted}"
         )
     return (
@@ -357,14 +377,25 @@ def _xlsx_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
 def _jsonl_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
     empty = True
     with path.open("rb") as raw:
+        head = raw.read(_SNIFF_BYTES)
+        if _what_is(head) is not None or not _is_text(head):
+            raise _reject(path, _unreadable(path, "jsonl"))
+        raw.seek(0)
         for number, data in enumerate(raw, start=1):
             if not data.strip():
                 continue
             empty = False
             try:
                 value = json.loads(data.decode(opts.encoding or "utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-                yield SourceRow(number, {}, f"not a JSON object ({exc})")
+            except UnicodeDecodeError:
+                yield SourceRow(
+                    number, {}, "the line is not UTF-8 text; save the file as UTF-8 (--encoding)"
+                )
+                continue
+            except (json.JSONDecodeError, RecursionError) as exc:
+                yield SourceRow(
+                    number, {}, f"not a JSON object ({exc}); each line must be one {{...}}"
+                )
                 continue
             if not isinstance(value, dict):
                 yield SourceRow(number, {}, "each line must be one JSON object {...}")
