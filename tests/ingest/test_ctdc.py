@@ -25,6 +25,12 @@ from uncounted.store.tables import Agency, Case, CasePerson, Jurisdiction, Perso
 
 from .conftest import TODAY
 
+LAYOUT = {
+    "global_2020": "CTDC Global Dataset (k-anonymised, 63 columns)",
+    "synthetic_cut": "CTDC Global Synthetic Dataset (column names cut to 32 characters)",
+    "synthetic_2024": "CTDC Global Synthetic Dataset 2024 (27 fields, merged means of control)",
+}
+
 
 def _exploitation(conn) -> Counter[str]:
     counts: Counter[str] = Counter()
@@ -43,6 +49,7 @@ def test_every_row_imports_with_the_files_counts(engine, write, build):
     result = import_file(engine, write("ctdc.csv", fx.text), mapping="ctdc", today=TODAY)
     assert (result.status, result.rows_total, result.rows_rejected) == ("loaded", fx.rows, 0)
     assert result.rows_created == 2 * fx.rows  # a case and its victim per row
+    assert result.layout == LAYOUT[build.__name__]
     assert set(result.ignored_columns) <= {  # columns with no place in the data model
         "Datasource",
         "RecruiterRelationship",

@@ -114,6 +114,8 @@ def import_cmd(
         finally:
             engine.dispose()
     console.print(_summary(result))
+    if result.layout is not None:
+        console.print(f"Layout: {result.layout}")
     if result.ignored_columns:
         console.print(f"Ignored columns: {', '.join(result.ignored_columns)}")
     if result.rejected:

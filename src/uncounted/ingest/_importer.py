@@ -162,6 +162,8 @@ class Importer:
         self.parts = _parts(path, record, mapping, opts)
         self.problems: list[RejectedRow] = []
         self.ignored: set[str] = set()
+        #: the published layout the file is in, when the mapping names its layouts
+        self.layout: str | None = None
         self.late = False
         #: records refused in this import: kind -> (source, external id) -> line
         self.refused: dict[str, dict[tuple[Any, Any], int]] = {"cases": {}, "persons": {}}
@@ -173,7 +175,10 @@ class Importer:
 
     def _rows(self, part: _Part) -> Iterator[tuple[ColumnPlan, list[SourceRow]]]:
         for chunk in read_chunks(self.path, part.options):
-            why = self.mapping.refusal(list(chunk[0].cells)) if self.mapping.refuse else None
+            header = list(chunk[0].cells)
+            if self.mapping.layouts and self.layout is None:
+                self.layout = self.mapping.layout(header)
+            why = self.mapping.refusal(header) if self.mapping.refuse else None
             if why is not None:
                 refused = RejectedRow(self.name(part), 1, "", "", why)
                 raise ImportRejected(f"{self.path.name} was not imported: {why}", rows=[refused])

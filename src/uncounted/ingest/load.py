@@ -48,6 +48,7 @@ class ImportResult:
     rejects_file: Path | None = None
     report_file: Path | None = None
     seconds: float = 0.0
+    layout: str | None = None  # the published layout recognised (e.g. a CTDC dataset)
 
     @property
     def rows_rejected(self) -> int:
@@ -71,6 +72,7 @@ class ImportResult:
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
             "report_file": str(self.report_file) if self.report_file else None,
             "seconds": round(self.seconds, 3),
+            "layout": self.layout,
         }
 
 
@@ -128,6 +130,7 @@ def validate_file(
         rejected=sorted(importer.problems, key=lambda p: (p.line, p.column)),
         ignored_columns=tuple(sorted(importer.ignored)),
         seconds=time.perf_counter() - started,
+        layout=importer.layout,
     )
 
 
@@ -210,6 +213,7 @@ def import_file(
         rejected=sorted(importer.problems, key=_order),
         ignored_columns=tuple(sorted(importer.ignored)),
         batch_id=ctx.batch_id,
+        layout=importer.layout,
     )
     if importer.problems:
         folder = Path(rejects_dir) if rejects_dir is not None else importer.path.parent

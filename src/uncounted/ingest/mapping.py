@@ -57,6 +57,7 @@ _FILE_KEYS = {
     "description",
     "agency",
     "refuse",
+    "layouts",
 }
 
 
@@ -116,6 +117,16 @@ class ColumnMapping:
     agency: dict[str, str] | None = None
     #: layouts the mapping must not read: (columns that all mark it, why and what to do)
     refuse: tuple[tuple[frozenset[str], str], ...] = ()
+    #: the published layouts the mapping reads: (name, columns that all mark it), first match
+    layouts: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def layout(self, header: list[str]) -> str | None:
+        """The name of the layout a file with ``header`` is in (``None``: not one of them)."""
+        present = {normalise(h) for h in header}
+        for name, columns in self.layouts:
+            if {normalise(c) for c in columns} <= present:
+                return name
+        return None
 
     def refusal(self, header: list[str]) -> str | None:
         """Why a file with ``header`` must not be read with this mapping (or ``None``)."""
@@ -396,6 +407,12 @@ def parse_mapping(raw: Any, name: str = "mapping") -> ColumnMapping:
             raise InvalidInput(f"{name}: each refuse entry needs columns and reason.")
         columns = frozenset(_strings(item["columns"], f"{name}: refuse.columns"))
         refuse.append((columns, str(item["reason"])))
+    layouts = []
+    for item in raw.get("layouts") or []:
+        if not isinstance(item, dict) or not {"name", "columns"} <= set(item):
+            raise InvalidInput(f"{name}: each layouts entry needs name and columns.")
+        columns = frozenset(_strings(item["columns"], f"{name}: layouts.columns"))
+        layouts.append((str(item["name"]), columns))
     return ColumnMapping(
         str(raw.get("name") or name),
         record,
@@ -407,6 +424,7 @@ def parse_mapping(raw: Any, name: str = "mapping") -> ColumnMapping:
         several,
         None if agency is None else {str(k): str(v) for k, v in agency.items()},
         tuple(refuse),
+        tuple(layouts),
     )
 
 
