@@ -281,3 +281,20 @@ def test_published_victim_rows_keep_every_exploitation_type_and_the_age_band(eng
     assert rows["isForcedLabour"].sum() == fx.exploitation["ForcedLabour"]
     assert rows["isSexualExploit"].sum() == fx.exploitation["SexualExploitation"]
     assert rows["ageBroad"].is_in(["0--8", "9--17"]).sum() == fx.minors
+
+
+def test_country_codes_in_common_use_are_read(engine, write):
+    text = (
+        "yearOfRegistration,gender,citizenship,CountryOfExploitation,isForcedLabour\n"
+        "2016,Female,XK,UK,1\n"
+        "2017,Male,EL,NA,0\n"
+    )
+    result = import_file(engine, write("ctdc.csv", text), mapping="ctdc", today=TODAY)
+    assert result.rows_rejected == 0
+    with engine.connect() as conn:
+        people = conn.execute(select(Person.citizenship).order_by(Person.id)).scalars().all()
+        places = conn.execute(
+            select(Jurisdiction.country, Jurisdiction.name).order_by(Jurisdiction.id)
+        ).all()
+    assert people == ["XK", "GR"]
+    assert [tuple(p) for p in places] == [("GB", "United Kingdom"), ("NA", "Namibia")]

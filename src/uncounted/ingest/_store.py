@@ -177,6 +177,8 @@ class Jurisdictions:
             subdivision: str | None = code
         elif code == "ZZ":  # fields.UNKNOWN_JURISDICTION: the place was not recorded
             country, name, subdivision = code, "Unknown (not recorded)", None
+        elif code == "XK":  # user-assigned, not in ISO 3166-1 (nor in pycountry)
+            country, name, subdivision = code, "Kosovo", None
         else:
             entry = pycountry.countries.get(alpha_2=code)
             country, name, subdivision = code, str(getattr(entry, "name", code)), None

@@ -195,11 +195,18 @@ def _code_value(list_name: str, value: str) -> str:
     raise FieldProblem(f"not a code of {list_name}.{tip} Known codes: {', '.join(codes.codes)}")
 
 
+#: Two-letter codes in common use that ISO 3166-1 does not assign: Kosovo's user-assigned XK
+#: (used by the EU, the IMF and IOM) is kept; the UK and EL of EU usage are GB and GR.
+_COUNTRY_ALIASES = {"XK": "XK", "UK": "GB", "EL": "GR"}
+
+
 @cache
 def _country(value: str) -> str:
     upper = value.strip().upper()
     if len(upper) == 2 and pycountry.countries.get(alpha_2=upper) is not None:
         return upper
+    if upper in _COUNTRY_ALIASES:
+        return _COUNTRY_ALIASES[upper]
     if len(upper) == 3:
         found = pycountry.countries.get(alpha_3=upper)
         if found is not None:
