@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, open_engine
-from uncounted.errors import ImportRejected, RejectedRow
+from uncounted.errors import ImportRejected, RejectedRow, UncountedError
 from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
 from uncounted.ingest.export import export_records
 from uncounted.settings import get_settings
@@ -132,9 +132,15 @@ def import_cmd(
             if report is not None:
                 console.print(f"Report written to {write_report(exc.rows, report)}")
             raise
+        except UncountedError as exc:  # refused before any row was read: report why too
+            if report is not None:
+                write_report([RejectedRow(file.name, 0, "", "", str(exc))], report)
+            raise
         finally:
             engine.dispose()
     console.print(_summary(result))
+    if result.layout is not None:
+        console.print(f"Layout: {result.layout}")
     if result.ignored_columns:
         console.print(f"Ignored columns: {', '.join(result.ignored_columns)}")
     if result.rejected:

@@ -181,6 +181,8 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
                 "birth_year": v.get("birth_year"),
                 "age_at_identification": v.get("age_at_identification"),
                 "citizenship": v.get("citizenship"),
+                "age_band": v.get("age_band"),
+                "minor_at_identification": v.get("minor_at_identification"),
             }
         )
     ch = _store.upsert(ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit)
@@ -196,7 +198,15 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             idents.append({"person_id": pid, **ident})
         if v.get("case") is not None:
             role = {f: v.get(f) for f in _VICTIM}
-            role["methods_of_control"] = v.get("methods_of_control") or []
+            kinds = v.get("exploitation_type")  # every type (a list), or None: not recorded
+            if isinstance(kinds, str):
+                kinds = [kinds]
+            # exploitation_type is the first type; exploitation_types holds them all only
+            # when there is not exactly one ([] is "recorded: none", None "not recorded")
+            one = isinstance(kinds, list) and len(kinds) == 1
+            role["exploitation_types"] = None if kinds is None or one else kinds
+            role["exploitation_type"] = kinds[0] if isinstance(kinds, list) and kinds else None
+            role["methods_of_control"] = v.get("methods_of_control")
             roles.append(
                 {
                     "person_id": pid,

@@ -124,7 +124,7 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
             in_case = and_(
                 in_case, cp.c.case_id.in_(select(c.c.id).where(scope_filter(who, Resource.CASES)))
             )
-        victim = [cp.c[f] for f in ("trafficking_status", "exploitation_type")]
+        victim = [cp.c.trafficking_status, cp.c.exploitation_type, cp.c.exploitation_types]
         victim += [cp.c[f] for f in ("forced_labour_industry", "sex_exploitation_type")]
         victim += [cp.c[f] for f in ("recruitment_method", "minor_at_exploitation")]
         return (
@@ -136,6 +136,8 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
                 p.c.birth_year,
                 p.c.age_at_identification,
                 p.c.citizenship,
+                p.c.age_band,
+                p.c.minor_at_identification,
                 *identity,
                 c.c.external_id.label("case"),
                 csrc.c.code.label("case_source"),
@@ -343,8 +345,13 @@ def standard_rows(
         if "subdivision" in row:
             row["jurisdiction"] = row.pop("subdivision") or row.pop("country")
             row.pop("country", None)
-        if type_name in {"persons", "aftercare_steps"} and row["external_id"] is None:
+        if type_name == "aftercare_steps" and row["external_id"] is None:
             row["external_id"] = f"uncounted-{rid}"
+        if type_name == "persons":
+            if row["external_id"] is None:
+                row["external_id"] = f"uncounted-{rid}"
+            kinds, first = row.pop("exploitation_types"), row["exploitation_type"]
+            row["exploitation_type"] = kinds if kinds is not None else first and [first]
         for ref in ("case", "person", "linked_case"):
             if row.get(f"{ref}_source") == row.get("source"):
                 row[f"{ref}_source"] = None

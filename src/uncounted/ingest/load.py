@@ -54,6 +54,7 @@ class ImportResult:
     rejects_file: Path | None = None
     report_file: Path | None = None
     seconds: float = 0.0
+    layout: str | None = None  # the published layout recognised (e.g. a CTDC dataset)
 
     @property
     def rows_rejected(self) -> int:
@@ -77,6 +78,7 @@ class ImportResult:
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
             "report_file": str(self.report_file) if self.report_file else None,
             "seconds": round(self.seconds, 3),
+            "layout": self.layout,
         }
 
 
@@ -142,6 +144,7 @@ def validate_file(
         rejected=sorted(importer.problems, key=lambda p: (p.line, p.column)),
         ignored_columns=tuple(sorted(importer.ignored)),
         seconds=time.perf_counter() - started,
+        layout=importer.layout,
     )
 
 
@@ -207,6 +210,8 @@ def import_file(
             counts = importer.run(conn, ctx, partial)
             if importer.problems and not partial:
                 raise importer.refuse()
+            if partial and importer.shared_bad_lines():  # never half of a row's records
+                importer.late = True
             if importer.late:  # bad rows found at the end were written: write again without
                 transaction.rollback()
                 found = importer.problems
@@ -235,13 +240,16 @@ def import_file(
         rejected=sorted(importer.problems, key=_order),
         ignored_columns=tuple(sorted(importer.ignored)),
         batch_id=ctx.batch_id,
+        layout=importer.layout,
     )
     if importer.problems:
         folder = Path(rejects_dir) if rejects_dir is not None else importer.path.parent
-        for part in importer.parts:
-            if part.bad_lines and len(importer.parts) == 1:
+        sheets = {part.options.sheet for part in importer.parts}
+        if len(sheets) == 1:  # one file read as one or several record types: one rejects file
+            bad = set().union(*(part.bad_lines for part in importer.parts))
+            if bad:
                 result.rejects_file = write_rejects(
-                    importer.path, part.bad_lines, folder, part.options
+                    importer.path, bad, folder, importer.parts[0].options
                 )
         result.report_file = write_report(result, folder / f"{importer.path.stem}.report.csv")
     result.seconds = time.perf_counter() - started
