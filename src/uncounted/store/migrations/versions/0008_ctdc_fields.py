@@ -7,7 +7,7 @@ methods of control may be "not recorded" (null) rather than "none"; an internati
 organisation (a data hub such as CTDC or IOM) has no country.
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0006
 Create Date: 2026-12-05 08:10:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0009"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

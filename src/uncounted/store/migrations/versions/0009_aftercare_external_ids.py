@@ -5,7 +5,7 @@ day), so, like cases and justice events, it keeps ``source_agency_id`` + ``exter
 (unique together) and a re-import updates it instead of adding a duplicate.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
