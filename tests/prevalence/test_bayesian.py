@@ -225,3 +225,22 @@ def test_chains_that_disagree_raise_convergence_warning() -> None:
     with pytest.warns(ConvergenceWarning, match="split-R-hat"):
         est.fit(h)
     assert est.to_dict()["rhat"] > 1.01
+
+
+def test_prior_on_n_is_truncated_at_21_n_as_in_lcmcr() -> None:
+    """LCMCR 0.4.14 redraws the number unseen while it exceeds 20 n (``sam_n0``), so its
+    prior on N is 1/N truncated at 21 n. Three lists that barely overlap leave N almost
+    unbounded: every draw must still be at most 21 n (before issue 17 draws reached beyond;
+    R's chains on Ned stop at 170 914 < 21 × 8 234 = 172 914)."""
+    h = CaptureHistories(
+        ("A", "B", "C"),
+        np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1]]),
+        np.array([300, 300, 300, 1, 1]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = LatentClassEstimator(
+            burnin=500, samples=200, thinning=5, n_chains=1, random_state=3
+        ).fit(h)
+    assert est.posterior_.max() <= 21 * h.n_observed
+    assert est.posterior_.max() > 10 * h.n_observed  # the bound is reached, not idle
