@@ -116,6 +116,24 @@ def test_latent_class_fit_is_not_labelled_main_effects() -> None:
     assert est.to_dict()["terms"] == []
     with pytest.raises(NotFitted):
         _ = LatentClassEstimator().model_text_
+    # the same label in a stratified table (it used to read "independence")
+    rng = np.random.default_rng(5)
+    rows = [
+        (f"{sex}{i}", name, sex)
+        for sex, n in (("F", 300), ("M", 250))
+        for i in range(n)
+        for name, p in zip("ABC", (0.4, 0.5, 0.3), strict=True)
+        if rng.random() < p
+    ]
+    records = pl.DataFrame(rows, schema=["person_id", "list", "sex"], orient="row")
+
+    def make() -> LatentClassEstimator:
+        return LatentClassEstimator(burnin=100, samples=40, thinning=2, n_chains=1, random_state=2)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = estimate_by_strata(records, ["sex"], make)
+    assert set(result.strata["model"].to_list()) == {"latent-class mixture (K = 10)"}
 
 
 def test_fitted_estimator_without_a_ranking_reads_as_absent() -> None:

@@ -140,7 +140,9 @@ def estimate_by_strata(
                     estimate=float(est.population_),
                     ci_low=float(low),
                     ci_high=float(high),
-                    model=" + ".join(est.model_) or "independence",
+                    model=(
+                        "independence" if est.model_text_ == "()" else est.model_text_
+                    ),  # LCMCR has no terms but is not the independence model
                     status="estimated",
                     note="; ".join(str(w.message) for w in caught),
                 )
