@@ -30,7 +30,7 @@ def test_many_lists_memory_is_not_quadratic_in_the_cells() -> None:
     """12 lists (4 095 cells, 456 observed, almost all sparse). Before the fix the sparse-cell
     check built ``np.eye(4095)`` twice and the existence LP a dense identity: 813 MB traced
     peak here, and 23 GB (killed) at 15 lists. Now 53 MB traced peak at 12 lists; 15 lists
-    ran in 46 s with 0.9 GB resident (``uncounted estimate``, 1 078 observed cells). The
+    ran in 24 s with 0.95 GB resident (``uncounted estimate``, 1 078 observed cells). The
     bound 200 MB leaves room for NumPy versions while failing the quadratic version 4x over."""
     histories = _many_lists(12)
     tracemalloc.start()
