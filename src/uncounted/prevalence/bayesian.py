@@ -214,7 +214,7 @@ class LatentClassEstimator(PopulationEstimator):
         if self.rhat_ > MAX_RHAT:  # nan (too few draws) compares False
             what = f"the {chains} chains" if chains > 1 else "the two halves of the chain"
             problems.append(
-                f"{what} disagree (split-R-hat {self.rhat_:.2f} > {MAX_RHAT}); the posterior "
+                f"{what} disagree (split-R-hat {self.rhat_:.3f} > {MAX_RHAT}); the posterior "
                 "may have several modes that a chain does not cross between"
             )
         if self.ess_ < MIN_ESS * chains:
