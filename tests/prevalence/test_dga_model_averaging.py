@@ -75,3 +75,28 @@ def test_model_prior_moves_the_model_weights() -> None:
     est = DecomposableBMA(log_model_prior=list(prior)).fit(_three())
     assert est.model_weights_[0] == pytest.approx(1.0)
     assert est.model_ == ()
+
+
+@pytest.mark.slow
+def test_recovers_the_truth_over_simulated_worlds() -> None:
+    """40 worlds of 2 000 people, four lists with two referral dependencies (P(A) = 0.25,
+    P(B | A) = 0.6, P(B | not A) = 0.2; P(C) = 0.3, P(D | C) = 0.4, P(D | not C) = 0.1),
+    seeds 0-39. Measured: 39 of 40 intervals cover 2 000, mean posterior median 2 000.9 (6.6 s).
+    Required: at least 35 of 40 (P(X <= 34) = 0.014 for a calibrated 95 % interval) and the
+    mean median within 1 % of the truth."""
+    covered, medians = 0, []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        a = rng.random(2000) < 0.25
+        b = np.where(a, rng.random(2000) < 0.6, rng.random(2000) < 0.2)
+        c = rng.random(2000) < 0.3
+        d = np.where(c, rng.random(2000) < 0.4, rng.random(2000) < 0.1)
+        x = np.column_stack([a, b, c, d]).astype(np.uint8)
+        patterns, counts = np.unique(x[x.sum(axis=1) > 0], axis=0, return_counts=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SparseDataWarning)
+            est = DecomposableBMA().fit(CaptureHistories(tuple("ABCD"), patterns, counts))
+        covered += est.ci_[0] <= 2000 <= est.ci_[1]
+        medians.append(est.population_)
+    assert covered >= 35
+    assert abs(float(np.mean(medians)) - 2000) < 20
