@@ -21,6 +21,7 @@ from uncounted.errors import InvalidInput, NotFitted
 from uncounted.prevalence import (
     CaptureHistories,
     Chapman,
+    DecomposableBMA,
     LatentClassEstimator,
     LincolnPetersen,
     LogLinearEstimator,
@@ -79,9 +80,13 @@ CASES: dict[str, Case] = {
     ),
     # three lists barely identify a latent-class model: thin hard so the chain mixes (ESS > 100)
     "lcmcr": (
-        lambda: LatentClassEstimator(burnin=2000, samples=200, thinning=250, random_state=1),
+        lambda: LatentClassEstimator(
+            burnin=2000, samples=200, thinning=250, n_chains=2, random_state=1
+        ),
         three_lists,
     ),
+    "dga": (DecomposableBMA, three_lists),
+    "dga-settings": (lambda: DecomposableBMA(delta=0.5, max_missing=20000), three_lists),
 }
 
 params = pytest.mark.parametrize("case", list(CASES))

@@ -30,7 +30,11 @@ from uncounted.cli._common import (
 from uncounted.errors import InvalidInput
 from uncounted.prevalence import CaptureHistories
 from uncounted.prevalence.methods import METHODS, make_estimator
-from uncounted.prevalence.stratified import estimate_by_strata, membership_records
+from uncounted.prevalence.stratified import (
+    estimate_by_strata,
+    membership_records,
+    strata_unit,
+)
 from uncounted.store.frames import list_memberships_frame
 
 
@@ -91,15 +95,20 @@ def estimate(
         if not (records or from_db):
             raise InvalidInput("--strata needs individual records (--records or --from-db).")
         result = estimate_by_strata(
-            frame, by, make, person_column=person_column, list_column=list_column
+            frame,
+            by,
+            make,
+            person_column=person_column,
+            list_column=list_column,
+            unit=strata_unit(by) if from_db else "people",
         )
         if fmt == "json":
             render_json({"method": method, **result.to_dict()})
             return
         render_frame(result.strata, "table", f"Estimates by {', '.join(by)}")
         console.print(
-            f"Total {result.total:,.0f} (95 % {result.ci_low:,.0f}–{result.ci_high:,.0f}); "
-            f"{result.observed:,} observed."
+            f"Total {result.total:,.0f} {result.unit} (95 % {result.ci_low:,.0f}–"
+            f"{result.ci_high:,.0f}); {result.observed:,} observed. {result.unit_note}"
             + (
                 ""
                 if result.complete

@@ -8,6 +8,8 @@ loglinear      :class:`LogLinearEstimator` — independence model, given ``inter
 stepwise       :class:`StepwiseEstimator` — Chan, Silverman & Vincent (2021), SparseMSE
 lcmcr          :class:`LatentClassEstimator` — Manrique-Vallier (2016), LCMCR
 chapman        :class:`Chapman` — two lists, Chapman (1951) with Seber's variance
+dga            :class:`DecomposableBMA` — Bayesian model averaging over decomposable graphs,
+               Madigan & York (1997), R package dga (2 to 5 lists)
 =============  ============================================================================
 """
 
@@ -18,12 +20,13 @@ from collections.abc import Sequence
 from uncounted.errors import InvalidInput
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence.bayesian import LatentClassEstimator
+from uncounted.prevalence.dga import DecomposableBMA
 from uncounted.prevalence.histories import CaptureHistories
 from uncounted.prevalence.loglinear import LogLinearEstimator
 from uncounted.prevalence.stepwise import StepwiseEstimator
 from uncounted.prevalence.twolist import Chapman
 
-METHODS = ("loglinear", "stepwise", "lcmcr", "chapman")
+METHODS = ("loglinear", "stepwise", "lcmcr", "chapman", "dga")
 
 
 def make_estimator(
@@ -63,6 +66,10 @@ def make_estimator(
         if ci not in (None, "credible"):
             raise InvalidInput("--method lcmcr gives a posterior credible interval only.")
         return LatentClassEstimator(ci_level=ci_level, random_state=seed)
+    if method == "dga":
+        if ci not in (None, "credible"):
+            raise InvalidInput("--method dga gives a posterior credible interval only.")
+        return DecomposableBMA(ci_level=ci_level)
     return Chapman(ci=ci or "lognormal", ci_level=ci_level)
 
 
