@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 import polars as pl
 
 from uncounted.errors import InvalidInput, NotFitted, UncountedWarning
+from uncounted.prevalence.assumptions import describe
 from uncounted.prevalence.histories import CaptureHistories
 
 __all__ = ["PopulationEstimator", "model_label"]
@@ -142,6 +143,13 @@ class PopulationEstimator(abc.ABC):
         """Estimated number of people on no list: ``population_ - observed_``."""
         return float(self.population_) - float(self.observed_)
 
+    @property
+    def assumptions(self) -> dict[str, str]:
+        """What the method assumes (closed population, perfect linkage, the dependence and
+        heterogeneity it allows, and a one-sentence summary); see
+        :mod:`uncounted.prevalence.assumptions`."""
+        return describe(self.method, self.get_params())
+
     def _extra_dict(self) -> dict[str, Any]:
         """Method-specific, JSON-serialisable extras for :meth:`to_dict`."""
         return {}
@@ -181,6 +189,7 @@ class PopulationEstimator(abc.ABC):
             "model": model_label(self.model_),
             "terms": list(self.model_),
             "warnings": list(self.warnings_),
+            "assumptions": self.assumptions,
             "settings": {k: _jsonable(v) for k, v in self.get_params().items()},
         }
         out.update(self._extra_dict())

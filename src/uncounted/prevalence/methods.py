@@ -8,6 +8,10 @@ loglinear      :class:`LogLinearEstimator` — independence model, given ``inter
 stepwise       :class:`StepwiseEstimator` — Chan, Silverman & Vincent (2021), SparseMSE
 lcmcr          :class:`LatentClassEstimator` — Manrique-Vallier (2016), LCMCR
 chapman        :class:`Chapman` — two lists, Chapman (1951) with Seber's variance
+heterogeneity  :class:`HeterogeneityEstimator` — Rcapture's Mth/Mh with a heterogeneity term
+               (``heterogeneity``: chao, poisson, darroch, gamma, normal), optionally with
+               given ``interactions`` or a ``criterion`` search (``closedpMS.t(h = ...)``)
+panel          several methods side by side (:func:`uncounted.prevalence.panel.estimate_panel`)
 =============  ============================================================================
 """
 
@@ -18,12 +22,13 @@ from collections.abc import Sequence
 from uncounted.errors import InvalidInput
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence.bayesian import LatentClassEstimator
+from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
 from uncounted.prevalence.histories import CaptureHistories
 from uncounted.prevalence.loglinear import LogLinearEstimator
 from uncounted.prevalence.stepwise import StepwiseEstimator
 from uncounted.prevalence.twolist import Chapman
 
-METHODS = ("loglinear", "stepwise", "lcmcr", "chapman")
+METHODS = ("loglinear", "stepwise", "lcmcr", "chapman", "heterogeneity")
 
 
 def make_estimator(
@@ -35,6 +40,7 @@ def make_estimator(
     seed: int | None = None,
     n_boot: int = 1000,
     ci_level: float = 0.95,
+    heterogeneity: str | None = None,
 ) -> PopulationEstimator:
     """An unfitted estimator for ``method`` with the settings that apply to it.
 
@@ -44,8 +50,10 @@ def make_estimator(
     """
     if method not in METHODS:
         raise InvalidInput(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
-    if method != "loglinear" and (criterion or interactions):
+    if method not in ("loglinear", "heterogeneity") and (criterion or interactions):
         raise InvalidInput("--criterion and --interactions apply to --method loglinear only.")
+    if heterogeneity and method != "heterogeneity":
+        raise InvalidInput("--heterogeneity applies to --method heterogeneity only.")
     if criterion and interactions:
         raise InvalidInput("Give either --interactions (a fixed model) or --criterion (search).")
     if method == "loglinear":
@@ -53,6 +61,15 @@ def make_estimator(
             interactions=list(interactions) if interactions else None,
             criterion=criterion,
             ci=ci or "profile",
+            ci_level=ci_level,
+        )
+    if method == "heterogeneity":
+        if ci not in (None, "profile"):
+            raise InvalidInput("--method heterogeneity gives a profile (or log-normal) interval.")
+        return HeterogeneityEstimator(
+            heterogeneity=heterogeneity or "darroch",
+            interactions=list(interactions) if interactions else None,
+            criterion=criterion,
             ci_level=ci_level,
         )
     if method == "stepwise":
