@@ -273,6 +273,11 @@ class HeterogeneityEstimator(PopulationEstimator):
         self.bic_ = fit.bic
         if not fit.converged:
             self._warn("the normal-mixture fit did not converge.", ConvergenceWarning)
+        if fit.sigma < 1e-3:
+            self._warn(
+                "the normal mixture's sigma is zero: the lists show no heterogeneity of this "
+                "kind, and the model reduces to the one without it (Rcapture warns the same)."
+            )
         # Chao (1987), eq. 12: log-normal interval for the number unobserved.
         f0 = self.population_ - n
         z = float(norm.ppf(0.5 + float(self.ci_level) / 2))
@@ -309,7 +314,10 @@ class HeterogeneityEstimator(PopulationEstimator):
             est = n + np.exp(fit.coef[:, 0])
         bic = fit.aic + (np.log(n) - 2.0) * fit.rank
         crit = fit.aic if self.criterion == "aic" else bic
-        eligible = fit.converged & (fit.min_mu >= _FITTED_ZERO)
+        # As Rcapture's infoFit flags: never choose a fit that did not converge, that has a
+        # fitted cell at zero (a parameter at minus infinity) or a design not of full rank.
+        full_rank = np.linalg.matrix_rank(X[None, :, :] * masks[:, None, :]) == masks.sum(1)
+        eligible = fit.converged & (fit.min_mu >= _FITTED_ZERO) & full_rank
         order = np.lexsort((crit, ~eligible))
         names = np.array([f"{lists[i]}:{lists[j]}" for i, j in pair_index(len(lists))])
         labels = [" + ".join(names[pm[i]]) or "()" for i in order]
