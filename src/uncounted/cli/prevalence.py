@@ -142,7 +142,7 @@ def estimate(
     from uncounted.prevalence.diagnostics import check_heterogeneity
 
     est = make().fit(histories)
-    check = check_heterogeneity(histories, est.population_, getattr(est, "aic_", None), emit=False)
+    check = check_heterogeneity(histories, est.population_, est.__dict__.get("aic_"), emit=False)
     if fmt == "json":
         render_json({**_payload(est), "diagnostics": check.to_dict()})
         return

@@ -7,9 +7,9 @@ around the wrong number. It is the most common failure of MSE for trafficking da
 checks, each a sentence when it fires (Rivest & Baillargeon 2007; Chao 1987; Bird & King
 2018):
 
-1. **Chao's lower bound above the estimate**: the Mth Chao model (Rcapture ``closedp.t``) is
-   the least population consistent with *any* heterogeneity; an estimate below it is too low
-   if catchability varies at all.
+1. **Chao's lower bound above the estimate** (by more than 2 %): the Mth Chao model
+   (Rcapture ``closedp.t``) is the least population consistent with *any* heterogeneity; an
+   estimate below it is too low if catchability varies at all.
 2. **A heterogeneity model preferred by AIC**: Mth with Darroch's or Chao's term fits better
    than the independence model Mt by more than 2 AIC units (and, given a log-linear fit,
    better than that fit too).
@@ -36,6 +36,7 @@ __all__ = ["HeterogeneityCheck", "check_heterogeneity", "rising_with_lists"]
 
 _AIC_MARGIN = 2.0
 _RISE = 0.05
+_CHAO_MARGIN = 0.02  # the bound must exceed the estimate by 2 %, not by noise
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def check_heterogeneity(
             n_ind, aic_ind = float("nan"), float("nan")
     chao = fits["chao"].population_ if "chao" in fits else None
     target = n_ind if estimate is None else estimate
-    if chao is not None and np.isfinite(target) and chao > target * 1.001:
+    if chao is not None and np.isfinite(target) and chao > target * (1 + _CHAO_MARGIN):
         what = "this estimate" if estimate is not None else "the independence estimate"
         messages.append(
             f"Chao's lower bound ({chao:,.0f}) is above {what} ({target:,.0f}): if "

@@ -83,24 +83,53 @@ def make_estimator(
     return Chapman(ci=ci or "lognormal", ci_level=ci_level)
 
 
-def estimate_headline(histories: CaptureHistories, truth: int | None = None) -> dict[str, str]:
-    """One line for summaries: the stepwise estimate (Chan, Silverman & Vincent 2021) with its
-    Wald interval, and the truth beside it when it is known (synthetic worlds)."""
-    import warnings
+def estimate_headline(
+    histories: CaptureHistories,
+    truth: int | None = None,
+    low_heterogeneity: CaptureHistories | None = None,
+    low_truth: int | None = None,
+) -> dict[str, str]:
+    """Lines for summaries (the demo): the panel of methods beside the truth, the diagnostics
+    (never suppressed) and the caveat; optionally a second, low-heterogeneity world, where the
+    log-linear models are right, for contrast."""
+    from uncounted.prevalence.panel import PANEL, RECOMMENDED, estimate_panel, round_sig
 
-    from uncounted.errors import UncountedWarning
+    def fmt(x: float | None) -> str:
+        value = round_sig(x)
+        return "unbounded" if value is None or value == float("inf") else f"{value:,.0f}"
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UncountedWarning)
-        est = StepwiseEstimator().fit(histories)
-    low, high = est.ci_
-    text = f"{est.population_:,.0f} ({low:,.0f}–{high:,.0f})"
+    panel = estimate_panel(histories, truth=truth, emit=False)
+    title = f"all victims, MSE over {histories.n_lists} lists (panel of methods, 95% CI)"
+    lines = {title: f"{histories.n_observed:,} observed (a hard floor)"}
+    for row in panel.rows:
+        mark = " [recommended]" if row.key == RECOMMENDED else ""
+        lines[f"  {row.label}{mark}"] = (
+            f"{fmt(row.estimate)} ({fmt(row.ci_low)}–{fmt(row.ci_high)})"
+            if row.estimate is not None
+            else f"no estimate: {row.error}"
+        )
     if truth is not None:
-        text += f"; truth {truth:,}"
-    return {
-        f"all victims, MSE over {histories.n_lists} lists (stepwise, 95% CI)": text,
-        "  observed on at least one list": f"{histories.n_observed:,}",
-    }
+        lines["  truth (known only in this synthetic world)"] = f"{truth:,}"
+    lines["  spread across methods"] = panel.spread_sentence()
+    for i, message in enumerate(panel.diagnostics.get("messages", []), start=1):
+        lines[f"  heterogeneity warning {i}"] = message
+    lines["  caveat"] = (
+        "people differ in how visible they are (a frailty); models without heterogeneity are "
+        "then too low with intervals that miss the truth"
+    )
+    if low_heterogeneity is not None:
+        low = estimate_panel(
+            low_heterogeneity, ["independence", "loglinear-aic", "stepwise"], emit=False
+        )
+        lines["contrast: a low-heterogeneity world (same agencies, no frailty)"] = (
+            f"{low_heterogeneity.n_observed:,} observed"
+            + (f"; truth {low_truth:,}" if low_truth is not None else "")
+        )
+        for row in low.rows:
+            lines[f"  {PANEL[row.key][0]} (low heterogeneity)"] = (
+                f"{fmt(row.estimate)} ({fmt(row.ci_low)}–{fmt(row.ci_high)})"
+            )
+    return lines
 
 
 __all__ = ["METHODS", "estimate_headline", "make_estimator"]
