@@ -104,9 +104,10 @@ def test_estimate_headline_puts_the_panel_beside_the_truth():
     )
     (title, observed), *_ = lines.items()
     assert "panel of methods" in title
-    assert observed == f"{int(sim.table['count'].sum()):,} observed (a hard floor)"
+    assert observed == f"{int(sim.table['count'].sum()):,} observed"
     assert lines["  truth (known only in this synthetic world)"] == "1,500"
-    assert any("[recommended]" in key for key in lines)
+    assert any("(recommended)" in key for key in lines)
+    assert any(key.startswith("  no frailty: Stepwise") for key in lines)
     assert any(key.startswith("  Mth Chao") for key in lines)
     assert "spread across methods" in "".join(lines)
     assert "caveat" in "".join(lines)

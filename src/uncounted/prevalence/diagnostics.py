@@ -48,6 +48,7 @@ class HeterogeneityCheck:
     aic_heterogeneity: dict[str, float] = field(default_factory=dict)
     by_number_of_lists: dict[int, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    short: list[str] = field(default_factory=list)  # one phrase per message, for summaries
 
     @property
     def likely(self) -> bool:
@@ -64,6 +65,7 @@ class HeterogeneityCheck:
                 str(k): v for k, v in self.by_number_of_lists.items()
             },
             "messages": list(self.messages),
+            "short": list(self.short),
         }
 
 
@@ -111,6 +113,7 @@ def check_heterogeneity(
     if histories.n_lists < 3:
         return HeterogeneityCheck(None, None)
     messages: list[str] = []
+    short: list[str] = []
     fits: dict[str, HeterogeneityEstimator] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UncountedWarning)
@@ -140,11 +143,13 @@ def check_heterogeneity(
                 f"independence model by {aic_ind - aic_het[best_h]:.1f} AIC units: people "
                 "differ in how visible they are."
             )
+            short.append("AIC prefers a heterogeneity model")
         elif aic is not None and aic_het[best_h] < aic - _AIC_MARGIN:
             messages.append(
                 f"a heterogeneity model (Mth {best_h.capitalize()}) fits better than this "
                 f"model by {aic - aic_het[best_h]:.1f} AIC units."
             )
+            short.append("AIC prefers a heterogeneity model")
     by_m = rising_with_lists(histories) if histories.n_lists <= 8 else {}
     if len(by_m) >= 2:
         ms = sorted(by_m)
@@ -156,9 +161,10 @@ def check_heterogeneity(
                 f"{values[0]:,.0f} with {ms[0]} lists, {values[-1]:,.0f} with {ms[-1]}): each "
                 "list reveals more hard-to-see people, a sign of heterogeneity."
             )
+            short.append("estimate rises with more lists")
     if emit:
         for message in messages:
             warnings.warn(message, HeterogeneityWarning, stacklevel=2)
     return HeterogeneityCheck(
-        chao, aic_ind if np.isfinite(aic_ind) else None, aic_het, by_m, messages
+        chao, aic_ind if np.isfinite(aic_ind) else None, aic_het, by_m, messages, short
     )

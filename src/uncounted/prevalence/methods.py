@@ -100,35 +100,37 @@ def estimate_headline(
 
     panel = estimate_panel(histories, truth=truth, emit=False)
     title = f"all victims, MSE over {histories.n_lists} lists (panel of methods, 95% CI)"
-    lines = {title: f"{histories.n_observed:,} observed (a hard floor)"}
+    lines = {title: f"{histories.n_observed:,} observed"}
     for row in panel.rows:
-        mark = " [recommended]" if row.key == RECOMMENDED else ""
+        mark = " (recommended)" if row.key == RECOMMENDED else ""
         lines[f"  {row.label}{mark}"] = (
             f"{fmt(row.estimate)} ({fmt(row.ci_low)}–{fmt(row.ci_high)})"
             if row.estimate is not None
-            else f"no estimate: {row.error}"
+            else "no estimate"
         )
     if truth is not None:
         lines["  truth (known only in this synthetic world)"] = f"{truth:,}"
-    lines["  spread across methods"] = panel.spread_sentence()
-    for i, message in enumerate(panel.diagnostics.get("messages", []), start=1):
-        lines[f"  heterogeneity warning {i}"] = message
-    lines["  caveat"] = (
-        "people differ in how visible they are (a frailty); models without heterogeneity are "
-        "then too low with intervals that miss the truth"
+    if panel.spread is not None:
+        low, high = panel.spread
+        lines["  spread across methods: the real uncertainty"] = f"{fmt(low)}–{fmt(high)}"
+    for i, phrase in enumerate(panel.diagnostics.get("short", []), start=1):
+        lines[f"  warning {i}: heterogeneity likely"] = phrase
+    lines["  caveat: people differ in how visible they are (frailty)"] = (
+        "models without it are too low"
     )
     if low_heterogeneity is not None:
-        low = estimate_panel(
+        low_panel = estimate_panel(
             low_heterogeneity, ["independence", "loglinear-aic", "stepwise"], emit=False
         )
         lines["contrast: a low-heterogeneity world (same agencies, no frailty)"] = (
             f"{low_heterogeneity.n_observed:,} observed"
-            + (f"; truth {low_truth:,}" if low_truth is not None else "")
         )
-        for row in low.rows:
-            lines[f"  {PANEL[row.key][0]} (low heterogeneity)"] = (
+        for row in low_panel.rows:
+            lines[f"  no frailty: {PANEL[row.key][0]}"] = (
                 f"{fmt(row.estimate)} ({fmt(row.ci_low)}–{fmt(row.ci_high)})"
             )
+        if low_truth is not None:
+            lines["  no frailty: truth"] = f"{low_truth:,}"
     return lines
 
 
