@@ -334,7 +334,12 @@ class HeterogeneityEstimator(PopulationEstimator):
             # As Rcapture's infoFit flags: never choose a fit that did not converge, that has
             # a fitted cell at zero (a parameter at minus infinity) or a design not of full
             # rank.
-            rank = np.linalg.matrix_rank(X[None, :, :] * masks[:, None, :]) == masks.sum(1)
+            rank = np.concatenate(
+                [
+                    np.linalg.matrix_rank(X[None, :, :] * m[:, None, :]) == m.sum(1)
+                    for m in np.array_split(masks, max(1, masks.shape[0] // 1024))
+                ]
+            )
             eligible = fit.converged & (fit.min_mu >= _FITTED_ZERO) & rank
             crit = fit.aic if self.criterion == "aic" else bic
             return {
