@@ -20,6 +20,7 @@ from uncounted.prevalence import (
     LogLinearEstimator,
     PopulationEstimator,
 )
+from uncounted.prevalence.diagnostics import check_heterogeneity
 from uncounted.prevalence.panel import estimate_panel
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.frames import list_memberships_frame
@@ -96,4 +97,7 @@ def _estimate(frame: pl.DataFrame, lists: list[str], period: str | None, method:
         result = factory(**settings).fit(histories).to_dict()
     shown = [str(w.message) for w in caught if issubclass(w.category, UncountedWarning)]
     result["warnings"] = list(dict.fromkeys([*result.get("warnings", []), *shown]))
+    result["diagnostics"] = check_heterogeneity(
+        histories, result.get("estimate"), result.get("aic"), emit=False
+    ).to_dict()
     return result
