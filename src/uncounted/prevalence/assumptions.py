@@ -91,6 +91,10 @@ def _heterogeneity(params: dict[str, Any]) -> tuple[str, str, str]:
         ),
     }
     het, short = kinds.get(h, kinds["darroch"])
+    if crit:
+        short = short.rstrip(".") + f"; lists may also depend in pairs ({str(crit).upper()})."
+    elif pairs:
+        short = short.rstrip(".") + "; lists also depend through the given pairs."
     return dep, f"{het}; {coverage}", short
 
 
