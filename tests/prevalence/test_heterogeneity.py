@@ -55,6 +55,17 @@ def test_chao_is_a_lower_bound_and_drops_negative_etas():
     assert out["model_name"] == "Mth Chao (LB)" and isinstance(out["dropped_terms"], list)
 
 
+def test_search_beyond_six_lists_is_greedy_and_summary_names_the_model():
+    sim = simulate_lists(
+        "heterogeneous", probabilities=(0.2, 0.25, 0.3, 0.2, 0.25, 0.3, 0.2), sigma=0.8, seed=2
+    )
+    est = _quiet(HeterogeneityEstimator("darroch", criterion="aic"), _histories(sim))
+    assert est.ranking_.height < 2**21  # not exhaustive: 21 pairs
+    assert est.summary["model"][0] == est.model_name_
+    assert est.model_name_.startswith("Mth Darroch")
+    assert est.ci_[0] <= 2000 <= est.ci_[1]
+
+
 def test_normal_mixture_reports_sigma_and_a_lognormal_interval():
     h = _histories(simulate_lists("heterogeneous", sigma=0.8, seed=5))
     est = _quiet(HeterogeneityEstimator("normal"), h)

@@ -312,6 +312,11 @@ class HeterogeneityEstimator(PopulationEstimator):
         return pairs
 
     # ------------------------------------------------------------------ results
+    @property
+    def summary(self) -> pl.DataFrame:
+        """The base summary with ``model`` as Rcapture names it (e.g. "Mth Darroch + A:B")."""
+        return super().summary.with_columns(pl.lit(self.model_name_).alias("model"))
+
     def _extra_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "model_name": self.model_name_,
