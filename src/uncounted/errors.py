@@ -161,11 +161,16 @@ class ConvergenceWarning(UncountedWarning):
     """An iterative fit or sampler may not have converged."""
 
 
+class HeterogeneityWarning(UncountedWarning):
+    """The lists show signs that catchability varies between people (estimates too low)."""
+
+
 __all__ = [
     "AccessDenied",
     "ConfigurationError",
     "ConvergenceWarning",
     "DataQualityWarning",
+    "HeterogeneityWarning",
     "ImportRejected",
     "InvalidCaptureHistories",
     "InvalidInput",

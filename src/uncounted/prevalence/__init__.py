@@ -10,6 +10,7 @@ from __future__ import annotations
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence.bayesian import LatentClassEstimator
 from uncounted.prevalence.dga import DecomposableBMA
+from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
 from uncounted.prevalence.histories import CaptureHistories
 from uncounted.prevalence.loglinear import LogLinearEstimator
 from uncounted.prevalence.stepwise import StepwiseEstimator
@@ -19,6 +20,7 @@ __all__ = [
     "CaptureHistories",
     "Chapman",
     "DecomposableBMA",
+    "HeterogeneityEstimator",
     "LatentClassEstimator",
     "LincolnPetersen",
     "LogLinearEstimator",

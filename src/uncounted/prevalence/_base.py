@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 import polars as pl
 
 from uncounted.errors import InvalidInput, NotFitted, UncountedWarning
+from uncounted.prevalence.assumptions import describe
 from uncounted.prevalence.histories import CaptureHistories
 
 __all__ = ["PopulationEstimator", "model_label"]
@@ -159,6 +160,13 @@ class PopulationEstimator(abc.ABC):
             return None
         return f"the {self.ci_method_} interval has no finite end there: the data do not bound it."
 
+    @property
+    def assumptions(self) -> dict[str, str]:
+        """What the method assumes (closed population, perfect linkage, the dependence and
+        heterogeneity it allows, and a one-sentence summary); see
+        :mod:`uncounted.prevalence.assumptions`."""
+        return describe(self.method, self.get_params())
+
     def _extra_dict(self) -> dict[str, Any]:
         """Method-specific, JSON-serialisable extras for :meth:`to_dict`."""
         return {}
@@ -199,6 +207,7 @@ class PopulationEstimator(abc.ABC):
             "terms": list(self.model_),
             "ci_note": self._ci_note(),
             "warnings": list(self.warnings_),
+            "assumptions": self.assumptions,
             "settings": {k: _jsonable(v) for k, v in self.get_params().items()},
         }
         out.update(self._extra_dict())
