@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
     "PopulationEstimator": "uncounted.prevalence",
     "StepwiseEstimator": "uncounted.prevalence",
     "LatentClassEstimator": "uncounted.prevalence",
+    "DecomposableBMA": "uncounted.prevalence",
     "JusticeData": "uncounted.justice",
     "indicators": "uncounted.justice",
     "bottlenecks": "uncounted.justice",

@@ -19,6 +19,7 @@ from uncounted.prevalence import CaptureHistories
 from uncounted.prevalence.methods import estimate_headline
 from uncounted.settings import Settings, read_or_create_key_file
 from uncounted.simulate import World, WorldConfig, simulate_world
+from uncounted.simulate.capture import simulate_demo_lists
 from uncounted.store.bulk import insert_frames
 from uncounted.store.crypto import KeyRing
 from uncounted.store.db import make_engine, session_scope, upgrade
@@ -105,7 +106,17 @@ def build_demo(
     )
     memberships = world.frames["list_memberships"].with_columns(pl.col("agency_id").cast(pl.String))
     lists = CaptureHistories.from_records(memberships, "person_id", "agency_id", "demo lists")
-    headlines.update(estimate_headline(lists, world.truth.population))
+    contrast = simulate_demo_lists(
+        population=world.truth.population, frailty_sd=0.0, seed=world.config.seed
+    )
+    headlines.update(
+        estimate_headline(
+            lists,
+            world.truth.population,
+            CaptureHistories.from_frame(contrast.table, source="low-heterogeneity world"),
+            contrast.population,
+        )
+    )
     return DemoResult(database_url=url, path=path, world=world, rows=rows, headlines=headlines)
 
 

@@ -6,7 +6,11 @@ web app can map it to an exit code or an HTTP status without catching anything e
     UncountedError
     ├── ConfigurationError      settings that cannot work (bad database URL, unwritable dir)
     ├── StoreError              the case database could not be read or written
-    │   └── MigrationError      the schema is not at the version the code expects
+    │   ├── MigrationError      the schema is not at the version the code expects
+    │   ├── StoreBusy           another program is writing to the (SQLite) store
+    │   ├── StoreFull           the disk holding the store is full
+    │   ├── StoreDamaged        the database file is damaged (restore a backup)
+    │   └── StoreUnavailable    the database server cannot be reached (HTTP 503)
     ├── InvalidInput            input data that cannot be used as given
     │   ├── ImportRejected      an import file with bad rows (carries every rejected row)
     │   └── InvalidCaptureHistories   capture-history tables that cannot be estimated from
@@ -49,6 +53,28 @@ class StoreError(UncountedError):
 
 class MigrationError(StoreError):
     """The database schema is not at the revision this version of Uncounted expects."""
+
+
+class StoreBusy(StoreError):
+    """Another program held the store's write lock for longer than the busy timeout."""
+
+    http_status = 503
+
+
+class StoreFull(StoreError):
+    """The disk (or the database's size limit) left no room to write; nothing was written."""
+
+    http_status = 507
+
+
+class StoreDamaged(StoreError):
+    """The database file is not a database, or its pages are damaged: restore a backup."""
+
+
+class StoreUnavailable(StoreError):
+    """The database server cannot be reached (stopped, restarting, or the connection lost)."""
+
+    http_status = 503
 
 
 class InvalidInput(UncountedError):
@@ -135,11 +161,16 @@ class ConvergenceWarning(UncountedWarning):
     """An iterative fit or sampler may not have converged."""
 
 
+class HeterogeneityWarning(UncountedWarning):
+    """The lists show signs that catchability varies between people (estimates too low)."""
+
+
 __all__ = [
     "AccessDenied",
     "ConfigurationError",
     "ConvergenceWarning",
     "DataQualityWarning",
+    "HeterogeneityWarning",
     "ImportRejected",
     "InvalidCaptureHistories",
     "InvalidInput",
@@ -149,7 +180,11 @@ __all__ = [
     "NotIdentifiable",
     "RejectedRow",
     "SparseDataWarning",
+    "StoreBusy",
+    "StoreDamaged",
     "StoreError",
+    "StoreFull",
+    "StoreUnavailable",
     "UncountedError",
     "UncountedWarning",
 ]

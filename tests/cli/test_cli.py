@@ -38,7 +38,8 @@ def test_demo_builds_the_demo_store(tmp_path, capsys):
     assert main(["demo", "--victims", "300", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert "victims in the hidden population (truth)" in out and "300" in out
-    assert "MSE over" in out and "truth 300" in out
+    assert "MSE over" in out and "synthetic" in out and "Mth Chao" in out
+    assert "recommended" in out and "low-heterogeneity" in out
     db = sqlite3.connect(tmp_path / "data" / "demo.sqlite")
     assert db.execute("select count(*) from persons").fetchone()[0] > 0
     db.close()

@@ -89,3 +89,44 @@ def test_table_output_of_a_method_without_a_model_ranking(capsys):
     assert "stepwise" in out and "Best models" not in out
     assert main(["estimate", str(lists), "--criterion", "bic"]) == 0
     assert "Best models of the search" in capsys.readouterr().out
+
+
+@pytest.fixture
+def ukdat4():
+    if not (MSE / "UKdat_4.csv").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{MSE} is absent in CI")
+        pytest.skip("../shared/data/mse is not beside this checkout")
+    return MSE / "UKdat_4.csv"
+
+
+def test_panel_is_the_default(ukdat4, capsys):
+    """Without --method the panel comes first: observed (2,428), Chao's lower bound (Rcapture
+    Mth Chao on UKdat_4: 10,813.4, shown to 3 significant figures), each method with what it
+    assumes, the spread and the diagnostics (issue #17 item 3)."""
+    assert main(["estimate", str(ukdat4), "--seed", "1", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "panel" and out["observed"] == 2428
+    assert out["lower_bound"]["estimate"] == 10800.0
+    keys = [m["key"] for m in out["methods"]]
+    assert keys[0] == "independence" and out["recommended"] in keys
+    assert all(m["assumes"] for m in out["methods"])
+    assert out["spread"][0] <= out["spread"][1]
+    assert "heterogeneity_likely" in out["diagnostics"]
+    assert main(["estimate", str(ukdat4), "--seed", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "Observed on at least one list (a hard floor): 2,428" in text
+    assert "Chao's lower bound" in text and "Treat this range as the uncertainty" in text
+
+
+def test_single_heterogeneity_method_states_assumptions(ukdat4, capsys):
+    """Rcapture closedpCI.t(m = "Mth", h = "Darroch") on UKdat_4: N = 14,921.97."""
+    args = ["estimate", str(ukdat4), "--method", "heterogeneity", "--heterogeneity", "darroch"]
+    assert main([*args, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["estimate"] == pytest.approx(14921.97, rel=1e-5)
+    assert out["assumptions"]["closed_population"] and out["assumptions"]["heterogeneity"]
+    assert "messages" in out["diagnostics"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "Assumes (perfect linkage)" in text

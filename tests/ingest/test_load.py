@@ -126,8 +126,8 @@ def test_persons_with_roles_in_cases(loaded, write):
         ).all()
     assert [tuple(r) for r in roles] == [
         ("P8", "victim", ["Threats", "DebtBondage"]),
-        ("P8", "victim", []),
-        ("P9", "suspect", []),
+        ("P8", "victim", None),  # an empty cell: not recorded, not "none"
+        ("P9", "suspect", None),
     ]
     conflicting = write(
         "p2.csv", "external_id,sex,case,role\nP10,Female,C1,victim\nP10,Male,C2,victim\n"

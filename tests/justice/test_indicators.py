@@ -262,3 +262,101 @@ def test_j5_competing_outcomes_after_trial(period):
     assert _get(period, "J5", "dismissed after trial")["value"] == pytest.approx(1 / 7)
     row = _get(period, "J5", "convicted after trial")
     assert row["lower"] < 4 / 7 < row["upper"]
+
+
+def test_j1_and_j6_count_a_person_identified_in_two_cases_once(hand_data):
+    from uncounted.justice import JusticeData
+
+    from .conftest import AS_OF, build_tables
+
+    tables = build_tables()
+    events = tables["justice_events"]
+    again = pl.DataFrame(  # V2 (case 2) identified again in case 3, in 2024
+        [{"case_id": 3, "person_id": 2, "stage": "identification",
+          "occurred_on": events["occurred_on"].max(), "jurisdiction_id": 2}],
+        schema={c: events.schema[c] for c in
+                ("case_id", "person_id", "stage", "occurred_on", "jurisdiction_id")},
+    )  # fmt: skip
+    tables["justice_events"] = pl.concat([events, again], how="diagonal")
+    roles = tables["case_persons"]
+    tables["case_persons"] = pl.concat(
+        [
+            roles,
+            roles.filter(pl.col("person_id") == 2).with_columns(
+                pl.lit(3, roles.schema["case_id"]).alias("case_id")
+            ),
+        ]
+    )
+    twice = indicators(JusticeData.from_tables(tables, as_of=AS_OF), period="2024")
+    once = indicators(hand_data, period="2024")
+    assert _get(twice, "J1", "count")["value"] == _get(once, "J1", "count")["value"] == 10
+    assert _get(twice, "J6", "all")["denominator"] == 10
+
+
+def test_a_store_with_victims_but_no_events_says_why_the_indicators_are_empty(hand_data):
+    from uncounted.justice import JusticeData, empty_reason
+
+    from .conftest import build_tables
+
+    assert empty_reason(hand_data) is None
+    tables = build_tables()
+    tables["justice_events"] = tables["justice_events"].clear()
+    reason = empty_reason(JusticeData.from_tables(tables))
+    assert reason is not None
+    assert reason.startswith(
+        "The justice indicators are empty: the store holds 11 victim(s) in 12 case(s) but no "
+        "justice events."
+    )
+
+
+def test_j2_and_j17_count_cases_with_no_named_suspect():
+    import datetime as dt
+
+    from uncounted.justice import JusticeData
+
+    from .conftest import AS_OF, build_tables
+
+    tables = build_tables()
+    events = tables["justice_events"]
+    columns = ("case_id", "person_id", "stage", "occurred_on", "jurisdiction_id", "joint_operation")
+    unnamed = pl.DataFrame(
+        [
+            # case 13: reported and investigated (jointly), nobody named
+            (13, None, "report", dt.date(2024, 3, 1), 1, None),
+            (13, None, "investigation", dt.date(2024, 3, 5), 1, True),
+            # case 8 (reported, suspect not investigated): an investigation naming nobody
+            (8, None, "investigation", dt.date(2024, 8, 5), 1, None),
+        ],
+        schema={c: events.schema[c] for c in columns},
+        orient="row",
+    )
+    tables["justice_events"] = pl.concat([events, unnamed], how="diagonal")
+    cases = tables["cases"]
+    tables["cases"] = pl.concat(
+        [
+            cases,
+            cases.filter(pl.col("id") == 1).with_columns(
+                pl.lit(13, cases.schema["id"]).alias("id")
+            ),
+        ]
+    )
+    table = indicators(JusticeData.from_tables(tables, as_of=AS_OF), period="2024")
+    # J2: the 11 cases reported in 2024 and case 13 → 12; investigated: 10 + 13 + 8 → 12.
+    j2 = _get(table, "J2", "all")
+    assert (j2["numerator"], j2["denominator"]) == (12, 12)
+    # J17: investigated cases 10 + 2 = 12, joint operations 2 (cases 2 and 6) + case 13 = 3.
+    j17 = _get(table, "J17", "joint operations")
+    assert (j17["numerator"], j17["denominator"]) == (3, 12)
+
+
+def test_value_is_says_whether_a_value_is_estimated_or_observed(period):
+    is_ = {
+        (r["indicator"], r["method"]): r["value_is"]
+        for r in period.select("indicator", "method", "value_is").unique().to_dicts()
+    }
+    assert is_[("J7", "kaplan-meier")] == is_[("J11", "kaplan-meier")] == "estimated"
+    assert is_[("J5", "aalen-johansen")] == is_[("J10", "truncation-corrected product-limit")]
+    assert is_[("J1", "count")] == is_[("J3", "wilson")] == is_[("J13", "empirical")] == "observed"
+    # J11: the numerator is every verdict observed, the value the estimate within 365 days
+    j11 = _get(period, "J11", "within 365 days")
+    assert j11["numerator"] <= j11["denominator"]

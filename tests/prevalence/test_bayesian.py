@@ -46,6 +46,7 @@ def test_settings_are_stored_unchanged() -> None:
         "burnin": 10000,
         "samples": 1000,
         "thinning": 100,
+        "n_chains": 4,
         "ci_level": 0.95,
         "random_state": 7,
     }
@@ -60,6 +61,7 @@ def test_settings_are_stored_unchanged() -> None:
         ("n_classes", 2.5, "n_classes must be a whole number"),
         ("samples", 5, "samples must be at least 20"),
         ("thinning", 0, "thinning must be at least 1"),
+        ("n_chains", 0, "n_chains must be at least 1"),
         ("a_alpha", 0.0, "a_alpha"),
         ("b_alpha", math.nan, "b_alpha"),
         ("random_state", -1, "random_state must be between 0 and 2\\*\\*32 - 1"),
@@ -90,9 +92,12 @@ def test_same_seed_same_chain_and_generator_accepted(small: CaptureHistories) ->
 @pytest.mark.filterwarnings("ignore::uncounted.errors.ConvergenceWarning")
 def test_learned_attributes_and_summary(small: CaptureHistories) -> None:
     est = LatentClassEstimator(**SHORT, random_state=1).fit(small)
-    assert est.posterior_.shape == (200,)
-    assert est.alpha_samples_.shape == (200,)
-    assert est.effective_classes_.shape == (200,)
+    assert est.posterior_.shape == (800,)  # 4 chains of 200
+    assert est.chains_.shape == (4, 200)
+    assert np.array_equal(est.chains_.reshape(-1), est.posterior_)
+    assert est.alpha_samples_.shape == (800,)
+    assert est.effective_classes_.shape == (800,)
+    assert len(set(est.chain_seeds_)) == 4
     assert np.all(est.posterior_ >= small.n_observed)
     assert np.all((est.effective_classes_ >= 1) & (est.effective_classes_ <= 10))
     assert np.all(est.alpha_samples_ > 0)
@@ -106,6 +111,9 @@ def test_learned_attributes_and_summary(small: CaptureHistories) -> None:
     assert row["dark_figure"] == est.population_ - small.n_observed
     extra = est.to_dict()
     assert extra["seed"] == 1
+    assert extra["n_chains"] == 4 and len(extra["chain_medians"]) == 4
+    assert extra["rhat"] == est.rhat_ and 0.99 < est.rhat_ < 1.2
+    assert extra["effective_sample_size"] == est.ess_
     assert extra["posterior_quantiles"]["0.5"] == est.population_
 
 
@@ -185,3 +193,54 @@ def test_poor_mixing_raises_convergence_warning(small: CaptureHistories) -> None
     with pytest.warns(ConvergenceWarning, match="effective sample size"):
         est.fit(small)
     assert est.warnings_ and "may not have converged" in est.warnings_[0]
+
+
+def test_split_rhat_and_bulk_ess_on_known_chains() -> None:
+    """Four AR(1) chains with phi = 0.9, 4 000 draws each: the effective sample size is
+    ``MS (1 - phi) / (1 + phi)`` = 842 in theory; rank-normalised bulk ESS gave 739 (the
+    normal scores of a finite AR(1) are not exactly AR(1)); allow 25 %. R-hat of agreeing
+    chains is 1.00; one chain shifted by 3 standard deviations gives 1.46 (> 1.01)."""
+    from uncounted.prevalence._mcmc_diagnostics import bulk_ess, split_rhat
+
+    rng = np.random.default_rng(0)
+    x = np.zeros((4, 4000))
+    e = rng.normal(size=(4, 4000))
+    for t in range(1, 4000):
+        x[:, t] = 0.9 * x[:, t - 1] + e[:, t]
+    assert bulk_ess(x) == pytest.approx(4 * 4000 * 0.1 / 1.9, rel=0.25)
+    assert split_rhat(x) < 1.01
+    iid = rng.normal(size=(4, 1000))
+    assert bulk_ess(iid) == pytest.approx(4000, rel=0.1)
+    shifted = iid + np.array([[0.0], [0.0], [0.0], [3.0]])
+    assert split_rhat(shifted) > 1.3
+
+
+def test_chains_that_disagree_raise_convergence_warning() -> None:
+    """Ned_5-like trouble in small: chains of 20 unthinned sweeps cannot agree; the warning
+    names split-R-hat and the result reports it."""
+    h = simulate_histories(
+        3000, [0.6, 0.4], [[0.05, 0.1, 0.08, 0.06], [0.6, 0.5, 0.7, 0.4]], seed=9
+    )
+    est = LatentClassEstimator(burnin=0, samples=20, thinning=1, random_state=4)
+    with pytest.warns(ConvergenceWarning, match="split-R-hat"):
+        est.fit(h)
+    assert est.to_dict()["rhat"] > 1.01
+
+
+def test_prior_on_n_is_truncated_at_21_n_as_in_lcmcr() -> None:
+    """LCMCR 0.4.14 redraws the number unseen while it exceeds 20 n (``sam_n0``), so its
+    prior on N is 1/N truncated at 21 n. Three lists that barely overlap leave N almost
+    unbounded: every draw must still be at most 21 n (before issue 17 draws reached beyond;
+    R's chains on Ned stop at 170 914 < 21 × 8 234 = 172 914)."""
+    h = CaptureHistories(
+        ("A", "B", "C"),
+        np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1]]),
+        np.array([300, 300, 300, 1, 1]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = LatentClassEstimator(
+            burnin=500, samples=200, thinning=5, n_chains=1, random_state=3
+        ).fit(h)
+    assert est.posterior_.max() <= 21 * h.n_observed
+    assert est.posterior_.max() > 10 * h.n_observed  # the bound is reached, not idle

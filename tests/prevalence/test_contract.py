@@ -21,6 +21,8 @@ from uncounted.errors import InvalidInput, NotFitted
 from uncounted.prevalence import (
     CaptureHistories,
     Chapman,
+    DecomposableBMA,
+    HeterogeneityEstimator,
     LatentClassEstimator,
     LincolnPetersen,
     LogLinearEstimator,
@@ -39,6 +41,7 @@ REQUIRED_KEYS = {
     "ci_method",
     "model",
     "warnings",
+    "assumptions",
 }
 SUMMARY_COLUMNS = ["method", "lists", "observed", "estimate", "dark_figure", "ci_low", "ci_high"]
 
@@ -70,6 +73,18 @@ CASES: dict[str, Case] = {
     "loglinear-given": (lambda: LogLinearEstimator(interactions=["A:B"]), three_lists),
     "loglinear-aic": (lambda: LogLinearEstimator(criterion="aic"), three_lists),
     "loglinear-bic": (lambda: LogLinearEstimator(criterion="bic", ci_level=0.9), three_lists),
+    "heterogeneity-darroch": (HeterogeneityEstimator, three_lists),
+    "heterogeneity-chao-mh": (
+        lambda: HeterogeneityEstimator("chao", model="Mh"),
+        three_lists,
+    ),
+    "heterogeneity-poisson": (lambda: HeterogeneityEstimator("poisson", theta=2.5), three_lists),
+    "heterogeneity-gamma": (lambda: HeterogeneityEstimator("gamma"), three_lists),
+    "heterogeneity-normal": (lambda: HeterogeneityEstimator("normal"), three_lists),
+    "heterogeneity-aic": (
+        lambda: HeterogeneityEstimator("darroch", criterion="aic"),
+        three_lists,
+    ),
     "lincoln-petersen": (LincolnPetersen, two_lists),
     "chapman": (lambda: Chapman(ci="wald"), two_lists),
     "stepwise-wald": (lambda: StepwiseEstimator(random_state=0), three_lists),
@@ -79,9 +94,13 @@ CASES: dict[str, Case] = {
     ),
     # three lists barely identify a latent-class model: thin hard so the chain mixes (ESS > 100)
     "lcmcr": (
-        lambda: LatentClassEstimator(burnin=2000, samples=200, thinning=250, random_state=1),
+        lambda: LatentClassEstimator(
+            burnin=2000, samples=200, thinning=250, n_chains=2, random_state=1
+        ),
         three_lists,
     ),
+    "dga": (DecomposableBMA, three_lists),
+    "dga-settings": (lambda: DecomposableBMA(delta=0.5, max_missing=20000), three_lists),
 }
 
 params = pytest.mark.parametrize("case", list(CASES))
@@ -156,6 +175,22 @@ def test_seeded_reproducibility(case: str) -> None:
         assert params["random_state"] is not None, "give the case a fixed random_state"
     first, second = make().fit(data()), make().fit(data())
     assert first.to_dict() == second.to_dict()
+
+
+@params
+def test_assumptions_are_stated(case: str) -> None:
+    """Every result says what it assumes: closed population, perfect linkage, the dependence
+    and heterogeneity it allows, and one sentence (issue #17, item 4)."""
+    out = CASES[case][0]().fit(CASES[case][1]()).to_dict()
+    assumptions = out["assumptions"]
+    assert set(assumptions) == {
+        "closed_population",
+        "perfect_linkage",
+        "dependence",
+        "heterogeneity",
+        "summary",
+    }
+    assert all(isinstance(v, str) and len(v) > 10 for v in assumptions.values())
 
 
 @params

@@ -87,13 +87,28 @@ def test_make_estimator_rejects_settings_that_do_not_apply(kwargs, message):
         make_estimator(**kwargs)
 
 
-def test_estimate_headline_puts_the_truth_beside_the_estimate():
+def test_estimate_headline_puts_the_panel_beside_the_truth():
+    """The demo's headline is the panel of methods beside the truth, with the diagnostics and
+    the caveat (issue #17 item 5), and the low-heterogeneity contrast when given."""
     from uncounted.prevalence import CaptureHistories
     from uncounted.prevalence.methods import estimate_headline
-    from uncounted.simulate.capture import simulate_lists
+    from uncounted.simulate.capture import simulate_demo_lists
 
-    sim = simulate_lists("independent", seed=4)
-    line = estimate_headline(CaptureHistories.from_frame(sim.table), sim.population)
-    (label, text), (_, observed) = line.items()
-    assert "stepwise" in label and text.endswith("; truth 2,000")
-    assert observed == f"{int(sim.table['count'].sum()):,}"
+    sim = simulate_demo_lists(population=1500, frailty_sd=0.8, seed=4)
+    low = simulate_demo_lists(population=1500, frailty_sd=0.0, seed=4)
+    lines = estimate_headline(
+        CaptureHistories.from_frame(sim.table),
+        sim.population,
+        CaptureHistories.from_frame(low.table),
+        low.population,
+    )
+    (title, observed), *_ = lines.items()
+    assert "panel of methods" in title
+    assert observed == f"{int(sim.table['count'].sum()):,} observed"
+    assert lines["  truth (known only in this synthetic world)"] == "1,500"
+    assert any("(recommended)" in key for key in lines)
+    assert any(key.startswith("  no frailty: Stepwise") for key in lines)
+    assert any(key.startswith("  Mth Chao") for key in lines)
+    assert "spread across methods" in "".join(lines)
+    assert "caveat" in "".join(lines)
+    assert any("low-heterogeneity world" in key for key in lines)

@@ -155,6 +155,21 @@ def test_prevalence_estimate_from_two_lists(clients):
     assert 'data-result="estimate"' in page.text
 
 
+def test_prevalence_panel_is_the_default(clients):
+    """With no method the page shows the panel: observed, Chao's bound, each method with what
+    it assumes, the spread and the heterogeneity warnings (issue #17 item 3); the JSON is the
+    library's PanelResult.to_dict, the same as `uncounted estimate --format json`."""
+    viewer = clients["viewer"]
+    lists = viewer.get("/api/prevalence").json()["available_lists"][:4]
+    query = "/api/prevalence?" + "&".join(f"lists={x}" for x in lists)
+    result = viewer.get(query).json()["result"]
+    assert result["method"] == "panel" and result["recommended"] == "mth-darroch-aic"
+    assert {m["key"] for m in result["methods"]} >= {"independence", "mth-chao", "lcmcr"}
+    assert all(m["assumes"] for m in result["methods"])
+    page = viewer.get(query.removeprefix("/api"))
+    assert 'id="prevalence-panel"' in page.text and 'data-result="spread"' in page.text
+
+
 W, D = "write", DENIED
 #                                                       admin caseworker analyst viewer
 WRITES = [

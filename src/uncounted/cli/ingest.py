@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Engine
 
-from uncounted.errors import ImportRejected, RejectedRow
+from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, open_engine
+from uncounted.errors import ImportRejected, RejectedRow, UncountedError
 from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
 from uncounted.ingest.export import export_records
 from uncounted.settings import get_settings
@@ -65,12 +66,16 @@ def import_cmd(
         str | None,
         typer.Option(
             "--type",
-            help="persons, cases, justice_events, referrals, assessments, list_memberships or "
-            "agencies (default: from the sheet or file name).",
+            help="persons, cases, justice_events, referrals, assessments, list_memberships, "
+            "agencies, jurisdictions, case_jurisdictions, case_links, case_shares or "
+            "aftercare_steps (default: from the sheet or file name).",
         ),
     ] = None,
     mapping: Annotated[
-        str | None, typer.Option(help="Mapping YAML file, or a shipped one: htcds, ctdc.")
+        str | None,
+        typer.Option(
+            help="Mapping YAML file, or a shipped one: htcds, ctdc (HTCDS names are recognised)."
+        ),
     ] = None,
     source: Annotated[str | None, typer.Option(help="Code of the source agency.")] = None,
     partial: Annotated[bool, typer.Option(help="Load the valid rows; set bad ones aside.")] = False,
@@ -127,9 +132,15 @@ def import_cmd(
             if report is not None:
                 console.print(f"Report written to {write_report(exc.rows, report)}")
             raise
+        except UncountedError as exc:  # refused before any row was read: report why too
+            if report is not None:
+                write_report([RejectedRow(file.name, 0, "", "", str(exc))], report)
+            raise
         finally:
             engine.dispose()
     console.print(_summary(result))
+    if result.layout is not None:
+        console.print(f"Layout: {result.layout}")
     if result.ignored_columns:
         console.print(f"Ignored columns: {', '.join(result.ignored_columns)}")
     if result.rejected:
@@ -156,15 +167,17 @@ def export_cmd(
         str | None,
         typer.Option(help="Export what this user may read (default: as the operator, all)."),
     ] = None,
+    database_url: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+    demo: Annotated[bool, typer.Option("--demo", help=DEMO_HELP)] = False,
 ) -> None:
-    """Export stored records as CSV, XLSX, HTCDS or CTDC files (they import back unchanged)."""
-    engine = engine_from_settings(get_settings())
-    require_current(engine)
-    who = _as_user(engine, user)
-    try:
+    """Export stored records as CSV, XLSX, HTCDS or CTDC files (they import back unchanged).
+
+    The files are complete or absent: they are written beside --out and moved into place
+    at the end, so a failed export leaves no half-written folder.
+    """
+    with open_engine(database_url, demo) as engine:
+        who = _as_user(engine, user)
         written = export_records(engine, out, format, record_type or None, who=who)
-    finally:
-        engine.dispose()
     for path in written:
         console.print(f"Wrote {path}")
 

@@ -18,7 +18,7 @@ from uncounted.cli._common import (
     render_json,
 )
 from uncounted.errors import InvalidInput
-from uncounted.justice import JusticeData, bottlenecks, indicators
+from uncounted.justice import JusticeData, bottlenecks, empty_reason, indicators
 from uncounted.justice.measures import DISAGGREGATIONS
 from uncounted.metrics import load_catalogue
 from uncounted.store.frames import justice_tables
@@ -44,6 +44,13 @@ def indicators_cmd(
         raise InvalidInput(f"basis must be 'period' or 'cohort', not {basis!r}.")
     keys = [b.strip() for b in by.split(",") if b.strip()]
     data = _load(database_url, demo)
+    why = empty_reason(data)
+    if why is not None:  # say so instead of printing a table of zeros
+        if fmt == "json":
+            render_json({"indicators": [], "empty": why})
+        else:
+            typer.echo(why, err=fmt == "csv")
+        return
     table = indicators(
         data, period=period, by=keys, basis="cohort" if basis == "cohort" else "period"
     )

@@ -8,17 +8,20 @@ and the error's exit code (never a traceback).
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import sys
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from uncounted import __version__
 from uncounted.errors import UncountedError
+from uncounted.store.db import explain_database_error
 
 #: Command-group modules under ``uncounted.cli``; each defines ``register(app)``.
 COMMAND_MODULES: tuple[str, ...] = (
-    "store_cmds",  # init, demo
+    "store_cmds",  # init, demo, backup, restore
     "ingest",  # import, export
     "justice",  # indicators, bottlenecks, metrics
     "prevalence",  # estimate
@@ -66,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the process exit code.
 
     Usage errors are reported by Typer itself (exit code 2); an :class:`UncountedError` becomes
-    one red sentence on stderr and the error's own exit code, never a traceback.
+    one red sentence on stderr and the error's own exit code, never a traceback. So does a
+    database failure with a known cause (a busy store, a full disk, a damaged file, a lost
+    server; see :func:`~uncounted.store.db.explain_database_error`).
     """
     try:
         app(args=argv, prog_name="uncounted")
@@ -77,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     except UncountedError as exc:
         err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
         return exc.exit_code
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        known = explain_database_error(exc)  # busy, full disk, damaged file, lost server
+        if known is None:
+            raise
+        err_console.print(f"[bold red]Error:[/] {known}", highlight=False, soft_wrap=True)
+        return known.exit_code
     return 0
 
 

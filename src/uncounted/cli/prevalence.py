@@ -1,5 +1,9 @@
 """``uncounted estimate``: how many victims, including those no agency has seen.
 
+Without ``--method`` (and without ``--criterion``/``--interactions``) it shows the panel: the
+number observed, Chao's lower bound, several methods side by side with what each assumes, the
+spread across them and the heterogeneity diagnostics. ``--method`` gives one method, as before.
+
 FILE is an aggregated capture-history table (one 0/1 column per list and a ``count`` column,
 the layout of the reference datasets), or, with ``--records``, one row per person and list.
 ``--from-db`` estimates from the list memberships stored in the case database (or the demo
@@ -12,7 +16,7 @@ region, year).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import typer
@@ -30,8 +34,15 @@ from uncounted.cli._common import (
 from uncounted.errors import InvalidInput
 from uncounted.prevalence import CaptureHistories
 from uncounted.prevalence.methods import METHODS, make_estimator
-from uncounted.prevalence.stratified import estimate_by_strata, membership_records
+from uncounted.prevalence.stratified import (
+    estimate_by_strata,
+    membership_records,
+    strata_unit,
+)
 from uncounted.store.frames import list_memberships_frame
+
+if TYPE_CHECKING:
+    from uncounted.prevalence.panel import PanelResult
 
 
 def _payload(est: Any) -> dict[str, Any]:
@@ -43,7 +54,12 @@ def _payload(est: Any) -> dict[str, Any]:
 
 def estimate(
     file: Path | None = typer.Argument(None, help="Capture histories (CSV/Parquet/JSONL)."),
-    method: str = typer.Option("loglinear", help=f"One of {', '.join(METHODS)}."),
+    method: str | None = typer.Option(
+        None, help=f"One of {', '.join(METHODS)}, or panel (the default: several side by side)."
+    ),
+    heterogeneity: str | None = typer.Option(
+        None, help="chao, poisson, darroch, gamma or normal (--method heterogeneity)."
+    ),
     criterion: str | None = typer.Option(None, help="aic or bic: search the log-linear models."),
     interactions: str | None = typer.Option(None, help="A fixed model, e.g. A:B,B:C."),
     ci: str | None = typer.Option(None, help="profile, wald, bootstrap (stepwise), lognormal."),
@@ -65,10 +81,20 @@ def estimate(
     check_format(fmt)
     terms = [t.strip() for t in interactions.split(",") if t.strip()] if interactions else None
     by = [s.strip() for s in strata.split(",") if s.strip()] if strata else []
+    single = criterion or terms or heterogeneity or by or link
+    if method is None:
+        method = ("heterogeneity" if heterogeneity else "loglinear") if single else "panel"
+    panel = method == "panel"
 
     def make() -> Any:
         return make_estimator(
-            method, criterion=criterion, interactions=terms, ci=ci, seed=seed, n_boot=n_boot
+            "loglinear" if panel else method,
+            criterion=criterion,
+            interactions=terms,
+            ci=ci,
+            seed=seed,
+            n_boot=n_boot,
+            heterogeneity=heterogeneity,
         )
 
     make()  # reject bad settings before reading any data
@@ -91,15 +117,20 @@ def estimate(
         if not (records or from_db):
             raise InvalidInput("--strata needs individual records (--records or --from-db).")
         result = estimate_by_strata(
-            frame, by, make, person_column=person_column, list_column=list_column
+            frame,
+            by,
+            make,
+            person_column=person_column,
+            list_column=list_column,
+            unit=strata_unit(by) if from_db else "people",
         )
         if fmt == "json":
             render_json({"method": method, **result.to_dict()})
             return
         render_frame(result.strata, "table", f"Estimates by {', '.join(by)}")
         console.print(
-            f"Total {result.total:,.0f} (95 % {result.ci_low:,.0f}–{result.ci_high:,.0f}); "
-            f"{result.observed:,} observed."
+            f"Total {result.total:,.0f} {result.unit} (95 % {result.ci_low:,.0f}–"
+            f"{result.ci_high:,.0f}); {result.observed:,} observed. {result.unit_note}"
             + (
                 ""
                 if result.complete
@@ -112,17 +143,46 @@ def estimate(
         histories = CaptureHistories.from_records(frame, person_column, list_column, str(file))
     else:
         histories = CaptureHistories.from_frame(frame, source=str(file))
+    if panel:
+        from uncounted.prevalence.panel import estimate_panel
+
+        _render_panel(estimate_panel(histories, seed=seed, emit=False), fmt)
+        return
+    from uncounted.prevalence.diagnostics import check_heterogeneity
+
     est = make().fit(histories)
+    check = check_heterogeneity(histories, est.population_, est.__dict__.get("aic_"), emit=False)
     if fmt == "json":
-        render_json(_payload(est))
+        render_json({**_payload(est), "diagnostics": check.to_dict()})
         return
     render_frame(est.summary, "table", f"Population estimate ({method})")
-    for warning in est.warnings_:
+    for warning in [*est.warnings_, *check.messages]:
         console.print(f"[yellow]Caveat:[/] {warning}")
+    for key, text in est.assumptions.items():
+        if key != "summary":
+            console.print(f"Assumes ({key.replace('_', ' ')}): {text}.")
     # Only the log-linear search learns a ranking; other estimators raise NotFitted for it.
     ranking = vars(est).get("ranking_")
     if isinstance(ranking, pl.DataFrame):
         render_frame(ranking.head(5), "table", "Best models of the search")
+
+
+def _render_panel(result: PanelResult, fmt: str) -> None:
+    """Print the panel: the methods' table, then observed, lower bound, spread, caveats."""
+    from uncounted.prevalence.panel import round_sig
+
+    if fmt == "json":
+        render_json(result.to_dict())
+        return
+    render_frame(result.summary, "table", "Population estimates by method (* recommended)")
+    lb = result.lower_bound
+    console.print(f"Observed on at least one list (a hard floor): {result.observed:,}")
+    if lb is not None and lb.estimate is not None:
+        console.print(f"Chao's lower bound (Mth Chao): {round_sig(lb.estimate):,.0f}")
+    console.print(result.spread_sentence())
+    console.print(result.to_dict()["caveat"])
+    for message in result.diagnostics.get("messages", []):
+        console.print(f"[yellow]Heterogeneity:[/] {message}")
 
 
 def register(app: typer.Typer) -> None:

@@ -41,7 +41,11 @@ _AGENCY_REFS = (
     "list",
     "case_source",
     "person_source",
+    "linked_case_source",
 )
+
+#: Fields that refer to another record by the agency's id, and the table of that record.
+_REFS = (("case", "cases"), ("person", "persons"), ("linked_case", "cases"))
 
 
 @dataclass
@@ -54,6 +58,7 @@ class _Part:
     bad_lines: set[int] = field(default_factory=set)
     rows: int = 0
     checkers: dict[int, RowChecker] = field(default_factory=dict)  # by id of the plan
+    ignored: set[str] | None = None  # columns no plan of this part reads
 
     def column_of(self, name: str) -> str:
         """The file's column holding the standard field ``name`` (for the report)."""
@@ -157,6 +162,10 @@ class Importer:
         self.path = path
         self.mapping = mapping
         self.source = source or mapping.source
+        #: the organisation the layout's files come from, created if missing (e.g. CTDC)
+        self.hub = mapping.agency if self.source is None and mapping.agency else None
+        if self.hub is not None:
+            self.source = self.hub["code"]
         self.today = today
         self.progress = progress
         opts = with_options(
@@ -167,10 +176,12 @@ class Importer:
         )
         self.parts = _parts(path, record, mapping, opts)
         self.problems: list[RejectedRow] = []
-        # Columns each part left unread, by sheet: when several record types are read from
-        # the same rows (record_types), a column is ignored only if every one of them skips it.
-        self._ignored: dict[str | None, list[set[str]]] = {}
+        self.ignored: set[str] = set()
+        #: the published layout the file is in, when the mapping names its layouts
+        self.layout: str | None = None
         self.late = False
+        #: records refused in this import: kind -> (source, external id) -> line
+        self.refused: dict[str, dict[tuple[Any, Any], int]] = {"cases": {}, "persons": {}}
         self.pending: dict[str, set[tuple[Any, ...]]] = {
             "agencies": set(),
             "cases": set(),
@@ -179,19 +190,18 @@ class Importer:
 
     def _rows(self, part: _Part) -> Iterator[tuple[ColumnPlan, list[SourceRow]]]:
         for chunk in read_chunks(self.path, part.options):
+            header = list(chunk[0].cells)
+            if self.mapping.layouts and self.layout is None:
+                self.layout = self.mapping.layout(header)
+            why = self.mapping.refusal(header) if self.mapping.refuse else None
+            if why is not None:
+                refused = RejectedRow(self.name(part), 1, "", "", why)
+                raise ImportRejected(f"{self.path.name} was not imported: {why}", rows=[refused])
             groups: dict[int, tuple[ColumnPlan, list[SourceRow]]] = {}
             for row in chunk:
                 plan = part.plan(self.mapping, row)
                 groups.setdefault(id(plan), (plan, []))[1].append(row)
             yield from groups.values()
-
-    @property
-    def ignored(self) -> set[str]:
-        """Columns of the file that no record type read."""
-        out: set[str] = set()
-        for sets in self._ignored.values():
-            out |= set.intersection(*sets)
-        return out
 
     def name(self, part: _Part) -> str:
         if len(self.parts) > 1 and part.options.sheet:
@@ -221,6 +231,9 @@ class Importer:
         done = 0
         agencies = set(_store.agency_ids(conn))
         self._own_source(conn)
+        if self.hub is not None and self.hub["code"] not in agencies:
+            self._add_hub(ctx)
+            agencies.add(self.hub["code"])
         makes_agencies = any(p.type_name == "agencies" for p in self.parts)
         if self.source is not None and self.source not in agencies and not makes_agencies:
             raise InvalidInput(
@@ -234,10 +247,10 @@ class Importer:
             known_bad = set(part.bad_lines) if skip else set()
             writer = WRITERS[part.type_name]
             part.rows = 0
-            ignored: set[str] = set()
-            self._ignored.setdefault(part.options.sheet, []).append(ignored)
+            part.ignored = None
             for plan, rows in self._rows(part):
-                ignored.update(plan.ignored)
+                own = set(plan.ignored)
+                part.ignored = own if part.ignored is None else part.ignored | own
                 if plan.missing_required:
                     for f in plan.missing_required:
                         self.problems.append(
@@ -284,6 +297,7 @@ class Importer:
                     self.late = True
             if part.type_name == "agencies" and ctx is not None:
                 agencies = set(ctx.agencies)
+        self.ignored = self._ignored()
         return counts
 
     def _own_source(self, conn: Connection) -> None:
@@ -298,10 +312,55 @@ class Importer:
             codes = {i: c for c, i in _store.agency_ids(conn).items()}
             self.source = codes.get(self.who.agency_id or -1)
 
+    def _ignored(self) -> set[str]:
+        """Columns no record type read from the same rows uses (not one type's leftovers)."""
+        by_rows: dict[str | None, set[str]] = {}
+        for p in self.parts:
+            if p.ignored is None:
+                continue
+            key = p.options.sheet
+            by_rows[key] = p.ignored if key not in by_rows else by_rows[key] & p.ignored
+        return set().union(*by_rows.values()) if by_rows else set()
+
+    def _add_hub(self, ctx: WriteContext | None) -> None:
+        """Create the organisation the mapping's layout comes from (a dry run only notes it)."""
+        if ctx is None or self.hub is None:
+            return
+        hub = self.hub
+        row = {
+            "code": hub["code"],
+            "name": hub["name"],
+            "org_type": hub["org_type"],
+            "country": hub.get("country"),
+        }
+        _store.upsert(ctx.conn, "agencies", ("code",), [row], ctx.audit)
+        ctx.agencies = _store.agency_ids(ctx.conn)
+
+    def shared_bad_lines(self) -> bool:
+        """Give every part read from the same rows the bad lines of all of them.
+
+        A row read as several records (a CTDC row is a case and its victim) is refused whole:
+        never a case without its victim. Returns whether any part gained lines (the import
+        must then be written again without them).
+        """
+        changed = False
+        by_rows: dict[str | None, set[int]] = {}
+        for p in self.parts:
+            by_rows.setdefault(p.options.sheet, set()).update(p.bad_lines)
+        for p in self.parts:
+            union = by_rows[p.options.sheet]
+            if union - p.bad_lines:
+                p.bad_lines |= union
+                changed = True
+        return changed
+
     def _keep(self, part: _Part, c: CheckedRow) -> None:
         if c.problems:
             part.bad_lines.add(c.line)
             self.problems.extend(c.problems)
+            ext = c.values.get("external_id")
+            if part.type_name in self.refused and ext is not None:
+                self.refused[part.type_name][(c.values.get("source"), ext)] = c.line
             return
         v = c.values
         if part.type_name == "agencies":
@@ -330,7 +389,7 @@ class Importer:
         wanted: dict[str, set[tuple[int | None, str]]] = {"cases": set(), "persons": set()}
         fields = set(record_type(type_name).field_names)
         agency_refs = [f for f in _AGENCY_REFS if f in fields]
-        refs = [(f, k) for f, k in (("case", "cases"), ("person", "persons")) if f in fields]
+        refs = [(f, k) for f, k in _REFS if f in fields]
         refs = [(f, k) for f, k in refs if k != type_name]
         pending_sources: dict[str, set[tuple[Any, ...]]] = self.pending
 
@@ -403,20 +462,25 @@ class Importer:
             if (src, ref) in pending_sources[kind] or (None, ref) in pending_sources[kind]:
                 continue
             missing.add((kind, src, ref))
+        refused = self.refused
         for c, f, kind, src, ref in asked() if missing else ():
             if (kind, src, ref) not in missing:
                 continue
             where = f" from source {src}" if src is not None else ""
-            c.problems.append(
-                RejectedRow(
-                    file_name,
-                    c.line,
-                    _col(f),
-                    ref,
-                    f"no {kind[:-1]} {ref!r}{where} in this file or the database; "
-                    f"import the {kind} first",
+            line = refused[kind].get((src, ref))
+            if line is None:
+                line = refused[kind].get((None, ref))
+            if line is not None:  # in the file, but refused: say so, and why to look
+                reason = (
+                    f"the {kind[:-1]} {ref!r} on line {line} was refused (see the problems "
+                    f"of line {line}), so this row is refused with it"
                 )
-            )
+            else:
+                reason = (
+                    f"no {kind[:-1]} {ref!r}{where} in this file or the database; "
+                    f"import the {kind} first"
+                )
+            c.problems.append(RejectedRow(file_name, c.line, _col(f), ref, reason))
         if type_name == "justice_events" and "cases" in found:
             new = sorted(set(found["cases"].values()) - seen_cases)
             seen_cases.update(new)

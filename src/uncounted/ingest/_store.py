@@ -185,6 +185,10 @@ class Jurisdictions:
             sub = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
             country, name = code.split("-")[0], str(getattr(sub, "name", code))
             subdivision: str | None = code
+        elif code == "ZZ":  # fields.UNKNOWN_JURISDICTION: the place was not recorded
+            country, name, subdivision = code, "Unknown (not recorded)", None
+        elif code == "XK":  # user-assigned, not in ISO 3166-1 (nor in pycountry)
+            country, name, subdivision = code, "Kosovo", None
         else:
             entry = pycountry.countries.get(alpha_2=code)
             country, name, subdivision = code, str(getattr(entry, "name", code)), None

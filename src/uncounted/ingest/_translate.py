@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from uncounted.ingest.fields import UNKNOWN_JURISDICTION
 from uncounted.ingest.mapping import load_mapping
 
 _CASE_FIELDS = ("jurisdiction", "opened_on", "exploitation_type")
@@ -44,43 +45,54 @@ def to_htcds(
 def to_ctdc(
     persons: Iterable[dict[str, Any]], cases: dict[tuple[Any, Any], dict[str, Any]]
 ) -> tuple[list[str], Iterator[list[str]]]:
-    """One CTDC row per victim: gender, citizenship, flags, country and year of the case."""
+    """One CTDC row per victim: gender, age band, citizenship, flags, country and year.
+
+    A flag group that was not recorded (null) is written as empty cells, never as 0; a
+    jurisdiction that was not recorded (ZZ) as an empty CountryOfExploitation.
+    """
     mapping = load_mapping("ctdc")
     people = mapping.for_type("persons")
     flag_columns: list[tuple[str, str, str]] = []  # (column, field, code)
     seen_codes: set[tuple[str, str]] = set()
     for f, columns in people.flags.items():
         for column, code in columns.items():
-            if (f, code) in seen_codes and f != "recruitment_method":
-                continue  # an older alias of a column already written
+            if (f, code) in seen_codes or ";" in code:
+                continue  # an older alias of a column already written, or a derived column
             seen_codes.add((f, code))
             flag_columns.append((column, f, code))
     header = [
         "yearOfRegistration",
         "gender",
+        "ageBroad",
+        "majorityStatus",
         "majorityStatusAtExploit",
         "citizenship",
         "CountryOfExploitation",
         *(c for c, _, _ in flag_columns),
     ]
 
+    def status(minor: Any) -> str:
+        return "" if minor is None else ("Minor" if minor else "Adult")
+
     def render(row: dict[str, Any]) -> list[str]:
         case = cases.get((row.get("case_source") or row.get("source"), row.get("case")), {})
         opened = case.get("opened_on")
-        minor = row.get("minor_at_exploitation")
+        place = str(case.get("jurisdiction") or "").split("-")[0]
         out = [
             str(opened.year) if opened is not None else "",
             row.get("sex") or "",
-            "" if minor is None else ("Minor" if minor else "Adult"),
+            row.get("age_band") or "",
+            status(row.get("minor_at_identification")),
+            status(row.get("minor_at_exploitation")),
             row.get("citizenship") or "",
-            str(case.get("jurisdiction") or "").split("-")[0],
+            "" if place == UNKNOWN_JURISDICTION else place,
         ]
-        for column, f, code in flag_columns:
+        for _, f, code in flag_columns:
             value = row.get(f)
-            chosen = value if isinstance(value, list) else ([] if value is None else [value])
-            if f == "recruitment_method" and column == "recruiterRelationFriend":
-                out.append("0")
+            if value is None:  # not recorded: stays not recorded
+                out.append("")
                 continue
+            chosen = value if isinstance(value, list) else [value]
             out.append("1" if code in chosen else "0")
         return out
 

@@ -154,6 +154,20 @@ def write_agencies(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     return counts
 
 
+def write_jurisdictions(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
+    """Jurisdictions, by ISO code, with the name reports use."""
+    data = []
+    for r in rows:
+        code = str(r.values["jurisdiction"])
+        subdivision = code if "-" in code else None
+        data.append(
+            {"country": code.split("-")[0], "subdivision": subdivision, "name": r.values["name"]}
+        )
+    counts = _simple(ctx, "jurisdictions", ("country", "subdivision"), data)
+    ctx.jurisdictions = _store.Jurisdictions(ctx.conn)
+    return counts
+
+
 def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Persons, their identifying fields apart, and their role in a case."""
     mains = []
@@ -167,6 +181,8 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
                 "birth_year": v.get("birth_year"),
                 "age_at_identification": v.get("age_at_identification"),
                 "citizenship": v.get("citizenship"),
+                "age_band": v.get("age_band"),
+                "minor_at_identification": v.get("minor_at_identification"),
             }
         )
     ch = _store.upsert(ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit)
@@ -182,7 +198,15 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             idents.append({"person_id": pid, **ident})
         if v.get("case") is not None:
             role = {f: v.get(f) for f in _VICTIM}
-            role["methods_of_control"] = v.get("methods_of_control") or []
+            kinds = v.get("exploitation_type")  # every type (a list), or None: not recorded
+            if isinstance(kinds, str):
+                kinds = [kinds]
+            # exploitation_type is the first type; exploitation_types holds them all only
+            # when there is not exactly one ([] is "recorded: none", None "not recorded")
+            one = isinstance(kinds, list) and len(kinds) == 1
+            role["exploitation_types"] = None if kinds is None or one else kinds
+            role["exploitation_type"] = kinds[0] if isinstance(kinds, list) and kinds else None
+            role["methods_of_control"] = v.get("methods_of_control")
             roles.append(
                 {
                     "person_id": pid,
@@ -335,14 +359,79 @@ def write_list_memberships(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     return _simple(ctx, "list_memberships", ("person_id", "agency_id", "period"), data)
 
 
+def write_case_jurisdictions(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
+    """Other jurisdictions of a case, by case and jurisdiction."""
+    names = ("case_id", "jurisdiction_id", "role")
+    columns = (
+        ctx.ref_ids("cases", rows, "case"),
+        ctx.place_ids(rows, "jurisdiction"),
+        [r.values.get("role") or "exploitation" for r in rows],
+    )
+    data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return _simple(ctx, "case_jurisdictions", ("case_id", "jurisdiction_id"), data)
+
+
+def write_case_links(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
+    """Links between two proceedings, by the two cases."""
+    names = ("case_id", "linked_case_id", "kind")
+    columns = (
+        ctx.ref_ids("cases", rows, "case"),
+        ctx.ref_ids("cases", rows, "linked_case"),
+        [r.values.get("kind") or "cross_border" for r in rows],
+    )
+    data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return _simple(ctx, "case_links", ("case_id", "linked_case_id"), data)
+
+
+def write_case_shares(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
+    """Cases shared with another agency, by case and agency."""
+    names = ("case_id", "agency_id", "shared_on")
+    columns = (
+        ctx.ref_ids("cases", rows, "case"),
+        ctx.agency_ids(rows, "agency"),
+        [r.values["shared_on"] for r in rows],
+    )
+    data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return _simple(ctx, "case_shares", ("case_id", "agency_id"), data)
+
+
+def write_aftercare_steps(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
+    """Aftercare, repatriation and reintegration steps, by source and external id."""
+    names = (
+        "external_id",
+        "source_agency_id",
+        "person_id",
+        "case_id",
+        "agency_id",
+        "step",
+        "occurred_on",
+        "country",
+    )
+    columns = (
+        [r.values["external_id"] for r in rows],
+        ctx.agency_ids(rows, "source"),
+        ctx.ref_ids("persons", rows, "person"),
+        ctx.ref_ids("cases", rows, "case"),
+        ctx.agency_ids(rows, "agency"),
+        *([r.values[f] for r in rows] for f in ("step", "occurred_on", "country")),
+    )
+    data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return _simple(ctx, "aftercare_steps", ("external_id", "source_agency_id"), data)
+
+
 WRITERS: dict[str, Callable[[WriteContext, list[CheckedRow]], Counts]] = {
     "agencies": write_agencies,
+    "jurisdictions": write_jurisdictions,
     "persons": write_persons,
     "cases": write_cases,
     "justice_events": write_justice_events,
     "referrals": write_referrals,
     "assessments": write_assessments,
     "list_memberships": write_list_memberships,
+    "case_jurisdictions": write_case_jurisdictions,
+    "case_links": write_case_links,
+    "case_shares": write_case_shares,
+    "aftercare_steps": write_aftercare_steps,
 }
 
 __all__ = ["WRITERS", "Counts", "WriteContext"]

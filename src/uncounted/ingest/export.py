@@ -1,10 +1,10 @@
 """Export stored records in the import's own formats, so export → import changes nothing.
 
 ``csv`` and ``xlsx`` write the standard fields of each record type (one CSV per type in a
-folder, or one workbook with a sheet per type); ``htcds`` writes persons and cases under the
-HTCDS v2 field names and value names; ``ctdc`` writes one row per victim under the CTDC public
-dataset's column names. References are written as the agencies' ids (``external_id``) with the
-source agency's code, never as database ids.
+folder, or one workbook with a sheet per type); ``htcds`` writes persons, cases and the parts
+of a case under the HTCDS v2 field names and value names; ``ctdc`` writes one row per victim
+under the CTDC public dataset's column names. References are written as the agencies' ids
+(``external_id``) with the source agency's code, never as database ids.
 
 Every cell is written through :func:`~uncounted.ingest.formulas.quote_cell`, in CSV and XLSX and
 every format: a value a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab,
@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, null, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Select
 
 from uncounted.errors import InvalidInput
@@ -37,8 +42,18 @@ from uncounted.store.access import (
     scope_filter,
     sees_identities,
 )
+from uncounted.store.db import explain_database_error
 
 EXPORT_FORMATS = ("csv", "xlsx", "htcds", "ctdc")
+#: Record types written by ``--format htcds`` (persons and cases, and the parts of a case).
+HTCDS_TYPES = (
+    "cases",
+    "persons",
+    "case_jurisdictions",
+    "case_links",
+    "case_shares",
+    "aftercare_steps",
+)
 
 
 def _t(name: str) -> Any:
@@ -71,7 +86,15 @@ def _query(type_name: str, who: Principal | None = None) -> Select[Any]:
             scope_filter(who, Resource.ASSESSMENTS),
         ),
         "list_memberships": (_t("list_memberships").c.person_id, _t("persons").c.id, persons),
+        "aftercare_steps": (_t("aftercare_steps").c.person_id, _t("persons").c.id, persons),
     }
+    cases_in_scope = select(_t("cases").c.id).where(scope_filter(who, Resource.CASES))
+    if type_name in _CASE_PARTS:
+        part = _t(type_name)
+        query = query.where(part.c.case_id.in_(cases_in_scope.correlate(None)))
+        if type_name == "case_links":  # never the reference of a case the user may not read
+            query = query.where(part.c.linked_case_id.in_(cases_in_scope.correlate(None)))
+        return query
     if type_name not in scoped:
         return query
     column, key, clause = scoped[type_name]
@@ -85,6 +108,8 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
     src, csrc, psrc = a.alias("src"), a.alias("csrc"), a.alias("psrc")
     p, c, j = _t("persons"), _t("cases"), _t("jurisdictions")
     place = j.c.subdivision, j.c.country
+    if type_name == "jurisdictions":
+        return select(*place, j.c.name).order_by(j.c.id)
     if type_name == "persons":
         i, cp = _t("person_identities"), _t("case_persons")
         idents = (i.c[f] for f in ("given_name", "family_name", "other_names", "birth_date"))
@@ -99,7 +124,7 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
             in_case = and_(
                 in_case, cp.c.case_id.in_(select(c.c.id).where(scope_filter(who, Resource.CASES)))
             )
-        victim = [cp.c[f] for f in ("trafficking_status", "exploitation_type")]
+        victim = [cp.c.trafficking_status, cp.c.exploitation_type, cp.c.exploitation_types]
         victim += [cp.c[f] for f in ("forced_labour_industry", "sex_exploitation_type")]
         victim += [cp.c[f] for f in ("recruitment_method", "minor_at_exploitation")]
         return (
@@ -111,6 +136,8 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
                 p.c.birth_year,
                 p.c.age_at_identification,
                 p.c.citizenship,
+                p.c.age_band,
+                p.c.minor_at_identification,
                 *identity,
                 c.c.external_id.label("case"),
                 csrc.c.code.label("case_source"),
@@ -217,6 +244,33 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
             .outerjoin(ag, ag.c.id == s.c.agency_id)
             .order_by(s.c.id)
         )
+    if type_name in _CASE_PARTS:
+        return _case_part_query(type_name)
+    if type_name == "aftercare_steps":
+        st, ag = _t("aftercare_steps"), a.alias("ag")
+        return (
+            select(
+                st.c.id.label("_id"),
+                st.c.external_id,
+                src.c.code.label("source"),
+                p.c.external_id.label("person"),
+                psrc.c.code.label("person_source"),
+                c.c.external_id.label("case"),
+                csrc.c.code.label("case_source"),
+                st.c.step,
+                st.c.occurred_on,
+                st.c.country,
+                ag.c.code.label("agency"),
+            )
+            .select_from(st)
+            .outerjoin(src, src.c.id == st.c.source_agency_id)
+            .join(p, p.c.id == st.c.person_id)
+            .outerjoin(psrc, psrc.c.id == p.c.source_agency_id)
+            .outerjoin(c, c.c.id == st.c.case_id)
+            .outerjoin(csrc, csrc.c.id == c.c.source_agency_id)
+            .outerjoin(ag, ag.c.id == st.c.agency_id)
+            .order_by(st.c.id)
+        )
     m, lst = _t("list_memberships"), a.alias("lst")
     return (
         select(
@@ -234,6 +288,50 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
     )
 
 
+#: Record types that hang off a case, written with the case's source as their own.
+_CASE_PARTS = ("case_jurisdictions", "case_links", "case_shares")
+
+
+def _case_part_query(type_name: str) -> Select[Any]:
+    """Jurisdictions, links and shares of cases: the case as (its source, its id)."""
+    a, c = _t("agencies"), _t("cases")
+    csrc = a.alias("csrc")
+    t = _t(type_name)
+    case_cols = [csrc.c.code.label("source"), c.c.external_id.label("case")]
+    query: Select[Any]
+    if type_name == "case_jurisdictions":
+        j = _t("jurisdictions")
+        query = (
+            select(*case_cols, j.c.subdivision, j.c.country, t.c.role)
+            .select_from(t)
+            .join(j, j.c.id == t.c.jurisdiction_id)
+        )
+    elif type_name == "case_links":
+        other, osrc = c.alias("other"), a.alias("osrc")
+        query = (
+            select(
+                *case_cols,
+                other.c.external_id.label("linked_case"),
+                osrc.c.code.label("linked_case_source"),
+                t.c.kind,
+            )
+            .select_from(t)
+            .join(other, other.c.id == t.c.linked_case_id)
+            .outerjoin(osrc, osrc.c.id == other.c.source_agency_id)
+        )
+    else:
+        ag = a.alias("ag")
+        query = (
+            select(*case_cols, ag.c.code.label("agency"), t.c.shared_on)
+            .select_from(t)
+            .join(ag, ag.c.id == t.c.agency_id)
+        )
+    # by case, then by what stays the same in another store (not the jurisdiction's id)
+    order: list[Any] = [t.c.id] if "id" in t.c else [t.c.case_id, *query.selected_columns[2:4]]
+    joined = query.join(c, c.c.id == t.c.case_id).outerjoin(csrc, csrc.c.id == c.c.source_agency_id)
+    return cast("Select[Any]", joined.order_by(*order))
+
+
 def standard_rows(
     conn: Connection, type_name: str, who: Principal | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -247,9 +345,14 @@ def standard_rows(
         if "subdivision" in row:
             row["jurisdiction"] = row.pop("subdivision") or row.pop("country")
             row.pop("country", None)
-        if type_name == "persons" and row["external_id"] is None:
+        if type_name == "aftercare_steps" and row["external_id"] is None:
             row["external_id"] = f"uncounted-{rid}"
-        for ref in ("case", "person"):
+        if type_name == "persons":
+            if row["external_id"] is None:
+                row["external_id"] = f"uncounted-{rid}"
+            kinds, first = row.pop("exploitation_types"), row["exploitation_type"]
+            row["exploitation_type"] = kinds if kinds is not None else first and [first]
+        for ref in ("case", "person", "linked_case"):
             if row.get(f"{ref}_source") == row.get("source"):
                 row[f"{ref}_source"] = None
         if items is not None:
@@ -297,9 +400,9 @@ def export_records(
     """Write the stored records to ``out``; return the files written.
 
     ``csv``: ``out`` is a folder (one ``<type>.csv`` per record type) or, for a single record
-    type, a ``.csv`` file. ``xlsx``: one workbook with a sheet per type. ``htcds``: persons
-    and cases with HTCDS field names (a folder of CSVs, or a workbook if ``out`` ends in
-    ``.xlsx``). ``ctdc``: one CSV of victims with the CTDC columns.
+    type, a ``.csv`` file. ``xlsx``: one workbook with a sheet per type. ``htcds``: persons,
+    cases and the parts of a case with HTCDS field names (a folder of CSVs, or a workbook if
+    ``out`` ends in ``.xlsx``). ``ctdc``: one CSV of victims with the CTDC columns.
 
     With ``who`` (``uncounted export --user``) only the records that user may read are
     written, as on the pages (``store.access``: a caseworker's scope, no identifying fields for
@@ -319,12 +422,24 @@ def export_records(
     if format == "ctdc":
         types = ["persons"]
     elif format == "htcds":
-        types = [t for t in types if t in {"persons", "cases"}]
+        types = [t for t in LOAD_ORDER if t in types and t in HTCDS_TYPES]
+    single = format == "xlsx" or target.suffix.lower() == ".xlsx"
+    single = single or (target.suffix.lower() == ".csv" and len(types) == 1)
     try:
-        with engine.connect() as conn:
-            written = _write(conn, target, format, types, who)
+        with _staged(target, single) as staging, engine.connect() as conn:
+            written = _write(
+                staging, target, format, types, single, _tables(conn, format, types, who)
+            )
+    except SQLAlchemyError as exc:
+        known = explain_database_error(exc, engine)
+        if known is None:
+            raise
+        raise known from exc
     except OSError as exc:
-        raise InvalidInput(f"Cannot write {target}: {exc.strerror}.") from None
+        raise InvalidInput(
+            f"Cannot write {target}: {exc.strerror or exc}; nothing was written. "
+            "Free some space or choose another place (--out)."
+        ) from None
     if who is not None:
         with engine.begin() as conn:
             audit_log.record_many(
@@ -338,6 +453,34 @@ def export_records(
     return written
 
 
+@contextmanager
+def _staged(target: Path, single: bool) -> Iterator[Path]:
+    """A temporary file or folder beside ``target``, moved into place only when complete.
+
+    A failed export (a full disk, a lost database) leaves nothing half-written: the staging
+    file or folder is removed and ``target`` is as it was. A folder's files replace files of
+    the same name in an existing ``target`` folder one by one, each complete.
+    """
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    try:
+        if single:
+            yield staging / target.name
+            os.replace(staging / target.name, target)
+            staging.rmdir()
+            return
+        yield staging
+        if not target.exists():
+            os.replace(staging, target)
+            return
+        for path in sorted(staging.iterdir()):
+            os.replace(path, target / path.name)
+        staging.rmdir()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 #: The resource each record type is read as.
 _EXPORTED_AS = {
     "agencies": Resource.AGENCIES,
@@ -347,21 +490,37 @@ _EXPORTED_AS = {
     "referrals": Resource.REFERRALS,
     "assessments": Resource.ASSESSMENTS,
     "list_memberships": Resource.PERSONS,
+    "jurisdictions": Resource.AGENCIES,
+    "case_jurisdictions": Resource.CASES,
+    "case_links": Resource.CASES,
+    "case_shares": Resource.CASES,
+    "aftercare_steps": Resource.PERSONS,
 }
 
 
 def _write(
-    conn: Connection, target: Path, format: str, types: list[str], who: Principal | None
+    staging: Path,
+    target: Path,
+    format: str,
+    types: list[str],
+    single: bool,
+    tables: Iterator[tuple[str, list[str], Iterator[list[str]]]],
 ) -> list[Path]:
-    tables = _tables(conn, format, types, who)
+    """Write ``tables`` into ``staging``; return the paths they will have once moved to
+    ``target``."""
     if format == "xlsx" or target.suffix.lower() == ".xlsx":
-        return [_write_book(target, tables)]
-    if target.suffix.lower() == ".csv" and len(types) == 1:
+        _write_book(staging, tables)
+        return [target]
+    if single:
         header, body = next(tables)[1:]
-        return [_write_csv(target, header, body)]
-    target.mkdir(parents=True, exist_ok=True)
+        _write_csv(staging, header, body)
+        return [target]
     name_of = "ctdc.csv" if format == "ctdc" else "{}.csv"
-    return [_write_csv(target / name_of.format(n), header, body) for n, header, body in tables]
+    names = []
+    for n, header, body in tables:
+        names.append(name_of.format(n))
+        _write_csv(staging / names[-1], header, body)
+    return [target / name for name in names]
 
 
 def _tables(

@@ -37,6 +37,7 @@ KINDS = (
     "outcome",
     "offence",
     "ref",
+    "age_band",
 )
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -44,6 +45,8 @@ _PERIOD = re.compile(r"^\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$")
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "x", "oui", "si", "sí", "ja"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", "non"}
 _SPLIT = re.compile(r"\s*[;|]\s*")
+#: An age band as data hubs write it: ``9--17`` (CTDC), ``9-17``, ``09--17``, ``48+``.
+_AGE_BAND = re.compile(r"^(\d{1,3})\s*(?:-{1,2}|–|to)\s*(\d{1,3})$|^(\d{1,3})\s*\+$")
 
 
 class FieldProblem(Exception):
@@ -165,6 +168,20 @@ def parse_bool(cell: Cell) -> bool:
 
 
 @cache
+def parse_age_band(text: str) -> str:
+    """An age band in CTDC's spelling: ``9--17`` (from ``09--17``, ``9-17``…) or ``48+``."""
+    found = _AGE_BAND.match(text.strip())
+    if found is None:
+        raise FieldProblem("not an age band; write it as 9--17 (from--to) or 48+")
+    low, high, open_ended = found.groups()
+    if open_ended is not None:
+        return f"{int(open_ended)}+"
+    if int(low) > int(high):
+        raise FieldProblem("the band's first age is above its last; write it as 9--17")
+    return f"{int(low)}--{int(high)}"
+
+
+@cache
 def _code_value(list_name: str, value: str) -> str:
     codes = code_list(list_name)
     if value in codes:
@@ -178,11 +195,18 @@ def _code_value(list_name: str, value: str) -> str:
     raise FieldProblem(f"not a code of {list_name}.{tip} Known codes: {', '.join(codes.codes)}")
 
 
+#: Two-letter codes in common use that ISO 3166-1 does not assign: Kosovo's user-assigned XK
+#: (used by the EU, the IMF and IOM) is kept; the UK and EL of EU usage are GB and GR.
+_COUNTRY_ALIASES = {"XK": "XK", "UK": "GB", "EL": "GR"}
+
+
 @cache
 def _country(value: str) -> str:
     upper = value.strip().upper()
     if len(upper) == 2 and pycountry.countries.get(alpha_2=upper) is not None:
         return upper
+    if upper in _COUNTRY_ALIASES:
+        return _COUNTRY_ALIASES[upper]
     if len(upper) == 3:
         found = pycountry.countries.get(alpha_3=upper)
         if found is not None:
@@ -195,9 +219,16 @@ def _country(value: str) -> str:
     raise FieldProblem(f"not an ISO 3166-1 country code (e.g. 'PH').{tip}")
 
 
+#: The jurisdiction of a record whose place was not recorded (ISO 3166 user-assigned code ZZ,
+#: "unknown or unspecified" in Unicode CLDR): kept apart, never guessed.
+UNKNOWN_JURISDICTION = "ZZ"
+
+
 @cache
 def _jurisdiction(value: str) -> str:
     upper = value.strip().upper()
+    if upper == UNKNOWN_JURISDICTION:
+        return upper
     if "-" in upper:
         if pycountry.subdivisions.get(code=upper) is None:  # type: ignore[no-untyped-call]
             raise FieldProblem("not an ISO 3166-2 subdivision code (e.g. 'PH-CEB')")
@@ -278,14 +309,18 @@ def convert(field: Field, cell: Cell, date_formats: Sequence[str] = ()) -> objec
         return _enum_value(text, _OUTCOMES, "verdict or appeal outcome")
     if kind == "offence":
         return _enum_value(text, _OFFENCES, "offence (trafficking or other)")
+    if kind == "age_band":
+        return parse_age_band(text)
     raise FieldProblem(f"unknown field kind {kind!r}")
 
 
 __all__ = [
     "KINDS",
+    "UNKNOWN_JURISDICTION",
     "Field",
     "FieldProblem",
     "convert",
+    "parse_age_band",
     "parse_bool",
     "parse_date",
     "parse_int",

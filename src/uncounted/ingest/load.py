@@ -18,18 +18,23 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest._importer import Importer, Progress, file_sha256
+from uncounted.ingest.detect import guess_mapping
 from uncounted.ingest.mapping import ColumnMapping, load_mapping
 from uncounted.ingest.readers import ReadOptions
 from uncounted.ingest.report import write_rejects, write_report
 from uncounted.store.access import Principal
+from uncounted.store.db import explain_database_error
 
 
 @dataclass
@@ -49,6 +54,7 @@ class ImportResult:
     rejects_file: Path | None = None
     report_file: Path | None = None
     seconds: float = 0.0
+    layout: str | None = None  # the published layout recognised (e.g. a CTDC dataset)
 
     @property
     def rows_rejected(self) -> int:
@@ -72,6 +78,7 @@ class ImportResult:
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
             "report_file": str(self.report_file) if self.report_file else None,
             "seconds": round(self.seconds, 3),
+            "layout": self.layout,
         }
 
 
@@ -88,6 +95,10 @@ def _prepare(
 ) -> Importer:
     file = Path(path)
     chosen = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping)
+    if mapping is None:  # a file written with HTCDS names needs no --mapping
+        guessed = guess_mapping(file, record, options or ReadOptions())
+        if guessed is not None:
+            chosen, record = guessed
     return Importer(
         engine,
         file,
@@ -133,6 +144,7 @@ def validate_file(
         rejected=sorted(importer.problems, key=lambda p: (p.line, p.column)),
         ignored_columns=tuple(sorted(importer.ignored)),
         seconds=time.perf_counter() - started,
+        layout=importer.layout,
     )
 
 
@@ -157,7 +169,8 @@ def import_file(
     ``record_type`` names what the rows are (see :data:`~uncounted.ingest.RECORD_TYPES`;
     detected from a workbook's sheet names or the file name when omitted); ``mapping`` is a
     YAML mapping path, a shipped mapping name (``"htcds"``, ``"ctdc"``) or a
-    :class:`ColumnMapping`; ``source`` is the code of the agency the file comes from.
+    :class:`ColumnMapping` (a file with HTCDS field names is read with ``"htcds"`` without
+    one); ``source`` is the code of the agency the file comes from.
 
     Raises :class:`~uncounted.errors.ImportRejected` (with every bad row) when any row is bad
     and ``partial`` is false; nothing is written then except the ``import_batches`` record of
@@ -190,13 +203,15 @@ def import_file(
     if who is not None:
         actor = who.username
     sha = file_sha256(importer.path)
-    with engine.connect() as conn:
+    with _explained(engine), engine.connect() as conn:
         transaction = conn.begin()
         try:
             ctx = importer.open_batch(conn, actor, sha)
             counts = importer.run(conn, ctx, partial)
             if importer.problems and not partial:
                 raise importer.refuse()
+            if partial and importer.shared_bad_lines():  # never half of a row's records
+                importer.late = True
             if importer.late:  # bad rows found at the end were written: write again without
                 transaction.rollback()
                 found = importer.problems
@@ -225,17 +240,34 @@ def import_file(
         rejected=sorted(importer.problems, key=_order),
         ignored_columns=tuple(sorted(importer.ignored)),
         batch_id=ctx.batch_id,
+        layout=importer.layout,
     )
     if importer.problems:
         folder = Path(rejects_dir) if rejects_dir is not None else importer.path.parent
-        for part in importer.parts:
-            if part.bad_lines and len(importer.parts) == 1:
+        sheets = {part.options.sheet for part in importer.parts}
+        if len(sheets) == 1:  # one file read as one or several record types: one rejects file
+            bad = set().union(*(part.bad_lines for part in importer.parts))
+            if bad:
                 result.rejects_file = write_rejects(
-                    importer.path, part.bad_lines, folder, part.options
+                    importer.path, bad, folder, importer.parts[0].options
                 )
         result.report_file = write_report(result, folder / f"{importer.path.stem}.report.csv")
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _explained(engine: Engine) -> Iterator[None]:
+    """A database failure with a known cause (busy store, full disk, damaged file, lost
+    server) as the :class:`~uncounted.errors.StoreError` that says so; the transaction was
+    rolled back, so nothing of the file was written."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        known = explain_database_error(exc, engine)
+        if known is None:
+            raise
+        raise known from exc
 
 
 def _order(problem: RejectedRow) -> tuple[str, int, str]:

@@ -6,7 +6,8 @@ A mapping is a small YAML file. For one record type::
     source: NGO-A                 # optional: default source agency code
     encoding: latin-1             # optional (CSV); delimiter: ";"; sheet: Victims (XLSX)
     date_format: "%d/%m/%Y"       # optional: one format or a list, for every date field
-    missing: ["-99", "n/a"]       # optional: cell values that mean "not recorded"
+    missing: ["-99", "n/a"]       # optional: cell values that mean "not recorded", or per
+                                  # field: {"*": ["-99"], citizenship: ["00"]} (case ignored)
     columns:                      # standard field: the file's column, or a list of aliases
       external_id: [Client ID, ID]
       sex: Gender
@@ -54,6 +55,9 @@ _FILE_KEYS = {
     "sheet",
     "name",
     "description",
+    "agency",
+    "refuse",
+    "layouts",
 }
 
 
@@ -71,7 +75,25 @@ class TypeMapping:
     date_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
     flags: dict[str, dict[str, str]] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    #: cell texts (case-folded) that mean "not recorded" in every field
     missing: frozenset[str] = frozenset()
+    #: more such texts for one field only (a code that is a real value elsewhere, e.g. "00")
+    missing_by_field: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def missing_for(self, name: str) -> frozenset[str]:
+        """The cell texts (case-folded) that mean "not recorded" in field ``name``."""
+        own = self.missing_by_field.get(name)
+        return self.missing if own is None else self.missing | own
+
+    def label(self, name: str, cell: str) -> str:
+        """The code for label ``cell`` of field ``name`` (the cell itself if not a label)."""
+        labels = self.values.get(name)
+        if labels is None:
+            return cell
+        found = labels.get(cell)
+        if found is None:
+            found = labels.get(cell.casefold())
+        return cell if found is None else found
 
     def formats_for(self, name: str) -> tuple[str, ...]:
         """Date formats for field ``name`` (its own, else the mapping's default)."""
@@ -90,6 +112,29 @@ class ColumnMapping:
     sheet: str | None = None
     types: dict[str, TypeMapping] = field(default_factory=dict)
     record_types: tuple[str, ...] = ()  # several types read from each row, in this order
+    #: the organisation a shipped layout's files come from (code, name, org_type[, country]),
+    #: created on first import when no --source is given (e.g. the data hub CTDC)
+    agency: dict[str, str] | None = None
+    #: layouts the mapping must not read: (columns that all mark it, why and what to do)
+    refuse: tuple[tuple[frozenset[str], str], ...] = ()
+    #: the published layouts the mapping reads: (name, columns that all mark it), first match
+    layouts: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def layout(self, header: list[str]) -> str | None:
+        """The name of the layout a file with ``header`` is in (``None``: not one of them)."""
+        present = {normalise(h) for h in header}
+        for name, columns in self.layouts:
+            if {normalise(c) for c in columns} <= present:
+                return name
+        return None
+
+    def refusal(self, header: list[str]) -> str | None:
+        """Why a file with ``header`` must not be read with this mapping (or ``None``)."""
+        present = {normalise(h) for h in header}
+        for columns, reason in self.refuse:
+            if {normalise(c) for c in columns} <= present:
+                return reason
+        return None
 
     def for_type(self, record_type: str) -> TypeMapping:
         """The mapping of ``record_type`` (the shared top-level part if it has none)."""
@@ -131,30 +176,29 @@ class ColumnPlan:
     def standard_cells(self, cells: dict[str, Cell]) -> dict[str, Cell]:
         """The row's cells under standard field names, value labels mapped, flags combined."""
         out: dict[str, Cell] = {}
-        missing = self.mapping.missing
-        values = self.mapping.values
+        mapping = self.mapping
         for name, column in self.sources.items():
-            cell = cells.get(column)
-            if cell is None:
-                continue
-            if isinstance(cell, str):
-                cell = cell.strip()
-                if cell == "" or cell in missing:
-                    continue
-                labels = values.get(name)
-                if labels is not None and cell in labels:
-                    cell = labels[cell]
-            elif missing and str(cell) in missing:
-                continue
-            elif name in values and str(cell) in values[name]:
-                cell = values[name][str(cell)]
-            out[name] = cell
+            cell = standard_cell(mapping, name, cells.get(column))
+            if cell is not None:
+                out[name] = cell
         for name, columns in self.flag_columns.items():
-            chosen = [code for column, code in columns.items() if _truthy(cells.get(column))]
-            if chosen and name not in out:
-                kind = self.record_type.field(name).kind
+            if name in out:
+                continue
+            chosen: list[str] = []
+            recorded = False
+            for column, codes in columns.items():
+                state = flag_state(cells.get(column), mapping.missing)
+                if state is None:
+                    continue
+                recorded = True
+                if state:
+                    chosen.extend(c for c in codes.split(";") if c not in chosen)
+            kind = self.record_type.field(name).kind
+            if chosen:
                 out[name] = ";".join(chosen) if kind == "codes" else chosen[0]
-        for name, value in self.mapping.constants.items():
+            elif recorded and kind == "codes":
+                out[name] = ""  # every flag recorded as no: an empty list, not "not recorded"
+        for name, value in mapping.constants.items():
             out.setdefault(name, value)
         return out
 
@@ -166,16 +210,50 @@ class ColumnPlan:
         return cells
 
 
-def _truthy(cell: Cell) -> bool:
+def standard_cell(mapping: TypeMapping, name: str, cell: Cell) -> Cell:
+    """A cell of field ``name`` with its label mapped, or ``None`` when it is not recorded."""
     if cell is None:
-        return False
+        return None
+    if isinstance(cell, str):
+        cell = cell.strip()
+        if cell == "" or cell.casefold() in mapping.missing_for(name):
+            return None
+        return mapping.label(name, cell)
+    if isinstance(cell, bool):
+        return cell
+    text = str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell)
+    if text.casefold() in mapping.missing_for(name):
+        return None
+    if name in mapping.values:
+        labelled = mapping.label(name, text)
+        return labelled if labelled != text else cell
+    return cell
+
+
+_YES = {"1", "1.0", "true", "yes", "y", "x"}
+_NO = {"0", "0.0", "false", "no", "n"}
+
+
+def flag_state(cell: Cell, missing: frozenset[str] = frozenset()) -> bool | None:
+    """A yes/no column's cell: ``True``, ``False``, or ``None`` when it is not recorded.
+
+    Empty cells and the mapping's missing values (CTDC's ``-99``) are "not recorded", never
+    "no": a flag that was not recorded stays unknown.
+    """
+    if cell is None:
+        return None
     if isinstance(cell, bool):
         return cell
     if isinstance(cell, int | float):
-        return cell == 1
+        return True if cell == 1 else False if cell == 0 else None
     if not isinstance(cell, str):
+        return None
+    text = cell.strip().casefold()
+    if text in _YES:
+        return True
+    if text in _NO:
         return False
-    return cell.strip().lower() in {"1", "1.0", "true", "yes", "y", "x"}
+    return None
 
 
 def plan_columns(record_type: RecordType, mapping: TypeMapping, header: list[str]) -> ColumnPlan:
@@ -241,7 +319,10 @@ def _type_mapping(raw: AbcMapping[str, Any], where: str) -> TypeMapping:
     for k, v in table("values").items():
         if not isinstance(v, dict):
             raise InvalidInput(f"{where}: values.{k} must map file labels to codes.")
-        values[str(k)] = {_label(a): str(b) for a, b in v.items()}
+        labels = {_label(a): str(b) for a, b in v.items()}
+        for a, b in list(labels.items()):
+            labels.setdefault(a.casefold(), b)  # labels are matched ignoring case too
+        values[str(k)] = labels
     dates = {str(k): _strings(v, f"{where}: dates.{k}") for k, v in table("dates").items()}
     if raw.get("date_format") is not None:
         dates["*"] = _strings(raw["date_format"], f"{where}: date_format")
@@ -251,8 +332,20 @@ def _type_mapping(raw: AbcMapping[str, Any], where: str) -> TypeMapping:
             raise InvalidInput(f"{where}: flags.{k} must map file columns to codes.")
         flags[str(k)] = {str(a): str(b) for a, b in v.items()}
     constants = {str(k): str(v) for k, v in table("constants").items()}
-    missing = frozenset(_strings(raw.get("missing") or [], f"{where}: missing"))
-    return TypeMapping(columns, values, dates, flags, constants, missing)
+    missing, by_field = _missing(raw.get("missing"), where)
+    return TypeMapping(columns, values, dates, flags, constants, missing, by_field)
+
+
+def _missing(raw: Any, where: str) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """The "not recorded" texts: a list for every field, or per field (``"*"``: every field)."""
+    if isinstance(raw, dict):
+        per = {
+            str(k): frozenset(t.casefold() for t in _strings(v, f"{where}: missing.{k}"))
+            for k, v in raw.items()
+        }
+        return per.pop("*", frozenset()), per
+    every = frozenset(t.casefold() for t in _strings(raw or [], f"{where}: missing"))
+    return every, {}
 
 
 def _label(value: Any) -> str:
@@ -269,6 +362,10 @@ def _merge(base: TypeMapping, own: TypeMapping) -> TypeMapping:
         {**base.flags, **own.flags},
         {**base.constants, **own.constants},
         base.missing | own.missing,
+        {
+            k: base.missing_by_field.get(k, frozenset()) | own.missing_by_field.get(k, frozenset())
+            for k in base.missing_by_field.keys() | own.missing_by_field.keys()
+        },
     )
 
 
@@ -299,6 +396,23 @@ def parse_mapping(raw: Any, name: str = "mapping") -> ColumnMapping:
         value = raw.get(key)
         return None if value is None else str(value)
 
+    agency = raw.get("agency")
+    if agency is not None and (
+        not isinstance(agency, dict) or not {"code", "name", "org_type"} <= set(agency)
+    ):
+        raise InvalidInput(f"{name}: agency must give code, name and org_type.")
+    refuse = []
+    for item in raw.get("refuse") or []:
+        if not isinstance(item, dict) or not {"columns", "reason"} <= set(item):
+            raise InvalidInput(f"{name}: each refuse entry needs columns and reason.")
+        columns = frozenset(_strings(item["columns"], f"{name}: refuse.columns"))
+        refuse.append((columns, str(item["reason"])))
+    layouts = []
+    for item in raw.get("layouts") or []:
+        if not isinstance(item, dict) or not {"name", "columns"} <= set(item):
+            raise InvalidInput(f"{name}: each layouts entry needs name and columns.")
+        columns = frozenset(_strings(item["columns"], f"{name}: layouts.columns"))
+        layouts.append((str(item["name"]), columns))
     return ColumnMapping(
         str(raw.get("name") or name),
         record,
@@ -308,6 +422,9 @@ def parse_mapping(raw: Any, name: str = "mapping") -> ColumnMapping:
         opt("sheet"),
         types,
         several,
+        None if agency is None else {str(k): str(v) for k, v in agency.items()},
+        tuple(refuse),
+        tuple(layouts),
     )
 
 
@@ -336,8 +453,10 @@ __all__ = [
     "ColumnMapping",
     "ColumnPlan",
     "TypeMapping",
+    "flag_state",
     "load_mapping",
     "normalise",
     "parse_mapping",
     "plan_columns",
+    "standard_cell",
 ]

@@ -109,10 +109,12 @@ def read_chunks(path: Path, options: ReadOptions | None = None) -> Iterator[list
                 chunk = []
     except ImportRejected:
         raise
-    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, csv.Error) as exc:
-        raise _reject(path, f"{type(exc).__name__}: {exc}") from None
+    except PermissionError:
+        raise _reject(
+            path, "the file cannot be opened (no permission); check who may read it"
+        ) from None
     except Exception as exc:
-        raise _reject(path, f"not a readable {fmt} file ({type(exc).__name__}: {exc})") from None
+        raise _reject(path, _unreadable(path, fmt)) from exc
     if chunk:
         yield chunk
 
@@ -135,7 +137,83 @@ def sheet_names(path: Path) -> list[str]:
         stat = path.stat()
         return list(_open_book(path.resolve(), stat.st_mtime_ns, stat.st_size).sheetnames)
     except Exception as exc:
-        raise _reject(path, f"not a readable xlsx file ({type(exc).__name__}: {exc})") from None
+        raise _reject(path, _unreadable(path, "xlsx")) from exc
+
+
+#: The first bytes of file types people rename by mistake, and what they are.
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or a zip archive", ".xlsx"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word document", ".xls"),
+    (b"%PDF", "a PDF document", ".pdf"),
+    (b"PAR1", "a Parquet file", ".parquet"),
+    (b"\x89PNG", "a PNG image", ".png"),
+    (b"\xff\xd8\xff", "a JPEG image", ".jpg"),
+)
+_NAMES = {
+    "csv": "CSV",
+    "xlsx": "Excel workbook (.xlsx)",
+    "jsonl": "JSON Lines",
+    "parquet": "Parquet",
+}
+_ARTICLE = {"xlsx": "an"}
+
+
+def _what_is(head: bytes) -> tuple[str, str] | None:
+    """What a file's first bytes say it is (description, usual suffix), if recognised."""
+    for magic, what, suffix in _SIGNATURES:
+        if head.startswith(magic):
+            return what, suffix
+    return None
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether a file's first bytes are text (UTF-8, or a single-byte encoding)."""
+    if not head or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            controls = sum(b < 9 or 13 < b < 32 for b in head)
+            return controls == 0
+    return True
+
+
+def _unreadable(path: Path, fmt: str) -> str:
+    """Why ``path`` cannot be read as ``fmt``, in words a caseworker can act on."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError:
+        return "the file cannot be opened; check that it exists and may be read"
+    found = _what_is(head)
+    wanted = _NAMES.get(fmt, fmt)
+    a = _ARTICLE.get(fmt, "a")
+    if found is not None and not (fmt == "xlsx" and found[1] == ".xlsx"):
+        what, suffix = found
+        return (
+            f"the file is {what}, not {a} {wanted} file; give it its real ending ({suffix}) "
+            f"or open it and save it as {wanted}"
+        )
+    if fmt in {"xlsx", "parquet"} and _is_text(head):
+        return (
+            f"the file is text (perhaps CSV), not {a} {wanted} file; give it its real ending "
+            "(.csv) or save it as the format its ending says"
+        )
+    if fmt == "xlsx":
+        return (
+            "the workbook cannot be opened (it is damaged, protected by a password, or not "
+            "an .xlsx file); open it in a spreadsheet program and save it again as .xlsx"
+        )
+    if b"\x00" in head:
+        return (
+            f"the file is not {a} {wanted} text file (it holds binary data); export it from "
+            f"the program that made it as {wanted}"
+        )
+    return (
+        f"the file is not a valid {wanted} file; open it in a spreadsheet or text editor, "
+        f"check it, and save it again as {wanted}"
+    )
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -196,6 +274,9 @@ def _csv_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
         head = raw.read(_SNIFF_BYTES)
         if not head.strip(b" \t\r\n\xef\xbb\xbf"):
             raise _reject(path, "the file is empty", 1)
+        utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        if _what_is(head) is not None or (b"\x00" in head and not utf16):
+            raise _reject(path, _unreadable(path, "csv"))
         raw.seek(0)
         encoding = opts.encoding or _sniff_encoding(head)
         if encoding.lower().replace("_", "-") in {"utf-16", "utf-16le", "utf-16be"}:
@@ -227,6 +308,7 @@ def _csv_text_rows(
         raise _reject(path, "the file is empty (no header line)", 1)
     names = _header(path, [h.strip().lstrip("\ufeff") for h in header])
     width = len(names)
+    columns = len(header)  # with unnamed ones, such as the index column pandas writes
     # every header cell named: a row of full width is its cells zipped with the names
     plain = [n for _, n in names] if [i for i, _ in names] == list(range(width)) else None
     seen_bad = 0
@@ -247,9 +329,9 @@ def _csv_text_rows(
                     f"the line is not valid {decoder.encoding} text (the file mixes encodings); "
                     "save the file as UTF-8, or name its encoding with --encoding"
                 )
-        if len(record) > len(names) and any(c.strip() for c in record[len(names) :]):
+        if len(record) > columns and any(c.strip() for c in record[columns:]):
             problem = problem or (
-                f"the row has {len(record)} cells but the header has {len(names)} columns"
+                f"the row has {len(record)} cells but the header has {columns} columns"
             )
         if plain is not None and len(record) >= width:
             cells: dict[str, Cell] = dict(zip(plain, record, strict=False))
@@ -316,14 +398,25 @@ def _xlsx_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
 def _jsonl_rows(path: Path, opts: ReadOptions) -> Iterator[SourceRow]:
     empty = True
     with path.open("rb") as raw:
+        head = raw.read(_SNIFF_BYTES)
+        if _what_is(head) is not None or not _is_text(head):
+            raise _reject(path, _unreadable(path, "jsonl"))
+        raw.seek(0)
         for number, data in enumerate(raw, start=1):
             if not data.strip():
                 continue
             empty = False
             try:
                 value = json.loads(data.decode(opts.encoding or "utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-                yield SourceRow(number, {}, f"not a JSON object ({exc})")
+            except UnicodeDecodeError:
+                yield SourceRow(
+                    number, {}, "the line is not UTF-8 text; save the file as UTF-8 (--encoding)"
+                )
+                continue
+            except (json.JSONDecodeError, RecursionError) as exc:
+                yield SourceRow(
+                    number, {}, f"not a JSON object ({exc}); each line must be one {{...}}"
+                )
                 continue
             if not isinstance(value, dict):
                 yield SourceRow(number, {}, "each line must be one JSON object {...}")

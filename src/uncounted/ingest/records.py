@@ -10,13 +10,21 @@ adding a duplicate.
 record type          what one row is                                   identified by
 ===================  ================================================  =======================
 ``agencies``         an organisation that keeps a list or acts         code
+``jurisdictions``    a country or subdivision and its name            jurisdiction code
 ``persons``          a person, optionally with their role in a case    source + external_id
 ``cases``            one proceeding in one country                     source + external_id
 ``justice_events``   a dated stage a suspect or victim reached         source + external_id
 ``referrals``        a referral between agencies or countries          person, from, to, date
 ``assessments``      a survivor-outcome assessment (``item_*``)        person, instrument, date
 ``list_memberships`` a person on an agency's list in a period (MSE)    person, list, period
+``case_jurisdictions`` another country or region a case involves       case, jurisdiction
+``case_links``       two proceedings of one cross-border case          case, linked case
+``case_shares``      a case shared with another agency                 case, agency
+``aftercare_steps``  a shelter, repatriation or reintegration step     source + external_id
 ===================  ================================================  =======================
+
+A justice event may name no person: a complaint against unknown persons that was
+investigated is an event of the case alone.
 """
 
 from __future__ import annotations
@@ -58,10 +66,19 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("code", "text", True, max_length=40),
             Field("name", "text", True, max_length=200),
             Field("org_type", "code", True, codes="org_Type"),
-            Field("country", "country", True),
+            Field("country", "country", description="none for an international organisation"),
         ),
         ("code",),
         "organisations that keep lists or act on cases",
+    ),
+    "jurisdictions": RecordType(
+        "jurisdictions",
+        (
+            Field("jurisdiction", "jurisdiction", True, description="PH or PH-CEB"),
+            Field("name", "text", True, max_length=200),
+        ),
+        ("jurisdiction",),
+        "countries and subdivisions (ISO 3166) with the names used in reports",
     ),
     "persons": RecordType(
         "persons",
@@ -72,6 +89,8 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("birth_year", "int", minimum=1900, maximum=2100),
             Field("age_at_identification", "int", minimum=0, maximum=120),
             Field("citizenship", "country"),
+            Field("age_band", "age_band", description="age at identification, e.g. 9--17"),
+            Field("minor_at_identification", "bool"),
             Field("given_name", "text"),
             Field("family_name", "text"),
             Field("other_names", "text"),
@@ -84,7 +103,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("case_source", "ref", max_length=40, description="the case's source agency"),
             Field("role", "code", codes="case_role"),
             Field("trafficking_status", "code", codes="vic_TraffickingStatus"),
-            Field("exploitation_type", "code", codes="vic_TypeOfExploitation"),
+            Field("exploitation_type", "codes", codes="vic_TypeOfExploitation"),
             Field("forced_labour_industry", "code", codes="vic_ForcedLabourIndustry"),
             Field("sex_exploitation_type", "code", codes="vic_TypeOfSexExploitation"),
             Field("recruitment_method", "code", codes="vic_MethodOfRecruitment"),
@@ -182,15 +201,74 @@ RECORD_TYPES: dict[str, RecordType] = {
         ("source", "person", "list", "period"),
         "who was on which agency's list in which period",
     ),
+    "case_jurisdictions": RecordType(
+        "case_jurisdictions",
+        (
+            _SOURCE,
+            Field("case", "ref", True, max_length=100, description="external id of the case"),
+            Field("case_source", "ref", max_length=40, description="the case's source agency"),
+            Field("jurisdiction", "jurisdiction", True),
+            Field("role", "code", codes="jurisdiction_role", description="default exploitation"),
+        ),
+        ("source", "case", "case_source", "jurisdiction"),
+        "other countries or regions a case involves (recruitment, transit, exploitation)",
+    ),
+    "case_links": RecordType(
+        "case_links",
+        (
+            _SOURCE,
+            Field("case", "ref", True, max_length=100, description="external id of the case"),
+            Field("case_source", "ref", max_length=40, description="the case's source agency"),
+            Field("linked_case", "ref", True, max_length=100, description="the other case"),
+            Field("linked_case_source", "ref", max_length=40, description="its source agency"),
+            Field("kind", "code", codes="case_link_kind", description="default cross_border"),
+        ),
+        ("source", "case", "case_source", "linked_case", "linked_case_source"),
+        "links between the proceedings of one cross-border case in several countries",
+    ),
+    "case_shares": RecordType(
+        "case_shares",
+        (
+            _SOURCE,
+            Field("case", "ref", True, max_length=100, description="external id of the case"),
+            Field("case_source", "ref", max_length=40, description="the case's source agency"),
+            Field("agency", "ref", True, max_length=40, description="agency shared with"),
+            Field("shared_on", "date", True),
+        ),
+        ("source", "case", "case_source", "agency"),
+        "cases shared with another agency, whose caseworkers may then work on them",
+    ),
+    "aftercare_steps": RecordType(
+        "aftercare_steps",
+        (
+            _EXT,
+            _SOURCE,
+            Field("person", "ref", True, max_length=100, description="external id of the person"),
+            Field("person_source", "ref", max_length=40, description="the person's source"),
+            Field("case", "ref", max_length=100, description="external id of the case"),
+            Field("case_source", "ref", max_length=40, description="the case's source agency"),
+            Field("step", "code", True, codes="aftercare_step"),
+            Field("occurred_on", "date", True),
+            Field("country", "country", True),
+            Field("agency", "ref", max_length=40),
+        ),
+        ("source", "external_id"),
+        "aftercare, repatriation and reintegration steps of survivors",
+    ),
 }
 
 #: Record types in the order a workbook's sheets are loaded (references point backwards).
 LOAD_ORDER: tuple[str, ...] = (
     "agencies",
+    "jurisdictions",
     "cases",
     "persons",
+    "case_jurisdictions",
+    "case_links",
+    "case_shares",
     "justice_events",
     "referrals",
+    "aftercare_steps",
     "assessments",
     "list_memberships",
 )
@@ -209,7 +287,11 @@ def ref_source(values: dict[str, object], name: str) -> object:
     return own if own is not None else values.get("source")
 
 
-_SOURCE_OF = {"case": "case_source", "person": "person_source"}
+_SOURCE_OF = {
+    "case": "case_source",
+    "person": "person_source",
+    "linked_case": "linked_case_source",
+}
 
 
 def source_field(name: str) -> str:

@@ -33,6 +33,7 @@ def write_report(
         list(result) if not hasattr(result, "rejected") else list(result.rejected)
     )
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".json":
             payload: Any
             if summary and hasattr(result, "to_dict"):

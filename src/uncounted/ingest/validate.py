@@ -20,7 +20,7 @@ from uncounted.domain import SUSPECT_STAGES, VICTIM_STAGES, AppealOutcome, Stage
 from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import RejectedRow
 from uncounted.ingest.fields import Field, FieldProblem, convert, parse_int, text_of
-from uncounted.ingest.mapping import ColumnPlan
+from uncounted.ingest.mapping import ColumnPlan, standard_cell
 from uncounted.ingest.readers import Cell, SourceRow
 
 #: Longest cell text quoted back in a report (the rejects file keeps the whole row).
@@ -35,6 +35,8 @@ _PERSON_FIELDS = (
     "birth_year",
     "age_at_identification",
     "citizenship",
+    "age_band",
+    "minor_at_identification",
     *IDENTITY_FIELDS,
 )
 
@@ -122,7 +124,7 @@ _BAD = object()
 #: Distinct cells remembered per field before the memory is cleared (bounds memory).
 _MEMO = 50_000
 #: Record types whose rows get defaults and cross-field checks (see _defaults, _cross_checks).
-_HAS_DEFAULTS = ("cases", "list_memberships", "persons")
+_HAS_DEFAULTS = ("agencies", "cases", "list_memberships", "persons")
 #: Fields that _defaults may fill.
 _DEFAULTED = ("reference", "owning_agency", "list", "role")
 #: Field kinds checked inline and not remembered (mostly distinct values, cheap checks).
@@ -230,14 +232,14 @@ class RowChecker:
             return [self._value(f, formats, None, constant)] * n
         out: list[object] = []
         if f.kind in _TEXT_KINDS:  # mostly distinct values, checked inline
-            missing = self.plan.mapping.missing
+            missing = self.plan.mapping.missing_for(f.name)
             plain = f.name not in self.plan.mapping.values
             longest = f.max_length
             for c in cells:
                 if type(c) is str:
                     text = c.strip()
                     fits = longest is None or len(text) <= longest
-                    if text and plain and fits and text not in missing:
+                    if text and plain and fits and text.casefold() not in missing:
                         out.append(text)
                         continue
                 out.append(self._value(f, formats, c, constant))
@@ -261,21 +263,7 @@ class RowChecker:
         self, f: Field, formats: tuple[str, ...], cell: Cell, constant: str | None
     ) -> object:
         """One cell as :meth:`ColumnPlan.standard_cells` and :func:`check_row` take it."""
-        name = f.name
-        mapping = self.plan.mapping
-        if cell is not None:
-            if isinstance(cell, str):
-                cell = cell.strip()
-                if cell == "" or cell in mapping.missing:
-                    cell = None
-                else:
-                    labels = mapping.values.get(name)
-                    if labels is not None and cell in labels:
-                        cell = labels[cell]
-            elif mapping.missing and str(cell) in mapping.missing:
-                cell = None
-            elif name in mapping.values and str(cell) in mapping.values[name]:
-                cell = mapping.values[name][str(cell)]
+        cell = standard_cell(self.plan.mapping, f.name, cell)
         if cell is None:
             cell = constant
         if cell is None:
@@ -310,6 +298,13 @@ def _cross_checks(
             report("closed_on", closed.isoformat(), f"is before the case opened ({opened})")
         if values.get("owning_agency") is None:
             report("owning_agency", None, "owning_agency is required (or give --source)")
+    elif type_name == "agencies":
+        if values.get("country") is None and values.get("org_type") != "InternationalOrganisation":
+            report(
+                "country",
+                None,
+                "country is required (only an international organisation has none)",
+            )
     elif type_name == "list_memberships" and values.get("list") is None:
         report("list", None, "list (the agency code of the list) is required, or give --source")
     elif type_name == "persons" and values.get("role") is not None and values.get("case") is None:

@@ -8,7 +8,7 @@ synthetic world. See ``docs/justice.md`` and the metric catalogue (``docs/metric
 from uncounted.justice.bottlenecks import Bottlenecks, bottlenecks
 from uncounted.justice.data import JusticeData
 from uncounted.justice.headlines import headlines
-from uncounted.justice.indicators import indicators
+from uncounted.justice.indicators import empty_reason, indicators
 from uncounted.justice.stages import case_paths, suspect_paths, victim_paths
 from uncounted.justice.timing import (
     cumulative_incidence,
@@ -23,6 +23,7 @@ __all__ = [
     "case_paths",
     "cumulative_incidence",
     "delay_distribution",
+    "empty_reason",
     "headlines",
     "indicators",
     "kaplan_meier",

@@ -28,7 +28,7 @@ def per_population(
     """J1 per 100 000 population (person-years when the window spans several years)."""
     if not set(by) <= {"jurisdiction", "year"}:
         return None
-    counts = count(victims, by, window, "identification_on")
+    counts = count(victims, by, window, "identification_on", distinct="person_id")
     pop = population
     if window.start is not None and window.end is not None:
         pop = pop.filter(pl.col("year").is_between(window.start.year, window.end.year))

@@ -5,14 +5,15 @@ Definitions, numerators, denominators and sources are in the metric catalogue
 :class:`~uncounted.justice.data.JusticeData` frames. In short:
 
 ========  ==============================================================================
-J1        victims identified (count; per 100 000 population with a population table)
+J1        victims identified: people, each counted once however many cases identified them
+          in the period (count; per 100 000 population with a population table)
 J2        cases investigated / cases reported
 J3        suspects arrested / suspects identified (reported)
 J4        suspects charged / arrested — all, trafficking charge, other charge
 J5        defendants convicted / defendants with a first-instance verdict — all, by offence;
           and the Aalen–Johansen cumulative incidence of conviction, acquittal and
           dismissal after the trial started (competing outcomes, open trials censored)
-J6        convictions / victims identified
+J6        convictions / victims identified (people, as J1)
 J7        attrition at each transition, 1 − Kaplan–Meier conversion (open paths censored),
           and cumulative (1 − product of conversions, delta-method interval)
 J8        convictions upheld on appeal / appeals against convictions decided
@@ -55,7 +56,12 @@ from uncounted.justice.measures import (
     rate,
     verdict_incidence,
 )
-from uncounted.justice.stages import case_paths, suspect_paths_with, victim_paths_with
+from uncounted.justice.stages import (
+    case_paths,
+    suspect_paths_with,
+    victim_paths_with,
+    with_unnamed_events,
+)
 
 #: The delays J10 reports.
 DELAYS: tuple[tuple[str, str], ...] = (
@@ -75,6 +81,16 @@ COLUMNS: tuple[str, ...] = (
     "upper",
     "unit",
     "method",
+    "value_is",
+)
+
+#: Methods whose value is estimated (censored paths), not computed from numerator and
+#: denominator: for those rows numerator and denominator are the observed counts.
+ESTIMATED = (
+    "kaplan-meier",
+    "kaplan-meier product",
+    "aalen-johansen",
+    "truncation-corrected product-limit",
 )
 
 
@@ -109,7 +125,9 @@ def indicators(
     ``data.as_of``. Time-to-event measures (J7, J10, J11, J15) always follow the people who
     entered the starting stage in the period, with open paths censored at ``as_of``.
     Returns a long frame: ``*by, indicator, variant, numerator, denominator, value, lower,
-    upper, unit, method``.
+    upper, unit, method, value_is`` (``estimated`` when the value is a Kaplan–Meier or
+    Aalen–Johansen estimate and numerator and denominator are observed counts, ``observed``
+    when it is computed from them).
     """
     if basis not in ("cohort", "period"):
         raise InvalidInput(f"basis must be 'cohort' or 'period', not {basis!r}.")
@@ -121,7 +139,9 @@ def indicators(
     # Only the attributes the disaggregation asks for (plus those an indicator reads).
     sp = suspect_paths_with(data, {*keys, "cross_border"})
     vp = victim_paths_with(data, {*keys, "prosecuted"})
-    cp = case_paths(sp, stages=("report", "investigation"))  # the dates J2, J16, J17 read
+    # the dates J2, J16, J17 read: of every case, named suspect or not
+    cp = case_paths(sp, stages=("report", "investigation"))
+    cp = with_unnamed_events(cp, data, ("report", "investigation"))
 
     def share(
         paths: pl.DataFrame,
@@ -137,7 +157,7 @@ def indicators(
             den_mask=den_mask, num_mask=num_mask, level=level, ci=ci,
         )  # fmt: skip
 
-    victims = count(vp, keys, window, "identification_on")
+    victims = count(vp, keys, window, "identification_on", distinct="person_id")
     parts = [
         _tag(victims, "J1", "victims", "count", "count"),
         _tag(
@@ -226,13 +246,45 @@ def indicators(
     return _assemble(parts, keys)
 
 
+def empty_reason(data: JusticeData) -> str | None:
+    """Why every indicator would be empty (zeros that mean "no data", not "no justice").
+
+    The indicators are computed from justice events (identification, report, arrest,
+    charge, verdict…). A store with victims and cases but no events — a data hub's victim
+    file, for instance — has nothing to compute them from; this says so, with what to do.
+    ``None`` when there are events.
+    """
+    if data.events.height:
+        return None
+    victims = data.case_persons.filter(pl.col("role") == "victim")
+    people, cases = victims["person_id"].n_unique(), data.cases.height
+    if people:
+        held = f"{people:,} victim(s) in {cases:,} case(s) but no justice events"
+    elif cases:
+        held = f"{cases:,} case(s) but no justice events"
+    else:
+        held = "no cases and no justice events"
+    return (
+        f"The justice indicators are empty: the store holds {held}. J1–J17 count "
+        "identifications, reports, arrests, charges, verdicts and aftercare steps recorded "
+        "as justice events; import them (uncounted import events.csv --type justice_events) "
+        "to compute the indicators."
+    )
+
+
 def _assemble(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    frames = [p.select(*keys, *COLUMNS) for p in parts if p.height]
+    frames = [p.select(*keys, *COLUMNS[:-1]) for p in parts if p.height]
     if not frames:
         return pl.DataFrame(
             schema={**dict.fromkeys(keys, pl.String()), **dict.fromkeys(COLUMNS, pl.String())}
         )
     out = pl.concat(frames, how="vertical_relaxed")
+    out = out.with_columns(
+        pl.when(pl.col("method").is_in(ESTIMATED))
+        .then(pl.lit("estimated"))
+        .otherwise(pl.lit("observed"))
+        .alias("value_is")
+    )
     order = {f"J{i}": i for i in range(1, 18)}
     rank = pl.col("indicator").replace_strict(order, return_dtype=pl.Int32)
     return (
@@ -243,4 +295,4 @@ def _assemble(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     )
 
 
-__all__ = ["DELAYS", "TRANSITIONS", "indicators"]
+__all__ = ["COLUMNS", "DELAYS", "ESTIMATED", "TRANSITIONS", "empty_reason", "indicators"]

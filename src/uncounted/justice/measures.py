@@ -197,13 +197,20 @@ def rate(
 
 
 def count(
-    paths: pl.DataFrame, by: Sequence[str], window: Window, date: str, mask: pl.Expr | None = None
+    paths: pl.DataFrame,
+    by: Sequence[str],
+    window: Window,
+    date: str,
+    mask: pl.Expr | None = None,
+    distinct: str | None = None,
 ) -> pl.DataFrame:
-    """Number of rows whose ``date`` falls in the window."""
+    """Number of rows whose ``date`` falls in the window (of distinct ``distinct`` values,
+    e.g. people rather than proceedings, when given)."""
     mask = pl.lit(True) if mask is None else mask
     frame = anchored(paths.lazy().filter(window.contains(date) & mask), date, by)
+    size = pl.len() if distinct is None else pl.col(distinct).n_unique()
     return (
-        _grouped(frame, by, pl.len().cast(pl.Float64).alias("numerator"))
+        _grouped(frame, by, size.cast(pl.Float64).alias("numerator"))
         .with_columns(
             pl.lit(None, pl.Float64).alias("denominator"),
             pl.col("numerator").alias("value"),

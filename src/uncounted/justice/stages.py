@@ -337,6 +337,62 @@ def case_paths(suspects: pl.DataFrame, stages: Collection[str] | None = None) ->
     )
 
 
+def with_unnamed_events(
+    cases: pl.DataFrame, data: JusticeData, stages: Collection[str]
+) -> pl.DataFrame:
+    """:func:`case_paths` with the events that name no person (a report, an investigation).
+
+    A case is reported and investigated whether or not a suspect is named; events without a
+    person belong to no suspect path, so case counts (J2, J16, J17) add them here: each
+    case's first date of each of ``stages`` over both, and a joint operation if either was.
+    """
+    events = data.events.filter(pl.col("person_id").is_null() & pl.col("stage").is_in(stages))
+    if events.is_empty():
+        return cases
+    names = [s for s in SUSPECT_STAGE_NAMES if s in stages]
+    unnamed = (
+        events.sort("occurred_on")
+        .group_by("case_id", maintain_order=True)
+        .agg(
+            *[
+                pl.col("occurred_on").filter(pl.col("stage") == s).min().alias(f"{s}_on")
+                for s in names
+            ],
+            pl.col("joint_operation").fill_null(False).any().alias("joint_operation"),
+            pl.col("jurisdiction_id").first(),
+        )
+    )
+    known = unnamed.filter(pl.col("case_id").is_in(cases["case_id"].implode()))
+    merged = cases
+    if known.height:
+        suffix = {c: f"{c}_u" for c in known.columns if c != "case_id"}
+        merged = (
+            cases.join(known.rename(suffix), on="case_id", how="left")
+            .with_columns(
+                *[pl.min_horizontal(f"{s}_on", f"{s}_on_u").alias(f"{s}_on") for s in names],
+                (pl.col("joint_operation") | pl.col("joint_operation_u").fill_null(False)).alias(
+                    "joint_operation"
+                ),
+            )
+            .drop(list(suffix.values()))
+        )
+    new = unnamed.filter(~pl.col("case_id").is_in(cases["case_id"].implode()))
+    if new.is_empty():
+        return merged
+    wanted = [
+        c for c in cases.columns if c in ("exploitation_type", "minor", "status", "cross_border")
+    ]
+    if wanted:
+        new = new.join(_case_attributes(data).select("case_id", *wanted), on="case_id", how="left")
+    if "jurisdiction" in cases.columns:
+        new = new.join(_jurisdiction_labels(data), on="jurisdiction_id", how="left")
+    dates = [f"{s}_on" for s in names]
+    new = new.drop("jurisdiction_id").with_columns(
+        pl.min_horizontal(*dates).alias("entry_on"), pl.lit("Unknown").alias("sex")
+    )
+    return pl.concat([merged, new], how="diagonal_relaxed")
+
+
 __all__ = [
     "AFTERCARE_STEPS",
     "REINTEGRATION_STEPS",
@@ -346,4 +402,5 @@ __all__ = [
     "suspect_paths_with",
     "victim_paths",
     "victim_paths_with",
+    "with_unnamed_events",
 ]

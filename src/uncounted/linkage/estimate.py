@@ -30,7 +30,7 @@ import polars as pl
 from uncounted.errors import InvalidInput, NotIdentifiable
 from uncounted.linkage.clusters import apply_decisions, cluster_records
 from uncounted.prevalence import CaptureHistories, PopulationEstimator
-from uncounted.prevalence.stratified import StratifiedEstimate, estimate_by_strata
+from uncounted.prevalence.stratified import StratifiedEstimate, estimate_by_strata, strata_unit
 
 __all__ = [
     "LINKED_STRATA",
@@ -148,7 +148,7 @@ def _total(est: Any) -> tuple[float, float, float]:
 
 def _fit(frame: pl.DataFrame, by: Sequence[str], make: Make) -> Any:
     if by:
-        return estimate_by_strata(frame, list(by), make)
+        return estimate_by_strata(frame, list(by), make, unit=strata_unit(by))
     histories = CaptureHistories.from_records(frame, "person_id", "list", source="linked")
     return make().fit(histories)
 

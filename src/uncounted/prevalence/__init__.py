@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence.bayesian import LatentClassEstimator
+from uncounted.prevalence.dga import DecomposableBMA
+from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
 from uncounted.prevalence.histories import CaptureHistories
 from uncounted.prevalence.loglinear import LogLinearEstimator
 from uncounted.prevalence.stepwise import StepwiseEstimator
@@ -17,6 +19,8 @@ from uncounted.prevalence.twolist import Chapman, LincolnPetersen
 __all__ = [
     "CaptureHistories",
     "Chapman",
+    "DecomposableBMA",
+    "HeterogeneityEstimator",
     "LatentClassEstimator",
     "LincolnPetersen",
     "LogLinearEstimator",

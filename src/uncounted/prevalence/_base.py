@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 import polars as pl
 
 from uncounted.errors import InvalidInput, NotFitted, UncountedWarning
+from uncounted.prevalence.assumptions import describe
 from uncounted.prevalence.histories import CaptureHistories
 
 __all__ = ["PopulationEstimator", "model_label"]
@@ -62,8 +63,11 @@ class PopulationEstimator(abc.ABC):
     ci_level: float
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: a learned attribute before fit.
-        if name.endswith("_") and not name.startswith("_"):
+        # Only reached when normal lookup fails: a learned attribute before fit. After fit a
+        # missing name is an ordinary AttributeError, so getattr(est, "ranking_", None) works
+        # for estimators that do not learn that attribute.
+        fitted = "population_" in self.__dict__
+        if name.endswith("_") and not name.startswith("_") and not fitted:
             raise NotFitted(
                 f"{type(self).__name__}.{name} is not available: call fit(histories) first."
             )
@@ -142,6 +146,27 @@ class PopulationEstimator(abc.ABC):
         """Estimated number of people on no list: ``population_ - observed_``."""
         return float(self.population_) - float(self.observed_)
 
+    @property
+    def model_text_(self) -> str:
+        """The fitted model in words for ``summary`` and ``to_dict``: the log-linear terms
+        (``model_label``), or what a method that has no terms fitted (overridden)."""
+        return model_label(self.model_)
+
+    def _ci_note(self) -> str | None:
+        """Why an end of ``ci_`` is not a finite number (JSON writes it as ``null``), or
+        ``None`` when both ends are finite. Subclasses that know the reason override."""
+        low, high = self.ci_
+        if math.isfinite(float(low)) and math.isfinite(float(high)):
+            return None
+        return f"the {self.ci_method_} interval has no finite end there: the data do not bound it."
+
+    @property
+    def assumptions(self) -> dict[str, str]:
+        """What the method assumes (closed population, perfect linkage, the dependence and
+        heterogeneity it allows, and a one-sentence summary); see
+        :mod:`uncounted.prevalence.assumptions`."""
+        return describe(self.method, self.get_params())
+
     def _extra_dict(self) -> dict[str, Any]:
         """Method-specific, JSON-serialisable extras for :meth:`to_dict`."""
         return {}
@@ -161,7 +186,7 @@ class PopulationEstimator(abc.ABC):
                 "ci_high": [float(high)],
                 "ci_level": [float(self.ci_level)],
                 "ci_method": [self.ci_method_],
-                "model": [model_label(self.model_)],
+                "model": [self.model_text_],
             }
         )
 
@@ -178,9 +203,11 @@ class PopulationEstimator(abc.ABC):
             "ci_high": _num(high),
             "ci_level": float(self.ci_level),
             "ci_method": self.ci_method_,
-            "model": model_label(self.model_),
+            "model": self.model_text_,
             "terms": list(self.model_),
+            "ci_note": self._ci_note(),
             "warnings": list(self.warnings_),
+            "assumptions": self.assumptions,
             "settings": {k: _jsonable(v) for k, v in self.get_params().items()},
         }
         out.update(self._extra_dict())

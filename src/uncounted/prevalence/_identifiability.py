@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 
 from uncounted.errors import InvalidInput, NotIdentifiable
@@ -101,7 +102,10 @@ def mle_exists(X: np.ndarray, counts: np.ndarray) -> bool:
     c = np.zeros(k + 1)
     c[-1] = -1.0  # maximise t
     A_eq = np.hstack([X.T, np.zeros((p, 1))])
-    A_ub = np.hstack([-np.eye(k), np.ones((k, 1))])  # t - x_i <= 0
+    # t - x_i <= 0; sparse (a dense identity over 2**L - 1 cells is 8 GB at 15 lists)
+    A_ub = sparse.hstack(
+        [-sparse.identity(k, format="csr"), sparse.csr_matrix(np.ones((k, 1)))], format="csr"
+    )
     res = linprog(
         c,
         A_ub=A_ub,

@@ -22,13 +22,18 @@ One sweep, in LCMCR's order:
    (1 - V_l)``, drawn on the log scale from two gamma variates (LCMCR's ``dan_log_gamma_1``)
    or, for an empty class (``m_k = 0``, so ``V_k ~ Beta(1, b)``), exactly by inversion;
 4. ``p0 = sum_k nu_k prod_j (1 - lambda_jk)``, ``n0 ~ NegBin(n, 1 - p0)`` (failures before
-   ``n`` successes);
+   ``n`` successes), redrawn while ``n0 > 20 n`` as LCMCR does: the prior on ``N`` is
+   ``1/N`` truncated at ``N <= 21 n``;
 5. class counts of the ``n0`` unseen people, one multinomial draw;
 6. ``alpha ~ Gamma(a_alpha + K - 1, rate = b_alpha - log nu_K)``.
 
-Initialisation as LCMCR: ``lambda_jk`` = list j's share of the observed, ``nu`` = (0.225 × 4,
-then 0.1 spread over the other classes), ``alpha = 0.3/K``, 500 warm-up sweeps without the
-``alpha`` step, classes re-ordered by decreasing ``nu``; then burn-in and thinned sampling.
+Initialisation as LCMCR: ``lambda_jk`` = list j's share of the observed, ``nu`` from one
+stick-breaking draw with ``V_k ~ Beta(1, 1)``, ``alpha = 0.3/K``, 500 warm-up sweeps without
+the ``alpha`` step, classes re-ordered by decreasing ``nu``; then burn-in and thinned sampling.
+The posterior of ``N`` is multimodal on some tables (Ned_5, UKdat) and a chain of 110 000
+sweeps rarely crosses between modes, so where chains *start* shapes the pooled answer: the
+initial weights follow LCMCR's (an earlier version started at fixed weights, which sent more
+chains into Ned_5's low mode than R does).
 
 Per sweep the cost is O(patterns × K × J), independent of the number of people.
 
@@ -57,6 +62,7 @@ except ImportError:  # pragma: no cover - older numba: its public sampler (BTPE 
 
 
 WARMUP_SWEEPS = 500
+MAX_UNSEEN_FACTOR = 20  # LCMCR's sam_n0 rejects n0 > 20 n
 BTPE_MIN_MEAN = 14.0
 SMALL_MULTINOMIAL = 12  # below this, n categorical draws beat K-1 binomial draws
 
@@ -259,7 +265,10 @@ def _sweep(
     p_success = 1.0 - p0
     if p_success < 1e-12:
         p_success = 1e-12
+    # LCMCR redraws until n0 <= 20 n (``sam_n0``): the prior on N is 1/N truncated at 21 n
     n0 = np.random.negative_binomial(n_obs, p_success)
+    while n0 > MAX_UNSEEN_FACTOR * n_obs:
+        n0 = np.random.negative_binomial(n_obs, p_success)
     # 5. class counts of the unseen (sam_z0x0)
     _multinomial(n0, probs, count0)
     # 6. concentration (sam_alpha)
@@ -302,15 +311,19 @@ def run_sampler(
                 on += counts[m]
         for k in range(K):
             lam[j, k] = on / n_obs
+    # weights of the first sweep: stick-breaking with V_k ~ Beta(1, 1), as LCMCR's
+    # ``Initializes`` sets ``log_nuK`` (the 0.9/4, 0.1/(K-4) it then writes into ``nuK`` is
+    # never read: the first class draw uses ``log_nuK`` and ``sam_nu`` overwrites ``nuK``)
     nu = np.empty(K)
-    if K > 4:
-        for k in range(4):
-            nu[k] = 0.25 * 0.9
-        for k in range(4, K):
-            nu[k] = 0.1 / (K - 4)
-    else:
-        nu[:] = 1.0 / K
-    log_nu = np.log(nu)
+    log_nu = np.empty(K)
+    l_acc = 0.0
+    for k in range(K - 1):
+        v = _uniform_pos()
+        log_nu[k] = math.log(v) + l_acc
+        l_acc += math.log1p(-v) if v < 1.0 else -745.0
+    log_nu[K - 1] = l_acc
+    for k in range(K):
+        nu[k] = math.exp(log_nu[k])
     count_mk = np.zeros((M, K), dtype=np.int64)
     count0 = np.zeros(K, dtype=np.int64)
     work = (

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 
 __all__ = ["Estimability", "check_estimability", "pattern_name"]
@@ -41,7 +42,9 @@ def forced_zero_cells(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     # variables: x (k), t (k), s (1); maximise sum(t)
     c = np.concatenate([np.zeros(k), -np.ones(k), [0.0]])
     A_eq = np.hstack([X.T, np.zeros((p, k)), -(X.T @ y)[:, None]])
-    A_ub = np.hstack([-np.eye(k), np.eye(k), np.zeros((k, 1))])
+    # sparse: a dense identity over all 2**L - 1 cells is 8 GB at 15 lists
+    eye = sparse.identity(k, format="csr")
+    A_ub = sparse.hstack([-eye, eye, sparse.csr_matrix((k, 1))], format="csr")
     bounds = [(0.0, None)] * k + [(0.0, 1.0)] * k + [(0.0, None)]
     res = linprog(
         c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=np.zeros(p), bounds=bounds, method="highs"

@@ -126,6 +126,7 @@ def concat_fits(parts: list[BatchFit]) -> BatchFit:
     return BatchFit(**fields)
 
 
+_UNIQUE_MAX_CELLS = 4095  # up to 12 lists
 _PRODUCTS: dict[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
@@ -141,7 +142,10 @@ def _products(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if hit is None:
         k, P = X.shape
         XX = (X[:, :, None] * X[:, None, :]).reshape(k, P * P)
-        distinct, gather = np.unique(XX, axis=1, return_inverse=True)
+        if k > _UNIQUE_MAX_CELLS:  # sorting P*P columns of 2**L cells costs more than it saves
+            distinct, gather = XX, np.arange(P * P)
+        else:
+            distinct, gather = np.unique(XX, axis=1, return_inverse=True)
         hit = (XX, np.ascontiguousarray(distinct), gather.reshape(-1))
         if len(_PRODUCTS) >= 16:
             _PRODUCTS.pop(next(iter(_PRODUCTS)))

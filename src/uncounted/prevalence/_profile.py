@@ -20,6 +20,7 @@ is no root; Rcapture prints ``">3N"``). Tolerances are R's (``optimize``/``uniro
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,11 @@ def _deviance_from(X: np.ndarray, y: np.ndarray, beta0: np.ndarray) -> float:
 
 
 def profile_interval(
-    X: np.ndarray, y: np.ndarray, n_poisson: float, level: float = 0.95
+    X: np.ndarray,
+    y: np.ndarray,
+    n_poisson: float,
+    level: float = 0.95,
+    deviance: Callable[[np.ndarray, np.ndarray], float] | None = None,
 ) -> ProfileInterval:
     """Profile interval for ``N`` under the model with design ``X`` (cells x params).
 
@@ -94,6 +99,8 @@ def profile_interval(
         y: observed counts of those cells.
         n_poisson: the Poisson estimate ``n + exp(intercept)`` (sets the search range).
         level: confidence level.
+        deviance: optional ``(X_aug, y_aug) -> deviance`` replacing the plain Poisson refit,
+            for models fitted under constraints (Chao's lower bound drops negative terms).
     """
     y = np.asarray(y, dtype=np.float64)
     n = float(y.sum())
@@ -105,7 +112,8 @@ def profile_interval(
 
     def loglik(total: float) -> float:
         n0 = max(total - n, 0.0)
-        dev = _deviance_from(X_aug, np.append(y, n0), start)
+        y_aug = np.append(y, n0)
+        dev = deviance(X_aug, y_aug) if deviance else _deviance_from(X_aug, y_aug, start)
         return -(dev - 2.0 * _cormack(n0, total)) / 2.0
 
     upper_search = _FMAX * n_poisson

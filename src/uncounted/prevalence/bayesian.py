@@ -16,17 +16,24 @@ the ``n0`` unseen people (see :mod:`uncounted.prevalence._lcm_kernels`); the est
 posterior median and the interval the equal-tailed credible interval (R's ``quantile``,
 type 7).
 
-Convergence diagnostics on the thinned draws of ``N``:
+``n_chains`` independent chains (default 4; R's LCMCR runs one) are run with seeds drawn from
+``random_state``, each with LCMCR's burn-in, thinning and number of draws; the estimate and
+interval pool their draws. The posterior of ``N`` can be multimodal (Ned_5, Ned, UKdat) and
+one chain of 110 000 sweeps rarely crosses between modes, so a single chain's answer depends
+on where it settled; several chains show it.
 
-* effective sample size by Geyer's initial monotone sequence estimator (Geyer 1992,
-  "Practical Markov chain Monte Carlo", *Statistical Science* 7:473–483);
-* Geweke's (1992, *Bayesian Statistics 4*, 169–193) z-score comparing the means of the
-  first 10 % and the last 50 % of the draws, each mean's variance from the same Geyer
-  estimate of the spectral density at zero.
+Convergence diagnostics on the thinned draws of ``N``
+(:mod:`uncounted.prevalence._mcmc_diagnostics`):
 
-A :class:`~uncounted.errors.ConvergenceWarning` is raised when the effective sample size is
-below 100 (Vehtari et al. 2021, *Bayesian Analysis* 16:667–718, ask for at least 100 per
-chain before trusting tail quantiles) or when ``|z| > 3``.
+* rank-normalised split-R-hat over the chains, the larger of bulk and tail (Vehtari,
+  Gelman, Simpson, Carpenter & Bürkner 2021, *Bayesian Analysis* 16:667–718);
+* bulk effective sample size over all chains (same paper);
+* Geweke's (1992, *Bayesian Statistics 4*, 169–193) z-score per chain comparing the means of
+  the first 10 % and the last 50 % of its draws (the largest in absolute value is kept).
+
+A :class:`~uncounted.errors.ConvergenceWarning` is raised when R-hat exceeds 1.01 or the
+bulk effective sample size is below 100 per chain (Vehtari et al. 2021's thresholds), or,
+for a single chain, when ``|z| > 3``.
 """
 
 from __future__ import annotations
@@ -38,11 +45,13 @@ import numpy as np
 
 from uncounted.errors import ConvergenceWarning, InvalidInput
 from uncounted.prevalence._base import PopulationEstimator
+from uncounted.prevalence._mcmc_diagnostics import bulk_ess, split_rhat
 from uncounted.prevalence.histories import CaptureHistories
 
 __all__ = ["LatentClassEstimator", "effective_sample_size", "geweke_z"]
 
-MIN_ESS = 100.0
+MIN_ESS = 100.0  # per chain
+MAX_RHAT = 1.01
 MAX_GEWEKE_Z = 3.0
 
 
@@ -57,16 +66,17 @@ class LatentClassEstimator(PopulationEstimator):
     R package LCMCR 0.4.14 (``lcmCR(K=10, a_alpha=0.25, b_alpha=0.25)``,
     ``lcmCR_PostSampl(burnin=10000, samples=1000, thinning=100)``).
 
-    Learned attributes (besides the common ones): ``posterior_`` (draws of ``N``),
+    Learned attributes (besides the common ones): ``posterior_`` (draws of ``N``, the
+    chains one after another), ``chains_`` (the same draws as ``(n_chains, samples)``),
     ``alpha_samples_`` (draws of ``alpha``), ``effective_classes_`` (draws of the number of
-    occupied latent classes), ``ess_`` and ``geweke_z_`` (diagnostics of ``posterior_``),
-    ``seed_`` (the integer seed the chain used; refit with ``random_state=seed_`` to
-    reproduce it).
+    occupied latent classes), ``rhat_`` (split-R-hat of ``N``), ``ess_`` (bulk effective
+    sample size over all chains), ``geweke_z_``, ``seed_`` (the integer seed; refit with
+    ``random_state=seed_`` to reproduce the fit) and ``chain_seeds_``.
 
-    ``population_`` is the posterior median, ``ci_`` the equal-tailed credible interval at
-    ``ci_level``. Results are reproducible for a given integer ``random_state`` (or a
-    ``numpy.random.Generator`` in a given state); the chain itself cannot reproduce R's
-    digits (a different random number generator), only its posterior.
+    ``population_`` is the posterior median of the pooled draws, ``ci_`` the equal-tailed
+    credible interval at ``ci_level``. Results are reproducible for a given integer
+    ``random_state`` (or a ``numpy.random.Generator`` in a given state); the chains cannot
+    reproduce R's digits (a different random number generator), only its posterior.
     """
 
     method: ClassVar[str] = "lcmcr"
@@ -79,6 +89,7 @@ class LatentClassEstimator(PopulationEstimator):
         burnin: int = 10000,
         samples: int = 1000,
         thinning: int = 100,
+        n_chains: int = 4,
         ci_level: float = 0.95,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
@@ -88,6 +99,7 @@ class LatentClassEstimator(PopulationEstimator):
         self.burnin = burnin
         self.samples = samples
         self.thinning = thinning
+        self.n_chains = n_chains
         self.ci_level = ci_level
         self.random_state = random_state
 
@@ -100,6 +112,7 @@ class LatentClassEstimator(PopulationEstimator):
             ("burnin", 0),
             ("samples", 20),
             ("thinning", 1),
+            ("n_chains", 1),
         ):
             value = getattr(self, setting)
             if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -147,39 +160,69 @@ class LatentClassEstimator(PopulationEstimator):
         patterns = np.ascontiguousarray(histories.patterns[keep], dtype=np.int64)
         counts = np.ascontiguousarray(histories.counts[keep], dtype=np.int64)
         seed = self._seed()
-        n_draws, alpha, k_star = run_sampler(
-            patterns,
-            counts,
-            int(self.n_classes),
-            float(self.a_alpha),
-            float(self.b_alpha),
-            int(self.burnin),
-            int(self.samples),
-            int(self.thinning),
-            seed,
+        chains = int(self.n_chains)
+        seeds = (
+            [seed]
+            if chains == 1
+            else [int(v) for v in np.random.SeedSequence(seed).generate_state(chains)]
         )
+        runs = [
+            run_sampler(
+                patterns,
+                counts,
+                int(self.n_classes),
+                float(self.a_alpha),
+                float(self.b_alpha),
+                int(self.burnin),
+                int(self.samples),
+                int(self.thinning),
+                chain_seed,
+            )
+            for chain_seed in seeds
+        ]
+        draws = np.stack([run[0] for run in runs])
+        n_draws = draws.reshape(-1)
         tail = (1.0 - float(self.ci_level)) / 2.0
         low, high = np.quantile(n_draws, [tail, 1.0 - tail])
         self.seed_ = seed
+        self.chain_seeds_ = tuple(seeds)
+        self.chains_ = draws
         self.posterior_ = n_draws
-        self.alpha_samples_ = alpha
-        self.effective_classes_ = k_star
+        self.alpha_samples_ = np.concatenate([run[1] for run in runs])
+        self.effective_classes_ = np.concatenate([run[2] for run in runs])
         self.population_ = float(np.median(n_draws))
         self.ci_ = (float(low), float(high))
         self.ci_method_ = "credible"
         self.model_ = ()
-        self.ess_ = effective_sample_size(n_draws)
-        self.geweke_z_ = geweke_z(n_draws)
+        self.rhat_ = split_rhat(draws)
+        self.ess_ = bulk_ess(draws)
+        zs = [geweke_z(chain) for chain in draws]
+        finite = [z for z in zs if math.isfinite(z)]
+        self.geweke_z_ = max(finite, key=abs) if finite else zs[0]
         self._check_convergence()
+
+    @property
+    def model_text_(self) -> str:
+        """A latent-class mixture has no log-linear terms: say what was fitted instead of
+        the "()" that means "main effects only" for the log-linear methods."""
+        _ = self.population_  # NotFitted before fit
+        return f"latent-class mixture (K = {self.n_classes})"
 
     def _check_convergence(self) -> None:
         problems = []
-        if self.ess_ < MIN_ESS:
+        chains = int(self.n_chains)
+        if self.rhat_ > MAX_RHAT:  # nan (too few draws) compares False
+            what = f"the {chains} chains" if chains > 1 else "the two halves of the chain"
             problems.append(
-                f"the {self.samples} draws of N are worth only {self.ess_:.0f} independent "
-                f"ones (effective sample size < {MIN_ESS:.0f})"
+                f"{what} disagree (split-R-hat {self.rhat_:.3f} > {MAX_RHAT}); the posterior "
+                "may have several modes that a chain does not cross between"
             )
-        if math.isfinite(self.geweke_z_) and abs(self.geweke_z_) > MAX_GEWEKE_Z:
+        if self.ess_ < MIN_ESS * chains:
+            problems.append(
+                f"the {chains * self.samples} draws of N are worth only {self.ess_:.0f} "
+                f"independent ones (effective sample size < {MIN_ESS * chains:.0f})"
+            )
+        if chains == 1 and math.isfinite(self.geweke_z_) and abs(self.geweke_z_) > MAX_GEWEKE_Z:
             problems.append(
                 f"the start and end of the chain disagree (Geweke z = {self.geweke_z_:.1f})"
             )
@@ -187,8 +230,8 @@ class LatentClassEstimator(PopulationEstimator):
             self._warn(
                 "LCMCR sampler may not have converged: "
                 + "; ".join(problems)
-                + ". Increase burnin and thinning (or samples) and compare fits with "
-                "different random_state values before relying on the interval.",
+                + ". Increase burnin and thinning (or samples and n_chains) before relying "
+                "on the interval.",
                 ConvergenceWarning,
             )
 
@@ -203,8 +246,11 @@ class LatentClassEstimator(PopulationEstimator):
                 "0.975": float(q[4]),
             },
             "posterior_mean": float(np.mean(self.posterior_)),
+            "n_chains": int(self.n_chains),
+            "rhat": _finite(self.rhat_),
             "effective_sample_size": _finite(self.ess_),
             "geweke_z": _finite(self.geweke_z_),
+            "chain_medians": [float(np.median(chain)) for chain in self.chains_],
             "effective_classes_median": float(np.median(self.effective_classes_)),
             "alpha_median": float(np.median(self.alpha_samples_)),
             "seed": int(self.seed_),

@@ -41,6 +41,18 @@ class StratifiedEstimate:
     ci_high: float
     observed: int
     sparse_strata: list[str]
+    unit: str = "people"
+
+    @property
+    def unit_note(self) -> str:
+        """What the counts count, when it is not simply people ("" then)."""
+        if self.unit == PERSON_YEARS:
+            return (
+                "Counts are person-years: each year is estimated as its own population, so "
+                "someone recorded in two years counts in both and the total over years is "
+                "not a number of distinct people."
+            )
+        return ""
 
     @property
     def complete(self) -> bool:
@@ -57,6 +69,8 @@ class StratifiedEstimate:
             "observed": self.observed,
             "sparse_strata": self.sparse_strata,
             "complete": self.complete,
+            "unit": self.unit,
+            "unit_note": self.unit_note,
             "note": ""
             if self.complete
             else "Strata too sparse to estimate count their observed people only: "
@@ -77,9 +91,14 @@ def estimate_by_strata(
     list_column: str = "list",
     min_observed: int = 20,
     ci_level: float = 0.95,
+    unit: str = "people",
 ) -> StratifiedEstimate:
     """Fit ``make()`` within each stratum of ``records`` (one row per person and list, with the
-    stratum columns ``by`` constant per person) and add up (see the module doc)."""
+    stratum columns ``by`` constant per person) and add up (see the module doc).
+
+    ``unit`` names what a row's ``person_column`` counts: ``"people"``, or
+    ``"person-years"`` for :func:`membership_records` stratified by year (use
+    :func:`strata_unit`); it is carried into the result and its JSON."""
     needed = [person_column, list_column, *by]
     missing = [c for c in needed if c not in records.columns]
     if missing:
@@ -121,7 +140,9 @@ def estimate_by_strata(
                     estimate=float(est.population_),
                     ci_low=float(low),
                     ci_high=float(high),
-                    model=" + ".join(est.model_) or "independence",
+                    model=(
+                        "independence" if est.model_text_ == "()" else est.model_text_
+                    ),  # LCMCR has no terms but is not the independence model
                     status="estimated",
                     note="; ".join(str(w.message) for w in caught),
                 )
@@ -155,11 +176,20 @@ def estimate_by_strata(
         ci_high=total + half,
         observed=observed_total,
         sparse_strata=[_label([r[b] for b in by], by) for r in sparse.iter_rows(named=True)],
+        unit=unit,
     )
 
 
 #: Strata that can be read off stored list memberships (see :func:`membership_records`).
 MEMBERSHIP_STRATA = ("sex", "minor", "citizenship", "year")
+PERSON_YEARS = "person-years"
+
+
+def strata_unit(by: Sequence[str]) -> str:
+    """What :func:`membership_records` rows count when stratified by ``by``: a person
+    recorded in several years is one unit per year (``"person-years"``) when ``year`` is among
+    the strata, otherwise ``"people"``."""
+    return PERSON_YEARS if "year" in by else "people"
 
 
 def membership_records(memberships: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
@@ -189,4 +219,11 @@ def membership_records(memberships: pl.DataFrame, by: Sequence[str] = ()) -> pl.
     return frame.select("person_id", "list", *by)
 
 
-__all__ = ["MEMBERSHIP_STRATA", "StratifiedEstimate", "estimate_by_strata", "membership_records"]
+__all__ = [
+    "MEMBERSHIP_STRATA",
+    "PERSON_YEARS",
+    "StratifiedEstimate",
+    "estimate_by_strata",
+    "membership_records",
+    "strata_unit",
+]

@@ -120,8 +120,13 @@ def victim_rows(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         )
         .join(places, on="jurisdiction_id", how="left")
     )
+    banded = "age_band" in tables["persons"].columns  # a band recorded as such (CTDC ageBroad)
     persons = tables["persons"].select(
-        pl.col("id").alias("person_id"), "sex", "age_at_identification", "citizenship"
+        pl.col("id").alias("person_id"),
+        "sex",
+        "age_at_identification",
+        "citizenship",
+        pl.col("age_band") if banded else pl.lit(None, pl.String).alias("age_band"),
     )
     victims = (
         tables["case_persons"]
@@ -132,11 +137,22 @@ def victim_rows(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         .join(persons, on="person_id", how="left")
     )
     etype = pl.coalesce("exploitation_type", "case_type")
+    # every exploitation type of a victim (exploitation_types when there are several)
+    several = "exploitation_types" in victims.columns and isinstance(
+        victims.schema["exploitation_types"], pl.List
+    )
+    kinds = (
+        pl.when(pl.col("exploitation_types").is_not_null())
+        .then(pl.col("exploitation_types"))
+        .otherwise(pl.concat_list(etype))
+        if several
+        else pl.concat_list(etype)
+    )
     controls = pl.col("methods_of_control").fill_null([])
     return victims.select(
         pl.col("opened_on").dt.year().cast(pl.String).alias("yearOfRegistration"),
         pl.col("sex").alias("gender"),
-        _age_band().alias("ageBroad"),
+        pl.coalesce(_age_band(), pl.col("age_band")).alias("ageBroad"),
         pl.when(pl.col("minor_at_exploitation").is_null())
         .then(None)
         .when(pl.col("minor_at_exploitation"))
@@ -145,7 +161,10 @@ def victim_rows(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         .alias("majorityStatusAtExploit"),
         "citizenship",
         "CountryOfExploitation",
-        *[(etype == code).cast(pl.Int8).alias(flag) for flag, code in EXPLOITATION_FLAGS.items()],
+        *[
+            kinds.list.contains(code).cast(pl.Int8).alias(flag)
+            for flag, code in EXPLOITATION_FLAGS.items()
+        ],
         *[
             controls.list.contains(code).cast(pl.Int8).alias(flag)
             for flag, code in CONTROL_FLAGS.items()

@@ -15,6 +15,7 @@ from typing import Any
 from uncounted.metrics import load_catalogue
 from uncounted.prevalence import (
     Chapman,
+    HeterogeneityEstimator,
     LatentClassEstimator,
     LogLinearEstimator,
 )
@@ -78,6 +79,11 @@ def estimator_notes(lcmcr: bool = False) -> list[MethodNote]:
         ),
         MethodNote(
             "Method comparison", "Chapman two-list estimator", docstring_paragraphs(Chapman)
+        ),
+        MethodNote(
+            "Method comparison",
+            "Heterogeneity models: Mth Darroch, Chao's lower bound (Rcapture)",
+            docstring_paragraphs(HeterogeneityEstimator),
         ),
         MethodNote(
             "Survivors: share restored",

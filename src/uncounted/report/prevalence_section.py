@@ -6,9 +6,11 @@ recording, each sex — the capture histories are built with
 :meth:`~uncounted.prevalence.CaptureHistories.from_records` and the population estimated
 with :class:`~uncounted.prevalence.StepwiseEstimator` (SparseMSE's stepwise log-linear model,
 meant for sparse lists). On all people the same histories are also fitted with the other
-estimators, to show how much the answer depends on the method. Caveats the estimators raise
-(sparse cells, convergence) are shown beside their estimate; a stratum that cannot be
-estimated says why instead of showing a number.
+estimators — including Rcapture's heterogeneity models (Mth Darroch with AIC-chosen pairs, the
+panel's recommendation, and Chao's lower bound) — each with what it assumes, to show how much
+the answer depends on the method; the heterogeneity diagnostics are listed below them.
+Caveats the estimators raise (sparse cells, convergence) are shown beside their estimate; a
+stratum that cannot be estimated says why instead of showing a number.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from uncounted.linkage import LinkedEstimate
 from uncounted.prevalence import (
     CaptureHistories,
     Chapman,
+    HeterogeneityEstimator,
     LatentClassEstimator,
     LogLinearEstimator,
     PopulationEstimator,
     StepwiseEstimator,
 )
+from uncounted.prevalence.diagnostics import check_heterogeneity
 from uncounted.report.charts import Interval, interval_chart
 
 #: Columns of the estimate tables.
@@ -58,12 +62,14 @@ class PrevalenceSection:
     linkage_note: str
     charts: dict[str, str]
     sensitivity: pl.DataFrame | None = None
+    heterogeneity: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for JSON)."""
         return {
             "strata": self.strata.to_dicts(),
             "methods": self.methods.to_dicts(),
+            "heterogeneity_warnings": list(self.heterogeneity),
             "lists": list(self.lists),
             "linkage_note": self.linkage_note,
             "linkage_sensitivity": None
@@ -142,13 +148,15 @@ def _fit(
             row["note"] = f"not estimable: {exc}"
             return row
     low, high = estimator.ci_
+    assumes = f"Assumes: {estimator.assumptions['summary']}"
+    note = caveats(caught)
     row.update(
         estimate=float(estimator.population_),
         ci_low=float(low),
         ci_high=float(high),
         ci_method=estimator.ci_method_,
         model=estimator.summary["model"][0],
-        note=caveats(caught),
+        note=f"{assumes} {note}" if note else assumes,
     )
     return row
 
@@ -179,6 +187,12 @@ def _comparison(
     largest = sorted(sizes, key=lambda k: (-sizes[k], k))[:2]
     chosen: list[tuple[str, PopulationEstimator, CaptureHistories]] = [
         ("stepwise (SparseMSE), Wald", StepwiseEstimator(), histories),
+        (
+            "Mth Darroch + AIC pairs (recommended)",
+            HeterogeneityEstimator("darroch", criterion="aic"),
+            histories,
+        ),
+        ("Mth Chao (lower bound)", HeterogeneityEstimator("chao"), histories),
         ("log-linear, BIC-selected", LogLinearEstimator(criterion="bic"), histories),
         ("log-linear, AIC-selected", LogLinearEstimator(criterion="aic"), histories),
         ("log-linear, independence", LogLinearEstimator(), histories),
@@ -244,6 +258,7 @@ def prevalence_section(
     )
     rows: list[dict[str, Any]] = []
     compare: list[dict[str, Any]] = []
+    heterogeneity: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     if members.is_empty():
         row = dict.fromkeys(COLUMNS)
@@ -267,6 +282,7 @@ def prevalence_section(
             lists = histories.lists
             for label, estimator, h in _comparison(histories, lcmcr):
                 compare.append(_fit(name, estimator, h, label))
+            heterogeneity = tuple(check_heterogeneity(histories, emit=False).messages)
     strata = pl.DataFrame(rows, schema=COLUMNS, orient="row")
     methods = pl.DataFrame(compare, schema=COLUMNS, orient="row")
     charts = {
@@ -305,7 +321,7 @@ def prevalence_section(
             marker_label="individuals after linkage",
             value_label="estimate",
         )
-    return PrevalenceSection(strata, methods, lists, note, charts, sensitivity)
+    return PrevalenceSection(strata, methods, lists, note, charts, sensitivity, heterogeneity)
 
 
 __all__ = [

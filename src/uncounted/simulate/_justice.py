@@ -209,7 +209,7 @@ def _role(case_id: int, person_id: int, role: str, **kw: Any) -> dict[str, Any]:
         "sex_exploitation_type": kw.get("sex_exploitation_type"),
         "recruitment_method": kw.get("recruitment_method"),
         "minor_at_exploitation": kw.get("minor_at_exploitation"),
-        "methods_of_control": kw.get("methods_of_control", []),
+        "methods_of_control": kw.get("methods_of_control"),  # None: not recorded
         "role_in_process": kw.get("role_in_process"),
     }
 
@@ -346,6 +346,8 @@ def _step(b: _Builder, pid: int, case_id: int, step: str, on: dt.date, c: str, a
     steps.append(
         {
             "id": len(steps) + 1,
+            "source_agency_id": ag,
+            "external_id": f"AC-{len(steps) + 1:07d}",
             "person_id": pid,
             "case_id": case_id,
             "step": step,

@@ -11,6 +11,11 @@ Vincent 2021, §5; Manrique-Vallier 2016, §5):
 
 The all-zero history (people on no list) is removed, as in real data; ``population`` is the
 truth.
+
+:func:`simulate_demo_lists` draws lists the way the demo world does (``simulate.world``): a
+log-normal catchability with standard deviation ``frailty_sd`` multiplies every agency's
+detection hazard, two agencies see only their own country, and two lists depend on upstream
+ones (referrals). It is the "demo-like" scenario of the coverage study.
 """
 
 from __future__ import annotations
@@ -69,4 +74,35 @@ def simulate_lists(
     return SimulatedLists(table, population)
 
 
-__all__ = ["SCENARIOS", "Scenario", "SimulatedLists", "simulate_lists"]
+def simulate_demo_lists(
+    *, population: int = 4000, frailty_sd: float = 0.8, seed: int = 0
+) -> SimulatedLists:
+    """Five agencies' lists drawn as in the demo world (:func:`uncounted.simulate.world`'s
+    default agencies and countries): person ``i`` is on agency ``a``'s list with probability
+    ``1 - exp(-rate_a * c_i * scope * referral)``, ``c_i ~ LogNormal(-sd**2/2, sd)``."""
+    from uncounted.simulate.world import COUNTRIES, DEFAULT_AGENCIES
+
+    if population < 10 or frailty_sd < 0:
+        raise InvalidInput("population must be at least 10 and frailty_sd non-negative.")
+    rng = np.random.default_rng(seed)
+    countries = np.array(list(COUNTRIES))
+    weights = np.array([0.25, 0.12, 0.25, 0.18, 0.1, 0.05, 0.05])
+    country = rng.choice(countries, size=population, p=weights)
+    catch = rng.lognormal(-(frailty_sd**2) / 2, frailty_sd, population)
+    seen: dict[str, np.ndarray] = {}
+    for code, _name, _kind, scope, rate, upstream, dependence in DEFAULT_AGENCIES:
+        hazard = rate * catch
+        if upstream:
+            hazard = hazard * np.where(seen[upstream], np.exp(dependence), 1.0)
+        if scope:
+            hazard = np.where(country == scope, hazard * 2.5, 0.0)
+        seen[code] = rng.random(population) < 1.0 - np.exp(-hazard)
+    names = [code for code, *_ in DEFAULT_AGENCIES]
+    caught = np.column_stack([seen[c] for c in names])
+    rows = caught[caught.any(axis=1)].astype(np.int64)
+    frame = pl.DataFrame(rows, schema=names, orient="row")
+    table = frame.group_by(names).len("count").sort(names)
+    return SimulatedLists(table, population)
+
+
+__all__ = ["SCENARIOS", "Scenario", "SimulatedLists", "simulate_demo_lists", "simulate_lists"]

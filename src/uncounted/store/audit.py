@@ -68,6 +68,8 @@ class AuditAction(StrEnum):
     IMPORT = "import"
     EXPORT = "export"
     KEY_ROTATION = "key-rotation"
+    BACKUP = "backup"
+    RESTORE = "restore"
 
 
 def _json_value(value: Any) -> Any:

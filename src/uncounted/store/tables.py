@@ -57,7 +57,8 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     org_type: Mapped[str] = mapped_column(String(40), index=True)  # HTCDS org_Type
-    country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
+    # ISO 3166-1 alpha-2; none for an international organisation (e.g. a data hub)
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
 
 
 class Jurisdiction(Base):
@@ -83,6 +84,8 @@ class Person(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     age_at_identification: Mapped[int | None] = mapped_column(Integer)
     citizenship: Mapped[str | None] = mapped_column(String(2), index=True)
+    age_band: Mapped[str | None] = mapped_column(String(10))  # e.g. CTDC ageBroad "9--17"
+    minor_at_identification: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime, server_default=func.now(), onupdate=func.now()
@@ -188,12 +191,14 @@ class CasePerson(Base):
     role: Mapped[str] = mapped_column(String(10), index=True)  # victim | suspect
     # victim context (HTCDS vic_*)
     trafficking_status: Mapped[str | None] = mapped_column(String(20))
-    exploitation_type: Mapped[str | None] = mapped_column(String(40), index=True)
+    exploitation_type: Mapped[str | None] = mapped_column(String(40), index=True)  # the first
+    # every type when there is not exactly one: [] recorded as none; None: see the column above
+    exploitation_types: Mapped[list[str] | None] = mapped_column(JSON)
     forced_labour_industry: Mapped[str | None] = mapped_column(String(40))
     sex_exploitation_type: Mapped[str | None] = mapped_column(String(40))
     recruitment_method: Mapped[str | None] = mapped_column(String(40))
     minor_at_exploitation: Mapped[bool | None] = mapped_column(Boolean, index=True)
-    methods_of_control: Mapped[list[str]] = mapped_column(default=list)
+    methods_of_control: Mapped[list[str] | None] = mapped_column(JSON)  # None: not recorded
     # perpetrator context (HTCDS per_RoleInProcess)
     role_in_process: Mapped[str | None] = mapped_column(String(40))
 
@@ -248,7 +253,10 @@ class AftercareStep(Base):
     """A step of aftercare, repatriation or reintegration for a survivor."""
 
     __tablename__ = "aftercare_steps"
+    __table_args__ = (UniqueConstraint("source_agency_id", "external_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    source_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     step: Mapped[str] = mapped_column(String(30), index=True)

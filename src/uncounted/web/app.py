@@ -28,10 +28,14 @@ from uncounted.store.crypto import KeyRing, keyring_from_settings
 from uncounted.store.db import make_engine, require_current
 from uncounted.store.web_sessions import SessionPolicy
 from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, wants_json
+from uncounted.web.faults import DatabaseFaults
 from uncounted.web.retry import RetryLockedReads
 from uncounted.web.routes import extra_nav
 from uncounted.web.security import SecurityHeaders, SessionSigner
 from uncounted.web.uploads import PendingUploads
+
+#: Seconds a request waits for another program's SQLite write lock (pysqlite's usual 5 s).
+WEB_BUSY_SECONDS = 5.0
 
 
 def _package_dir(name: str) -> Path:
@@ -64,7 +68,14 @@ def create_app(
     url = database_url or settings.resolved_database_url
     if database_url is None and not settings.database_url:
         settings.ensure_data_dir()
-    engine = make_engine(url, keyring or keyring_from_settings(settings), pool_size=20)
+    # A page waits at most WEB_BUSY_SECONDS for a SQLite writer (an import) before answering
+    # "busy" (503); reads never wait (write-ahead log).
+    engine = make_engine(
+        url,
+        keyring or keyring_from_settings(settings),
+        pool_size=20,
+        busy_timeout=WEB_BUSY_SECONDS,
+    )
     require_current(engine)
     templates = Jinja2Templates(directory=str(_package_dir("templates")))
     templates.env.auto_reload = False  # templates ship with the package: no stat per render
@@ -103,6 +114,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(RetryLockedReads)
+    app.add_middleware(DatabaseFaults, engine=engine, templates=templates)
     app.add_middleware(SecurityHeaders, hsts=behind_tls)
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from uncounted.domain import AppealOutcome, Offence, Stage, VerdictOutcome, code_list
@@ -52,6 +52,8 @@ def _options(rule: Field) -> tuple[tuple[str, str], ...]:
 
 def _from_rule(record: str, name: str, label: str, required: bool | None = None) -> FormField:
     rule = record_type(record).field(name)
+    if rule.kind == "codes":  # a form's select gives one code (the first of the record's list)
+        rule = replace(rule, kind="code")
     kind = {"date": "date", "int": "int", "bool": "bool"}.get(rule.kind, "text")
     options = _options(rule)
     if options:

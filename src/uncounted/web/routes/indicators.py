@@ -11,7 +11,7 @@ import polars as pl
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from uncounted.justice import indicators
+from uncounted.justice import empty_reason, indicators
 from uncounted.justice.measures import DISAGGREGATIONS
 from uncounted.metrics import load_catalogue
 from uncounted.store.access import Action, Resource, check
@@ -27,6 +27,13 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     return value
+
+
+def _empty_reason(request: Request) -> str | None:
+    """Why the indicators are empty (victims but no justice events), or ``None``."""
+    ctx = ctx_of(request)
+    data = ctx.cached("justice-data", TTL, lambda: justice_data(ctx.engine), background=True)
+    return empty_reason(data)
 
 
 def _justice_table(request: Request, by: str, period: str | None) -> pl.DataFrame:
@@ -62,6 +69,7 @@ def indicators_page(
         "period": period,
         "choices": ["", *DISAGGREGATIONS],
         "indicators": rows,
+        "empty": _empty_reason(request),
         "counts_by": counts_by,
         "counts_choices": list(BY),
         "measures": list(MEASURES),

@@ -15,10 +15,13 @@ from uncounted.errors import InvalidInput, UncountedWarning
 from uncounted.prevalence import (
     CaptureHistories,
     Chapman,
+    HeterogeneityEstimator,
     LincolnPetersen,
     LogLinearEstimator,
     PopulationEstimator,
 )
+from uncounted.prevalence.diagnostics import check_heterogeneity
+from uncounted.prevalence.panel import estimate_panel
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.frames import list_memberships_frame
 from uncounted.web.context import CurrentUser, ctx_of, render
@@ -28,11 +31,14 @@ from uncounted.web.routes.dashboard import TTL
 router = APIRouter(tags=["prevalence"])
 
 #: Methods offered in the browser: name → (label, estimator factory, lists needed).
-METHODS: dict[str, tuple[str, type[PopulationEstimator], dict[str, Any]]] = {
+METHODS: dict[str, tuple[str, type[PopulationEstimator] | None, dict[str, Any]]] = {
+    "panel": ("Several methods side by side (first look)", None, {}),
     "loglinear": ("Log-linear models, chosen by AIC (Rcapture)", LogLinearEstimator,
                   {"criterion": "aic"}),
     "chapman": ("Chapman (two lists)", Chapman, {}),
     "lincoln_petersen": ("Lincoln–Petersen (two lists)", LincolnPetersen, {}),
+    "heterogeneity": ("Mth Darroch + pairs by AIC: heterogeneity (Rcapture)",
+                      HeterogeneityEstimator, {"heterogeneity": "darroch", "criterion": "aic"}),
 }  # fmt: skip
 
 
@@ -50,7 +56,7 @@ def prevalence_page(
     me: CurrentUser,
     lists: Annotated[list[str] | None, Query()] = None,
     period: str | None = None,
-    method: str = "loglinear",
+    method: str = "panel",
 ) -> Response:
     check(me.who, Resource.PREVALENCE, Action.READ)
     frame = _memberships(request)
@@ -69,7 +75,7 @@ def prevalence_page(
     if chosen:
         if method not in METHODS:
             raise InvalidInput(f"Unknown method {method!r}; use one of {', '.join(METHODS)}.")
-        if method != "loglinear" and len(chosen) != 2:
+        if method in ("chapman", "lincoln_petersen") and len(chosen) != 2:
             raise InvalidInput("Chapman and Lincoln–Petersen take exactly two lists.")
         key = f"prevalence:{method}:{period}:{','.join(sorted(chosen))}"
         data["result"] = ctx_of(request).cached(
@@ -84,9 +90,14 @@ def _estimate(frame: pl.DataFrame, lists: list[str], period: str | None, method:
         rows = rows.filter(pl.col("period") == period)
     histories = CaptureHistories.from_records(rows, "person_id", "list", source="list memberships")
     _label, factory, settings = METHODS[method]
+    if factory is None:
+        return estimate_panel(histories, emit=False).to_dict()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UncountedWarning)
         result = factory(**settings).fit(histories).to_dict()
     shown = [str(w.message) for w in caught if issubclass(w.category, UncountedWarning)]
     result["warnings"] = list(dict.fromkeys([*result.get("warnings", []), *shown]))
+    result["diagnostics"] = check_heterogeneity(
+        histories, result.get("estimate"), result.get("aic"), emit=False
+    ).to_dict()
     return result
