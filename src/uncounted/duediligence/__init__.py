@@ -22,9 +22,11 @@ from uncounted.duediligence.decision import (
     ELIGIBLE,
     NOT_YET,
     Decision,
+    PortfolioReview,
     decide,
     decide_all,
     portfolio,
+    review_portfolio,
 )
 from uncounted.duediligence.prescreen import Passage, kind_of, passages, suggest
 from uncounted.duediligence.risk import (
@@ -58,6 +60,7 @@ __all__ = [
     "Decision",
     "Framework",
     "Passage",
+    "PortfolioReview",
     "StatementScores",
     "ZoneCertificate",
     "assess_sourcing",
@@ -69,6 +72,7 @@ __all__ = [
     "kind_of",
     "passages",
     "portfolio",
+    "review_portfolio",
     "score_statements",
     "suggest",
     "worst_level",

@@ -27,8 +27,9 @@ from typing import Any
 import polars as pl
 
 from uncounted.duediligence.criteria import DEFAULT_FRAMEWORK, framework
-from uncounted.duediligence.risk import worst_level
-from uncounted.duediligence.statements import StatementScores
+from uncounted.duediligence.risk import ZoneCertificate, assess_sourcing, worst_level
+from uncounted.duediligence.statements import StatementScores, score_statements
+from uncounted.errors import NotFound
 
 NOT_YET = "not yet eligible"
 CONDITIONS = "eligible with conditions"
@@ -205,4 +206,60 @@ def decide_all(
     ]
 
 
-__all__ = ["CONDITIONS", "ELIGIBLE", "NOT_YET", "Decision", "decide", "decide_all", "portfolio"]
+@dataclass(frozen=True)
+class PortfolioReview:
+    """Everything about the partners at once: scores, risks, one sheet each, the portfolio."""
+
+    scores: StatementScores
+    risks: pl.DataFrame
+    decisions: list[Decision]
+    table: pl.DataFrame
+
+    def decision(self, partner: str) -> Decision:
+        """The sheet of ``partner``; raises :class:`NotFound` when it is not in the register."""
+        for d in self.decisions:
+            if d.partner == partner:
+                return d
+        raise NotFound(
+            f"There is no partner {partner!r} in the register; see `uncounted partners portfolio`."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The portfolio, each sheet and the reviewers' agreement as plain data."""
+        return {
+            "portfolio": self.table.to_dicts(),
+            "agreement": self.scores.agreement.to_dicts(),
+            "decisions": [d.to_dict() for d in self.decisions],
+        }
+
+
+def review_portfolio(
+    partners: pl.DataFrame,
+    sourcing: pl.DataFrame,
+    statement_scores: pl.DataFrame,
+    risk_table: pl.DataFrame,
+    certificates: list[ZoneCertificate] | None = None,
+    *,
+    min_criterion: int = 2,
+    min_score: float = 50.0,
+) -> PortfolioReview:
+    """Score the statements, rate each sourced good and decide on every partner."""
+    scores = score_statements(statement_scores)
+    risks = assess_sourcing(sourcing, risk_table, certificates)
+    decisions = decide_all(
+        partners, scores, risks, min_criterion=min_criterion, min_score=min_score
+    )
+    return PortfolioReview(scores, risks, decisions, portfolio(decisions))
+
+
+__all__ = [
+    "CONDITIONS",
+    "ELIGIBLE",
+    "NOT_YET",
+    "Decision",
+    "PortfolioReview",
+    "decide",
+    "decide_all",
+    "portfolio",
+    "review_portfolio",
+]

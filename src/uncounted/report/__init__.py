@@ -18,6 +18,7 @@ from uncounted.report.curves import Curve, curve_chart
 
 if TYPE_CHECKING:
     from uncounted.report.build import STEPS, KeyFigure, Report, build_report, report_tables
+    from uncounted.report.duediligence import render_sheets, write_sheets
 
 #: Public names imported on first use: name -> module that defines it.
 _LAZY: dict[str, str] = {
@@ -26,6 +27,8 @@ _LAZY: dict[str, str] = {
     "Report": "uncounted.report.build",
     "build_report": "uncounted.report.build",
     "report_tables": "uncounted.report.build",
+    "render_sheets": "uncounted.report.duediligence",
+    "write_sheets": "uncounted.report.duediligence",
 }
 
 
@@ -49,5 +52,7 @@ __all__ = [
     "curve_chart",
     "interval_chart",
     "line_chart",
+    "render_sheets",
     "report_tables",
+    "write_sheets",
 ]

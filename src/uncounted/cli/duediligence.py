@@ -1,0 +1,183 @@
+"""Due diligence of candidate business partners: ``uncounted partners ...``.
+
+Each command parses, calls one library function and renders; heavy imports stay inside the
+functions so that ``uncounted --help`` does not load them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from uncounted.cli._common import DATABASE_HELP, check_format, console, open_engine, render_json
+from uncounted.errors import NotFound
+
+if TYPE_CHECKING:
+    from uncounted.duediligence import PortfolioReview, ZoneCertificate
+
+partners_app = typer.Typer(
+    help="Due diligence of candidate business partners: register, statements, risk, decisions."
+)
+FORMAT = typer.Option("table", "--format", help="table, csv or json.")
+RISK = typer.Option(..., "--risk", help="Risk table (CSV/XLSX; schema in docs/duediligence.md).")
+ZONES = typer.Option(
+    [], "--zone", help="Zone definition (YAML) to assess now; repeat for several zones."
+)
+ZONE_DEMO = typer.Option(False, "--zone-demo", help="Assess zones on the demo database.")
+ZONE_DB = typer.Option(None, "--zone-database-url", help="Database to assess zones on.")
+_ACTOR = "cli:partners"
+
+
+@partners_app.command("import")
+def import_register_cmd(
+    register: Path = typer.Argument(..., help="Partner register (CSV/XLSX), one row per good."),
+    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Import (or update) candidate partners and what they source, atomically, with audit."""
+    from uncounted.ingest.partners import import_register
+
+    with open_engine(database_url) as engine:
+        counts = import_register(engine, register, f"{_ACTOR} import")
+    console.print(f"{register.name}: {counts}")
+
+
+@partners_app.command("scores")
+def import_scores_cmd(
+    scores: Path = typer.Argument(..., help="Statement scores (CSV/XLSX), one row per criterion."),
+    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Import reviewers' criterion scores of partners' modern slavery statements."""
+    from uncounted.ingest.partners import import_statement_scores
+
+    with open_engine(database_url) as engine:
+        counts = import_statement_scores(engine, scores, f"{_ACTOR} scores")
+    console.print(f"{scores.name}: {counts}")
+
+
+@partners_app.command("prescreen")
+def prescreen(
+    statement: Path = typer.Argument(..., help="The statement's text: PDF, HTML or plain text."),
+    framework: str = typer.Option("au-msa-2018-s16", help="au-msa-2018-s16 or uk-msa-2015-s54."),
+    fmt: str = FORMAT,
+) -> None:
+    """Suggest passages that may answer each criterion (a reading aid, never a score)."""
+    from uncounted.cli._common import render_frame
+    from uncounted.duediligence import framework as get_framework
+    from uncounted.duediligence import kind_of, passages, suggest
+
+    if not statement.is_file():
+        raise NotFound(f"There is no statement file {str(statement)!r}.")
+    found = passages(statement.read_bytes(), kind_of(statement.name))
+    render_frame(suggest(found, get_framework(framework)), check_format(fmt), "Passages to read")
+
+
+def _certificates(zones: list[Path], database_url: str | None, demo: bool) -> list[ZoneCertificate]:
+    import datetime as dt
+
+    from uncounted.duediligence import ZoneCertificate
+    from uncounted.evaluation import assess_zone, parse_zone, zone_values
+    from uncounted.store.frames import justice_tables, read_table
+
+    if not zones:
+        return []
+    specs = []
+    for zone in zones:
+        if not zone.is_file():
+            raise NotFound(f"There is no zone file {str(zone)!r}.")
+        specs.append(parse_zone(zone.read_text("utf-8"), str(zone)))
+    with open_engine(database_url, demo) as engine:
+        tables = {**justice_tables(engine), "jurisdictions": read_table(engine, "jurisdictions")}
+    today = dt.date.today()
+    return [
+        ZoneCertificate.from_assessment(assess_zone(s, zone_values(s, tables)), today)
+        for s in specs
+    ]
+
+
+def _review(
+    risk: Path, zones: list[Path], zone_db: str | None, zone_demo: bool, database_url: str | None
+) -> PortfolioReview:
+    from uncounted.duediligence import review_portfolio
+    from uncounted.ingest.partners import read_risk_table
+    from uncounted.store.access import Principal, Role
+    from uncounted.store.db import session_scope
+    from uncounted.store.partners import read_partners, read_sourcing, read_statement_scores
+
+    table = read_risk_table(risk)
+    certificates = _certificates(zones, zone_db, zone_demo)
+    who = Principal(None, _ACTOR, Role.ADMIN)  # the CLI is the store's operator
+    with open_engine(database_url) as engine, session_scope(engine) as session:
+        partners = read_partners(session, who)
+        sourcing = read_sourcing(session, who)
+        scores = read_statement_scores(session, who)
+    return review_portfolio(partners, sourcing, scores, table, certificates)
+
+
+@partners_app.command("portfolio")
+def portfolio_cmd(
+    risk: Path = RISK,
+    zone: list[Path] = ZONES,
+    zone_demo: bool = ZONE_DEMO,
+    zone_database_url: str | None = ZONE_DB,
+    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    out: Path | None = typer.Option(None, "--out", help="Write all sheets: .html or .pdf."),
+    fmt: str = FORMAT,
+) -> None:
+    """Every partner's decision, statement score and worst supply-chain risk."""
+    from uncounted.cli._common import render_frame
+    from uncounted.report.duediligence import write_sheets
+
+    review = _review(risk, zone, zone_database_url, zone_demo, database_url)
+    if out is not None:
+        console.print(f"Wrote {write_sheets(review, out)}")
+    if check_format(fmt) == "json":
+        render_json(review.to_dict())
+        return
+    render_frame(review.table, fmt, "Portfolio")
+    render_frame(review.scores.agreement, fmt, "Reviewers' agreement (quadratic-weighted kappa)")
+
+
+@partners_app.command("sheet")
+def sheet_cmd(
+    partner: str = typer.Argument(..., help="The partner's code in the register."),
+    risk: Path = RISK,
+    zone: list[Path] = ZONES,
+    zone_demo: bool = ZONE_DEMO,
+    zone_database_url: str | None = ZONE_DB,
+    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    out: Path | None = typer.Option(None, "--out", help="Write the sheet: .html or .pdf."),
+    fmt: str = FORMAT,
+) -> None:
+    """One partner's decision sheet: decision, red flags, requirements, criteria and risks."""
+    import polars as pl
+
+    from uncounted.cli._common import render_frame
+    from uncounted.report.duediligence import write_sheets
+
+    review = _review(risk, zone, zone_database_url, zone_demo, database_url)
+    decision = review.decision(partner)
+    if out is not None:
+        console.print(f"Wrote {write_sheets(review, out, partner)}")
+    if check_format(fmt) == "json":
+        render_json(decision.to_dict())
+        return
+    console.print(f"[bold]{decision.partner}[/] {decision.business}: [bold]{decision.status}[/]")
+    for flag in decision.red_flags:
+        console.print(f"  [red]flag[/] {flag}")
+    for need in decision.requirements:
+        console.print(f"  [bold]must[/] {need}")
+    if decision.criteria:
+        crit = pl.DataFrame(decision.criteria).select(
+            "criterion", "provision", "score", "second_score", "location"
+        )
+        render_frame(crit, fmt, "Statement criteria")
+    if decision.risks:
+        cols = ["good", "country", "base_level", "level", "zone_status"]
+        render_frame(pl.DataFrame(decision.risks).select(cols), fmt, "Sourced goods")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``partners`` command group to the CLI."""
+    app.add_typer(partners_app, name="partners")
