@@ -15,7 +15,7 @@ from uncounted.cli._common import DATABASE_HELP, check_format, console, open_eng
 from uncounted.errors import NotFound
 
 if TYPE_CHECKING:
-    from uncounted.duediligence import PortfolioReview, ZoneCertificate
+    from uncounted.duediligence import PortfolioReview
 
 partners_app = typer.Typer(
     help="Due diligence of candidate business partners: register, statements, risk, decisions."
@@ -73,46 +73,19 @@ def prescreen(
     render_frame(suggest(found, get_framework(framework)), check_format(fmt), "Passages to read")
 
 
-def _certificates(zones: list[Path], database_url: str | None, demo: bool) -> list[ZoneCertificate]:
-    import datetime as dt
-
-    from uncounted.duediligence import ZoneCertificate
-    from uncounted.evaluation import assess_zone, parse_zone, zone_values
-    from uncounted.store.frames import justice_tables, read_table
-
-    if not zones:
-        return []
-    specs = []
-    for zone in zones:
-        if not zone.is_file():
-            raise NotFound(f"There is no zone file {str(zone)!r}.")
-        specs.append(parse_zone(zone.read_text("utf-8"), str(zone)))
-    with open_engine(database_url, demo) as engine:
-        tables = {**justice_tables(engine), "jurisdictions": read_table(engine, "jurisdictions")}
-    today = dt.date.today()
-    return [
-        ZoneCertificate.from_assessment(assess_zone(s, zone_values(s, tables)), today)
-        for s in specs
-    ]
-
-
 def _review(
     risk: Path, zones: list[Path], zone_db: str | None, zone_demo: bool, database_url: str | None
 ) -> PortfolioReview:
-    from uncounted.duediligence import review_portfolio
-    from uncounted.ingest.partners import read_risk_table
+    from uncounted.report.duediligence import partner_review, zone_certificates
     from uncounted.store.access import Principal, Role
-    from uncounted.store.db import session_scope
-    from uncounted.store.partners import read_partners, read_sourcing, read_statement_scores
 
-    table = read_risk_table(risk)
-    certificates = _certificates(zones, zone_db, zone_demo)
+    certificates = []
+    if zones:
+        with open_engine(zone_db, zone_demo) as zone_engine:
+            certificates = zone_certificates(zones, zone_engine)
     who = Principal(None, _ACTOR, Role.ADMIN)  # the CLI is the store's operator
-    with open_engine(database_url) as engine, session_scope(engine) as session:
-        partners = read_partners(session, who)
-        sourcing = read_sourcing(session, who)
-        scores = read_statement_scores(session, who)
-    return review_portfolio(partners, sourcing, scores, table, certificates)
+    with open_engine(database_url) as engine:
+        return partner_review(engine, who, risk, certificates)
 
 
 @partners_app.command("portfolio")

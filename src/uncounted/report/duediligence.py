@@ -15,10 +15,53 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy import Engine
 
 from uncounted import __version__
-from uncounted.duediligence import PortfolioReview
+from uncounted.duediligence import PortfolioReview, ZoneCertificate, review_portfolio
+from uncounted.errors import NotFound
 from uncounted.report.pdf import html_to_pdf
+from uncounted.store.access import Principal
+
+
+def zone_certificates(zones: list[Path], engine: Engine) -> list[ZoneCertificate]:
+    """Assess each zone file now on ``engine``'s justice data (as ``uncounted zone assess``),
+    dated today."""
+    from uncounted.evaluation import assess_zone, parse_zone, zone_values
+    from uncounted.store.frames import justice_tables, read_table
+
+    if not zones:
+        return []
+    specs = []
+    for zone in zones:
+        if not zone.is_file():
+            raise NotFound(f"There is no zone file {str(zone)!r}.")
+        specs.append(parse_zone(zone.read_text("utf-8"), str(zone)))
+    tables = {**justice_tables(engine), "jurisdictions": read_table(engine, "jurisdictions")}
+    today = dt.date.today()
+    return [
+        ZoneCertificate.from_assessment(assess_zone(s, zone_values(s, tables)), today)
+        for s in specs
+    ]
+
+
+def partner_review(
+    engine: Engine,
+    who: Principal,
+    risk_table: Path,
+    certificates: list[ZoneCertificate] | None = None,
+) -> PortfolioReview:
+    """The review of every partner in the store against the risk table file and zones."""
+    from uncounted.ingest.partners import read_risk_table
+    from uncounted.store.db import session_scope
+    from uncounted.store.partners import read_partners, read_sourcing, read_statement_scores
+
+    table = read_risk_table(risk_table)
+    with session_scope(engine) as session:
+        partners = read_partners(session, who)
+        sourcing = read_sourcing(session, who)
+        scores = read_statement_scores(session, who)
+    return review_portfolio(partners, sourcing, scores, table, certificates)
 
 
 def _pct(value: Any, digits: int = 0) -> str:
@@ -79,4 +122,9 @@ def write_sheets(review: PortfolioReview, path: Path, partner: str | None = None
     return path
 
 
-__all__ = ["render_sheets", "write_sheets"]
+__all__ = [
+    "partner_review",
+    "render_sheets",
+    "write_sheets",
+    "zone_certificates",
+]
