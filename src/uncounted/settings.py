@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: SecretStr | None = None
     data_key: SecretStr | None = None
+    #: Due diligence: the risk table the web app's partner pages use (CSV/XLSX).
+    risk_table: Path | None = None
+    #: Due diligence: exploitation-free zone files (YAML), comma-separated, assessed on the
+    #: store's justice data for the web app's partner pages.
+    zones: str = ""
+
+    @property
+    def zone_files(self) -> tuple[Path, ...]:
+        """The zone files of :attr:`zones`."""
+        return tuple(Path(z.strip()) for z in self.zones.split(",") if z.strip())
 
     @property
     def resolved_database_url(self) -> str:

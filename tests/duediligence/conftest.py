@@ -57,12 +57,32 @@ def _rows(partner: str, fw: str, scores: dict[str, tuple[int, int | None]]) -> l
 @pytest.fixture
 def scores() -> pl.DataFrame:
     rows = (
-        _rows("P1", AU, {"AU-a": (3, 3), "AU-b": (2, 3), "AU-c": (1, 1), "AU-d": (0, 0),
-                          "AU-e": (2, None), "AU-g": (1, None)})
-        + _rows("P2", UK, {"UK-a": (3, None), "UK-b": (3, None), "UK-c": (3, None),
-                            "UK-d": (2, 0), "UK-e": (3, None), "UK-f": (3, None)})
+        _rows(
+            "P1",
+            AU,
+            {
+                "AU-a": (3, 3),
+                "AU-b": (2, 3),
+                "AU-c": (1, 1),
+                "AU-d": (0, 0),
+                "AU-e": (2, None),
+                "AU-g": (1, None),
+            },
+        )
+        + _rows(
+            "P2",
+            UK,
+            {
+                "UK-a": (3, None),
+                "UK-b": (3, None),
+                "UK-c": (3, None),
+                "UK-d": (2, 0),
+                "UK-e": (3, None),
+                "UK-f": (3, None),
+            },
+        )
         + _rows("P3", AU, {f"AU-{k}": (3, None) for k in "abcdefg"})
-    )  # fmt: skip
+    )
     return pl.DataFrame(rows, schema=SCHEMA, orient="row")
 
 
@@ -76,11 +96,18 @@ def risk_table() -> pl.DataFrame:
             ("GEMS", 2022, "GH", None, None, None, None, 5.2),
             ("own", 2025, "TH", "fish", None, None, 0.5, None),
         ],
-        schema={"source": pl.String, "year": pl.Int64, "country": pl.String, "good": pl.String,
-                "forced_labour": pl.Boolean, "child_labour": pl.Boolean, "score": pl.Float64,
-                "prevalence_per_1000": pl.Float64},
+        schema={
+            "source": pl.String,
+            "year": pl.Int64,
+            "country": pl.String,
+            "good": pl.String,
+            "forced_labour": pl.Boolean,
+            "child_labour": pl.Boolean,
+            "score": pl.Float64,
+            "prevalence_per_1000": pl.Float64,
+        },
         orient="row",
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -106,10 +133,16 @@ def sourcing() -> pl.DataFrame:
 def certificates() -> list[ZoneCertificate]:
     day = dt.date(2026, 11, 30)
     return [
-        ZoneCertificate("West Africa corridor", ("CI", "GH"), "2025", "certified", day,
-                        ({"id": "J5", "variant": "trafficking", "status": "met"},)),
+        ZoneCertificate(
+            "West Africa corridor",
+            ("CI", "GH"),
+            "2025",
+            "certified",
+            day,
+            ({"id": "J5", "variant": "trafficking", "status": "met"},),
+        ),
         ZoneCertificate("Mekong corridor", ("KH", "TH"), "2025", "provisional", day, ()),
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture

@@ -43,7 +43,9 @@ def test_portfolio_of_the_examples(loaded, capsys):
     assert table["EX-003"]["status"] == "eligible with conditions"
     assert table["EX-004"]["status"] == "not yet eligible"
     assert {a["framework"]: a["pairs"] for a in out["agreement"]} == {
-        "au-msa-2018-s16": 12, "uk-msa-2015-s54": 6}  # fmt: skip
+        "au-msa-2018-s16": 12,
+        "uk-msa-2015-s54": 6,
+    }
 
 
 def test_sheet_html_pdf_and_zone(loaded, capsys, tmp_path):

@@ -33,9 +33,16 @@ def engine(settings):
 
 def test_examples_import_and_read_back(engine):
     assert import_register(engine, EXAMPLES / "partners.csv", "test") == {
-        "created": 4, "updated": 0, "unchanged": 0, "sourcing": 7}  # fmt: skip
+        "created": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "sourcing": 7,
+    }
     assert import_statement_scores(engine, EXAMPLES / "statement-scores.csv", "test") == {
-        "created": 20, "updated": 0, "unchanged": 0}  # fmt: skip
+        "created": 20,
+        "updated": 0,
+        "unchanged": 0,
+    }
     with session_scope(engine) as s:
         partners = read_partners(s, ADMIN)
         assert partners["partner"].to_list() == ["EX-001", "EX-002", "EX-003", "EX-004"]
@@ -68,8 +75,13 @@ def test_bad_register_rows_are_all_reported(engine, tmp_path):
     with pytest.raises(ImportRejected) as caught:
         import_register(engine, bad, "test")
     found = {(r.line, r.column) for r in caught.value.rows}
-    assert found == {(2, "source_country"), (3, "business"), (4, "country"), (4, "partner"),
-                     (5, "good")}  # fmt: skip
+    assert found == {
+        (2, "source_country"),
+        (3, "business"),
+        (4, "country"),
+        (4, "partner"),
+        (5, "good"),
+    }
     with session_scope(engine) as s:  # nothing written
         assert s.scalar(select(func.count()).select_from(Partner)) == 0
     with pytest.raises(ImportRejected, match="lack"):
@@ -93,8 +105,14 @@ def test_bad_scores_are_all_reported(engine, tmp_path):
     with pytest.raises(ImportRejected) as caught:
         import_statement_scores(engine, bad, "test")
     found = {(r.line, r.column) for r in caught.value.rows}
-    assert found == {(2, "score"), (3, "criterion"), (4, "framework"), (5, "evidence"),
-                     (6, "second_reviewer"), (7, "criterion")}  # fmt: skip
+    assert found == {
+        (2, "score"),
+        (3, "criterion"),
+        (4, "framework"),
+        (5, "evidence"),
+        (6, "second_reviewer"),
+        (7, "criterion"),
+    }
     unknown = tmp_path / "unknown.csv"
     unknown.write_text(
         "partner,statement,framework,criterion,score,evidence,location,reviewer\n"
@@ -121,8 +139,12 @@ def test_risk_table_rows_need_a_fact(tmp_path):
     bad.write_text("source,year,country,good,score\nS,2020,CN,tea,\nS,20x,CN,tea,1.5\n")
     with pytest.raises(ImportRejected) as caught:
         read_risk_table(bad)
-    assert {(r.line, r.column) for r in caught.value.rows} == {(2, ""), (3, "year"), (3, "score"),
-                                                               (3, "")}  # fmt: skip
+    assert {(r.line, r.column) for r in caught.value.rows} == {
+        (2, ""),
+        (3, "year"),
+        (3, "score"),
+        (3, ""),
+    }
 
 
 def test_access_by_role(engine):

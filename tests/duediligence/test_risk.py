@@ -27,8 +27,10 @@ def test_levels_follow_the_rules(sourcing, risk_table, certificates):
 
 
 def test_certificate_and_flags_are_shown(sourcing, risk_table, certificates):
-    rows = {(r["partner"], r["good"]): r for r in assess_sourcing(
-        sourcing, risk_table, certificates).to_dicts()}  # fmt: skip
+    rows = {
+        (r["partner"], r["good"]): r
+        for r in assess_sourcing(sourcing, risk_table, certificates).to_dicts()
+    }
     cocoa = rows[("P2", "cocoa")]
     assert cocoa["zone_status"] == "certified"
     assert cocoa["zone_certificate"] == (
@@ -42,13 +44,16 @@ def test_certificate_and_flags_are_shown(sourcing, risk_table, certificates):
 
 def test_zone_rules_without_or_outside_a_certificate(sourcing, risk_table, certificates):
     moved = sourcing.with_columns(sourcing["zone"].fill_null("West Africa corridor"))
-    rows = {(r["partner"], r["good"]): r for r in assess_sourcing(
-        moved, risk_table, certificates).to_dicts()}  # fmt: skip
+    rows = {
+        (r["partner"], r["good"]): r
+        for r in assess_sourcing(moved, risk_table, certificates).to_dicts()
+    }
     assert rows[("P1", "textiles")]["zone_status"] == "outside zone"
     assert rows[("P1", "textiles")]["level"] == "high"
     assert rows[("P3", "cocoa")]["level"] == "low"
-    bare = {(r["partner"], r["good"]): r for r in assess_sourcing(
-        sourcing, risk_table, []).to_dicts()}  # fmt: skip
+    bare = {
+        (r["partner"], r["good"]): r for r in assess_sourcing(sourcing, risk_table, []).to_dicts()
+    }
     assert bare[("P2", "cocoa")]["zone_status"] == "no certificate"
     assert bare[("P2", "cocoa")]["level"] == "high"
 

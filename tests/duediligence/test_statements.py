@@ -47,8 +47,10 @@ def test_bad_scores_are_refused(scores):
     with pytest.raises(InvalidInput, match="lack the columns"):
         score_statements(scores.drop("evidence"))
     wrong = scores.with_columns(
-        pl.when(pl.col("criterion") == "AU-a").then(pl.lit("UK-a")).otherwise("criterion")
+        pl.when(pl.col("criterion") == "AU-a")
+        .then(pl.lit("UK-a"))
+        .otherwise("criterion")
         .alias("criterion")
-    )  # fmt: skip
+    )
     with pytest.raises(InvalidInput, match="not criteria of"):
         score_statements(wrong)

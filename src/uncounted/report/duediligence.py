@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Engine
 
@@ -48,20 +49,28 @@ def zone_certificates(zones: list[Path], engine: Engine) -> list[ZoneCertificate
 def partner_review(
     engine: Engine,
     who: Principal,
-    risk_table: Path,
+    risk_table: Path | None,
     certificates: list[ZoneCertificate] | None = None,
 ) -> PortfolioReview:
-    """The review of every partner in the store against the risk table file and zones."""
+    """The review of every partner in the store against the risk table file and zones.
+
+    Without a risk table every sourced good is at ``unknown`` risk (no evidence either way).
+    """
     from uncounted.ingest.partners import read_risk_table
     from uncounted.store.db import session_scope
     from uncounted.store.partners import read_partners, read_sourcing, read_statement_scores
 
-    table = read_risk_table(risk_table)
+    table = read_risk_table(risk_table) if risk_table is not None else _NO_RISK_TABLE
     with session_scope(engine) as session:
         partners = read_partners(session, who)
         sourcing = read_sourcing(session, who)
         scores = read_statement_scores(session, who)
     return review_portfolio(partners, sourcing, scores, table, certificates)
+
+
+_NO_RISK_TABLE = pl.DataFrame(
+    schema={"source": pl.String, "year": pl.Int64, "country": pl.String, "good": pl.String}
+)
 
 
 def _pct(value: Any, digits: int = 0) -> str:

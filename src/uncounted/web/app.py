@@ -71,6 +71,8 @@ def create_app(
         limiter=RateLimiter(),
         upload_dir=settings.data_dir / "uploads",
         secure_cookies=secure_cookies,
+        risk_table=settings.risk_table,
+        zones=settings.zone_files,
     )
 
     @asynccontextmanager

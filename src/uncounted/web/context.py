@@ -45,6 +45,8 @@ class WebContext:
     limiter: RateLimiter
     upload_dir: Path = Path("uploads")
     secure_cookies: bool = False
+    risk_table: Path | None = None  # due diligence: settings.risk_table
+    zones: tuple[Path, ...] = ()  # due diligence: settings.zone_files
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
