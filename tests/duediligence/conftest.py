@@ -13,12 +13,33 @@ Hand-worked values (used in the tests):
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import polars as pl
 import pytest
 
 from uncounted.duediligence import ZoneCertificate
+from uncounted.settings import Settings
+
+#: Keys for the stores these tests make (the store refuses to guess keys).
+KEYS = {
+    "data_key": base64.urlsafe_b64encode(bytes(range(32))).decode(),
+    "secret_key": base64.urlsafe_b64encode(bytes(range(32, 64))).decode(),
+}
+
+
+@pytest.fixture(autouse=True)
+def _keys(monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_KEY", KEYS["data_key"])
+    monkeypatch.setenv("UNCOUNTED_SECRET_KEY", KEYS["secret_key"])
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Settings of a fresh store with its keys."""
+    return Settings(data_dir=tmp_path / "data", **KEYS)
+
 
 SCHEMA = {
     "partner": pl.String,

@@ -15,13 +15,17 @@ from uncounted.store.tables import Agency
 from uncounted.store.users import create_user
 from uncounted.web import create_app
 
+from .conftest import KEYS
+
 EX = Path(__file__).resolve().parents[2] / "examples" / "duediligence"
 PASSWORD = "a-long-enough-password"
 
 
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("dd"), risk_table=EX / "risk-table.csv")
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("dd"), risk_table=EX / "risk-table.csv", **KEYS
+    )
     engine = init_database(settings)
     import_register(engine, EX / "partners.csv", "test")
     import_statement_scores(engine, EX / "statement-scores.csv", "test")

@@ -23,22 +23,25 @@ partners_app = typer.Typer(
 FORMAT = typer.Option("table", "--format", help="table, csv or json.")
 RISK = typer.Option(..., "--risk", help="Risk table (CSV/XLSX; schema in docs/duediligence.md).")
 ZONES = typer.Option(
-    [], "--zone", help="Zone definition (YAML) to assess now; repeat for several zones."
+    [],
+    "--zone",
+    help="Zone definition (YAML), assessed now on the same database; repeat for several.",
 )
-ZONE_DEMO = typer.Option(False, "--zone-demo", help="Assess zones on the demo database.")
-ZONE_DB = typer.Option(None, "--zone-database-url", help="Database to assess zones on.")
+DEMO = typer.Option(False, "--demo", help="Use the demo database built by `uncounted demo`.")
+DB = typer.Option(None, "--database-url", help=DATABASE_HELP)
 _ACTOR = "cli:partners"
 
 
 @partners_app.command("import")
 def import_register_cmd(
     register: Path = typer.Argument(..., help="Partner register (CSV/XLSX), one row per good."),
-    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    database_url: str | None = DB,
+    demo: bool = DEMO,
 ) -> None:
     """Import (or update) candidate partners and what they source, atomically, with audit."""
     from uncounted.ingest.partners import import_register
 
-    with open_engine(database_url) as engine:
+    with open_engine(database_url, demo) as engine:
         counts = import_register(engine, register, f"{_ACTOR} import")
     console.print(f"{register.name}: {counts}")
 
@@ -46,12 +49,13 @@ def import_register_cmd(
 @partners_app.command("scores")
 def import_scores_cmd(
     scores: Path = typer.Argument(..., help="Statement scores (CSV/XLSX), one row per criterion."),
-    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    database_url: str | None = DB,
+    demo: bool = DEMO,
 ) -> None:
     """Import reviewers' criterion scores of partners' modern slavery statements."""
     from uncounted.ingest.partners import import_statement_scores
 
-    with open_engine(database_url) as engine:
+    with open_engine(database_url, demo) as engine:
         counts = import_statement_scores(engine, scores, f"{_ACTOR} scores")
     console.print(f"{scores.name}: {counts}")
 
@@ -73,28 +77,21 @@ def prescreen(
     render_frame(suggest(found, get_framework(framework)), check_format(fmt), "Passages to read")
 
 
-def _review(
-    risk: Path, zones: list[Path], zone_db: str | None, zone_demo: bool, database_url: str | None
-) -> PortfolioReview:
+def _review(risk: Path, zones: list[Path], database_url: str | None, demo: bool) -> PortfolioReview:
     from uncounted.report.duediligence import partner_review, zone_certificates
     from uncounted.store.access import Principal, Role
 
-    certificates = []
-    if zones:
-        with open_engine(zone_db, zone_demo) as zone_engine:
-            certificates = zone_certificates(zones, zone_engine)
     who = Principal(None, _ACTOR, Role.ADMIN)  # the CLI is the store's operator
-    with open_engine(database_url) as engine:
-        return partner_review(engine, who, risk, certificates)
+    with open_engine(database_url, demo) as engine:
+        return partner_review(engine, who, risk, zone_certificates(zones, engine))
 
 
 @partners_app.command("portfolio")
 def portfolio_cmd(
     risk: Path = RISK,
     zone: list[Path] = ZONES,
-    zone_demo: bool = ZONE_DEMO,
-    zone_database_url: str | None = ZONE_DB,
-    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    database_url: str | None = DB,
+    demo: bool = DEMO,
     out: Path | None = typer.Option(None, "--out", help="Write all sheets: .html or .pdf."),
     fmt: str = FORMAT,
 ) -> None:
@@ -102,7 +99,7 @@ def portfolio_cmd(
     from uncounted.cli._common import render_frame
     from uncounted.report.duediligence import write_sheets
 
-    review = _review(risk, zone, zone_database_url, zone_demo, database_url)
+    review = _review(risk, zone, database_url, demo)
     if out is not None:
         console.print(f"Wrote {write_sheets(review, out)}")
     if check_format(fmt) == "json":
@@ -117,9 +114,8 @@ def sheet_cmd(
     partner: str = typer.Argument(..., help="The partner's code in the register."),
     risk: Path = RISK,
     zone: list[Path] = ZONES,
-    zone_demo: bool = ZONE_DEMO,
-    zone_database_url: str | None = ZONE_DB,
-    database_url: str | None = typer.Option(None, help=DATABASE_HELP),
+    database_url: str | None = DB,
+    demo: bool = DEMO,
     out: Path | None = typer.Option(None, "--out", help="Write the sheet: .html or .pdf."),
     fmt: str = FORMAT,
 ) -> None:
@@ -129,7 +125,7 @@ def sheet_cmd(
     from uncounted.cli._common import render_frame
     from uncounted.report.duediligence import write_sheets
 
-    review = _review(risk, zone, zone_database_url, zone_demo, database_url)
+    review = _review(risk, zone, database_url, demo)
     decision = review.decision(partner)
     if out is not None:
         console.print(f"Wrote {write_sheets(review, out, partner)}")
