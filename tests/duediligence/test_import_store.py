@@ -158,3 +158,29 @@ def test_access_by_role(engine):
 
     with session_scope(engine) as s, pytest.raises(AccessDenied):
         save_register(s, Principal(1, "v", Role.VIEWER), partners, sourcing)
+
+
+def test_register_from_xlsx(engine, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Partner", "Business", "Country", "Sectors", "Good", "Source_Country"])
+    sheet.append(["X1", "Xlsx Foods (fictional)", "NZ", "food", "fish", "THA"])
+    sheet.append(["X1", "Xlsx Foods (fictional)", "NZ", "food", "rice", "Atlantis"])
+    path = tmp_path / "register.xlsx"
+    book.save(path)
+    with pytest.raises(ImportRejected) as caught:
+        import_register(engine, path, "test")
+    [row] = caught.value.rows
+    assert (row.file, row.line, row.column, row.value) == (
+        "register.xlsx",
+        3,
+        "source_country",
+        "Atlantis",
+    )
+    sheet.delete_rows(3)
+    book.save(path)
+    assert import_register(engine, path, "test")["sourcing"] == 1
+    with session_scope(engine) as s:
+        assert read_sourcing(s, ADMIN)["country"].to_list() == ["TH"]  # alpha-3 read as alpha-2

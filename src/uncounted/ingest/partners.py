@@ -28,9 +28,9 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
-from uncounted.domain.codes import validate_country
 from uncounted.duediligence import SCALE, frameworks
 from uncounted.errors import ImportRejected, InvalidInput, RejectedRow
+from uncounted.ingest import fields
 from uncounted.ingest.fields import FieldProblem, parse_bool, parse_int, text_of
 from uncounted.ingest.readers import Cell, ReadOptions, SourceRow, read_chunks
 from uncounted.store import audit
@@ -110,7 +110,8 @@ def _text(limit: int) -> Callable[[Cell], str]:
 
 
 def _country(cell: Cell) -> str:
-    return validate_country(text_of(cell))
+    """ISO 3166-1 alpha-2 from alpha-2 or alpha-3 (as the case files' country fields)."""
+    return fields._country(text_of(cell))
 
 
 def _number(low: float, high: float | None) -> Callable[[Cell], float]:
