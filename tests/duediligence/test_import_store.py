@@ -184,3 +184,30 @@ def test_register_from_xlsx(engine, tmp_path):
     assert import_register(engine, path, "test")["sourcing"] == 1
     with session_scope(engine) as s:
         assert read_sourcing(s, ADMIN)["country"].to_list() == ["TH"]  # alpha-3 read as alpha-2
+
+
+@pytest.mark.postgres
+def test_examples_on_postgres(fresh_postgres_url):
+    from uncounted.duediligence import review_portfolio
+    from uncounted.store.db import make_engine, upgrade
+
+    engine = make_engine(fresh_postgres_url)
+    try:
+        upgrade(engine)
+        import_register(engine, EXAMPLES / "partners.csv", "test")
+        import_statement_scores(engine, EXAMPLES / "statement-scores.csv", "test")
+        with session_scope(engine) as s:
+            review = review_portfolio(
+                read_partners(s, ADMIN),
+                read_sourcing(s, ADMIN),
+                read_statement_scores(s, ADMIN),
+                read_risk_table(EXAMPLES / "risk-table.csv"),
+            )
+        assert review.table["status"].to_list() == [
+            "not yet eligible",
+            "eligible with conditions",
+            "eligible with conditions",
+            "not yet eligible",
+        ]
+    finally:
+        engine.dispose()
