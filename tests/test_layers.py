@@ -4,6 +4,7 @@ cli/  web/                      thin layers
 report/  publish/  demo         presentation and release
 ingest/                         loading files into the store
 justice/ prevalence/ linkage/ survivors/ evaluation/ screening/ metrics/ simulate/
+duediligence/
 store/                          the only package that touches the case database
 domain/  errors  settings       imports nothing of ours above them
 """
@@ -29,6 +30,7 @@ ANALYSIS = {
     "screening",
     "metrics",
     "simulate",
+    "duediligence",
 }
 STORE = {"store"}
 BASE = {"domain", "errors", "settings"}

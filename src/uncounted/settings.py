@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     session_idle_minutes: int = Field(default=30, ge=1)
     session_hours: int = Field(default=8, ge=1)
+    #: Due diligence: the risk table the web app's partner pages use (CSV/XLSX).
+    risk_table: Path | None = None
+    #: Due diligence: exploitation-free zone files (YAML), comma-separated, assessed on the
+    #: store's justice data for the web app's partner pages.
+    zones: str = ""
+
+    @property
+    def zone_files(self) -> tuple[Path, ...]:
+        """The zone files of :attr:`zones`."""
+        return tuple(Path(z.strip()) for z in self.zones.split(",") if z.strip())
 
     @property
     def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

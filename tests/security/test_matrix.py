@@ -66,6 +66,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/users"): "A DDDD D D",
     ("POST", "/users/{user_id}"): "A DDDD D D",
     ("GET", "/audit"): "A DDDD D D",
+    # due diligence of business partners: no case records; analysts review, viewers read
+    ("GET", "/partners"): "A DDDD A A",
+    ("GET", "/partners/{code}"): "A DDDD A A",
+    ("GET", "/partners/{code}/sheet.pdf"): "A DDDD A A",
 }
 KINDS = ("persons", "events", "referrals")
 
@@ -122,6 +126,7 @@ def _urls(path: str, target: str, store) -> list[str]:
         "user_id": store.user_ids["viewer"],
         "token": "not-a-token",
         "metric_id": "J3",
+        "code": "NO-SUCH-PARTNER",
     }
     kinds = KINDS if "{kind}" in path else ("",)
     return [path.format(kind=k, **values) for k in kinds]
@@ -146,11 +151,13 @@ def _visible_names(role: str, target: str) -> set[str]:
 
 
 @pytest.mark.parametrize(("method", "path", "role", "target", "expected"), list(_cells()))
-def test_route(clients, store, method, path, role, target, expected):
+def test_route(app, clients, store, method, path, role, target, expected):
     client = clients[role]
+    twins = {p for p, _ in _declared(app) if p.startswith("/api")}
+    has_twin = (f"/api{path}" if path != "/" else "/api/") in twins
     for url in _urls(path, target, store):
         api = url if url.startswith("/api") else f"/api{url}" if url != "/" else "/api/"
-        for address in (url, api) if not url.startswith("/api") else (url,):
+        for address in (url, api) if not url.startswith("/api") and has_twin else (url,):
             if method == "GET":
                 response = client.get(address, follow_redirects=False)
             else:

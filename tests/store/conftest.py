@@ -91,4 +91,40 @@ def world():
             "rows_rejected": [0],
         }
     )
+    w.frames["dd_partners"] = pl.DataFrame(
+        {
+            "id": [1],
+            "code": ["EX-001"],
+            "business": ["Example Apparel (fictional)"],
+            "country": ["AU"],
+            "sectors": [["apparel", "retail"]],
+            "tier1_suppliers": [["Mill A"]],
+        }
+    )
+    w.frames["dd_sourcing"] = pl.DataFrame(
+        {
+            "id": [1, 2],
+            "partner_id": [1, 1],
+            "good": ["textiles", "rice"],
+            "country": ["CN", None],
+            "zone": [None, "Mekong fishing corridor"],
+            "tier1_supplier": ["Mill A", None],
+        }
+    )
+    w.frames["dd_statement_scores"] = pl.DataFrame(
+        {
+            "id": [1],
+            "partner_id": [1],
+            "statement": ["FY2024"],
+            "framework": ["au-msa-2018-s16"],
+            "criterion": ["AU-d"],
+            "score": [2],
+            "evidence": ["We audit every mill"],
+            "location": ["p. 3 ¶1"],
+            "reviewer": ["ana"],
+            "second_score": [None],
+            "second_reviewer": [None],
+        },
+        schema_overrides={"second_score": pl.Int64, "second_reviewer": pl.String},
+    )
     return w

@@ -47,6 +47,7 @@ prevalence        rcud    r           rc       r
 imports           rcud    rc          -        -
 users             rcud    -           -        -
 audit             rcud    -           -        -
+partners          rcud    -           rcu      r
 """
 ROLES = [Role.ADMIN, Role.CASEWORKER, Role.ANALYST, Role.VIEWER]
 LETTER = {"r": Action.READ, "c": Action.CREATE, "u": Action.UPDATE, "d": Action.DELETE}

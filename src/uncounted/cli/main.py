@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "link",  # link run|review|encode
     "survivors",  # survivors due|summary|plan
     "evaluation",  # survey, did, sustainability, drivers, zone
+    "duediligence",  # partners import|scores|prescreen|portfolio|sheet
     "screen",  # screen
     "report",  # report
     "publish",  # publish

@@ -18,6 +18,12 @@ from uncounted.report.curves import Curve, curve_chart
 
 if TYPE_CHECKING:
     from uncounted.report.build import STEPS, KeyFigure, Report, build_report, report_tables
+    from uncounted.report.duediligence import (
+        partner_review,
+        render_sheets,
+        write_sheets,
+        zone_certificates,
+    )
 
 #: Public names imported on first use: name -> module that defines it.
 _LAZY: dict[str, str] = {
@@ -26,6 +32,10 @@ _LAZY: dict[str, str] = {
     "Report": "uncounted.report.build",
     "build_report": "uncounted.report.build",
     "report_tables": "uncounted.report.build",
+    "partner_review": "uncounted.report.duediligence",
+    "render_sheets": "uncounted.report.duediligence",
+    "write_sheets": "uncounted.report.duediligence",
+    "zone_certificates": "uncounted.report.duediligence",
 }
 
 
@@ -49,5 +59,9 @@ __all__ = [
     "curve_chart",
     "interval_chart",
     "line_chart",
+    "partner_review",
+    "render_sheets",
     "report_tables",
+    "write_sheets",
+    "zone_certificates",
 ]

@@ -11,6 +11,12 @@ role               may
 ``viewer``         read aggregate results only (dashboard, indicators, metrics, prevalence)
 =================  ==========================================================================
 
+**Partners** (due diligence of candidate business partners: the register, statement scores
+and decision sheets) hold business information, no personal data about victims: analysts,
+who do the desk review, read, create and update them; viewers (e.g. the officer who signs
+the agreement) read the decision sheets; caseworkers, whose work is cases, have no access;
+only administrators delete.
+
 A caseworker's **scope** is:
 
 * the cases their agency owns and the cases another agency shared with it (``case_shares``),
@@ -90,6 +96,7 @@ class Resource(StrEnum):
     IMPORTS = "imports"
     USERS = "users"
     AUDIT = "audit"
+    PARTNERS = "partners"  # due diligence: partner register, statement scores, decisions
 
 
 class Action(StrEnum):
@@ -129,8 +136,9 @@ POLICY: dict[Role, dict[Resource, frozenset[Action]]] = {
         **{resource: _READ for resource in _AGGREGATES},
         Resource.AGENCIES: _READ,
         Resource.PREVALENCE: frozenset({_R, _C}),
+        Resource.PARTNERS: _WRITE,
     },
-    Role.VIEWER: {resource: _READ for resource in _AGGREGATES},
+    Role.VIEWER: {**{resource: _READ for resource in _AGGREGATES}, Resource.PARTNERS: _READ},
 }
 
 

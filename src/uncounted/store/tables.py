@@ -405,6 +405,52 @@ class ImportBatch(Base):
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Partner(Base):
+    """A candidate business partner under due diligence (``uncounted.duediligence``).
+
+    ``code`` is the programme's own reference; sectors and tier-1 suppliers are only shown.
+    """
+
+    __tablename__ = "dd_partners"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    business: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
+    sectors: Mapped[list[str]] = mapped_column(default=list)
+    tier1_suppliers: Mapped[list[str]] = mapped_column(default=list)
+
+
+class PartnerSourcing(Base):
+    """One good a partner sources and where from (country, and a zone when inside one)."""
+
+    __tablename__ = "dd_sourcing"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("dd_partners.id"), index=True)
+    good: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2), index=True)  # None: not disclosed
+    zone: Mapped[str | None] = mapped_column(String(200))  # name of an exploitation-free zone
+    tier1_supplier: Mapped[str | None] = mapped_column(String(200))
+
+
+class StatementScore(Base):
+    """A reviewer's score (0-3) of one criterion of a partner's modern slavery statement,
+    with the evidence quoted and where it is, and a second reviewer's score for agreement."""
+
+    __tablename__ = "dd_statement_scores"
+    __table_args__ = (UniqueConstraint("partner_id", "statement", "framework", "criterion"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("dd_partners.id"), index=True)
+    statement: Mapped[str] = mapped_column(String(40))  # e.g. "FY2024"
+    framework: Mapped[str] = mapped_column(String(40))  # au-msa-2018-s16 | uk-msa-2015-s54
+    criterion: Mapped[str] = mapped_column(String(20))  # e.g. AU-d
+    score: Mapped[int] = mapped_column(Integer)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(100))  # page or paragraph
+    reviewer: Mapped[str] = mapped_column(String(80))
+    second_score: Mapped[int | None] = mapped_column(Integer)
+    second_reviewer: Mapped[str | None] = mapped_column(String(80))
+
+
 #: Tables in an order that respects foreign keys (for bulk loads and exports).
 TABLE_ORDER: tuple[str, ...] = tuple(t.name for t in Base.metadata.sorted_tables)
 
@@ -426,10 +472,13 @@ __all__ = [
     "JusticeEvent",
     "LinkageDecision",
     "ListMembership",
+    "Partner",
+    "PartnerSourcing",
     "Person",
     "PersonIdentity",
     "Referral",
     "SignInThrottle",
+    "StatementScore",
     "User",
     "WebSession",
 ]

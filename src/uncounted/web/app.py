@@ -91,6 +91,8 @@ def create_app(
         uploads=PendingUploads(settings.data_dir / "uploads", secret),
         trusted_proxies=settings.trusted_networks,
         secure_cookies=behind_tls,
+        risk_table=settings.risk_table,
+        zones=settings.zone_files,
     )
     ctx.uploads.sweep()
 

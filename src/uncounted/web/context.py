@@ -54,6 +54,8 @@ class WebContext:
     uploads: PendingUploads
     trusted_proxies: Sequence[Network] = ()
     secure_cookies: bool = False
+    risk_table: Path | None = None  # due diligence: settings.risk_table
+    zones: tuple[Path, ...] = ()  # due diligence: settings.zone_files
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)

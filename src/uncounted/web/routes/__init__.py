@@ -21,6 +21,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "survivors",
     "imports",
     "prevalence",
+    "partners",
     "admin",
 )
 
@@ -46,6 +47,7 @@ EXTRA_PAGES: tuple[tuple[str, str, str], ...] = (
     ("/metrics", "Metrics", "metrics"),
     ("/prevalence", "Prevalence", "prevalence"),
     ("/imports", "Imports", "imports"),
+    ("/partners", "Partners", "partners"),
 )
 
 
