@@ -384,6 +384,10 @@ def readme() -> str:
         ".venv/bin/python -m uncounted.simulate.examples examples",
         "```",
         "",
+        "`duediligence/` is written by hand, not simulated: a partner register, statement scores,",
+        "a risk table of published facts (each row cited) and a statement's text, for",
+        "`uncounted partners` (its own `README.md` says what each file shows).",
+        "",
     ]
     return "\n".join(lines)
 
