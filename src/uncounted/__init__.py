@@ -31,12 +31,13 @@ from uncounted.errors import (
     UncountedError,
     UncountedWarning,
 )
-from uncounted.settings import Settings, get_settings
 
 __version__ = "0.1.0"
 
 #: Public names imported on first use: name -> module that defines it.
 _LAZY: dict[str, str] = {
+    "Settings": "uncounted.settings",
+    "get_settings": "uncounted.settings",
     "World": "uncounted.simulate",
     "WorldConfig": "uncounted.simulate",
     "simulate_world": "uncounted.simulate",

@@ -36,7 +36,7 @@ class UncountedError(Exception):
 class ConfigurationError(UncountedError):
     """Settings that cannot work, e.g. an unreachable database or an unwritable data dir."""
 
-    exit_code = 2
+    exit_code = 9  # not 2: that is Click's usage error
     http_status = 500
 
 
