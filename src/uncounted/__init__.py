@@ -11,6 +11,7 @@ Public names are listed in ``__all__``. Heavy ones are imported lazily on first 
 from __future__ import annotations
 
 import importlib
+import typing
 from typing import Any
 
 from uncounted.errors import (
@@ -31,6 +32,10 @@ from uncounted.errors import (
     UncountedError,
     UncountedWarning,
 )
+
+if typing.TYPE_CHECKING:
+    from uncounted.settings import Settings as Settings
+    from uncounted.settings import get_settings as get_settings
 
 __version__ = "0.1.0"
 
@@ -87,12 +92,10 @@ __all__ = [
     "NotFound",
     "NotIdentifiable",
     "RejectedRow",
-    "Settings",
     "SparseDataWarning",
     "StoreError",
     "UncountedError",
     "UncountedWarning",
     "__version__",
-    "get_settings",
     *_LAZY,
 ]

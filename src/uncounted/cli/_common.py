@@ -151,7 +151,7 @@ def collect_warnings() -> Iterator[WarningLog]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            warnings.showwarning = record  # type: ignore[assignment]
+            warnings.showwarning = record
             yield log
     finally:
         _active.remove(log)

@@ -31,7 +31,6 @@ from uncounted.errors import InvalidInput
 from uncounted.prevalence import CaptureHistories
 from uncounted.prevalence.methods import METHODS, make_estimator
 from uncounted.prevalence.stratified import estimate_by_strata, membership_records
-from uncounted.store.frames import list_memberships_frame
 
 
 def _payload(est: Any) -> dict[str, Any]:
@@ -81,6 +80,8 @@ def estimate(
             render_linked(estimate_linked_from_db(engine, make, by)[1], fmt)
         return
     if from_db:
+        from uncounted.store.frames import list_memberships_frame
+
         with open_engine(database_url, demo) as engine:
             frame = membership_records(list_memberships_frame(engine), by)
         person_column, list_column = "person_id", "list"

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from uncounted.demo import DEMO_PASSWORD, DEMO_USERS, build_demo, demo_keyring, demo_path, demo_url
 from uncounted.settings import get_settings
-from uncounted.store.users import create_user_in
-from uncounted.web import create_app
-from uncounted.web.factory import DEMO_ENV
+
+#: Environment variable telling worker processes to serve the demo database (read by
+#: ``uncounted.web.factory``; repeated here so that the parent need not import the web app).
+DEMO_ENV = "UNCOUNTED_SERVE_DEMO"
 
 console = Console()
 
@@ -24,11 +24,46 @@ def serve(
         bool, typer.Option("--demo", help="Serve the demo database (built first if absent).")
     ] = False,
     workers: Annotated[int, typer.Option(min=1, help="Server processes (uvicorn workers).")] = 1,
+    worker_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="UNCOUNTED_WORKER_TIMEOUT",
+            help="Seconds a worker may take to start or answer uvicorn's health check.",
+        ),
+    ] = 10,
 ) -> None:
     """Serve the web application (sign in, cases, indicators, imports, audit)."""
     import uvicorn
 
+    from uncounted.demo import (
+        DEMO_PASSWORD,
+        DEMO_USERS,
+        build_demo,
+        demo_keyring,
+        demo_path,
+        demo_url,
+    )
+
     settings = get_settings()
+    if workers > 1:  # each worker builds the app; the parent only supervises them
+        if demo and not demo_path(settings).exists():
+            console.print("Building the demo database (a synthetic world)…")
+            build_demo(settings)
+        os.environ[DEMO_ENV] = "1" if demo else "0"
+        console.print(f"Open http://{host}:{port}/ in your browser (Ctrl+C to stop).")
+        uvicorn.run(
+            "uncounted.web.factory:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            timeout_worker_healthcheck=worker_timeout,
+        )
+        return
+    from uncounted.web import create_app
+
     if demo:
         if not demo_path(settings).exists():
             console.print("Building the demo database (a synthetic world)…")
@@ -41,18 +76,7 @@ def serve(
     else:
         app = create_app(settings, warm=True)
     console.print(f"Open http://{host}:{port}/ in your browser (Ctrl+C to stop).")
-    if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-        return
-    os.environ[DEMO_ENV] = "1" if demo else "0"
-    uvicorn.run(
-        "uncounted.web.factory:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def add_user(
@@ -66,6 +90,8 @@ def add_user(
     ] = "",
 ) -> None:
     """Create a user of the configured database (e.g. the first administrator)."""
+    from uncounted.store.users import create_user_in
+
     user = create_user_in(get_settings(), username, password, role, agency)
     console.print(f"Created {user} ({role}).")
 

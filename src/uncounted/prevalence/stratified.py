@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from scipy import stats
+from scipy.special import ndtri
 
 from uncounted.errors import InvalidCaptureHistories, InvalidInput, NotIdentifiable
 from uncounted.prevalence._base import PopulationEstimator
@@ -96,7 +96,7 @@ def estimate_by_strata(
             f"{varying.height} person(s) fall in more than one stratum (e.g. person "
             f"{varying[person_column][0]}); stratify by attributes fixed per person."
         )
-    z = float(stats.norm.ppf(0.5 + ci_level / 2))
+    z = float(ndtri(0.5 + ci_level / 2))
     rows: list[dict[str, Any]] = []
     for key, group in records.group_by(list(by), maintain_order=True):
         label = _label(key, by)
