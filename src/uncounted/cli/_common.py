@@ -360,9 +360,10 @@ class Output:
         """Write the result.
 
         ``tables`` are the result's tables (name -> frame; a single frame is named
-        ``result``). ``payload`` is its JSON form (default: the tables as lists of rows);
-        the warnings raised so far and ``warnings`` (e.g. an estimator's ``warnings_``) are
-        added to it under ``"warnings"``. ``titles`` caption the tables in table format, and
+        ``result``). ``payload`` is its JSON form (default: ``{"rows": [...]}`` for one
+        table, else a list of rows per table name); the warnings raised so far and
+        ``warnings`` (e.g. an estimator's ``warnings_``) are added to it under
+        ``"warnings"`` (always present). ``titles`` caption the tables in table format, and
         ``notes`` are sentences printed under them (in table format only).
         """
         import polars as pl
@@ -379,8 +380,7 @@ class Output:
             )
         else:
             body = dict(payload)
-        if said:
-            body["warnings"] = said
+        body["warnings"] = said
         kind = OUTPUT_SUFFIXES[self.path.suffix.lower()] if self.path else self.fmt
         if self.path is not None:
             self._write_file(self.path, kind, named, body)
