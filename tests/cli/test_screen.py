@@ -44,3 +44,21 @@ def test_screen_command_with_rules_file(tmp_path: Path) -> None:
     out = tmp_path / "alerts.csv"
     assert main(["screen", str(src), "--config", str(rules), "--out", str(out)]) == 0
     assert pl.read_csv(out).height == 0
+
+
+def test_screen_output_formats(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Alerts by the file's extension; stdout holds only the result, in the chosen format."""
+    import json
+
+    world = simulate_payments(800, 8, random_state=5)
+    src = tmp_path / "payments.parquet"
+    world.payments.write_parquet(src)
+    out = tmp_path / "alerts.parquet"
+    assert main(["screen", str(src), "--output", str(out), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
+    assert payload["n_alerts"] == pl.read_parquet(out).height == len(payload["rows"]) > 0
+    assert "alert(s) written" in captured.err
+    assert main(["screen", str(src), "--out", str(tmp_path / "a.csv"), "--bom"]) == 0
+    assert (tmp_path / "a.csv").read_bytes().startswith(b"\xef\xbb\xbfrank,")
+    assert main(["screen", str(src), "--out", str(tmp_path / "a.txt")]) == 4

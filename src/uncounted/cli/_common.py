@@ -303,6 +303,22 @@ def _csv_text(frame: pl.DataFrame, bom: bool) -> str:
     return ("\ufeff" if bom else "") + frame.write_csv()
 
 
+def write_table(frame: pl.DataFrame, path: Path, bom: bool = False) -> Path:
+    """Write ``frame`` to ``path`` as CSV (``bom``: with a byte-order mark), JSON (a list of
+    rows) or Parquet, by the file's extension; creates the folder."""
+    kind = OUTPUT_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(f"{path.name!r} must end in {', '.join(OUTPUT_SUFFIXES)}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "parquet":
+        frame.write_parquet(path)
+    elif kind == "json":
+        path.write_text(json.dumps(frame.to_dicts(), default=str, indent=1), encoding="utf-8")
+    else:
+        path.write_text(_csv_text(_flat(frame), bom), encoding="utf-8")
+    return path
+
+
 def render_frame(frame: pl.DataFrame, fmt: str = "table", title: str | None = None) -> None:
     """Print ``frame`` as a rich table, CSV or JSON (one table; see :class:`Output`)."""
     if fmt == "csv":
@@ -401,10 +417,8 @@ class Output:
         path.parent.mkdir(parents=True, exist_ok=True)
         if kind == "json":
             path.write_text(json.dumps(body, default=str, indent=1), encoding="utf-8")
-        elif kind == "parquet":
-            _one_table(named).write_parquet(path)
         else:
-            path.write_text(_csv_text(_one_table(named), self.bom), encoding="utf-8")
+            write_table(_one_table(named), path, self.bom)
         rows = sum(t.height for t in named.values())
         err_console.print(f"Wrote {rows:,} rows to {path}", highlight=False)
 
@@ -425,4 +439,5 @@ __all__ = [
     "read_input_table",
     "render_frame",
     "render_json",
+    "write_table",
 ]

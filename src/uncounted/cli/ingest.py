@@ -6,17 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from uncounted.cli._common import console, err_console, progress_bar
 from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
 from uncounted.ingest.export import export_records
 from uncounted.settings import get_settings
 from uncounted.store.db import engine_from_settings, require_current
 
-console = Console()
 #: Files bigger than this get a progress bar.
 _BIG = 2 * 1024 * 1024
 _SHOWN = 50
@@ -74,15 +72,7 @@ def import_cmd(
     require_current(engine)
     options = ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
     big = file.is_file() and file.stat().st_size > _BIG
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not big,
-        transient=True,
-    ) as bar:
+    with progress_bar(disable=not big) as bar:
         task = bar.add_task("Checking", total=None)
 
         def advance(phase: str, done: int, total: int | None) -> None:
@@ -103,9 +93,9 @@ def import_cmd(
             )
         except ImportRejected as exc:
             bar.stop()
-            console.print(_problems_table(exc.rows))
+            err_console.print(_problems_table(exc.rows))
             if report is not None:
-                console.print(f"Report written to {write_report(exc.rows, report)}")
+                err_console.print(f"Report written to {write_report(exc.rows, report)}")
             raise
         finally:
             engine.dispose()

@@ -8,13 +8,21 @@ from typing import Annotated
 import typer
 import yaml
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
+from uncounted.cli._common import (
+    BomOption,
+    FormatOption,
+    Output,
+    check_output,
+    err_console,
+    progress_bar,
+    write_table,
+)
 from uncounted.errors import ConfigurationError
 from uncounted.screening import ColumnMapping, load_config, screen_file
 
-console = Console()
+#: The alert columns shown on standard output (the file has every column).
+SHOWN = ("rank", "party_role", "party_id", "score", "n_indicators")
 
 
 def _mapping(path: Path | None) -> ColumnMapping | None:
@@ -28,29 +36,43 @@ def _mapping(path: Path | None) -> ColumnMapping | None:
 
 def screen(
     payments: Annotated[Path, typer.Argument(help="Payment file, .csv or .parquet.")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the ranked alerts (CSV).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "--output", help="Where to write the ranked alerts (.csv, .json, .parquet)."
+        ),
+    ],
     config: Annotated[Path | None, typer.Option("--config", help="Rules file (YAML).")] = None,
     mapping: Annotated[
         Path | None,
         typer.Option("--mapping", help="Column mapping (YAML: canonical name: your column)."),
     ] = None,
     indicators: Annotated[
-        Path | None, typer.Option("--indicators", help="Also write every fired indicator (CSV).")
+        Path | None,
+        typer.Option("--indicators", help="Also write every fired indicator (.csv, .parquet)."),
     ] = None,
+    top: Annotated[int, typer.Option(help="Alerts to print (0: all); the file has all.")] = 10,
+    fmt: FormatOption = "table",
+    bom: BomOption = False,
 ) -> None:
     """Screen PAYMENTS with the typologies and write ranked, explained alerts to --out."""
-    result = screen_file(payments, load_config(config), _mapping(mapping))
-    result.alerts.write_csv(out)
+    shown = Output(fmt)
+    check_output(out)
+    check_output(indicators)
+    loaded_config, loaded_mapping = load_config(config), _mapping(mapping)
+    with progress_bar(total=False) as bar:
+        bar.add_task(f"Screening {payments.name}", total=None)
+        result = screen_file(payments, loaded_config, loaded_mapping)
+    write_table(result.alerts, out, bom)
     if indicators is not None:
-        result.indicators.write_csv(indicators)
-    table = Table(title=f"{result.alerts.height} alert(s) written to {out}")
-    for col in ("rank", "party_role", "party_id", "score", "n_indicators"):
-        table.add_column(col)
-    for row in result.alerts.head(10).iter_rows(named=True):
-        table.add_row(
-            *(str(row[c]) for c in ("rank", "party_role", "party_id", "score", "n_indicators"))
-        )
-    console.print(table)
+        write_table(result.indicators, indicators, bom)
+    err_console.print(f"{result.alerts.height} alert(s) written to {out}", highlight=False)
+    alerts = result.alerts.select(SHOWN)
+    shown.emit(
+        alerts.head(top or alerts.height),
+        {"n_alerts": result.alerts.height, "out": str(out), "rows": alerts.to_dicts()},
+        titles={"result": f"{result.alerts.height} alert(s) written to {out}"},
+    )
 
 
 def register(app: typer.Typer) -> None:

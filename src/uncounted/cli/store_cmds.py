@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from uncounted.demo import build_demo
+from uncounted.cli._common import console, progress_bar
 from uncounted.settings import get_settings
-from uncounted.simulate import WorldConfig
-from uncounted.store.db import current_revision, init_database
-
-console = Console()
 
 
 def init() -> None:
     """Create the case database, or upgrade it to this version's schema (safe to repeat)."""
+    from uncounted.store.db import current_revision, init_database
+
     settings = get_settings()
     engine = init_database(settings)
     try:
@@ -32,10 +28,11 @@ def demo(
     victims: int = typer.Option(4000, help="Size of the hidden population of victims."),
 ) -> None:
     """Build a demo database from a synthetic world with a known truth, and summarise it."""
+    from uncounted.demo import build_demo
+    from uncounted.simulate import WorldConfig
+
     config = WorldConfig(seed=seed, n_victims=victims)
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
-    ) as bar:
+    with progress_bar(transient=False) as bar:
         task = bar.add_task("Simulating the world", total=None)
 
         def advance(table: str, rows: int) -> None:
