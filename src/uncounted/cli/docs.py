@@ -38,6 +38,24 @@ def command_paths() -> list[list[str]]:
     return _commands(root, Context(root), [])
 
 
+OUTPUT_CONTRACT = """## Output
+
+Commands that print results share these options and rules:
+
+- `--format table|csv|json` chooses what goes to standard output. CSV is one table: a
+  result with several tables (e.g. `bottlenecks`) is stacked under a first column `table`
+  naming each row's table. JSON is one object; a one-table result is
+  `{"rows": [...], "warnings": [...]}`.
+- `--output FILE` (`-o`) writes the result to FILE instead, as CSV, JSON or Parquet by its
+  extension (`.csv`, `.json`, `.parquet`); a note on standard error says what was written.
+- `--bom` starts CSV with a UTF-8 byte-order mark, so that Excel reads accents correctly.
+- Progress bars and notes about the run go to standard error; standard output holds only
+  the result, so `uncounted indicators --demo --format csv > j.csv` is safe.
+- Warnings (statistical caveats and any other warning) are written once each, in words, to
+  standard error as `Warning: ...`, and listed under `"warnings"` in the JSON.
+"""
+
+
 def exit_codes() -> list[str]:
     """The exit codes section: 0, Click's usage error 2, and each error class's own code."""
     lines = [
@@ -63,6 +81,7 @@ def exit_codes() -> list[str]:
     for code in sorted(codes):
         names = sorted(codes[code])
         doc = (getattr(uncounted.errors, names[0]).__doc__ or "").strip().split("\n")[0]
+        doc = doc.replace("``", "`")
         lines.append(f"| {code} | {', '.join(f'`{n}`' for n in names)}: {doc} |")
     lines.append("| 130 | interrupted (Ctrl+C) |")
     return [*lines, ""]
@@ -83,7 +102,7 @@ def render() -> str:
         title = " ".join(["uncounted", *path])
         parts += [f"## `{title}`", "", "```text", result.output.rstrip(), "```", ""]
         if not path:
-            parts += exit_codes()
+            parts += [OUTPUT_CONTRACT, *exit_codes()]
     return "\n".join(parts)
 
 
