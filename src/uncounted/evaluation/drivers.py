@@ -26,8 +26,11 @@ from uncounted.errors import InvalidInput, NotFitted
 
 
 def _pgmpy() -> tuple[Any, Any, Any, Any]:
+    from uncounted._extras import require
+
     with warnings.catch_warnings():  # pgmpy 1.1 warns about its own renamed modules on import
         warnings.simplefilter("ignore", FutureWarning)
+        require("pgmpy")  # a clear message when the 'drivers' extra is not installed
         from pgmpy.causal_discovery import HillClimbSearch
         from pgmpy.inference import VariableElimination
         from pgmpy.models import DiscreteBayesianNetwork

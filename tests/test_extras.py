@@ -1,0 +1,33 @@
+"""Optional dependencies: a missing extra is one sentence naming what to install."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from uncounted._extras import EXTRAS, require
+from uncounted.errors import ConfigurationError, MissingExtra
+
+
+@pytest.mark.parametrize("package", sorted(EXTRAS))
+def test_a_missing_extra_names_the_pip_command(monkeypatch, package):
+    monkeypatch.setitem(sys.modules, package, None)  # as if it were not installed
+    with pytest.raises(MissingExtra, match=rf"pip install 'uncounted\[{EXTRAS[package][0]}\]'"):
+        require(package)
+
+
+def test_missing_extra_is_a_configuration_error():
+    assert issubclass(MissingExtra, ConfigurationError)
+    with pytest.raises(MissingExtra, match="uncounted\\[all\\]"):
+        require("no_such_package_for_uncounted")
+
+
+def test_drivers_without_pgmpy(monkeypatch):
+    from uncounted.evaluation import DriverNetwork
+    from uncounted.simulate.migrants import simulate_migrant_survey
+
+    frame = simulate_migrant_survey(300, seed=1)
+    monkeypatch.setitem(sys.modules, "pgmpy", None)
+    with pytest.raises(MissingExtra, match="uncounted\\[drivers\\]"):
+        DriverNetwork().fit(frame)
