@@ -31,3 +31,13 @@ def test_drivers_without_pgmpy(monkeypatch):
     monkeypatch.setitem(sys.modules, "pgmpy", None)
     with pytest.raises(MissingExtra, match="uncounted\\[drivers\\]"):
         DriverNetwork().fit(frame)
+
+
+def test_plot_without_matplotlib(monkeypatch):
+    from uncounted import Chapman
+
+    est = Chapman().fit({"A": [1, 0, 1], "B": [0, 1, 1], "count": [30, 40, 10]})
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)
+    with pytest.raises(MissingExtra, match="uncounted\\[plot\\]"):
+        est.plot()

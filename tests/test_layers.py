@@ -5,7 +5,7 @@ report/  publish/  demo         presentation and release
 ingest/                         loading files into the store
 justice/ prevalence/ linkage/ survivors/ evaluation/ screening/ metrics/ simulate/
 store/                          the only package that touches the case database
-domain/  errors  settings       imports nothing of ours above them
+domain/  errors  settings  _extras  _plot   import nothing of ours above them
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ ANALYSIS = {
     "simulate",
 }
 STORE = {"store"}
-BASE = {"domain", "errors", "settings"}
+BASE = {"domain", "errors", "settings", "_extras", "_plot"}
 
 #: For each layer, the packages it must not import.
 FORBIDDEN: dict[str, set[str]] = {

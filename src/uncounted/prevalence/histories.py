@@ -21,13 +21,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from uncounted.errors import DataQualityWarning, InvalidCaptureHistories
 
-__all__ = ["CaptureHistories", "all_patterns"]
+__all__ = ["CaptureHistories", "all_patterns", "as_histories"]
 
 
 def all_patterns(n_lists: int) -> np.ndarray:
@@ -386,6 +387,45 @@ class CaptureHistories:
                 names.append(target)
                 columns.append(self.patterns[:, idx].max(axis=1))
         return _quiet_build(tuple(names), np.column_stack(columns), self.counts, self.source)
+
+
+def as_histories(data: Any, count_column: str | None = "count") -> CaptureHistories:
+    """``data`` as :class:`CaptureHistories`: itself, or a table with one 0/1 column per list
+    and a ``count`` column, given as a Polars or pandas DataFrame, a PyArrow table, a dict
+    of columns (``{"A": [1, 0], "B": [1, 1], "count": [5, 7]}``) or a list of row dicts.
+
+    Individual records (one row per person and list) need
+    :meth:`CaptureHistories.from_records` first: the estimators cannot guess the columns.
+    """
+    if isinstance(data, CaptureHistories):
+        return data
+    frame: pl.DataFrame | None = None
+    kind = type(data).__module__.split(".")[0]
+    try:
+        if isinstance(data, pl.DataFrame):
+            frame = data
+        elif isinstance(data, pl.LazyFrame):
+            frame = data.collect()
+        elif kind == "pandas" and hasattr(data, "columns"):
+            frame = pl.from_pandas(data.reset_index(drop=True))
+        elif kind == "pyarrow" and hasattr(data, "column_names"):
+            converted = pl.from_arrow(data)
+            frame = converted if isinstance(converted, pl.DataFrame) else None
+        elif isinstance(data, Mapping) and data:
+            frame = pl.DataFrame({str(k): list(v) for k, v in data.items()})
+        elif isinstance(data, list) and data and all(isinstance(r, Mapping) for r in data):
+            frame = pl.DataFrame(data)
+    except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
+        raise InvalidCaptureHistories(
+            f"The {type(data).__name__} given cannot be read as a table: {exc}"
+        ) from None
+    if frame is None:
+        raise InvalidCaptureHistories(
+            f"Estimators need capture histories: a Polars or pandas DataFrame (or a dict of "
+            f"columns) with one 0/1 column per list and a {count_column or 'count'!r} column, "
+            f"or CaptureHistories (from_frame / from_records); got {type(data).__name__}."
+        )
+    return CaptureHistories.from_frame(frame, count_column=count_column, source="the table")
 
 
 def _quiet_build(

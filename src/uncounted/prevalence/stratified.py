@@ -63,6 +63,18 @@ class StratifiedEstimate:
             "the total is a lower bound for them.",
         }
 
+    def to_frame(self) -> pl.DataFrame:
+        """One row per stratum (the total is ``total``, ``ci_low``, ``ci_high``)."""
+        return self.strata
+
+    def __repr__(self) -> str:
+        return (
+            f"StratifiedEstimate(total {self.total:,.0f}, 95 % {self.ci_low:,.0f}–"
+            f"{self.ci_high:,.0f}; {self.observed:,} observed; {self.strata.height} strata"
+            + ("" if self.complete else f"; too sparse: {', '.join(self.sparse_strata)}")
+            + ")"
+        )
+
 
 def _label(key: Sequence[Any], by: Sequence[str]) -> str:
     return ", ".join(f"{b}={k}" for b, k in zip(by, key, strict=True))

@@ -27,6 +27,7 @@ import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -245,6 +246,40 @@ class CohortSummary:
     by: str | None
     change: pl.DataFrame
     restoration: pl.DataFrame
+
+    def to_frame(self) -> pl.DataFrame:
+        """The share restored by month, per group (the change by domain is ``change``)."""
+        return self.restoration
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "by": self.by,
+            "change": self.change.to_dicts(),
+            "restoration": self.restoration.to_dicts(),
+        }
+
+    def plot(self, ax: Any = None) -> Any:
+        """Share restored by months since intake, per group, with intervals (matplotlib)."""
+        from uncounted._plot import line_chart
+
+        r = self.restoration.sort("month")
+        series = {
+            str(group): (
+                g["month"].to_list(),
+                g["share_restored"].to_list(),
+                g["lower"].to_list(),
+                g["upper"].to_list(),
+            )
+            for (group,), g in r.group_by("group", maintain_order=True)
+        }
+        return line_chart(
+            series,
+            ax=ax,
+            title="Share of survivors restored",
+            xlabel="months since intake",
+            ylabel="share restored",
+        )
 
 
 def cohort_summary(
