@@ -144,6 +144,12 @@ def run_cmd(
     threshold: float = typer.Option(0.9, help="Match probability that links two records."),
     review_threshold: float = typer.Option(0.5, help="Lower end of the review band."),
     encoded: list[Path] | None = typer.Option(None, help="Link these encoded files instead."),
+    spark_master: str | None = typer.Option(
+        None,
+        envvar="UNCOUNTED_SPARK_MASTER",
+        help="With --backend spark: the cluster (spark://host:7077, yarn, k8s://…); "
+        "default local[*].",
+    ),
     database_url: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
     fmt: FormatOption = "table",
@@ -156,6 +162,7 @@ def run_cmd(
         backend=backend,  # type: ignore[arg-type]  # validated by LinkageSettings.validate
         match_threshold=threshold,
         review_threshold=review_threshold,
+        extra={"master": spark_master} if spark_master else {},
     )
     cfg.validate()
     if encoded:

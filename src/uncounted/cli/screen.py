@@ -30,7 +30,7 @@ def _mapping(path: Path | None) -> ColumnMapping | None:
         return None
     try:
         return ColumnMapping.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigurationError(f"column mapping {path} is not usable: {exc}") from exc
 
 
@@ -52,6 +52,14 @@ def screen(
         typer.Option("--indicators", help="Also write every fired indicator (.csv, .parquet)."),
     ] = None,
     top: Annotated[int, typer.Option(help="Alerts to print (0: all); the file has all.")] = 10,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            envvar="UNCOUNTED_SPARK_MASTER",
+            help="Screen on Spark at this master (local[*], spark://host:7077, yarn, k8s://…); "
+            "PAYMENTS is then canonical Parquet the cluster can read (docs/scale.md).",
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     bom: BomOption = False,
 ) -> None:
@@ -59,10 +67,20 @@ def screen(
     shown = Output(fmt)
     check_output(out)
     check_output(indicators)
+    if spark_master and mapping is not None:
+        raise ConfigurationError(
+            "--mapping applies to local screening; on Spark, PAYMENTS must already be in the "
+            "canonical schema (see docs/scale.md)."
+        )
     loaded_config, loaded_mapping = load_config(config), _mapping(mapping)
     with progress_bar(total=False) as bar:
         bar.add_task(f"Screening {payments.name}", total=None)
-        result = screen_file(payments, loaded_config, loaded_mapping)
+        if spark_master:
+            from uncounted.screening.spark import screen_parquet_spark
+
+            result = screen_parquet_spark(str(payments), loaded_config, spark_master)
+        else:
+            result = screen_file(payments, loaded_config, loaded_mapping)
     write_table(result.alerts, out, bom)
     if indicators is not None:
         write_table(result.indicators, indicators, bom)
