@@ -191,3 +191,6 @@ def test_repr_shows_the_estimate_and_to_frame_the_summary(case: str) -> None:
     low, high = est.ci_
     assert f"estimate {est.population_:,.0f}" in text and f"{low:,.0f}–{high:,.0f}" in text
     assert est.to_frame().equals(est.summary)
+    # a learned attribute of another method is simply absent once fitted (the CLI asks for
+    # ranking_ with getattr(est, "ranking_", None) on every method)
+    assert getattr(est, "no_such_attribute_", None) is None

@@ -62,8 +62,11 @@ class PopulationEstimator(abc.ABC):
     ci_level: float
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: a learned attribute before fit.
-        if name.endswith("_") and not name.startswith("_"):
+        # Only reached when normal lookup fails: a learned attribute before fit. After fit,
+        # a learned attribute this method does not have is a plain AttributeError, so that
+        # getattr(est, "ranking_", None) works on every fitted estimator.
+        fitted = "population_" in self.__dict__
+        if name.endswith("_") and not name.startswith("_") and not fitted:
             raise NotFitted(
                 f"{type(self).__name__}.{name} is not available: call fit(histories) first."
             )
