@@ -14,14 +14,13 @@ chapman        :class:`Chapman` — two lists, Chapman (1951) with Seber's varia
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from uncounted.errors import InvalidInput
-from uncounted.prevalence._base import PopulationEstimator
-from uncounted.prevalence.bayesian import LatentClassEstimator
-from uncounted.prevalence.histories import CaptureHistories
-from uncounted.prevalence.loglinear import LogLinearEstimator
-from uncounted.prevalence.stepwise import StepwiseEstimator
-from uncounted.prevalence.twolist import Chapman
+
+if TYPE_CHECKING:
+    from uncounted.prevalence._base import PopulationEstimator
+    from uncounted.prevalence.histories import CaptureHistories
 
 METHODS = ("loglinear", "stepwise", "lcmcr", "chapman")
 
@@ -42,6 +41,8 @@ def make_estimator(
     ``bootstrap`` for the stepwise procedure; ``lognormal`` or ``wald`` for Chapman); a setting
     that does not apply to the method is an error rather than silently ignored.
     """
+    # Each method's module is imported only when chosen: the latent class sampler needs no
+    # SciPy optimisers, the log-linear search no sampler kernels (start-up of the CLI).
     if method not in METHODS:
         raise InvalidInput(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
     if method != "loglinear" and (criterion or interactions):
@@ -49,6 +50,8 @@ def make_estimator(
     if criterion and interactions:
         raise InvalidInput("Give either --interactions (a fixed model) or --criterion (search).")
     if method == "loglinear":
+        from uncounted.prevalence.loglinear import LogLinearEstimator
+
         return LogLinearEstimator(
             interactions=list(interactions) if interactions else None,
             criterion=criterion,
@@ -56,13 +59,19 @@ def make_estimator(
             ci_level=ci_level,
         )
     if method == "stepwise":
+        from uncounted.prevalence.stepwise import StepwiseEstimator
+
         return StepwiseEstimator(
             ci=ci or "wald", n_boot=n_boot, ci_level=ci_level, random_state=seed
         )
     if method == "lcmcr":
         if ci not in (None, "credible"):
             raise InvalidInput("--method lcmcr gives a posterior credible interval only.")
+        from uncounted.prevalence.bayesian import LatentClassEstimator
+
         return LatentClassEstimator(ci_level=ci_level, random_state=seed)
+    from uncounted.prevalence.twolist import Chapman
+
     return Chapman(ci=ci or "lognormal", ci_level=ci_level)
 
 
@@ -72,6 +81,7 @@ def estimate_headline(histories: CaptureHistories, truth: int | None = None) -> 
     import warnings
 
     from uncounted.errors import UncountedWarning
+    from uncounted.prevalence.stepwise import StepwiseEstimator
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UncountedWarning)
