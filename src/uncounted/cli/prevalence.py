@@ -30,7 +30,6 @@ from uncounted.cli._common import (
 from uncounted.errors import InvalidInput
 from uncounted.prevalence import CaptureHistories
 from uncounted.prevalence.methods import METHODS, make_estimator
-from uncounted.prevalence.stratified import estimate_by_strata, membership_records
 
 
 def _payload(est: Any) -> dict[str, Any]:
@@ -80,6 +79,7 @@ def estimate(
             render_linked(estimate_linked_from_db(engine, make, by)[1], fmt)
         return
     if from_db:
+        from uncounted.prevalence.stratified import membership_records
         from uncounted.store.frames import list_memberships_frame
 
         with open_engine(database_url, demo) as engine:
@@ -91,6 +91,8 @@ def estimate(
     if by:
         if not (records or from_db):
             raise InvalidInput("--strata needs individual records (--records or --from-db).")
+        from uncounted.prevalence.stratified import estimate_by_strata
+
         result = estimate_by_strata(
             frame, by, make, person_column=person_column, list_column=list_column
         )
