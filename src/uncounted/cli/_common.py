@@ -274,10 +274,17 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with list and struct columns as text (CSV cannot hold them)."""
     import polars as pl
 
-    nested = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Struct | pl.Array)]
-    if not nested:
-        return frame
-    return frame.with_columns(pl.col(c).map_elements(_cell, return_dtype=pl.String) for c in nested)
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Array):
+            exprs.append(
+                pl.col(name).arr.to_list().list.eval(pl.element().cast(pl.String)).list.join(", ")
+            )
+        elif isinstance(dtype, pl.List):
+            exprs.append(pl.col(name).list.eval(pl.element().cast(pl.String)).list.join(", "))
+        elif isinstance(dtype, pl.Struct):
+            exprs.append(pl.col(name).struct.json_encode())
+    return frame.with_columns(exprs) if exprs else frame
 
 
 def _one_table(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:

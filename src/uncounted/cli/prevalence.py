@@ -23,6 +23,7 @@ from uncounted.cli._common import (
     check_format,
     console,
     open_engine,
+    progress_bar,
     read_input_table,
     render_frame,
     render_json,
@@ -115,7 +116,9 @@ def estimate(
         histories = CaptureHistories.from_records(frame, person_column, list_column, str(file))
     else:
         histories = CaptureHistories.from_frame(frame, source=str(file))
-    est = make().fit(histories)
+    with progress_bar(total=False) as bar:  # on stderr; the sampler and bootstrap take a while
+        bar.add_task(f"Fitting {method} on {histories.n_lists} lists", total=None)
+        est = make().fit(histories)
     if fmt == "json":
         render_json(_payload(est))
         return

@@ -9,7 +9,14 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from uncounted.cli._common import BomOption, FormatOption, Output, OutputOption, open_engine
+from uncounted.cli._common import (
+    BomOption,
+    FormatOption,
+    Output,
+    OutputOption,
+    open_engine,
+    progress_bar,
+)
 from uncounted.errors import InvalidInput
 from uncounted.survivors import (
     GROUPINGS,
@@ -149,9 +156,17 @@ def summary(
     with open_engine(None, demo) as engine:
         assessments, items = assessment_frames(engine)
         people = survivors_frame(engine) if by else None
-    result = summarise_survivors(
-        assessments, items, tool, survivors=people, by=by, n_bootstrap=bootstrap, random_state=seed
-    )
+    with progress_bar(total=False) as bar:
+        bar.add_task(f"Bootstrapping ({bootstrap} replicates)", total=None)
+        result = summarise_survivors(
+            assessments,
+            items,
+            tool,
+            survivors=people,
+            by=by,
+            n_bootstrap=bootstrap,
+            random_state=seed,
+        )
     note = f"threshold {tool.threshold} (an assumption: set it in the instrument)"
     out.emit(
         {"change": result.change, "restoration": result.restoration},
