@@ -124,11 +124,15 @@ class WarningLog:
 
     messages: list[str] = field(default_factory=list)
 
-    def add(self, message: str) -> None:
-        """Record ``message`` unless it was recorded already."""
+    def add(self, message: str, say: bool = False) -> None:
+        """Record ``message`` unless it was recorded already (``say``: and print it once)."""
         text = " ".join(message.split())
         if text and text not in self.messages:
             self.messages.append(text)
+            if say:
+                real_console(stderr=True).print(
+                    f"[yellow]Warning:[/] {text}", highlight=False, soft_wrap=True
+                )
 
 
 _active: list[WarningLog] = []
@@ -138,15 +142,15 @@ _active: list[WarningLog] = []
 def collect_warnings() -> Iterator[WarningLog]:
     """Record every Python warning raised inside the block instead of printing it.
 
-    At the end the messages are written once each to standard error as ``Warning: …``
-    (without the file and line Python would show). :meth:`Output.emit` adds the ones raised
-    so far to JSON output.
+    Each message is written once to standard error as ``Warning: …`` when first raised
+    (without the file and line Python would show; a long-running ``serve`` says it at once).
+    :meth:`Output.emit` adds the ones raised so far to JSON output.
     """
     log = WarningLog()
     _active.append(log)
 
     def record(message: Warning | str, *_args: Any, **_kwargs: Any) -> None:
-        log.add(str(message))
+        log.add(str(message), say=True)
 
     try:
         with warnings.catch_warnings():
@@ -155,10 +159,6 @@ def collect_warnings() -> Iterator[WarningLog]:
             yield log
     finally:
         _active.remove(log)
-        for text in log.messages:
-            real_console(stderr=True).print(
-                f"[yellow]Warning:[/] {text}", highlight=False, soft_wrap=True
-            )
 
 
 def current_warnings(extra: Sequence[str] = ()) -> list[str]:
