@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from uncounted._extras import EXTRAS, require
-from uncounted.errors import ConfigurationError, MissingExtra
+from uncounted.errors import ConfigurationError, InvalidInput, MissingExtra
 
 
 @pytest.mark.parametrize("package", sorted(EXTRAS))
@@ -41,3 +41,15 @@ def test_plot_without_matplotlib(monkeypatch):
     monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)
     with pytest.raises(MissingExtra, match="uncounted\\[plot\\]"):
         est.plot()
+
+
+def test_driver_network_takes_a_pandas_survey():
+    pytest.importorskip("pgmpy")
+    from uncounted.evaluation import DriverNetwork
+    from uncounted.simulate.migrants import simulate_migrant_survey
+
+    survey = simulate_migrant_survey(400, seed=3)
+    from_pandas = DriverNetwork().fit(survey.to_pandas())
+    assert from_pandas.edges_ == DriverNetwork().fit(survey).edges_
+    with pytest.raises(InvalidInput, match="Expected the survey"):
+        DriverNetwork().fit("survey.csv")

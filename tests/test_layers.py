@@ -31,7 +31,7 @@ ANALYSIS = {
     "simulate",
 }
 STORE = {"store"}
-BASE = {"domain", "errors", "settings", "_extras", "_plot"}
+BASE = {"domain", "errors", "settings", "_extras", "_plot", "_tables"}
 
 #: For each layer, the packages it must not import.
 FORBIDDEN: dict[str, set[str]] = {

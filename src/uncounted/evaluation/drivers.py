@@ -59,8 +59,12 @@ class DriverNetwork:
         self.max_indegree = max_indegree
         self.equivalent_sample_size = equivalent_sample_size
 
-    def fit(self, survey: pl.DataFrame) -> Self:
-        """Learn (or take) the structure and fit the probability tables on ``survey``."""
+    def fit(self, survey: pl.DataFrame | Any) -> Self:
+        """Learn (or take) the structure and fit the probability tables on ``survey`` (one
+        row per respondent; a Polars or pandas DataFrame, or a dict of columns)."""
+        from uncounted._tables import require_frame
+
+        survey = require_frame(survey, "the survey (one row per respondent)")
         if self.outcome not in survey.columns:
             raise InvalidInput(f"The survey has no column {self.outcome!r} (the outcome).")
         if survey.height < 50:

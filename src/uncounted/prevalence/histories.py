@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from uncounted.errors import DataQualityWarning, InvalidCaptureHistories
+from uncounted.errors import DataQualityWarning, InvalidCaptureHistories, InvalidInput
 
 __all__ = ["CaptureHistories", "all_patterns", "as_histories"]
 
@@ -397,28 +397,14 @@ def as_histories(data: Any, count_column: str | None = "count") -> CaptureHistor
     Individual records (one row per person and list) need
     :meth:`CaptureHistories.from_records` first: the estimators cannot guess the columns.
     """
+    from uncounted._tables import as_frame
+
     if isinstance(data, CaptureHistories):
         return data
-    frame: pl.DataFrame | None = None
-    kind = type(data).__module__.split(".")[0]
     try:
-        if isinstance(data, pl.DataFrame):
-            frame = data
-        elif isinstance(data, pl.LazyFrame):
-            frame = data.collect()
-        elif kind == "pandas" and hasattr(data, "columns"):
-            frame = pl.from_pandas(data.reset_index(drop=True))
-        elif kind == "pyarrow" and hasattr(data, "column_names"):
-            converted = pl.from_arrow(data)
-            frame = converted if isinstance(converted, pl.DataFrame) else None
-        elif isinstance(data, Mapping) and data:
-            frame = pl.DataFrame({str(k): list(v) for k, v in data.items()})
-        elif isinstance(data, list) and data and all(isinstance(r, Mapping) for r in data):
-            frame = pl.DataFrame(data)
-    except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
-        raise InvalidCaptureHistories(
-            f"The {type(data).__name__} given cannot be read as a table: {exc}"
-        ) from None
+        frame = as_frame(data, "capture histories")
+    except InvalidInput as exc:
+        raise InvalidCaptureHistories(str(exc)) from None
     if frame is None:
         raise InvalidCaptureHistories(
             f"Estimators need capture histories: a Polars or pandas DataFrame (or a dict of "
