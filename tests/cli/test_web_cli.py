@@ -28,7 +28,8 @@ def test_add_user_then_sign_in(capsys):
 
 def test_serve_is_a_command(capsys):
     assert main(["serve", "--help"]) == 0
-    assert "--demo" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "--demo" in out and "--worker-timeout" in out
 
 
 def test_worker_factory_serves_the_configured_database(monkeypatch):
