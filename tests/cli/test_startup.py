@@ -88,6 +88,26 @@ def test_the_table_lists_every_registered_command_with_its_own_help():
             assert line == own, f"COMMANDS[{name!r}] says {line!r}; the command says {own!r}"
 
 
+def test_every_command_module_is_in_the_table():
+    """A new module with ``register(app)`` must add its commands to COMMANDS in cli/main.py."""
+    import ast
+    from pathlib import Path
+
+    import uncounted.cli
+
+    folder = Path(uncounted.cli.__file__).parent
+    registering = {
+        path.stem
+        for path in folder.glob("*.py")
+        if any(
+            isinstance(node, ast.FunctionDef) and node.name == "register"
+            for node in ast.parse(path.read_text("utf-8")).body
+        )
+    }
+    listed = {module for module, _line in COMMANDS.values()}
+    assert registering == listed, f"add rows to COMMANDS for {sorted(registering - listed)}"
+
+
 def test_every_command_of_the_table_loads():
     from uncounted.cli.main import load_module_commands
 
