@@ -29,16 +29,12 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
-from uncounted.prevalence._batch_linalg import (
-    cholesky_inverse,
-    cholesky_solve,
-    irls_normal_solve,
-    poisson_deviance,
-)
-
 __all__ = ["BatchFit", "concat_fits", "fit_batch", "full_design", "pair_index"]
 
 _EPS = float(np.finfo(float).eps)
+#: From this many models in a block, the compiled kernels (numba) do the IRLS steps; below
+#: it NumPy/LAPACK is as fast and a command spares numba's start-up (about 0.45 CPU-s).
+JIT_MIN_MODELS = 4096
 MAXIT = 25
 EPSILON = 1e-8
 
@@ -74,7 +70,9 @@ class BatchFit:
 
 
 def _deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    if y.ndim == 2 and mu.ndim == 2 and y.shape == mu.shape:
+    if y.ndim == 2 and mu.ndim == 2 and y.shape == mu.shape and y.shape[0] >= JIT_MIN_MODELS:
+        from uncounted.prevalence._batch_linalg import poisson_deviance
+
         return np.asarray(
             poisson_deviance(
                 np.ascontiguousarray(y, dtype=np.float64), np.ascontiguousarray(mu, np.float64)
@@ -103,8 +101,12 @@ def _lapack_inverse(A: np.ndarray) -> np.ndarray:
 
 
 def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve every system: compiled Cholesky (the systems are positive definite), LAPACK for
-    the few that are not numerically so."""
+    """Solve every system: compiled Cholesky for large batches (the systems are positive
+    definite), LAPACK for small ones and for the few that are not numerically so."""
+    if A.shape[0] < JIT_MIN_MODELS:
+        return _lapack_solve(A, b)
+    from uncounted.prevalence._batch_linalg import cholesky_solve
+
     x, ok = cholesky_solve(np.ascontiguousarray(A), np.ascontiguousarray(b))
     if not ok.all():
         bad = ~ok
@@ -113,6 +115,10 @@ def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _inverse(A: np.ndarray) -> np.ndarray:
+    if A.shape[0] < JIT_MIN_MODELS:
+        return _lapack_inverse(A)
+    from uncounted.prevalence._batch_linalg import cholesky_inverse
+
     inv, ok = cholesky_inverse(np.ascontiguousarray(A))
     if not ok.all():
         bad = ~ok
@@ -212,10 +218,16 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     coef_a = np.zeros((B, P))
     dev_old = _deviance(y_a, m_a)
     pm_a, off_a, mk_a, mb_a = pair_mask, off_eye, masks.astype(np.float64), masks
+    jit = B >= JIT_MIN_MODELS
+    if jit:
+        from uncounted.prevalence._batch_linalg import irls_normal_solve
     for it in range(MAXIT):
         z = eta_a + (y_a - m_a) / m_a
-        new, ok = irls_normal_solve(m_a, z, mb_a, indptr, cells)
-        if not ok.all():  # not numerically positive definite: LAPACK, as before
+        if jit and ids.size >= 64:
+            new, ok = irls_normal_solve(m_a, z, mb_a, indptr, cells)
+        else:
+            new, ok = np.empty((ids.size, P)), np.zeros(ids.size, dtype=bool)
+        if not ok.all():  # small batches, or not numerically positive definite: LAPACK
             bad = ~ok
             A = (m_a[bad] @ distinct)[:, gather] * pm_a[bad]
             A[:, diag] += off_a[bad]
