@@ -121,3 +121,10 @@ def test_no_demo_yet(tmp_path, monkeypatch, capsys):
     assert main(["indicators", "--demo"]) == 7
     assert "uncounted demo" in capsys.readouterr().err
     get_settings.cache_clear()
+
+
+def test_the_by_help_lists_the_library_disaggregations():
+    from uncounted.cli.justice import DISAGGREGATIONS_HELP
+    from uncounted.justice.measures import DISAGGREGATIONS
+
+    assert ", ".join(DISAGGREGATIONS) == DISAGGREGATIONS_HELP

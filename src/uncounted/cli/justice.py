@@ -6,6 +6,8 @@ through ``uncounted.store.frames``, call one library function and render its fra
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 import typer
 
@@ -19,12 +21,17 @@ from uncounted.cli._common import (
     open_engine,
 )
 from uncounted.errors import InvalidInput
-from uncounted.justice import JusticeData, bottlenecks, indicators
-from uncounted.justice.measures import DISAGGREGATIONS
-from uncounted.metrics import load_catalogue
+
+if TYPE_CHECKING:
+    from uncounted.justice import JusticeData
+
+#: The disaggregations of ``indicators --by`` (as ``uncounted.justice.measures``; a test
+#: checks they agree), written here so that ``--help`` does not import the justice maths.
+DISAGGREGATIONS_HELP = "jurisdiction, year, quarter, exploitation_type, sex, minor"
 
 
 def _load(database_url: str | None, demo: bool) -> JusticeData:
+    from uncounted.justice import JusticeData
     from uncounted.store.frames import justice_tables
 
     with open_engine(database_url, demo) as engine:
@@ -34,7 +41,7 @@ def _load(database_url: str | None, demo: bool) -> JusticeData:
 
 def indicators_cmd(
     period: str | None = typer.Option(None, help="2024, 2024Q3 or 2022:2024 (default: all)."),
-    by: str = typer.Option("", help=f"Comma-separated: {', '.join(DISAGGREGATIONS)}."),
+    by: str = typer.Option("", help=f"Comma-separated: {DISAGGREGATIONS_HELP}."),
     basis: str = typer.Option("period", help="period (TIP/UNODC counts) or cohort."),
     fmt: FormatOption = "table",
     output: OutputOption = None,
@@ -43,6 +50,8 @@ def indicators_cmd(
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
 ) -> None:
     """The impunity indicators J1–J17 with confidence intervals (see `uncounted metrics`)."""
+    from uncounted.justice import indicators
+
     out = Output(fmt, output, bom)
     if basis not in ("period", "cohort"):
         raise InvalidInput(f"basis must be 'period' or 'cohort', not {basis!r}.")
@@ -66,6 +75,8 @@ def bottlenecks_cmd(
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
 ) -> None:
     """Where cases stall: transitions ranked by attrition and dwell, and who waits longest."""
+    from uncounted.justice import bottlenecks
+
     out = Output(fmt, output, bom)
     result = bottlenecks(
         _load(database_url, demo), jurisdiction=jurisdiction, period=period, longest=longest
@@ -87,6 +98,8 @@ def metrics_cmd(
     bom: BomOption = False,
 ) -> None:
     """The metric catalogue: every published measure, its definition and its source."""
+    from uncounted.metrics import load_catalogue
+
     out = Output(fmt, output, bom)
     rows = [m.to_dict() for m in load_catalogue()]
     frame = pl.DataFrame(
