@@ -6,7 +6,7 @@ ingest/                         loading files into the store
 justice/ prevalence/ linkage/ survivors/ evaluation/ screening/ metrics/ simulate/
 duediligence/
 store/                          the only package that touches the case database
-domain/  errors  settings       imports nothing of ours above them
+domain/  errors  settings  _extras  _plot   import nothing of ours above them
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ ANALYSIS = {
     "duediligence",
 }
 STORE = {"store"}
-BASE = {"domain", "errors", "settings"}
+BASE = {"domain", "errors", "settings", "_extras", "_plot", "_tables"}
 
 #: For each layer, the packages it must not import.
 FORBIDDEN: dict[str, set[str]] = {

@@ -11,6 +11,7 @@ Public names are listed in ``__all__``. Heavy ones are imported lazily on first 
 from __future__ import annotations
 
 import importlib
+import typing
 from typing import Any
 
 from uncounted.errors import (
@@ -31,12 +32,17 @@ from uncounted.errors import (
     UncountedError,
     UncountedWarning,
 )
-from uncounted.settings import Settings, get_settings
+
+if typing.TYPE_CHECKING:
+    from uncounted.settings import Settings as Settings
+    from uncounted.settings import get_settings as get_settings
 
 __version__ = "0.1.0"
 
 #: Public names imported on first use: name -> module that defines it.
 _LAZY: dict[str, str] = {
+    "Settings": "uncounted.settings",
+    "get_settings": "uncounted.settings",
     "World": "uncounted.simulate",
     "WorldConfig": "uncounted.simulate",
     "simulate_world": "uncounted.simulate",
@@ -87,12 +93,10 @@ __all__ = [
     "NotFound",
     "NotIdentifiable",
     "RejectedRow",
-    "Settings",
     "SparseDataWarning",
     "StoreError",
     "UncountedError",
     "UncountedWarning",
     "__version__",
-    "get_settings",
     *_LAZY,
 ]

@@ -5,6 +5,7 @@ web app can map it to an exit code or an HTTP status without catching anything e
 
     UncountedError
     ├── ConfigurationError      settings that cannot work (bad database URL, unwritable dir)
+    │   └── MissingExtra        an optional dependency is not installed (names the extra)
     ├── StoreError              the case database could not be read or written
     │   ├── MigrationError      the schema is not at the version the code expects
     │   ├── StoreBusy           another program is writing to the (SQLite) store
@@ -40,8 +41,12 @@ class UncountedError(Exception):
 class ConfigurationError(UncountedError):
     """Settings that cannot work, e.g. an unreachable database or an unwritable data dir."""
 
-    exit_code = 2
+    exit_code = 9  # not 2: that is Click's usage error
     http_status = 500
+
+
+class MissingExtra(ConfigurationError):
+    """An optional dependency is not installed; the message names the extra to install."""
 
 
 class StoreError(UncountedError):
@@ -175,6 +180,7 @@ __all__ = [
     "InvalidCaptureHistories",
     "InvalidInput",
     "MigrationError",
+    "MissingExtra",
     "NotFitted",
     "NotFound",
     "NotIdentifiable",

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from uncounted import __version__
+from uncounted import ConfigurationError, __version__
 from uncounted.cli.main import main
 from uncounted.settings import get_settings
 from uncounted.store.db import head_revision, make_engine
@@ -49,7 +49,7 @@ def test_demo_builds_the_demo_store(tmp_path, capsys):
 def test_unreachable_database(monkeypatch, capsys):
     monkeypatch.setenv("UNCOUNTED_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
     get_settings.cache_clear()
-    assert main(["init"]) == 2
+    assert main(["init"]) == ConfigurationError.exit_code == 9
     err = capsys.readouterr().err
     assert "Cannot reach the database" in err and "Traceback" not in err
 
@@ -59,7 +59,7 @@ def test_unwritable_data_dir(tmp_path, monkeypatch, capsys):
     blocker.write_text("x")
     monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(blocker / "sub"))
     get_settings.cache_clear()
-    assert main(["init"]) == 2
+    assert main(["init"]) == ConfigurationError.exit_code == 9
     assert "cannot be written" in capsys.readouterr().err
 
 

@@ -18,3 +18,16 @@ def test_every_command_is_in_the_reference():
 def test_render_includes_help_text():
     text = render()
     assert "## `uncounted estimate`" in text and "--criterion" in text
+
+
+def test_reference_documents_output_and_exit_codes():
+    from uncounted.cli.docs import exit_codes
+    from uncounted.errors import ConfigurationError, InvalidInput
+
+    text = DOCS.read_text("utf-8")
+    assert "## Output" in text and "--bom" in text
+    section = "\n".join(exit_codes())
+    assert section in text, "run `make docs`: the exit codes changed"
+    assert "| 2 | usage error" in section
+    assert f"| {ConfigurationError.exit_code} | `ConfigurationError`" in section
+    assert f"| {InvalidInput.exit_code} | `InvalidInput`" in section

@@ -25,10 +25,10 @@ def test_survey_estimate_and_compare(tmp_path, capsys):
     simulate_venue_survey(0.08, seed=1).observations.write_csv(base)
     simulate_venue_survey(0.02, seed=2).observations.write_csv(end)
     assert main(["survey", "estimate", str(base), "--format", "json"]) == 0
-    rows = {r["name"]: r for r in _json(capsys)}
+    rows = {r["name"]: r for r in _json(capsys)["rows"]}
     assert 0.05 < rows["share_minors"]["estimate"] < 0.11
     assert main(["survey", "compare", str(base), str(end), "--format", "json"]) == 0
-    change = {r["name"]: r for r in _json(capsys)}["share_minors"]
+    change = {r["name"]: r for r in _json(capsys)["rows"]}["share_minors"]
     assert change["absolute"] < 0 and change["p_value"] < 0.01
 
 
@@ -40,6 +40,8 @@ def test_did(tmp_path, capsys):
     assert result["ci_low"] <= -2.0 <= result["ci_high"]
     assert main(["did", str(panel), "--start", "5"]) == 0
     assert "parallel trends plausible" in capsys.readouterr().out
+    assert main(["did", str(panel), "--start", "5", "--output", str(tmp_path / "es.parquet")]) == 0
+    assert pl.read_parquet(tmp_path / "es.parquet").height > 0
 
 
 def test_sustainability(tmp_path, capsys):
@@ -70,9 +72,11 @@ def test_drivers(tmp_path, capsys):
     survey = tmp_path / "survey.csv"
     simulate_migrant_survey(3000, seed=2).write_csv(survey)
     assert main(["drivers", str(survey), "--format", "json"]) == 0
-    out = capsys.readouterr().out
-    rows = json.loads(out[out.index("[") :])
-    assert rows[0]["variable"] in {"sector", "recruitment", "destination"}
+    payload = _json(capsys)  # standard output is the JSON alone
+    assert payload["rows"][0]["variable"] in {"sector", "recruitment", "destination"}
+    assert payload["edges"] and payload["outcome"] == "forced_labour"
+    assert main(["drivers", str(survey), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("variable,")
 
 
 def test_zone_assess_on_the_demo(tmp_path, capsys):

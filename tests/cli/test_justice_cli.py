@@ -40,7 +40,9 @@ def env(demo_dir, monkeypatch):
 def test_indicators_json_from_demo(env, capsys):
     capsys.readouterr()
     assert main(["indicators", "--demo", "--by", "jurisdiction", "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)
+    assert out["warnings"] == []
+    rows = out["rows"]
     assert {r["indicator"] for r in rows} >= {"J1", "J5", "J7", "J10"}
     assert {"PH", "TH"} <= {r["jurisdiction"] for r in rows}
     j5 = [r for r in rows if r["indicator"] == "J5" and r["variant"] == "all"]
@@ -70,7 +72,39 @@ def test_demo_prints_headlines(env):
 
 def test_metrics_lists_the_catalogue(capsys):
     assert main(["metrics", "--format", "json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 17
+    assert len(json.loads(capsys.readouterr().out)["rows"]) == 17
+
+
+def test_output_file_by_extension_with_bom(env, tmp_path, capsys):
+    """--output writes CSV (with --bom for Excel), JSON or Parquet; stdout stays empty."""
+    import polars as pl
+
+    csv = tmp_path / "out" / "indicators.csv"
+    assert main(["indicators", "--demo", "--output", str(csv), "--bom"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Wrote" in captured.err
+    raw = csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfindicator,variant,")
+    parquet = tmp_path / "bottlenecks.parquet"
+    assert main(["bottlenecks", "--demo", "-o", str(parquet)]) == 0
+    stacked = pl.read_parquet(parquet)
+    assert stacked.columns[0] == "table"
+    assert set(stacked["table"]) == {"transitions", "waiting"}
+    js = tmp_path / "metrics.json"
+    assert main(["metrics", "--output", str(js)]) == 0
+    assert len(json.loads(js.read_text("utf-8"))["rows"]) == 17
+    assert main(["metrics", "--output", str(tmp_path / "metrics.xlsx")]) == 4
+    assert "--output must end in" in capsys.readouterr().err
+
+
+def test_bottlenecks_csv_is_one_table(env, capsys):
+    import io as _io
+
+    import polars as pl
+
+    assert main(["bottlenecks", "--demo", "--format", "csv"]) == 0
+    frame = pl.read_csv(_io.StringIO(capsys.readouterr().out))
+    assert {"transitions", "waiting"} == set(frame["table"])
 
 
 def test_errors_are_one_sentence(env, capsys):
@@ -87,3 +121,10 @@ def test_no_demo_yet(tmp_path, monkeypatch, capsys):
     assert main(["indicators", "--demo"]) == 7
     assert "uncounted demo" in capsys.readouterr().err
     get_settings.cache_clear()
+
+
+def test_the_by_help_lists_the_library_disaggregations():
+    from uncounted.cli.justice import DISAGGREGATIONS_HELP
+    from uncounted.justice.measures import DISAGGREGATIONS
+
+    assert ", ".join(DISAGGREGATIONS) == DISAGGREGATIONS_HELP

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from uncounted.cli.main import main
 from uncounted.simulate.payments import simulate_payments
@@ -44,3 +45,48 @@ def test_screen_command_with_rules_file(tmp_path: Path) -> None:
     out = tmp_path / "alerts.csv"
     assert main(["screen", str(src), "--config", str(rules), "--out", str(out)]) == 0
     assert pl.read_csv(out).height == 0
+
+
+def test_screen_output_formats(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Alerts by the file's extension; stdout holds only the result, in the chosen format."""
+    import json
+
+    world = simulate_payments(800, 8, random_state=5)
+    src = tmp_path / "payments.parquet"
+    world.payments.write_parquet(src)
+    out = tmp_path / "alerts.parquet"
+    assert main(["screen", str(src), "--output", str(out), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
+    assert payload["n_alerts"] == pl.read_parquet(out).height == len(payload["rows"]) > 0
+    assert "alert(s) written" in captured.err
+    assert main(["screen", str(src), "--out", str(tmp_path / "a.csv"), "--bom"]) == 0
+    assert (tmp_path / "a.csv").read_bytes().startswith(b"\xef\xbb\xbfrank,")
+    assert main(["screen", str(src), "--out", str(tmp_path / "a.txt")]) == 4
+
+
+@pytest.mark.slow
+def test_screen_on_spark_from_the_cli(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """--spark-master runs the Spark typologies on canonical Parquet: the same alerts."""
+    import shutil
+
+    if shutil.which("java") is None:  # pragma: no cover - CI installs Java
+        pytest.skip("Spark needs Java (apt-get install default-jre-headless)")
+    from uncounted.screening import read_payments
+
+    world = simulate_payments(600, 6, random_state=7)
+    raw = tmp_path / "raw.parquet"
+    world.payments.write_parquet(raw)
+    canonical = tmp_path / "canonical.parquet"
+    read_payments(raw).sink_parquet(canonical)
+    local, spark = tmp_path / "local.csv", tmp_path / "spark.csv"
+    assert main(["screen", str(canonical), "--out", str(local)]) == 0
+    monkeypatch.setenv("UNCOUNTED_SPARK_MASTER", "local[1]")
+    assert main(["screen", str(canonical), "--out", str(spark)]) == 0
+    cols = ["rank", "party_role", "party_id", "score"]
+    assert pl.read_csv(spark).select(cols).equals(pl.read_csv(local).select(cols))
+    yaml_mapping = tmp_path / "m.yaml"
+    yaml_mapping.write_text("amount: amount\n")
+    assert (
+        main(["screen", str(canonical), "--out", str(spark), "--mapping", str(yaml_mapping)]) == 9
+    )

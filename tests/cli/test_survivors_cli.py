@@ -89,3 +89,36 @@ def test_configured_database_without_assessments(tmp_path, monkeypatch, capsys):
     assert main(["init"]) == 0
     assert main(["survivors", "due"]) == 0
     assert "none due" in capsys.readouterr().out
+
+
+def test_every_survivors_command_has_csv_and_json(data_dir, tmp_path, capsys):
+    import io
+    import json
+    import sqlite3
+
+    import polars as pl
+
+    due = ["survivors", "due", "--demo", "--as-of", "2025-06-30", "--limit", "0"]
+    assert main([*due, "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["as_of"] == "2025-06-30" and payload["warnings"] == []
+    assert sum(payload["counts"].values()) == len(payload["rows"]) > 0
+    assert main([*due, "--format", "csv"]) == 0
+    assert pl.read_csv(io.StringIO(capsys.readouterr().out)).height == len(payload["rows"])
+
+    summary = ["survivors", "summary", "--demo", "--bootstrap", "20"]
+    assert main([*summary, "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["change"] and payload["restoration"] and payload["threshold"] == 3.0
+    assert main([*summary, "--output", str(tmp_path / "summary.csv")]) == 0
+    stacked = pl.read_csv(tmp_path / "summary.csv")
+    assert set(stacked["table"]) == {"change", "restoration"}
+
+    db = sqlite3.connect(data_dir / "demo.sqlite")
+    (person,) = db.execute("select person_id from assessments order by id limit 1").fetchone()
+    db.close()
+    assert main(["survivors", "plan", str(person), "--demo", "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["person_id"] == person and len(plan["rows"]) >= 5
+    assert main(["survivors", "plan", str(person), "--demo", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("domain,score,status,suggested services")

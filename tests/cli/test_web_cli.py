@@ -28,14 +28,17 @@ def test_add_user_then_sign_in(capsys):
 
 def test_serve_is_a_command(capsys):
     assert main(["serve", "--help"]) == 0
-    assert "--demo" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "--demo" in out and "--worker-timeout" in out
 
 
 def test_worker_factory_serves_the_configured_database(monkeypatch):
     from fastapi.testclient import TestClient
 
+    from uncounted.cli.web import DEMO_ENV as CLI_DEMO_ENV
     from uncounted.web.factory import DEMO_ENV, app_from_environment
 
+    assert CLI_DEMO_ENV == DEMO_ENV  # the CLI repeats it so as not to import the web app
     assert main(["init"]) == 0
     monkeypatch.setenv(DEMO_ENV, "0")
     client = TestClient(app_from_environment())

@@ -30,7 +30,8 @@ def test_import_reports_rejected_rows_and_exits_non_zero(write, capsys):
     code = main(["import", str(bad), "--type", "cases", "--source", "PNP", "--report", str(report)])
     out = capsys.readouterr()
     assert code == 4
-    assert "Clsed" in out.out and "Did you mean 'Closed'?" in out.out
+    # the rejected rows are part of the error: on stderr, with the one-sentence error
+    assert "Clsed" in out.err and "Did you mean 'Closed'?" in out.err
     assert "was not imported" in out.err
     assert json.loads(report.read_text("utf-8"))["rejected"][0]["line"] == 3
 

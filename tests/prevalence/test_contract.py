@@ -196,5 +196,36 @@ def test_assumptions_are_stated(case: str) -> None:
 @params
 def test_fit_rejects_non_histories(case: str) -> None:
     est = CASES[case][0]()
-    with pytest.raises(InvalidInput, match="expects CaptureHistories"):
-        est.fit(pl.DataFrame({"A": [1]}))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="Estimators need capture histories"):
+        est.fit(42)
+    with pytest.raises(InvalidInput, match="no count column"):
+        est.fit(pl.DataFrame({"A": [1]}))
+
+
+@params
+def test_fit_takes_polars_pandas_and_plain_tables(case: str) -> None:
+    """A notebook user's tables: the same answer from every form of the same table."""
+    import pandas as pd
+
+    make, data = CASES[case]
+    table = data().to_frame()
+    expected = make().fit(data()).to_dict()
+    assert make().fit(table).to_dict() == expected
+    assert make().fit(table.to_pandas()).to_dict() == expected
+    assert make().fit(pd.DataFrame(table.to_dict(as_series=False))).to_dict() == expected
+    assert make().fit(table.to_dict(as_series=False)).to_dict() == expected
+
+
+@params
+def test_repr_shows_the_estimate_and_to_frame_the_summary(case: str) -> None:
+    make, data = CASES[case]
+    est = make()
+    assert "estimate" not in repr(est)
+    est.fit(data())
+    text = repr(est)
+    low, high = est.ci_
+    assert f"estimate {est.population_:,.0f}" in text and f"{low:,.0f}–{high:,.0f}" in text
+    assert est.to_frame().equals(est.summary)
+    # a learned attribute of another method is simply absent once fitted (the CLI asks for
+    # ranking_ with getattr(est, "ranking_", None) on every method)
+    assert getattr(est, "no_such_attribute_", None) is None

@@ -11,12 +11,13 @@ import typer
 from uncounted.cli._common import (
     DATABASE_HELP,
     DEMO_HELP,
-    check_format,
-    console,
+    BomOption,
+    FormatOption,
+    Output,
+    OutputOption,
+    err_console,
     open_engine,
     read_input_table,
-    render_frame,
-    render_json,
 )
 from uncounted.errors import NotFound
 from uncounted.evaluation import (
@@ -31,45 +32,47 @@ from uncounted.evaluation import (
     score_sustainability,
     zone_values,
 )
-from uncounted.store.frames import read_table
 
 survey_app = typer.Typer(help="Undercover venue surveys: estimates and before/after change.")
 zone_app = typer.Typer(help="Exploitation-free zones: assess a zone on its agreed metrics.")
-FORMAT = typer.Option("table", "--format", help="table, csv or json.")
 
 
 @survey_app.command("estimate")
 def survey_estimate(
     observations: Path = typer.Argument(..., help="Visits: CSV/Parquet/JSONL (see docs)."),
-    fmt: str = FORMAT,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Design-based estimates (share of minors, venues with minors, time to offer)."""
+    out = Output(fmt, output, bom)
     result = estimate_survey(read_input_table(observations))
-    render_frame(result.summary, check_format(fmt), f"Venue survey: {observations.name}")
+    out.emit(result.summary, titles={"result": f"Venue survey: {observations.name}"})
     _not_estimated(result, fmt)
 
 
 def _not_estimated(result: SurveyEstimates, fmt: str, label: str = "") -> None:
-    """Name the estimates an optional column was missing for (on stderr for csv/json)."""
+    """Name the estimates an optional column was missing for (on stderr, like every message
+    about the run)."""
     for name, reason in result.not_estimated.items():
         text = f"Not estimated{label}: {name} ({reason})."
-        if fmt == "table":
-            console.print(f"[yellow]{text}[/]", highlight=False)
-        else:
-            typer.echo(text, err=True)
+        err_console.print(f"[yellow]{text}[/]", highlight=False)
 
 
 @survey_app.command("compare")
 def survey_compare(
     baseline: Path = typer.Argument(..., help="Baseline visits."),
     endline: Path = typer.Argument(..., help="Endline visits."),
-    fmt: str = FORMAT,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Absolute and relative change from baseline to endline, with intervals and a test."""
+    out = Output(fmt, output, bom)
     before = estimate_survey(read_input_table(baseline))
     after = estimate_survey(read_input_table(endline))
     changes = compare_surveys(before, after)
-    render_frame(pl.DataFrame([c.to_dict() for c in changes]), check_format(fmt), "Change")
+    out.emit(pl.DataFrame([c.to_dict() for c in changes]), titles={"result": "Change"})
     _not_estimated(before, fmt, " at baseline")
     _not_estimated(after, fmt, " at endline")
 
@@ -79,45 +82,53 @@ def zone_assess(
     zone: Path = typer.Argument(..., help="Zone definition (YAML)."),
     database_url: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
-    fmt: str = FORMAT,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Certified, provisional or not certified — with the evidence of every number."""
+    from uncounted.store.frames import justice_tables, read_table
+
+    out = Output(fmt, output, bom)
     if not zone.exists():
         raise NotFound(f"There is no zone file {str(zone)!r}.")
     spec = parse_zone(zone.read_text("utf-8"), str(zone))
     with open_engine(database_url, demo) as engine:
-        from uncounted.store.frames import justice_tables
-
         tables = {**justice_tables(engine), "jurisdictions": read_table(engine, "jurisdictions")}
     result = assess_zone(spec, zone_values(spec, tables))
-    if check_format(fmt) == "json":
-        render_json(result.to_dict())
-        return
-    console.print(
-        f"[bold]{spec.name}[/] ({', '.join(spec.jurisdictions)}, {spec.period}): "
-        f"[bold]{result.status.upper()}[/]"
+    out.emit(
+        {"metrics": result.metrics, "evidence": result.evidence.drop("definition")},
+        result.to_dict(),
+        titles={
+            "metrics": f"{spec.name} ({', '.join(spec.jurisdictions)}, {spec.period}): "
+            f"{result.status.upper()}",
+            "evidence": "Evidence",
+        },
     )
-    render_frame(result.metrics, fmt, "Metrics")
-    render_frame(result.evidence.drop("definition"), fmt, "Evidence")
 
 
 def did(
     panel: Path = typer.Argument(..., help="Indicator panel: area, period, value, treated."),
     start: float = typer.Option(..., help="First period of the programme."),
-    fmt: str = FORMAT,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Difference-in-differences between programme and comparison areas."""
+    out = Output(fmt, output, bom)
     result = difference_in_differences(read_input_table(panel), start)
-    if check_format(fmt) == "json":
-        render_json(result.to_dict())
-        return
-    console.print(
+    headline = (
         f"Effect {result.effect:.4g} (95 % CI {result.ci_low:.4g} to {result.ci_high:.4g}, "
         f"p = {result.p_value:.3g}); pre-programme trend difference {result.pre_trend:.3g} "
         f"(p = {result.pre_trend_p:.3g}): parallel trends "
         + ("plausible." if result.parallel_trends_plausible else "DOUBTFUL.")
     )
-    render_frame(result.event_study, fmt, "Event study")
+    out.emit(
+        result.event_study,
+        result.to_dict(),
+        titles={"result": "Event study"},
+        notes=[headline],
+    )
 
 
 def sustainability(
@@ -125,28 +136,44 @@ def sustainability(
         ..., help="Ratings: institution, assessed_on, criterion, level."
     ),
     checklist: Path | None = typer.Option(None, help="Checklist YAML (default: shipped one)."),
-    fmt: str = FORMAT,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Score institutions on the sustainability checklist and show the change over time."""
+    out = Output(fmt, output, bom)
     cl = load_checklist(checklist.read_text("utf-8"), str(checklist)) if checklist else None
     scores = score_sustainability(read_input_table(ratings), cl, str(ratings))
-    if check_format(fmt) == "json":
-        render_json(scores.to_dict())
-        return
-    render_frame(scores.overall, fmt, "Sustainability")
-    render_frame(scores.change, fmt, "Change over time")
+    out.emit(
+        {"overall": scores.overall, "change": scores.change},
+        scores.to_dict(),
+        titles={"overall": "Sustainability", "change": "Change over time"},
+    )
 
 
 def drivers(
     survey: Path = typer.Argument(..., help="Migrant-worker survey, one row per respondent."),
     outcome: str = typer.Option("forced_labour", help="Outcome column."),
     state: str = typer.Option("yes", help="Outcome state whose risk is explained."),
-    fmt: str = FORMAT,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Learn a Bayesian network and rank what changes the risk of the outcome."""
+    out = Output(fmt, output, bom)
     network = DriverNetwork(outcome=outcome).fit(read_input_table(survey))
-    console.print("Edges: " + ", ".join(f"{a}→{b}" for a, b in network.edges_))
-    render_frame(network.sensitivity(state), check_format(fmt), f"P({outcome} = {state} | ·)")
+    sensitivity = network.sensitivity(state)
+    out.emit(
+        sensitivity,
+        {
+            "outcome": outcome,
+            "state": state,
+            "edges": [[a, b] for a, b in network.edges_],
+            "rows": sensitivity.to_dicts(),
+        },
+        titles={"result": f"P({outcome} = {state} | ·)"},
+        notes=["Edges: " + ", ".join(f"{a}→{b}" for a, b in network.edges_)],
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -6,12 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
 
-from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, open_engine
+from uncounted.cli._common import (
+    DATABASE_HELP,
+    DEMO_HELP,
+    console,
+    err_console,
+    open_engine,
+    progress_bar,
+)
 from uncounted.errors import ImportRejected, RejectedRow, UncountedError
 from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
 from uncounted.ingest.export import export_records
@@ -20,7 +25,6 @@ from uncounted.store.access import Principal
 from uncounted.store.db import engine_from_settings, require_current, session_scope
 from uncounted.store.users import principal_named
 
-console = Console()
 #: Files bigger than this get a progress bar.
 _BIG = 2 * 1024 * 1024
 _SHOWN = 50
@@ -98,15 +102,7 @@ def import_cmd(
     who = _as_user(engine, user)
     options = ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
     big = file.is_file() and file.stat().st_size > _BIG
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not big,
-        transient=True,
-    ) as bar:
+    with progress_bar(disable=not big) as bar:
         task = bar.add_task("Checking", total=None)
 
         def advance(phase: str, done: int, total: int | None) -> None:
@@ -128,9 +124,9 @@ def import_cmd(
             )
         except ImportRejected as exc:
             bar.stop()
-            console.print(_problems_table(exc.rows))
+            err_console.print(_problems_table(exc.rows))
             if report is not None:
-                console.print(f"Report written to {write_report(exc.rows, report)}")
+                err_console.print(f"Report written to {write_report(exc.rows, report)}")
             raise
         except UncountedError as exc:  # refused before any row was read: report why too
             if report is not None:

@@ -16,18 +16,22 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
 
 from uncounted.cli._common import (
     DATABASE_HELP,
     DEMO_HELP,
+    BomOption,
+    FormatOption,
+    Output,
+    OutputOption,
     console,
+    err_console,
     open_engine,
+    progress_bar,
     read_input_table,
     render_frame,
     render_json,
@@ -42,7 +46,6 @@ from uncounted.linkage import (
 )
 from uncounted.linkage.pipeline import LinkageRun, link_encoded
 from uncounted.linkage.privacy import encode_records
-from uncounted.prevalence import PopulationEstimator
 from uncounted.settings import get_settings
 from uncounted.store.db import session_scope
 from uncounted.store.linkage_records import (
@@ -52,19 +55,18 @@ from uncounted.store.linkage_records import (
     review_details,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from uncounted.prevalence import PopulationEstimator
+
 link_app = typer.Typer(help="Link agencies' records of the same person.", no_args_is_help=True)
 BACKEND_HELP = "duckdb (default) or spark (needs the spark extra)."
 
 
 @contextmanager
 def _steps() -> Iterator[Callable[[str], None]]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress_bar(total=False) as bar:
         task = bar.add_task("Starting", total=None)
         yield lambda message: bar.update(task, description=message.capitalize())
 
@@ -124,16 +126,16 @@ def render_linked(linked: LinkedEstimate, fmt: str = "table") -> None:
     render_frame(linked.sensitivity, "table", "How the estimate moves with the match threshold")
 
 
-def _summary(run: LinkageRun, where: Path) -> None:
+def _summary(run: LinkageRun, where: Path, out: Output) -> None:
     info = run.summary()
     seconds = info.pop("seconds")
     rows = [*info.items(), *((f"seconds: {k}", v) for k, v in seconds.items())]
-    render_frame(
+    out.emit(
         pl.DataFrame({"": [str(k) for k, _ in rows], "value": [str(v) for _, v in rows]}),
-        "table",
-        "Linkage run",
+        {**run.summary(), "saved_in": str(where)},
+        titles={"result": "Linkage run"},
     )
-    console.print(f"Saved the model and results in {where}")
+    err_console.print(f"Saved the model and results in {where}", highlight=False)
 
 
 @link_app.command("run")
@@ -142,14 +144,25 @@ def run_cmd(
     threshold: float = typer.Option(0.9, help="Match probability that links two records."),
     review_threshold: float = typer.Option(0.5, help="Lower end of the review band."),
     encoded: list[Path] | None = typer.Option(None, help="Link these encoded files instead."),
+    spark_master: str | None = typer.Option(
+        None,
+        envvar="UNCOUNTED_SPARK_MASTER",
+        help="With --backend spark: the cluster (spark://host:7077, yarn, k8s://…); "
+        "default local[*].",
+    ),
     database_url: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Link the stored agency records (or encoded files) and save the run."""
+    out = Output(fmt, output, bom)
     cfg = LinkageSettings(
         backend=backend,  # type: ignore[arg-type]  # validated by LinkageSettings.validate
         match_threshold=threshold,
         review_threshold=review_threshold,
+        extra={"master": spark_master} if spark_master else {},
     )
     cfg.validate()
     if encoded:
@@ -165,7 +178,7 @@ def run_cmd(
             with _steps() as step:
                 run = link_records(records, cfg, decisions=decisions_frame(engine), progress=step)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    _summary(run, save_run(run, _runs_dir() / stamp))
+    _summary(run, save_run(run, _runs_dir() / stamp), out)
 
 
 def _latest_run() -> Path:
@@ -183,8 +196,12 @@ def review_cmd(
     note: str | None = typer.Option(None, help="Why (with --decision)."),
     database_url: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """List the pairs awaiting review side by side, or record a decision on one pair."""
+    out = Output(fmt, output, bom)
     run = _latest_run()
     summary: dict[str, Any] = json.loads((run / "summary.json").read_text("utf-8"))
     pairs = pl.read_parquet(run / "pairs.parquet")
@@ -206,12 +223,16 @@ def review_cmd(
             pairs, summary["review_threshold"], summary["match_threshold"], done
         ).head(limit)
         if queue.is_empty():
-            console.print("Nothing to review between the thresholds.")
+            err_console.print("Nothing to review between the thresholds.")
+            out.emit(pl.DataFrame({"record_l": [], "record_r": [], "match_probability": []}))
             return
         ids = {int(x) for x in (*queue["unique_id_l"], *queue["unique_id_r"])}
         with session_scope(engine) as session:
             details = review_details(session, "cli:link review", sorted(ids))
     fields = [c for c in details.columns if c != "record_id"]
+    if not out.wants_table:
+        out.emit(_pairs_frame(queue, details, fields))
+        return
     for row in queue.iter_rows(named=True):
         left = details.filter(pl.col("record_id") == row["unique_id_l"])
         right = details.filter(pl.col("record_id") == row["unique_id_r"])
@@ -223,6 +244,24 @@ def review_cmd(
             }
         )
         render_frame(side, "table", f"Match probability {row['match_probability']:.3f}")
+
+
+def _pairs_frame(queue: pl.DataFrame, details: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
+    """One row per pair awaiting review: both records' fields side by side (``_l``, ``_r``)."""
+    pairs = queue.select(
+        pl.col("unique_id_l").alias("record_l"),
+        pl.col("unique_id_r").alias("record_r"),
+        "match_probability",
+    )
+    text = details.select("record_id", *(pl.col(f).cast(pl.String) for f in fields))
+    for side in ("l", "r"):
+        pairs = pairs.join(
+            text.rename({f: f"{f}_{side}" for f in fields}),
+            left_on=f"record_{side}",
+            right_on="record_id",
+            how="left",
+        )
+    return pairs
 
 
 @link_app.command("encode")

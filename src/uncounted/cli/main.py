@@ -1,8 +1,15 @@
 """Entry point of the ``uncounted`` command.
 
-Each command group lives in its own module with a ``register(app)`` function; this module
-collects them, and maps :class:`~uncounted.errors.UncountedError` to one readable sentence
-and the error's exit code (never a traceback).
+Command groups are loaded lazily: :data:`COMMANDS` names each top-level command, the module
+under ``uncounted.cli`` that defines it (with a ``register(app)`` function) and the one line
+``uncounted --help`` shows for it. A command imports its module, and so its dependencies,
+only when it runs (or shows its own ``--help``), so ``uncounted --version`` and
+``uncounted --help`` start in a fraction of a second. To add a command: write its module with
+``register(app)`` and add one row to :data:`COMMANDS` (a test checks that the row's help line
+is the command's own).
+
+:class:`~uncounted.errors.UncountedError` becomes one readable sentence on stderr and the
+error's exit code (never a traceback); usage errors keep Click's exit code 2.
 """
 
 from __future__ import annotations
@@ -10,45 +17,128 @@ from __future__ import annotations
 import importlib
 import sqlite3
 import sys
+from difflib import get_close_matches
+from typing import Any
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperCommand, TyperGroup
 
-from uncounted import __version__
 from uncounted.errors import UncountedError
-from uncounted.store.db import explain_database_error
 
-#: Command-group modules under ``uncounted.cli``; each defines ``register(app)``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "store_cmds",  # init, demo, backup, restore
-    "ingest",  # import, export
-    "justice",  # indicators, bottlenecks, metrics
-    "prevalence",  # estimate
-    "link",  # link run|review|encode
-    "survivors",  # survivors due|summary|plan
-    "evaluation",  # survey, did, sustainability, drivers, zone
-    "duediligence",  # partners import|scores|prescreen|portfolio|sheet
-    "screen",  # screen
-    "report",  # report
-    "publish",  # publish
-    "web",  # serve, add-user
-    "keys",  # keys rotate
-)
+#: Top-level command -> (module under ``uncounted.cli`` whose ``register(app)`` adds it,
+#: the line shown for it by ``uncounted --help``). Order is the order of ``--help``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("store_cmds", "Create the case database, or upgrade it to this version's schema "
+             "(safe to repeat)."),
+    "demo": ("store_cmds", "Build a demo database from a synthetic world with a known truth, "
+             "and summarise it."),
+    "import": ("ingest", "Import an agency's file: every row valid, or nothing written "
+               "(unless --partial)."),
+    "export": ("ingest", "Export stored records as CSV, XLSX, HTCDS or CTDC files (they "
+               "import back unchanged)."),
+    "indicators": ("justice", "The impunity indicators J1–J17 with confidence intervals (see "
+                   "`uncounted metrics`)."),
+    "bottlenecks": ("justice", "Where cases stall: transitions ranked by attrition and dwell, "
+                    "and who waits longest."),
+    "metrics": ("justice", "The metric catalogue: every published measure, its definition and "
+                "its source."),
+    "estimate": ("prevalence", "Estimate the population (observed + unseen) with an interval "
+                 "and the model used."),
+    "link": ("link", "Link agencies' records of the same person."),
+    "survivors": ("survivors", "Survivor outcomes: assessments due, restoration, change."),
+    "survey": ("evaluation", "Undercover venue surveys: estimates and before/after change."),
+    "did": ("evaluation", "Difference-in-differences between programme and comparison areas."),
+    "sustainability": ("evaluation", "Score institutions on the sustainability checklist and "
+                       "show the change over time."),
+    "drivers": ("evaluation", "Learn a Bayesian network and rank what changes the risk of the "
+                "outcome."),
+    "zone": ("evaluation", "Exploitation-free zones: assess a zone on its agreed metrics."),
+    "screen": ("screen", "Screen PAYMENTS with the typologies and write ranked, explained "
+               "alerts to --out."),
+    "report": ("report", "The evidence report: justice response, prevalence, survivor outcomes "
+               "and methods."),
+    "publish": ("publish", "Write k-anonymous victim rows (CTDC layout) and suppressed tables; "
+                "refuse if k fails."),
+    "serve": ("web", "Serve the web application (sign in, cases, indicators, imports, audit)."),
+    "add-user": ("web", "Create a user of the configured database (e.g. the first "
+                 "administrator)."),
+    "backup": ("store_cmds", "Back up the whole store (records, users, audit trail) to one "
+               "file; not the data key."),
+    "restore": ("store_cmds", "Restore a backup into the store, whole or not at all (stop "
+                "`uncounted serve` first)."),
+    "partners": ("duediligence", "Due diligence of candidate business partners: register, "
+                 "statements, risk, decisions."),
+    "keys": ("keys", "Manage the key that encrypts identifying fields."),
+}  # fmt: skip
+
+
+def load_module_commands(module: str) -> dict[str, Any]:
+    """The Click commands that ``uncounted.cli.<module>``'s ``register(app)`` adds, by name."""
+    sub = typer.Typer()
+    importlib.import_module(f"uncounted.cli.{module}").register(sub)
+    group = typer.main.get_group(sub)
+    return dict(group.commands)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists :data:`COMMANDS` without importing them; loads one on use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[str, dict[str, Any]] = {}
+        self._listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(n for n in self.commands if n not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        module, short = COMMANDS[cmd_name]
+        if self._listing:  # the top-level --help: the line from the table, nothing imported
+            return TyperCommand(cmd_name, help=short, short_help=short)
+        if module not in self._loaded:
+            self._loaded[module] = load_module_commands(module)
+        command = self._loaded[module].get(cmd_name)
+        if command is None:
+            raise RuntimeError(f"uncounted.cli.{module} does not register {cmd_name!r}")
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[Any, Any, list[str]]:
+        try:
+            return self._click_resolve_command(ctx, args)
+        except typer._click.exceptions.UsageError as exc:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if matches:
+                exc.message = (
+                    f"{exc.message.rstrip('.')}. Did you mean "
+                    + ", ".join(repr(m) for m in matches)
+                    + "?"
+                )
+            raise
+
 
 app = typer.Typer(
     name="uncounted",
+    cls=LazyGroup,
     help="Evidence for counter-trafficking programmes: prevalence, justice, survivors.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-err_console = Console(stderr=True)
-
 
 def _version(value: bool) -> None:
     if value:
+        from uncounted import __version__
+
         typer.echo(f"uncounted {__version__}")
         raise typer.Exit()
 
@@ -62,34 +152,49 @@ def _root(
     """Uncounted: measure prevalence, the justice response and survivor outcomes."""
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"uncounted.cli.{_name}").register(app)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the process exit code.
 
     Usage errors are reported by Typer itself (exit code 2); an :class:`UncountedError` becomes
-    one red sentence on stderr and the error's own exit code, never a traceback. So does a
-    database failure with a known cause (a busy store, a full disk, a damaged file, a lost
-    server; see :func:`~uncounted.store.db.explain_database_error`).
+    one sentence on stderr and the error's own exit code (see ``docs/cli.md``), never a
+    traceback. So does a database failure with a known cause (a busy store, a full disk, a
+    damaged file, a lost server; see :func:`~uncounted.store.db.explain_database_error`).
     """
+    from uncounted.cli._common import collect_warnings, print_error
+
     try:
-        app(args=argv, prog_name="uncounted")
+        with collect_warnings():
+            app(args=argv, prog_name="uncounted")
     except SystemExit as exc:
         if exc.code is None:
             return 0
         return exc.code if isinstance(exc.code, int) else 1
     except UncountedError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(str(exc))
         return exc.exit_code
-    except (SQLAlchemyError, sqlite3.Error) as exc:
-        known = explain_database_error(exc)  # busy, full disk, damaged file, lost server
+    except Exception as exc:
+        known = _database_fault(exc)  # busy, full disk, damaged file, lost server
         if known is None:
             raise
-        err_console.print(f"[bold red]Error:[/] {known}", highlight=False, soft_wrap=True)
+        print_error(str(known))
         return known.exit_code
     return 0
+
+
+def _database_fault(exc: Exception) -> UncountedError | None:
+    """A database failure with a known cause as one of our errors, else ``None``.
+
+    SQLAlchemy is imported only if the command used it: a fault of ``--help`` cannot be one.
+    """
+    sa_errors = sys.modules.get("sqlalchemy.exc")
+    is_db = isinstance(exc, sqlite3.Error) or (
+        sa_errors is not None and isinstance(exc, sa_errors.SQLAlchemyError)
+    )
+    if not is_db:
+        return None
+    from uncounted.store.db import explain_database_error
+
+    return explain_database_error(exc)
 
 
 if __name__ == "__main__":

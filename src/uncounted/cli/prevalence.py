@@ -27,6 +27,7 @@ from uncounted.cli._common import (
     check_format,
     console,
     open_engine,
+    progress_bar,
     read_input_table,
     render_frame,
     render_json,
@@ -34,12 +35,6 @@ from uncounted.cli._common import (
 from uncounted.errors import InvalidInput
 from uncounted.prevalence import CaptureHistories
 from uncounted.prevalence.methods import METHODS, make_estimator
-from uncounted.prevalence.stratified import (
-    estimate_by_strata,
-    membership_records,
-    strata_unit,
-)
-from uncounted.store.frames import list_memberships_frame
 
 if TYPE_CHECKING:
     from uncounted.prevalence.panel import PanelResult
@@ -107,6 +102,9 @@ def estimate(
             render_linked(estimate_linked_from_db(engine, make, by)[1], fmt)
         return
     if from_db:
+        from uncounted.prevalence.stratified import membership_records
+        from uncounted.store.frames import list_memberships_frame
+
         with open_engine(database_url, demo) as engine:
             frame = membership_records(list_memberships_frame(engine), by)
         person_column, list_column = "person_id", "list"
@@ -116,6 +114,8 @@ def estimate(
     if by:
         if not (records or from_db):
             raise InvalidInput("--strata needs individual records (--records or --from-db).")
+        from uncounted.prevalence.stratified import estimate_by_strata, strata_unit
+
         result = estimate_by_strata(
             frame,
             by,
@@ -146,11 +146,16 @@ def estimate(
     if panel:
         from uncounted.prevalence.panel import estimate_panel
 
-        _render_panel(estimate_panel(histories, seed=seed, emit=False), fmt)
+        with progress_bar(total=False) as bar:  # on stderr; several fits take a while
+            bar.add_task(f"Fitting the panel of methods on {histories.n_lists} lists", total=None)
+            panel_result = estimate_panel(histories, seed=seed, emit=False)
+        _render_panel(panel_result, fmt)
         return
     from uncounted.prevalence.diagnostics import check_heterogeneity
 
-    est = make().fit(histories)
+    with progress_bar(total=False) as bar:  # on stderr; the sampler and bootstrap take a while
+        bar.add_task(f"Fitting {method} on {histories.n_lists} lists", total=None)
+        est = make().fit(histories)
     check = check_heterogeneity(histories, est.population_, est.__dict__.get("aic_"), emit=False)
     if fmt == "json":
         render_json({**_payload(est), "diagnostics": check.to_dict()})

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import typer
 
-from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, console, open_engine, render_json
-from uncounted.publish import write_bundle
-from uncounted.store.frames import read_table
+from uncounted.cli._common import (
+    DATABASE_HELP,
+    DEMO_HELP,
+    FormatOption,
+    Output,
+    OutputOption,
+    console,
+    open_engine,
+    progress_bar,
+)
 
 #: The tables a bundle is built from; identifying tables are never read.
 SOURCE_TABLES = ("case_persons", "persons", "cases", "jurisdictions")
@@ -22,13 +29,22 @@ def publish(
     ),
     database_url: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
-    json_out: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+    json_out: bool = typer.Option(False, "--json", help="Same as --format json."),
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
 ) -> None:
     """Write k-anonymous victim rows (CTDC layout) and suppressed tables; refuse if k fails."""
+    import polars as pl
+
+    from uncounted.publish import write_bundle
+    from uncounted.store.frames import read_table
+
+    result = Output("json" if json_out else fmt, output)
     with (
-        console.status("Reading the case tables") as status,
+        progress_bar(total=False) as bar,
         open_engine(database_url, demo) as engine,
     ):
+        task = bar.add_task("Reading the case tables", total=None)
         tables = {name: read_table(engine, name) for name in SOURCE_TABLES}
         bundle = write_bundle(
             tables,
@@ -36,14 +52,17 @@ def publish(
             k=k,
             max_suppression=max_suppression,
             source="the demo database" if demo else "the Uncounted case database",
-            progress=lambda step: status.update(step),
+            progress=lambda step: bar.update(task, description=step),
         )
     summary = bundle.to_dict()
     cells = sum(
         t["primary_suppressed"] + t["secondary_suppressed"] for t in summary["tables"].values()
     )
-    if json_out:
-        render_json(summary)
+    if not result.wants_table:
+        per_table = pl.DataFrame(
+            [{"table": name, **counts} for name, counts in summary["tables"].items()]
+        )
+        result.emit(per_table, summary)
         return
     console.print(
         f"Published {summary['victims_published']:,} of {summary['victims_in']:,} victims "

@@ -10,12 +10,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, console, open_engine
+from uncounted.cli._common import DATABASE_HELP, DEMO_HELP, console, open_engine, progress_bar
 from uncounted.errors import InvalidInput
-from uncounted.prevalence import StepwiseEstimator
-from uncounted.report import STEPS, build_report, report_tables
 
 FORMATS = (".html", ".pdf")
 
@@ -40,6 +37,9 @@ def report_cmd(
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
 ) -> None:
     """The evidence report: justice response, prevalence, survivor outcomes and methods."""
+    from uncounted.prevalence import StepwiseEstimator
+    from uncounted.report import STEPS, build_report, report_tables
+
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise InvalidInput(f"--out must end in .html or .pdf, not {out.name!r}.")
@@ -49,14 +49,7 @@ def report_cmd(
 
         with open_engine(database_url, demo) as engine:
             _, linked = estimate_linked_from_db(engine, StepwiseEstimator, [], actor="cli:report")
-    with Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("Reading the database", total=len(STEPS) + 2)
         with open_engine(database_url, demo) as engine:
             tables = report_tables(engine)

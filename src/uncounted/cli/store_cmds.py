@@ -4,23 +4,16 @@ the case database."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import Engine
 
-from uncounted.cli._common import DATABASE_HELP
-from uncounted.demo import build_demo
+from uncounted.cli._common import DATABASE_HELP, console, progress_bar
 from uncounted.settings import get_settings
-from uncounted.simulate import WorldConfig
-from uncounted.store.backup import backup_database, restore_database
-from uncounted.store.crypto import keyring_from_settings
-from uncounted.store.db import current_revision, engine_from_settings, init_database, make_engine
 
-console = Console()
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 #: ``--create-keys``, shared by ``init`` and ``serve``.
@@ -43,6 +36,8 @@ def init(
     create_keys: bool = typer.Option(False, "--create-keys", help=CREATE_KEYS_HELP),
 ) -> None:
     """Create the case database, or upgrade it to this version's schema (safe to repeat)."""
+    from uncounted.store.db import current_revision, init_database
+
     settings = get_settings()
     made = settings.require_keys(create=create_keys)
     report_new_keys(made)
@@ -60,10 +55,11 @@ def demo(
     victims: int = typer.Option(4000, help="Size of the hidden population of victims."),
 ) -> None:
     """Build a demo database from a synthetic world with a known truth, and summarise it."""
+    from uncounted.demo import build_demo
+    from uncounted.simulate import WorldConfig
+
     config = WorldConfig(seed=seed, n_victims=victims)
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
-    ) as bar:
+    with progress_bar(transient=False) as bar:
         task = bar.add_task("Simulating the world", total=None)
 
         def advance(table: str, rows: int) -> None:
@@ -94,6 +90,9 @@ def demo(
 
 
 def _engine(database_url: str | None) -> Engine:
+    from uncounted.store.crypto import keyring_from_settings
+    from uncounted.store.db import engine_from_settings, make_engine
+
     settings = get_settings()
     if database_url:
         return make_engine(database_url, keyring_from_settings(settings))
@@ -106,6 +105,8 @@ def backup(
     pg_bin: Annotated[Path | None, typer.Option(help="Folder of pg_dump (PostgreSQL).")] = None,
 ) -> None:
     """Back up the whole store (records, users, audit trail) to one file; not the data key."""
+    from uncounted.store.backup import backup_database
+
     engine = _engine(database_url)
     try:
         done = backup_database(engine, out, actor="cli:backup", pg_bin=pg_bin)
@@ -129,6 +130,9 @@ def restore(
     pg_bin: Annotated[Path | None, typer.Option(help="Folder of pg_restore (PostgreSQL).")] = None,
 ) -> None:
     """Restore a backup into the store, whole or not at all (stop `uncounted serve` first)."""
+    from uncounted.store.backup import restore_database
+    from uncounted.store.crypto import keyring_from_settings
+
     engine = _engine(database_url)
     keyring = keyring_from_settings(get_settings())
     try:

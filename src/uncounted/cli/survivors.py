@@ -8,11 +8,16 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.table import Table
 
-from uncounted.cli._common import console, open_engine, render_frame
+from uncounted.cli._common import (
+    BomOption,
+    FormatOption,
+    Output,
+    OutputOption,
+    open_engine,
+    progress_bar,
+)
 from uncounted.errors import InvalidInput
-from uncounted.store.frames import assessment_frames, survivors_frame
 from uncounted.survivors import (
     GROUPINGS,
     Instrument,
@@ -34,8 +39,11 @@ def _instrument(path: Path | None) -> Instrument:
     return default_instrument() if path is None else load_instrument(path)
 
 
-def _render(frame: pl.DataFrame, title: str, limit: int | None = None) -> None:
-    render_frame(frame.head(limit or frame.height), "table", title)
+def _assessment_frames(demo: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from uncounted.store.frames import assessment_frames
+
+    with open_engine(None, demo) as engine:
+        return assessment_frames(engine)
 
 
 @survivors_app.command("due")
@@ -45,12 +53,15 @@ def due(
     ),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
     instrument: InstrumentOption = None,
-    limit: int = typer.Option(30, help="Show at most this many survivors."),
+    limit: int = typer.Option(30, help="Show at most this many survivors (0: all)."),
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """List survivors due or overdue for an assessment (intake, 6 months, then yearly)."""
+    out = Output(fmt, output, bom)
     tool = _instrument(instrument)
-    with open_engine(None, demo) as engine:
-        assessments, _ = assessment_frames(engine)
+    assessments, _ = _assessment_frames(demo)
     if as_of is None:
         latest = assessments["assessed_on"].max() if demo and assessments.height else None
         when = latest if isinstance(latest, dt.date) else dt.date.today()
@@ -62,12 +73,20 @@ def due(
     table = due_assessments(assessments, tool, when)
     counts = table["status"].value_counts().sort("status")
     summary = ", ".join(f"{n} {s}" for s, n in counts.iter_rows()) or "none due"
-    console.print(f"Assessments with {tool.id} on {when}: {summary}.")
-    if table.height:
-        shown = table.select(
-            "person_id", "visit", "due_on", "status", "days_overdue", "last_assessed_on"
-        )
-        _render(shown, f"Due or overdue on {when} (most overdue first)", limit)
+    shown = table.select(
+        "person_id", "visit", "due_on", "status", "days_overdue", "last_assessed_on"
+    ).head(limit or table.height)
+    out.emit(
+        shown,
+        {
+            "instrument": tool.id,
+            "as_of": when.isoformat(),
+            "counts": dict(counts.iter_rows()),
+            "rows": shown.to_dicts(),
+        },
+        titles={"result": f"Due or overdue on {when} (most overdue first)"},
+        notes=[f"Assessments with {tool.id} on {when}: {summary}."],
+    )
 
 
 @survivors_app.command("plan")
@@ -75,30 +94,45 @@ def plan(
     person_id: int = typer.Argument(..., help="The survivor's person id."),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
     instrument: InstrumentOption = None,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Show a survivor's latest profile and the support-plan services it suggests."""
+    out = Output(fmt, output, bom)
     tool = _instrument(instrument)
-    with open_engine(None, demo) as engine:
-        assessments, items = assessment_frames(engine)
+    assessments, items = _assessment_frames(demo)
     case = latest_case_plan(assessments, items, tool, person_id)
     p = case.profile
-    table = Table(
-        title=f"Survivor {person_id}: assessment of {case.assessed_on} "
-        f"({case.assessments} with {tool.id})"
+    domains = pl.DataFrame(
+        {
+            "domain": [d.label for d in tool.domains],
+            "score": [p.scores[d.id] for d in tool.domains],
+            "status": [p.notes.get(d.id, p.status[d.id].replace("_", " ")) for d in tool.domains],
+            "suggested services": [p.support_plan_types.get(d.id, []) for d in tool.domains],
+        },
+        schema_overrides={"score": pl.Float64, "suggested services": pl.List(pl.String)},
     )
-    for column in ("domain", "score", "status", "suggested services"):
-        table.add_column(column)
-    for d in tool.domains:
-        score = p.scores[d.id]
-        table.add_row(
-            d.label,
-            "" if score is None else f"{score:.2f}",
-            p.notes.get(d.id, p.status[d.id].replace("_", " ")),
-            ", ".join(p.support_plan_types.get(d.id, [])),
-        )
-    console.print(table)
     restored = {True: "restored", False: "not yet restored", None: "unknown (a domain is missing)"}
-    console.print(f"Status: {restored[p.restored]} at threshold {tool.threshold} (an assumption).")
+    out.emit(
+        domains,
+        {
+            "person_id": case.person_id,
+            "assessment_id": case.assessment_id,
+            "assessed_on": case.assessed_on.isoformat(),
+            "assessments": case.assessments,
+            "instrument": tool.id,
+            "threshold": tool.threshold,
+            "restored": p.restored,
+            "suggested_services": p.suggested_services,
+            "rows": domains.to_dicts(),
+        },
+        titles={
+            "result": f"Survivor {person_id}: assessment of {case.assessed_on} "
+            f"({case.assessments} with {tool.id})"
+        },
+        notes=[f"Status: {restored[p.restored]} at threshold {tool.threshold} (an assumption)."],
+    )
 
 
 @survivors_app.command("summary")
@@ -108,20 +142,46 @@ def summary(
     instrument: InstrumentOption = None,
     bootstrap: int = typer.Option(200, help="Bootstrap replicates for the restoration CIs."),
     seed: int = typer.Option(1, help="Seed of the bootstrap (same seed, same intervals)."),
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Change from intake to latest assessment, and the share restored by 12 and 24 months."""
+    from uncounted.store.frames import assessment_frames, survivors_frame
+
+    out = Output(fmt, output, bom)
     if by is not None and by not in GROUPINGS:
         raise InvalidInput(f"--by {by!r} is not a grouping; choose one of {', '.join(GROUPINGS)}.")
     tool = _instrument(instrument)
     with open_engine(None, demo) as engine:
         assessments, items = assessment_frames(engine)
         people = survivors_frame(engine) if by else None
-    result = summarise_survivors(
-        assessments, items, tool, survivors=people, by=by, n_bootstrap=bootstrap, random_state=seed
-    )
+    with progress_bar(total=False) as bar:
+        bar.add_task(f"Bootstrapping ({bootstrap} replicates)", total=None)
+        result = summarise_survivors(
+            assessments,
+            items,
+            tool,
+            survivors=people,
+            by=by,
+            n_bootstrap=bootstrap,
+            random_state=seed,
+        )
     note = f"threshold {tool.threshold} (an assumption: set it in the instrument)"
-    _render(result.change, f"Change from intake to latest assessment ({tool.id})")
-    _render(result.restoration, f"Share restored by months since intake; {note}")
+    out.emit(
+        {"change": result.change, "restoration": result.restoration},
+        {
+            "instrument": tool.id,
+            "threshold": tool.threshold,
+            "by": by,
+            "change": result.change.to_dicts(),
+            "restoration": result.restoration.to_dicts(),
+        },
+        titles={
+            "change": f"Change from intake to latest assessment ({tool.id})",
+            "restoration": f"Share restored by months since intake; {note}",
+        },
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,8 @@
-"""``uncounted serve``: the web application on a local port (uvicorn)."""
+"""``uncounted serve``: the web application on a local port (uvicorn).
+
+The web app and the demo are imported inside the command: ``uncounted --help`` and the other
+commands never pay for FastAPI and the database layer.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,11 @@ import typer
 from rich.console import Console
 
 from uncounted.cli.store_cmds import CREATE_KEYS_HELP, report_new_keys
-from uncounted.demo import (
-    DEMO_PASSWORD,
-    DEMO_USERS,
-    build_demo,
-    demo_keyring,
-    demo_path,
-    demo_secret,
-    demo_url,
-)
 from uncounted.settings import get_settings
-from uncounted.store.users import create_user_in
-from uncounted.web import create_app
-from uncounted.web.factory import DEMO_ENV
+
+#: Environment variable telling worker processes to serve the demo database (read by
+#: ``uncounted.web.factory``; repeated here so that the parent need not import the web app).
+DEMO_ENV = "UNCOUNTED_SERVE_DEMO"
 
 console = Console()
 
@@ -33,6 +29,14 @@ def serve(
         bool, typer.Option("--demo", help="Serve the demo database (built first if absent).")
     ] = False,
     workers: Annotated[int, typer.Option(min=1, help="Server processes (uvicorn workers).")] = 1,
+    worker_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="UNCOUNTED_WORKER_TIMEOUT",
+            help="Seconds a worker may take to start or answer uvicorn's health check.",
+        ),
+    ] = 10,
     behind_tls: Annotated[
         bool,
         typer.Option(
@@ -58,6 +62,16 @@ def serve(
     """
     import uvicorn
 
+    from uncounted.demo import (
+        DEMO_PASSWORD,
+        DEMO_USERS,
+        build_demo,
+        demo_keyring,
+        demo_path,
+        demo_secret,
+        demo_url,
+    )
+
     if behind_tls:
         os.environ["UNCOUNTED_BEHIND_TLS"] = "true"
     if trusted_proxy:
@@ -69,18 +83,10 @@ def serve(
         if not demo_path(settings).exists():
             console.print("Building the demo database (a synthetic world)…")
             build_demo(settings)
-        app = create_app(
-            settings,
-            database_url=demo_url(settings),
-            keyring=demo_keyring(settings),
-            secret_key=demo_secret(settings),
-            warm=True,
-        )
         users = ", ".join(name for name, _role, _agency in DEMO_USERS)
         console.print(f"Demo users: {users}; password [bold]{DEMO_PASSWORD}[/] (local demo only).")
     else:
         report_new_keys(settings.require_keys(create=create_keys))
-        app = create_app(settings, warm=True)
     if settings.behind_tls:
         console.print(f"Listening on http://{host}:{port}/ for your TLS proxy (Ctrl+C to stop).")
     else:
@@ -95,13 +101,29 @@ def serve(
     # rewrite the client address from it first
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
     common["proxy_headers"] = False
-    if workers == 1:
-        uvicorn.run(app, **common)
+    if workers > 1:  # each worker builds the app; the parent only supervises them
+        os.environ[DEMO_ENV] = "1" if demo else "0"
+        uvicorn.run(
+            "uncounted.web.factory:app_from_environment",
+            factory=True,
+            workers=workers,
+            timeout_worker_healthcheck=worker_timeout,
+            **common,
+        )
         return
-    os.environ[DEMO_ENV] = "1" if demo else "0"
-    uvicorn.run(
-        "uncounted.web.factory:app_from_environment", factory=True, workers=workers, **common
-    )
+    from uncounted.web import create_app
+
+    if demo:
+        app = create_app(
+            settings,
+            database_url=demo_url(settings),
+            keyring=demo_keyring(settings),
+            secret_key=demo_secret(settings),
+            warm=True,
+        )
+    else:
+        app = create_app(settings, warm=True)
+    uvicorn.run(app, **common)
 
 
 def add_user(
@@ -115,6 +137,8 @@ def add_user(
     ] = "",
 ) -> None:
     """Create a user of the configured database (e.g. the first administrator)."""
+    from uncounted.store.users import create_user_in
+
     user = create_user_in(get_settings(), username, password, role, agency)
     console.print(f"Created {user} ({role}).")
 

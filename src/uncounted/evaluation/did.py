@@ -119,6 +119,12 @@ class DiDResult:
             "event_study": self.event_study.to_dicts(),
         }
 
+    def to_frame(self) -> pl.DataFrame:
+        """The headline numbers as a one-row frame (the event study is ``event_study``)."""
+        data = self.to_dict()
+        data.pop("event_study")
+        return pl.DataFrame([data])
+
 
 def difference_in_differences(
     panel: pl.DataFrame, start: int | float, level: float = 0.95

@@ -26,8 +26,11 @@ from uncounted.errors import InvalidInput, NotFitted
 
 
 def _pgmpy() -> tuple[Any, Any, Any, Any]:
+    from uncounted._extras import require
+
     with warnings.catch_warnings():  # pgmpy 1.1 warns about its own renamed modules on import
         warnings.simplefilter("ignore", FutureWarning)
+        require("pgmpy")  # a clear message when the 'drivers' extra is not installed
         from pgmpy.causal_discovery import HillClimbSearch
         from pgmpy.inference import VariableElimination
         from pgmpy.models import DiscreteBayesianNetwork
@@ -56,8 +59,12 @@ class DriverNetwork:
         self.max_indegree = max_indegree
         self.equivalent_sample_size = equivalent_sample_size
 
-    def fit(self, survey: pl.DataFrame) -> Self:
-        """Learn (or take) the structure and fit the probability tables on ``survey``."""
+    def fit(self, survey: pl.DataFrame | Any) -> Self:
+        """Learn (or take) the structure and fit the probability tables on ``survey`` (one
+        row per respondent; a Polars or pandas DataFrame, or a dict of columns)."""
+        from uncounted._tables import require_frame
+
+        survey = require_frame(survey, "the survey (one row per respondent)")
         if self.outcome not in survey.columns:
             raise InvalidInput(f"The survey has no column {self.outcome!r} (the outcome).")
         if survey.height < 50:

@@ -74,6 +74,10 @@ class RatioEstimate:
         """The estimate as plain data."""
         return asdict(self)
 
+    def to_frame(self) -> pl.DataFrame:
+        """The result as a one-row frame (the fields of :meth:`to_dict`)."""
+        return pl.DataFrame([self.to_dict()])
+
 
 def ratio_estimate(
     y: np.ndarray,
@@ -198,6 +202,10 @@ class SurveyEstimates:
         """One row per estimate."""
         return pl.DataFrame([e.to_dict() for e in self.all()])
 
+    def to_frame(self) -> pl.DataFrame:
+        """The estimates as a frame, one row each (the same as :attr:`summary`)."""
+        return self.summary
+
 
 def estimate_survey(
     observations: pl.DataFrame,
@@ -277,6 +285,10 @@ class Change:
     def to_dict(self) -> dict[str, Any]:
         """The change as plain data."""
         return asdict(self)
+
+    def to_frame(self) -> pl.DataFrame:
+        """The result as a one-row frame (the fields of :meth:`to_dict`)."""
+        return pl.DataFrame([self.to_dict()])
 
 
 def compare_estimates(base: RatioEstimate, end: RatioEstimate, level: float = 0.95) -> Change:

@@ -91,6 +91,10 @@ class SustainabilityScores:
             "change": self.change.to_dicts(),
         }
 
+    def to_frame(self) -> pl.DataFrame:
+        """The overall score per institution and date (also ``by_dimension``, ``change``)."""
+        return self.overall
+
 
 def _validate(ratings: pl.DataFrame, checklist: Checklist, source: str) -> None:
     needed = ["institution", "assessed_on", "criterion", "level"]

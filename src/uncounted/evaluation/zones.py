@@ -118,6 +118,10 @@ class ZoneAssessment:
             "evidence": self.evidence.to_dicts(),
         }
 
+    def to_frame(self) -> pl.DataFrame:
+        """One row per metric with its status (the numbers judged are ``evidence``)."""
+        return self.metrics
+
 
 def _definition(metric_id: str) -> str:
     from uncounted.metrics import metric

@@ -43,6 +43,25 @@ class Bottlenecks:
             ],
         }
 
+    def to_frame(self) -> pl.DataFrame:
+        """The transitions ranked by attrition and dwell (the waiting cases are ``waiting``)."""
+        return self.transitions
+
+    def plot(self, ax: Any = None) -> Any:
+        """Attrition at each transition with its interval (matplotlib; the ``plot`` extra)."""
+        from uncounted._plot import interval_chart
+
+        t = self.transitions
+        return interval_chart(
+            t["transition"].to_list(),
+            t["attrition"].to_list(),
+            t["attrition_lower"].to_list(),
+            t["attrition_upper"].to_list(),
+            ax=ax,
+            title=f"Attrition by stage, {self.jurisdiction or 'all jurisdictions'}, {self.period}",
+            xlabel="share of cases that do not move on",
+        )
+
 
 def bottlenecks(
     data: JusticeData,

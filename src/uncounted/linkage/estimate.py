@@ -138,6 +138,10 @@ class LinkedEstimate:
             "sensitivity": self.sensitivity.to_dicts(),
         }
 
+    def to_frame(self) -> pl.DataFrame:
+        """How the estimate moves with the match threshold, one row per threshold."""
+        return self.sensitivity
+
 
 def _total(est: Any) -> tuple[float, float, float]:
     if isinstance(est, StratifiedEstimate):

@@ -70,7 +70,9 @@ class LinkageSettings:
             folder), ``break_lineage`` (Splink's ``break_lineage_method``, default
             ``"parquet"``; ``"persist"`` is faster for small jobs), ``driver_memory``
             (local mode's JVM heap, default ``"4g"``; Spark's own 1 GB default runs out of
-            heap at 100 000 records).
+            heap at 100 000 records), ``master`` (the cluster to run on, e.g.
+            ``spark://host:7077``, ``yarn`` or ``k8s://…``; default ``local[*]``, this
+            machine's cores).
     """
 
     backend: Literal["duckdb", "spark"] = "duckdb"

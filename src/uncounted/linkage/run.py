@@ -59,7 +59,7 @@ def _db_api(settings: LinkageSettings) -> Any:
     from splink.backends.spark import similarity_jar_location
 
     spark = (
-        SparkSession.builder.master("local[*]")
+        SparkSession.builder.master(str(settings.extra.get("master") or "local[*]"))
         .appName("uncounted-linkage")
         .config("spark.jars", similarity_jar_location())  # Splink's string-similarity UDFs
         .config("spark.sql.shuffle.partitions", str(settings.spark_partitions))

@@ -29,7 +29,7 @@ import polars as pl
 
 from uncounted.errors import InvalidInput, NotFitted, UncountedWarning
 from uncounted.prevalence.assumptions import describe
-from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.histories import CaptureHistories, as_histories
 
 __all__ = ["PopulationEstimator", "model_label"]
 
@@ -63,9 +63,9 @@ class PopulationEstimator(abc.ABC):
     ci_level: float
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: a learned attribute before fit. After fit a
-        # missing name is an ordinary AttributeError, so getattr(est, "ranking_", None) works
-        # for estimators that do not learn that attribute.
+        # Only reached when normal lookup fails: a learned attribute before fit. After fit,
+        # a learned attribute this method does not have is a plain AttributeError, so that
+        # getattr(est, "ranking_", None) works on every fitted estimator.
         fitted = "population_" in self.__dict__
         if name.endswith("_") and not name.startswith("_") and not fitted:
             raise NotFitted(
@@ -89,7 +89,16 @@ class PopulationEstimator(abc.ABC):
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+        text = f"{type(self).__name__}({args})"
+        if "population_" not in self.__dict__:
+            return text
+        low, high = self.ci_
+        level = round(100 * float(self.ci_level))
+        return (
+            f"{text}\n  estimate {self.population_:,.0f} ({level} % {self.ci_method_} interval "
+            f"{low:,.0f}–{high:,.0f}); {self.observed_:,} observed on "
+            f"{len(self.histories_.lists)} lists; model {model_label(self.model_)}"
+        )
 
     def _validate(self) -> None:
         """Check settings; subclasses extend (and call ``super()._validate()``)."""
@@ -105,13 +114,14 @@ class PopulationEstimator(abc.ABC):
             )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, histories: CaptureHistories) -> Self:
-        """Estimate the population size from ``histories``; returns ``self``."""
-        if not isinstance(histories, CaptureHistories):
-            raise InvalidInput(
-                f"{type(self).__name__}.fit expects CaptureHistories (build one with "
-                f"CaptureHistories.from_frame), got {type(histories).__name__}."
-            )
+    def fit(self, histories: CaptureHistories | Any) -> Self:
+        """Estimate the population size from ``histories``; returns ``self``.
+
+        ``histories`` is :class:`CaptureHistories` or a table with one 0/1 column per list
+        and a ``count`` column: a Polars or pandas DataFrame, a PyArrow table, or a dict of
+        columns (see :func:`~uncounted.prevalence.histories.as_histories`).
+        """
+        histories = as_histories(histories)
         self._validate()
         for name in (*_REQUIRED, "histories_", "observed_", "warnings_"):
             self.__dict__.pop(name, None)
@@ -188,6 +198,30 @@ class PopulationEstimator(abc.ABC):
                 "ci_method": [self.ci_method_],
                 "model": [self.model_text_],
             }
+        )
+
+    def to_frame(self) -> pl.DataFrame:
+        """The result as a one-row frame (the same as :attr:`summary`)."""
+        return self.summary
+
+    def plot(self, ax: Any = None) -> Any:
+        """The estimate and its interval beside the number observed (matplotlib axes).
+
+        Needs matplotlib (``pip install 'uncounted[plot]'``); draws on ``ax`` when given.
+        """
+        from uncounted._plot import interval_chart
+
+        low, high = self.ci_
+        return interval_chart(
+            [self.method],
+            [float(self.population_)],
+            [float(low)],
+            [float(high)],
+            ax=ax,
+            title=f"Population estimate ({model_label(self.model_)})",
+            xlabel="people",
+            reference=float(self.observed_),
+            reference_label="observed",
         )
 
     def to_dict(self) -> dict[str, Any]:

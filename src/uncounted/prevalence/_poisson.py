@@ -32,6 +32,9 @@ from scipy.special import gammaln
 __all__ = ["BatchFit", "concat_fits", "fit_batch", "full_design", "pair_index"]
 
 _EPS = float(np.finfo(float).eps)
+#: From this many models in a block, the compiled kernels (numba) do the IRLS steps; below
+#: it NumPy/LAPACK is as fast and a command spares numba's start-up (about 0.45 CPU-s).
+JIT_MIN_MODELS = 4096
 MAXIT = 25
 EPSILON = 1e-8
 
@@ -67,12 +70,20 @@ class BatchFit:
 
 
 def _deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    if y.ndim == 2 and mu.ndim == 2 and y.shape == mu.shape and y.shape[0] >= JIT_MIN_MODELS:
+        from uncounted.prevalence._batch_linalg import poisson_deviance
+
+        return np.asarray(
+            poisson_deviance(
+                np.ascontiguousarray(y, dtype=np.float64), np.ascontiguousarray(mu, np.float64)
+            )
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
     return np.asarray(2.0 * np.sum(term - (y - mu), axis=-1))
 
 
-def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _lapack_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return np.asarray(np.linalg.solve(A, b[..., None])[..., 0])
     except np.linalg.LinAlgError:
@@ -82,11 +93,37 @@ def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         return out
 
 
-def _inverse(A: np.ndarray) -> np.ndarray:
+def _lapack_inverse(A: np.ndarray) -> np.ndarray:
     try:
         return np.asarray(np.linalg.inv(A))
     except np.linalg.LinAlgError:
         return np.asarray(np.linalg.pinv(A))
+
+
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve every system: compiled Cholesky for large batches (the systems are positive
+    definite), LAPACK for small ones and for the few that are not numerically so."""
+    if A.shape[0] < JIT_MIN_MODELS:
+        return _lapack_solve(A, b)
+    from uncounted.prevalence._batch_linalg import cholesky_solve
+
+    x, ok = cholesky_solve(np.ascontiguousarray(A), np.ascontiguousarray(b))
+    if not ok.all():
+        bad = ~ok
+        x[bad] = _lapack_solve(A[bad], b[bad])
+    return np.asarray(x)
+
+
+def _inverse(A: np.ndarray) -> np.ndarray:
+    if A.shape[0] < JIT_MIN_MODELS:
+        return _lapack_inverse(A)
+    from uncounted.prevalence._batch_linalg import cholesky_inverse
+
+    inv, ok = cholesky_inverse(np.ascontiguousarray(A))
+    if not ok.all():
+        bad = ~ok
+        inv[bad] = _lapack_inverse(A[bad])
+    return np.asarray(inv)
 
 
 def fit_batch(
@@ -163,6 +200,11 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     off_eye = (~masks).astype(np.float64)
     diag = np.arange(P) * (P + 1)
     lgam = gammaln(Y + 1.0)
+    # the cells where each pair of (0/1) columns is 1, column by column of X'X flattened
+    col, cells = np.nonzero(XX.T)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=P * P))])
+    if not np.all((XX == 0) | (XX == 1)):  # pragma: no cover - designs here are 0/1
+        raise ValueError("the design must be 0/1")
 
     # Outputs over all models, and a working set of the models still iterating (compacted
     # as models converge, so late iterations only touch the slow, boundary fits).
@@ -171,7 +213,7 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     dev_out = np.empty(B)
     converged = np.zeros(B, dtype=bool)
     iterations = np.zeros(B, dtype=np.int64)
-    A_last = np.zeros((B, P, P))
+    W_last = np.empty((B, k))  # the weights of each model's last normal equations
 
     ids = np.arange(B)
     y_a = np.array(Y)
@@ -179,14 +221,23 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     eta_a = np.log(m_a)
     coef_a = np.zeros((B, P))
     dev_old = _deviance(y_a, m_a)
-    pm_a, off_a, mk_a = pair_mask, off_eye, masks.astype(np.float64)
+    pm_a, off_a, mk_a, mb_a = pair_mask, off_eye, masks.astype(np.float64), masks
+    jit = B >= JIT_MIN_MODELS
+    if jit:
+        from uncounted.prevalence._batch_linalg import irls_normal_solve
     for it in range(MAXIT):
         z = eta_a + (y_a - m_a) / m_a
-        A = (m_a @ distinct)[:, gather] * pm_a
-        A[:, diag] += off_a
-        A = A.reshape(ids.size, P, P)
-        rhs = ((m_a * z) @ X) * mk_a
-        new = _solve(A, rhs)
+        if jit and ids.size >= 64:
+            new, ok = irls_normal_solve(m_a, z, mb_a, indptr, cells)
+        else:
+            new, ok = np.empty((ids.size, P)), np.zeros(ids.size, dtype=bool)
+        if not ok.all():  # small batches, or not numerically positive definite: LAPACK
+            bad = ~ok
+            A = (m_a[bad] @ distinct)[:, gather] * pm_a[bad]
+            A[:, diag] += off_a[bad]
+            rhs = ((m_a[bad] * z[bad]) @ X) * mk_a[bad]
+            new[bad] = _solve(A.reshape(-1, P, P), rhs)
+        w_used = m_a
         eta_new = new @ X.T
         with np.errstate(over="ignore"):
             mu_new = np.maximum(np.exp(eta_new), _EPS)
@@ -209,7 +260,7 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
         if out.any():
             gid = ids[out]
             coef[gid], mu_out[gid], dev_out[gid] = coef_a[out], m_a[out], dev[out]
-            A_last[gid] = A[out]
+            W_last[gid] = w_used[out]
             iterations[gid] = it + 1
             converged[gid] = done[out]
             keep = ~out
@@ -223,8 +274,11 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
                 coef_a[keep],
                 dev_old[keep],
             )
-            pm_a, off_a, mk_a = pm_a[keep], off_a[keep], mk_a[keep]
+            pm_a, off_a, mk_a, mb_a = pm_a[keep], off_a[keep], mk_a[keep], mb_a[keep]
     mu = mu_out
+    A_last = (W_last @ distinct)[:, gather] * pair_mask
+    A_last[:, diag] += off_eye
+    A_last = A_last.reshape(B, P, P)
     # Masked-out rows/columns of A are the identity: zero them in the inverse.
     Ainv0 = _inverse(A_last).reshape(B, P * P) * pair_mask
     var0 = Ainv0[:, 0].copy()

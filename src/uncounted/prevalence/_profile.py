@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
-from scipy.special import gammaln
-from scipy.stats import chi2
+from scipy.special import chdtri, gammaln
 
 from uncounted.prevalence._poisson import fit_batch
 
@@ -124,7 +123,7 @@ def profile_interval(
         options={"xatol": _TOL},
     )
     n_max = float(opt.x)
-    target = -float(opt.fun) - float(chi2.ppf(level, 1)) / 2.0
+    target = -float(opt.fun) - float(chdtri(1, 1.0 - level)) / 2.0
 
     def g(total: float) -> float:
         return loglik(total) - target

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from uncounted.errors import InvalidInput
 
@@ -84,11 +84,11 @@ def bca_limits(
     reps = np.asarray(replicates, dtype=np.float64)
     reps = reps[np.isfinite(reps)]
     frac = float(np.mean(reps < estimate))
-    z0 = float(norm.ppf(frac))
-    za = norm.ppf(np.asarray(probs, dtype=np.float64))
+    z0 = float(ndtri(frac))
+    za = ndtri(np.asarray(probs, dtype=np.float64))
     za0 = za + z0
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = norm.cdf(z0 + za0 / (1.0 - acceleration * za0))
+        q = ndtr(z0 + za0 / (1.0 - acceleration * za0))
     q = np.where(np.isnan(q), np.where(za < 0, 0.0, 1.0), q)
     return np.quantile(reps, np.clip(q, 0.0, 1.0), method="median_unbiased"), z0
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from uncounted.errors import DataQualityWarning, InvalidCaptureHistories
+from uncounted.errors import DataQualityWarning, InvalidCaptureHistories, InvalidInput
 
-__all__ = ["CaptureHistories", "all_patterns"]
+__all__ = ["CaptureHistories", "all_patterns", "as_histories"]
 
 
 def all_patterns(n_lists: int) -> np.ndarray:
@@ -386,6 +387,31 @@ class CaptureHistories:
                 names.append(target)
                 columns.append(self.patterns[:, idx].max(axis=1))
         return _quiet_build(tuple(names), np.column_stack(columns), self.counts, self.source)
+
+
+def as_histories(data: Any, count_column: str | None = "count") -> CaptureHistories:
+    """``data`` as :class:`CaptureHistories`: itself, or a table with one 0/1 column per list
+    and a ``count`` column, given as a Polars or pandas DataFrame, a PyArrow table, a dict
+    of columns (``{"A": [1, 0], "B": [1, 1], "count": [5, 7]}``) or a list of row dicts.
+
+    Individual records (one row per person and list) need
+    :meth:`CaptureHistories.from_records` first: the estimators cannot guess the columns.
+    """
+    from uncounted._tables import as_frame
+
+    if isinstance(data, CaptureHistories):
+        return data
+    try:
+        frame = as_frame(data, "capture histories")
+    except InvalidInput as exc:
+        raise InvalidCaptureHistories(str(exc)) from None
+    if frame is None:
+        raise InvalidCaptureHistories(
+            f"Estimators need capture histories: a Polars or pandas DataFrame (or a dict of "
+            f"columns) with one 0/1 column per list and a {count_column or 'count'!r} column, "
+            f"or CaptureHistories (from_frame / from_records); got {type(data).__name__}."
+        )
+    return CaptureHistories.from_frame(frame, count_column=count_column, source="the table")
 
 
 def _quiet_build(

@@ -20,16 +20,13 @@ panel          several methods side by side (:func:`uncounted.prevalence.panel.e
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from uncounted.errors import InvalidInput
-from uncounted.prevalence._base import PopulationEstimator
-from uncounted.prevalence.bayesian import LatentClassEstimator
-from uncounted.prevalence.dga import DecomposableBMA
-from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
-from uncounted.prevalence.histories import CaptureHistories
-from uncounted.prevalence.loglinear import LogLinearEstimator
-from uncounted.prevalence.stepwise import StepwiseEstimator
-from uncounted.prevalence.twolist import Chapman
+
+if TYPE_CHECKING:
+    from uncounted.prevalence._base import PopulationEstimator
+    from uncounted.prevalence.histories import CaptureHistories
 
 METHODS = ("loglinear", "stepwise", "lcmcr", "chapman", "dga", "heterogeneity")
 
@@ -51,6 +48,8 @@ def make_estimator(
     ``bootstrap`` for the stepwise procedure; ``lognormal`` or ``wald`` for Chapman); a setting
     that does not apply to the method is an error rather than silently ignored.
     """
+    # Each method's module is imported only when chosen: the latent class sampler needs no
+    # SciPy optimisers, the log-linear search no sampler kernels (start-up of the CLI).
     if method not in METHODS:
         raise InvalidInput(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
     if method not in ("loglinear", "heterogeneity") and (criterion or interactions):
@@ -60,6 +59,8 @@ def make_estimator(
     if criterion and interactions:
         raise InvalidInput("Give either --interactions (a fixed model) or --criterion (search).")
     if method == "loglinear":
+        from uncounted.prevalence.loglinear import LogLinearEstimator
+
         return LogLinearEstimator(
             interactions=list(interactions) if interactions else None,
             criterion=criterion,
@@ -69,6 +70,8 @@ def make_estimator(
     if method == "heterogeneity":
         if ci not in (None, "profile"):
             raise InvalidInput("--method heterogeneity gives a profile (or log-normal) interval.")
+        from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
+
         return HeterogeneityEstimator(
             heterogeneity=heterogeneity or "darroch",
             interactions=list(interactions) if interactions else None,
@@ -76,17 +79,25 @@ def make_estimator(
             ci_level=ci_level,
         )
     if method == "stepwise":
+        from uncounted.prevalence.stepwise import StepwiseEstimator
+
         return StepwiseEstimator(
             ci=ci or "wald", n_boot=n_boot, ci_level=ci_level, random_state=seed
         )
     if method == "lcmcr":
         if ci not in (None, "credible"):
             raise InvalidInput("--method lcmcr gives a posterior credible interval only.")
+        from uncounted.prevalence.bayesian import LatentClassEstimator
+
         return LatentClassEstimator(ci_level=ci_level, random_state=seed)
     if method == "dga":
         if ci not in (None, "credible"):
             raise InvalidInput("--method dga gives a posterior credible interval only.")
+        from uncounted.prevalence.dga import DecomposableBMA
+
         return DecomposableBMA(ci_level=ci_level)
+    from uncounted.prevalence.twolist import Chapman
+
     return Chapman(ci=ci or "lognormal", ci_level=ci_level)
 
 

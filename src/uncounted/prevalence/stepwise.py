@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from uncounted.errors import ConvergenceWarning, InvalidInput, SparseDataWarning
 from uncounted.prevalence._base import PopulationEstimator
@@ -171,7 +171,7 @@ class StepwiseEstimator(PopulationEstimator):
             )
 
     def _wald(self, result: SearchResult) -> tuple[float, float]:
-        z = float(norm.ppf(0.5 + float(self.ci_level) / 2.0))
+        z = float(ndtri(0.5 + float(self.ci_level) / 2.0))
         se = math.sqrt(result.var_log_dark)
         low = result.observed + math.exp(result.log_dark - z * se)
         high = result.observed + math.exp(result.log_dark + z * se)

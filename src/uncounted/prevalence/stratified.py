@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from scipy import stats
+from scipy.special import ndtri
 
 from uncounted.errors import InvalidCaptureHistories, InvalidInput, NotIdentifiable
 from uncounted.prevalence._base import PopulationEstimator
@@ -77,6 +77,18 @@ class StratifiedEstimate:
             "the total is a lower bound for them.",
         }
 
+    def to_frame(self) -> pl.DataFrame:
+        """One row per stratum (the total is ``total``, ``ci_low``, ``ci_high``)."""
+        return self.strata
+
+    def __repr__(self) -> str:
+        return (
+            f"StratifiedEstimate(total {self.total:,.0f}, 95 % {self.ci_low:,.0f}–"
+            f"{self.ci_high:,.0f}; {self.observed:,} observed; {self.strata.height} strata"
+            + ("" if self.complete else f"; too sparse: {', '.join(self.sparse_strata)}")
+            + ")"
+        )
+
 
 def _label(key: Sequence[Any], by: Sequence[str]) -> str:
     return ", ".join(f"{b}={k}" for b, k in zip(by, key, strict=True))
@@ -115,7 +127,7 @@ def estimate_by_strata(
             f"{varying.height} person(s) fall in more than one stratum (e.g. person "
             f"{varying[person_column][0]}); stratify by attributes fixed per person."
         )
-    z = float(stats.norm.ppf(0.5 + ci_level / 2))
+    z = float(ndtri(0.5 + ci_level / 2))
     rows: list[dict[str, Any]] = []
     for key, group in records.group_by(list(by), maintain_order=True):
         label = _label(key, by)

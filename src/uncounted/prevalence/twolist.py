@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from uncounted.errors import InvalidInput, NotIdentifiable, SparseDataWarning
 from uncounted.prevalence._base import PopulationEstimator
@@ -80,7 +80,7 @@ class _TwoList(PopulationEstimator):
         self.variance_ = variance
         self.stderr_ = math.sqrt(variance)
         n = n1 + n2 - m
-        z = float(norm.ppf(0.5 + float(self.ci_level) / 2.0))
+        z = float(ndtri(0.5 + float(self.ci_level) / 2.0))
         if self.ci == "wald":
             low = max(estimate - z * self.stderr_, float(n))
             high = estimate + z * self.stderr_

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 def html_to_pdf(html: str, path: Path) -> Path:
     """Write ``html`` (self-contained) as a PDF file at ``path``; returns ``path``."""
+    from uncounted._extras import require
+
     try:
-        from weasyprint import HTML  # type: ignore[import-untyped]
+        HTML = require("weasyprint").HTML
     except OSError as exc:  # Pango missing: WeasyPrint fails while loading its libraries
         raise ConfigurationError(
             "WeasyPrint cannot load Pango, so no PDF can be written; install the system "

@@ -86,6 +86,10 @@ class ScreeningResult:
             "indicators": rows(self.indicators),
         }
 
+    def to_frame(self) -> pl.DataFrame:
+        """The ranked, explained alerts (also ``scores`` and ``indicators``)."""
+        return self.alerts
+
 
 def finish(
     fired: pl.DataFrame,

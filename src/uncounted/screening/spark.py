@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import reduce
 from itertools import chain
+from typing import Any
 
 import polars as pl
 
 from uncounted.errors import ConfigurationError
 from uncounted.screening.config import ScreeningConfig
 from uncounted.screening.inputs import keyword_pattern, merchant_pattern
-from uncounted.screening.mapping import OPTIONAL_COLUMNS
+from uncounted.screening.mapping import COLUMNS, OPTIONAL_COLUMNS
 from uncounted.screening.screen import ScreeningResult, finish, switch_off
 from uncounted.screening.typologies import INDICATOR_SCHEMA
 
@@ -336,6 +337,40 @@ def _to_polars(df: DataFrame) -> pl.DataFrame:
     return out
 
 
+def spark_session(master: str = "local[*]", app_name: str = "uncounted-screening") -> Any:
+    """A Spark session on ``master`` (``local[*]``, ``spark://host:7077``, ``yarn``,
+    ``k8s://…``) with the UTC session time zone the typologies need."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+
+
+def screen_parquet_spark(
+    path: str, config: ScreeningConfig | None = None, master: str = "local[*]"
+) -> ScreeningResult:
+    """Screen canonical payments stored as Parquet at ``path`` (a file or folder the cluster
+    can read: ``hdfs://``, ``s3a://``, or a shared disk) on the Spark cluster at ``master``.
+
+    The file must already be in the canonical schema of :mod:`.mapping`: write it once with
+    ``read_payments(file, mapping).sink_parquet(path)``.
+    """
+    session = spark_session(master)
+    df = session.read.parquet(str(path))
+    missing = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS and c not in df.columns]
+    if missing:
+        raise ConfigurationError(
+            f"{path} is not in the canonical payment schema (missing {', '.join(missing)}); "
+            "write it with uncounted.screening.read_payments(file, mapping).sink_parquet(...)."
+        )
+    return screen_spark(df, config)
+
+
 def screen_spark(df: DataFrame, config: ScreeningConfig | None = None) -> ScreeningResult:
     """Screen a canonical Spark DataFrame; same result as :func:`~uncounted.screening.screen`
     (without ``description`` or ``merchant_category``, the typologies reading them are off)."""
@@ -386,5 +421,7 @@ __all__ = [
     "prepare_spark",
     "risky_merchants",
     "round_amounts",
+    "screen_parquet_spark",
     "screen_spark",
+    "spark_session",
 ]

@@ -11,7 +11,8 @@ at visit ``L`` and first seen restored at visit ``R`` has ``T ∈ (L, R]`` — a
 point, when a visit in between was missed or unscoreable; a survivor never seen restored is
 right-censored at the last visit (still in care, or lost). The share restored by ``t`` months,
 ``F(t) = P(T ≤ t)``, is the nonparametric maximum-likelihood estimate for interval-censored
-data (Turnbull 1976, *JRSS B* 38:290–295), computed with ``lifelines``' ``npmle``; with no
+data (Turnbull 1976, *JRSS B* 38:290–295), computed by :func:`turnbull_npmle` (the tests
+check it against ``lifelines``' ``npmle``); with no
 missed visits it equals ``1 −`` the Kaplan–Meier estimate. ``F(t)`` counts only the mass of
 Turnbull intervals that end by ``t``. Intervals: percentile bootstrap over survivors.
 
@@ -26,6 +27,7 @@ import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -115,14 +117,6 @@ def _share_by(
     return np.array([float(np.sum(p[inner[:, 1] <= m])) for m in months])
 
 
-def _lifelines_share(lower: np.ndarray, upper: np.ndarray, months: np.ndarray) -> np.ndarray:
-    from lifelines.fitters.npmle import npmle
-
-    p, intervals = npmle(lower, upper, tol=1e-10)
-    ends = np.array([r for _, r in intervals], dtype=float)
-    return np.array([float(np.sum(p[ends <= m])) for m in months])
-
-
 class TimeToRestoration:
     """Share of survivors restored by ``months`` since intake (Turnbull NPMLE; module doc).
 
@@ -160,7 +154,7 @@ class TimeToRestoration:
         months = np.asarray(list(self.months), dtype=float)
         lower, upper = intervals["lower"].to_numpy(), intervals["upper"].to_numpy()
         n = intervals.height
-        share = _lifelines_share(lower, upper, months)
+        share = _share_by(lower, upper, None, months)
         # resampling survivors = multinomial counts over their distinct intervals
         keys, counts = np.unique(np.column_stack([lower, upper]), axis=0, return_counts=True)
         rng = np.random.default_rng(self.random_state)
@@ -252,6 +246,40 @@ class CohortSummary:
     by: str | None
     change: pl.DataFrame
     restoration: pl.DataFrame
+
+    def to_frame(self) -> pl.DataFrame:
+        """The share restored by month, per group (the change by domain is ``change``)."""
+        return self.restoration
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "by": self.by,
+            "change": self.change.to_dicts(),
+            "restoration": self.restoration.to_dicts(),
+        }
+
+    def plot(self, ax: Any = None) -> Any:
+        """Share restored by months since intake, per group, with intervals (matplotlib)."""
+        from uncounted._plot import line_chart
+
+        r = self.restoration.sort("month")
+        series = {
+            str(group): (
+                g["month"].to_list(),
+                g["share_restored"].to_list(),
+                g["lower"].to_list(),
+                g["upper"].to_list(),
+            )
+            for (group,), g in r.group_by("group", maintain_order=True)
+        }
+        return line_chart(
+            series,
+            ax=ax,
+            title="Share of survivors restored",
+            xlabel="months since intake",
+            ylabel="share restored",
+        )
 
 
 def cohort_summary(
