@@ -42,9 +42,11 @@ def test_survey_estimate_required_columns_only(
         "minutes_to_offer": "the visits have no minor_offered column",
     }
     assert main(["survey", "estimate", str(path)]) == 0
-    out = " ".join(capsys.readouterr().out.split())
-    assert "share_minors" in out
-    assert "Not estimated: share_under16 (the visits have no under16_seen column)." in out
+    captured = capsys.readouterr()
+    assert "share_minors" in " ".join(captured.out.split())
+    # said on stderr, like every message about the run (stdout holds only the result)
+    err = " ".join(captured.err.split())
+    assert "Not estimated: share_under16 (the visits have no under16_seen column)." in err
 
 
 def test_survey_without_minutes(tmp_path: Path) -> None:
@@ -63,7 +65,7 @@ def test_survey_compare_required_columns_only(
     end = _minimal(tmp_path, "survey-endline.csv", SURVEY_REQUIRED)
     assert main(["survey", "compare", str(base), str(end), "--format", "json"]) == 0
     captured = capsys.readouterr()
-    changes = {c["name"]: c for c in json.loads(captured.out)}
+    changes = {c["name"]: c for c in json.loads(captured.out)["rows"]}
     assert set(changes) == {"share_minors", "share_venues_with_minors"}
     assert changes["share_minors"]["absolute"] < 0  # the endline's true share is lower
     assert "Not estimated at baseline: share_under16" in captured.err
@@ -91,7 +93,7 @@ def test_drivers_with_one_explanatory_column(
 ) -> None:
     path = _minimal(tmp_path, "migrant-survey.csv", ["destination", "forced_labour"])
     assert main(["drivers", str(path), "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    rows = json.loads(capsys.readouterr().out)["rows"]
     assert {r["variable"] for r in rows} <= {"destination"}
 
 

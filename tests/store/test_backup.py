@@ -186,7 +186,7 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "300")
     get_settings.cache_clear()
     try:
-        assert main(["init"]) == 0
+        assert main(["init", "--create-keys"]) == 0
         settings = get_settings()
         engine = make_engine(settings.resolved_database_url, keyring_from_settings(settings))
         try:

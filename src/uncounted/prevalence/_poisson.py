@@ -200,11 +200,12 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     off_eye = (~masks).astype(np.float64)
     diag = np.arange(P) * (P + 1)
     lgam = gammaln(Y + 1.0)
-    # the cells where each pair of (0/1) columns is 1, column by column of X'X flattened
+    # the cells where each pair of (0/1) columns is 1, column by column of X'X flattened; the
+    # compiled kernel needs a 0/1 design (log-linear models), heterogeneity terms (numbers of
+    # captures, their squares) take the LAPACK path
     col, cells = np.nonzero(XX.T)
     indptr = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=P * P))])
-    if not np.all((XX == 0) | (XX == 1)):  # pragma: no cover - designs here are 0/1
-        raise ValueError("the design must be 0/1")
+    binary = bool(np.all((XX == 0) | (XX == 1)))
 
     # Outputs over all models, and a working set of the models still iterating (compacted
     # as models converge, so late iterations only touch the slow, boundary fits).
@@ -222,7 +223,7 @@ def _fit_block(X: np.ndarray, y: np.ndarray, masks: np.ndarray, keep_mu: bool) -
     coef_a = np.zeros((B, P))
     dev_old = _deviance(y_a, m_a)
     pm_a, off_a, mk_a, mb_a = pair_mask, off_eye, masks.astype(np.float64), masks
-    jit = B >= JIT_MIN_MODELS
+    jit = B >= JIT_MIN_MODELS and binary
     if jit:
         from uncounted.prevalence._batch_linalg import irls_normal_solve
     for it in range(MAXIT):
