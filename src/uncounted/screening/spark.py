@@ -42,8 +42,13 @@ def _map(mapping: dict[str, object]) -> Column:
 
 def prepare_spark(df: DataFrame, config: ScreeningConfig) -> dict[str, DataFrame]:
     """Corridor transfers, risky card purchases, first appearance, data start, and the
-    per-sender and per-beneficiary aggregates every rule reads (computed once, cached, so
-    that a run needs few shuffles)."""
+    per-sender and per-beneficiary aggregates every rule reads (computed once, so that a
+    run needs few shuffles).
+
+    The corridor transfers are cached; the aggregates are materialized with
+    ``localCheckpoint`` instead, because Spark SQL does not find a cached aggregate again
+    when a query names it (it recomputed them for every typology's query).
+    """
     rate = _map(dict(config.fx_rates))[F.col("currency")]
     tz = F.coalesce(
         _map(dict(config.sender_timezones))[F.col("sender_country")], F.lit(config.default_timezone)
@@ -86,8 +91,8 @@ def prepare_spark(df: DataFrame, config: ScreeningConfig) -> dict[str, DataFrame
         "cards": cards,
         "first_seen": first_seen,
         "bounds": bounds,
-        "senders": _sender_aggregates(corridor, config).cache(),
-        "beneficiaries": _beneficiary_aggregates(corridor).cache(),
+        "senders": _sender_aggregates(corridor, config).localCheckpoint(),
+        "beneficiaries": _beneficiary_aggregates(corridor).localCheckpoint(),
     }
 
 
@@ -231,8 +236,7 @@ def screen_spark(df: DataFrame, config: ScreeningConfig | None = None) -> Screen
         .select(*cols, F.lit("sender").alias("party_role"))
         .unionByName(p["beneficiaries"].select(*cols, F.lit("beneficiary").alias("party_role")))
     )
-    for name in ("corridor", "senders", "beneficiaries"):
-        p[name].unpersist()
+    p["corridor"].unpersist()  # the checkpointed aggregates go with their DataFrames
     return finish(fired, links, profiles, config, off)
 
 
