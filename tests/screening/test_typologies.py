@@ -184,3 +184,18 @@ def test_every_rule_has_a_typology_and_can_be_disabled() -> None:
     names = set(indicators(prepared, config).collect()["indicator"])
     assert "round_amounts" not in names
     assert "low_value_corridor" in names
+
+
+def test_each_typology_is_one_query_rendered_for_both_engines() -> None:
+    from uncounted.screening.typologies import TYPOLOGY_COLUMNS
+
+    lvc = TYPOLOGIES["low_value_corridor"]
+    polars_sql, spark_sql = lvc.render(CONFIG, "polars"), lvc.render(CONFIG, "spark")
+    assert "CAST(last_at AS BIGINT)" in polars_sql and "unix_micros(last_at)" in spark_sql
+    assert "FROM senders" in polars_sql and "FROM {senders}" in spark_sql
+    assert "metric >= CAST(2.0 AS DOUBLE)" in polars_sql  # floats never become DECIMALs
+    assert "MICROS(" not in polars_sql and "MICROS(" not in spark_sql
+    assert TYPOLOGY_COLUMNS == {
+        "innocuous_descriptions": ("description",),
+        "risky_merchants": ("merchant_category",),
+    }

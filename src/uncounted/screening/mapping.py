@@ -55,7 +55,7 @@ COLUMNS: tuple[str, ...] = (
     "merchant_category",
 )
 
-#: Columns a file may lack; each feeds only some typologies (see ``screen.TYPOLOGY_COLUMNS``).
+#: Columns a file may lack; each feeds only some typologies (see ``typologies.TYPOLOGY_COLUMNS``).
 OPTIONAL_COLUMNS: tuple[str, ...] = ("description", "merchant_category")
 _OPTIONAL = OPTIONAL_COLUMNS
 

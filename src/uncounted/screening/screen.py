@@ -24,14 +24,12 @@ from uncounted.screening.mapping import (
     validate_frame,
 )
 from uncounted.screening.scoring import score_parties
-from uncounted.screening.typologies import INDICATOR_SCHEMA, indicators, links
-
-#: The optional payment columns each typology reads. Without one of them the typology is
-#: switched off (and the result says so); every other typology still runs.
-TYPOLOGY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "innocuous_descriptions": ("description",),
-    "risky_merchants": ("merchant_category",),
-}
+from uncounted.screening.typologies import (
+    INDICATOR_SCHEMA,
+    TYPOLOGY_COLUMNS,
+    indicators,
+    links,
+)
 
 
 def switch_off(

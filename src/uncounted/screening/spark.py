@@ -3,15 +3,16 @@
 Install the ``spark`` extra (``pip install 'uncounted[spark]'``; needs Java 17+). Pass a
 Spark DataFrame in the canonical schema of :mod:`.mapping` (e.g. ``spark.read.parquet`` of
 a file written after :func:`~uncounted.screening.read_payments`); the session time zone must
-be UTC. Each function below mirrors the Polars typology of the same name in
-:mod:`.typologies` (formulas and sources are documented there); the indicators are brought
-back to Polars, and scoring, ranking and the draft summaries are shared, so both engines
-give the same alerts (a test checks this on a simulated sample).
+be UTC. :func:`prepare_spark` builds the tables the typologies read (the Spark twin of
+:func:`~uncounted.screening.inputs.prepare`); each typology of :mod:`.typologies` is one SQL
+query, run here by ``SparkSession.sql`` and there by Polars' SQL context, so a typology is
+written once. The indicators are brought back to Polars, and scoring, ranking and the draft
+summaries are shared, so both engines give the same alerts (a test checks this on a
+simulated sample).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import reduce
 from itertools import chain
 from typing import Any
@@ -23,7 +24,7 @@ from uncounted.screening.config import ScreeningConfig
 from uncounted.screening.inputs import keyword_pattern, merchant_pattern
 from uncounted.screening.mapping import COLUMNS, OPTIONAL_COLUMNS
 from uncounted.screening.screen import ScreeningResult, finish, switch_off
-from uncounted.screening.typologies import INDICATOR_SCHEMA
+from uncounted.screening.typologies import INDICATOR_SCHEMA, TABLES, Typology, enabled
 
 try:
     from pyspark.sql import Column, DataFrame, Window
@@ -42,8 +43,13 @@ def _map(mapping: dict[str, object]) -> Column:
 
 def prepare_spark(df: DataFrame, config: ScreeningConfig) -> dict[str, DataFrame]:
     """Corridor transfers, risky card purchases, first appearance, data start, and the
-    per-sender and per-beneficiary aggregates every rule reads (computed once, cached, so
-    that a run needs few shuffles)."""
+    per-sender and per-beneficiary aggregates every rule reads (computed once, so that a
+    run needs few shuffles).
+
+    The corridor transfers are cached; the aggregates are materialized with
+    ``localCheckpoint`` instead, because Spark SQL does not find a cached aggregate again
+    when a query names it (it recomputed them for every typology's query).
+    """
     rate = _map(dict(config.fx_rates))[F.col("currency")]
     tz = F.coalesce(
         _map(dict(config.sender_timezones))[F.col("sender_country")], F.lit(config.default_timezone)
@@ -86,8 +92,8 @@ def prepare_spark(df: DataFrame, config: ScreeningConfig) -> dict[str, DataFrame
         "cards": cards,
         "first_seen": first_seen,
         "bounds": bounds,
-        "senders": _sender_aggregates(corridor, config).cache(),
-        "beneficiaries": _beneficiary_aggregates(corridor).cache(),
+        "senders": _sender_aggregates(corridor, config).localCheckpoint(),
+        "beneficiaries": _beneficiary_aggregates(corridor).localCheckpoint(),
     }
 
 
@@ -140,7 +146,7 @@ def _sender_aggregates(corridor: DataFrame, c: ScreeningConfig) -> DataFrame:
             *_basic(),
             F.median("amount_ref").alias("median"),
             F.countDistinct("beneficiary_id").alias("n_beneficiaries"),
-            F.corr("amount_ref", "t").alias("corr"),
+            F.corr("amount_ref", "t").alias("_corr"),
             F.avg(F.when(~F.col("late"), F.col("amount_ref"))).alias("early_mean"),
             F.avg(F.when(F.col("late"), F.col("amount_ref"))).alias("late_mean"),
             *_cond(_night(c), "night_"),
@@ -152,6 +158,8 @@ def _sender_aggregates(corridor: DataFrame, c: ScreeningConfig) -> DataFrame:
                 "counterpart_countries"
             ),
         )
+        .withColumn("corr", F.when(~F.isnan("_corr"), F.col("_corr")))  # as Polars: NaN -> null
+        .drop("_corr")
     )
 
 
@@ -168,159 +176,22 @@ def _beneficiary_aggregates(corridor: DataFrame) -> DataFrame:
     )
 
 
-def _out(df: DataFrame, role: str, indicator: str, prefix: str = "") -> DataFrame:
-    return df.select(
-        F.lit(role).alias("party_role"),
-        F.col("party_id"),
-        F.lit(indicator).alias("indicator"),
-        F.col(f"{prefix}n_transactions").cast("long").alias("n_transactions"),
-        F.col(f"{prefix}amount").cast("double").alias("amount"),
-        F.col(f"{prefix}first_at").alias("first_at"),
-        F.col(f"{prefix}last_at").alias("last_at"),
-        F.col("metric").cast("double"),
-    )
+def run_typology(typology: Typology, p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
+    """Run one typology's query (the same text Polars runs) on Spark."""
+    session = p["corridor"].sparkSession
+    df = session.sql(typology.render(c, "spark"), None, **{t: p[t] for t in TABLES})
+    return df.select(*[F.col(n).cast(_SPARK_TYPES[n]) for n in INDICATOR_SCHEMA])
 
 
-def low_value_corridor(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r = c.rules.low_value_corridor
-    span = F.greatest(
-        (_micros(F.col("last_at")) - _micros(F.col("first_at"))) / _US_PER_DAY, F.lit(30.0)
-    )
-
-    def frequent(agg: DataFrame) -> DataFrame:
-        return agg.withColumn("metric", F.col("n_transactions") / span * 30.0).filter(
-            (F.col("n_transactions") >= r.min_count)
-            & (F.col("metric") >= r.min_per_30_days)
-            & (F.col("median") <= r.max_median_amount)
-        )
-
-    return _out(frequent(p["senders"]), "sender", "low_value_corridor").unionByName(
-        _out(frequent(p["beneficiaries"]), "beneficiary", "low_value_inflow")
-    )
-
-
-def night_payments(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r = c.rules.night_payments
-    df = (
-        p["senders"]
-        .withColumn("metric", F.col("night_n_transactions") / F.col("n_transactions"))
-        .filter((F.col("night_n_transactions") >= r.min_count) & (F.col("metric") >= r.min_share))
-    )
-    return _out(df, "sender", "night_payments", "night_")
-
-
-def many_beneficiaries(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r = c.rules.many_beneficiaries
-    df = (
-        p["senders"]
-        .withColumn("metric", F.col("n_beneficiaries"))
-        .filter(F.col("metric") >= r.min_beneficiaries)
-    )
-    return _out(df, "sender", "many_beneficiaries")
-
-
-def many_senders(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r = c.rules.many_senders
-    shared = (
-        p["beneficiaries"]
-        .withColumn("metric", F.col("n_senders"))
-        .filter(F.col("metric") >= r.min_senders)
-    )
-    ids = F.broadcast(shared.select(F.col("party_id").alias("beneficiary_id")))
-    senders = (
-        p["corridor"]
-        .join(ids, "beneficiary_id", "left_semi")
-        .groupBy(F.col("sender_id").alias("party_id"))
-        .agg(*_basic(), F.countDistinct("beneficiary_id").alias("metric"))
-    )
-    return _out(shared, "beneficiary", "many_senders").unionByName(
-        _out(senders, "sender", "pays_shared_beneficiary")
-    )
-
-
-def escalating_amounts(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r = c.rules.escalating_amounts
-    df = (
-        p["senders"]
-        .withColumn("corr", F.when(~F.isnan("corr"), F.col("corr")))
-        .withColumn("metric", F.col("late_mean") / F.col("early_mean"))
-        .filter(
-            (F.col("n_transactions") >= r.min_count)
-            & (F.col("corr") >= r.min_correlation)
-            & (F.col("metric") >= r.min_ratio)
-        )
-    )
-    return _out(df, "sender", "escalating_amounts")
-
-
-def innocuous_descriptions(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r = c.rules.innocuous_descriptions
-    df = (
-        p["senders"]
-        .withColumn("metric", F.col("hit_n_transactions") / F.col("n_transactions"))
-        .filter(F.col("hit_n_transactions") >= r.min_count)
-    )
-    return _out(df, "sender", "innocuous_descriptions", "hit_")
-
-
-def new_sender_burst(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r, day = c.rules.new_sender_burst, _US_PER_DAY
-    seen = p["first_seen"].withColumnRenamed("sender_id", "party_id")
-    since_start = _micros(F.col("first_seen")) - _micros(F.col("data_start"))
-    to_start = _micros(F.col("first_at")) - _micros(F.col("first_seen"))
-    df = (
-        p["senders"]
-        .join(seen, "party_id")
-        .crossJoin(F.broadcast(p["bounds"]))
-        .filter(
-            (since_start >= r.min_history_days * day)
-            & (to_start <= r.max_days_to_start * day)
-            & (F.col("burst_n_transactions") >= r.min_count)
-        )
-        .withColumn("metric", (_micros(F.col("first_at")) - _micros(F.col("first_seen"))) / day)
-    )  # fmt: skip
-    return _out(df, "sender", "new_sender_burst", "burst_")
-
-
-def risky_merchants(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r = c.rules.risky_merchants
-    transfers = p["senders"].select(
-        F.col("party_id").alias("sender_id"), F.col("n_transactions").alias("metric")
-    )
-    df = (
-        p["cards"]
-        .groupBy("sender_id")
-        .agg(*_basic())
-        .join(transfers, "sender_id")
-        .filter(
-            (F.col("n_transactions") >= r.min_purchases)
-            & (F.col("metric") >= r.min_corridor_transfers)
-        )
-        .withColumnRenamed("sender_id", "party_id")
-    )
-    return _out(df, "sender", "risky_merchants")
-
-
-def round_amounts(p: dict[str, DataFrame], c: ScreeningConfig) -> DataFrame:
-    r = c.rules.round_amounts
-    df = (
-        p["senders"]
-        .withColumn("metric", F.col("round_n_transactions") / F.col("n_transactions"))
-        .filter((F.col("round_n_transactions") >= r.min_count) & (F.col("metric") >= r.min_share))
-    )
-    return _out(df, "sender", "round_amounts", "round_")
-
-
-SPARK_TYPOLOGIES: dict[str, Callable[[dict[str, DataFrame], ScreeningConfig], DataFrame]] = {
-    "low_value_corridor": low_value_corridor,
-    "night_payments": night_payments,
-    "many_beneficiaries": many_beneficiaries,
-    "many_senders": many_senders,
-    "escalating_amounts": escalating_amounts,
-    "innocuous_descriptions": innocuous_descriptions,
-    "new_sender_burst": new_sender_burst,
-    "risky_merchants": risky_merchants,
-    "round_amounts": round_amounts,
+_SPARK_TYPES = {
+    "party_role": "string",
+    "party_id": "string",
+    "indicator": "string",
+    "n_transactions": "long",
+    "amount": "double",
+    "first_at": "timestamp",
+    "last_at": "timestamp",
+    "metric": "double",
 }
 
 
@@ -385,11 +256,7 @@ def screen_spark(df: DataFrame, config: ScreeningConfig | None = None) -> Screen
     for column in absent:
         df = df.withColumn(column, F.lit(None).cast("string"))
     p = prepare_spark(df, config)
-    frames = [
-        fn(p, config)
-        for name, fn in SPARK_TYPOLOGIES.items()
-        if getattr(config.rules, name).enabled
-    ]
+    frames = [run_typology(t, p, config) for t in enabled(config)]
     fired = (
         _to_polars(reduce(lambda a, b: a.unionByName(b), frames))
         if frames
@@ -404,23 +271,13 @@ def screen_spark(df: DataFrame, config: ScreeningConfig | None = None) -> Screen
         .select(*cols, F.lit("sender").alias("party_role"))
         .unionByName(p["beneficiaries"].select(*cols, F.lit("beneficiary").alias("party_role")))
     )
-    for name in ("corridor", "senders", "beneficiaries"):
-        p[name].unpersist()
+    p["corridor"].unpersist()  # the checkpointed aggregates go with their DataFrames
     return finish(fired, links, profiles, config, off)
 
 
 __all__ = [
-    "SPARK_TYPOLOGIES",
-    "escalating_amounts",
-    "innocuous_descriptions",
-    "low_value_corridor",
-    "many_beneficiaries",
-    "many_senders",
-    "new_sender_burst",
-    "night_payments",
     "prepare_spark",
-    "risky_merchants",
-    "round_amounts",
+    "run_typology",
     "screen_parquet_spark",
     "screen_spark",
     "spark_session",

@@ -1,22 +1,32 @@
-"""Payment typologies of online sexual exploitation of children, as Polars lazy queries.
+"""Payment typologies of online sexual exploitation of children, each written once, in SQL.
 
-Each typology is one function ``(prepared, config) -> LazyFrame`` returning the indicators it
-fired, one row per party, in the :data:`INDICATOR_SCHEMA`:
+Each typology is one :class:`Typology`: a docstring (formula and source) and one ``SELECT``
+that both engines run, Polars through :class:`polars.SQLContext` and Spark through
+``SparkSession.sql`` (:mod:`uncounted.screening.spark`). A typology returns the indicators
+it fired, one row per party, in the :data:`INDICATOR_SCHEMA`:
 
 ``party_role`` ("sender" or "beneficiary"), ``party_id``, ``indicator`` (the rule's name),
 ``n_transactions``, ``amount`` (in the reference currency), ``first_at``, ``last_at`` (the
 period of the transactions counted) and ``metric`` (the rule's own measure, named in its
 docstring).
 
-The rules read :class:`~uncounted.screening.inputs.Prepared`: the low-value corridor
-transfers and the per-sender and per-beneficiary aggregates built from them in
-:mod:`.inputs`. The same rules are written for PySpark in :mod:`uncounted.screening.spark`;
-a test checks both give identical indicators.
+The queries read the tables of :class:`~uncounted.screening.inputs.Prepared` (each engine
+builds them in its own way, in one pass): ``corridor`` (the low-value corridor transfers),
+``cards``, ``first_seen``, ``bounds``, and the per-party aggregates ``senders`` and
+``beneficiaries``. In the text, ``{senders}`` and the like name those tables, ``{name}``
+any parameter of the rule (floats are passed as ``DOUBLE``), ``{day}`` the microseconds in
+a day, and ``MICROS(x)`` the microseconds since 1970 of a timestamp column ``x`` (the one
+function the two SQL dialects spell differently). Write literals with a decimal point as
+``CAST(30 AS DOUBLE)``: both dialects read ``30.0`` as a DECIMAL.
+
+Adding a typology: see "How to add a typology" in ``docs/screening.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import polars as pl
 
@@ -30,6 +40,8 @@ from uncounted.screening.inputs import (
     prepare,
 )
 
+Engine = Literal["polars", "spark"]
+
 INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "party_role": pl.String(),
     "party_id": pl.String(),
@@ -41,25 +53,66 @@ INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "metric": pl.Float64(),
 }
 
+#: The tables a typology's query may read (see :class:`~uncounted.screening.inputs.Prepared`).
+TABLES = ("corridor", "cards", "first_seen", "bounds", "senders", "beneficiaries")
 
-def _out(lf: pl.LazyFrame, role: str, indicator: str, prefix: str = "") -> pl.LazyFrame:
-    return lf.select(
-        pl.lit(role).alias("party_role"),
-        pl.col("party_id"),
-        pl.lit(indicator).alias("indicator"),
-        pl.col(f"{prefix}n_transactions").cast(pl.Int64).alias("n_transactions"),
-        pl.col(f"{prefix}amount").cast(pl.Float64).alias("amount"),
-        pl.col(f"{prefix}first_at").alias("first_at"),
-        pl.col(f"{prefix}last_at").alias("last_at"),
-        pl.col("metric").cast(pl.Float64),
+_MICROS = re.compile(r"MICROS\(([\w.]+)\)")
+_MICROS_BY_ENGINE: dict[Engine, str] = {
+    "polars": r"CAST(\1 AS BIGINT)",  # Datetime("us") cast to Int64 is microseconds
+    "spark": r"unix_micros(\1)",
+}
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, float):
+        return value
+    return f"CAST({value!r} AS DOUBLE)"
+
+
+@dataclass(frozen=True)
+class Typology:
+    """One typology: its rule name, what it does (``doc``), its query and the optional
+    payment columns it reads (without one of them it is switched off, see
+    :func:`~uncounted.screening.screen.switch_off`).
+
+    Called with ``(prepared, config)`` it runs on Polars and returns a LazyFrame in the
+    :data:`INDICATOR_SCHEMA`.
+    """
+
+    name: str
+    doc: str
+    sql: str
+    reads: tuple[str, ...] = ()
+
+    def render(self, config: ScreeningConfig, engine: Engine) -> str:
+        """The query for ``engine``, with the rule's parameters filled in.
+
+        Tables are named as they are for Polars' SQL context, and as ``{senders}`` and the
+        like for ``SparkSession.sql(query, senders=df, ...)``.
+        """
+        rule = getattr(config.rules, self.name)
+        params = {k: _sql_value(v) for k, v in rule.model_dump().items()}
+        tables = {t: t if engine == "polars" else "{" + t + "}" for t in TABLES}
+        text = self.sql.format(**params, **tables, day=US_PER_DAY)
+        return _MICROS.sub(_MICROS_BY_ENGINE[engine], text)
+
+    def __call__(self, prepared: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+        frames = {t: getattr(prepared, t) for t in TABLES}
+        out = pl.SQLContext(frames=frames).execute(self.render(config, "polars"))
+        return out.select([pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()])
+
+
+def _indicator(role: str, name: str, prefix: str = "") -> str:
+    """The select list of an indicator row (for the typologies' queries)."""
+    return (
+        f"'{role}' AS party_role, party_id, '{name}' AS indicator, "
+        f"{prefix}n_transactions AS n_transactions, {prefix}amount AS amount, "
+        f"{prefix}first_at AS first_at, {prefix}last_at AS last_at, metric"
     )
 
 
-def _share(prefix: str) -> pl.Expr:
-    return (pl.col(f"{prefix}n_transactions") / pl.col("n_transactions")).alias("metric")
-
-
-def low_value_corridor(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+low_value_corridor = Typology(
+    "low_value_corridor",
     """Frequent low-value transfers to high-risk corridors.
 
     Fires when a sender makes ``n >= min_count`` low-value corridor transfers at a rate
@@ -68,58 +121,63 @@ def low_value_corridor(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     gives the beneficiary indicator ``low_value_inflow``.
     metric = that rate per 30 days. Source: AUSTRAC (2019) "frequent, low-value remittances
     ... between A$10 and A$100", "under A$500"; FATF (2025) EUR 10-200.
+    """,
     """
-    r = config.rules.low_value_corridor
-    span = ((pl.col("last_at") - pl.col("first_at")).dt.total_microseconds() / US_PER_DAY).clip(
-        lower_bound=30.0
+    WITH parties AS (
+        SELECT 'sender' AS party_role, 'low_value_corridor' AS indicator,
+               party_id, n_transactions, amount, first_at, last_at, median
+        FROM {senders}
+        UNION ALL
+        SELECT 'beneficiary' AS party_role, 'low_value_inflow' AS indicator,
+               party_id, n_transactions, amount, first_at, last_at, median
+        FROM {beneficiaries}
+    ), rated AS (
+        SELECT *, n_transactions
+                  / GREATEST((MICROS(last_at) - MICROS(first_at)) / {day}, CAST(30 AS DOUBLE))
+                  * CAST(30 AS DOUBLE) AS metric
+        FROM parties
     )
+    SELECT party_role, party_id, indicator, n_transactions, amount, first_at, last_at, metric
+    FROM rated
+    WHERE n_transactions >= {min_count} AND metric >= {min_per_30_days}
+      AND median <= {max_median_amount}
+    """,
+)
 
-    def frequent(agg: pl.LazyFrame) -> pl.LazyFrame:
-        return agg.with_columns(metric=pl.col("n_transactions") / span * 30.0).filter(
-            (pl.col("n_transactions") >= r.min_count)
-            & (pl.col("metric") >= r.min_per_30_days)
-            & (pl.col("median") <= r.max_median_amount)
-        )
-
-    return pl.concat(
-        [
-            _out(frequent(p.senders), "sender", "low_value_corridor"),
-            _out(frequent(p.beneficiaries), "beneficiary", "low_value_inflow"),
-        ]
-    )
-
-
-def night_payments(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+night_payments = Typology(
+    "night_payments",
     """Low-value corridor transfers at night or early morning in the sender's time zone.
 
     Fires when ``n_night >= min_count`` and ``n_night / n >= min_share``; counts, amount and
     period are of the night transfers; metric = the night share. Source: FATF (2025),
     repeated payments late at night or early in the morning (the viewer's time zone matches
     the victim's daytime). Night hours are a default of ours (22:00-06:00).
-    """
-    r = config.rules.night_payments
-    lf = p.senders.with_columns(_share("night_")).filter(
-        (pl.col("night_n_transactions") >= r.min_count) & (pl.col("metric") >= r.min_share)
-    )
-    return _out(lf, "sender", "night_payments", "night_")
+    """,
+    f"""
+    SELECT {_indicator("sender", "night_payments", "night_")}
+    FROM (SELECT *, night_n_transactions / n_transactions AS metric FROM {{senders}}) AS s
+    WHERE night_n_transactions >= {{min_count}} AND metric >= {{min_share}}
+    """,
+)
 
-
-def many_beneficiaries(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+many_beneficiaries = Typology(
+    "many_beneficiaries",
     """One sender paying many beneficiaries in high-risk countries.
 
     Fires when a sender's low-value corridor transfers go to ``>= min_beneficiaries``
     distinct beneficiaries; metric = that number. Source: AUSTRAC (2019), FINTRAC Project
     Shadow. We cannot tell "unrelated" beneficiaries apart from relatives without names:
     distinct ids stand in for it.
-    """
-    r = config.rules.many_beneficiaries
-    lf = p.senders.with_columns(metric=pl.col("n_beneficiaries")).filter(
-        pl.col("metric") >= r.min_beneficiaries
-    )
-    return _out(lf, "sender", "many_beneficiaries")
+    """,
+    f"""
+    SELECT {_indicator("sender", "many_beneficiaries")}
+    FROM (SELECT *, n_beneficiaries AS metric FROM {{senders}}) AS s
+    WHERE metric >= {{min_beneficiaries}}
+    """,
+)
 
-
-def many_senders(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+many_senders = Typology(
+    "many_senders",
     """Many senders paying one beneficiary in a high-risk country.
 
     Fires for a beneficiary receiving low-value corridor transfers from ``>= min_senders``
@@ -128,26 +186,26 @@ def many_senders(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     beneficiaries; metric = how many such beneficiaries they pay). Source: AUSTRAC case
     study, "frequent, low-value outgoing remittances to a common beneficiary ... sent by
     multiple Australia-based customers".
-    """
-    r = config.rules.many_senders
-    shared = p.beneficiaries.with_columns(metric=pl.col("n_senders")).filter(
-        pl.col("metric") >= r.min_senders
+    """,
+    f"""
+    WITH shared AS (
+        SELECT *, n_senders AS metric FROM {{beneficiaries}} WHERE n_senders >= {{min_senders}}
+    ), payers AS (
+        SELECT sender_id AS party_id, COUNT(*) AS n_transactions, SUM(amount_ref) AS amount,
+               MIN(timestamp) AS first_at, MAX(timestamp) AS last_at,
+               COUNT(DISTINCT beneficiary_id) AS metric
+        FROM {{corridor}}
+        WHERE beneficiary_id IN (SELECT party_id FROM shared)
+        GROUP BY sender_id
     )
-    ids = shared.select(pl.col("party_id").alias("beneficiary_id"))
-    senders = (
-        p.corridor.join(ids, on="beneficiary_id", how="semi")
-        .group_by(pl.col("sender_id").alias("party_id"))
-        .agg(*basic(), pl.col("beneficiary_id").n_unique().alias("metric"))
-    )
-    return pl.concat(
-        [
-            _out(shared, "beneficiary", "many_senders"),
-            _out(senders, "sender", "pays_shared_beneficiary"),
-        ]
-    )
+    SELECT {_indicator("beneficiary", "many_senders")} FROM shared
+    UNION ALL
+    SELECT {_indicator("sender", "pays_shared_beneficiary")} FROM payers
+    """,
+)
 
-
-def escalating_amounts(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+escalating_amounts = Typology(
+    "escalating_amounts",
     """Amounts escalating over time.
 
     For each sender with ``n >= min_count`` low-value corridor transfers: r = Pearson
@@ -155,17 +213,17 @@ def escalating_amounts(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     over the first half (split at (first + last) / 2). Fires when ``r >= min_correlation``
     and ``ratio >= min_ratio``; metric = ratio. Source: AUSTRAC (2019): payments start small
     and infrequent, then grow larger and more frequent. Thresholds are ours.
-    """
-    r = config.rules.escalating_amounts
-    lf = p.senders.with_columns(metric=pl.col("late_mean") / pl.col("early_mean")).filter(
-        (pl.col("n_transactions") >= r.min_count)
-        & (pl.col("corr") >= r.min_correlation)
-        & (pl.col("metric") >= r.min_ratio)
-    )
-    return _out(lf, "sender", "escalating_amounts")
+    """,
+    f"""
+    SELECT {_indicator("sender", "escalating_amounts")}
+    FROM (SELECT *, late_mean / early_mean AS metric FROM {{senders}}) AS s
+    WHERE n_transactions >= {{min_count}} AND corr >= {{min_correlation}}
+      AND metric >= {{min_ratio}}
+    """,
+)
 
-
-def innocuous_descriptions(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+innocuous_descriptions = Typology(
+    "innocuous_descriptions",
     """Innocuous descriptions ("school fees", "uniform", "medical", "gift", "load", ...).
 
     Fires when ``>= min_count`` of a sender's low-value corridor transfers have a
@@ -173,13 +231,17 @@ def innocuous_descriptions(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame
     those transfers; metric = their share of the sender's corridor transfers. Source:
     AUSTRAC (2019): "school fees", "uniform", "medical bills", "gift", "accommodation";
     FATF (2025): "family support", "medical bills", "education". Other languages are ours.
-    """
-    r = config.rules.innocuous_descriptions
-    lf = p.senders.with_columns(_share("hit_")).filter(pl.col("hit_n_transactions") >= r.min_count)
-    return _out(lf, "sender", "innocuous_descriptions", "hit_")
+    """,
+    f"""
+    SELECT {_indicator("sender", "innocuous_descriptions", "hit_")}
+    FROM (SELECT *, hit_n_transactions / n_transactions AS metric FROM {{senders}}) AS s
+    WHERE hit_n_transactions >= {{min_count}}
+    """,
+    reads=("description",),
+)
 
-
-def new_sender_burst(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+new_sender_burst = Typology(
+    "new_sender_burst",
     """A new sender who starts the pattern at once.
 
     Fires when the sender first appears ``>= min_history_days`` after the data start (so
@@ -188,24 +250,25 @@ def new_sender_burst(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     ``window_days`` of the first. Counts, amount and period are of the burst; metric = days
     from first appearance to the first corridor transfer. Source: AUSTRAC (2019) notes new
     customers transacting in this way at once; all thresholds are ours.
-    """
-    r = config.rules.new_sender_burst
-    since_start = (pl.col("first_seen") - pl.col("data_start")).dt.total_microseconds()
-    to_start = (pl.col("first_at") - pl.col("first_seen")).dt.total_microseconds()
-    lf = (
-        p.senders.join(p.first_seen.rename({"sender_id": "party_id"}), on="party_id")
-        .join(p.bounds, how="cross")
-        .filter(
-            (since_start >= r.min_history_days * US_PER_DAY)
-            & (to_start <= r.max_days_to_start * US_PER_DAY)
-            & (pl.col("burst_n_transactions") >= r.min_count)
-        )
-        .with_columns(metric=to_start / US_PER_DAY)
+    """,
+    f"""
+    WITH timed AS (
+        SELECT s.*, MICROS(f.first_seen) - MICROS(b.data_start) AS since_start,
+               MICROS(s.first_at) - MICROS(f.first_seen) AS to_start
+        FROM {{senders}} AS s
+        JOIN {{first_seen}} AS f ON s.party_id = f.sender_id
+        CROSS JOIN {{bounds}} AS b
     )
-    return _out(lf, "sender", "new_sender_burst", "burst_")
+    SELECT {_indicator("sender", "new_sender_burst", "burst_")}
+    FROM (SELECT *, to_start / {{day}} AS metric FROM timed) AS t
+    WHERE since_start >= {{min_history_days}} * {{day}}
+      AND to_start <= {{max_days_to_start}} * {{day}}
+      AND burst_n_transactions >= {{min_count}}
+    """,
+)
 
-
-def risky_merchants(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+risky_merchants = Typology(
+    "risky_merchants",
     """Card purchases from webcam, streaming-platform or VPN merchants alongside transfers.
 
     Fires when a sender makes ``>= min_purchases`` card purchases in a risky merchant
@@ -213,48 +276,66 @@ def risky_merchants(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     and period are of the purchases; metric = the number of corridor transfers. Source:
     AUSTRAC (2019, 2022 update): VPN, spyware or video-capture purchases combined with
     low-value transfers; FINTRAC Project Shadow. Merchant categories are ours.
-    """
-    r = config.rules.risky_merchants
-    transfers = p.senders.select(pl.col("party_id"), pl.col("n_transactions").alias("metric"))
-    lf = (
-        p.cards.group_by(pl.col("sender_id").alias("party_id"))
-        .agg(*basic())
-        .join(transfers, on="party_id", how="inner")
-        .filter(
-            (pl.col("n_transactions") >= r.min_purchases)
-            & (pl.col("metric") >= r.min_corridor_transfers)
-        )
+    """,
+    f"""
+    WITH purchases AS (
+        SELECT sender_id AS party_id, COUNT(*) AS n_transactions, SUM(amount_ref) AS amount,
+               MIN(timestamp) AS first_at, MAX(timestamp) AS last_at
+        FROM {{cards}}
+        GROUP BY sender_id
+    ), both_ AS (
+        SELECT p.*, s.n_transactions AS metric
+        FROM purchases AS p JOIN {{senders}} AS s ON p.party_id = s.party_id
     )
-    return _out(lf, "sender", "risky_merchants")
+    SELECT {_indicator("sender", "risky_merchants")}
+    FROM both_
+    WHERE n_transactions >= {{min_purchases}} AND metric >= {{min_corridor_transfers}}
+    """,
+    reads=("merchant_category",),
+)
 
-
-def round_amounts(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
+round_amounts = Typology(
+    "round_amounts",
     """Even-denominated amounts.
 
     Fires when ``>= min_count`` of a sender's low-value corridor transfers are multiples of
     ``unit`` (in the sending currency) and they are ``>= min_share`` of them; counts, amount
     and period are of the round ones; metric = the share. Source: FATF (2025), payments
     often even-denominated. Weak alone: family remittances are round too.
-    """
-    r = config.rules.round_amounts
-    lf = p.senders.with_columns(_share("round_")).filter(
-        (pl.col("round_n_transactions") >= r.min_count) & (pl.col("metric") >= r.min_share)
-    )
-    return _out(lf, "sender", "round_amounts", "round_")
-
+    """,
+    f"""
+    SELECT {_indicator("sender", "round_amounts", "round_")}
+    FROM (SELECT *, round_n_transactions / n_transactions AS metric FROM {{senders}}) AS s
+    WHERE round_n_transactions >= {{min_count}} AND metric >= {{min_share}}
+    """,
+)
 
 #: Every typology, by rule name (the key in the rules file).
-TYPOLOGIES: dict[str, Callable[[Prepared, ScreeningConfig], pl.LazyFrame]] = {
-    "low_value_corridor": low_value_corridor,
-    "night_payments": night_payments,
-    "many_beneficiaries": many_beneficiaries,
-    "many_senders": many_senders,
-    "escalating_amounts": escalating_amounts,
-    "innocuous_descriptions": innocuous_descriptions,
-    "new_sender_burst": new_sender_burst,
-    "risky_merchants": risky_merchants,
-    "round_amounts": round_amounts,
+TYPOLOGIES: dict[str, Typology] = {
+    t.name: t
+    for t in (
+        low_value_corridor,
+        night_payments,
+        many_beneficiaries,
+        many_senders,
+        escalating_amounts,
+        innocuous_descriptions,
+        new_sender_burst,
+        risky_merchants,
+        round_amounts,
+    )
 }
+
+#: The optional payment columns each typology reads. Without one of them the typology is
+#: switched off (and the result says so); every other typology still runs.
+TYPOLOGY_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: t.reads for name, t in TYPOLOGIES.items() if t.reads
+}
+
+
+def enabled(config: ScreeningConfig) -> list[Typology]:
+    """The typologies switched on in ``config``, in :data:`TYPOLOGIES` order."""
+    return [t for name, t in TYPOLOGIES.items() if getattr(config.rules, name).enabled]
 
 
 def links(p: Prepared) -> pl.LazyFrame:
@@ -264,9 +345,7 @@ def links(p: Prepared) -> pl.LazyFrame:
 
 def indicators(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
     """All enabled typologies' indicators, stacked (in the :data:`INDICATOR_SCHEMA`)."""
-    frames = [
-        fn(p, config) for name, fn in TYPOLOGIES.items() if getattr(config.rules, name).enabled
-    ]
+    frames = [t(p, config) for t in enabled(config)]
     if not frames:
         return pl.LazyFrame(schema=INDICATOR_SCHEMA)
     return pl.concat(frames)
@@ -274,8 +353,13 @@ def indicators(p: Prepared, config: ScreeningConfig) -> pl.LazyFrame:
 
 __all__ = [
     "INDICATOR_SCHEMA",
+    "TABLES",
     "TYPOLOGIES",
+    "TYPOLOGY_COLUMNS",
+    "Engine",
     "Prepared",
+    "Typology",
+    "enabled",
     "escalating_amounts",
     "indicators",
     "innocuous_descriptions",
