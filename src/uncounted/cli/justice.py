@@ -20,6 +20,7 @@ from uncounted.cli._common import (
 from uncounted.errors import InvalidInput
 from uncounted.justice import JusticeData, bottlenecks, empty_reason, indicators
 from uncounted.justice.measures import DISAGGREGATIONS
+from uncounted.justice.registry import id_range
 from uncounted.metrics import load_catalogue
 from uncounted.store.frames import justice_tables
 
@@ -38,7 +39,7 @@ def indicators_cmd(
     database_url: str | None = typer.Option(None, "--database-url", help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
 ) -> None:
-    """The impunity indicators J1–J17 with confidence intervals (see `uncounted metrics`)."""
+    """The impunity indicators of the metric catalogue with confidence intervals."""
     check_format(fmt)
     if basis not in ("period", "cohort"):
         raise InvalidInput(f"basis must be 'period' or 'cohort', not {basis!r}.")
@@ -105,6 +106,10 @@ def metrics_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the justice commands to the CLI."""
-    app.command("indicators")(indicators_cmd)
+    # the ids in the help come from the catalogue, which decides the indicators computed
+    help_ = (
+        f"The impunity indicators {id_range()} with confidence intervals (see `uncounted metrics`)."
+    )
+    app.command("indicators", help=help_)(indicators_cmd)
     app.command("bottlenecks")(bottlenecks_cmd)
     app.command("metrics")(metrics_cmd)

@@ -131,7 +131,7 @@ def indicators(
     )
 
 
-def _victims_identified(inputs: Inputs) -> pl.DataFrame:
+def _identified(inputs: Inputs) -> pl.DataFrame:
     """People identified in the window, each counted once (J1, and J6's denominator)."""
     return inputs.shared(
         "victims identified",
@@ -142,10 +142,10 @@ def _victims_identified(inputs: Inputs) -> pl.DataFrame:
 
 
 @indicator("J1")
-def victims_identified(inputs: Inputs, variants: Variants) -> Parts:
+def _victims_identified(inputs: Inputs, variants: Variants) -> Parts:
     """J1: people with an identification in the period (count), and per 100 000 population
     (Garwood interval) with a population table. TIP Report; UNODC GLOTIP; SDG 16.2.2."""
-    parts = [tag(_victims_identified(inputs), "victims", "count", variants[0])]
+    parts = [tag(_identified(inputs), "victims", "count", variants[0])]
     if inputs.data.population is not None:
         per = per_population(
             inputs.victims, inputs.data.population, inputs.keys, inputs.window, inputs.level
@@ -156,14 +156,14 @@ def victims_identified(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J2")
-def investigation_rate(inputs: Inputs, variants: Variants) -> Parts:
+def _investigation_rate(inputs: Inputs, variants: Variants) -> Parts:
     """J2: cases investigated / cases reported (Wilson). TIP Report; UNODC GLOTIP."""
     frame = inputs.share(inputs.cases, "report_on", "investigation_on", inputs.basis)
     return [tag(frame, "proportion", "wilson", variants[0])]
 
 
 @indicator("J3")
-def arrest_rate(inputs: Inputs, variants: Variants) -> Parts:
+def _arrest_rate(inputs: Inputs, variants: Variants) -> Parts:
     """J3: suspects arrested / suspects reported (Wilson). UNODC GLOTIP."""
     frame = inputs.share(inputs.suspects, "report_on", "arrest_on", inputs.basis)
     return [tag(frame, "proportion", "wilson", variants[0])]
@@ -175,7 +175,7 @@ def _offence(variant: str) -> str | None:
 
 
 @indicator("J4")
-def charging_rate(inputs: Inputs, variants: Variants) -> Parts:
+def _charging_rate(inputs: Inputs, variants: Variants) -> Parts:
     """J4: suspects charged / arrested, all and by the offence charged (Wilson). TIP Report;
     UNODC GLOTIP."""
     parts = []
@@ -190,7 +190,7 @@ def charging_rate(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J5")
-def conviction_rate(inputs: Inputs, variants: Variants) -> Parts:
+def _conviction_rate(inputs: Inputs, variants: Variants) -> Parts:
     """J5: defendants convicted / with a first-instance verdict, all and by offence (Wilson);
     and the Aalen–Johansen cumulative incidence of each outcome after the trial started
     (variants ``"<outcome> after trial"``). TIP Report; UNODC GLOTIP; Aalen & Johansen 1978."""
@@ -211,12 +211,12 @@ def conviction_rate(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J6")
-def convictions_per_victim(inputs: Inputs, variants: Variants) -> Parts:
+def _convictions_per_victim(inputs: Inputs, variants: Variants) -> Parts:
     """J6: convictions / victims identified (people, as J1), no interval. TIP Report."""
     keys = inputs.keys
     convicted = inputs.suspects.filter(pl.col("verdict_outcome") == "convicted")
     convictions = count(convicted, keys, inputs.window, "verdict_on")
-    victims = _victims_identified(inputs)
+    victims = _identified(inputs)
     j6 = convictions.select(*keys, "numerator").join(
         victims.select(*keys, pl.col("numerator").alias("denominator")),
         on=keys, how="full", coalesce=True, nulls_equal=True,
@@ -233,7 +233,7 @@ def convictions_per_victim(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J7")
-def attrition(inputs: Inputs, variants: Variants) -> Parts:
+def _attrition(inputs: Inputs, variants: Variants) -> Parts:
     """J7: 1 − Kaplan–Meier conversion at each transition (open paths censored), and
     cumulative attrition 1 − Π conversions (delta-method interval). Kaplan & Meier 1958."""
     steps = conversion(
@@ -252,7 +252,7 @@ def attrition(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J8")
-def upheld_on_appeal(inputs: Inputs, variants: Variants) -> Parts:
+def _upheld_on_appeal(inputs: Inputs, variants: Variants) -> Parts:
     """J8: convictions upheld / appeals against convictions decided (Wilson). TIP Report."""
     upheld = pl.col("appeal_outcome") == "upheld"
     of_conviction = pl.col("verdict_outcome") == "convicted"
@@ -263,7 +263,7 @@ def upheld_on_appeal(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J9")
-def significant_sentences(inputs: Inputs, variants: Variants) -> Parts:
+def _significant_sentences(inputs: Inputs, variants: Variants) -> Parts:
     """J9: custodial sentences ≥ the benchmark months / sentences (Wilson). TIP Report;
     UNTOC art. 2(b)."""
     long = pl.col("custodial").fill_null(False) & (
@@ -274,7 +274,7 @@ def significant_sentences(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J10")
-def time_to_disposition(inputs: Inputs, variants: Variants) -> Parts:
+def _time_to_disposition(inputs: Inputs, variants: Variants) -> Parts:
     """J10: median, P75, P90 days between stages (:data:`DELAYS`), corrected for right
     truncation. CourTools 3; Lagakos, Barraj & De Gruttola 1988."""
     frame = delays(
@@ -284,7 +284,7 @@ def time_to_disposition(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J11")
-def within_time_standard(inputs: Inputs, variants: Variants) -> Parts:
+def _within_time_standard(inputs: Inputs, variants: Variants) -> Parts:
     """J11: Kaplan–Meier probability of a verdict within the time standard after the charge.
     CourTools 3; Model Time Standards for State Trial Courts."""
     within = conversion(
@@ -295,14 +295,14 @@ def within_time_standard(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J12")
-def clearance_rate(inputs: Inputs, variants: Variants) -> Parts:
+def _clearance_rate(inputs: Inputs, variants: Variants) -> Parts:
     """J12: verdicts / charges filed in the period, no interval. CourTools 2."""
     frame = inputs.share(inputs.suspects, "charge_on", "verdict_on", "period", ci=False)
     return [tag(frame, "ratio", "ratio", variants[0])]
 
 
 @indicator("J13")
-def pending_caseload_age(inputs: Inputs, variants: Variants) -> Parts:
+def _pending_caseload_age(inputs: Inputs, variants: Variants) -> Parts:
     """J13: defendants charged and awaiting a verdict, and their age in days (nearest-rank
     median and P90). CourTools 4."""
     frame = pending_caseload(inputs.suspects, inputs.keys, inputs.window, inputs.as_of)
@@ -310,7 +310,7 @@ def pending_caseload_age(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J14", victim_columns=("prosecuted",))
-def victims_protected(inputs: Inputs, variants: Variants) -> Parts:
+def _victims_protected(inputs: Inputs, variants: Variants) -> Parts:
     """J14: victims who testified in prosecuted cases with protective measures / who were
     compensated (Wilson). UN Trafficking Protocol arts. 6–7; TIP Report."""
     parts = []
@@ -325,7 +325,7 @@ def victims_protected(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J15")
-def days_to_aftercare(inputs: Inputs, variants: Variants) -> Parts:
+def _days_to_aftercare(inputs: Inputs, variants: Variants) -> Parts:
     """J15: median, P75, P90 days from identification to aftercare and to repatriation,
     corrected for right truncation. UN Trafficking Protocol arts. 6 and 8."""
     frame = delays(
@@ -335,14 +335,14 @@ def days_to_aftercare(inputs: Inputs, variants: Variants) -> Parts:
 
 
 @indicator("J16", suspect_columns=("cross_border",))
-def cross_border_cooperation(inputs: Inputs, variants: Variants) -> Parts:
+def _cross_border_cooperation(inputs: Inputs, variants: Variants) -> Parts:
     """J16: cases linked to a proceeding abroad / cases (Wilson). TIP Report."""
     frame = inputs.share(inputs.cases, "entry_on", "entry_on", num_mask=pl.col("cross_border"))
     return [tag(frame, "proportion", "wilson", variants[0])]
 
 
 @indicator("J17")
-def joint_operations(inputs: Inputs, variants: Variants) -> Parts:
+def _joint_operations(inputs: Inputs, variants: Variants) -> Parts:
     """J17: investigated cases with a joint police–labour inspection operation / investigated
     cases (Wilson). ILO Forced Labour Protocol art. 4."""
     joint = pl.col("joint_operation").fill_null(False)

@@ -6,10 +6,9 @@ definitions. Each is computed by one function registered under its id with
 :func:`indicator`; adding an indicator is one catalogue entry and one function::
 
     @indicator("J18")
-    def cases_with_a_victim_identified(inputs: Inputs, variants: Variants) -> Parts:
-        \"\"\"Formula and source, as in the catalogue.\"\"\"
-        num = pl.col("identification_on").is_not_null()
-        frame = inputs.share(inputs.cases, "entry_on", "entry_on", num_mask=num)
+    def _reported_to_charge(inputs: Inputs, variants: Variants) -> Parts:
+        \"\"\"J18: suspects charged / suspects reported (Wilson). Formula and source.\"\"\"
+        frame = inputs.share(inputs.suspects, "report_on", "charge_on", inputs.basis)
         return [tag(frame, "proportion", "wilson", variants[0])]
 
 A function reads the intermediate frames :class:`Inputs` builds once per call — suspect,
