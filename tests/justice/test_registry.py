@@ -31,9 +31,7 @@ def test_each_indicator_returns_the_variants_of_its_entry(hand_data, settings):
     for m in catalogued():
         rows = table.filter(pl.col("indicator") == m.id)["variant"].to_list()
         assert rows == list(m.variant_labels(**filled)), m.id
-    assert table["indicator"].unique(maintain_order=True).to_list() == [
-        m.id for m in catalogued()
-    ]
+    assert table["indicator"].unique(maintain_order=True).to_list() == [m.id for m in catalogued()]
 
 
 def test_an_id_is_registered_once():

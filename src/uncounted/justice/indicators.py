@@ -1,34 +1,11 @@
-"""The impunity indicators J1–J17, for a period or a cohort, with intervals.
+"""The impunity indicators of the metric catalogue (J1–J17), for a period or a cohort.
 
 Which indicators there are, their order, variants, definitions, numerators, denominators and
 sources are in the metric catalogue (``uncounted.metrics``, generated into
 ``docs/metrics.md``); this module holds one function per indicator, registered under its id
-(:mod:`uncounted.justice.registry`), and :func:`indicators`, which runs them over
-:class:`~uncounted.justice.data.JusticeData` frames. In short:
-
-========  ==============================================================================
-J1        victims identified: people, each counted once however many cases identified them
-          in the period (count; per 100 000 population with a population table)
-J2        cases investigated / cases reported
-J3        suspects arrested / suspects identified (reported)
-J4        suspects charged / arrested — all, trafficking charge, other charge
-J5        defendants convicted / defendants with a first-instance verdict — all, by offence;
-          and the Aalen–Johansen cumulative incidence of conviction, acquittal and
-          dismissal after the trial started (competing outcomes, open trials censored)
-J6        convictions / victims identified (people, as J1)
-J7        attrition at each transition, 1 − Kaplan–Meier conversion (open paths censored),
-          and cumulative (1 − product of conversions, delta-method interval)
-J8        convictions upheld on appeal / appeals against convictions decided
-J9        custodial sentences ≥ benchmark months / sentences
-J10       median, P75, P90 days report→arrest, arrest→charge, charge→verdict, verdict→appeal
-J11       share of charged defendants with a verdict within the time standard (KM)
-J12       clearance: verdicts / charges filed in the period (CourTools 2)
-J13       pending caseload (charged, no verdict) and its age in days (CourTools 4)
-J14       victims who testified with protective measures / received compensation
-J15       days from identification to aftercare placement and to repatriation
-J16       cases with cross-border cooperation (a linked case abroad) / cases
-J17       investigated cases with a joint operation (police with labour inspectors) / cases
-========  ==============================================================================
+(:mod:`uncounted.justice.registry`) and stating its formula and source, and
+:func:`indicators`, which runs them in catalogue order over
+:class:`~uncounted.justice.data.JusticeData` frames.
 
 Proportions carry Wilson intervals; time-to-event measures Greenwood log−log intervals.
 Adding an indicator is one catalogue entry and one function here (or in any module imported
