@@ -20,7 +20,6 @@ from uncounted.cli._common import (
 from uncounted.errors import InvalidInput
 from uncounted.justice import JusticeData, bottlenecks, empty_reason, indicators
 from uncounted.justice.measures import DISAGGREGATIONS
-from uncounted.justice.registry import id_range
 from uncounted.metrics import load_catalogue
 from uncounted.store.frames import justice_tables
 
@@ -39,7 +38,8 @@ def indicators_cmd(
     database_url: str | None = typer.Option(None, "--database-url", help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
 ) -> None:
-    """The impunity indicators of the metric catalogue with confidence intervals."""
+    """The impunity indicators of the metric catalogue, with confidence intervals (see
+    `uncounted metrics`)."""
     check_format(fmt)
     if basis not in ("period", "cohort"):
         raise InvalidInput(f"basis must be 'period' or 'cohort', not {basis!r}.")
@@ -106,10 +106,6 @@ def metrics_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the justice commands to the CLI."""
-    # the ids in the help come from the catalogue, which decides the indicators computed
-    help_ = (
-        f"The impunity indicators {id_range()} with confidence intervals (see `uncounted metrics`)."
-    )
-    app.command("indicators", help=help_)(indicators_cmd)
+    app.command("indicators")(indicators_cmd)
     app.command("bottlenecks")(bottlenecks_cmd)
     app.command("metrics")(metrics_cmd)
