@@ -1,10 +1,10 @@
 """Adding a justice indicator is one catalogue entry and one function (issue #19, item 3).
 
-A toy J18 — suspects charged among those reported, period basis — is added the way a new
-indicator would be: an entry appended to (a copy of) ``catalogue.yaml`` and one function
-registered with ``@indicator("J18")``. Nothing else is touched, and J18 shows up in the
-library's table, the CLI's table and JSON, the web page and its JSON twin, and the report.
-"""
+A toy J18 (the next free id) — suspects charged among those reported, period basis — is
+added the way a new indicator would be: an entry appended to (a copy of) ``catalogue.yaml``
+and one function registered with ``@indicator("J18")``. Nothing else is touched, and J18
+shows up in the library's table, the CLI's table and JSON (and ``uncounted metrics``), the
+web page and its JSON twin, the metric page, and the report."""
 
 from __future__ import annotations
 
@@ -30,8 +30,11 @@ from uncounted.settings import Settings
 from uncounted.simulate import WorldConfig, simulate_world
 from uncounted.web import create_app
 
-J18_ENTRY = """
-  - id: J18
+#: The toy's id: J18 today, the next free J number once the catalogue holds a real J18.
+TOY = f"J{1 + max(int(m.id[1:]) for m in load_catalogue() if m.id.startswith('J'))}"
+
+J18_ENTRY = f"""
+  - id: {TOY}
     title: Suspects charged among those reported
     definition: A toy indicator of the tests, the share of reported suspects who were charged.
     numerator: Suspects charged in the period
@@ -66,9 +69,9 @@ def j18_entry(tmp_path: Path) -> Iterator[None]:
 @pytest.fixture()
 def toy_j18(j18_entry: None) -> Iterator[None]:
     """The J18 entry and its function."""
-    indicator("J18")(_j18)
+    indicator(TOY)(_j18)
     yield
-    REGISTRY.pop("J18")
+    REGISTRY.pop(TOY)
 
 
 @pytest.fixture()
@@ -95,7 +98,7 @@ def test_j18_is_computed_after_the_others(toy_j18):
     world = simulate_world(WorldConfig(seed=3, n_victims=400))
     data = JusticeData.from_tables(world.frames, as_of=world.config.end)
     table = indicators(data, period="2024", by=["jurisdiction"])
-    j18 = table.filter(pl.col("indicator") == "J18")
+    j18 = table.filter(pl.col("indicator") == TOY)
     assert set(j18["variant"]) == {"charged / reported"}
     assert j18.height == table["jurisdiction"].n_unique()
     # suspects reported in 2024 (J3's denominator), charged in 2024 (J4 "all" numerator)
@@ -106,15 +109,15 @@ def test_j18_is_computed_after_the_others(toy_j18):
     assert j18.sort("jurisdiction")["numerator"].to_list() == j4["numerator"].to_list()
     # catalogue order: J18 comes last within each jurisdiction
     last = table.group_by("jurisdiction", maintain_order=True).agg(pl.col("indicator").last())
-    assert set(last["indicator"]) == {"J18"}
+    assert set(last["indicator"]) == {TOY}
 
 
 def test_j18_in_the_cli_and_the_web_page(toy_j18, demo_settings):
     rows = json.loads(_cli("indicators", "--demo", "--format", "json"))
-    assert [r["variant"] for r in rows if r["indicator"] == "J18"] == ["charged / reported"]
-    assert rows[-1]["indicator"] == "J18"
-    assert "J18" in _cli("indicators", "--demo", "--period", "2024")
-    assert "J18" in [r["id"] for r in json.loads(_cli("metrics", "--format", "json"))]
+    assert [r["variant"] for r in rows if r["indicator"] == TOY] == ["charged / reported"]
+    assert rows[-1]["indicator"] == TOY
+    assert TOY in _cli("indicators", "--demo", "--period", "2024")
+    assert TOY in [r["id"] for r in json.loads(_cli("metrics", "--format", "json"))]
 
     app = create_app(
         demo_settings,
@@ -130,29 +133,29 @@ def test_j18_in_the_cli_and_the_web_page(toy_j18, demo_settings):
         follow_redirects=False,
     )
     twin = client.get("/api/indicators?by=jurisdiction").json()
-    j18 = [r for r in twin["indicators"] if r["indicator"] == "J18"]
+    j18 = [r for r in twin["indicators"] if r["indicator"] == TOY]
     assert j18 and {r["title"] for r in j18} == {"Suspects charged among those reported"}
     html = client.get("/indicators").text
-    assert "/metrics/J18" in html and "Suspects charged among those reported" in html
-    assert "charged / reported" in client.get("/api/metrics/J18").text
+    assert f"/metrics/{TOY}" in html and "Suspects charged among those reported" in html
+    assert "charged / reported" in client.get(f"/api/metrics/{TOY}").text
 
 
 def test_j18_in_the_report(toy_j18):
     world = simulate_world(WorldConfig(seed=7, n_victims=300))
     report = build_report(world.frames, n_bootstrap=5)
-    assert report.justice.row("J18", "charged / reported") is not None
+    assert report.justice.row(TOY, "charged / reported") is not None
     twin = report.to_dict()
-    assert "J18" in json.dumps(twin)
+    assert TOY in json.dumps(twin)
     html = report.to_html()
-    assert 'data-indicator="J18"' in html and "Justice indicators J1–J18" in html
+    assert f'data-indicator="{TOY}"' in html and f"Justice indicators J1–{TOY}" in html
     assert 'data-variant="charged / reported"' in html
 
 
 def test_an_entry_without_a_function_says_what_to_do(j18_entry, small_world_tables):
-    with pytest.raises(InvalidInput, match=r"J18 .*register one with @"):
+    with pytest.raises(InvalidInput, match=rf"{TOY} .*register one with @"):
         indicators(JusticeData.from_tables(small_world_tables))
 
 
 def test_the_packaged_catalogue_is_back_after_the_toy():
-    assert "J18" not in [m.id for m in load_catalogue()]
-    assert "J18" not in REGISTRY
+    assert TOY not in [m.id for m in load_catalogue()]
+    assert TOY not in REGISTRY
