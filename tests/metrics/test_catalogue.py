@@ -14,7 +14,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
 def test_every_justice_indicator_has_an_entry():
     ids = [m.id for m in load_catalogue()]
-    assert ids == [f"J{i}" for i in range(1, 18)]
+    # the published J1–J17 stay, in order; the catalogue may list more after them
+    assert ids[:17] == [f"J{i}" for i in range(1, 18)]
     for m in load_catalogue():
         assert m.title and m.definition and m.numerator and m.sources
         assert set(m.disaggregations) <= {

@@ -50,7 +50,7 @@ def indicators_cmd(
     database_url: str | None = typer.Option(None, "--database-url", help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
 ) -> None:
-    """The impunity indicators J1–J17 with confidence intervals (see `uncounted metrics`)."""
+    """The metric catalogue's impunity indicators, with intervals (see `uncounted metrics`)."""
     from uncounted.justice import empty_reason, indicators
 
     out = Output(fmt, output, bom)

@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "(unless --partial)."),
     "export": ("ingest", "Export stored records as CSV, XLSX, HTCDS or CTDC files (they "
                "import back unchanged)."),
-    "indicators": ("justice", "The impunity indicators J1–J17 with confidence intervals (see "
+    "indicators": ("justice", "The metric catalogue's impunity indicators, with intervals (see "
                    "`uncounted metrics`)."),
     "bottlenecks": ("justice", "Where cases stall: transitions ranked by attrition and dwell, "
                     "and who waits longest."),

@@ -1,41 +1,21 @@
-"""The impunity indicators J1–J17, for a period or a cohort, with intervals.
+"""The impunity indicators of the metric catalogue (J1–J17), for a period or a cohort.
 
-Definitions, numerators, denominators and sources are in the metric catalogue
-(``uncounted.metrics``, generated into ``docs/metrics.md``); this module computes them from
-:class:`~uncounted.justice.data.JusticeData` frames. In short:
-
-========  ==============================================================================
-J1        victims identified: people, each counted once however many cases identified them
-          in the period (count; per 100 000 population with a population table)
-J2        cases investigated / cases reported
-J3        suspects arrested / suspects identified (reported)
-J4        suspects charged / arrested — all, trafficking charge, other charge
-J5        defendants convicted / defendants with a first-instance verdict — all, by offence;
-          and the Aalen–Johansen cumulative incidence of conviction, acquittal and
-          dismissal after the trial started (competing outcomes, open trials censored)
-J6        convictions / victims identified (people, as J1)
-J7        attrition at each transition, 1 − Kaplan–Meier conversion (open paths censored),
-          and cumulative (1 − product of conversions, delta-method interval)
-J8        convictions upheld on appeal / appeals against convictions decided
-J9        custodial sentences ≥ benchmark months / sentences
-J10       median, P75, P90 days report→arrest, arrest→charge, charge→verdict, verdict→appeal
-J11       share of charged defendants with a verdict within the time standard (KM)
-J12       clearance: verdicts / charges filed in the period (CourTools 2)
-J13       pending caseload (charged, no verdict) and its age in days (CourTools 4)
-J14       victims who testified with protective measures / received compensation
-J15       days from identification to aftercare placement and to repatriation
-J16       cases with cross-border cooperation (a linked case abroad) / cases
-J17       investigated cases with a joint operation (police with labour inspectors) / cases
-========  ==============================================================================
+Which indicators there are, their order, variants, definitions, numerators, denominators and
+sources are in the metric catalogue (``uncounted.metrics``, generated into
+``docs/metrics.md``); this module holds one function per indicator, registered under its id
+(:mod:`uncounted.justice.registry`) and stating its formula and source, and
+:func:`indicators`, which runs them in catalogue order over
+:class:`~uncounted.justice.data.JusticeData` frames.
 
 Proportions carry Wilson intervals; time-to-event measures Greenwood log−log intervals.
+Adding an indicator is one catalogue entry and one function here (or in any module imported
+before :func:`indicators` runs) decorated with ``@indicator("J18")``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import polars as pl
 
 from uncounted.errors import InvalidInput
@@ -53,14 +33,18 @@ from uncounted.justice.measures import (
     conversion,
     count,
     delays,
-    rate,
     verdict_incidence,
 )
-from uncounted.justice.stages import (
-    case_paths,
-    suspect_paths_with,
-    victim_paths_with,
-    with_unnamed_events,
+from uncounted.justice.registry import (
+    COLUMNS,
+    ESTIMATED,
+    Inputs,
+    Parts,
+    Variants,
+    compute,
+    id_range,
+    indicator,
+    tag,
 )
 
 #: The delays J10 reports.
@@ -71,40 +55,20 @@ DELAYS: tuple[tuple[str, str], ...] = (
     ("verdict", "appeal"),
 )
 
-COLUMNS: tuple[str, ...] = (
-    "indicator",
-    "variant",
-    "numerator",
-    "denominator",
-    "value",
-    "lower",
-    "upper",
-    "unit",
-    "method",
-    "value_is",
+#: J15: the victims' delays after identification.
+AFTERCARE: tuple[tuple[str, str], ...] = (
+    ("identification", "aftercare"),
+    ("identification", "repatriated"),
 )
 
-#: Methods whose value is estimated (censored paths), not computed from numerator and
-#: denominator: for those rows numerator and denominator are the observed counts.
-ESTIMATED = (
-    "kaplan-meier",
-    "kaplan-meier product",
-    "aalen-johansen",
-    "truncation-corrected product-limit",
-)
+#: J14: the victim flag each variant counts.
+PROTECTION: dict[str, str] = {
+    "protective measures": "protective_measures",
+    "compensation": "compensation",
+}
 
-
-def _tag(
-    frame: pl.DataFrame, indicator: str, unit: str, method: str, variant: str | None = None
-) -> pl.DataFrame:
-    extra = [
-        pl.lit(indicator).alias("indicator"),
-        pl.lit(unit).alias("unit"),
-        pl.lit(method).alias("method"),
-    ]
-    if variant is not None:
-        extra.append(pl.lit(variant).alias("variant"))
-    return frame.with_columns(extra)
+#: Method of the delay quantiles (J10, J15).
+TRUNCATION_CORRECTED = "truncation-corrected product-limit"
 
 
 def indicators(
@@ -127,61 +91,109 @@ def indicators(
     Returns a long frame: ``*by, indicator, variant, numerator, denominator, value, lower,
     upper, unit, method, value_is`` (``estimated`` when the value is a Kaplan–Meier or
     Aalen–Johansen estimate and numerator and denominator are observed counts, ``observed``
-    when it is computed from them).
+    when it is computed from them). Indicators come in the catalogue's order.
     """
     if basis not in ("cohort", "period"):
         raise InvalidInput(f"basis must be 'cohort' or 'period', not {basis!r}.")
     if sentence_benchmark_months < 0 or time_standard_days <= 0:
         raise InvalidInput("The sentence benchmark and the time standard must be positive.")
-    keys = check_by(by)
-    window = Window.parse(period)
-    as_of = data.observed_to
-    # Only the attributes the disaggregation asks for (plus those an indicator reads).
-    sp = suspect_paths_with(data, {*keys, "cross_border"})
-    vp = victim_paths_with(data, {*keys, "prosecuted"})
-    # the dates J2, J16, J17 read: of every case, named suspect or not
-    cp = case_paths(sp, stages=("report", "investigation"))
-    cp = with_unnamed_events(cp, data, ("report", "investigation"))
-
-    def share(
-        paths: pl.DataFrame,
-        den: str,
-        num: str,
-        how: Basis = "cohort",
-        den_mask: pl.Expr | None = None,
-        num_mask: pl.Expr | None = None,
-        ci: bool = True,
-    ) -> pl.DataFrame:
-        return rate(
-            paths, keys, window, how, as_of, den_date=den, num_date=num,
-            den_mask=den_mask, num_mask=num_mask, level=level, ci=ci,
-        )  # fmt: skip
-
-    victims = count(vp, keys, window, "identification_on", distinct="person_id")
-    parts = [
-        _tag(victims, "J1", "victims", "count", "count"),
-        _tag(
-            share(cp, "report_on", "investigation_on", basis), "J2", "proportion", "wilson", "all"
-        ),
-        _tag(share(sp, "report_on", "arrest_on", basis), "J3", "proportion", "wilson", "all"),
-    ]
-    if data.population is not None:
-        per = per_population(vp, data.population, keys, window, level)
-        if per is not None:
-            parts.append(_tag(per, "J1", "per 100 000", "garwood", "per 100 000"))
-    for variant, offence in (("all", None), ("trafficking", "trafficking"), ("other", "other")):
-        charged = None if offence is None else pl.col("charge_offence") == offence
-        j4 = share(sp, "arrest_on", "charge_on", basis, num_mask=charged)
-        parts.append(_tag(j4, "J4", "proportion", "wilson", variant))
-        tried = None if offence is None else pl.col("verdict_offence") == offence
-        convicted = pl.col("verdict_outcome") == "convicted"
-        j5 = share(sp, "verdict_on", "verdict_on", den_mask=tried, num_mask=convicted)
-        parts.append(_tag(j5, "J5", "proportion", "wilson", variant))
-    incidence = verdict_incidence(sp, keys, window, as_of, level)
-    parts.append(_tag(incidence, "J5", "proportion", "aalen-johansen"))
-    convictions = count(
-        sp.filter(pl.col("verdict_outcome") == "convicted"), keys, window, "verdict_on"
+    return compute(
+        data,
+        keys=check_by(by),
+        window=Window.parse(period),
+        basis=basis,
+        sentence_benchmark_months=sentence_benchmark_months,
+        time_standard_days=time_standard_days,
+        level=level,
     )
+
+
+def _identified(inputs: Inputs) -> pl.DataFrame:
+    """People identified in the window, each counted once (J1, and J6's denominator)."""
+    return inputs.shared(
+        "victims identified",
+        lambda: count(
+            inputs.victims, inputs.keys, inputs.window, "identification_on", distinct="person_id"
+        ),
+    )
+
+
+@indicator("J1")
+def _victims_identified(inputs: Inputs, variants: Variants) -> Parts:
+    """J1: people with an identification in the period (count), and per 100 000 population
+    (Garwood interval) with a population table. TIP Report; UNODC GLOTIP; SDG 16.2.2."""
+    parts = [tag(_identified(inputs), "victims", "count", variants[0])]
+    if inputs.data.population is not None:
+        per = per_population(
+            inputs.victims, inputs.data.population, inputs.keys, inputs.window, inputs.level
+        )
+        if per is not None:
+            parts.append(tag(per, "per 100 000", "garwood", variants[1]))
+    return parts
+
+
+@indicator("J2")
+def _investigation_rate(inputs: Inputs, variants: Variants) -> Parts:
+    """J2: cases investigated / cases reported (Wilson). TIP Report; UNODC GLOTIP."""
+    frame = inputs.share(inputs.cases, "report_on", "investigation_on", inputs.basis)
+    return [tag(frame, "proportion", "wilson", variants[0])]
+
+
+@indicator("J3")
+def _arrest_rate(inputs: Inputs, variants: Variants) -> Parts:
+    """J3: suspects arrested / suspects reported (Wilson). UNODC GLOTIP."""
+    frame = inputs.share(inputs.suspects, "report_on", "arrest_on", inputs.basis)
+    return [tag(frame, "proportion", "wilson", variants[0])]
+
+
+def _offence(variant: str) -> str | None:
+    """The offence a J4/J5 variant counts (``"all"``: any)."""
+    return None if variant == "all" else variant
+
+
+@indicator("J4")
+def _charging_rate(inputs: Inputs, variants: Variants) -> Parts:
+    """J4: suspects charged / arrested, all and by the offence charged (Wilson). TIP Report;
+    UNODC GLOTIP."""
+    parts = []
+    for variant in variants:
+        offence = _offence(variant)
+        charged = None if offence is None else pl.col("charge_offence") == offence
+        frame = inputs.share(
+            inputs.suspects, "arrest_on", "charge_on", inputs.basis, num_mask=charged
+        )
+        parts.append(tag(frame, "proportion", "wilson", variant))
+    return parts
+
+
+@indicator("J5")
+def _conviction_rate(inputs: Inputs, variants: Variants) -> Parts:
+    """J5: defendants convicted / with a first-instance verdict, all and by offence (Wilson);
+    and the Aalen–Johansen cumulative incidence of each outcome after the trial started
+    (variants ``"<outcome> after trial"``). TIP Report; UNODC GLOTIP; Aalen & Johansen 1978."""
+    parts = []
+    convicted = pl.col("verdict_outcome") == "convicted"
+    for variant in (v for v in variants if not v.endswith(" after trial")):
+        offence = _offence(variant)
+        tried = None if offence is None else pl.col("verdict_offence") == offence
+        frame = inputs.share(
+            inputs.suspects, "verdict_on", "verdict_on", den_mask=tried, num_mask=convicted
+        )
+        parts.append(tag(frame, "proportion", "wilson", variant))
+    incidence = verdict_incidence(
+        inputs.suspects, inputs.keys, inputs.window, inputs.as_of, inputs.level
+    )
+    parts.append(tag(incidence, "proportion", "aalen-johansen"))
+    return parts
+
+
+@indicator("J6")
+def _convictions_per_victim(inputs: Inputs, variants: Variants) -> Parts:
+    """J6: convictions / victims identified (people, as J1), no interval. TIP Report."""
+    keys = inputs.keys
+    convicted = inputs.suspects.filter(pl.col("verdict_outcome") == "convicted")
+    convictions = count(convicted, keys, inputs.window, "verdict_on")
+    victims = _identified(inputs)
     j6 = convictions.select(*keys, "numerator").join(
         victims.select(*keys, pl.col("numerator").alias("denominator")),
         on=keys, how="full", coalesce=True, nulls_equal=True,
@@ -194,56 +206,125 @@ def indicators(
         pl.lit(None, pl.Float64).alias("lower"),
         pl.lit(None, pl.Float64).alias("upper"),
     )  # fmt: skip
-    parts.append(_tag(j6, "J6", "ratio", "ratio", "all"))
-    steps = conversion(sp, keys, window, as_of, TRANSITIONS, level)
-    attrition = steps.with_columns(
+    return [tag(j6, "ratio", "ratio", variants[0])]
+
+
+@indicator("J7")
+def _attrition(inputs: Inputs, variants: Variants) -> Parts:
+    """J7: 1 − Kaplan–Meier conversion at each transition (open paths censored), and
+    cumulative attrition 1 − Π conversions (delta-method interval). Kaplan & Meier 1958."""
+    steps = conversion(
+        inputs.suspects, inputs.keys, inputs.window, inputs.as_of, TRANSITIONS, inputs.level
+    )
+    lost = steps.with_columns(
         (1 - pl.col("value")).alias("value"),
         (1 - pl.col("upper")).alias("lower"),
         (1 - pl.col("lower")).alias("upper"),
     )
-    parts.append(_tag(attrition, "J7", "proportion", "kaplan-meier"))
-    cumulative = cumulative_attrition(steps, keys, level)
-    parts.append(_tag(cumulative, "J7", "proportion", "kaplan-meier product"))
-    upheld, of_conviction = (
-        pl.col("appeal_outcome") == "upheld",
-        pl.col("verdict_outcome") == "convicted",
+    cumulative = cumulative_attrition(steps, inputs.keys, inputs.level)
+    return [
+        tag(lost, "proportion", "kaplan-meier"),
+        tag(cumulative, "proportion", "kaplan-meier product"),
+    ]
+
+
+@indicator("J8")
+def _upheld_on_appeal(inputs: Inputs, variants: Variants) -> Parts:
+    """J8: convictions upheld / appeals against convictions decided (Wilson). TIP Report."""
+    upheld = pl.col("appeal_outcome") == "upheld"
+    of_conviction = pl.col("verdict_outcome") == "convicted"
+    frame = inputs.share(
+        inputs.suspects, "appeal_on", "appeal_on", den_mask=of_conviction, num_mask=upheld
     )
-    j8 = share(sp, "appeal_on", "appeal_on", den_mask=of_conviction, num_mask=upheld)
-    parts.append(_tag(j8, "J8", "proportion", "wilson", "convictions upheld"))
+    return [tag(frame, "proportion", "wilson", variants[0])]
+
+
+@indicator("J9")
+def _significant_sentences(inputs: Inputs, variants: Variants) -> Parts:
+    """J9: custodial sentences ≥ the benchmark months / sentences (Wilson). TIP Report;
+    UNTOC art. 2(b)."""
     long = pl.col("custodial").fill_null(False) & (
-        pl.col("sentence_months").fill_null(0) >= sentence_benchmark_months
+        pl.col("sentence_months").fill_null(0) >= inputs.sentence_benchmark_months
     )
-    j9 = share(sp, "sentence_on", "sentence_on", num_mask=long)
-    label = f"custodial ≥ {sentence_benchmark_months} months"
-    parts.append(_tag(j9, "J9", "proportion", "wilson", label))
-    method = "truncation-corrected product-limit"
-    parts.append(_tag(delays(sp, keys, window, as_of, DELAYS, level=level), "J10", "days", method))
+    frame = inputs.share(inputs.suspects, "sentence_on", "sentence_on", num_mask=long)
+    return [tag(frame, "proportion", "wilson", variants[0])]
+
+
+@indicator("J10")
+def _time_to_disposition(inputs: Inputs, variants: Variants) -> Parts:
+    """J10: median, P75, P90 days between stages (:data:`DELAYS`), corrected for right
+    truncation. CourTools 3; Lagakos, Barraj & De Gruttola 1988."""
+    frame = delays(
+        inputs.suspects, inputs.keys, inputs.window, inputs.as_of, DELAYS, level=inputs.level
+    )
+    return [tag(frame, "days", TRUNCATION_CORRECTED)]
+
+
+@indicator("J11")
+def _within_time_standard(inputs: Inputs, variants: Variants) -> Parts:
+    """J11: Kaplan–Meier probability of a verdict within the time standard after the charge.
+    CourTools 3; Model Time Standards for State Trial Courts."""
     within = conversion(
-        sp, keys, window, as_of, [("charge", "verdict")], level, at_days=time_standard_days
-    ).with_columns(pl.lit(f"within {time_standard_days} days").alias("variant"))
-    parts.append(_tag(within, "J11", "proportion", "kaplan-meier"))
-    j12 = share(sp, "charge_on", "verdict_on", "period", ci=False)
-    parts.append(_tag(j12, "J12", "ratio", "ratio", "verdicts / charges"))
-    parts.append(pending_caseload(sp, keys, window, as_of).with_columns(
-        pl.lit("J13").alias("indicator"), pl.lit("empirical").alias("method"),
-    ))  # fmt: skip
-    prosecuted = pl.col("prosecuted")
-    for variant, flag in (
-        ("protective measures", "protective_measures"),
-        ("compensation", "compensation"),
-    ):
-        j14 = share(vp, "testified_on", "testified_on", den_mask=prosecuted,
-                    num_mask=pl.col(flag).fill_null(False))  # fmt: skip
-        parts.append(_tag(j14, "J14", "proportion", "wilson", variant))
-    aftercare = [("identification", "aftercare"), ("identification", "repatriated")]
-    j15 = delays(vp, keys, window, as_of, aftercare, level=level)
-    parts.append(_tag(j15, "J15", "days", method))
-    j16 = share(cp, "entry_on", "entry_on", num_mask=pl.col("cross_border"))
-    parts.append(_tag(j16, "J16", "proportion", "wilson", "cross-border cooperation"))
+        inputs.suspects, inputs.keys, inputs.window, inputs.as_of, [("charge", "verdict")],
+        inputs.level, at_days=inputs.time_standard_days,
+    ).with_columns(pl.lit(variants[0]).alias("variant"))  # fmt: skip
+    return [tag(within, "proportion", "kaplan-meier")]
+
+
+@indicator("J12")
+def _clearance_rate(inputs: Inputs, variants: Variants) -> Parts:
+    """J12: verdicts / charges filed in the period, no interval. CourTools 2."""
+    frame = inputs.share(inputs.suspects, "charge_on", "verdict_on", "period", ci=False)
+    return [tag(frame, "ratio", "ratio", variants[0])]
+
+
+@indicator("J13")
+def _pending_caseload_age(inputs: Inputs, variants: Variants) -> Parts:
+    """J13: defendants charged and awaiting a verdict, and their age in days (nearest-rank
+    median and P90). CourTools 4."""
+    frame = pending_caseload(inputs.suspects, inputs.keys, inputs.window, inputs.as_of)
+    return [frame.with_columns(pl.lit("empirical").alias("method"))]
+
+
+@indicator("J14", victim_columns=("prosecuted",))
+def _victims_protected(inputs: Inputs, variants: Variants) -> Parts:
+    """J14: victims who testified in prosecuted cases with protective measures / who were
+    compensated (Wilson). UN Trafficking Protocol arts. 6–7; TIP Report."""
+    parts = []
+    for variant in variants:
+        flag = pl.col(PROTECTION[variant]).fill_null(False)
+        frame = inputs.share(
+            inputs.victims, "testified_on", "testified_on",
+            den_mask=pl.col("prosecuted"), num_mask=flag,
+        )  # fmt: skip
+        parts.append(tag(frame, "proportion", "wilson", variant))
+    return parts
+
+
+@indicator("J15")
+def _days_to_aftercare(inputs: Inputs, variants: Variants) -> Parts:
+    """J15: median, P75, P90 days from identification to aftercare and to repatriation,
+    corrected for right truncation. UN Trafficking Protocol arts. 6 and 8."""
+    frame = delays(
+        inputs.victims, inputs.keys, inputs.window, inputs.as_of, AFTERCARE, level=inputs.level
+    )
+    return [tag(frame, "days", TRUNCATION_CORRECTED)]
+
+
+@indicator("J16", suspect_columns=("cross_border",))
+def _cross_border_cooperation(inputs: Inputs, variants: Variants) -> Parts:
+    """J16: cases linked to a proceeding abroad / cases (Wilson). TIP Report."""
+    frame = inputs.share(inputs.cases, "entry_on", "entry_on", num_mask=pl.col("cross_border"))
+    return [tag(frame, "proportion", "wilson", variants[0])]
+
+
+@indicator("J17")
+def _joint_operations(inputs: Inputs, variants: Variants) -> Parts:
+    """J17: investigated cases with a joint police–labour inspection operation / investigated
+    cases (Wilson). ILO Forced Labour Protocol art. 4."""
     joint = pl.col("joint_operation").fill_null(False)
-    j17 = share(cp, "investigation_on", "investigation_on", num_mask=joint)
-    parts.append(_tag(j17, "J17", "proportion", "wilson", "joint operations"))
-    return _assemble(parts, keys)
+    frame = inputs.share(inputs.cases, "investigation_on", "investigation_on", num_mask=joint)
+    return [tag(frame, "proportion", "wilson", variants[0])]
 
 
 def empty_reason(data: JusticeData) -> str | None:
@@ -265,34 +346,20 @@ def empty_reason(data: JusticeData) -> str | None:
     else:
         held = "no cases and no justice events"
     return (
-        f"The justice indicators are empty: the store holds {held}. J1–J17 count "
+        f"The justice indicators are empty: the store holds {held}. {id_range()} count "
         "identifications, reports, arrests, charges, verdicts and aftercare steps recorded "
         "as justice events; import them (uncounted import events.csv --type justice_events) "
         "to compute the indicators."
     )
 
 
-def _assemble(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    frames = [p.select(*keys, *COLUMNS[:-1]) for p in parts if p.height]
-    if not frames:
-        return pl.DataFrame(
-            schema={**dict.fromkeys(keys, pl.String()), **dict.fromkeys(COLUMNS, pl.String())}
-        )
-    out = pl.concat(frames, how="vertical_relaxed")
-    out = out.with_columns(
-        pl.when(pl.col("method").is_in(ESTIMATED))
-        .then(pl.lit("estimated"))
-        .otherwise(pl.lit("observed"))
-        .alias("value_is")
-    )
-    order = {f"J{i}": i for i in range(1, 18)}
-    rank = pl.col("indicator").replace_strict(order, return_dtype=pl.Int32)
-    return (
-        out.with_columns(rank.alias("_order"))
-        .sort([*keys, "_order"], nulls_last=True, maintain_order=True)
-        .drop("_order")
-        .with_columns(pl.col("value", "lower", "upper").replace([np.inf], [None]))
-    )
-
-
-__all__ = ["COLUMNS", "DELAYS", "ESTIMATED", "TRANSITIONS", "empty_reason", "indicators"]
+__all__ = [
+    "AFTERCARE",
+    "COLUMNS",
+    "DELAYS",
+    "ESTIMATED",
+    "PROTECTION",
+    "TRANSITIONS",
+    "empty_reason",
+    "indicators",
+]

@@ -1,8 +1,9 @@
 """The metric catalogue: every published measure as data, read from ``catalogue.yaml``.
 
-One entry per indicator — id, title, definition, numerator, denominator, unit,
-disaggregations, interval and sources — used by the computation (the ids), the CLI
-(``uncounted metrics``), the web pages and reports, and to generate ``docs/metrics.md``
+One entry per indicator — id, title, definition, numerator, denominator, unit, variants,
+disaggregations, interval and sources — used by the computation (which indicators, in which
+order, with which variants: :mod:`uncounted.justice.registry`), the CLI (``uncounted
+metrics``), the web pages and reports, and to generate ``docs/metrics.md``
 (:func:`metrics_markdown`; a test keeps the committed file up to date).
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -24,6 +27,7 @@ _FIELDS = (
     "numerator",
     "denominator",
     "unit",
+    "variants",
     "disaggregations",
     "interval",
     "sources",
@@ -41,6 +45,7 @@ class Metric:
     numerator: str
     denominator: str
     unit: str
+    variants: tuple[str, ...]
     disaggregations: tuple[str, ...]
     interval: str
     sources: tuple[str, ...]
@@ -50,9 +55,14 @@ class Metric:
         """Plain data (for JSON)."""
         return {
             **{f: getattr(self, f) for f in _FIELDS},
+            "variants": list(self.variants),
             "disaggregations": list(self.disaggregations),
             "sources": list(self.sources),
         }
+
+    def variant_labels(self, **settings: object) -> tuple[str, ...]:
+        """The variants with their ``{setting}`` placeholders filled in from ``settings``."""
+        return tuple(v.format(**settings) for v in self.variants)
 
 
 def _entry(raw: dict[str, Any]) -> Metric:
@@ -68,6 +78,7 @@ def _entry(raw: dict[str, Any]) -> Metric:
         numerator=str(raw["numerator"]),
         denominator=str(raw["denominator"]),
         unit=str(raw["unit"]),
+        variants=tuple(str(v) for v in raw["variants"]),
         disaggregations=tuple(str(d) for d in raw["disaggregations"]),
         interval=str(raw["interval"]),
         sources=tuple(str(s) for s in raw["sources"]),
@@ -75,10 +86,15 @@ def _entry(raw: dict[str, Any]) -> Metric:
     )
 
 
+#: Where the catalogue is read from (the packaged ``catalogue.yaml``). Tests that extend the
+#: catalogue point this at a copy and clear :func:`load_catalogue`'s cache.
+CATALOGUE: Traversable | Path = resources.files("uncounted.metrics").joinpath("catalogue.yaml")
+
+
 @cache
 def load_catalogue() -> tuple[Metric, ...]:
     """Every metric of the catalogue, in its order (read once)."""
-    text = resources.files("uncounted.metrics").joinpath("catalogue.yaml").read_text("utf-8")
+    text = CATALOGUE.read_text("utf-8")
     raw = yaml.safe_load(text)
     entries = tuple(_entry(m) for m in raw["metrics"])
     ids = [m.id for m in entries]
@@ -118,6 +134,7 @@ def metrics_markdown() -> str:
             f"- **Numerator:** {m.numerator}",
             f"- **Denominator:** {m.denominator}",
             f"- **Unit:** {m.unit}",
+            f"- **Variants:** {', '.join(m.variants)}",
             f"- **Disaggregations:** {', '.join(m.disaggregations)}",
             f"- **Interval:** {m.interval}",
             f"- **Computed in:** `{m.module}`",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from uncounted.justice.registry import id_range
 from uncounted.report.justice_section import CURVE_DAYS
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def render_html(report: Report) -> str:
         survivors=report.survivors,
         domain_labels=report.survivors.labels,
         curve_days=CURVE_DAYS,
+        indicator_ids=id_range(),
     )
 
 

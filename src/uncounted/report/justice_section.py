@@ -1,7 +1,8 @@
 """The justice-response section of the evidence report: the library's figures, charted.
 
 Every number comes from :mod:`uncounted.justice` — :func:`~uncounted.justice.indicators`
-(J1–J17 with their intervals), :func:`~uncounted.justice.bottlenecks` (where cases stall) and
+(every indicator of the metric catalogue, with its intervals),
+:func:`~uncounted.justice.bottlenecks` (where cases stall) and
 :func:`~uncounted.justice.kaplan_meier` (time-to-event curves). The funnel is J7's cumulative
 attrition read the other way: of every 100 suspects reported, how many reach each stage
 (``100 × (1 − cumulative attrition)``, the Kaplan–Meier product with its delta-method interval).
