@@ -186,7 +186,7 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "300")
     get_settings.cache_clear()
     try:
-        assert main(["init"]) == 0
+        assert main(["init", "--create-keys"]) == 0
         settings = get_settings()
         engine = make_engine(settings.resolved_database_url, keyring_from_settings(settings))
         try:
@@ -206,6 +206,11 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
         # the store is lost: a new data directory with a new key refuses the backup…
         other = tmp_path / "other"
         monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(other))
+        get_settings.cache_clear()
+        assert main(["restore", str(backup)]) == 2
+        assert "No data key is configured" in capsys.readouterr().err
+        assert main(["init", "--create-keys"]) == 0
+        capsys.readouterr()
         get_settings.cache_clear()
         assert main(["restore", str(backup)]) == 2
         assert "encrypted with key" in capsys.readouterr().err
