@@ -69,14 +69,14 @@ def served(monkeypatch):
 
 def test_serve_refuses_without_keys_unless_asked_to_create_them(no_keys, served, cli_env, capsys):
     """Issue #15, item 8: serve silently created secret.key and data.key beside the database."""
-    assert main(["init"]) == 2
+    assert main(["init"]) == 9
     assert "--create-keys" in capsys.readouterr().err
     assert not (cli_env / "data.key").exists()
     assert main(["init", "--create-keys"]) == 0
     out = capsys.readouterr().out
     assert f"{cli_env / 'data.key'}" in out.replace("\n", "") and "Back it up" in out
     (cli_env / "secret.key").unlink()
-    assert main(["serve"]) == 2 and served == []
+    assert main(["serve"]) == 9 and served == []
     assert "No secret key is configured" in capsys.readouterr().err
     assert main(["serve", "--create-keys"]) == 0
     assert "secret.key" in capsys.readouterr().out
@@ -106,7 +106,7 @@ def test_serve_behind_tls_with_trusted_proxies(served, capsys):
         "strict-transport-security" in page.headers
         and "secure" in page.headers["set-cookie"].lower()
     )
-    assert main(["serve", "--trusted-proxy", "not-an-address"]) == 2
+    assert main(["serve", "--trusted-proxy", "not-an-address"]) == 9
     assert "not an IP address" in capsys.readouterr().err
 
 

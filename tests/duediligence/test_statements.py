@@ -54,3 +54,10 @@ def test_bad_scores_are_refused(scores):
     )
     with pytest.raises(InvalidInput, match="not criteria of"):
         score_statements(wrong)
+
+
+def test_no_statements_yet_is_an_empty_result(scores):
+    """A store with partners but no scored statement (a new programme) reads as empty tables."""
+    result = score_statements(scores.clear())
+    assert result.statements.height == 0 and "score" in result.statements.columns
+    assert result.criteria.height == 0 and result.agreement.height == 0

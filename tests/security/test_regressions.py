@@ -158,7 +158,7 @@ def test_finding_1_cli_import_and_export_under_a_user(store, tmp_path, monkeypat
         path.write_text(REFER_INTO_PNP, encoding="utf-8")
         before = _counts(store)
         assert main(["import", str(path), "--user", "caseworker"]) == 4
-        assert "refer people from your own agency only" in capsys.readouterr().out
+        assert "refer people from your own agency only" in capsys.readouterr().err
         assert _counts(store) == before
         assert main(["import", str(path), "--user", "nobody"]) != 0
         out = tmp_path / "export"

@@ -207,12 +207,12 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
         other = tmp_path / "other"
         monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(other))
         get_settings.cache_clear()
-        assert main(["restore", str(backup)]) == 2
+        assert main(["restore", str(backup)]) == 9  # a configuration error (docs/cli.md)
         assert "No data key is configured" in capsys.readouterr().err
         assert main(["init", "--create-keys"]) == 0
         capsys.readouterr()
         get_settings.cache_clear()
-        assert main(["restore", str(backup)]) == 2
+        assert main(["restore", str(backup)]) == 9
         assert "encrypted with key" in capsys.readouterr().err
         # …and restores it once the key travels there
         (other / "data.key").write_bytes(key_file)

@@ -117,10 +117,13 @@ def _complete(scores: pl.DataFrame) -> pl.DataFrame:
             raise InvalidInput(
                 f"{partner} {statement}: {sorted(unknown)} are not criteria of {fw_id}."
             )
-    schema = {"second_score": pl.Int64, "score": pl.Int64, "evidence": pl.String,
-              "location": pl.String, "reviewer": pl.String, "second_reviewer": pl.String,
-              "role": pl.String}  # fmt: skip
-    return pl.DataFrame(rows, schema_overrides=schema)
+    schema = {"partner": pl.String, "statement": pl.String, "framework": pl.String,
+              "criterion": pl.String, "provision": pl.String, "label": pl.String,
+              "role": pl.String, "scored": pl.Boolean, "score": pl.Int64,
+              "evidence": pl.String, "location": pl.String, "reviewer": pl.String,
+              "second_score": pl.Int64, "second_reviewer": pl.String}  # fmt: skip
+    # a full schema, so that a store with no statements yet gives an empty table, not a crash
+    return pl.DataFrame(rows, schema=schema)
 
 
 def _agreement(criteria: pl.DataFrame) -> pl.DataFrame:
