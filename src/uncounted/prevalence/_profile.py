@@ -28,7 +28,7 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import gammaln
 from scipy.stats import chi2
 
-from uncounted.prevalence._poisson import fit_batch
+from uncounted.prevalence._engine import fit_batch
 
 __all__ = ["ProfileInterval", "profile_interval"]
 

@@ -28,13 +28,13 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from uncounted.errors import ConvergenceWarning, InvalidInput, NotIdentifiable, SparseDataWarning
 from uncounted.prevalence._base import PopulationEstimator, model_label
+from uncounted.prevalence._engine import check_estimability
 from uncounted.prevalence._heterogeneity_design import (
     HETEROGENEITY,
     fit_constrained,
     model_design,
 )
 from uncounted.prevalence._heterogeneity_search import search_pairs
-from uncounted.prevalence._loglinear_checks import check_estimability
 from uncounted.prevalence._normal_mixture import fit_normal_mixture
 from uncounted.prevalence._profile import profile_interval
 from uncounted.prevalence.assumptions import heterogeneity_parts

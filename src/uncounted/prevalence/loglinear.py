@@ -31,13 +31,19 @@ from uncounted.errors import (
     SparseDataWarning,
 )
 from uncounted.prevalence._base import PopulationEstimator, model_label
-from uncounted.prevalence._loglinear_checks import check_estimability, pattern_name
+from uncounted.prevalence._engine import (
+    BatchFit,
+    check_estimability,
+    fit_batch,
+    full_design,
+    pair_index,
+    pattern_name,
+)
 from uncounted.prevalence._loglinear_search import (
     SearchResult,
     ranking_frame,
     search_models,
 )
-from uncounted.prevalence._poisson import BatchFit, fit_batch, full_design, pair_index
 from uncounted.prevalence._profile import profile_interval
 from uncounted.prevalence.assumptions import loglinear_parts
 from uncounted.prevalence.histories import CaptureHistories

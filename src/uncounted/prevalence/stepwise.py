@@ -35,7 +35,7 @@ from scipy.stats import norm
 
 from uncounted.errors import ConvergenceWarning, InvalidInput, SparseDataWarning
 from uncounted.prevalence._base import PopulationEstimator
-from uncounted.prevalence._identifiability import diagnose
+from uncounted.prevalence._engine import diagnose
 from uncounted.prevalence._stepwise_search import SearchResult, StepwiseSearch
 from uncounted.prevalence.assumptions import NO_HETEROGENEITY
 from uncounted.prevalence.bootstrap import bca_bootstrap
