@@ -8,13 +8,18 @@ contract in ``_base``.
 from __future__ import annotations
 
 from uncounted.prevalence._base import PopulationEstimator
-from uncounted.prevalence.bayesian import LatentClassEstimator
-from uncounted.prevalence.dga import DecomposableBMA
-from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
 from uncounted.prevalence.histories import CaptureHistories
+
+# Importing an estimator's module registers it (uncounted.prevalence.registry); the order here
+# is the order of `uncounted estimate --method`, the web form and the panel's extra methods.
+# isort: off
 from uncounted.prevalence.loglinear import LogLinearEstimator
 from uncounted.prevalence.stepwise import StepwiseEstimator
+from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
+from uncounted.prevalence.bayesian import LatentClassEstimator
+from uncounted.prevalence.dga import DecomposableBMA
 from uncounted.prevalence.twolist import Chapman, LincolnPetersen
+# isort: on
 
 __all__ = [
     "CaptureHistories",
