@@ -208,7 +208,7 @@ def _comparison(
         spec = get_spec(method)
         most = spec.n_lists[1]
         h, text = histories, label
-        if most is not None and histories.n_lists > most:
+        if most is not None and histories.n_lists >= most:  # e.g. Chapman: the largest two
             largest = sorted(sizes, key=lambda k: (-sizes[k], k))[:most]
             h, text = histories.subset(largest), f"{label} ({', '.join(largest)})"
         chosen.append((text, spec.cls(**settings), h))
