@@ -28,9 +28,9 @@ import polars as pl
 import statsmodels.api as sm
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from uncounted.prevalence import CaptureHistories, LogLinearEstimator, _poisson
+from uncounted.prevalence import CaptureHistories, LogLinearEstimator
 from uncounted.prevalence import _loglinear_search as search_mod
-from uncounted.prevalence._poisson import full_design
+from uncounted.prevalence._engine import full_design
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mse"
 
@@ -50,7 +50,6 @@ R_BEST = {
 
 def _cold() -> None:
     search_mod._CACHE.clear()
-    _poisson._PRODUCTS.clear()
 
 
 def time_search(X: np.ndarray, y: np.ndarray, n_lists: int, reps: int) -> tuple[float, float]:

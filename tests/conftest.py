@@ -154,3 +154,42 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def settings(tmp_path: Path) -> Settings:
     """Settings pointing at a fresh data directory (embedded SQLite store)."""
     return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def toy_estimator() -> Iterator[type]:
+    """A toy estimator registered for the test (and withdrawn after): one class with its
+    registry metadata, which the CLI, the web app, the panel and the contract must pick up
+    with no other change (issue #19, item 1)."""
+    from typing import ClassVar
+
+    from uncounted.prevalence import CaptureHistories, PopulationEstimator
+    from uncounted.prevalence.registry import register, unregister
+
+    class ToyEstimator(PopulationEstimator):
+        """Toy: the number observed times ``factor`` (no source; a test double)."""
+
+        method: ClassVar[str] = "toy"
+        label: ClassVar[str] = "Toy: observed times a factor"
+        assumes: ClassVar[tuple[str, str, str] | None] = (
+            "none stated: a test double",
+            "none stated: a test double",
+            "Everyone unseen is a multiple of those seen (a test double).",
+        )
+
+        def __init__(self, factor: float = 2.0, ci_level: float = 0.95) -> None:
+            self.factor = factor
+            self.ci_level = ci_level
+
+        def _fit(self, histories: CaptureHistories) -> None:
+            n = float(histories.n_observed)
+            self.population_ = n * float(self.factor)
+            self.ci_ = (n, n * float(self.factor) * 1.5)
+            self.ci_method_ = "toy"
+            self.model_ = ()
+
+    register(ToyEstimator)
+    try:
+        yield ToyEstimator
+    finally:
+        unregister("toy")

@@ -29,6 +29,9 @@ from uncounted.prevalence import (
     PopulationEstimator,
     StepwiseEstimator,
 )
+from uncounted.prevalence.assumptions import COMMON
+from uncounted.prevalence.methods import estimate_json
+from uncounted.prevalence.registry import estimator_names, get_spec
 
 REQUIRED_KEYS = {
     "method",
@@ -229,3 +232,61 @@ def test_repr_shows_the_estimate_and_to_frame_the_summary(case: str) -> None:
     # a learned attribute of another method is simply absent once fitted (the CLI asks for
     # ranking_ with getattr(est, "ranking_", None) on every method)
     assert getattr(est, "no_such_attribute_", None) is None
+
+
+# ---------------------------------------------------------------------------- the registry
+#: Settings that keep a registered estimator's battery quick (a sampler's chain length).
+QUICK: dict[str, dict[str, object]] = {
+    "lcmcr": {"burnin": 2000, "samples": 200, "thinning": 250, "n_chains": 2},
+}
+
+
+def registered_case(name: str) -> Case:
+    """The registered estimator ``name`` with its defaults (quick settings for samplers, a
+    fixed seed for random ones), on the table with as many lists as it takes."""
+    spec = get_spec(name)
+    settings = dict(QUICK.get(name, {}))
+    if "random_state" in spec.options:
+        settings["random_state"] = 1
+    data = two_lists if not spec.takes(3) else three_lists
+    return (lambda: spec.cls(**settings)), data
+
+
+def check_estimator(name: str, make: Callable[[], PopulationEstimator], data: Case[1]) -> None:
+    """The contract battery for one registered estimator (scikit-learn's ``check_estimator``):
+    its registry metadata, not fitted before ``fit``, ``fit`` returns ``self`` and keeps the
+    settings, ``repr`` names every setting, ``to_dict`` survives a JSON round trip, the JSON
+    of the CLI and the API (``estimate_json``), and ``summary``."""
+    spec = get_spec(name)
+    est = make()
+    assert type(est) is spec.cls and est.method == name
+    assert spec.label and spec.assumes and spec.n_lists[0] >= 2
+    assert set(spec.options) <= set(est.get_params())
+    with pytest.raises(NotFitted):
+        _ = est.population_
+    before = copy.deepcopy(est.get_params())
+    h = data()
+    assert est.fit(h) is est
+    assert est.get_params() == before
+    text = repr(est)
+    assert text.startswith(f"{type(est).__name__}(")
+    assert all(f"{k}=" in text for k in before)
+    out = est.to_dict()
+    assert set(out) >= REQUIRED_KEYS and out["method"] == name
+    assert json.loads(json.dumps(out)) == out
+    assert set(out["assumptions"]) == set(COMMON) | {"dependence", "heterogeneity", "summary"}
+    payload = estimate_json(make(), h)
+    assert payload["estimate"] == out["estimate"] and payload["model"] == out["terms"]
+    assert json.loads(json.dumps(payload)) == payload
+    assert est.summary.height == 1 and est.summary["method"][0] == name
+
+
+@pytest.mark.parametrize("name", estimator_names())
+def test_every_registered_estimator_keeps_the_contract(name: str) -> None:
+    check_estimator(name, *registered_case(name))
+
+
+def test_a_new_estimator_is_checked_by_registering_it(toy_estimator: type) -> None:
+    """Registering a class is all the contract battery needs (issue #19, item 1)."""
+    assert "toy" in estimator_names()
+    check_estimator("toy", *registered_case("toy"))

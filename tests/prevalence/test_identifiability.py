@@ -10,15 +10,15 @@ import pytest
 
 from uncounted.errors import InvalidInput, NotIdentifiable
 from uncounted.prevalence import CaptureHistories
-from uncounted.prevalence._identifiability import (
+from uncounted.prevalence._engine import (
     check_model,
     design_matrix,
     diagnose,
+    fit_poisson,
+    forced_zero_cells,
     list_pairs,
     mle_exists,
 )
-from uncounted.prevalence._irls import fit_poisson
-from uncounted.prevalence._loglinear_checks import forced_zero_cells
 from uncounted.prevalence.histories import all_patterns
 
 # Chan, Silverman & Vincent (2021, JASA), Table 2 = SparseMSE's Artificial_3 (A, B, C):
@@ -114,7 +114,7 @@ def test_newton_certificate_never_contradicts_the_lp() -> None:
     """The fast path (fit + final Newton step) only certifies models the LP says exist.
 
     Random sparse tables on 4 and 5 lists with random two-list models; the certificate is
-    ``converged and min(d_eta) > -1/2`` (see uncounted.prevalence._irls). Both outcomes of
+    ``converged and min(d_eta) > -1/2`` (see uncounted.prevalence._engine). Both outcomes of
     the LP must occur, or the test proves nothing.
     """
     rng = np.random.default_rng(11)

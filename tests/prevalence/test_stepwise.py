@@ -156,7 +156,7 @@ def test_irls_matches_the_closed_form_for_two_lists() -> None:
     The model is saturated on the three observable histories, so the MLE is in closed form
     (the Lincoln-Petersen estimate, Seber 1982 section 3.1).
     """
-    from uncounted.prevalence._irls import fit_poisson
+    from uncounted.prevalence._engine import fit_poisson
 
     n10, n01, n11 = 60.0, 45.0, 15.0
     X = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])

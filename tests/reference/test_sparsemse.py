@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from uncounted.prevalence import CaptureHistories, StepwiseEstimator
-from uncounted.prevalence._identifiability import list_pairs
+from uncounted.prevalence._engine import list_pairs
 from uncounted.prevalence._stepwise_literal import stepwise_literal
 from uncounted.prevalence._stepwise_search import StepwiseSearch
 from uncounted.prevalence.bootstrap import multinomial_resamples
@@ -223,7 +223,7 @@ def test_datasets_without_published_stepwise_answers(
       selected model passes both of SparseMSE's checks (MLE exists and is identifiable);
     * a 200-replicate BCa interval (seed 1) is finite and contains the estimate.
     """
-    from uncounted.prevalence._identifiability import diagnose
+    from uncounted.prevalence._engine import diagnose
 
     h = load_mse(name)
     est = StepwiseEstimator().fit(h)

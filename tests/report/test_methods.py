@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from uncounted.prevalence import LatentClassEstimator
+from uncounted.prevalence.registry import get_spec
 from uncounted.report.methods import docstring_paragraphs, estimator_notes, plain
 
 
@@ -19,7 +20,8 @@ def test_docstring_paragraphs_stop_at_settings():
 
 
 def test_latent_class_note_only_when_asked():
-    assert "Latent class model (LCMCR)" not in [n.name for n in estimator_notes()]
+    label = get_spec("lcmcr").label  # the registry's label, as everywhere
+    assert label not in [n.name for n in estimator_notes()]
     names = [n.name for n in estimator_notes(lcmcr=True)]
-    assert "Latent class model (LCMCR)" in names
+    assert label in names
     assert all(n.text for n in estimator_notes(lcmcr=True))

@@ -170,6 +170,28 @@ def test_prevalence_panel_is_the_default(clients):
     assert 'id="prevalence-panel"' in page.text and 'data-result="spread"' in page.text
 
 
+def test_prevalence_methods_mean_what_they_mean_in_the_cli(clients, toy_estimator):
+    """The web form's methods are the registry's (a newly registered one included);
+    ``loglinear`` is the independence model, ``criterion=aic`` the search, and one estimate's
+    JSON has the CLI's shape (``model`` the terms, ``model_label`` the text) (issue #19)."""
+    viewer = clients["viewer"]
+    data = viewer.get("/api/prevalence").json()
+    assert [m[0] for m in data["methods"]][:1] == ["panel"] and ["toy", toy_estimator.label] in (
+        data["methods"]
+    )
+    query = "/api/prevalence?" + "&".join(f"lists={x}" for x in data["available_lists"][:3])
+    plain = viewer.get(query + "&method=loglinear").json()["result"]
+    assert plain["settings"]["criterion"] is None and plain["model"] == []
+    assert plain["model_label"] == "()" and "diagnostics" in plain
+    search = viewer.get(query + "&method=loglinear&criterion=aic").json()["result"]
+    assert search["settings"]["criterion"] == "aic" and isinstance(search["model"], list)
+    toy = viewer.get(query + "&method=toy").json()["result"]
+    assert toy["method"] == "toy" and toy["estimate"] == 2 * toy["observed"]
+    assert "model ()" in viewer.get(query.removeprefix("/api") + "&method=loglinear").text
+    too_few = viewer.get(query.split("&")[0] + "&method=heterogeneity")
+    assert too_few.status_code == 422 and "3 or more lists" in too_few.json()["error"]
+
+
 W, D = "write", DENIED
 #                                                       admin caseworker analyst viewer
 WRITES = [

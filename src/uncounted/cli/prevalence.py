@@ -15,6 +15,7 @@ region, year).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,23 +35,33 @@ from uncounted.cli._common import (
 )
 from uncounted.errors import InvalidInput
 from uncounted.prevalence import CaptureHistories
-from uncounted.prevalence.methods import METHODS, make_estimator
+from uncounted.prevalence.methods import estimate_json, make_estimator, methods
 
 if TYPE_CHECKING:
     from uncounted.prevalence.panel import PanelResult
 
 
-def _payload(est: Any) -> dict[str, Any]:
-    """The JSON object of one estimate: the library's ``to_dict`` with ``model`` as the list of
-    interaction terms ("A:B", with the file's list names)."""
-    data: dict[str, Any] = est.to_dict()
-    return {**data, "model_label": data.get("model"), "model": data.get("terms", [])}
+def _settings(pairs: list[str] | None) -> dict[str, Any]:
+    """``--set NAME=VALUE`` pairs as settings (VALUE read as JSON when it parses: 3, 0.5,
+    true, null, ["A:B"]; else as text)."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--set takes NAME=VALUE, e.g. --set burnin=2000; got {pair!r}.")
+        try:
+            out[name.strip()] = json.loads(text)
+        except ValueError:
+            out[name.strip()] = text
+    return out
 
 
 def estimate(
     file: Path | None = typer.Argument(None, help="Capture histories (CSV/Parquet/JSONL)."),
     method: str | None = typer.Option(
-        None, help=f"One of {', '.join(METHODS)}, or panel (the default: several side by side)."
+        None,
+        help=f"One of {', '.join(methods())}, or panel (the default: several side by side). "
+        "loglinear is the independence model; add --criterion aic to search.",
     ),
     heterogeneity: str | None = typer.Option(
         None, help="chao, poisson, darroch, gamma or normal (--method heterogeneity)."
@@ -59,6 +70,9 @@ def estimate(
     interactions: str | None = typer.Option(None, help="A fixed model, e.g. A:B,B:C."),
     ci: str | None = typer.Option(None, help="profile, wald, bootstrap (stepwise), lognormal."),
     seed: int | None = typer.Option(None, help="Seed for bootstrap and sampler."),
+    settings: list[str] | None = typer.Option(
+        None, "--set", help="Another setting of the method, NAME=VALUE (repeatable)."
+    ),
     n_boot: int = typer.Option(1000, help="Bootstrap replicates (stepwise, --ci bootstrap)."),
     records: bool = typer.Option(False, "--records", help="FILE has one row per person+list."),
     person_column: str = typer.Option("person_id", help="Person column of --records."),
@@ -76,7 +90,8 @@ def estimate(
     check_format(fmt)
     terms = [t.strip() for t in interactions.split(",") if t.strip()] if interactions else None
     by = [s.strip() for s in strata.split(",") if s.strip()] if strata else []
-    single = criterion or terms or heterogeneity or by or link
+    extra = _settings(settings)
+    single = criterion or terms or heterogeneity or by or link or extra
     if method is None:
         method = ("heterogeneity" if heterogeneity else "loglinear") if single else "panel"
     panel = method == "panel"
@@ -90,6 +105,7 @@ def estimate(
             seed=seed,
             n_boot=n_boot,
             heterogeneity=heterogeneity,
+            settings=extra,
         )
 
     make()  # reject bad settings before reading any data
@@ -151,17 +167,15 @@ def estimate(
             panel_result = estimate_panel(histories, seed=seed, emit=False)
         _render_panel(panel_result, fmt)
         return
-    from uncounted.prevalence.diagnostics import check_heterogeneity
-
+    est = make()
     with progress_bar(total=False) as bar:  # on stderr; the sampler and bootstrap take a while
         bar.add_task(f"Fitting {method} on {histories.n_lists} lists", total=None)
-        est = make().fit(histories)
-    check = check_heterogeneity(histories, est.population_, est.__dict__.get("aic_"), emit=False)
+        payload = estimate_json(est, histories)
     if fmt == "json":
-        render_json({**_payload(est), "diagnostics": check.to_dict()})
+        render_json(payload)
         return
     render_frame(est.summary, "table", f"Population estimate ({method})")
-    for warning in [*est.warnings_, *check.messages]:
+    for warning in [*payload["warnings"], *payload["diagnostics"]["messages"]]:
         console.print(f"[yellow]Caveat:[/] {warning}")
     for key, text in est.assumptions.items():
         if key != "summary":

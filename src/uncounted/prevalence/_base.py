@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Self
 import polars as pl
 
 from uncounted.errors import InvalidInput, NotFitted, UncountedWarning
-from uncounted.prevalence.assumptions import describe
+from uncounted.prevalence.assumptions import COMMON, NOT_STATED
 from uncounted.prevalence.histories import CaptureHistories, as_histories
 
 __all__ = ["PopulationEstimator", "model_label"]
@@ -44,13 +44,31 @@ def model_label(model: tuple[str, ...]) -> str:
 class PopulationEstimator(abc.ABC):
     """Base of every multiple-systems (population size) estimator.
 
-    Subclasses define ``method`` (a short name), ``__init__`` storing their settings
-    unchanged (including ``ci_level``), optionally ``_validate`` (raise
-    :class:`~uncounted.errors.InvalidInput` for bad settings; call ``super()._validate()``)
-    and ``_fit(histories)``.
+    Subclasses define ``__init__`` storing their settings unchanged (including
+    ``ci_level``), optionally ``_validate`` (raise :class:`~uncounted.errors.InvalidInput`
+    for bad settings; call ``super()._validate()``) and ``_fit(histories)``, and the
+    metadata the registry (:mod:`uncounted.prevalence.registry`) gives the CLI, the web app,
+    the panel and the report:
+
+    ``method``     the short name (``--method``, the JSON ``method``);
+    ``label``      a label for people (the web form, the panel, the report);
+    ``assumes``    ``(dependence, heterogeneity, one-sentence summary)`` for
+                   :attr:`assumptions` (override :meth:`_assumption_parts` when they depend
+                   on the settings);
+    ``n_lists``    the least and most lists it takes (``None``: no most);
+    ``options``    the settings a user may give by name (``None``: every ``__init__``
+                   setting);
+    ``ci_methods`` the interval methods it gives, for an estimator without a ``ci`` setting.
+
+    Decorate the class with :func:`uncounted.prevalence.registry.register` to offer it.
     """
 
     method: ClassVar[str] = "base"
+    label: ClassVar[str] = ""
+    assumes: ClassVar[tuple[str, str, str] | None] = None
+    n_lists: ClassVar[tuple[int, int | None]] = (2, None)
+    options: ClassVar[tuple[str, ...] | None] = None
+    ci_methods: ClassVar[tuple[str, ...]] = ()
 
     # learned attributes (declared for type checkers; set by fit)
     histories_: CaptureHistories
@@ -175,7 +193,17 @@ class PopulationEstimator(abc.ABC):
         """What the method assumes (closed population, perfect linkage, the dependence and
         heterogeneity it allows, and a one-sentence summary); see
         :mod:`uncounted.prevalence.assumptions`."""
-        return describe(self.method, self.get_params())
+        dependence, heterogeneity, summary = self._assumption_parts()
+        return {
+            **COMMON,
+            "dependence": dependence,
+            "heterogeneity": heterogeneity,
+            "summary": summary,
+        }
+
+    def _assumption_parts(self) -> tuple[str, str, str]:
+        """``(dependence, heterogeneity, summary)``: the class's ``assumes`` by default."""
+        return self.assumes or NOT_STATED
 
     def _extra_dict(self) -> dict[str, Any]:
         """Method-specific, JSON-serialisable extras for :meth:`to_dict`."""

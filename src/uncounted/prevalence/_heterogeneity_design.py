@@ -18,7 +18,7 @@ Gamma      ``-log(theta + k) + log(theta)`` (theta = 3.5)   gamma
 ``Mh`` has the intercept, ``k`` and the heterogeneity column(s) (every list equally likely to
 record a person); ``Mth`` has the intercept, one main effect per list, optional two-list
 interactions, and the heterogeneity column(s). The fit is the project's Poisson engine
-(:func:`~uncounted.prevalence._poisson.fit_batch`, R's ``glm.fit``). For Chao's model
+(:func:`~uncounted.prevalence._engine.fit_batch`, R's ``glm.fit``). For Chao's model
 Rcapture refits after removing the first negative ``eta`` until none is negative
 (``Chao.neg``); :func:`fit_constrained` does the same, for one model or a batch.
 """
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from uncounted.prevalence._poisson import BatchFit, fit_batch, full_design, pair_index
+from uncounted.prevalence._engine import BatchFit, fit_batch, full_design, pair_index
 
 __all__ = ["HETEROGENEITY", "HDesign", "fit_constrained", "h_columns", "model_design"]
 

@@ -6,7 +6,7 @@ dropped as Rcapture does) and ranked by AIC or BIC (BIC = AIC + (log n - 2) p, R
 A model is never chosen when its fit did not converge, has a fitted cell at zero (a parameter
 at minus infinity) or a design not of full rank (Rcapture's ``infoFit`` warnings), or when the
 number unobserved is not identifiable (the linear-programming check of
-:mod:`uncounted.prevalence._loglinear_checks`). Exhaustive up to 6 lists (32 768 models);
+:mod:`uncounted.prevalence._engine`). Exhaustive up to 6 lists (32 768 models);
 beyond, a greedy search that adds or drops one pair while the criterion improves.
 """
 
@@ -18,10 +18,9 @@ import numpy as np
 import polars as pl
 
 from uncounted.errors import NotIdentifiable
+from uncounted.prevalence._engine import check_estimability, full_design, pair_index
 from uncounted.prevalence._heterogeneity_design import fit_constrained, h_columns, model_design
-from uncounted.prevalence._loglinear_checks import check_estimability
 from uncounted.prevalence._loglinear_search import exhaustive_masks
-from uncounted.prevalence._poisson import full_design, pair_index
 
 __all__ = ["search_pairs"]
 

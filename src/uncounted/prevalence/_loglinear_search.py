@@ -8,7 +8,7 @@ and ranks them by
     BIC = AIC + (log n - 2) p                  (n = number of people observed)
 
 with ``p`` the number of parameters including the intercept. We fit all of them at once
-(:mod:`uncounted.prevalence._poisson`) up to ``max_exhaustive`` lists (default 6). Beyond,
+(:mod:`uncounted.prevalence._engine`) up to ``max_exhaustive`` lists (default 6). Beyond,
 the number of models explodes (2**28 for 8 lists) and we run a **greedy stepwise search**
 instead: start from main effects only; at each step fit every model that adds or drops
 one two-way term and move to the best by the criterion; stop when nothing improves. It
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from uncounted.prevalence._poisson import BatchFit, concat_fits, fit_batch
+from uncounted.prevalence._engine import BatchFit, concat_fits, fit_batch
 
 __all__ = ["SearchResult", "search_models"]
 

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import chdtri, gammaln
 
-from uncounted.prevalence._poisson import fit_batch
+from uncounted.prevalence._engine import fit_batch
 
 __all__ = ["ProfileInterval", "profile_interval"]
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from uncounted.prevalence._identifiability import check_model, design_matrix, list_pairs
-from uncounted.prevalence._irls import fit_poisson
+from uncounted.prevalence._engine import check_model, design_matrix, fit_poisson, list_pairs
 from uncounted.prevalence._stepwise_search import poisson_pvalues
 
 

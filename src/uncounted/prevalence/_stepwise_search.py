@@ -8,7 +8,7 @@ This is SparseMSE 2.0.1's ``stepwisefit`` (R) step for step:
    fitted values over the histories containing both lists). Its p-value is
    ``min(P(X <= n*), P(X >= n*))`` for ``X ~ Poisson(mu*)``.
 3. A term whose model would have no MLE, or an unidentifiable one (see
-   :mod:`uncounted.prevalence._identifiability`), gets p-value 1.
+   :mod:`uncounted.prevalence._engine`), gets p-value 1.
 4. Add the term with the smallest p-value (the first in list-pair order on ties) if that
    p-value is below ``pthresh``; otherwise stop. A term whose lists share nobody enters as
    minus infinity: the histories holding both lists leave the table.
@@ -17,7 +17,7 @@ R checks every candidate with a linear program at every step. Here candidates ar
 in order of p-value and only until one is admissible (the same choice), and admissibility
 is settled by the fit itself whenever it can be: the fit's final Newton step certifies that
 a strictly positive vector with the observed sufficient statistics exists (see
-:mod:`uncounted.prevalence._irls`), which proves existence; only when that certificate
+:mod:`uncounted.prevalence._engine`), which proves existence; only when that certificate
 fails is SparseMSE's linear program solved. Designs, ranks and linear-program verdicts
 (which depend on the counts only through which histories were seen) are cached per search
 object, so the bootstrap's thousands of searches share them.
@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import pdtr, pdtrc
 
-from uncounted.prevalence._identifiability import full_rank, list_pairs, mle_exists
-from uncounted.prevalence._irls import PoissonFit, fit_poisson
+from uncounted.prevalence._engine import PoissonFit, fit_poisson, full_rank, list_pairs, mle_exists
 from uncounted.prevalence.histories import all_patterns
 
 __all__ = ["SearchResult", "Step", "StepwiseSearch", "poisson_pvalues"]

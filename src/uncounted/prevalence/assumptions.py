@@ -11,15 +11,24 @@ Forecasting 1995). Two hold for every method here:
 
 The others differ by method: which **dependence** between lists the model allows (one
 agency referring people to another), and which **heterogeneity** of catchability (some
-people being easier for every agency to see than others). :func:`describe` gives them for a
-fitted or unfitted estimator, keyed by its ``method`` and settings.
+people being easier for every agency to see than others). Each estimator states them (its
+``assumes``, or ``_assumption_parts`` when they depend on its settings), from the texts here;
+:func:`describe` gives them for a registered method name and settings.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["COMMON", "describe"]
+__all__ = [
+    "COMMON",
+    "INDEPENDENT_TWO_LISTS",
+    "NOT_STATED",
+    "NO_HETEROGENEITY",
+    "describe",
+    "heterogeneity_parts",
+    "loglinear_parts",
+]
 
 COMMON = {
     "closed_population": (
@@ -32,14 +41,24 @@ COMMON = {
     ),
 }
 
-_NO_HET = (
+NO_HETEROGENEITY = (
     "none: every person is equally likely to be on a list (or any differences are "
     "independent between lists); if some people are easier for every agency to see, the "
     "estimate is too low"
 )
 
 
-def _loglinear(params: dict[str, Any]) -> tuple[str, str, str]:
+NOT_STATED = ("not stated", "not stated", "Assumptions not stated for this method.")
+
+INDEPENDENT_TWO_LISTS = (
+    "none: the two lists are independent",
+    NO_HETEROGENEITY,
+    "Two independent lists, everyone equally visible: usually too low.",
+)
+
+
+def loglinear_parts(params: dict[str, Any]) -> tuple[str, str, str]:
+    """Dependence, heterogeneity and summary of a log-linear model with these settings."""
     if params.get("criterion"):
         crit = str(params["criterion"]).upper()
         dep = f"two-list interactions chosen by {crit} among all sets of pairs"
@@ -50,10 +69,11 @@ def _loglinear(params: dict[str, Any]) -> tuple[str, str, str]:
     else:
         dep = "none: being on one list does not change the chance of being on another"
         short = "Lists are independent and everyone is equally visible: usually too low."
-    return dep, _NO_HET, short
+    return dep, NO_HETEROGENEITY, short
 
 
-def _heterogeneity(params: dict[str, Any]) -> tuple[str, str, str]:
+def heterogeneity_parts(params: dict[str, Any]) -> tuple[str, str, str]:
+    """Dependence, heterogeneity and summary of Rcapture's Mth/Mh with these settings."""
     h = str(params.get("heterogeneity", "darroch"))
     model = str(params.get("model", "Mth"))
     pairs = params.get("interactions") or []
@@ -98,44 +118,10 @@ def _heterogeneity(params: dict[str, Any]) -> tuple[str, str, str]:
     return dep, f"{het}; {coverage}", short
 
 
-def _describe_parts(method: str, params: dict[str, Any]) -> tuple[str, str, str]:
-    if method == "loglinear":
-        return _loglinear(params)
-    if method == "heterogeneity":
-        return _heterogeneity(params)
-    if method == "stepwise":
-        return (
-            "two-list interactions added one at a time while their overlap is significant "
-            "(p <= 0.02) and the estimate exists",
-            _NO_HET,
-            "Lists may depend in pairs, added while significant; no heterogeneity.",
-        )
-    if method == "lcmcr":
-        return (
-            "lists are independent within each of a few latent classes of people; dependence "
-            "arises between classes",
-            "people fall into latent classes that differ in catchability on each list "
-            "(Manrique-Vallier 2016)",
-            "A few hidden groups of people differ in how visible they are to each list.",
-        )
-    if method == "dga":
-        return (
-            "any decomposable graph of dependence between lists, averaged by posterior weight "
-            "(Madigan & York 1997)",
-            _NO_HET,
-            "Lists may depend in any decomposable pattern, averaged over; no heterogeneity.",
-        )
-    if method in ("chapman", "lincoln-petersen"):
-        return (
-            "none: the two lists are independent",
-            _NO_HET,
-            "Two independent lists, everyone equally visible: usually too low.",
-        )
-    return ("not stated", "not stated", "Assumptions not stated for this method.")
-
-
 def describe(method: str, params: dict[str, Any]) -> dict[str, str]:
-    """The assumptions of ``method`` with settings ``params``: closed population, perfect
-    linkage, dependence, heterogeneity, and a one-sentence ``summary``."""
-    dep, het, short = _describe_parts(method, params)
-    return {**COMMON, "dependence": dep, "heterogeneity": het, "summary": short}
+    """The assumptions of the registered ``method`` with settings ``params``: closed
+    population, perfect linkage, dependence, heterogeneity, and a one-sentence ``summary``
+    (the estimator's :attr:`~uncounted.prevalence.PopulationEstimator.assumptions`)."""
+    from uncounted.prevalence.registry import get_spec
+
+    return get_spec(method).cls(**params).assumptions

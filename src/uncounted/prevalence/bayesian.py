@@ -47,6 +47,7 @@ from uncounted.errors import ConvergenceWarning, InvalidInput
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence._mcmc_diagnostics import bulk_ess, split_rhat
 from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.registry import register
 
 __all__ = ["LatentClassEstimator", "effective_sample_size", "geweke_z"]
 
@@ -55,6 +56,7 @@ MAX_RHAT = 1.01
 MAX_GEWEKE_Z = 3.0
 
 
+@register
 class LatentClassEstimator(PopulationEstimator):
     """Population size from the Bayesian non-parametric latent class model (LCMCR).
 
@@ -80,6 +82,15 @@ class LatentClassEstimator(PopulationEstimator):
     """
 
     method: ClassVar[str] = "lcmcr"
+    label: ClassVar[str] = "Latent classes, Bayesian (LCMCR)"
+    ci_methods: ClassVar[tuple[str, ...]] = ("credible",)
+    assumes: ClassVar[tuple[str, str, str] | None] = (
+        "lists are independent within each of a few latent classes of people; dependence "
+        "arises between classes",
+        "people fall into latent classes that differ in catchability on each list "
+        "(Manrique-Vallier 2016)",
+        "A few hidden groups of people differ in how visible they are to each list.",
+    )
 
     def __init__(
         self,

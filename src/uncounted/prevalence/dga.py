@@ -48,7 +48,9 @@ from scipy.special import gammaln, logsumexp
 from uncounted.errors import InvalidInput, SparseDataWarning
 from uncounted.prevalence._base import PopulationEstimator
 from uncounted.prevalence._decomposable import DecomposableGraph, decomposable_graphs
+from uncounted.prevalence.assumptions import NO_HETEROGENEITY
 from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.registry import register
 
 __all__ = ["DecomposableBMA"]
 
@@ -57,6 +59,7 @@ _TAIL = 1e-3  # posterior mass in the last fifth of the grid that makes the end 
 _BLOCK = 4096
 
 
+@register
 class DecomposableBMA(PopulationEstimator):
     """Population size by Bayesian model averaging over decomposable graphs (dga).
 
@@ -82,6 +85,15 @@ class DecomposableBMA(PopulationEstimator):
     """
 
     method: ClassVar[str] = "dga"
+    label: ClassVar[str] = "Model averaging over decomposable graphs, Bayesian (dga; 2 to 5 lists)"
+    n_lists: ClassVar[tuple[int, int | None]] = (2, 5)
+    ci_methods: ClassVar[tuple[str, ...]] = ("credible",)
+    assumes: ClassVar[tuple[str, str, str] | None] = (
+        "any decomposable graph of dependence between lists, averaged by posterior weight "
+        "(Madigan & York 1997)",
+        NO_HETEROGENEITY,
+        "Lists may depend in any decomposable pattern, averaged over; no heterogeneity.",
+    )
 
     def __init__(
         self,

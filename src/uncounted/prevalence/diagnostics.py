@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from uncounted.errors import HeterogeneityWarning, NotIdentifiable, UncountedWarning
-from uncounted.prevalence._poisson import fit_batch, full_design
+from uncounted.prevalence._engine import fit_batch, full_design
 from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
 from uncounted.prevalence.histories import CaptureHistories
 

@@ -28,16 +28,18 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from uncounted.errors import ConvergenceWarning, InvalidInput, NotIdentifiable, SparseDataWarning
 from uncounted.prevalence._base import PopulationEstimator, model_label
+from uncounted.prevalence._engine import check_estimability
 from uncounted.prevalence._heterogeneity_design import (
     HETEROGENEITY,
     fit_constrained,
     model_design,
 )
 from uncounted.prevalence._heterogeneity_search import search_pairs
-from uncounted.prevalence._loglinear_checks import check_estimability
 from uncounted.prevalence._normal_mixture import fit_normal_mixture
 from uncounted.prevalence._profile import profile_interval
+from uncounted.prevalence.assumptions import heterogeneity_parts
 from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.registry import register
 
 __all__ = ["HeterogeneityEstimator", "heterogeneity_label"]
 
@@ -60,6 +62,7 @@ def heterogeneity_label(model: str, h: str, theta: float | None = None) -> str:
     return f"{model} {label}"
 
 
+@register
 class HeterogeneityEstimator(PopulationEstimator):
     """Log-linear model with a heterogeneity term in the number of captures (Rcapture Mh/Mth).
 
@@ -92,6 +95,20 @@ class HeterogeneityEstimator(PopulationEstimator):
     """
 
     method: ClassVar[str] = "heterogeneity"
+    label: ClassVar[str] = "Mth/Mh: heterogeneity of catchability (Rcapture)"
+    n_lists: ClassVar[tuple[int, int | None]] = (3, None)
+    options: ClassVar[tuple[str, ...] | None] = (
+        "heterogeneity",
+        "interactions",
+        "criterion",
+        "ci_level",
+        "model",
+        "theta",
+    )
+    ci_methods: ClassVar[tuple[str, ...]] = ("profile",)
+
+    def _assumption_parts(self) -> tuple[str, str, str]:
+        return heterogeneity_parts(self.get_params())
 
     def __init__(
         self,

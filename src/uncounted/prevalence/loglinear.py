@@ -31,15 +31,23 @@ from uncounted.errors import (
     SparseDataWarning,
 )
 from uncounted.prevalence._base import PopulationEstimator, model_label
-from uncounted.prevalence._loglinear_checks import check_estimability, pattern_name
+from uncounted.prevalence._engine import (
+    BatchFit,
+    check_estimability,
+    fit_batch,
+    full_design,
+    pair_index,
+    pattern_name,
+)
 from uncounted.prevalence._loglinear_search import (
     SearchResult,
     ranking_frame,
     search_models,
 )
-from uncounted.prevalence._poisson import BatchFit, fit_batch, full_design, pair_index
 from uncounted.prevalence._profile import profile_interval
+from uncounted.prevalence.assumptions import loglinear_parts
 from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.registry import register
 
 __all__ = ["LogLinearEstimator"]
 
@@ -50,6 +58,7 @@ _SPARSE_REFITS = 40  # at most this many sparse cells are refitted (the most inf
 _RUNAWAY_COEF = 12.0  # a refit with |beta| beyond this has no finite estimate (as the search)
 
 
+@register
 class LogLinearEstimator(PopulationEstimator):
     """Poisson log-linear model: independence, given two-list interactions, or a search.
 
@@ -82,6 +91,11 @@ class LogLinearEstimator(PopulationEstimator):
     """
 
     method: ClassVar[str] = "loglinear"
+    label: ClassVar[str] = "Log-linear model: independence, given pairs, or a search (Rcapture)"
+    options: ClassVar[tuple[str, ...] | None] = ("interactions", "criterion", "ci", "ci_level")
+
+    def _assumption_parts(self) -> tuple[str, str, str]:
+        return loglinear_parts(self.get_params())
 
     def __init__(
         self,

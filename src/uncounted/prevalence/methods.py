@@ -1,34 +1,41 @@
-"""Choosing an estimator by name: the one place the CLI, the web app and the report go through.
+"""Choosing an estimator by name from the CLI's options: the one translation of ``--method``,
+``--criterion``, ``--interactions``, ``--heterogeneity``, ``--ci``, ``--seed``, ``--n-boot``
+and ``--set NAME=VALUE`` into an estimator of the registry
+(:mod:`uncounted.prevalence.registry`; list them with :func:`methods`).
 
-=============  ============================================================================
-method         estimator
-=============  ============================================================================
-loglinear      :class:`LogLinearEstimator` — independence model, given ``interactions``, or
-               the best model of the search by ``criterion`` (Rcapture ``closedpMS.t``)
-stepwise       :class:`StepwiseEstimator` — Chan, Silverman & Vincent (2021), SparseMSE
-lcmcr          :class:`LatentClassEstimator` — Manrique-Vallier (2016), LCMCR
-chapman        :class:`Chapman` — two lists, Chapman (1951) with Seber's variance
-dga            :class:`DecomposableBMA` — Bayesian model averaging over decomposable graphs,
-               Madigan & York (1997), R package dga (2 to 5 lists)
-heterogeneity  :class:`HeterogeneityEstimator` — Rcapture's Mth/Mh with a heterogeneity term
-               (``heterogeneity``: chao, poisson, darroch, gamma, normal), optionally with
-               given ``interactions`` or a ``criterion`` search (``closedpMS.t(h = ...)``)
-panel          several methods side by side (:func:`uncounted.prevalence.panel.estimate_panel`)
-=============  ============================================================================
+A method name means the estimator with its own defaults, in the CLI, the web app and the
+report alike: ``loglinear`` is the independence model (Rcapture ``closedp.t``'s Mt), given
+``--interactions`` a fixed model, and ``--criterion aic`` (or ``bic``) the best model of the
+search (Rcapture ``closedpMS.t``). ``panel`` (several methods side by side) is
+:func:`uncounted.prevalence.panel.estimate_panel`.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from uncounted.errors import InvalidInput
+from uncounted.errors import UncountedWarning
+from uncounted.prevalence.registry import estimator_names
+from uncounted.prevalence.registry import make_estimator as _make
 
 if TYPE_CHECKING:
     from uncounted.prevalence._base import PopulationEstimator
     from uncounted.prevalence.histories import CaptureHistories
 
-METHODS = ("loglinear", "stepwise", "lcmcr", "chapman", "dga", "heterogeneity")
+_FLAGS = {"random_state": "--seed", "n_boot": "--n-boot", "ci_level": "--ci-level"}
+
+
+def methods() -> tuple[str, ...]:
+    """The method names ``--method`` takes (the registry's, in registration order)."""
+    return estimator_names()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METHODS":  # the registry's names when read (a toy estimator included)
+        return estimator_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_estimator(
@@ -41,64 +48,54 @@ def make_estimator(
     n_boot: int = 1000,
     ci_level: float = 0.95,
     heterogeneity: str | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> PopulationEstimator:
     """An unfitted estimator for ``method`` with the settings that apply to it.
 
     ``ci`` is the interval method (``profile`` for log-linear models; ``wald`` or
-    ``bootstrap`` for the stepwise procedure; ``lognormal`` or ``wald`` for Chapman); a setting
-    that does not apply to the method is an error rather than silently ignored.
+    ``bootstrap`` for the stepwise procedure; ``lognormal`` or ``wald`` for Chapman);
+    ``settings`` are further settings by name (``--set``). A setting that does not apply to
+    the method is an error rather than silently ignored; ``seed``, ``n_boot`` and
+    ``ci_level`` go to the methods that take them.
     """
-    # Each method's module is imported only when chosen: the latent class sampler needs no
-    # SciPy optimisers, the log-linear search no sampler kernels (start-up of the CLI).
-    if method not in METHODS:
-        raise InvalidInput(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
-    if method not in ("loglinear", "heterogeneity") and (criterion or interactions):
-        raise InvalidInput("--criterion and --interactions apply to --method loglinear only.")
-    if heterogeneity and method != "heterogeneity":
-        raise InvalidInput("--heterogeneity applies to --method heterogeneity only.")
-    if criterion and interactions:
-        raise InvalidInput("Give either --interactions (a fixed model) or --criterion (search).")
-    if method == "loglinear":
-        from uncounted.prevalence.loglinear import LogLinearEstimator
+    options: dict[str, Any] = {
+        "criterion": criterion,
+        "interactions": list(interactions) if interactions else None,
+        "heterogeneity": heterogeneity,
+        **(settings or {}),
+    }
+    return _make(
+        method,
+        options,
+        ci=ci,
+        soft={"random_state": seed, "n_boot": n_boot, "ci_level": ci_level},
+        flag=lambda o: _FLAGS.get(o, "--" + o.replace("_", "-")),
+    )
 
-        return LogLinearEstimator(
-            interactions=list(interactions) if interactions else None,
-            criterion=criterion,
-            ci=ci or "profile",
-            ci_level=ci_level,
-        )
-    if method == "heterogeneity":
-        if ci not in (None, "profile"):
-            raise InvalidInput("--method heterogeneity gives a profile (or log-normal) interval.")
-        from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
 
-        return HeterogeneityEstimator(
-            heterogeneity=heterogeneity or "darroch",
-            interactions=list(interactions) if interactions else None,
-            criterion=criterion,
-            ci_level=ci_level,
-        )
-    if method == "stepwise":
-        from uncounted.prevalence.stepwise import StepwiseEstimator
+def estimate_json(estimator: PopulationEstimator, histories: CaptureHistories) -> dict[str, Any]:
+    """Fit ``estimator`` on ``histories`` and return the JSON of the result, the same from the
+    CLI (``uncounted estimate --format json``) and the API (``/api/prevalence``): the
+    estimator's ``to_dict`` with ``model`` as the list of interaction terms ("A:B", with the
+    lists' names) and ``model_label`` as text, every caveat raised during the fit in
+    ``warnings``, and the heterogeneity ``diagnostics``."""
+    from uncounted.prevalence.diagnostics import check_heterogeneity
 
-        return StepwiseEstimator(
-            ci=ci or "wald", n_boot=n_boot, ci_level=ci_level, random_state=seed
-        )
-    if method == "lcmcr":
-        if ci not in (None, "credible"):
-            raise InvalidInput("--method lcmcr gives a posterior credible interval only.")
-        from uncounted.prevalence.bayesian import LatentClassEstimator
-
-        return LatentClassEstimator(ci_level=ci_level, random_state=seed)
-    if method == "dga":
-        if ci not in (None, "credible"):
-            raise InvalidInput("--method dga gives a posterior credible interval only.")
-        from uncounted.prevalence.dga import DecomposableBMA
-
-        return DecomposableBMA(ci_level=ci_level)
-    from uncounted.prevalence.twolist import Chapman
-
-    return Chapman(ci=ci or "lognormal", ci_level=ci_level)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UncountedWarning)
+        estimator.fit(histories)
+    data: dict[str, Any] = estimator.to_dict()
+    shown = [str(w.message) for w in caught if issubclass(w.category, UncountedWarning)]
+    check = check_heterogeneity(
+        histories, data.get("estimate"), estimator.__dict__.get("aic_"), emit=False
+    )
+    return {
+        **data,
+        "model_label": data.get("model"),
+        "model": data.get("terms", []),
+        "warnings": list(dict.fromkeys([*data.get("warnings", []), *shown])),
+        "diagnostics": check.to_dict(),
+    }
 
 
 def estimate_headline(
@@ -152,4 +149,4 @@ def estimate_headline(
     return lines
 
 
-__all__ = ["METHODS", "estimate_headline", "make_estimator"]
+__all__ = ["estimate_headline", "estimate_json", "make_estimator", "methods"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,51 +29,97 @@ import polars as pl
 
 from uncounted.errors import InvalidInput, NotIdentifiable, UncountedWarning
 from uncounted.prevalence._base import PopulationEstimator
-from uncounted.prevalence.bayesian import LatentClassEstimator
-from uncounted.prevalence.dga import DecomposableBMA
 from uncounted.prevalence.diagnostics import check_heterogeneity
-from uncounted.prevalence.heterogeneity import HeterogeneityEstimator
 from uncounted.prevalence.histories import CaptureHistories
-from uncounted.prevalence.loglinear import LogLinearEstimator
-from uncounted.prevalence.stepwise import StepwiseEstimator
+from uncounted.prevalence.registry import estimators, get_spec
 
 __all__ = [
     "DEFAULT_PANEL",
     "PANEL",
     "RECOMMENDED",
+    "VARIANTS",
     "PanelResult",
     "PanelRow",
     "estimate_panel",
+    "panel_methods",
     "round_sig",
 ]
 
-#: The panel's methods: key -> (label, factory taking a seed).
-PANEL: dict[str, tuple[str, Callable[[int | None], PopulationEstimator]]] = {
-    "independence": ("Log-linear, independent lists (Mt)", lambda s: LogLinearEstimator()),
+#: In :data:`VARIANTS`, the panel's seed (``seed``, else :data:`DEFAULT_SEED`).
+SEED: Any = object()
+
+#: The panel's named variants of registered estimators: key -> (label, method, settings).
+#: Every registered estimator is also in the panel under its own name, with its defaults
+#: (:func:`panel_methods`).
+VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "independence": ("Log-linear, independent lists (Mt)", "loglinear", {}),
     "loglinear-aic": (
         "Log-linear, pairs chosen by AIC (Rcapture)",
-        lambda s: LogLinearEstimator(criterion="aic"),
+        "loglinear",
+        {"criterion": "aic"},
     ),
-    "stepwise": ("Stepwise log-linear (SparseMSE)", lambda s: StepwiseEstimator()),
-    "mth-chao": ("Mth Chao: lower bound (Rcapture)", lambda s: HeterogeneityEstimator("chao")),
-    "mth-darroch": ("Mth Darroch: heterogeneity (Rcapture)", lambda s: HeterogeneityEstimator()),
+    "stepwise": ("Stepwise log-linear (SparseMSE)", "stepwise", {}),
+    "mth-chao": (
+        "Mth Chao: lower bound (Rcapture)",
+        "heterogeneity",
+        {"heterogeneity": "chao"},
+    ),
+    "mth-darroch": ("Mth Darroch: heterogeneity (Rcapture)", "heterogeneity", {}),
     "mth-darroch-aic": (
         "Mth Darroch + pairs by AIC: heterogeneity and dependence (Rcapture)",
-        lambda s: HeterogeneityEstimator("darroch", criterion="aic"),
+        "heterogeneity",
+        {"heterogeneity": "darroch", "criterion": "aic"},
     ),
     "mth-normal": (
         "Mth normal mixture: heterogeneity (Rivest 2011)",
-        lambda s: HeterogeneityEstimator("normal"),
+        "heterogeneity",
+        {"heterogeneity": "normal"},
     ),
-    "lcmcr": (
-        "Latent classes, Bayesian (LCMCR)",
-        lambda s: LatentClassEstimator(random_state=1234 if s is None else s),
-    ),
-    "dga": (
-        "Model averaging over decomposable graphs, Bayesian (dga; 2 to 5 lists)",
-        lambda s: DecomposableBMA(),
-    ),
+    "lcmcr": ("Latent classes, Bayesian (LCMCR)", "lcmcr", {"random_state": SEED}),
 }
+
+#: The seed of random methods when the panel is given none (reproducible panels).
+DEFAULT_SEED = 1234
+
+
+def _factory(method: str, settings: dict[str, Any]) -> Callable[[int | None], PopulationEstimator]:
+    def make(seed: int | None) -> PopulationEstimator:
+        given = {
+            k: (DEFAULT_SEED if seed is None else seed) if v is SEED else v
+            for k, v in settings.items()
+        }
+        return get_spec(method).cls(**given)
+
+    return make
+
+
+def panel_methods() -> dict[str, tuple[str, Callable[[int | None], PopulationEstimator]]]:
+    """The panel's methods: key -> (label, factory taking a seed): the :data:`VARIANTS`, then
+    every other registered estimator under its name with its defaults."""
+    out = {key: (label, _factory(m, kw)) for key, (label, m, kw) in VARIANTS.items()}
+    for name, spec in estimators().items():
+        seeded = {"random_state": SEED} if "random_state" in spec.options else {}
+        out.setdefault(name, (spec.label, _factory(name, seeded)))
+    return out
+
+
+class _Panel(Mapping[str, tuple[str, Callable[[int | None], PopulationEstimator]]]):
+    """:func:`panel_methods` as a mapping read when used (a newly registered estimator is in
+    it)."""
+
+    def __getitem__(self, key: str) -> tuple[str, Callable[[int | None], PopulationEstimator]]:
+        return panel_methods()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(panel_methods())
+
+    def __len__(self) -> int:
+        return len(panel_methods())
+
+
+#: The panel's methods: key -> (label, factory taking a seed).
+PANEL = _Panel()
+
 
 #: The methods of the default panel, in display order.
 DEFAULT_PANEL = (
@@ -243,12 +289,13 @@ def estimate_panel(
     with ``emit``, raised as :class:`~uncounted.errors.HeterogeneityWarning`.
     """
     keys = list(methods) if methods is not None else list(DEFAULT_PANEL)
-    unknown = [k for k in keys if k not in PANEL]
+    panel = panel_methods()
+    unknown = [k for k in keys if k not in panel]
     if unknown:
-        raise InvalidInput(f"Unknown panel method(s) {unknown}; choose from {', '.join(PANEL)}.")
+        raise InvalidInput(f"Unknown panel method(s) {unknown}; choose from {', '.join(panel)}.")
     rows: list[PanelRow] = []
     for key in keys:
-        label, factory = PANEL[key]
+        label, factory = panel[key]
         est = factory(seed)
         assumes = est.assumptions["summary"]
         try:

@@ -35,16 +35,19 @@ from scipy.special import ndtri
 
 from uncounted.errors import ConvergenceWarning, InvalidInput, SparseDataWarning
 from uncounted.prevalence._base import PopulationEstimator
-from uncounted.prevalence._identifiability import diagnose
+from uncounted.prevalence._engine import diagnose
 from uncounted.prevalence._stepwise_search import SearchResult, StepwiseSearch
+from uncounted.prevalence.assumptions import NO_HETEROGENEITY
 from uncounted.prevalence.bootstrap import bca_bootstrap
 from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.registry import register
 
 __all__ = ["StepwiseEstimator"]
 
 _CI_CHOICES = ("wald", "bootstrap")
 
 
+@register
 class StepwiseEstimator(PopulationEstimator):
     """Stepwise Poisson log-linear model search for sparse lists (SparseMSE).
 
@@ -67,6 +70,13 @@ class StepwiseEstimator(PopulationEstimator):
     """
 
     method: ClassVar[str] = "stepwise"
+    label: ClassVar[str] = "Stepwise log-linear (SparseMSE)"
+    assumes: ClassVar[tuple[str, str, str] | None] = (
+        "two-list interactions added one at a time while their overlap is significant "
+        "(p <= 0.02) and the estimate exists",
+        NO_HETEROGENEITY,
+        "Lists may depend in pairs, added while significant; no heterogeneity.",
+    )
 
     def __init__(
         self,

@@ -26,12 +26,17 @@ from scipy.special import ndtri
 
 from uncounted.errors import InvalidInput, NotIdentifiable, SparseDataWarning
 from uncounted.prevalence._base import PopulationEstimator
+from uncounted.prevalence.assumptions import INDEPENDENT_TWO_LISTS
 from uncounted.prevalence.histories import CaptureHistories
+from uncounted.prevalence.registry import register
 
 __all__ = ["Chapman", "LincolnPetersen"]
 
 
 class _TwoList(PopulationEstimator):
+    n_lists: ClassVar[tuple[int, int | None]] = (2, 2)
+    assumes: ClassVar[tuple[str, str, str] | None] = INDEPENDENT_TWO_LISTS
+
     def __init__(self, ci: str = "lognormal", ci_level: float = 0.95) -> None:
         self.ci = ci
         self.ci_level = ci_level
@@ -99,6 +104,7 @@ class _TwoList(PopulationEstimator):
         return {"n1": self.n1_, "n2": self.n2_, "m": self.m_, "stderr": self.stderr_}
 
 
+@register
 class LincolnPetersen(_TwoList):
     """Lincoln–Petersen: ``N = n1 n2 / m``; variance ``n1 n2 (n1 - m)(n2 - m) / m^3``.
 
@@ -107,6 +113,7 @@ class LincolnPetersen(_TwoList):
     """
 
     method: ClassVar[str] = "lincoln-petersen"
+    label: ClassVar[str] = "Lincoln–Petersen (two lists)"
 
     def _estimate(self, n1: int, n2: int, m: int) -> tuple[float, float]:
         if m == 0:
@@ -118,6 +125,7 @@ class LincolnPetersen(_TwoList):
         return n1 * n2 / m, n1 * n2 * (n1 - m) * (n2 - m) / m**3
 
 
+@register
 class Chapman(_TwoList):
     """Chapman (1951): ``N = (n1+1)(n2+1)/(m+1) - 1``.
 
@@ -126,6 +134,7 @@ class Chapman(_TwoList):
     """
 
     method: ClassVar[str] = "chapman"
+    label: ClassVar[str] = "Chapman (two lists)"
 
     def _estimate(self, n1: int, n2: int, m: int) -> tuple[float, float]:
         estimate = (n1 + 1) * (n2 + 1) / (m + 1) - 1

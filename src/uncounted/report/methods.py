@@ -2,7 +2,9 @@
 
 Justice figures come from the metric catalogue (:mod:`uncounted.metrics`: definition,
 numerator, denominator, interval, sources). Prevalence and survivor figures come from the
-docstrings of the estimators that computed them, which state their formula and source.
+docstrings of the estimators that computed them, which state their formula and source; the
+prevalence estimators are named by their label in the estimator registry
+(:mod:`uncounted.prevalence.registry`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from uncounted.metrics import load_catalogue
-from uncounted.prevalence import (
-    Chapman,
-    HeterogeneityEstimator,
-    LatentClassEstimator,
-    LogLinearEstimator,
-)
+from uncounted.prevalence.registry import get_spec
 from uncounted.survivors import TimeToRestoration, change_from_intake
 
 #: Section headings that end the part of a docstring worth quoting.
@@ -62,29 +59,22 @@ def docstring_paragraphs(obj: object) -> tuple[str, ...]:
 
 
 def estimator_notes(lcmcr: bool = False) -> list[MethodNote]:
-    """The estimators behind the prevalence and survivor figures."""
-    import uncounted.prevalence.stepwise as stepwise_module
+    """The estimators behind the prevalence and survivor figures: each registered estimator
+    the report fits (its registry label and docstring), then the survivor methods."""
     import uncounted.survivors.cohort as cohort_module
+    from uncounted.report.prevalence_section import compared_methods
 
-    notes = [
-        MethodNote(
-            "Prevalence by stratum; method comparison",
-            "Stepwise log-linear model (SparseMSE)",
-            docstring_paragraphs(stepwise_module)[:3],
-        ),
-        MethodNote(
-            "Method comparison",
-            "Log-linear models (Rcapture)",
-            docstring_paragraphs(LogLinearEstimator),
-        ),
-        MethodNote(
-            "Method comparison", "Chapman two-list estimator", docstring_paragraphs(Chapman)
-        ),
-        MethodNote(
-            "Method comparison",
-            "Heterogeneity models: Mth Darroch, Chao's lower bound (Rcapture)",
-            docstring_paragraphs(HeterogeneityEstimator),
-        ),
+    notes = []
+    for method in compared_methods(lcmcr):
+        spec = get_spec(method)
+        figure = (
+            "Prevalence by stratum; method comparison"
+            if method == "stepwise"
+            else ("Method comparison")
+        )
+        notes.append(MethodNote(figure, spec.label, docstring_paragraphs(spec.cls)))
+    return [
+        *notes,
         MethodNote(
             "Survivors: share restored",
             "Time to restoration (Turnbull NPMLE)",
@@ -96,16 +86,6 @@ def estimator_notes(lcmcr: bool = False) -> list[MethodNote]:
             docstring_paragraphs(cohort_module)[:1] + docstring_paragraphs(change_from_intake),
         ),
     ]
-    if lcmcr:
-        notes.insert(
-            3,
-            MethodNote(
-                "Method comparison",
-                "Latent class model (LCMCR)",
-                docstring_paragraphs(LatentClassEstimator),
-            ),
-        )
-    return notes
 
 
 def catalogue_entries(ids: set[str]) -> list[dict[str, Any]]:

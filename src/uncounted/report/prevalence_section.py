@@ -25,16 +25,9 @@ import polars as pl
 from uncounted.errors import InvalidInput, UncountedError, UncountedWarning
 from uncounted.justice.measures import Window
 from uncounted.linkage import LinkedEstimate
-from uncounted.prevalence import (
-    CaptureHistories,
-    Chapman,
-    HeterogeneityEstimator,
-    LatentClassEstimator,
-    LogLinearEstimator,
-    PopulationEstimator,
-    StepwiseEstimator,
-)
+from uncounted.prevalence import CaptureHistories, PopulationEstimator, StepwiseEstimator
 from uncounted.prevalence.diagnostics import check_heterogeneity
+from uncounted.prevalence.registry import get_spec
 from uncounted.report.charts import Interval, interval_chart
 
 #: Columns of the estimate tables.
@@ -180,30 +173,45 @@ def _strata(members: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
     return out
 
 
+#: The comparison of methods on all people: (label, registered method, settings). A method
+#: that takes fewer lists than there are (Chapman) is fitted on the largest lists.
+COMPARISON: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("stepwise (SparseMSE), Wald", "stepwise", {}),
+    (
+        "Mth Darroch + AIC pairs (recommended)",
+        "heterogeneity",
+        {"heterogeneity": "darroch", "criterion": "aic"},
+    ),
+    ("Mth Chao (lower bound)", "heterogeneity", {"heterogeneity": "chao"}),
+    ("log-linear, BIC-selected", "loglinear", {"criterion": "bic"}),
+    ("log-linear, AIC-selected", "loglinear", {"criterion": "aic"}),
+    ("log-linear, independence", "loglinear", {}),
+    ("Chapman", "chapman", {}),
+)
+
+#: Added to :data:`COMPARISON` with ``lcmcr`` (slow: a sampler).
+LCMCR: tuple[str, str, dict[str, Any]] = ("latent class (LCMCR)", "lcmcr", {"random_state": 1})
+
+
+def compared_methods(lcmcr: bool = False) -> list[str]:
+    """The registered methods the report fits, in order, each once (for the appendix)."""
+    chosen = [*COMPARISON, LCMCR] if lcmcr else list(COMPARISON)
+    return list(dict.fromkeys(method for _label, method, _settings in chosen))
+
+
 def _comparison(
     histories: CaptureHistories, lcmcr: bool
 ) -> list[tuple[str, PopulationEstimator, CaptureHistories]]:
     sizes = histories.list_sizes
-    largest = sorted(sizes, key=lambda k: (-sizes[k], k))[:2]
-    chosen: list[tuple[str, PopulationEstimator, CaptureHistories]] = [
-        ("stepwise (SparseMSE), Wald", StepwiseEstimator(), histories),
-        (
-            "Mth Darroch + AIC pairs (recommended)",
-            HeterogeneityEstimator("darroch", criterion="aic"),
-            histories,
-        ),
-        ("Mth Chao (lower bound)", HeterogeneityEstimator("chao"), histories),
-        ("log-linear, BIC-selected", LogLinearEstimator(criterion="bic"), histories),
-        ("log-linear, AIC-selected", LogLinearEstimator(criterion="aic"), histories),
-        ("log-linear, independence", LogLinearEstimator(), histories),
-        (
-            f"Chapman ({', '.join(largest)})",
-            Chapman(),
-            histories.subset(largest),
-        ),
-    ]
-    if lcmcr:
-        chosen.append(("latent class (LCMCR)", LatentClassEstimator(random_state=1), histories))
+    chosen: list[tuple[str, PopulationEstimator, CaptureHistories]] = []
+    for label, method, settings in [*COMPARISON, LCMCR] if lcmcr else COMPARISON:
+        spec = get_spec(method)
+        most = spec.n_lists[1]
+        h, text = histories, label
+        if most is not None and histories.n_lists >= most:  # e.g. Chapman: the largest two
+            largest = sorted(sizes, key=lambda k: (-sizes[k], k))[:most]
+            h, text = histories.subset(largest), f"{label} ({', '.join(largest)})"
+        chosen.append((text, spec.cls(**settings), h))
     return chosen
 
 
@@ -326,9 +334,11 @@ def prevalence_section(
 
 __all__ = [
     "COLUMNS",
+    "COMPARISON",
     "NOT_LINKED",
     "PrevalenceSection",
     "caveats",
+    "compared_methods",
     "memberships_for",
     "prevalence_section",
 ]

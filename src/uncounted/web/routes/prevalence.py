@@ -1,27 +1,24 @@
 """Prevalence: choose agencies' lists and a period, estimate the number of victims (seen and
 unseen) by multiple systems estimation, with its interval and method (``uncounted.prevalence``).
+
+The methods are the estimator registry's (:mod:`uncounted.prevalence.registry`), with the
+same names and meanings as ``uncounted estimate --method``: ``loglinear`` is the independence
+model, and ``criterion=aic`` makes it (or ``heterogeneity``) a search. The JSON of one estimate
+is the CLI's (:func:`uncounted.prevalence.methods.estimate_json`).
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from uncounted.errors import InvalidInput, UncountedWarning
-from uncounted.prevalence import (
-    CaptureHistories,
-    Chapman,
-    HeterogeneityEstimator,
-    LincolnPetersen,
-    LogLinearEstimator,
-    PopulationEstimator,
-)
-from uncounted.prevalence.diagnostics import check_heterogeneity
+from uncounted.prevalence import CaptureHistories
+from uncounted.prevalence.methods import estimate_json
 from uncounted.prevalence.panel import estimate_panel
+from uncounted.prevalence.registry import estimators, get_spec, make_estimator
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.frames import list_memberships_frame
 from uncounted.web.context import CurrentUser, ctx_of, render
@@ -30,16 +27,16 @@ from uncounted.web.routes.dashboard import TTL
 
 router = APIRouter(tags=["prevalence"])
 
-#: Methods offered in the browser: name → (label, estimator factory, lists needed).
-METHODS: dict[str, tuple[str, type[PopulationEstimator] | None, dict[str, Any]]] = {
-    "panel": ("Several methods side by side (first look)", None, {}),
-    "loglinear": ("Log-linear models, chosen by AIC (Rcapture)", LogLinearEstimator,
-                  {"criterion": "aic"}),
-    "chapman": ("Chapman (two lists)", Chapman, {}),
-    "lincoln_petersen": ("Lincoln–Petersen (two lists)", LincolnPetersen, {}),
-    "heterogeneity": ("Mth Darroch + pairs by AIC: heterogeneity (Rcapture)",
-                      HeterogeneityEstimator, {"heterogeneity": "darroch", "criterion": "aic"}),
-}  # fmt: skip
+#: The first choice of the form; the others are the registered estimators.
+PANEL_CHOICE = ("panel", "Several methods side by side (first look)")
+
+#: Settings the form offers beside the method (each given to the methods that take it).
+FORM_OPTIONS = ("criterion", "heterogeneity")
+
+
+def method_choices() -> list[list[str]]:
+    """The form's methods: the panel, then every registered estimator (name, label)."""
+    return [list(PANEL_CHOICE), *([name, s.label] for name, s in estimators().items())]
 
 
 def _memberships(request: Request) -> pl.DataFrame:
@@ -57,6 +54,8 @@ def prevalence_page(
     lists: Annotated[list[str] | None, Query()] = None,
     period: str | None = None,
     method: str = "panel",
+    criterion: str | None = None,
+    heterogeneity: str | None = None,
 ) -> Response:
     check(me.who, Resource.PREVALENCE, Action.READ)
     frame = _memberships(request)
@@ -66,38 +65,36 @@ def prevalence_page(
     data: dict[str, Any] = {
         "available_lists": available,
         "periods": periods,
-        "methods": [[k, v[0]] for k, v in METHODS.items()],
+        "methods": method_choices(),
         "lists": chosen,
         "period": period,
         "method": method,
+        "criterion": criterion,
+        "heterogeneity": heterogeneity,
         "result": None,
     }
     if chosen:
-        if method not in METHODS:
-            raise InvalidInput(f"Unknown method {method!r}; use one of {', '.join(METHODS)}.")
-        if method in ("chapman", "lincoln_petersen") and len(chosen) != 2:
-            raise InvalidInput("Chapman and Lincoln–Petersen take exactly two lists.")
-        key = f"prevalence:{method}:{period}:{','.join(sorted(chosen))}"
+        given = {"criterion": criterion or None, "heterogeneity": heterogeneity or None}
+        if method != "panel":
+            spec = get_spec(method)  # InvalidInput (422) for an unknown method
+            spec.check_lists(len(chosen))
+            # one form for every method: a field the method does not take is left out
+            given = {k: v for k, v in given.items() if v and k in spec.options}
+            make_estimator(method, given)  # reject bad settings (422) before estimating
+        key = f"prevalence:{method}:{given}:{period}:{','.join(sorted(chosen))}"
         data["result"] = ctx_of(request).cached(
-            key, TTL, lambda: _estimate(frame, chosen, period, method)
+            key, TTL, lambda: _estimate(frame, chosen, period, method, given)
         )
     return render(request, "prevalence.html", data, me)
 
 
-def _estimate(frame: pl.DataFrame, lists: list[str], period: str | None, method: str) -> Any:
+def _estimate(
+    frame: pl.DataFrame, lists: list[str], period: str | None, method: str, given: dict[str, Any]
+) -> Any:
     rows = frame.filter(pl.col("list").is_in(lists))
     if period:
         rows = rows.filter(pl.col("period") == period)
     histories = CaptureHistories.from_records(rows, "person_id", "list", source="list memberships")
-    _label, factory, settings = METHODS[method]
-    if factory is None:
+    if method == "panel":
         return estimate_panel(histories, emit=False).to_dict()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UncountedWarning)
-        result = factory(**settings).fit(histories).to_dict()
-    shown = [str(w.message) for w in caught if issubclass(w.category, UncountedWarning)]
-    result["warnings"] = list(dict.fromkeys([*result.get("warnings", []), *shown]))
-    result["diagnostics"] = check_heterogeneity(
-        histories, result.get("estimate"), result.get("aic"), emit=False
-    ).to_dict()
-    return result
+    return estimate_json(make_estimator(method, given), histories)

@@ -1,4 +1,23 @@
-"""Does a log-linear model's maximum-likelihood estimate exist, and is it identifiable?
+"""Does a log-linear model's maximum-likelihood estimate exist, and is it identifiable? The one
+identifiability check of the log-linear estimators, in two readings.
+
+**A model the user names** (:func:`check_estimability`, for ``LogLinearEstimator`` and
+``HeterogeneityEstimator``): for a Poisson log-linear model with design ``X`` on the
+``2**L - 1`` observable cells and counts ``y``, the maximum-likelihood estimate exists (all
+parameters finite) if and only if some strictly positive ``mu`` has the same sufficient
+statistics, ``X'mu = X'y`` (Haberman 1974, Thm 2.3; Fienberg & Rinaldo 2012). Cells that are
+zero in every such ``mu`` are *forced to zero*: the fit drives their log-means, and some
+parameters, to minus infinity. They are found with one linear program (maximise ``sum t``
+subject to ``X'x = s X'y``, ``0 <= t <= min(1, x)``, ``s >= 0``; a cell that can be positive
+at all reaches ``t = 1`` after scaling).
+
+Even then the number unobserved (``exp(intercept)``) may be determined by the remaining
+cells — the *extended* MLE (Chan, Silverman & Vincent 2021, JASA 116:1297-1306): it is when
+the intercept direction ``e_0`` lies in the row space of ``X`` restricted to the cells not
+forced to zero. Rcapture ignores all this and reports whatever ``glm`` returns; for a model
+the user *names* we refuse, naming the lists and overlaps at fault.
+
+**SparseMSE's reading** (:func:`check_model`, :func:`diagnose`, for the stepwise search):
 
 The models are Poisson log-linear models on the ``2**L - 1`` observable capture histories,
 with an intercept, every main effect and a chosen set of two-list terms. Following Chan,
@@ -20,7 +39,7 @@ inferential challenges when there are nonoverlapping lists"; R package SparseMSE
 :func:`check_model` gives both verdicts (SparseMSE's error code ``ierr`` = 1 if the
 estimate does not exist, + 2 if not identifiable); :func:`diagnose` also names what is at
 fault — the histories whose fitted count is forced to zero (the complement of the facial
-set, by the linear program in ``_loglinear_checks.forced_zero_cells``) and the terms that
+set, by the linear program in :func:`forced_zero_cells`) and the terms that
 are confounded (the null space of ``X``) — and
 :meth:`ModelDiagnosis.raise_if_not_estimable` turns that into a
 :class:`~uncounted.errors.NotIdentifiable` sentence.
@@ -30,33 +49,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
 from uncounted.errors import InvalidInput, NotIdentifiable
-from uncounted.prevalence._loglinear_checks import forced_zero_cells, pattern_name
+from uncounted.prevalence._engine.batch import pair_index
 from uncounted.prevalence.histories import CaptureHistories
 
 __all__ = [
+    "Estimability",
     "ModelCheck",
     "ModelDiagnosis",
+    "check_estimability",
     "check_model",
     "design_matrix",
     "diagnose",
+    "forced_zero_cells",
+    "full_rank",
     "list_pairs",
     "mle_exists",
     "parse_terms",
+    "pattern_name",
 ]
 
 _LP_TOL = 1e-7  # the LP optimum t is a ratio of small integers when positive
 
 
 def list_pairs(n_lists: int) -> list[tuple[int, int]]:
-    """All two-list pairs ``(i, j)``, ``i < j``, in SparseMSE's order (1:2, 1:3, ..., 2:3, ...)."""
-    return list(combinations(range(n_lists), 2))
+    """All two-list pairs ``(i, j)``, ``i < j``, in SparseMSE's order (1:2, 1:3, ..., 2:3, ...),
+    which is also the column order of the full design (:func:`pair_index`)."""
+    return pair_index(n_lists)
 
 
 def design_matrix(
@@ -86,11 +110,80 @@ def design_matrix(
     return np.column_stack(cols), kept, overlapping, empty
 
 
+def pattern_name(lists: Sequence[str], row: np.ndarray) -> str:
+    """A capture history as the lists it is on, e.g. ``"LA+GP"``."""
+    return "+".join(name for name, on in zip(lists, row, strict=True) if on)
+
+
+def forced_zero_cells(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Boolean mask of the cells whose fitted count is zero in every solution."""
+    y = np.asarray(y, dtype=np.float64)
+    k, p = X.shape
+    if np.all(y > 0):
+        return np.zeros(k, dtype=bool)
+    # variables: x (k), t (k), s (1); maximise sum(t)
+    c = np.concatenate([np.zeros(k), -np.ones(k), [0.0]])
+    A_eq = np.hstack([X.T, np.zeros((p, k)), -(X.T @ y)[:, None]])
+    # sparse: a dense identity over all 2**L - 1 cells is 8 GB at 15 lists
+    eye = sparse.identity(k, format="csr")
+    A_ub = sparse.hstack([-eye, eye, sparse.csr_matrix((k, 1))], format="csr")
+    bounds = [(0.0, None)] * k + [(0.0, 1.0)] * k + [(0.0, None)]
+    res = linprog(
+        c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=np.zeros(p), bounds=bounds, method="highs"
+    )
+    if res.status != 0:  # pragma: no cover - x = y is always feasible
+        return y <= 0
+    return np.asarray(res.x[k : 2 * k] < 0.5)
+
+
+@dataclass(frozen=True)
+class Estimability:
+    """Verdict for one model on one table."""
+
+    exists: bool  # all parameters finite
+    identifiable: bool  # the unobserved count is determined (extended MLE)
+    forced_zero: tuple[str, ...]  # histories forced to zero, e.g. ("LA+GP",)
+    empty_terms: tuple[str, ...]  # model terms "A:B" whose lists share nobody
+
+
+def check_estimability(
+    lists: Sequence[str],
+    patterns: np.ndarray,
+    counts: np.ndarray,
+    X: np.ndarray,
+    terms: Sequence[tuple[int, int]],
+) -> Estimability:
+    """Check the model with design ``X`` (its own columns only) on the complete table."""
+    y = np.asarray(counts, dtype=np.float64)
+    empty = tuple(
+        f"{lists[i]}:{lists[j]}"
+        for i, j in terms
+        if float(y[(patterns[:, i] > 0) & (patterns[:, j] > 0)].sum()) == 0.0
+    )
+    zero = forced_zero_cells(X, y) & (y == 0)
+    exists = not bool(zero.any())
+    identifiable = True
+    if X.shape[0] < X.shape[1]:
+        identifiable = False
+    elif not exists or _rank(X) < X.shape[1]:
+        kept = X[~zero]
+        e0 = np.zeros((1, X.shape[1]))
+        e0[0, 0] = 1.0
+        identifiable = _rank(kept) == _rank(np.vstack([kept, e0]))
+    rows = sorted(patterns[zero].tolist(), key=lambda r: (sum(r), [-v for v in r]))
+    names = tuple(pattern_name(lists, np.array(row)) for row in rows)
+    return Estimability(exists, identifiable, names, empty)
+
+
+def _rank(M: np.ndarray) -> int:
+    return int(np.linalg.matrix_rank(M)) if M.size else 0
+
+
 def full_rank(X: np.ndarray) -> bool:
     """Whether ``X`` has full column rank (R: ``qr(X)$rank == ncol(X)``)."""
     if X.shape[0] < X.shape[1]:
         return False
-    return bool(np.linalg.matrix_rank(X) == X.shape[1])
+    return bool(_rank(X) == X.shape[1])
 
 
 def mle_exists(X: np.ndarray, counts: np.ndarray) -> bool:
