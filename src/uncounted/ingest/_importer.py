@@ -27,7 +27,7 @@ from uncounted.ingest.readers import ReadOptions, SourceRow, read_chunks, sheet_
 from uncounted.ingest.records import LOAD_ORDER, RECORD_TYPES, record_type, source_field
 from uncounted.ingest.validate import CheckedRow, FileChecks, RowChecker
 from uncounted.store import batches, importing
-from uncounted.store.access import Action, Principal, Resource, Role, check
+from uncounted.store.access import Action, Principal, Resource, check, unrestricted
 
 #: progress(phase, rows done, total rows or None) — phases "checking" and "importing".
 Progress = Callable[[str, int, int | None], None]
@@ -305,9 +305,10 @@ class Importer:
         if self.who is None:
             return
         check(self.who, Resource.IMPORTS, Action.CREATE)
-        if self.who.role is Role.CASEWORKER and self.who.agency_id is None:
+        limited = not unrestricted(self.who)  # a caseworker: their agency's records only
+        if limited and self.who.agency_id is None:
             raise AccessDenied("Your account has no agency; ask an administrator to set one.")
-        if self.who.role is Role.CASEWORKER and self.source is None:
+        if limited and self.source is None:
             codes = {i: c for c, i in importing.agency_ids(conn).items()}
             self.source = codes.get(self.who.agency_id or -1)
 

@@ -16,9 +16,17 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
+from uncounted.errors import InvalidInput
 from uncounted.store import audit as audit_log
-from uncounted.store.access import Action, Principal, Resource, check, scope_filter
-from uncounted.store.tables import Base, ImportBatch
+from uncounted.store.access import (
+    Action,
+    Principal,
+    Resource,
+    check,
+    scope_filter,
+    unrestricted,
+)
+from uncounted.store.tables import Agency, Base, ImportBatch
 
 _BATCHES = Base.metadata.tables["import_batches"]
 
@@ -128,6 +136,26 @@ def record_rejection(
     return batch_id
 
 
+def source_choices(session: Session, who: Principal) -> list[str]:
+    """The agency codes ``who`` may name as the source of an uploaded file: every agency's for a
+    role not limited to one agency, none for a caseworker (see :func:`import_source`)."""
+    if not unrestricted(who):
+        return []
+    return [c for (c,) in session.execute(select(Agency.code).order_by(Agency.code))]
+
+
+def import_source(session: Session, who: Principal, requested: str | None) -> str | None:
+    """The agency code a file ``who`` uploads is loaded as: a caseworker's files are always
+    their own agency's records (whatever was ``requested``); others name it, or leave it to
+    each row."""
+    if unrestricted(who):
+        return requested or None
+    code = session.scalar(select(Agency.code).where(Agency.id == who.agency_id))
+    if code is None:
+        raise InvalidInput("Your account has no agency; ask an administrator to set one.")
+    return str(code)
+
+
 def recent_batches(session: Session, who: Principal, limit: int = 50) -> list[dict[str, Any]]:
     """The ``limit`` newest import batches ``who`` may see, as plain data."""
     check(who, Resource.IMPORTS, Action.READ)
@@ -154,4 +182,11 @@ def recent_batches(session: Session, who: Principal, limit: int = 50) -> list[di
     ]
 
 
-__all__ = ["close_batch", "open_batch", "recent_batches", "record_rejection"]
+__all__ = [
+    "close_batch",
+    "import_source",
+    "open_batch",
+    "recent_batches",
+    "record_rejection",
+    "source_choices",
+]

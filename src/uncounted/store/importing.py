@@ -160,7 +160,9 @@ def stored_events(
     return rows
 
 
-def assessment_ids(conn: Connection, person_ids: Iterable[int]) -> dict[tuple[int | None, Any, Any], int]:
+def assessment_ids(
+    conn: Connection, person_ids: Iterable[int]
+) -> dict[tuple[int | None, Any, Any], int]:
     """(person id, instrument id, assessed on) → id of the stored assessments of these people."""
     t = table("assessments")
     wanted = sorted(set(person_ids))
