@@ -7,6 +7,12 @@ justice/ prevalence/ linkage/ survivors/ evaluation/ screening/ metrics/ simulat
 duediligence/
 store/                          the only package that touches the case database
 domain/  errors  settings  _extras  _plot   import nothing of ours above them
+
+And one data path to the database: outside ``store/`` no module builds a query (only the
+``Engine``/``Connection``/``Session`` types and ``sqlalchemy.exc`` may be imported), names a
+table class or ``audit_events``, and ``web/``, ``cli/`` and ``ingest/`` run no statement
+themselves (no ``execute``/``scalar``/``exec_driver_sql`` calls): they call ``store/``, whose
+``access.py`` decides what a user may reach and whose ``audit.py`` is the one audit writer.
 """
 
 from __future__ import annotations
@@ -86,3 +92,84 @@ def test_the_checker_catches_an_upward_import(tmp_path):
     fake = tmp_path / "x.py"
     fake.write_text("from uncounted.store.db import make_engine\nimport uncounted.cli.main\n")
     assert _imported_packages(fake) == {"store", "cli"}
+
+
+# -- one data path to the database ------------------------------------------------------------
+
+#: What a module outside store/ may import from SQLAlchemy: types to pass along, and errors.
+SQLALCHEMY_ALLOWED = {
+    "sqlalchemy": {"Engine", "Connection"},
+    "sqlalchemy.orm": {"Session"},
+    "sqlalchemy.exc": None,  # any exception
+}
+#: Packages that must not run statements themselves (method names of sessions and connections).
+NO_STATEMENTS = TOP | INGEST
+STATEMENT_CALLS = {"execute", "exec_driver_sql", "scalar", "scalars", "execution_options"}
+
+
+def _data_path_problems(path: Path, package: str) -> list[str]:
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    problems: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            problems += [
+                f"line {node.lineno}: import {a.name}"
+                for a in node.names
+                if a.name.split(".")[0] == "sqlalchemy" or a.name == "uncounted.store.tables"
+            ]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = {a.name for a in node.names}
+            if node.module.split(".")[0] == "sqlalchemy":
+                allowed = SQLALCHEMY_ALLOWED.get(node.module, set())
+                bad = set() if allowed is None else names - allowed
+                if bad:
+                    problems.append(f"line {node.lineno}: {node.module} {sorted(bad)}")
+            if node.module == "uncounted.store.tables" or (
+                node.module == "uncounted.store" and "tables" in names
+            ):
+                problems.append(f"line {node.lineno}: imports the table classes")
+        elif isinstance(node, ast.Constant) and node.value == "audit_events":
+            problems.append(f"line {node.lineno}: names audit_events")
+        elif (
+            package in NO_STATEMENTS
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in STATEMENT_CALLS
+        ):
+            problems.append(f"line {node.lineno}: .{node.func.attr}(...)")
+    return problems
+
+
+OUTSIDE_STORE = [p for p in SOURCES if _package_of(p) not in STORE]
+
+
+@pytest.mark.parametrize("path", OUTSIDE_STORE, ids=lambda p: str(p.relative_to(SRC)))
+def test_only_store_touches_the_database(path):
+    package = _package_of(path)
+    problems = _data_path_problems(path, package)
+    assert not problems, f"{path.relative_to(SRC)} ({package}) goes around store/: {problems}"
+
+
+@pytest.mark.parametrize(
+    ("source", "package", "caught"),
+    [
+        ("from sqlalchemy import select\n", "web", True),
+        ("from sqlalchemy import Engine, text\n", "report", True),
+        ("import sqlalchemy\n", "cli", True),
+        ("from sqlalchemy.orm import Session, joinedload\n", "ingest", True),
+        ("from uncounted.store.tables import Agency\n", "web", True),
+        ("from uncounted.store import tables\n", "cli", True),
+        ("x = 'audit_events'\n", "ingest", True),
+        ("conn.exec_driver_sql('DELETE FROM cases')\n", "ingest", True),
+        ("session.scalar(q)\n", "web", True),
+        ("from sqlalchemy import Connection, Engine\n", "ingest", False),
+        ("from sqlalchemy.orm import Session\n", "web", False),
+        ("from sqlalchemy.exc import OperationalError\n", "web", False),
+        ("from uncounted.store.casebook import get_case\n", "web", False),
+        ("con.execute('SELECT 1')\n", "linkage", False),  # its own DuckDB, not the case database
+    ],
+)
+def test_the_data_path_checker_catches_a_detour(tmp_path, source, package, caught):
+    fake = tmp_path / "x.py"
+    fake.write_text(source)
+    assert bool(_data_path_problems(fake, package)) is caught

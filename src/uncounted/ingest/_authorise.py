@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from uncounted.errors import RejectedRow
-from uncounted.ingest import _store
 from uncounted.ingest.records import record_type, source_field
 from uncounted.ingest.validate import CheckedRow
+from uncounted.store import importing
 from uncounted.store.access import (
     IMPORT_ROW_RULES,
     Principal,
@@ -66,33 +66,16 @@ def _stored_ids(
             else None
             for r in rows
         ]
-        ids = _store.ids_by_external(conn, type_name, {k for k in keys if k is not None})
+        ids = importing.ids_by_external(conn, type_name, {k for k in keys if k is not None})
         return [None if k is None else ids.get(k) for k in keys]
     if type_name == "assessments":
-        t = _store.table("assessments")
         persons = [_ref_id(r.values, "person", agency_ids, found) for r in rows]
-        wanted = sorted({p for p in persons if p is not None})
-        stored: dict[tuple[Any, ...], int] = {}
-        for start in range(0, len(wanted), 5_000):
-            query = select(t.c.id, t.c.person_id, t.c.instrument_id, t.c.assessed_on).where(
-                t.c.person_id.in_(wanted[start : start + 5_000])
-            )
-            stored.update({(p, i, on): a for a, p, i, on in conn.execute(query)})
+        stored = importing.assessment_ids(conn, {p for p in persons if p is not None})
         return [
             stored.get((p, r.values.get("instrument_id"), r.values.get("assessed_on")))
             for p, r in zip(persons, rows, strict=True)
         ]
     return [None] * len(rows)
-
-
-def _owners(conn: Connection, type_name: str, column: str, ids: set[int]) -> dict[int, int | None]:
-    t = _store.table(type_name)
-    out: dict[int, int | None] = {}
-    wanted = sorted(ids)
-    for start in range(0, len(wanted), 5_000):
-        query = select(t.c.id, t.c[column]).where(t.c.id.in_(wanted[start : start + 5_000]))
-        out.update({int(i): o for i, o in conn.execute(query)})
-    return out
 
 
 def authorise_rows(
@@ -124,7 +107,7 @@ def authorise_rows(
         return
     if unrestricted(who):
         return
-    agency_ids = _store.agency_ids(conn)
+    agency_ids = importing.agency_ids(conn)
     if type_name == "assessments":  # recorded by the uploader's agency, like the form's
         own = next((code for code, i in agency_ids.items() if i == who.agency_id), None)
         for c in rows:
@@ -180,7 +163,7 @@ def _check_ids(
         return
     ok = permitted_ids(conn, who, resource, rule.action, wanted, of_persons=rule.persons_for)
     if rule.owner is not None:
-        owners = _owners(conn, type_name, rule.owner, wanted & ok)
+        owners = importing.owners(conn, type_name, rule.owner, wanted & ok)
         ok = {i for i in ok if acts_for(who, owners.get(i))}
     for c, i in zip(rows, ids, strict=True):
         if i is not None and i not in ok:

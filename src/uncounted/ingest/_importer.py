@@ -17,18 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine
 
 from uncounted.errors import AccessDenied, ImportRejected, InvalidInput, RejectedRow
-from uncounted.ingest import _store
 from uncounted.ingest._authorise import authorise_rows
 from uncounted.ingest._writers import WRITERS, Counts, WriteContext
 from uncounted.ingest.mapping import ColumnMapping, ColumnPlan, plan_columns
 from uncounted.ingest.readers import ReadOptions, SourceRow, read_chunks, sheet_names
 from uncounted.ingest.records import LOAD_ORDER, RECORD_TYPES, record_type, source_field
 from uncounted.ingest.validate import CheckedRow, FileChecks, RowChecker
-from uncounted.store import audit as audit_log
-from uncounted.store.access import Action, Principal, Resource, Role, check
+from uncounted.store import batches, importing
+from uncounted.store.access import Action, Principal, Resource, check, unrestricted
 
 #: progress(phase, rows done, total rows or None) — phases "checking" and "importing".
 Progress = Callable[[str, int, int | None], None]
@@ -229,7 +228,7 @@ class Importer:
     ) -> Counts:
         counts = Counts()
         done = 0
-        agencies = set(_store.agency_ids(conn))
+        agencies = set(importing.agency_ids(conn))
         self._own_source(conn)
         if self.hub is not None and self.hub["code"] not in agencies:
             self._add_hub(ctx)
@@ -306,10 +305,11 @@ class Importer:
         if self.who is None:
             return
         check(self.who, Resource.IMPORTS, Action.CREATE)
-        if self.who.role is Role.CASEWORKER and self.who.agency_id is None:
+        limited = not unrestricted(self.who)  # a caseworker: their agency's records only
+        if limited and self.who.agency_id is None:
             raise AccessDenied("Your account has no agency; ask an administrator to set one.")
-        if self.who.role is Role.CASEWORKER and self.source is None:
-            codes = {i: c for c, i in _store.agency_ids(conn).items()}
+        if limited and self.source is None:
+            codes = {i: c for c, i in importing.agency_ids(conn).items()}
             self.source = codes.get(self.who.agency_id or -1)
 
     def _ignored(self) -> set[str]:
@@ -333,8 +333,8 @@ class Importer:
             "org_type": hub["org_type"],
             "country": hub.get("country"),
         }
-        _store.upsert(ctx.conn, "agencies", ("code",), [row], ctx.audit)
-        ctx.agencies = _store.agency_ids(ctx.conn)
+        importing.upsert(ctx.conn, "agencies", ("code",), [row], ctx.audit)
+        ctx.agencies = importing.agency_ids(ctx.conn)
 
     def shared_bad_lines(self) -> bool:
         """Give every part read from the same rows the bad lines of all of them.
@@ -385,7 +385,7 @@ class Importer:
 
         source_column = _col("source")
         known = agencies | {k[0] for k in self.pending["agencies"]}
-        ids = _store.agency_ids(conn)
+        ids = importing.agency_ids(conn)
         wanted: dict[str, set[tuple[int | None, str]]] = {"cases": set(), "persons": set()}
         fields = set(record_type(type_name).field_names)
         agency_refs = [f for f in _AGENCY_REFS if f in fields]
@@ -451,7 +451,7 @@ class Importer:
         for kind, src, ref in distinct:
             wanted[kind].add((ids.get(str(src)) if src is not None else None, ref))
             wanted[kind].add((None, ref))
-        found = {k: _store.ids_by_external(conn, k, v) for k, v in wanted.items() if v}
+        found = {k: importing.ids_by_external(conn, k, v) for k, v in wanted.items() if v}
         by_code = {v: k for k, v in ids.items()}
         missing: set[tuple[str, Any, str]] = set()
         for kind, src, ref in distinct:
@@ -484,9 +484,9 @@ class Importer:
         if type_name == "justice_events" and "cases" in found:
             new = sorted(set(found["cases"].values()) - seen_cases)
             seen_cases.update(new)
-            events = _store.stored_events(conn, new)
-            cases = _store.external_ids(conn, "cases", sorted({e[1] for e in events}))
-            people = _store.external_ids(conn, "persons", sorted({e[2] for e in events}))
+            events = importing.stored_events(conn, new)
+            cases = importing.external_ids(conn, "cases", sorted({e[1] for e in events}))
+            people = importing.external_ids(conn, "persons", sorted({e[2] for e in events}))
             for source, case_id, person_id, stage, on, ext in events:
                 code = by_code.get(source) if source is not None else None
                 group = (code, cases.get(case_id), people.get(person_id))
@@ -504,51 +504,31 @@ class Importer:
 
     def open_batch(self, conn: Connection, actor: str, sha: str) -> WriteContext:
         """Insert the import_batches record (same transaction) and a write context."""
-        batches = _store.table("import_batches")
-        source_id = _store.agency_ids(conn).get(self.source) if self.source else None
-        batch = conn.execute(
-            insert(batches).values(
-                file_name=self.path.name,
-                sha256=sha,
-                record_type=",".join(p.type_name for p in self.parts),
-                source_agency_id=source_id,
-                actor=actor,
-                status="loading",
-            )
+        source_id = importing.agency_ids(conn).get(self.source) if self.source else None
+        batch_id = batches.open_batch(
+            conn,
+            file_name=self.path.name,
+            sha256=sha,
+            record_type=",".join(p.type_name for p in self.parts),
+            source_agency_id=source_id,
+            actor=actor,
         )
-        batch_id = int(batch.inserted_primary_key[0])  # type: ignore[index]
         detail = f"import batch {batch_id} ({self.path.name})"
-        return WriteContext(conn, _store.AuditAs(self.who or actor, detail), batch_id=batch_id)
+        return WriteContext(conn, importing.AuditAs(self.who or actor, detail), batch_id=batch_id)
 
     def close_batch(self, ctx: WriteContext, counts: Counts, partial: bool) -> None:
         """Record how the import ended, and one audit event for it."""
-        batches = _store.table("import_batches")
         rejected = len({(p.file, p.line) for p in self.problems})
-        ctx.conn.execute(
-            update(batches)
-            .where(batches.c.id == ctx.batch_id)
-            .values(
-                status="partial" if partial and rejected else "loaded",
-                finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                rows_total=self.rows_total,
-                rows_created=counts.created,
-                rows_updated=counts.updated,
-                rows_unchanged=counts.unchanged,
-                rows_rejected=rejected,
-            )
-        )
-        after = {
-            "created": counts.created,
-            "updated": counts.updated,
-            "unchanged": counts.unchanged,
-            "rejected": rejected,
-        }
-        audit_log.record_many(
+        batches.close_batch(
             ctx.conn,
             ctx.audit.who,
-            audit_log.AuditAction.IMPORT,
-            "import_batches",
-            [(str(ctx.batch_id), {}, after)],
+            ctx.batch_id,
+            status="partial" if partial and rejected else "loaded",
+            rows_total=self.rows_total,
+            created=counts.created,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            rejected=rejected,
             detail=ctx.audit.detail,
         )
 
@@ -561,33 +541,20 @@ class Importer:
         return sum(by_source.values())
 
     def record_rejection(self, actor: str, sha: str) -> int:
-        batches = _store.table("import_batches")
         with self.engine.begin() as conn:
-            source_id = _store.agency_ids(conn).get(self.source) if self.source else None
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            result = conn.execute(
-                insert(batches).values(
-                    file_name=self.path.name,
-                    sha256=sha,
-                    record_type=",".join(p.type_name for p in self.parts),
-                    source_agency_id=source_id,
-                    actor=actor,
-                    status="rejected",
-                    finished_at=now,
-                    rows_total=self.rows_total,
-                    rows_rejected=len({(p.file, p.line) for p in self.problems}),
-                )
-            )
-            batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-            audit_log.record_many(
+            source_id = importing.agency_ids(conn).get(self.source) if self.source else None
+            return batches.record_rejection(
                 conn,
                 self.who or actor,
-                audit_log.AuditAction.IMPORT,
-                "import_batches",
-                [(str(batch_id), {}, {"status": "rejected", "rejected": len(self.problems)})],
-                detail=f"import batch {batch_id} ({self.path.name}) refused",
+                file_name=self.path.name,
+                sha256=sha,
+                record_type=",".join(p.type_name for p in self.parts),
+                source_agency_id=source_id,
+                actor=actor,
+                rows_total=self.rows_total,
+                rows_rejected=len({(p.file, p.line) for p in self.problems}),
+                problems=len(self.problems),
             )
-            return batch_id
 
 
 __all__ = ["Importer", "Progress", "file_sha256", "with_options"]

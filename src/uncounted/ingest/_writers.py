@@ -15,9 +15,9 @@ from sqlalchemy import Connection
 
 from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import StoreError
-from uncounted.ingest import _store
 from uncounted.ingest.records import source_field
 from uncounted.ingest.validate import CheckedRow
+from uncounted.store import importing
 
 _IDENTITY = IDENTITY_FIELDS
 _VICTIM = (
@@ -65,16 +65,16 @@ class WriteContext:
     """The connection and the lookups shared by the writers of one import."""
 
     conn: Connection
-    audit: _store.AuditAs
+    audit: importing.AuditAs
     batch_id: int = 0
     agencies: dict[str, int] = field(default_factory=dict)
-    jurisdictions: _store.Jurisdictions | None = None
+    jurisdictions: importing.Jurisdictions | None = None
     #: ids already looked up while checking the current chunk: table -> key -> id
     known: dict[str, dict[tuple[int | None, str], int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.agencies = _store.agency_ids(self.conn)
-        self.jurisdictions = _store.Jurisdictions(self.conn)
+        self.agencies = importing.agency_ids(self.conn)
+        self.jurisdictions = importing.Jurisdictions(self.conn)
 
     def agency(self, code: object) -> int | None:
         """The id of agency ``code`` (``None`` for no code)."""
@@ -136,7 +136,9 @@ class WriteContext:
         wanted = {k for k in keys if k is not None}
         ids = self.known.get(name, {})
         if not all(k in ids or (None, k[1]) in ids for k in wanted):
-            ids = _store.ids_by_external(self.conn, name, wanted | {(None, k[1]) for k in wanted})
+            ids = importing.ids_by_external(
+                self.conn, name, wanted | {(None, k[1]) for k in wanted}
+            )
             if any(k not in ids and (None, k[1]) not in ids for k in wanted):
                 raise StoreError(f"Some {name} referred to vanished during the import; try again.")
         return [None if k is None else ids[k] if k in ids else ids[(None, k[1])] for k in keys]
@@ -145,8 +147,8 @@ class WriteContext:
 def write_agencies(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Agencies, by code."""
     data = [{k: r.values[k] for k in ("code", "name", "org_type", "country")} for r in rows]
-    ch = _store.upsert(ctx.conn, "agencies", ("code",), data, ctx.audit)
-    ctx.agencies = _store.agency_ids(ctx.conn)
+    ch = importing.upsert(ctx.conn, "agencies", ("code",), data, ctx.audit)
+    ctx.agencies = importing.agency_ids(ctx.conn)
     counts = Counts()
     for r in rows:
         k = (r.values["code"],)
@@ -164,7 +166,7 @@ def write_jurisdictions(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             {"country": code.split("-")[0], "subdivision": subdivision, "name": r.values["name"]}
         )
     counts = _simple(ctx, "jurisdictions", ("country", "subdivision"), data)
-    ctx.jurisdictions = _store.Jurisdictions(ctx.conn)
+    ctx.jurisdictions = importing.Jurisdictions(ctx.conn)
     return counts
 
 
@@ -185,7 +187,9 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
                 "minor_at_identification": v.get("minor_at_identification"),
             }
         )
-    ch = _store.upsert(ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit)
+    ch = importing.upsert(
+        ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit
+    )
     idents, roles = [], []
     cases = ctx.ref_ids("cases", rows, "case")
     for r, main, case_id in zip(rows, mains, cases, strict=True):
@@ -215,8 +219,8 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
                     **role,
                 }
             )
-    ich = _store.upsert(ctx.conn, "person_identities", ("person_id",), idents, ctx.audit)
-    rch = _store.upsert(
+    ich = importing.upsert(ctx.conn, "person_identities", ("person_id",), idents, ctx.audit)
+    rch = importing.upsert(
         ctx.conn, "case_persons", ("person_id", "case_id", "role"), roles, ctx.audit
     )
     touched = {k[0] for k in ich.updated | ich.created} | {k[0] for k in rch.updated | rch.created}
@@ -252,7 +256,7 @@ def write_cases(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 def _simple(
     ctx: WriteContext, name: str, key: tuple[str, ...], data: list[dict[str, Any]]
 ) -> Counts:
-    ch = _store.upsert(ctx.conn, name, key, data, ctx.audit)
+    ch = importing.upsert(ctx.conn, name, key, data, ctx.audit)
     counts = Counts()
     created, updated = ch.created, ch.updated
     for k in zip(*([d[c] for d in data] for c in key), strict=True):
@@ -330,14 +334,16 @@ def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             }
         )
     key = ("person_id", "instrument_id", "assessed_on")
-    ch = _store.upsert(ctx.conn, "assessments", key, data, ctx.audit)
+    ch = importing.upsert(ctx.conn, "assessments", key, data, ctx.audit)
     items: list[dict[str, Any]] = []
     for r, d in zip(rows, data, strict=True):
         aid = ch.ids[tuple(d[c] for c in key)]
         scores = r.values.get("items") or {}
         assert isinstance(scores, dict)
         items.extend({"assessment_id": aid, "item": i, "score": s} for i, s in scores.items())
-    ich = _store.upsert(ctx.conn, "assessment_items", ("assessment_id", "item"), items, ctx.audit)
+    ich = importing.upsert(
+        ctx.conn, "assessment_items", ("assessment_id", "item"), items, ctx.audit
+    )
     touched = {k[0] for k in ich.created | ich.updated}
     counts = Counts()
     for d in data:

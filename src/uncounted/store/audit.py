@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, insert, inspect
+from sqlalchemy import ColumnElement, Connection, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from uncounted.store.access import Principal
+from uncounted.store.access import Action, Principal, Resource, check
 from uncounted.store.crypto import EncryptedText
 from uncounted.store.tables import AuditEvent, Base
 
@@ -231,6 +231,52 @@ def record_many(
     return len(events)
 
 
+def read_events(
+    session: Session,
+    who: Principal,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    resource: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the audit log, newest first, filtered by actor, action and resource, and how
+    many events match in all (for those who may read the audit log: administrators)."""
+    check(who, Resource.AUDIT, Action.READ)
+    conds = []
+    if actor:
+        conds.append(AuditEvent.actor == actor)
+    if action:
+        conds.append(AuditEvent.action == action)
+    if resource:
+        conds.append(AuditEvent.resource == resource)
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conds)) or 0
+    events = session.scalars(
+        select(AuditEvent)
+        .where(*conds)
+        .order_by(AuditEvent.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = [
+        {
+            "id": e.id,
+            "at": e.at.isoformat(timespec="seconds"),
+            "actor": e.actor,
+            "action": e.action,
+            "resource": e.resource,
+            "record_id": e.record_id,
+            "fields": e.fields,
+            "before": e.before,
+            "after": e.after,
+            "detail": e.detail,
+        }
+        for e in events
+    ]
+    return rows, total
+
+
 def record_read(
     session: Session, who: Principal | str, resource: str, record_id: str, fields: list[str]
 ) -> AuditEvent:
@@ -246,6 +292,7 @@ __all__ = [
     "create",
     "delete",
     "hidden",
+    "read_events",
     "record",
     "record_many",
     "record_read",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from uncounted.domain import SUSPECT_STAGES, VICTIM_STAGES, country_name
 from uncounted.errors import AccessDenied, InvalidInput
 from uncounted.store import audit
-from uncounted.store.access import Action, Principal, Resource, Role, check
+from uncounted.store.access import Action, Principal, Resource, check, unrestricted
 from uncounted.store.casebook import get_case
 from uncounted.store.crypto import encrypted_columns
 from uncounted.store.tables import (
@@ -64,7 +64,7 @@ def jurisdiction_id(session: Session, code: str) -> int:
 
 
 def _agency_for(session: Session, who: Principal, requested: int | None) -> int:
-    if who.role is Role.CASEWORKER:
+    if not unrestricted(who):  # a caseworker's cases are their agency's
         if who.agency_id is None:
             raise AccessDenied("Your account has no agency; ask an administrator to set one.")
         return who.agency_id

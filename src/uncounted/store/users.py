@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,8 +22,8 @@ from sqlalchemy.orm import Session
 from uncounted.errors import InvalidInput
 from uncounted.settings import Settings
 from uncounted.store import audit
-from uncounted.store.access import Principal, Role
-from uncounted.store.tables import User
+from uncounted.store.access import Action, Principal, Resource, Role, check
+from uncounted.store.tables import Agency, User
 from uncounted.store.web_sessions import end_sessions_of
 
 MIN_PASSWORD_LENGTH = 12
@@ -161,6 +162,32 @@ def update_user(
     return user
 
 
+def list_users(session: Session, who: Principal) -> list[dict[str, Any]]:
+    """Every user, by username, with their role, agency code, state and failures in a row (for
+    those who may read users: administrators)."""
+    check(who, Resource.USERS, Action.READ)
+    agencies = {i: c for i, c in session.execute(select(Agency.id, Agency.code))}
+    return [
+        {
+            "id": u.id,
+            "username": u.username,
+            "role": u.role,
+            "agency": agencies.get(u.agency_id) if u.agency_id else None,
+            "active": u.active,
+            "failed_logins": u.failed_logins,
+        }
+        for u in session.scalars(select(User).order_by(User.username))
+    ]
+
+
+def agency_codes(session: Session, who: Principal) -> list[tuple[int, str]]:
+    """Every agency as ``(id, code)``, by code (e.g. to give a user an agency)."""
+    check(who, Resource.AGENCIES, Action.READ)
+    return [
+        (i, c) for i, c in session.execute(select(Agency.id, Agency.code).order_by(Agency.code))
+    ]
+
+
 def authenticate(
     session: Session, username: str, password: str, now: dt.datetime | None = None
 ) -> User | None:
@@ -204,9 +231,11 @@ def authenticate(
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "SIGN_IN_DENIED",
+    "agency_codes",
     "authenticate",
     "create_user",
     "create_user_in",
+    "list_users",
     "principal",
     "principal_named",
     "set_password",

@@ -5,6 +5,11 @@ Pages are rendered on the server with Jinja2 (HTMX for partial updates, vendored
 URL with ``Accept: application/json``); the JSON routes are described at ``/api/openapi.json``
 and browsable at ``/api/docs``. Routes stay thin: they parse, call one library function in
 ``store/`` (or the analysis packages), and render.
+
+The app's pages are listed here and nowhere else: :func:`create_app` includes each route
+module's router from one explicit list, and :data:`NAV` is the navigation bar (``base.html``
+renders :func:`nav_links`). Adding a page is a route module, its template, one line in each of
+those two lists, and its row in the security matrix (``docs/web.md``, "Adding a page").
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -30,7 +36,6 @@ from uncounted.store.web_sessions import SessionPolicy
 from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, wants_json
 from uncounted.web.faults import DatabaseFaults
 from uncounted.web.retry import RetryLockedReads
-from uncounted.web.routes import extra_nav
 from uncounted.web.security import SecurityHeaders, SessionSigner
 from uncounted.web.uploads import PendingUploads
 
@@ -44,6 +49,38 @@ def _package_dir(name: str) -> Path:
 
 def _can(who: Principal | None, resource: str, action: str) -> bool:
     return who is not None and allowed(who, Resource(resource), Action(action))
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A link of the navigation bar, shown to whoever may ``action`` its ``resource``."""
+
+    path: str
+    label: str
+    resource: Resource
+    action: Action = Action.READ
+
+
+#: The navigation bar, in order: the one table of it. A link is shown only when
+#: ``store.access.allowed`` lets the user do its action on its resource (denied by default).
+NAV: tuple[NavLink, ...] = (
+    NavLink("/", "Dashboard", Resource.INDICATORS),
+    NavLink("/cases", "Cases", Resource.CASES),
+    NavLink("/indicators", "Indicators", Resource.INDICATORS),
+    NavLink("/metrics", "Metrics", Resource.METRICS),
+    NavLink("/prevalence", "Prevalence", Resource.PREVALENCE),
+    NavLink("/imports", "Imports", Resource.IMPORTS),
+    NavLink("/partners", "Partners", Resource.PARTNERS),
+    NavLink("/users", "Users", Resource.USERS),
+    NavLink("/audit", "Audit log", Resource.AUDIT),
+)
+
+
+def nav_links(who: Principal | None) -> list[NavLink]:
+    """The links of :data:`NAV` that ``who`` may follow (none when signed out)."""
+    if who is None:
+        return []
+    return [link for link in NAV if allowed(who, link.resource, link.action)]
 
 
 def create_app(
@@ -80,7 +117,7 @@ def create_app(
     templates = Jinja2Templates(directory=str(_package_dir("templates")))
     templates.env.auto_reload = False  # templates ship with the package: no stat per render
     templates.env.globals["can"] = _can
-    templates.env.globals["extra_nav"] = extra_nav
+    templates.env.globals["nav_links"] = nav_links
     secret = secret_key or settings.key_bytes("secret")
     behind_tls = secure_cookies or settings.behind_tls
     ctx = WebContext(
@@ -120,9 +157,36 @@ def create_app(
     app.add_middleware(SecurityHeaders, hsts=behind_tls)
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
 
-    from uncounted.web.routes import register_all
+    # Every route module's router, in this order: the one list (imported here, not at the top,
+    # so that importing uncounted.web does not load every page's dependencies).
+    from uncounted.web.routes import (
+        admin,
+        auth,
+        cases,
+        dashboard,
+        imports,
+        indicators,
+        metrics,
+        partners,
+        prevalence,
+        records,
+        survivors,
+    )
 
-    register_all(app)
+    for router in (
+        auth.router,
+        dashboard.router,
+        records.router,
+        cases.router,
+        indicators.router,
+        metrics.router,
+        survivors.router,
+        imports.router,
+        prevalence.router,
+        partners.router,
+        admin.router,
+    ):
+        app.include_router(router)
 
     @app.exception_handler(NotSignedIn)
     async def _signin(request: Request, exc: NotSignedIn) -> Response:
@@ -147,4 +211,4 @@ def create_app(
     return app
 
 
-__all__ = ["create_app"]
+__all__ = ["NAV", "NavLink", "create_app", "nav_links"]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from uncounted.errors import InvalidInput
 from uncounted.store import audit
 from uncounted.store.access import Action, Resource, Role, check
-from uncounted.store.tables import Agency, AuditEvent, User
-from uncounted.store.users import create_user, update_user
+from uncounted.store.users import agency_codes, create_user, list_users, update_user
 from uncounted.web.context import (
     CurrentUser,
     DbSession,
@@ -27,27 +23,12 @@ from uncounted.web.routes import both
 router = APIRouter(tags=["admin"])
 
 
-def _users(session: Session) -> list[dict[str, Any]]:
-    agencies = {i: c for i, c in session.execute(select(Agency.id, Agency.code))}
-    return [
-        {
-            "id": u.id,
-            "username": u.username,
-            "role": u.role,
-            "agency": agencies.get(u.agency_id) if u.agency_id else None,
-            "active": u.active,
-            "failed_logins": u.failed_logins,
-        }
-        for u in session.scalars(select(User).order_by(User.username))
-    ]
-
-
 def _users_page(
     request: Request, me: Me, session: Session, error: str | None = None, status: int = 200
 ) -> Response:
-    agencies = session.execute(select(Agency.id, Agency.code).order_by(Agency.code)).all()
+    agencies = agency_codes(session, me.who)
     data = {
-        "users": _users(session),
+        "users": list_users(session, me.who),
         "roles": [r.value for r in Role],
         "agencies": [[str(i), c] for i, c in agencies],
         "error": error,
@@ -132,37 +113,16 @@ def audit_page(
     page: int = Query(1, ge=1),
 ) -> Response:
     check(me.who, Resource.AUDIT, Action.READ)
-    conds = []
-    if actor:
-        conds.append(AuditEvent.actor == actor)
-    if action:
-        conds.append(AuditEvent.action == action)
-    if resource:
-        conds.append(AuditEvent.resource == resource)
     per_page = 50
-    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conds)) or 0
-    events = session.scalars(
-        select(AuditEvent)
-        .where(*conds)
-        .order_by(AuditEvent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    rows, total = audit.read_events(
+        session,
+        me.who,
+        actor=actor,
+        action=action,
+        resource=resource,
+        page=page,
+        per_page=per_page,
     )
-    rows = [
-        {
-            "id": e.id,
-            "at": e.at.isoformat(timespec="seconds"),
-            "actor": e.actor,
-            "action": e.action,
-            "resource": e.resource,
-            "record_id": e.record_id,
-            "fields": e.fields,
-            "before": e.before,
-            "after": e.after,
-            "detail": e.detail,
-        }
-        for e in events
-    ]
     data = {
         "events": rows,
         "total": total,

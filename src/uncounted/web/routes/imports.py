@@ -16,15 +16,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from uncounted.errors import ImportRejected, InvalidInput, NotFound
 from uncounted.ingest import RECORD_TYPES, import_file, validate_file
-from uncounted.store.access import Action, Principal, Resource, Role, check
-from uncounted.store.batches import recent_batches
-from uncounted.store.tables import Agency
+from uncounted.store.access import Action, Resource, check
+from uncounted.store.batches import import_source, recent_batches, source_choices
 from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
 from uncounted.web.routes import both
 from uncounted.web.uploads import PENDING_SECONDS, safe_name
@@ -36,22 +34,12 @@ MAX_BYTES = 50 * 1024 * 1024
 _SALT = "uncounted.upload"
 
 
-def _source_for(session: Any, who: Principal, requested: str | None) -> str | None:
-    if who.role is Role.CASEWORKER:
-        code = session.scalar(select(Agency.code).where(Agency.id == who.agency_id))
-        if code is None:
-            raise InvalidInput("Your account has no agency; ask an administrator to set one.")
-        return str(code)
-    return requested or None
-
-
 @both(router, "/imports", summary="Upload form and recent imports")
 def imports_page(request: Request, me: CurrentUser, session: DbSession) -> Response:
     batches = recent_batches(session, me.who)  # scoped in store/access.py
-    agencies = [c for (c,) in session.execute(select(Agency.code).order_by(Agency.code))]
     data = {
         "record_types": [[n, t.description] for n, t in RECORD_TYPES.items()],
-        "agencies": agencies if me.who.role is not Role.CASEWORKER else [],
+        "agencies": source_choices(session, me.who),
         "batches": batches,
     }
     return render(request, "imports.html", data, me)
@@ -76,7 +64,7 @@ async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSe
     record_type = raw.get("record_type") or None
     if record_type is not None and record_type not in RECORD_TYPES:
         raise InvalidInput(f"Unknown record type {record_type!r}.")
-    source = await run_in_threadpool(_source_for, session, me.who, raw.get("source"))
+    source = await run_in_threadpool(import_source, session, me.who, raw.get("source"))
     ctx = ctx_of(request)
     name = safe_name(upload.filename)
     upload_id = await run_in_threadpool(ctx.uploads.put, content)

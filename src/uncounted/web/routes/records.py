@@ -14,11 +14,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from uncounted.store.access import Action, Resource, Role, check, sees_identities
+from uncounted.store.access import Action, Resource, check, sees_identities
 from uncounted.store.casebook import case_detail, get_case
+from uncounted.store.record_forms import (
+    agency_choices,
+    case_values,
+    event_values,
+    owning_agency_choices,
+    referral_values,
+)
 from uncounted.store.recording import (
     InvalidRecord,
     add_justice_event,
@@ -30,7 +36,6 @@ from uncounted.store.recording import (
     update_person,
     update_referral,
 )
-from uncounted.store.tables import Agency, Jurisdiction, JusticeEvent, Referral
 from uncounted.web.context import (
     CurrentUser,
     DbSession,
@@ -58,11 +63,6 @@ def _fields(form: str, me: Me) -> list[FormField]:
     return [f for f in FORMS[form] if show or not f.identifying]
 
 
-def _agency_choices(session: Session) -> list[tuple[str, str]]:
-    rows = session.execute(select(Agency.id, Agency.code, Agency.name).order_by(Agency.code))
-    return [(str(i), f"{code} — {name}") for i, code, name in rows]
-
-
 def _choices(session: Session, form: str, case_id: int | None, me: Me) -> dict[str, Any]:
     choices: dict[str, Any] = {}
     if form in ("event", "referral") and case_id is not None:
@@ -71,9 +71,10 @@ def _choices(session: Session, form: str, case_id: int | None, me: Me) -> dict[s
             (str(p["person_id"]), f"{p['label']} ({p['role']})") for p in people
         ]
     if form == "referral":
-        choices["to_agency_id"] = _agency_choices(session)
-    if form == "case" and me.who.role is Role.ADMIN:
-        choices["owning_agency_id"] = _agency_choices(session)
+        choices["to_agency_id"] = agency_choices(session, me.who)
+    owners = owning_agency_choices(session, me.who) if form == "case" else None
+    if owners is not None:
+        choices["owning_agency_id"] = owners
     return choices
 
 
@@ -182,10 +183,7 @@ def edit_case_form(
     session: DbSession,
     case_id: int,
 ) -> Response:
-    case = get_case(session, me.who, case_id, Action.UPDATE)
-    place = session.get(Jurisdiction, case.jurisdiction_id)
-    values = {f.name: getattr(case, f.name, None) for f in FORMS["case"]}
-    values["jurisdiction"] = (place.subdivision or place.country) if place else ""
+    values = case_values(session, me.who, case_id, [f.name for f in FORMS["case"]])
     action = f"/cases/{case_id}/edit"
     return _form_page(request, me, session, "case", action, case_id, values)
 
@@ -299,22 +297,12 @@ def _writer_of(kind: str) -> tuple[str, Callable[..., Any]]:
 # -- corrections of events and referrals ------------------------------------------------------
 
 
-def _event_values(session: Session, me: Me, case_id: int, event_id: int) -> dict[str, Any]:
-    get_case(session, me.who, case_id, Action.UPDATE)
-    event = session.get(JusticeEvent, event_id)
-    if event is None or event.case_id != case_id:
-        raise InvalidRecord({"event_id": "this event is not part of the case"})
-    place = session.get(Jurisdiction, event.jurisdiction_id)
-    values = {f.name: getattr(event, f.name, None) for f in FORMS["event"]}
-    values["jurisdiction"] = (place.subdivision or place.country) if place else ""
-    return values
-
-
 @both(router, "/cases/{case_id}/events/{event_id}/edit", summary="The form to correct an event")
 def edit_event_form(
     request: Request, me: CurrentUser, session: DbSession, case_id: int, event_id: int
 ) -> Response:
-    values = _event_values(session, me, case_id, event_id)
+    names = [f.name for f in FORMS["event"]]
+    values = event_values(session, me.who, case_id, event_id, names)
     action = f"/cases/{case_id}/events/{event_id}/edit"
     return _form_page(request, me, session, "event", action, case_id, values)
 
@@ -348,11 +336,8 @@ def edit_event(
 def edit_referral_form(
     request: Request, me: CurrentUser, session: DbSession, case_id: int, referral_id: int
 ) -> Response:
-    get_case(session, me.who, case_id, Action.UPDATE)
-    referral = session.get(Referral, referral_id)
-    if referral is None or referral.case_id != case_id:
-        raise InvalidRecord({"referral_id": "this referral is not part of the case"})
-    values = {f.name: getattr(referral, f.name, None) for f in FORMS["referral"]}
+    names = [f.name for f in FORMS["referral"]]
+    values = referral_values(session, me.who, case_id, referral_id, names)
     action = f"/cases/{case_id}/referrals/{referral_id}/edit"
     return _form_page(request, me, session, "referral", action, case_id, values)
 

@@ -1,5 +1,9 @@
 """Database access of the importer: lookups by the agencies' ids, and upserts with audit.
 
+``ingest/`` reads, checks and maps files; every row it writes, and every stored value it looks up,
+goes through this module (and ``store.batches`` for the ``import_batches`` record), so ``store/``
+stays the only package that speaks SQL to the case database.
+
 Everything here runs on a connection inside the caller's transaction. Lookups query one chunk
 of keys at a time (``IN`` lists of at most ``_IN`` values), so memory follows the chunk size.
 Changed records are updated in place; every created and every changed record is audited through
@@ -154,6 +158,31 @@ def stored_events(
         ).where(t.c.case_id.in_(piece), t.c.person_id.is_not(None))
         rows.extend(tuple(r) for r in conn.execute(query))
     return rows
+
+
+def assessment_ids(
+    conn: Connection, person_ids: Iterable[int]
+) -> dict[tuple[int | None, Any, Any], int]:
+    """(person id, instrument id, assessed on) → id of the stored assessments of these people."""
+    t = table("assessments")
+    wanted = sorted(set(person_ids))
+    stored: dict[tuple[int | None, Any, Any], int] = {}
+    for piece in _pieces(wanted):
+        query = select(t.c.id, t.c.person_id, t.c.instrument_id, t.c.assessed_on).where(
+            t.c.person_id.in_(piece)
+        )
+        stored.update({(p, i, on): a for a, p, i, on in conn.execute(query)})
+    return stored
+
+
+def owners(conn: Connection, name: str, column: str, ids: Iterable[int]) -> dict[int, int | None]:
+    """Record id → the value of ``column`` (the agency that owns it) for records ``ids``."""
+    t = table(name)
+    out: dict[int, int | None] = {}
+    for piece in _pieces(sorted(ids)):
+        query = select(t.c.id, t.c[column]).where(t.c.id.in_(piece))
+        out.update({int(i): o for i, o in conn.execute(query)})
+    return out
 
 
 def external_ids(conn: Connection, name: str, ids: Sequence[int]) -> dict[int, str | None]:
@@ -352,9 +381,11 @@ __all__ = [
     "Changes",
     "Jurisdictions",
     "agency_ids",
+    "assessment_ids",
     "external_ids",
     "ids_by_external",
     "insert_many",
+    "owners",
     "stored_events",
     "table",
     "upsert",
