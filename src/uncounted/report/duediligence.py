@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from sqlalchemy import Engine
 
 from uncounted import __version__
 from uncounted.duediligence import PortfolioReview, ZoneCertificate, review_portfolio
 from uncounted.errors import NotFound
+from uncounted.report._templates import template_environment
 from uncounted.report.pdf import html_to_pdf
 from uncounted.store.access import Principal
 
@@ -86,16 +87,7 @@ def _dec(value: Any) -> str:
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("uncounted.report", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pct"] = _pct
-    env.filters["dec"] = _dec
-    return env
+    return template_environment({"pct": _pct, "dec": _dec})
 
 
 def render_sheets(review: PortfolioReview, partner: str | None = None) -> str:

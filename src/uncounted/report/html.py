@@ -12,10 +12,11 @@ import math
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
 from uncounted.justice.registry import id_range
+from uncounted.report._templates import template_environment
 from uncounted.report.justice_section import CURVE_DAYS
 
 if TYPE_CHECKING:
@@ -57,17 +58,9 @@ def indicator_kind(unit: str) -> str:
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("uncounted.report", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    return template_environment(
+        {"num": fmt_number, "interval": fmt_interval, "kind": indicator_kind}
     )
-    env.filters["num"] = fmt_number
-    env.filters["interval"] = fmt_interval
-    env.filters["kind"] = indicator_kind
-    return env
 
 
 def render_html(report: Report) -> str:
