@@ -113,11 +113,11 @@ def test_j18_is_computed_after_the_others(toy_j18):
 
 
 def test_j18_in_the_cli_and_the_web_page(toy_j18, demo_settings):
-    rows = json.loads(_cli("indicators", "--demo", "--format", "json"))
+    rows = json.loads(_cli("indicators", "--demo", "--format", "json"))["rows"]
     assert [r["variant"] for r in rows if r["indicator"] == TOY] == ["charged / reported"]
     assert rows[-1]["indicator"] == TOY
     assert TOY in _cli("indicators", "--demo", "--period", "2024")
-    assert TOY in [r["id"] for r in json.loads(_cli("metrics", "--format", "json"))]
+    assert TOY in [r["id"] for r in json.loads(_cli("metrics", "--format", "json"))["rows"]]
 
     app = create_app(
         demo_settings,

@@ -130,3 +130,18 @@ def test_the_by_help_lists_the_library_disaggregations():
     from uncounted.justice.measures import DISAGGREGATIONS
 
     assert ", ".join(DISAGGREGATIONS) == DISAGGREGATIONS_HELP
+
+
+def test_a_store_without_events_says_why_in_the_json_contract(tmp_path, monkeypatch, capsys):
+    """No justice events: the JSON is the usual ``{"rows": [...]}`` (empty), with the reason."""
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path / "new"))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["init", "--create-keys"]) == 0
+        capsys.readouterr()
+        assert main(["indicators", "--format", "json"]) == 0
+        payload = json.loads(capsys.readouterr().out)
+        assert payload["rows"] == [] and payload["empty"]
+    finally:
+        get_settings.cache_clear()

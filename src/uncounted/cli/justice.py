@@ -61,7 +61,7 @@ def indicators_cmd(
     why = empty_reason(data)
     if why is not None:  # say so instead of printing a table of zeros
         if fmt == "json":
-            render_json({"indicators": [], "empty": why, "warnings": []})
+            render_json({"rows": [], "empty": why, "warnings": []})  # the output contract
         else:
             typer.echo(why, err=fmt == "csv")
         return
