@@ -24,6 +24,9 @@ def test_add_user_then_sign_in(capsys):
     assert main(["add-user", "cw", "--role", "caseworker", "--agency", "NOPE",
                  "--password", "a long passphrase"]) == 4  # fmt: skip
     assert "no agency with code" in capsys.readouterr().err
+    # no --role: the least privilege, never an administrator by default
+    assert main(["add-user", "reader", "--password", "a long passphrase"]) == 0
+    assert "Created reader (viewer)" in capsys.readouterr().out
 
 
 def test_serve_is_a_command(capsys):

@@ -114,6 +114,12 @@ def test_forms_need_the_csrf_token(app, clients):
     assert refused.status_code == 403 and "form expired" in refused.text
 
 
+def test_the_new_user_form_offers_the_least_privilege_first(clients):
+    page = clients["admin"].get("/users").text
+    assert "<option selected>viewer</option>" in page
+    assert "<option selected>admin</option>" not in page
+
+
 def test_admin_creates_users(clients):
     admin = clients["admin"]
     made = admin.post(

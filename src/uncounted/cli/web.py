@@ -128,7 +128,9 @@ def serve(
 
 def add_user(
     username: Annotated[str, typer.Argument(help="The new user's sign-in name.")],
-    role: Annotated[str, typer.Option(help="admin, caseworker, analyst or viewer.")] = "admin",
+    role: Annotated[
+        str, typer.Option(help="admin, caseworker, analyst or viewer (least privilege first).")
+    ] = "viewer",
     agency: Annotated[
         str | None, typer.Option(help="Agency code (caseworkers: their scope).")
     ] = None,

@@ -30,6 +30,7 @@ def _users_page(
     data = {
         "users": list_users(session, me.who),
         "roles": [r.value for r in Role],
+        "default_role": Role.VIEWER.value,  # least privilege: a wider role is a choice
         "agencies": [[str(i), c] for i, c in agencies],
         "error": error,
     }
