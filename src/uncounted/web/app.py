@@ -15,16 +15,20 @@ those two lists, and its row in the security matrix (``docs/web.md``, "Adding a 
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from uncounted import __version__
 from uncounted.errors import AccessDenied, UncountedError
@@ -38,6 +42,12 @@ from uncounted.web.faults import DatabaseFaults
 from uncounted.web.retry import RetryLockedReads
 from uncounted.web.security import SecurityHeaders, SessionSigner
 from uncounted.web.uploads import PendingUploads
+
+#: What a person reads for the HTTP errors the framework raises itself.
+HTTP_MESSAGES: dict[int, str] = {
+    404: "There is no such page.",
+    405: "This page does not take that kind of request.",
+}
 
 #: Seconds a request waits for another program's SQLite write lock (pysqlite's usual 5 s).
 WEB_BUSY_SECONDS = 5.0
@@ -194,19 +204,55 @@ def create_app(
             return JSONResponse({"error": "Sign in first."}, status_code=401)
         return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
 
+    def _error_page(
+        request: Request,
+        message: str,
+        status: int,
+        extra: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        if wants_json(request):
+            body = {"error": message, **(extra or {})}
+            return JSONResponse(body, status_code=status, headers=headers)
+        return ctx.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": message, "status": status, "me": None, "csrf": ""},
+            status_code=status,
+            headers=headers,
+        )
+
     @app.exception_handler(UncountedError)
     async def _error(request: Request, exc: UncountedError) -> Response:
         message = str(exc)
         if isinstance(exc, AccessDenied) and not isinstance(exc, CsrfRejected):
             message = "You do not have access to this page or record."
-        if wants_json(request):
-            return JSONResponse({"error": message}, status_code=exc.http_status)
-        return ctx.templates.TemplateResponse(
-            request,
-            "error.html",
-            {"message": message, "status": exc.http_status, "me": None, "csrf": ""},
-            status_code=exc.http_status,
+        return _error_page(request, message, exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_value(request: Request, exc: RequestValidationError) -> Response:
+        """A path or query value of the wrong kind (``/cases/abc``, ``?page=-1``): a page
+        that says which, for people; the usual ``detail`` list for JSON clients."""
+        names = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        message = (
+            f"This address has a value that cannot be used ({', '.join(names) or 'a value'}); "
+            "check it and try again."
         )
+        detail = {"detail": jsonable_encoder(exc.errors())}
+        return _error_page(request, message, 422, detail)
+
+    @app.exception_handler(OverflowError)
+    async def _too_big(request: Request, exc: OverflowError) -> Response:
+        """SQLite cannot bind an integer past 64 bits (``/cases/99999999999999999999``): no
+        record has such an id. Any other overflow is a fault and stays one."""
+        if "too large to convert" not in str(exc):
+            raise exc
+        return _error_page(request, "There is no such record.", 404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        return _error_page(request, message, exc.status_code, headers=exc.headers)
 
     return app
 

@@ -111,7 +111,7 @@ def audit_page(
     actor: str | None = None,
     action: str | None = None,
     resource: str | None = None,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),  # a bound: the offset must fit the database
 ) -> Response:
     check(me.who, Resource.AUDIT, Action.READ)
     per_page = 50

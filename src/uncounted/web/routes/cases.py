@@ -37,7 +37,7 @@ async def cases(
     stage: str | None = None,
     status: str | None = None,
     exploitation_type: str | None = None,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),  # a bound: the offset must fit the database
     per_page: int = Query(25, ge=1, le=200),
 ) -> Response:
     filters = CaseFilters(
