@@ -262,7 +262,7 @@ def test_indicators_on_a_ctdc_store_say_why_they_are_empty(write, tmp_path, monk
         capsys.readouterr()
         assert main(["indicators", "--format", "json"]) == 0
         out = json.loads(capsys.readouterr().out)
-        assert out["indicators"] == []
+        assert out["rows"] == []
         assert "30 victim(s) in 30 case(s) but no justice events" in out["empty"]
     finally:
         get_settings.cache_clear()
