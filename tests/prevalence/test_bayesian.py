@@ -244,3 +244,18 @@ def test_prior_on_n_is_truncated_at_21_n_as_in_lcmcr() -> None:
         ).fit(h)
     assert est.posterior_.max() <= 21 * h.n_observed
     assert est.posterior_.max() > 10 * h.n_observed  # the bound is reached, not idle
+
+
+def test_rank_normalisation_equals_scipys() -> None:
+    """The R-hat's rank normalisation (average ranks of ties, Blom scores, probit) is SciPy's
+    ``rankdata`` + ``ndtri``, computed without importing scipy.stats into the command."""
+    from scipy import special, stats
+
+    from uncounted.prevalence._mcmc_diagnostics import _average_ranks, _normal_scores
+
+    rng = np.random.default_rng(1)
+    for x in (rng.normal(size=(4, 500)), rng.integers(0, 7, size=(8, 250)).astype(float)):
+        ranks = stats.rankdata(x, method="average").reshape(x.shape)
+        assert np.array_equal(_average_ranks(x), ranks)
+        expected = special.ndtri((ranks - 0.375) / (x.size + 0.25))
+        assert np.allclose(_normal_scores(x), expected, rtol=0, atol=1e-12)
