@@ -35,6 +35,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/signin"): "P",
     ("POST", "/signout"): "P",
     ("GET", "/api/me"): "A AAAA A A",
+    ("GET", "/account"): "A AAAA A A",
+    ("POST", "/account/password"): "A AAAA A A",  # one's own password only
     ("GET", "/"): "A AAAA A A",
     ("GET", "/cases"): "A AAAA A D",
     ("GET", "/cases/new"): "A AAAA D D",

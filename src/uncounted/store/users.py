@@ -123,6 +123,41 @@ def set_password(session: Session, user: User, password: str, *, by: Principal |
     end_sessions_of(session, user.id)
 
 
+#: Wrong current passwords in a row on the password form after which every session of the
+#: account ends (whoever holds a stolen session must then pass the sign-in throttle).
+PASSWORD_CHANGE_ATTEMPTS = 5
+
+
+def change_own_password(
+    session: Session, who: Principal, current: str, new: str, repeat: str
+) -> None:
+    """Change the signed-in user's own password, given the current one (audited, never the
+    hash). Every web session of the account ends; the caller opens a new one for the
+    browser that made the change. A wrong current password is audited and counted as a
+    failed sign-in; :data:`PASSWORD_CHANGE_ATTEMPTS` of them in a row end every session."""
+    user = session.get(User, who.user_id) if who.user_id is not None else None
+    if user is None or not user.active:
+        raise InvalidInput("Sign in again to change your password.")
+    if not current:
+        raise InvalidInput("Give your current password.")
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        audit.record(
+            session, who, audit.AuditAction.SIGN_IN_FAILED, "users", str(user.id),
+            detail="wrong current password on the password form",
+        )  # fmt: skip
+        if user.failed_logins >= PASSWORD_CHANGE_ATTEMPTS:
+            end_sessions_of(session, user.id)
+        raise InvalidInput("The current password is not right.") from None
+    if new != repeat:
+        raise InvalidInput("The new password and its repetition differ.")
+    if new == current:
+        raise InvalidInput("The new password must differ from the current one.")
+    set_password(session, user, new, by=who)
+
+
 def update_user(
     session: Session,
     user_id: int,
@@ -230,6 +265,7 @@ def authenticate(
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "PASSWORD_CHANGE_ATTEMPTS",
     "SIGN_IN_DENIED",
     "agency_codes",
     "authenticate",

@@ -14,14 +14,21 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from uncounted.errors import InvalidInput
 from uncounted.store import audit
 from uncounted.store.signin import sign_in
-from uncounted.store.users import SIGN_IN_DENIED, principal
-from uncounted.store.web_sessions import end_session
+from uncounted.store.users import (
+    MIN_PASSWORD_LENGTH,
+    SIGN_IN_DENIED,
+    change_own_password,
+    principal,
+)
+from uncounted.store.web_sessions import end_session, open_session
 from uncounted.web.context import (
     CurrentUser,
     DbSession,
     FormData,
+    Me,
     client_of,
     ctx_of,
     render,
@@ -133,6 +140,53 @@ def signout(
     response.delete_cookie(
         COOKIE, path="/", secure=ctx_of(request).secure_cookies, httponly=True, samesite="strict"
     )
+    return response
+
+
+def _account(me: Me, error: str | None = None, changed: bool = False) -> dict[str, Any]:
+    return {
+        "username": me.who.username,
+        "role": me.who.role.value,
+        "min_password_length": MIN_PASSWORD_LENGTH,
+        "changed": changed,
+        "error": error,
+    }
+
+
+@both(router, "/account", summary="Your account, and the form to change your password")
+def account_page(request: Request, me: CurrentUser, changed: bool = False) -> Response:
+    return render(request, "account.html", _account(me, changed=changed), me)
+
+
+@both(router, "/account/password", methods=("POST",), summary="Change your own password")
+def change_password(
+    request: Request, me: CurrentUser, session: DbSession, form: FormData
+) -> Response:
+    """Every session of the account ends (a stolen cookie with it); this browser gets a new
+    one and stays signed in."""
+    try:
+        change_own_password(
+            session,
+            me.who,
+            form.get("current_password", ""),
+            form.get("new_password", ""),
+            form.get("repeat_password", ""),
+        )
+    except InvalidInput as exc:
+        session.commit()  # a wrong current password is counted and audited
+        if wants_json(request):
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return render(request, "account.html", _account(me, str(exc)), me, status_code=422)
+    assert me.who.user_id is not None
+    token = open_session(session, me.who.user_id)
+    session.commit()
+    new = ctx_of(request).signer.new(me.who.user_id, token)
+    response: Response
+    if wants_json(request):
+        response = JSONResponse({"changed": True, "csrf_token": new.csrf})
+    else:
+        response = RedirectResponse("/account?changed=true", status_code=303)
+    _set_cookie(request, response, new)
     return response
 
 
