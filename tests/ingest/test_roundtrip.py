@@ -237,6 +237,7 @@ NOT_RECORDS = {
     "import_batches",
     "linkage_decisions",
     "web_sessions",
+    "password_resets",
     "sign_in_throttle",
     # due-diligence partner registers and statement scores have their own import
     # (`uncounted partners import`, tests/duediligence) and travel in backups (tests/store)

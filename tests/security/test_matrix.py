@@ -37,6 +37,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/me"): "A AAAA A A",
     ("GET", "/account"): "A AAAA A A",
     ("POST", "/account/password"): "A AAAA A A",  # one's own password only
+    ("GET", "/reset/{token}"): "P",  # the token is the credential (one-time, 24 hours)
+    ("POST", "/reset/{token}"): "P",
+    ("POST", "/users/{user_id}/reset"): "A DDDD D D",
     ("GET", "/"): "A AAAA A A",
     ("GET", "/cases"): "A AAAA A D",
     ("GET", "/cases/new"): "A AAAA D D",

@@ -48,6 +48,9 @@ def world():
     w.frames["web_sessions"] = pl.DataFrame(
         {"id": ["a" * 64], "user_id": [1], "created_at": [when], "seen_at": [when]}
     )
+    w.frames["password_resets"] = pl.DataFrame(
+        {"id": ["c" * 64], "user_id": [1], "created_at": [when], "expires_at": [when]}
+    )
     w.frames["sign_in_throttle"] = pl.DataFrame(
         {
             "key": ["b" * 64],

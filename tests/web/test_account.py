@@ -73,3 +73,53 @@ def test_json_clients(clients):
     assert response.status_code == 422 and "current password" in response.json()["error"]
     me = clients["viewer"].get("/api/account").json()
     assert me["username"] == "viewer" and me["min_password_length"] == 12
+
+
+def _reset_link(clients, name: str) -> str:
+    users = clients["admin"].get("/api/users").json()["users"]
+    user_id = next(u["id"] for u in users if u["username"] == name)
+    made = clients["admin"].post(f"/api/users/{user_id}/reset", json={})
+    assert made.status_code == 201, made.text
+    return made.json()["link"].split("/reset/", 1)[1]
+
+
+def _set(app, token: str, new: str, repeat: str | None = None):
+    client = TestClient(app)
+    form = client.get(f"/reset/{token}")
+    return client, form, client.post(
+        f"/reset/{token}",
+        data={"new_password": new, "repeat_password": new if repeat is None else repeat,
+              "csrf_token": csrf_of(form.text if 'name="csrf_token"' in form.text
+                                    else client.get("/signin").text)},
+        follow_redirects=False,
+    )  # fmt: skip
+
+
+def test_an_administrator_makes_a_one_time_reset_link(app, clients):
+    _new_user(clients, "forgetful")
+    still_open = _signed_in(app, "forgetful")
+    first = _reset_link(clients, "forgetful")
+    token = _reset_link(clients, "forgetful")  # a newer link replaces the first
+    assert TestClient(app).get(f"/reset/{first}").status_code == 404
+    _, form, refused = _set(app, token, NEW, repeat="not the same passphrase")
+    assert form.status_code == 200 and "forgetful" in form.text
+    assert refused.status_code == 422 and "differ" in refused.text
+    _, _, done = _set(app, token, NEW)
+    assert done.status_code == 303 and done.headers["location"] == "/signin?reset=true"
+    assert still_open.get("/", follow_redirects=False).status_code == 303  # sessions ended
+    assert sign_in(TestClient(app), "forgetful", OLD).status_code == 401
+    assert sign_in(TestClient(app), "forgetful", NEW).status_code == 303
+    _, again, used = _set(app, token, "yet another long passphrase")
+    assert again.status_code == 404 and used.status_code == 422  # once only
+    assert "expired or has been used" in used.text
+    log = clients["admin"].get("/api/audit?resource=users").text
+    assert "password reset link made" in log and token not in log
+
+
+def test_only_administrators_make_reset_links(app, clients):
+    _new_user(clients, "target")
+    users = clients["admin"].get("/api/users").json()["users"]
+    user_id = next(u["id"] for u in users if u["username"] == "target")
+    for role in ("caseworker", "analyst", "viewer"):
+        assert clients[role].post(f"/api/users/{user_id}/reset", json={}).status_code == 403
+    assert TestClient(app).get("/reset/not-a-token").status_code == 404

@@ -348,6 +348,19 @@ class WebSession(Base):
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class PasswordReset(Base):
+    """A one-time link an administrator made for a user to set a new password (the user
+    forgot it, or it may be known to someone else). Only the SHA-256 of the link's token is
+    stored; the row is deleted when the link is used, when a newer link is made for the
+    same user, and is refused after ``expires_at``."""
+
+    __tablename__ = "password_resets"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class SignInThrottle(Base):
     """Failed sign-ins per account, per address and per account-and-address, and how long the
     next attempt must wait (growing delays; see ``store/signin.py``).

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import secrets
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from uncounted.errors import InvalidInput
 from uncounted.settings import Settings
 from uncounted.store import audit
 from uncounted.store.access import Action, Principal, Resource, Role, check
-from uncounted.store.tables import Agency, User
-from uncounted.store.web_sessions import end_sessions_of
+from uncounted.store.tables import Agency, PasswordReset, User
+from uncounted.store.web_sessions import end_sessions_of, token_hash
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -158,6 +159,67 @@ def change_own_password(
     set_password(session, user, new, by=who)
 
 
+#: How long a password reset link stays valid.
+RESET_LINK_LIFETIME = dt.timedelta(hours=24)
+
+
+def make_reset_link(session: Session, who: Principal, user_id: int) -> tuple[str, dt.datetime]:
+    """Make a one-time password reset link for ``user_id`` (administrators): return its
+    token, to be shown once, and when it expires. Only the token's SHA-256 is stored; an
+    earlier link of the same user stops working. Audited."""
+    from uncounted.errors import NotFound
+
+    check(who, Resource.USERS, Action.UPDATE)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    expires = now + RESET_LINK_LIFETIME
+    session.add(
+        PasswordReset(id=token_hash(token), user_id=user.id, created_at=now, expires_at=expires)
+    )
+    audit.record(
+        session, who, audit.AuditAction.UPDATE, "users", str(user.id),
+        detail="password reset link made (valid 24 hours, once)",
+    )  # fmt: skip
+    return token, expires
+
+
+def _reset_row(session: Session, token: str, now: dt.datetime) -> PasswordReset | None:
+    row = session.get(PasswordReset, token_hash(token)) if token else None
+    if row is None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    return row if user is not None and user.active else None
+
+
+def reset_link_username(session: Session, token: str) -> str | None:
+    """The username a valid reset link is for (to greet them), or ``None``."""
+    row = _reset_row(session, token, _now())
+    user = None if row is None else session.get(User, row.user_id)
+    return None if user is None else user.username
+
+
+def use_reset_link(session: Session, token: str, new: str, repeat: str) -> str:
+    """Set a new password through a reset link, once: the link is deleted, every session of
+    the account ends and its sign-in delays are cleared (audited as the user). Return the
+    username. :class:`~uncounted.errors.InvalidInput` for an unknown, used or expired link."""
+    row = _reset_row(session, token, _now())
+    if row is None:
+        raise InvalidInput(
+            "This link has expired or has been used; ask an administrator for a new one."
+        )
+    if new != repeat:
+        raise InvalidInput("The new password and its repetition differ.")
+    user = session.get(User, row.user_id)
+    assert user is not None
+    set_password(session, user, new, by=principal(user))
+    session.delete(row)
+    return user.username
+
+
 def update_user(
     session: Session,
     user_id: int,
@@ -266,14 +328,19 @@ def authenticate(
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "PASSWORD_CHANGE_ATTEMPTS",
+    "RESET_LINK_LIFETIME",
     "SIGN_IN_DENIED",
     "agency_codes",
     "authenticate",
+    "change_own_password",
     "create_user",
     "create_user_in",
     "list_users",
+    "make_reset_link",
     "principal",
     "principal_named",
+    "reset_link_username",
     "set_password",
     "update_user",
+    "use_reset_link",
 ]

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 from uncounted.errors import InvalidInput
 from uncounted.store import audit
 from uncounted.store.access import Action, Resource, Role, check
-from uncounted.store.users import agency_codes, create_user, list_users, update_user
+from uncounted.store.users import (
+    agency_codes,
+    create_user,
+    list_users,
+    make_reset_link,
+    update_user,
+)
 from uncounted.web.context import (
     CurrentUser,
     DbSession,
@@ -24,7 +30,12 @@ router = APIRouter(tags=["admin"])
 
 
 def _users_page(
-    request: Request, me: Me, session: Session, error: str | None = None, status: int = 200
+    request: Request,
+    me: Me,
+    session: Session,
+    error: str | None = None,
+    status: int = 200,
+    reset: dict[str, str] | None = None,
 ) -> Response:
     agencies = agency_codes(session, me.who)
     data = {
@@ -33,6 +44,7 @@ def _users_page(
         "default_role": Role.VIEWER.value,  # least privilege: a wider role is a choice
         "agencies": [[str(i), c] for i, c in agencies],
         "error": error,
+        "reset": reset,
     }
     return render(request, "users.html", data, me, status_code=status)
 
@@ -101,6 +113,24 @@ def change_user(
     if wants_json(request):
         return JSONResponse({"id": user_id, "updated": True})
     return RedirectResponse("/users", status_code=303)
+
+
+@both(
+    router,
+    "/users/{user_id}/reset",
+    methods=("POST",),
+    summary="Make a one-time password reset link for a user (admin; shown once)",
+)
+def reset_link(request: Request, me: CurrentUser, session: DbSession, user_id: int) -> Response:
+    """The link is shown in this answer only (the database keeps its hash): hand it to the
+    user by a channel you trust. It works once, for 24 hours, and ends their sessions."""
+    token, expires = make_reset_link(session, me.who, user_id)
+    session.commit()
+    link = f"{str(request.base_url).rstrip('/')}/reset/{token}"
+    reset = {"user_id": str(user_id), "link": link, "expires_at": expires.isoformat() + "Z"}
+    if wants_json(request):
+        return JSONResponse(reset, status_code=201)
+    return _users_page(request, me, session, reset=reset)
 
 
 @both(router, "/audit", summary="The audit log, newest first (admin)")

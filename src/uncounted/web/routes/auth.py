@@ -22,6 +22,8 @@ from uncounted.store.users import (
     SIGN_IN_DENIED,
     change_own_password,
     principal,
+    reset_link_username,
+    use_reset_link,
 )
 from uncounted.store.web_sessions import end_session, open_session
 from uncounted.web.context import (
@@ -61,12 +63,12 @@ def _safe_next(target: str | None) -> str:
 
 
 @both(router, "/signin", summary="The sign-in form (and a CSRF token for it)")
-def signin_form(request: Request, next: str | None = None) -> Response:
+def signin_form(request: Request, next: str | None = None, reset: bool = False) -> Response:
     session = session_of(request)
     fresh = session is None
     if session is None:
         session = ctx_of(request).signer.new(None)
-    data: dict[str, Any] = {"csrf_token": session.csrf, "next": _safe_next(next)}
+    data: dict[str, Any] = {"csrf_token": session.csrf, "next": _safe_next(next), "reset": reset}
     response = (
         JSONResponse(data)
         if wants_json(request)
@@ -105,7 +107,7 @@ def signin(
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=status, headers=headers)
         current = session_of(request)
-        data = {"csrf_token": current.csrf if current else "", "error": message}
+        data = {"csrf_token": current.csrf if current else "", "error": message, "reset": False}
         page = render(request, "signin.html", data, status_code=status)
         page.headers.update(headers or {})
         return page
@@ -188,6 +190,66 @@ def change_password(
         response = RedirectResponse("/account?changed=true", status_code=303)
     _set_cookie(request, response, new)
     return response
+
+
+def _reset_page(
+    request: Request, token: str, username: str | None, error: str | None, status: int
+) -> Response:
+    """The form of a reset link; like the sign-in form it starts an anonymous session for
+    its CSRF token."""
+    session = session_of(request)
+    fresh = session is None
+    if session is None:
+        session = ctx_of(request).signer.new(None)
+    data: dict[str, Any] = {
+        "valid": username is not None,
+        "username": username,
+        "min_password_length": MIN_PASSWORD_LENGTH,
+        "error": error,
+        "csrf_token": session.csrf,
+    }
+    response = (
+        JSONResponse(data, status_code=status)
+        if wants_json(request)
+        else ctx_of(request).templates.TemplateResponse(
+            request,
+            "reset.html",
+            {"data": data, "me": None, "csrf": session.csrf, "token": token},
+            status_code=status,
+        )
+    )
+    if fresh:
+        _set_cookie(request, response, session)
+    return response
+
+
+@both(router, "/reset/{token}", summary="The form of a one-time password reset link")
+def reset_form(request: Request, session: DbSession, token: str) -> Response:
+    username = reset_link_username(session, token)
+    expired = "This link has expired or has been used; ask an administrator for a new one."
+    return _reset_page(
+        request, token, username, None if username else expired, 200 if username else 404
+    )
+
+
+@both(
+    router,
+    "/reset/{token}",
+    methods=("POST",),
+    summary="Set a new password through a one-time reset link",
+)
+def reset_password(request: Request, session: DbSession, form: FormData, token: str) -> Response:
+    try:
+        username = use_reset_link(
+            session, token, form.get("new_password", ""), form.get("repeat_password", "")
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        return _reset_page(request, token, reset_link_username(session, token), str(exc), 422)
+    session.commit()
+    if wants_json(request):
+        return JSONResponse({"changed": True, "username": username})
+    return RedirectResponse("/signin?reset=true", status_code=303)
 
 
 @router.get("/api/me", tags=["session"], summary="Who is signed in")
