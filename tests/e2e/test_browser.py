@@ -263,3 +263,25 @@ def test_a_referral_opens_only_the_person_and_only_with_consent(server, browser)
         assert "Suspect-E2E" not in other.inner_text("body")
     pnp.close()
     th.close()
+
+
+def test_the_api_docs_work_offline_under_the_csp(server, browser):
+    """/api/docs is Swagger UI from this server's own copy (no CDN), started without inline
+    script: the page lists the JSON routes and the browser reports no CSP violation."""
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(server) else None,
+    )
+    page.goto(f"{server}/api/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    text = page.inner_text("body")
+    assert "/api/cases" in text and "Uncounted" in text
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    assert outside == []
+    _shot(page, "6-api-docs")
+    context.close()

@@ -251,3 +251,13 @@ def test_serve_warms_the_dashboard_as_it_starts(demo):
         assert not cold.state.ctx.ready("dashboard", 60)
         assert sign_in(client, "analyst").status_code == 303
         assert client.get("/api/").json() == warmed
+
+
+def test_api_docs_are_served_from_here_without_inline_script(clients):
+    page = clients["viewer"].get("/api/docs")
+    assert page.status_code == 200
+    assert "<script>" not in page.text and "cdn" not in page.text.lower()
+    assert 'src="/api/docs/assets/swagger-ui-bundle.js"' in page.text
+    for asset in ("/api/docs/assets/swagger-ui-bundle.js", "/api/docs/assets/swagger-ui.css",
+                  "/static/api-docs.js"):  # fmt: skip
+        assert clients["viewer"].get(asset).status_code == 200, asset
