@@ -22,7 +22,7 @@ from uncounted import __version__
 from uncounted.justice import JusticeData
 from uncounted.justice.measures import Window
 from uncounted.linkage import LinkedEstimate
-from uncounted.report.html import fmt_interval, fmt_number
+from uncounted.report.formatting import fmt_interval, fmt_number
 from uncounted.report.justice_section import JusticeSection, justice_section
 from uncounted.report.methods import MethodNote, catalogue_entries, estimator_notes
 from uncounted.report.prevalence_section import (

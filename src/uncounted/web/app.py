@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from uncounted import __version__
 from uncounted.errors import AccessDenied, UncountedError
+from uncounted.report.formatting import fmt_interval, fmt_number, indicator_kind
 from uncounted.settings import Settings
 from uncounted.store.access import Action, Principal, Resource, allowed
 from uncounted.store.crypto import KeyRing, keyring_from_settings
@@ -166,6 +167,8 @@ def create_app(
     templates.env.auto_reload = False  # templates ship with the package: no stat per render
     templates.env.globals["can"] = _can
     templates.env.globals["nav_links"] = nav_links
+    # figures as the report shows them: 1,321 not 1.32e+03, 60.1% not 0.601
+    templates.env.filters.update(num=fmt_number, interval=fmt_interval, kind=indicator_kind)
     secret = secret_key or settings.key_bytes("secret")
     behind_tls = secure_cookies or settings.behind_tls
     ctx = WebContext(

@@ -64,6 +64,8 @@ def indicators_page(
     rows = [{k: _clean(v) for k, v in r.items()} for r in table.to_dicts()]
     for row in rows:
         row["title"] = titles.get(row["indicator"], row["indicator"])
+        if row.get("lower") is None and row.get("value") is not None:
+            row["no_interval"] = NO_INTERVAL.get(row.get("method") or "", NO_INTERVAL[""])
     data = {
         "by": by,
         "period": period,
@@ -76,6 +78,17 @@ def indicators_page(
         "counts": stage_tallies(session, counts_by),
     }
     return render(request, "indicators.html", data, me)
+
+
+#: Why a figure has no interval, by the method that computed it (shown beside the figure).
+NO_INTERVAL: dict[str, str] = {
+    "count": "a count of the records themselves, not an estimate from a sample: no interval",
+    "ratio": "a ratio of two counts of events (a person can be counted more than once): no "
+    "standard interval applies",
+    "empirical": "read directly from the open cases (a count or a percentile of their ages): "
+    "no interval",
+    "": "no interval is defined for this figure",
+}
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:

@@ -1,0 +1,31 @@
+"""Figures on the pages read as people write them: counts with thousands separators,
+proportions as percentages, each interval explained, and a figure without an interval says
+why."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_indicator_figures_are_formatted(clients):
+    page = clients["viewer"].get("/indicators").text
+    assert not re.search(r"\d\.\d+e[+-]\d", page)  # no 1.32e+03
+    assert re.search(r"\d{1,3}(,\d{3})+", page) or re.search(r">\d{1,3}<", page)
+    assert re.search(r"\d+\.\d%", page)  # proportions as percentages
+    assert "The 95% interval is the range of values" in page
+
+
+def test_a_figure_without_an_interval_says_why(clients):
+    rows = clients["viewer"].get("/api/indicators").json()["indicators"]
+    j1 = next(r for r in rows if r["indicator"] == "J1")
+    assert j1["lower"] is None and "count of the records" in j1["no_interval"]
+    assert all(r.get("no_interval") is None for r in rows if r["lower"] is not None)
+    page = clients["viewer"].get("/indicators").text
+    assert 'title="a count of the records themselves' in page
+
+
+def test_the_survivor_history_says_yes_or_not_yet(clients, demo):
+    page = clients["caseworker"].get(f"/survivors/{demo.survivor}").text
+    history = page.split("<th>Restored</th>", 1)[1]
+    assert ">True<" not in history and ">False<" not in history
+    assert ">yes<" in history or ">not yet<" in history or ">unknown<" in history
