@@ -122,6 +122,9 @@ def test_j7_attrition_kaplan_meier(period):
     assert _get(period, "J7", "arrest→charge")["value"] == pytest.approx(0.25)
     # charge→trial: all 7 charged in 2024 were tried → 0.
     assert _get(period, "J7", "charge→trial")["value"] == pytest.approx(0.0)
+    # …at the boundary, where Greenwood's band is undefined: no interval, not "0–0"
+    assert _get(period, "J7", "charge→trial")["lower"] is None
+    assert _get(period, "J7", "charge→trial")["upper"] is None
     # trial→verdict: 7 tried; verdict after 90 days for 5, after 120 for S102; S105 censored at
     # 144. S(90) = 2/7, S(120) = 2/7 × 1/2 = 1/7 → attrition 1/7 (open S105 censored, not lost).
     assert _get(period, "J7", "trial→verdict")["value"] == pytest.approx(1 / 7)

@@ -216,10 +216,14 @@ def _attrition(inputs: Inputs, variants: Variants) -> Parts:
     steps = conversion(
         inputs.suspects, inputs.keys, inputs.window, inputs.as_of, TRANSITIONS, inputs.level
     )
+    # At the boundary (every path still at risk converted: attrition 0) Greenwood's log−log
+    # band is not defined; it is left empty rather than shown as "0–0", which would claim
+    # certainty that 3 paths of 4 do not give.
+    boundary = (pl.col("value") >= 1.0) & (pl.col("lower") >= pl.col("upper"))
     lost = steps.with_columns(
         (1 - pl.col("value")).alias("value"),
-        (1 - pl.col("upper")).alias("lower"),
-        (1 - pl.col("lower")).alias("upper"),
+        pl.when(boundary).then(None).otherwise(1 - pl.col("upper")).alias("lower"),
+        pl.when(boundary).then(None).otherwise(1 - pl.col("lower")).alias("upper"),
     )
     cumulative = cumulative_attrition(steps, inputs.keys, inputs.level)
     return [

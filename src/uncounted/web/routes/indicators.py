@@ -87,6 +87,8 @@ NO_INTERVAL: dict[str, str] = {
     "standard interval applies",
     "empirical": "read directly from the open cases (a count or a percentile of their ages): "
     "no interval",
+    "kaplan-meier": "every path still at risk went on to the next stage, so the estimate sits "
+    "at the boundary, where Greenwood's interval is not defined; read it with the counts",
     "": "no interval is defined for this figure",
 }
 
