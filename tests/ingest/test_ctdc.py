@@ -224,7 +224,7 @@ def test_report_is_written_even_when_the_import_is_refused_before_reading(
         path = write("victims.csv", "external_id\nP1\n")
         assert main(["import", str(path), "--source", "NOPE", "--report", str(report)]) != 0
         rows = json.loads(report.read_text("utf-8"))["rejected"]
-        assert "Say which records" in rows[0]["reason"]
+        assert "Could not tell which records" in rows[0]["reason"]
     finally:
         get_settings.cache_clear()
 

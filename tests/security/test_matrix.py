@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/imports"): "A AAAA D D",
     ("POST", "/imports"): "A AAAA D D",
     ("POST", "/imports/{token}/confirm"): "A AAAA D D",
+    ("POST", "/imports/{token}/type"): "A AAAA D D",
     ("GET", "/prevalence"): "A AAAA A A",
     ("GET", "/users"): "A DDDD D D",
     ("POST", "/users"): "A DDDD D D",

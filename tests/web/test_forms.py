@@ -217,6 +217,40 @@ def test_import_upload_report_and_confirm(clients):
     )
 
 
+def test_an_upload_named_after_nothing_is_read_by_its_columns(clients):
+    cw = clients["caseworker"]
+    token = csrf_of(cw.get("/imports").text)
+    report = cw.post(
+        "/imports",
+        data={"csrf_token": token},
+        files={"file": ("export (3).csv", CSV.encode(), "text/csv")},
+    )
+    assert report.status_code == 200 and "Validation report" in report.text
+    assert "Actve" in report.text  # checked as cases
+
+
+def test_an_upload_of_unclear_columns_asks_for_the_type(clients):
+    """Not lost: the page (with its navigation) asks for the type and checks the same upload
+    again; it cannot be confirmed before, nor used by anyone else."""
+    cw = clients["caseworker"]
+    token = csrf_of(cw.get("/imports").text)
+    asked = cw.post(
+        "/imports",
+        data={"csrf_token": token},
+        files={"file": ("data.csv", b"colour,size\nred,4\n", "text/csv")},
+    )
+    assert asked.status_code == 422 and "Could not tell which records data.csv holds" in asked.text
+    assert "is kept" in asked.text and 'href="/cases"' in asked.text
+    type_url = re.search(r'action="(/imports/[^"]+/type)"', asked.text).group(1)
+    early = cw.post(type_url.replace("/type", "/confirm"), data={"csrf_token": token})
+    assert early.status_code == 422
+    again = cw.post(type_url, data={"csrf_token": token, "record_type": "agencies"})
+    assert again.status_code == 422 and "Rejected rows" in again.text  # checked, not lost
+    other = clients["admin"]
+    other_token = csrf_of(other.get("/imports").text)
+    assert other.post(type_url, data={"csrf_token": other_token}).status_code == 404
+
+
 def test_correct_an_event_and_update_a_referral(clients):
     cw = clients["caseworker"]
     case_url = cw.post("/api/cases/new", json={**CASE, "reference": "WEB-T-3"}).json()["url"]

@@ -93,9 +93,15 @@ def _parts(
     if record is None and path.stem.lower() in RECORD_TYPES:
         record = path.stem.lower()
     if record is None:
+        from uncounted.ingest.detect import guess_record_type, header_of
+
+        record = guess_record_type(header_of(path, opts), mapping)
+    if record is None:
         raise InvalidInput(
-            f"Say which records {path.name} holds: --type {'|'.join(RECORD_TYPES)} "
-            "(or name the workbook's sheets after the record types)."
+            f"Could not tell which records {path.name} holds from its name or its columns. "
+            f"Choose the record type ({', '.join(RECORD_TYPES)}): in the web app with "
+            "'Record type', on the command line with --type; or name the file or the "
+            "workbook's sheets after the record type."
         )
     record_type(record)
     return [_Part(record, opts)]

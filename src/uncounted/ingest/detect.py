@@ -13,7 +13,7 @@ from pathlib import Path
 from uncounted.errors import ImportRejected
 from uncounted.ingest.mapping import ColumnMapping, load_mapping
 from uncounted.ingest.readers import ReadOptions, read_chunks, sheet_names
-from uncounted.ingest.records import RECORD_TYPES
+from uncounted.ingest.records import RECORD_TYPES, record_type
 
 HTCDS_PREFIXES = ("prs_", "vic_", "per_", "cas_", "org_", "aft_")
 
@@ -70,4 +70,29 @@ def guess_mapping(
     return mapping, best
 
 
-__all__ = ["HTCDS_PREFIXES", "guess_mapping", "header_of", "is_htcds"]
+def guess_record_type(header: list[str], mapping: ColumnMapping) -> str | None:
+    """The record type a header's columns clearly describe, or ``None``.
+
+    A column counts for a type when it is one of the type's standard field names or a column
+    the mapping reads for it. The type is taken only when its columns are at least two and
+    at least half of the header, and no other type covers as many: a file named
+    ``export (3).csv`` with the columns of ``persons`` is read as persons, an ambiguous one
+    is refused with what to do."""
+    columns = {c.strip().lower() for c in header if c and c.strip()}
+    if not columns:
+        return None
+
+    def covered(type_name: str) -> int:
+        names = {n.lower() for n in record_type(type_name).field_names}
+        for aliases in mapping.for_type(type_name).columns.values():
+            names.update(a.lower() for a in aliases)
+        return len(columns & names)
+
+    scores = sorted(((covered(t), t) for t in RECORD_TYPES), reverse=True)
+    (best, name), runner_up = scores[0], scores[1][0] if len(scores) > 1 else 0
+    if best >= 2 and 2 * best >= len(columns) and best > runner_up:
+        return name
+    return None
+
+
+__all__ = ["HTCDS_PREFIXES", "guess_mapping", "guess_record_type", "header_of", "is_htcds"]

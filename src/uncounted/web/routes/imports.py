@@ -36,13 +36,15 @@ _SALT = "uncounted.upload"
 
 @both(router, "/imports", summary="Upload form and recent imports")
 def imports_page(request: Request, me: CurrentUser, session: DbSession) -> Response:
-    batches = recent_batches(session, me.who)  # scoped in store/access.py
-    data = {
+    return render(request, "imports.html", _page_data(session, me), me)
+
+
+def _page_data(session: Any, me: Me) -> dict[str, Any]:
+    return {
         "record_types": [[n, t.description] for n, t in RECORD_TYPES.items()],
         "agencies": source_choices(session, me.who),
-        "batches": batches,
+        "batches": recent_batches(session, me.who),  # scoped in store/access.py
     }
-    return render(request, "imports.html", data, me)
 
 
 def _report(request: Request, me: Me, result: dict[str, Any], token: str | None) -> Response:
@@ -70,12 +72,38 @@ async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSe
     upload_id = await run_in_threadpool(ctx.uploads.put, content)
     del content
 
+    return await _validate(request, me, session, upload_id, name, record_type, source)
+
+
+async def _validate(
+    request: Request,
+    me: Me,
+    session: DbSession,
+    upload_id: str,
+    name: str,
+    record_type: str | None,
+    source: str | None,
+) -> Response:
+    """The dry run of a stored upload. When its record type cannot be told, the upload is
+    kept and the page asks for the type (``/imports/{token}/type``) instead of losing it."""
+    ctx = ctx_of(request)
+
     def validate() -> Any:
         with ctx.uploads.opened(upload_id, name) as path:
             return validate_file(ctx.engine, path, record_type, None, source, who=me.who)
 
     try:
         result = await run_in_threadpool(validate)
+    except InvalidInput as exc:
+        if record_type is not None or "Could not tell which records" not in str(exc):
+            ctx.uploads.discard(upload_id)
+            raise
+        token = ctx.signer.seal([upload_id, name, None, source, me.who.user_id], _SALT)
+        if wants_json(request):
+            return JSONResponse({"error": str(exc), "choose_type": token}, status_code=422)
+        data = await run_in_threadpool(_page_data, session, me)
+        extra = {"pending": {"token": token, "file": name, "error": str(exc)}}
+        return render(request, "imports.html", data, me, status_code=422, extra=extra)
     except BaseException:
         ctx.uploads.discard(upload_id)
         raise
@@ -87,16 +115,39 @@ async def upload(request: Request, raw: FormData, me: CurrentUser, session: DbSe
     return _report(request, me, result.to_dict(), token)
 
 
+def _pending(request: Request, me: Me, token: str) -> tuple[str, str, str | None, str | None]:
+    sealed = ctx_of(request).signer.unseal(token, _SALT, PENDING_SECONDS)
+    if sealed is None or len(sealed) != 5 or sealed[4] != me.who.user_id:
+        raise NotFound("This upload is unknown or expired; upload the file again.")
+    return str(sealed[0]), str(sealed[1]), sealed[2], sealed[3]
+
+
+@both(
+    router,
+    "/imports/{token}/type",
+    methods=("POST",),
+    summary="Say which records a kept upload holds, and check it again",
+)
+async def choose_type(
+    request: Request, raw: FormData, me: CurrentUser, session: DbSession, token: str
+) -> Response:
+    check(me.who, Resource.IMPORTS, Action.CREATE)
+    upload_id, name, _none, source = _pending(request, me, token)
+    record_type = raw.get("record_type") or None
+    if record_type is None or record_type not in RECORD_TYPES:
+        raise InvalidInput(f"Choose one of the record types: {', '.join(RECORD_TYPES)}.")
+    return await _validate(request, me, session, upload_id, name, record_type, source)
+
+
 @both(router, "/imports/{token}/confirm", methods=("POST",), summary="Load a validated upload")
 def confirm(
     request: Request, raw: FormData, me: CurrentUser, session: DbSession, token: str
 ) -> Response:
     check(me.who, Resource.IMPORTS, Action.CREATE)
     ctx = ctx_of(request)
-    sealed = ctx.signer.unseal(token, _SALT, PENDING_SECONDS)
-    if sealed is None or len(sealed) != 5 or sealed[4] != me.who.user_id:
-        raise NotFound("This upload is unknown or expired; upload the file again.")
-    upload_id, name, record_type, source = (str(sealed[0]), str(sealed[1]), sealed[2], sealed[3])
+    upload_id, name, record_type, source = _pending(request, me, token)
+    if record_type is None:  # kept for a record type to be chosen, never loaded blind
+        raise InvalidInput("Say first which records the file holds, then check it again.")
     ctx.uploads.sweep()
     partial = raw.get("partial") in ("1", "yes", "true", "on")
     try:
