@@ -27,6 +27,14 @@ def test_bad_addresses_get_a_page(clients, url, status, says):
     assert response.headers["content-type"].startswith("text/html")
     assert says.lower() in response.text.lower()
     assert '"detail"' not in response.text
+    assert 'href="/cases"' in response.text  # the navigation stays for the signed-in user
+
+
+def test_an_error_page_for_someone_signed_out_has_no_navigation(app):
+    from fastapi.testclient import TestClient
+
+    response = TestClient(app).get("/no-such-page", headers=HTML)
+    assert response.status_code == 404 and 'href="/cases"' not in response.text
 
 
 def test_json_clients_get_json_with_the_reason(clients):

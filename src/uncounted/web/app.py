@@ -38,7 +38,7 @@ from uncounted.store.access import Action, Principal, Resource, allowed
 from uncounted.store.crypto import KeyRing, keyring_from_settings
 from uncounted.store.db import make_engine, require_current
 from uncounted.store.web_sessions import SessionPolicy
-from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, wants_json
+from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, me_or_none, wants_json
 from uncounted.web.faults import DatabaseFaults
 from uncounted.web.retry import RetryLockedReads
 from uncounted.web.security import SecurityHeaders, SessionSigner
@@ -256,13 +256,15 @@ def create_app(
         if wants_json(request):
             body = {"error": message, **(extra or {})}
             return JSONResponse(body, status_code=status, headers=headers)
+        me = me_or_none(request)  # the navigation stays for whoever is signed in
         return ctx.templates.TemplateResponse(
             request,
             "error.html",
-            {"message": message, "status": status, "me": None, "csrf": ""},
+            {"message": message, "status": status, "me": me.who if me else None,
+             "csrf": me.session.csrf if me else ""},
             status_code=status,
             headers=headers,
-        )
+        )  # fmt: skip
 
     @app.exception_handler(UncountedError)
     async def _error(request: Request, exc: UncountedError) -> Response:

@@ -177,6 +177,22 @@ async def current_user(request: Request, session: Annotated[Session, Depends(db)
     return Me(principal(user), data)
 
 
+def me_or_none(request: Request) -> Me | None:
+    """The signed-in user, or ``None`` (signed out, or the store cannot say): for pages that
+    are shown to everyone but keep the navigation for those signed in, such as error pages."""
+    data = session_of(request)
+    if data is None or data.user_id is None or data.token is None:
+        return None
+    try:
+        with session_scope(ctx_of(request).engine) as session:
+            user = session_user(session, data.token, ctx_of(request).sessions)
+            if user is None or user.id != data.user_id:
+                return None
+            return Me(principal(user), data)
+    except Exception:  # an error page must not fail because the store does
+        return None
+
+
 async def check_csrf(request: Request) -> None:
     """Refuse an unsafe request without the session's CSRF token (403)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -256,6 +272,7 @@ __all__ = [
     "current_user",
     "db",
     "form_data",
+    "me_or_none",
     "render",
     "session_of",
     "wants_json",
