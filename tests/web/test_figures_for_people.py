@@ -29,3 +29,21 @@ def test_the_survivor_history_says_yes_or_not_yet(clients, demo):
     history = page.split("<th>Restored</th>", 1)[1]
     assert ">True<" not in history and ">False<" not in history
     assert ">yes<" in history or ">not yet<" in history or ">unknown<" in history
+
+
+def test_codes_are_shown_by_their_labels(clients, demo):
+    import re
+
+    from uncounted.domain.codes import code_list
+
+    page = clients["caseworker"].get(f"/cases/{demo.own_case}").text
+    visible = re.sub(r'title="[^"]*"', "", page)  # the codes stay in the tooltips only
+    for list_name in ("vic_TypeOfExploitation", "prs_Gender", "case_role"):
+        codes = code_list(list_name)
+        for code, label in codes.labels.items():
+            if code != label and f">{code}<" in visible:
+                raise AssertionError(f"{code} shown raw instead of {label!r}")
+    assert 'title="code: ' in page
+    assert "given_name:" not in page and "family_name:" not in page
+    listing = re.sub(r'title="[^"]*"', "", clients["caseworker"].get("/cases").text)
+    assert ">SexualExploitation<" not in listing and ">ForcedLabour<" not in listing
