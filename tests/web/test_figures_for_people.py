@@ -47,3 +47,12 @@ def test_codes_are_shown_by_their_labels(clients, demo):
     assert "given_name:" not in page and "family_name:" not in page
     listing = re.sub(r'title="[^"]*"', "", clients["caseworker"].get("/cases").text)
     assert ">SexualExploitation<" not in listing and ">ForcedLabour<" not in listing
+
+
+def test_disaggregations_by_code_show_labels(clients):
+    import re
+
+    page = clients["viewer"].get("/indicators?by=exploitation_type&counts_by=sex").text
+    visible = re.sub(r'title="[^"]*"', "", page)
+    assert ">SexualExploitation<" not in visible and ">ForcedLabour<" not in visible
+    assert "Forced labour" in visible or "Sexual exploitation" in visible
