@@ -285,3 +285,24 @@ def test_the_api_docs_work_offline_under_the_csp(server, browser):
     assert outside == []
     _shot(page, "6-api-docs")
     context.close()
+
+
+def test_pages_fit_a_phone_without_sideways_scrolling(server, browser):
+    """At 375 px wide (a small phone) the case list, a case and the referral form scroll only
+    up and down: wide tables scroll inside themselves, never the page."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    _sign_in(page, server, "caseworker")
+    page.goto(f"{server}/cases")
+    widths = {"list": page.evaluate("document.documentElement.scrollWidth")}
+    page.click("table.grid a[href^='/cases/']")
+    page.wait_for_load_state()
+    case_url = page.url
+    widths["case"] = page.evaluate("document.documentElement.scrollWidth")
+    _shot(page, "7-case-on-a-phone")
+    page.goto(f"{case_url}/referrals/new")
+    widths["referral form"] = page.evaluate("document.documentElement.scrollWidth")
+    page.goto(f"{server}/indicators")
+    widths["indicators"] = page.evaluate("document.documentElement.scrollWidth")
+    assert all(w <= 375 for w in widths.values()), widths
+    context.close()
