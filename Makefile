@@ -30,7 +30,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# axe-core (npm, pinned by tests/e2e/package-lock.json) for the browser accessibility checks
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund --silent
+	@touch $(AXE)
+
+pytest: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -1,0 +1,69 @@
+"""Accessibility: axe-core (from npm, pinned in tests/e2e/package-lock.json) checks every page
+of every role for WCAG 2.0/2.1 A and AA problems in Debian's Chromium; none may be serious or
+critical. The pages are those of each role's navigation, a case, its forms and the sign-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .test_browser import _sign_in, browser, server  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+ROLES = ("admin", "caseworker", "analyst", "viewer")
+#: axe's rule tags for WCAG 2.0 and 2.1, levels A and AA
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _problems(page) -> list[str]:
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
+    )
+    assert len(result["passes"]) > 10, "axe-core did not check the page"
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {n['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+        for n in v["nodes"][:3]
+    ]
+
+
+def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
+    """The role's navigation, a case and its forms, and the account page."""
+    page.goto(f"{server}/")
+    links = page.eval_on_selector_all("header nav a", "els => els.map(e => e.getAttribute('href'))")
+    urls = [f"{server}{href}" for href in links] + [f"{server}/account"]
+    if role in ("admin", "caseworker", "analyst"):
+        page.goto(f"{server}/cases")
+        case = page.get_attribute("table.grid a[href^='/cases/']", "href")
+        urls.append(f"{server}{case}")
+        if role != "analyst":
+            urls += [f"{server}{case}/persons/new", f"{server}{case}/events/new",
+                     f"{server}{case}/referrals/new", f"{server}/cases/new"]  # fmt: skip
+    return urls
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_serious_accessibility_problem(server, browser, role):  # noqa: F811
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make pytest` (it runs npm ci in tests/e2e).")
+    # axe is added by the test, not the app: the app's CSP rightly refuses injected scripts
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    found: dict[str, list[str]] = {}
+    if role == ROLES[0]:
+        page.goto(f"{server}/signin")
+        page.add_script_tag(path=str(AXE))
+        found["/signin"] = _problems(page)
+    _sign_in(page, server, role)
+    for url in _pages(page, server, role):
+        page.goto(url)
+        page.add_script_tag(path=str(AXE))
+        problems = _problems(page)
+        if problems:
+            found[url.removeprefix(server)] = problems
+    context.close()
+    assert not any(found.values()), found
