@@ -487,6 +487,7 @@ __all__ = [
     "ListMembership",
     "Partner",
     "PartnerSourcing",
+    "PasswordReset",
     "Person",
     "PersonIdentity",
     "Referral",
