@@ -89,6 +89,11 @@ class InvalidInput(UncountedError):
     http_status = 422
 
 
+class RecordTypeUnknown(InvalidInput):
+    """A file whose name, sheets and columns do not say which record type it holds: the
+    caller must name it (``--type``; the web app keeps the upload and asks)."""
+
+
 @dataclass(frozen=True)
 class RejectedRow:
     """One rejected input row: where it is and why it was refused."""
@@ -184,6 +189,7 @@ __all__ = [
     "NotFitted",
     "NotFound",
     "NotIdentifiable",
+    "RecordTypeUnknown",
     "RejectedRow",
     "SparseDataWarning",
     "StoreBusy",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from uncounted.errors import ImportRejected, InvalidInput
+from uncounted.errors import RecordTypeUnknown
 from uncounted.ingest import import_file, validate_file
 from uncounted.ingest.detect import guess_record_type
 from uncounted.ingest.mapping import ColumnMapping
@@ -33,7 +33,7 @@ def test_guess_needs_a_clear_majority() -> None:
 
 def test_an_unclear_file_says_what_to_do(engine, write):
     path = write("data.csv", "colour,size\nred,4\n")
-    with pytest.raises((InvalidInput, ImportRejected)) as refused:
+    with pytest.raises(RecordTypeUnknown) as refused:
         import_file(engine, path, today=TODAY)
     text = str(refused.value)
     assert "Could not tell which records data.csv holds" in text

@@ -19,7 +19,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from uncounted.errors import AccessDenied, ImportRejected, InvalidInput, RejectedRow
+from uncounted.errors import (
+    AccessDenied,
+    ImportRejected,
+    InvalidInput,
+    RecordTypeUnknown,
+    RejectedRow,
+)
 from uncounted.ingest._authorise import authorise_rows
 from uncounted.ingest._writers import WRITERS, Counts, WriteContext
 from uncounted.ingest.mapping import ColumnMapping, ColumnPlan, plan_columns
@@ -97,7 +103,7 @@ def _parts(
 
         record = guess_record_type(header_of(path, opts), mapping)
     if record is None:
-        raise InvalidInput(
+        raise RecordTypeUnknown(
             f"Could not tell which records {path.name} holds from its name or its columns. "
             f"Choose the record type ({', '.join(RECORD_TYPES)}): in the web app with "
             "'Record type', on the command line with --type; or name the file or the "

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from uncounted.errors import ImportRejected, InvalidInput, NotFound
+from uncounted.errors import ImportRejected, InvalidInput, NotFound, RecordTypeUnknown
 from uncounted.ingest import RECORD_TYPES, import_file, validate_file
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.batches import import_source, recent_batches, source_choices
@@ -94,10 +94,7 @@ async def _validate(
 
     try:
         result = await run_in_threadpool(validate)
-    except InvalidInput as exc:
-        if record_type is not None or "Could not tell which records" not in str(exc):
-            ctx.uploads.discard(upload_id)
-            raise
+    except RecordTypeUnknown as exc:
         token = ctx.signer.seal([upload_id, name, None, source, me.who.user_id], _SALT)
         if wants_json(request):
             return JSONResponse({"error": str(exc), "choose_type": token}, status_code=422)
