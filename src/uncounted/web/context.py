@@ -168,27 +168,31 @@ async def current_user(request: Request, session: Annotated[Session, Depends(db)
     idleness or age, or a deactivated account, is out at once. The lookups by primary key run
     on the event loop (a fraction of a millisecond; cheaper than a hop to the thread pool).
     """
+    me = _signed_in(request, session)
+    if me is None:
+        raise NotSignedIn
+    return me
+
+
+def _signed_in(request: Request, session: Session) -> Me | None:
+    """The user of the request's live server-side session, or ``None``."""
     data = session_of(request)
     if data is None or data.user_id is None or data.token is None:
-        raise NotSignedIn
+        return None
     user = session_user(session, data.token, ctx_of(request).sessions)
     if user is None or user.id != data.user_id:
-        raise NotSignedIn
+        return None
     return Me(principal(user), data)
 
 
 def me_or_none(request: Request) -> Me | None:
     """The signed-in user, or ``None`` (signed out, or the store cannot say): for pages that
     are shown to everyone but keep the navigation for those signed in, such as error pages."""
-    data = session_of(request)
-    if data is None or data.user_id is None or data.token is None:
-        return None
+    if session_of(request) is None:
+        return None  # signed out: no need to open the store
     try:
         with session_scope(ctx_of(request).engine) as session:
-            user = session_user(session, data.token, ctx_of(request).sessions)
-            if user is None or user.id != data.user_id:
-                return None
-            return Me(principal(user), data)
+            return _signed_in(request, session)
     except Exception:  # an error page must not fail because the store does
         return None
 

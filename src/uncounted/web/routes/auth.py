@@ -62,23 +62,38 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-@both(router, "/signin", summary="The sign-in form (and a CSRF token for it)")
-def signin_form(request: Request, next: str | None = None, reset: bool = False) -> Response:
+def _anonymous_page(
+    request: Request,
+    template: str,
+    data: dict[str, Any],
+    status: int = 200,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """A page for someone not signed in (sign-in, a reset link): it starts an anonymous
+    session when there is none, for the CSRF token its form posts back (``data["csrf_token"]``)."""
     session = session_of(request)
     fresh = session is None
     if session is None:
         session = ctx_of(request).signer.new(None)
-    data: dict[str, Any] = {"csrf_token": session.csrf, "next": _safe_next(next), "reset": reset}
+    data = {**data, "csrf_token": session.csrf}
     response = (
-        JSONResponse(data)
+        JSONResponse(data, status_code=status)
         if wants_json(request)
         else ctx_of(request).templates.TemplateResponse(
-            request, "signin.html", {"data": data, "me": None, "csrf": session.csrf}
+            request,
+            template,
+            {"data": data, "me": None, "csrf": session.csrf, **(extra or {})},
+            status_code=status,
         )
     )
     if fresh:
         _set_cookie(request, response, session)
     return response
+
+
+@both(router, "/signin", summary="The sign-in form (and a CSRF token for it)")
+def signin_form(request: Request, next: str | None = None, reset: bool = False) -> Response:
+    return _anonymous_page(request, "signin.html", {"next": _safe_next(next), "reset": reset})
 
 
 @both(router, "/signin", methods=("POST",), summary="Sign in with username and password")
@@ -195,32 +210,13 @@ def change_password(
 def _reset_page(
     request: Request, token: str, username: str | None, error: str | None, status: int
 ) -> Response:
-    """The form of a reset link; like the sign-in form it starts an anonymous session for
-    its CSRF token."""
-    session = session_of(request)
-    fresh = session is None
-    if session is None:
-        session = ctx_of(request).signer.new(None)
     data: dict[str, Any] = {
         "valid": username is not None,
         "username": username,
         "min_password_length": MIN_PASSWORD_LENGTH,
         "error": error,
-        "csrf_token": session.csrf,
     }
-    response = (
-        JSONResponse(data, status_code=status)
-        if wants_json(request)
-        else ctx_of(request).templates.TemplateResponse(
-            request,
-            "reset.html",
-            {"data": data, "me": None, "csrf": session.csrf, "token": token},
-            status_code=status,
-        )
-    )
-    if fresh:
-        _set_cookie(request, response, session)
-    return response
+    return _anonymous_page(request, "reset.html", data, status, {"token": token})
 
 
 @both(router, "/reset/{token}", summary="The form of a one-time password reset link")
