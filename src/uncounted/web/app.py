@@ -318,14 +318,6 @@ def create_app(
         detail = {"detail": jsonable_encoder(exc.errors())}
         return _error_page(request, message, 422, detail)
 
-    @app.exception_handler(OverflowError)
-    async def _too_big(request: Request, exc: OverflowError) -> Response:
-        """SQLite cannot bind an integer past 64 bits (``/cases/99999999999999999999``): no
-        record has such an id. Any other overflow is a fault and stays one."""
-        if "too large to convert" not in str(exc):
-            raise exc
-        return _error_page(request, "There is no such record.", 404)
-
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))

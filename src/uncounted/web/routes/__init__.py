@@ -4,9 +4,13 @@ explicit list (and lists their links in ``NAV``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
+
+#: A record's id in a path (``/cases/{case_id}``): a positive 64-bit integer, so that an id no
+#: database can hold (``/cases/99999999999999999999``) is a 422 naming it, never a 500.
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def both(
@@ -25,4 +29,4 @@ def both(
     return decorate
 
 
-__all__ = ["both"]
+__all__ = ["RecordId", "both"]

@@ -24,7 +24,7 @@ from uncounted.web.context import (
     render,
     wants_json,
 )
-from uncounted.web.routes import both
+from uncounted.web.routes import RecordId, both
 
 router = APIRouter(tags=["admin"])
 
@@ -95,7 +95,7 @@ def add_user(
     summary="Deactivate, re-role or clear sign-in delays",
 )
 def change_user(
-    request: Request, raw: FormData, me: CurrentUser, session: DbSession, user_id: int
+    request: Request, raw: FormData, me: CurrentUser, session: DbSession, user_id: RecordId
 ) -> Response:
     check(me.who, Resource.USERS, Action.UPDATE)
     active = {"yes": True, "no": False}.get(raw.get("active", ""))
@@ -121,7 +121,9 @@ def change_user(
     methods=("POST",),
     summary="Make a one-time password reset link for a user (admin; shown once)",
 )
-def reset_link(request: Request, me: CurrentUser, session: DbSession, user_id: int) -> Response:
+def reset_link(
+    request: Request, me: CurrentUser, session: DbSession, user_id: RecordId
+) -> Response:
     """The link is shown in this answer only (the database keeps its hash): hand it to the
     user by a channel you trust. It works once, for 24 hours, and ends their sessions."""
     token, expires = make_reset_link(session, me.who, user_id)

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from uncounted.domain import Stage, code_list
 from uncounted.store.casebook import CaseFilters, case_detail, list_cases
 from uncounted.web.context import CurrentUser, DbSession, render
-from uncounted.web.routes import both
+from uncounted.web.routes import RecordId, both
 
 router = APIRouter(tags=["cases"])
 
@@ -60,7 +60,7 @@ async def case_page(
     request: Request,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
+    case_id: RecordId,
 ) -> Response:
     detail = case_detail(session, me.who, case_id)
     return render(request, "case.html", detail.to_dict(), me)

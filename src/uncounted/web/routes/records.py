@@ -46,7 +46,7 @@ from uncounted.web.context import (
     wants_json,
 )
 from uncounted.web.forms import FORMS, FormField, validate
-from uncounted.web.routes import both
+from uncounted.web.routes import RecordId, both
 
 router = APIRouter(tags=["records"])
 
@@ -181,7 +181,7 @@ def edit_case_form(
     request: Request,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
+    case_id: RecordId,
 ) -> Response:
     values = case_values(session, me.who, case_id, [f.name for f in FORMS["case"]])
     action = f"/cases/{case_id}/edit"
@@ -193,7 +193,7 @@ def edit_case(
     request: Request,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
+    case_id: RecordId,
     raw: FormData,
 ) -> Response:
     get_case(session, me.who, case_id, Action.UPDATE)
@@ -217,7 +217,7 @@ def new_record_form(
     request: Request,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
+    case_id: RecordId,
     kind: str,
 ) -> Response:
     form, _writer = _writer_of(kind)
@@ -236,7 +236,7 @@ def new_record(
     request: Request,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
+    case_id: RecordId,
     kind: str,
     raw: FormData,
 ) -> Response:
@@ -253,8 +253,8 @@ def edit_person_form(
     request: Request,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
-    person_id: int,
+    case_id: RecordId,
+    person_id: RecordId,
 ) -> Response:
     get_case(session, me.who, case_id, Action.UPDATE)
     detail = case_detail(session, me.who, case_id)
@@ -273,8 +273,8 @@ def edit_person(
     request: Request,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
-    person_id: int,
+    case_id: RecordId,
+    person_id: RecordId,
     raw: FormData,
 ) -> Response:
     get_case(session, me.who, case_id, Action.UPDATE)  # scope before any field is checked
@@ -299,7 +299,7 @@ def _writer_of(kind: str) -> tuple[str, Callable[..., Any]]:
 
 @both(router, "/cases/{case_id}/events/{event_id}/edit", summary="The form to correct an event")
 def edit_event_form(
-    request: Request, me: CurrentUser, session: DbSession, case_id: int, event_id: int
+    request: Request, me: CurrentUser, session: DbSession, case_id: RecordId, event_id: RecordId
 ) -> Response:
     names = [f.name for f in FORMS["event"]]
     values = event_values(session, me.who, case_id, event_id, names)
@@ -318,8 +318,8 @@ def edit_event(
     raw: FormData,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
-    event_id: int,
+    case_id: RecordId,
+    event_id: RecordId,
 ) -> Response:
     get_case(session, me.who, case_id, Action.UPDATE)  # scope before any field is checked
     action = f"/cases/{case_id}/events/{event_id}/edit"
@@ -334,7 +334,7 @@ def edit_event(
     router, "/cases/{case_id}/referrals/{referral_id}/edit", summary="The form to update a referral"
 )
 def edit_referral_form(
-    request: Request, me: CurrentUser, session: DbSession, case_id: int, referral_id: int
+    request: Request, me: CurrentUser, session: DbSession, case_id: RecordId, referral_id: RecordId
 ) -> Response:
     names = [f.name for f in FORMS["referral"]]
     values = referral_values(session, me.who, case_id, referral_id, names)
@@ -353,8 +353,8 @@ def edit_referral(
     raw: FormData,
     me: CurrentUser,
     session: DbSession,
-    case_id: int,
-    referral_id: int,
+    case_id: RecordId,
+    referral_id: RecordId,
 ) -> Response:
     get_case(session, me.who, case_id, Action.UPDATE)  # scope before any field is checked
     action = f"/cases/{case_id}/referrals/{referral_id}/edit"

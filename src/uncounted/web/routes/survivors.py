@@ -21,14 +21,14 @@ from uncounted.store.survivor_records import (
 )
 from uncounted.survivors import default_instrument, latest_case_plan, score_domains, score_profiles
 from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
-from uncounted.web.routes import both
+from uncounted.web.routes import RecordId, both
 
 router = APIRouter(tags=["survivors"])
 
 
 @both(router, "/survivors/{person_id}", summary="A survivor's assessments and case plan")
 def survivor_page(
-    request: Request, me: CurrentUser, session: DbSession, person_id: int
+    request: Request, me: CurrentUser, session: DbSession, person_id: RecordId
 ) -> Response:
     instrument = default_instrument()
     assessments, items = person_assessments(session, me.who, person_id)
@@ -89,7 +89,7 @@ def _form(
 
 @both(router, "/survivors/{person_id}/assessments/new", summary="The assessment form")
 def assessment_form(
-    request: Request, me: CurrentUser, session: DbSession, person_id: int
+    request: Request, me: CurrentUser, session: DbSession, person_id: RecordId
 ) -> Response:
     get_person(session, me.who, person_id, Action.CREATE, Resource.ASSESSMENTS)
     return _form(request, me, person_id, {"assessor": me.who.username}, {})
@@ -102,7 +102,7 @@ def assessment_form(
     summary="Record an assessment",
 )
 def record_assessment(
-    request: Request, raw: FormData, me: CurrentUser, session: DbSession, person_id: int
+    request: Request, raw: FormData, me: CurrentUser, session: DbSession, person_id: RecordId
 ) -> Response:
     get_person(session, me.who, person_id, Action.CREATE, Resource.ASSESSMENTS)
     instrument = default_instrument()
