@@ -363,3 +363,17 @@ def test_value_is_says_whether_a_value_is_estimated_or_observed(period):
     # J11: the numerator is every verdict observed, the value the estimate within 365 days
     j11 = _get(period, "J11", "within 365 days")
     assert j11["numerator"] <= j11["denominator"]
+
+
+def test_every_row_without_an_interval_has_a_reason(period):
+    """The reason a figure has no interval comes from the library (the web page and its JSON
+    show it): every method that leaves rows without an interval has its own sentence."""
+    from uncounted.justice import no_interval_reason
+    from uncounted.justice.indicators import NO_INTERVAL
+
+    bare = period.filter(pl.col("lower").is_null() & pl.col("value").is_not_null())
+    assert bare.height > 0
+    assert set(bare["method"]) <= set(NO_INTERVAL)
+    assert "count of the records" in no_interval_reason("count")
+    assert "boundary" in no_interval_reason("kaplan-meier")
+    assert no_interval_reason(None) == "no interval is defined for this figure"

@@ -8,7 +8,7 @@ synthetic world. See ``docs/justice.md`` and the metric catalogue (``docs/metric
 from uncounted.justice.bottlenecks import Bottlenecks, bottlenecks
 from uncounted.justice.data import JusticeData
 from uncounted.justice.headlines import headlines
-from uncounted.justice.indicators import empty_reason, indicators
+from uncounted.justice.indicators import empty_reason, indicators, no_interval_reason
 from uncounted.justice.stages import case_paths, suspect_paths, victim_paths
 from uncounted.justice.timing import (
     cumulative_incidence,
@@ -27,6 +27,7 @@ __all__ = [
     "headlines",
     "indicators",
     "kaplan_meier",
+    "no_interval_reason",
     "suspect_paths",
     "victim_paths",
 ]

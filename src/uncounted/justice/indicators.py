@@ -331,6 +331,24 @@ def _joint_operations(inputs: Inputs, variants: Variants) -> Parts:
     return [tag(frame, "proportion", "wilson", variants[0])]
 
 
+#: Why a figure has no interval, by the ``method`` that computed it.
+NO_INTERVAL: dict[str, str] = {
+    "count": "a count of the records themselves, not an estimate from a sample: no interval",
+    "ratio": "a ratio of two counts of events (a person can be counted more than once): no "
+    "standard interval applies",
+    "empirical": "read directly from the open cases (a count or a percentile of their ages): "
+    "no interval",
+    "kaplan-meier": "every path still at risk went on to the next stage, so the estimate sits "
+    "at the boundary, where Greenwood's interval is not defined; read it with the counts",
+}
+
+
+def no_interval_reason(method: str | None) -> str:
+    """Why a row of :func:`indicators` computed by ``method`` has no interval (for people
+    reading a table in which most rows have one)."""
+    return NO_INTERVAL.get(method or "", "no interval is defined for this figure")
+
+
 def empty_reason(data: JusticeData) -> str | None:
     """Why every indicator would be empty (zeros that mean "no data", not "no justice").
 
@@ -362,8 +380,10 @@ __all__ = [
     "COLUMNS",
     "DELAYS",
     "ESTIMATED",
+    "NO_INTERVAL",
     "PROTECTION",
     "TRANSITIONS",
     "empty_reason",
     "indicators",
+    "no_interval_reason",
 ]

@@ -11,7 +11,7 @@ import polars as pl
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from uncounted.justice import empty_reason, indicators
+from uncounted.justice import empty_reason, indicators, no_interval_reason
 from uncounted.justice.measures import DISAGGREGATIONS
 from uncounted.metrics import load_catalogue
 from uncounted.store.access import Action, Resource, check
@@ -65,7 +65,7 @@ def indicators_page(
     for row in rows:
         row["title"] = titles.get(row["indicator"], row["indicator"])
         if row.get("lower") is None and row.get("value") is not None:
-            row["no_interval"] = NO_INTERVAL.get(row.get("method") or "", NO_INTERVAL[""])
+            row["no_interval"] = no_interval_reason(row.get("method"))
     data = {
         "by": by,
         "period": period,
@@ -78,19 +78,6 @@ def indicators_page(
         "counts": stage_tallies(session, counts_by),
     }
     return render(request, "indicators.html", data, me)
-
-
-#: Why a figure has no interval, by the method that computed it (shown beside the figure).
-NO_INTERVAL: dict[str, str] = {
-    "count": "a count of the records themselves, not an estimate from a sample: no interval",
-    "ratio": "a ratio of two counts of events (a person can be counted more than once): no "
-    "standard interval applies",
-    "empirical": "read directly from the open cases (a count or a percentile of their ages): "
-    "no interval",
-    "kaplan-meier": "every path still at risk went on to the next stage, so the estimate sits "
-    "at the boundary, where Greenwood's interval is not defined; read it with the counts",
-    "": "no interval is defined for this figure",
-}
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
