@@ -28,12 +28,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from uncounted import __version__
 from uncounted.errors import AccessDenied, UncountedError
-from uncounted.report.formatting import fmt_interval, fmt_number, indicator_kind
 from uncounted.settings import Settings
 from uncounted.store.access import Action, Principal, Resource, allowed
 from uncounted.store.crypto import KeyRing, keyring_from_settings
@@ -41,6 +39,7 @@ from uncounted.store.db import make_engine, require_current
 from uncounted.store.web_sessions import SessionPolicy
 from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, me_or_none, wants_json
 from uncounted.web.faults import DatabaseFaults
+from uncounted.web.filters import install_filters
 from uncounted.web.retry import RetryLockedReads
 from uncounted.web.security import SecurityHeaders, SessionSigner
 from uncounted.web.uploads import PendingUploads
@@ -57,36 +56,6 @@ WEB_BUSY_SECONDS = 5.0
 
 def _package_dir(name: str) -> Path:
     return Path(str(resources.files("uncounted.web").joinpath(name)))
-
-
-#: Identifying fields as people name them (the case page's identity column).
-IDENTITY_LABELS: dict[str, str] = {
-    "given_name": "Given name",
-    "family_name": "Family name",
-    "other_names": "Other names",
-    "birth_date": "Born",
-    "identity_number": "Identity number",
-    "phone": "Phone",
-    "email": "Email",
-    "address": "Address",
-}
-
-
-def code_label(value: object, list_name: str) -> Markup | str:
-    """A code as its label from ``domain/codes.yaml`` with the HTCDS code as a tooltip
-    (``SexualExploitation`` -> "Sexual exploitation"); a list of codes joined; a value that
-    is not a code of the list shown as it is."""
-    from uncounted.domain.codes import code_list
-
-    if value is None or value == "":
-        return ""
-    if isinstance(value, list | tuple):
-        return Markup(", ").join(code_label(v, list_name) for v in value)
-    codes = code_list(list_name)
-    text = str(value)
-    if text not in codes:
-        return text
-    return Markup('<abbr title="code: {}">{}</abbr>').format(text, codes.labels[text])
 
 
 def _can(who: Principal | None, resource: str, action: str) -> bool:
@@ -198,10 +167,7 @@ def create_app(
     templates.env.auto_reload = False  # templates ship with the package: no stat per render
     templates.env.globals["can"] = _can
     templates.env.globals["nav_links"] = nav_links
-    # figures as the report shows them: 1,321 not 1.32e+03, 60.1% not 0.601
-    templates.env.filters.update(num=fmt_number, interval=fmt_interval, kind=indicator_kind)
-    templates.env.filters["code"] = code_label  # labels, not codes (HTCDS code as tooltip)
-    templates.env.globals["identity_labels"] = IDENTITY_LABELS
+    install_filters(templates.env)
     secret = secret_key or settings.key_bytes("secret")
     behind_tls = secure_cookies or settings.behind_tls
     ctx = WebContext(
