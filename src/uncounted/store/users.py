@@ -187,34 +187,33 @@ def make_reset_link(session: Session, who: Principal, user_id: int) -> tuple[str
     return token, expires
 
 
-def _reset_row(session: Session, token: str, now: dt.datetime) -> PasswordReset | None:
+def _reset_link(session: Session, token: str) -> tuple[PasswordReset, User] | None:
+    """The unexpired link of ``token`` and its active user, or ``None``."""
     row = session.get(PasswordReset, token_hash(token)) if token else None
-    if row is None or row.expires_at <= now:
+    if row is None or row.expires_at <= _now():
         return None
     user = session.get(User, row.user_id)
-    return row if user is not None and user.active else None
+    return (row, user) if user is not None and user.active else None
 
 
 def reset_link_username(session: Session, token: str) -> str | None:
     """The username a valid reset link is for (to greet them), or ``None``."""
-    row = _reset_row(session, token, _now())
-    user = None if row is None else session.get(User, row.user_id)
-    return None if user is None else user.username
+    found = _reset_link(session, token)
+    return None if found is None else found[1].username
 
 
 def use_reset_link(session: Session, token: str, new: str, repeat: str) -> str:
     """Set a new password through a reset link, once: the link is deleted, every session of
     the account ends and its sign-in delays are cleared (audited as the user). Return the
     username. :class:`~uncounted.errors.InvalidInput` for an unknown, used or expired link."""
-    row = _reset_row(session, token, _now())
-    if row is None:
+    found = _reset_link(session, token)
+    if found is None:
         raise InvalidInput(
             "This link has expired or has been used; ask an administrator for a new one."
         )
     if new != repeat:
         raise InvalidInput("The new password and its repetition differ.")
-    user = session.get(User, row.user_id)
-    assert user is not None
+    row, user = found
     set_password(session, user, new, by=principal(user))
     session.delete(row)
     return user.username
