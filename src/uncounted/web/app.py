@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -163,8 +164,16 @@ def create_app(
         busy_timeout=WEB_BUSY_SECONDS,
     )
     require_current(engine)
-    templates = Jinja2Templates(directory=str(_package_dir("templates")))
-    templates.env.auto_reload = False  # templates ship with the package: no stat per render
+    # Text marked for translation: {{ _("...") }} and {% trans %}; English until catalogues load.
+    # auto_reload off: templates ship with the package, so no stat per render.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_package_dir("templates"))),
+        autoescape=True,
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    templates = Jinja2Templates(env=env)
     templates.env.globals["can"] = _can
     templates.env.globals["nav_links"] = nav_links
     install_filters(templates.env)
