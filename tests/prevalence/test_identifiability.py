@@ -141,3 +141,35 @@ def test_newton_certificate_never_contradicts_the_lp() -> None:
                 assert exists
     assert seen[True] > 10 and seen[False] > 10
     assert certified > 0.8 * seen[True]
+
+
+def test_positive_solution_certificate_agrees_with_the_program() -> None:
+    """The least-squares certificate (no linear program) only ever says "exists" where the
+    program finds no forced zero, and it says so for most tables where the MLE exists."""
+    from uncounted.prevalence._engine.identifiability import (
+        _forced_zero_by_program,
+        _positive_solution,
+    )
+
+    rng = np.random.default_rng(5)
+    exists_total = certified = 0
+    for n_lists in (3, 4, 5):
+        patterns = all_patterns(n_lists)
+        pairs = list(combinations(range(n_lists), 2))
+        for _ in range(80):
+            k = patterns.shape[0]
+            counts = rng.poisson(rng.uniform(0.5, 8.0), size=k) * (rng.random(k) < 0.7)
+            if counts.sum() == 0 or counts.all():
+                continue
+            model = [p for p in pairs if rng.random() < 0.3]
+            X, kept, _, _ = design_matrix(patterns, counts, model)
+            y = counts[kept].astype(np.float64)
+            if y.all():
+                continue
+            exists = not _forced_zero_by_program(X, y).any()
+            exists_total += exists
+            if _positive_solution(X, y):
+                certified += 1
+                assert exists
+    assert exists_total > 30
+    assert certified > 0.5 * exists_total

@@ -69,6 +69,14 @@ class HeterogeneityCheck:
         }
 
 
+class _PointFit(HeterogeneityEstimator):
+    """Mth Chao/Darroch fitted for its estimate and AIC only (no profile interval, whose
+    search for the interval's ends costs more than the fit itself). Not registered: it is
+    not a method users choose, only the checks' instrument."""
+
+    _profile = False
+
+
 def _independence(histories: CaptureHistories) -> tuple[float, float]:
     """Independence-model estimate and AIC (Poisson GLM with main effects)."""
     patterns, y = histories.complete()
@@ -114,12 +122,12 @@ def check_heterogeneity(
         return HeterogeneityCheck(None, None)
     messages: list[str] = []
     short: list[str] = []
-    fits: dict[str, HeterogeneityEstimator] = {}
+    fits: dict[str, _PointFit] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UncountedWarning)
         for h in ("chao", "darroch"):
             try:
-                fits[h] = HeterogeneityEstimator(h).fit(histories)
+                fits[h] = _PointFit(h).fit(histories)
             except NotIdentifiable:
                 continue
         try:

@@ -35,8 +35,6 @@ from uncounted.prevalence._heterogeneity_design import (
     model_design,
 )
 from uncounted.prevalence._heterogeneity_search import search_pairs
-from uncounted.prevalence._normal_mixture import fit_normal_mixture
-from uncounted.prevalence._profile import profile_interval
 from uncounted.prevalence.assumptions import heterogeneity_parts
 from uncounted.prevalence.histories import CaptureHistories
 from uncounted.prevalence.registry import register
@@ -106,6 +104,10 @@ class HeterogeneityEstimator(PopulationEstimator):
         "theta",
     )
     ci_methods: ClassVar[tuple[str, ...]] = ("profile",)
+    #: Whether ``fit`` computes the profile interval. Off only in the point fits of
+    #: :func:`~uncounted.prevalence.diagnostics.check_heterogeneity`, which read the estimate
+    #: and AIC alone: the profile is most of a fit's cost.
+    _profile: ClassVar[bool] = True
 
     def _assumption_parts(self) -> tuple[str, str, str]:
         return heterogeneity_parts(self.get_params())
@@ -246,6 +248,14 @@ class HeterogeneityEstimator(PopulationEstimator):
                 SparseDataWarning,
             )
 
+        if not self._profile:
+            self.ci_ = (float("nan"), float("nan"))
+            self.ci_method_ = "none"
+            return
+        # Imported here: the profile brings scipy.optimize (~0.15 s), which the point fits of
+        # the heterogeneity checks do not need.
+        from uncounted.prevalence._profile import profile_interval
+
         def chao_deviance(X_aug: np.ndarray, y_aug: np.ndarray) -> float:
             m = np.ones((1, X_aug.shape[1]), dtype=bool)
             return float(fit_constrained(X_aug, y_aug, m, design.n_base, True)[0].deviance[0])
@@ -287,6 +297,8 @@ class HeterogeneityEstimator(PopulationEstimator):
         self, patterns: np.ndarray, y: np.ndarray, n: int, pairs: list[tuple[int, int]]
     ) -> None:
         from scipy.stats import norm
+
+        from uncounted.prevalence._normal_mixture import fit_normal_mixture  # scipy.optimize
 
         lists = self.histories_.lists
         darroch = model_design(patterns, str(self.model), "darroch", None, pairs, lists)

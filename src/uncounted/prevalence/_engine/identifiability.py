@@ -51,8 +51,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
 from uncounted.errors import InvalidInput, NotIdentifiable
 from uncounted.prevalence._engine.batch import pair_index
@@ -115,12 +113,73 @@ def pattern_name(lists: Sequence[str], row: np.ndarray) -> str:
     return "+".join(name for name, on in zip(lists, row, strict=True) if on)
 
 
+#: Largest table for which :func:`_positive_solution` is tried before the linear program
+#: (its least-squares step is O(k p**2); beyond this the program is the cheaper path).
+_CERTIFICATE_CELLS = 4096
+#: Reweighting rounds of :func:`_positive_solution` before it gives up (to the program).
+_CERTIFICATE_ROUNDS = 6
+
+
+def _positive_solution(X: np.ndarray, y: np.ndarray) -> bool:
+    """Whether a strictly positive ``x`` with ``X'x = X'y`` is found without the program.
+
+    A sufficient condition, exact when it holds: ``d = (I - H) 1_Z`` (``1_Z`` the indicator
+    of the empty cells, ``H`` the projection onto the columns of ``X``) satisfies
+    ``X'd = 0``; if ``d > 0`` on every empty cell (after up to a few rounds that weight the
+    empty cells where it is not), then ``x = y + eps d`` is strictly
+    positive for a small enough ``eps > 0`` and has the sufficient statistics of ``y``, so
+    the MLE exists and no cell is forced to zero (Fienberg & Rinaldo 2012). When ``d`` is
+    not positive there, nothing is concluded and the caller solves the linear program. It
+    saves importing ``scipy.optimize`` for the common table with a few empty cells.
+    """
+    k = X.shape[0]
+    if k > _CERTIFICATE_CELLS:
+        return False
+    zero = y <= 0
+    target = zero.astype(np.float64)
+    if np.linalg.matrix_rank(X) == X.shape[1]:
+        q, _ = np.linalg.qr(X)  # orthonormal basis of the columns of X
+
+        def residual(t: np.ndarray) -> np.ndarray:
+            return np.asarray(t - q @ (q.T @ t))
+    else:
+
+        def residual(t: np.ndarray) -> np.ndarray:
+            return np.asarray(t - X @ np.linalg.lstsq(X, t, rcond=None)[0])
+
+    for _ in range(_CERTIFICATE_ROUNDS):
+        d = residual(target)
+        # Entries of the target are >= 1: a component below 1e-8 is rounding, not a direction.
+        short = zero & (d <= 1e-8)
+        if not short.any():
+            break
+        target[short] *= 4.0  # pull harder on the cells the projection left non-positive
+    else:
+        return False
+    # eps: half of the largest step keeping every observed cell positive.
+    shrink = d[~zero] < 0
+    eps = 0.5 * float(np.min(y[~zero][shrink] / -d[~zero][shrink])) if shrink.any() else 1.0
+    x = y + eps * d
+    return bool(np.all(x > 0) and np.allclose(X.T @ x, X.T @ y, rtol=1e-9, atol=1e-9))
+
+
 def forced_zero_cells(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Boolean mask of the cells whose fitted count is zero in every solution."""
     y = np.asarray(y, dtype=np.float64)
-    k, p = X.shape
-    if np.all(y > 0):
+    k = X.shape[0]
+    if np.all(y > 0) or _positive_solution(X, y):
         return np.zeros(k, dtype=bool)
+    return _forced_zero_by_program(X, y)
+
+
+def _forced_zero_by_program(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """:func:`forced_zero_cells` by the linear program (facial set; Fienberg & Rinaldo)."""
+    k, p = X.shape
+    # scipy.optimize is imported here, not with the module: most estimates (every table
+    # without an empty cell) never need the linear program, and the import costs ~0.15 s.
+    from scipy import sparse
+    from scipy.optimize import linprog
+
     # variables: x (k), t (k), s (1); maximise sum(t)
     c = np.concatenate([np.zeros(k), -np.ones(k), [0.0]])
     A_eq = np.hstack([X.T, np.zeros((p, k)), -(X.T @ y)[:, None]])
@@ -191,6 +250,11 @@ def mle_exists(X: np.ndarray, counts: np.ndarray) -> bool:
     n = np.asarray(counts, dtype=np.float64)
     if np.all(n > 0):
         return True  # x = counts itself
+    if _positive_solution(X, n):
+        return True
+    from scipy import sparse  # see forced_zero_cells
+    from scipy.optimize import linprog
+
     k, p = X.shape
     c = np.zeros(k + 1)
     c[-1] = -1.0  # maximise t
