@@ -92,7 +92,7 @@ def test_run_review_decide_and_rerun(stored, tmp_path, capsys):
 def test_estimate_from_db_with_linkage(stored, capsys):
     # two national lists (Philippines, Thailand) never share a person: the fit says so
     code = main(["estimate", "--from-db", "--link", "--method", "loglinear",
-                 "--criterion", "bic", "--format", "json"])  # fmt: skip
+                 "--criterion", "bic", "--link-draws", "10", "--format", "json"])  # fmt: skip
     assert code == 0
     captured = capsys.readouterr()
     # the CLI says a warning once, in words, on stderr (never Python's raw warning)
@@ -100,6 +100,9 @@ def test_estimate_from_db_with_linkage(stored, capsys):
     data = json.loads(captured.out)
     assert data["ci_low"] <= 1500 <= data["ci_high"]
     assert [row["threshold"] for row in data["sensitivity"]] == [0.5, 0.7, 0.9, 0.97, 0.99]
+    u = data["linkage_uncertainty"]
+    assert u["draws"] == 10 and len(u["per_draw"]) == 10
+    assert u["total_ci_low"] <= u["linkage_ci_low"] <= u["linkage_ci_high"] <= u["total_ci_high"]
 
 
 def test_encode_and_link_encoded_files(stored, tmp_path, capsys):

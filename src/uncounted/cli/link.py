@@ -124,6 +124,18 @@ def render_linked(linked: LinkedEstimate, fmt: str = "table") -> None:
     for warning in getattr(detail, "warnings_", []):
         console.print(f"[yellow]Caveat:[/] {warning}")
     render_frame(linked.sensitivity, "table", "How the estimate moves with the match threshold")
+    u = linked.uncertainty
+    if u is not None:
+        render_frame(
+            u.to_frame(), "table", f"Including linkage error ({u.n_draws} plausible linkages)"
+        )
+        upper = "∞" if u.total_high == float("inf") else f"{u.total_high:,.0f}"
+        console.print(
+            f"With linkage error: estimate {u.estimate:,.0f}, 95 % {u.total_low:,.0f}–{upper} "
+            f"(linkage alone {u.linkage_low:,.0f}–{u.linkage_high:,.0f})"
+            + ("" if u.calibration is None else "; probabilities recalibrated on decisions")
+            + (f"; {u.failed} draws could not be estimated." if u.failed else ".")
+        )
 
 
 def _summary(run: LinkageRun, where: Path, out: Output) -> None:

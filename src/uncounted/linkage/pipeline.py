@@ -128,7 +128,8 @@ def estimate_from_records(
     progress: Progress | None = None,
 ) -> tuple[LinkageRun, LinkedEstimate]:
     """The whole chain: link, then estimate at the match threshold with the sensitivity
-    table over ``settings.sensitivity_thresholds``."""
+    table over ``settings.sensitivity_thresholds`` and, with ``settings.uncertainty_draws``
+    plausible linkages, the interval that includes linkage error."""
     cfg = settings or LinkageSettings()
     run = link_records(records, cfg, decisions=decisions, progress=progress)
     if progress is not None:
@@ -141,5 +142,7 @@ def estimate_from_records(
         sensitivity_thresholds=cfg.sensitivity_thresholds,
         by=by,
         decisions=decisions,
+        draws=cfg.uncertainty_draws,
+        random_state=cfg.seed,
     )
     return run, linked
