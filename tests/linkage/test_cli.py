@@ -17,6 +17,7 @@ from uncounted.store.bulk import insert_frames
 from uncounted.store.db import init_database, session_scope
 from uncounted.store.linkage_records import agency_record_frames, decisions_frame
 from uncounted.store.tables import AuditEvent
+from uncounted.store.users import create_user
 
 pytestmark = pytest.mark.slow
 
@@ -64,6 +65,17 @@ def test_run_review_decide_and_rerun(stored, tmp_path, capsys):
     assert len(queue) == 2 and {"record_l", "record_r", "given_name_l", "given_name_r"} <= set(
         queue[0]
     )
+    # ordered by the expected change in the estimate, with the evidence beside it
+    expected = [row["expected_change"] for row in queue]
+    assert expected == sorted(expected, reverse=True)
+    assert {"match_weight", "delta_estimate", "given_name_agreement"} <= set(queue[0])
+    with session_scope(engine) as session:
+        create_user(session, "ana", "a long enough password 1", "analyst")
+    assert main(["link", "review", "--limit", "2", "--format", "json", "--user", "ana"]) == 0
+    masked = json.loads(capsys.readouterr().out)["rows"]
+    assert {masked[0]["given_name_l"], masked[0]["family_name_r"]} <= {"•••", None}
+    assert masked[0]["given_name_agreement"] == queue[0]["given_name_agreement"]
+    assert masked[0]["sex_l"] == queue[0]["sex_l"]  # not an identifying field
     assert main(["link", "review", "--limit", "2", "--format", "csv", "--bom"]) == 0
     assert capsys.readouterr().out.startswith("\ufeffrecord_l,record_r,match_probability")
     pairs = pl.read_parquet(runs[-1] / "pairs.parquet")

@@ -38,6 +38,7 @@ __all__ = [
     "decisions_frame",
     "linkage_records",
     "record_decision",
+    "record_lists",
     "review_details",
 ]
 
@@ -201,6 +202,22 @@ def record_decision(
     )
     audit.create(session, who, created)
     return created
+
+
+def record_lists(engine: Engine) -> pl.DataFrame:
+    """Each agency-delivered record's list: ``record_id``, ``agency`` (code). No personal
+    field is read (the review queue's impact needs only who is on which list)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Person.id, Agency.code)
+            .join(Agency, Agency.id == Person.source_agency_id)
+            .where(Person.source_agency_id.is_not(None))
+        ).fetchall()
+    return pl.DataFrame(
+        [(str(a), b) for a, b in rows],
+        schema={"record_id": pl.String, "agency": pl.String},
+        orient="row",
+    )
 
 
 def decisions_frame(engine: Engine) -> pl.DataFrame:
