@@ -15,10 +15,10 @@ not). Each draw gives new capture histories, refitted with the same estimator.
 of the comparisons, and are often too high in the middle of the range (in the simulated worlds
 of ``benchmarks/linkage_coverage.py``, pairs scored 0.2–0.8 are the same person far less often
 than that). When reviewers have decided at least :data:`MIN_REVIEWED` pairs, both ways, the
-undecided pairs' probabilities are recalibrated on those decisions: a logistic regression of
-the decision on the match weight (Platt 1999 scaling; reviewing a sample of pairs to estimate
-false- and missed-match rates is the approach of Winkler 1995 and Christen 2012, §7). Reviewed
-pairs themselves are fixed links or non-links.
+undecided pairs' probabilities within the range reviewed are recalibrated on those
+decisions: a logistic regression of the decision on the match weight (Platt 1999 scaling;
+reviewing a sample of pairs to estimate false- and missed-match rates is the approach of
+Winkler 1995 and Christen 2012, §7). Reviewed pairs themselves are fixed links or non-links.
 
 **Combining.** The *linkage-only* interval is the 2.5 and 97.5 % points of the draws' point
 estimates (how far linkage alone moves the figure). The *total* interval mixes the draws'
@@ -173,7 +173,9 @@ def calibrate_probabilities(
 ) -> tuple[pl.DataFrame, tuple[float, float] | None]:
     """Pairs with decisions applied and, given ``min_reviewed`` decided pairs of both kinds
     that the model scored, undecided probabilities recalibrated: ``logit p' = a + b·logit p``
-    fitted by maximum likelihood (Newton–Raphson) on the decided pairs. Returns the pairs
+    fitted by maximum likelihood (Newton–Raphson) on the decided pairs, applied only within
+    the range of probabilities the reviewers saw (outside it there is no evidence, and the
+    model's probability stays). Returns the pairs
     (``unique_id_l``, ``unique_id_r``, ``match_probability``, ``decision``) and ``(a, b)``
     (``None`` when too few decisions)."""
     from uncounted.linkage.clusters import apply_decisions
@@ -204,8 +206,10 @@ def calibrate_probabilities(
     logits = pl.lit(a) + pl.lit(b) * pl.col("raw").clip(1e-9, 1 - 1e-9).map_batches(
         lambda s: pl.Series(_logit(s.to_numpy())), return_dtype=pl.Float64
     )
+    seen = train.get_column("raw").to_numpy()
+    lo, hi = float(seen.min()), float(seen.max())
     out = both.with_columns(
-        pl.when(pl.col("decision").is_null())
+        pl.when(pl.col("decision").is_null() & pl.col("raw").is_between(lo, hi))
         .then(1 / (1 + (-logits).exp()))
         .otherwise(pl.col("match_probability"))
         .alias("match_probability")
