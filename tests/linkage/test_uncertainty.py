@@ -145,3 +145,33 @@ def test_estimate_linked_carries_the_uncertainty():
     assert data["total_ci_low"] <= data["estimate"] <= data["total_ci_high"]
     assert math.isfinite(data["total_ci_high"])
     assert estimate_linked(records, pairs, _make).uncertainty is None
+
+
+def test_estimate_from_a_saved_run(tmp_path):
+    """A saved run's pairs hold decisions as probabilities 1 and 0: they are fixed links, and
+    are not mistaken for scores to recalibrate on."""
+    import json
+
+    from uncounted.linkage.pipeline import estimate_saved_run, latest_run
+
+    records, pairs = _world()
+    decided = pairs.with_columns(pl.lit(None, dtype=pl.String).alias("decision"))
+    decided = pl.concat(
+        [
+            decided.head(30).with_columns(
+                pl.lit(1.0).alias("match_probability"), pl.lit("match").alias("decision")
+            ),
+            decided.slice(30),
+        ]
+    )
+    assert latest_run(tmp_path) is None
+    run = tmp_path / "20260101T000000"
+    run.mkdir()
+    decided.write_parquet(run / "pairs.parquet")
+    (run / "summary.json").write_text(json.dumps({"match_threshold": 0.9}))
+    assert latest_run(tmp_path) == run
+    linked = estimate_saved_run(records, run, _make, draws=10)
+    u = linked.uncertainty
+    assert u is not None and u.n_draws == 10 and u.calibration is None
+    assert u.total_low <= u.estimate <= u.total_high
+    assert linked.threshold == 0.9

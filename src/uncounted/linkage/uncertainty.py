@@ -187,7 +187,10 @@ def calibrate_probabilities(
         "unique_id_l", "unique_id_r", pl.col("match_probability").alias("raw")
     )
     both = decided.join(raw, on=["unique_id_l", "unique_id_r"], how="left")
-    train = both.filter(pl.col("decision").is_not_null() & pl.col("raw").is_not_null())
+    # a probability of exactly 0 or 1 is a decision already applied (a saved run), not a score
+    train = both.filter(
+        pl.col("decision").is_not_null() & pl.col("raw").is_between(0, 1, closed="none")
+    )
     y = (train.get_column("decision") == "match").to_numpy().astype(np.float64)
     if train.height < min_reviewed or y.min() == y.max():
         return decided, None

@@ -205,17 +205,33 @@ def record_decision(
 
 
 def record_lists(engine: Engine) -> pl.DataFrame:
-    """Each agency-delivered record's list: ``record_id``, ``agency`` (code). No personal
-    field is read (the review queue's impact needs only who is on which list)."""
+    """Each agency-delivered record's list memberships, without identifying fields:
+    ``record_id``, ``agency`` (code), ``period``, ``sex``, ``age``, ``citizenship`` (what the
+    review queue's impact and an estimate from a saved linkage run need)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Person.id, Agency.code)
+            select(
+                Person.id,
+                Agency.code,
+                ListMembership.period,
+                Person.sex,
+                Person.age_at_identification,
+                Person.citizenship,
+            )
             .join(Agency, Agency.id == Person.source_agency_id)
+            .join(ListMembership, ListMembership.person_id == Person.id)
             .where(Person.source_agency_id.is_not(None))
         ).fetchall()
     return pl.DataFrame(
-        [(str(a), b) for a, b in rows],
-        schema={"record_id": pl.String, "agency": pl.String},
+        [(str(r[0]), *r[1:]) for r in rows],
+        schema={
+            "record_id": pl.String,
+            "agency": pl.String,
+            "period": pl.String,
+            "sex": pl.String,
+            "age": pl.Int64,
+            "citizenship": pl.String,
+        },
         orient="row",
     )
 
