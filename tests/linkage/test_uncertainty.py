@@ -175,3 +175,15 @@ def test_estimate_from_a_saved_run(tmp_path):
     assert u is not None and u.n_draws == 10 and u.calibration is None
     assert u.total_low <= u.estimate <= u.total_high
     assert linked.threshold == 0.9
+
+
+def test_strata_are_added_up_on_every_draw():
+    records, pairs = _world()
+    records = records.with_columns(
+        pl.when(pl.col("person") % 2 == 0).then(pl.lit("Male")).otherwise(pl.lit("Female"))
+        .alias("sex")
+    )  # fmt: skip
+    u = linkage_uncertainty(records, pairs, _make, n_draws=4, by=["sex"])
+    assert u.failed == 0 and u.total_low <= u.estimate <= u.total_high
+    # each draw's total is the sum over the two sexes, about the 600 people of the world
+    assert u.draws["estimate"].min() > 450 and u.draws["estimate"].max() < 800
