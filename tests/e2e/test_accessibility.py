@@ -32,10 +32,12 @@ def _problems(page) -> list[str]:
 
 
 def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
-    """The role's navigation, a case and its forms, and the account page."""
+    """The role's navigation, a case and its forms, the account page, and the prevalence page
+    with the estimate from linked records asked for."""
     page.goto(f"{server}/")
     links = page.eval_on_selector_all("header nav a", "els => els.map(e => e.getAttribute('href'))")
     urls = [f"{server}{href}" for href in links] + [f"{server}/account"]
+    urls.append(f"{server}/prevalence?linked=true")
     if role in ("admin", "caseworker", "analyst"):
         page.goto(f"{server}/cases")
         case = page.get_attribute("table.grid a[href^='/cases/']", "href")

@@ -45,3 +45,49 @@ def test_stratified_linked_estimate_by_sex():
     strata = linked.estimate.strata
     assert set(strata["sex"].to_list()) == {"Female", "Male"}
     assert linked.total[0] == pytest.approx(strata["estimate"].sum())
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::uncounted.errors.SparseDataWarning")
+@pytest.mark.parametrize("seed", [101, 103, 110])
+def test_interval_with_linkage_error_covers_the_truth(seed):
+    """Three worlds of ``benchmarks/linkage_coverage.py`` (2 000 victims, 60 pairs reviewed,
+    the truth answering): the total interval covers the true population and holds the
+    linkage-only interval (the study:
+    13 of the 13 worlds where the estimator covers with the true linkage are covered)."""
+    import polars as pl
+
+    from uncounted.linkage import estimate_linked, link_records
+
+    world = simulate_world(WorldConfig(seed=seed, n_victims=2000, frailty_sd=0.3))
+    records = agency_records(world, seed=seed).records
+    run = link_records(records, LinkageSettings(uncertainty_draws=0))
+    ids = records.unique("record_id").select(pl.col("record_id").cast(pl.String), "person")
+    band = (
+        run.scored.pairs.filter(pl.col("match_probability").is_between(0.05, 0.99))
+        .join(ids.rename({"record_id": "unique_id_l", "person": "p_l"}), on="unique_id_l")
+        .join(ids.rename({"record_id": "unique_id_r", "person": "p_r"}), on="unique_id_r")
+    )
+    decisions = band.sample(60, seed=seed).select(
+        "unique_id_l",
+        "unique_id_r",
+        pl.when(pl.col("p_l") == pl.col("p_r"))
+        .then(pl.lit("match"))
+        .otherwise(pl.lit("non-match"))
+        .alias("decision"),
+    )
+    linked = estimate_linked(
+        records,
+        run.scored.pairs,
+        lambda: LogLinearEstimator(criterion="bic"),
+        decisions=decisions,
+        sensitivity_thresholds=(),
+        draws=50,
+        random_state=seed,
+    )
+    u = linked.uncertainty
+    assert u is not None and u.calibration is not None and u.failed == 0
+    _, low, high = linked.total
+    print(f"\nthreshold {low:.0f}-{high:.0f}; {u!r}")
+    assert u.total_low <= 2000 <= u.total_high
+    assert u.total_low <= u.linkage_low <= u.linkage_high <= u.total_high

@@ -17,6 +17,7 @@ from uncounted.store.bulk import insert_frames
 from uncounted.store.db import init_database, session_scope
 from uncounted.store.linkage_records import agency_record_frames, decisions_frame
 from uncounted.store.tables import AuditEvent
+from uncounted.store.users import create_user
 
 pytestmark = pytest.mark.slow
 
@@ -64,6 +65,17 @@ def test_run_review_decide_and_rerun(stored, tmp_path, capsys):
     assert len(queue) == 2 and {"record_l", "record_r", "given_name_l", "given_name_r"} <= set(
         queue[0]
     )
+    # ordered by the expected change in the estimate, with the evidence beside it
+    expected = [row["expected_change"] for row in queue]
+    assert expected == sorted(expected, reverse=True)
+    assert {"match_weight", "delta_estimate", "given_name_agreement"} <= set(queue[0])
+    with session_scope(engine) as session:
+        create_user(session, "ana", "a long enough password 1", "analyst")
+    assert main(["link", "review", "--limit", "2", "--format", "json", "--user", "ana"]) == 0
+    masked = json.loads(capsys.readouterr().out)["rows"]
+    assert {masked[0]["given_name_l"], masked[0]["family_name_r"]} <= {"•••", None}
+    assert masked[0]["given_name_agreement"] == queue[0]["given_name_agreement"]
+    assert masked[0]["sex_l"] == queue[0]["sex_l"]  # not an identifying field
     assert main(["link", "review", "--limit", "2", "--format", "csv", "--bom"]) == 0
     assert capsys.readouterr().out.startswith("\ufeffrecord_l,record_r,match_probability")
     pairs = pl.read_parquet(runs[-1] / "pairs.parquet")
@@ -92,7 +104,7 @@ def test_run_review_decide_and_rerun(stored, tmp_path, capsys):
 def test_estimate_from_db_with_linkage(stored, capsys):
     # two national lists (Philippines, Thailand) never share a person: the fit says so
     code = main(["estimate", "--from-db", "--link", "--method", "loglinear",
-                 "--criterion", "bic", "--format", "json"])  # fmt: skip
+                 "--criterion", "bic", "--link-draws", "10", "--format", "json"])  # fmt: skip
     assert code == 0
     captured = capsys.readouterr()
     # the CLI says a warning once, in words, on stderr (never Python's raw warning)
@@ -100,6 +112,9 @@ def test_estimate_from_db_with_linkage(stored, capsys):
     data = json.loads(captured.out)
     assert data["ci_low"] <= 1500 <= data["ci_high"]
     assert [row["threshold"] for row in data["sensitivity"]] == [0.5, 0.7, 0.9, 0.97, 0.99]
+    u = data["linkage_uncertainty"]
+    assert u["draws"] == 10 and len(u["per_draw"]) == 10
+    assert u["total_ci_low"] <= u["linkage_ci_low"] <= u["linkage_ci_high"] <= u["total_ci_high"]
 
 
 def test_encode_and_link_encoded_files(stored, tmp_path, capsys):

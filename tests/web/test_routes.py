@@ -261,3 +261,13 @@ def test_api_docs_are_served_from_here_without_inline_script(clients):
     for asset in ("/api/docs/assets/swagger-ui-bundle.js", "/api/docs/assets/swagger-ui.css",
                   "/static/api-docs.js"):  # fmt: skip
         assert clients["viewer"].get(asset).status_code == 200, asset
+
+
+def test_prevalence_from_linked_records_without_a_run(clients):
+    """``linked=true`` asks for the estimate from the latest saved linkage run, with linkage
+    error in its interval; the demo has none, and the page says how to make one."""
+    viewer = clients["viewer"]
+    data = viewer.get("/api/prevalence?linked=true").json()
+    assert data["linked"] is True and data["linked_result"] is None
+    page = viewer.get("/prevalence?linked=true")
+    assert 'id="prevalence-linked"' in page.text and "uncounted link run" in page.text

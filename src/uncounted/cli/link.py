@@ -4,7 +4,9 @@
 audited), applies stored review decisions, saves the run (Splink model JSON, pairs, clusters,
 summary) under ``<data dir>/linkage/<time>/`` and prints a summary; with ``--encoded FILE``
 it links agencies' encoded files instead. ``review`` lists the pairs of the latest run
-between the two thresholds with both records side by side, or stores a decision with
+between the two thresholds, those whose decision moves the estimate most first
+(:mod:`uncounted.linkage.review`), with both records side by side and each field's agreement
+(names masked for a ``--user`` whose role may not see identities), or stores a decision with
 ``--pair A B --decision match|non-match``. ``encode`` turns an agency's own file into keyed
 encodings to share instead of names.
 """
@@ -46,14 +48,19 @@ from uncounted.linkage import (
 )
 from uncounted.linkage.pipeline import LinkageRun, link_encoded
 from uncounted.linkage.privacy import encode_records
+from uncounted.linkage.review import review_by_impact, review_table
+from uncounted.prevalence import LogLinearEstimator
 from uncounted.settings import get_settings
+from uncounted.store.access import Principal, sees_identities
 from uncounted.store.db import session_scope
 from uncounted.store.linkage_records import (
     decisions_frame,
     linkage_records,
     record_decision,
+    record_lists,
     review_details,
 )
+from uncounted.store.users import principal_named
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -124,6 +131,18 @@ def render_linked(linked: LinkedEstimate, fmt: str = "table") -> None:
     for warning in getattr(detail, "warnings_", []):
         console.print(f"[yellow]Caveat:[/] {warning}")
     render_frame(linked.sensitivity, "table", "How the estimate moves with the match threshold")
+    u = linked.uncertainty
+    if u is not None:
+        render_frame(
+            u.to_frame(), "table", f"Including linkage error ({u.n_draws} plausible linkages)"
+        )
+        upper = "∞" if u.total_high == float("inf") else f"{u.total_high:,.0f}"
+        console.print(
+            f"With linkage error: estimate {u.estimate:,.0f}, 95 % {u.total_low:,.0f}–{upper} "
+            f"(linkage alone {u.linkage_low:,.0f}–{u.linkage_high:,.0f})"
+            + ("" if u.calibration is None else "; probabilities recalibrated on decisions")
+            + (f"; {u.failed} draws could not be estimated." if u.failed else ".")
+        )
 
 
 def _summary(run: LinkageRun, where: Path, out: Output) -> None:
@@ -194,33 +213,39 @@ def review_cmd(
     pair: tuple[int, int] | None = typer.Option(None, help="Two record ids to decide on."),
     decision: str | None = typer.Option(None, help="match or non-match (with --pair)."),
     note: str | None = typer.Option(None, help="Why (with --decision)."),
+    user: str | None = typer.Option(
+        None, "--user", help="Review as this user: names are shown only to roles that may see them."
+    ),
     database_url: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
     fmt: FormatOption = "table",
     output: OutputOption = None,
     bom: BomOption = False,
 ) -> None:
-    """List the pairs awaiting review side by side, or record a decision on one pair."""
+    """List the pairs awaiting review, those whose decision moves the estimate most first, with
+    both records side by side; or record a decision on one pair."""
     out = Output(fmt, output, bom)
     run = _latest_run()
     summary: dict[str, Any] = json.loads((run / "summary.json").read_text("utf-8"))
-    pairs = pl.read_parquet(run / "pairs.parquet")
     with open_engine(database_url, demo) as engine:
+        who = _reviewer(engine, user)
         if pair is not None or decision is not None:
             if pair is None or decision is None:
                 raise InvalidInput("Give both --pair A B and --decision match|non-match.")
             with session_scope(engine) as session:
-                record_decision(session, "cli:link review", pair[0], pair[1], decision, note=note)
+                record_decision(session, who, pair[0], pair[1], decision, note=note)
             console.print(
                 f"Recorded {decision} for {pair[0]} and {pair[1]}; "
                 "it applies from the next `uncounted link run`."
             )
             return
-        done = decisions_frame(engine)
-        from uncounted.linkage import review_queue
-
-        queue = review_queue(
-            pairs, summary["review_threshold"], summary["match_threshold"], done
+        queue = review_by_impact(
+            record_lists(engine),
+            pl.read_parquet(run / "pairs.parquet"),
+            LogLinearEstimator,
+            lower=summary["review_threshold"],
+            threshold=summary["match_threshold"],
+            decisions=decisions_frame(engine),
         ).head(limit)
         if queue.is_empty():
             err_console.print("Nothing to review between the thresholds.")
@@ -228,40 +253,43 @@ def review_cmd(
             return
         ids = {int(x) for x in (*queue["unique_id_l"], *queue["unique_id_r"])}
         with session_scope(engine) as session:
-            details = review_details(session, "cli:link review", sorted(ids))
-    fields = [c for c in details.columns if c != "record_id"]
+            details = review_details(session, who, sorted(ids))
+    table = review_table(queue, details, isinstance(who, str) or sees_identities(who))
     if not out.wants_table:
-        out.emit(_pairs_frame(queue, details, fields))
+        out.emit(table)
         return
-    for row in queue.iter_rows(named=True):
-        left = details.filter(pl.col("record_id") == row["unique_id_l"])
-        right = details.filter(pl.col("record_id") == row["unique_id_r"])
-        side = pl.DataFrame(
-            {
-                "field": fields,
-                row["unique_id_l"]: [str(left[f][0]) if left.height else "" for f in fields],
-                row["unique_id_r"]: [str(right[f][0]) if right.height else "" for f in fields],
-            }
-        )
-        render_frame(side, "table", f"Match probability {row['match_probability']:.3f}")
+    for row in table.iter_rows(named=True):
+        _render_pair(row)
 
 
-def _pairs_frame(queue: pl.DataFrame, details: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
-    """One row per pair awaiting review: both records' fields side by side (``_l``, ``_r``)."""
-    pairs = queue.select(
-        pl.col("unique_id_l").alias("record_l"),
-        pl.col("unique_id_r").alias("record_r"),
-        "match_probability",
+def _reviewer(engine: Engine, user: str | None) -> Principal | str:
+    """The user the review runs as (``None``: the operator on the server, who sees all)."""
+    if user is None:
+        return "cli:link review"
+    with session_scope(engine) as session:
+        return principal_named(session, user)
+
+
+def _render_pair(row: dict[str, Any]) -> None:
+    """One pair: both records field by field with the agreement, then what a link changes."""
+    fields = [k[: -len("_agreement")] for k in row if k.endswith("_agreement")]
+    side = pl.DataFrame(
+        {
+            "field": fields,
+            str(row["record_l"]): [row[f"{f}_l"] for f in fields],
+            str(row["record_r"]): [row[f"{f}_r"] for f in fields],
+            "agreement": [row[f"{f}_agreement"] for f in fields],
+        }
     )
-    text = details.select("record_id", *(pl.col(f).cast(pl.String) for f in fields))
-    for side in ("l", "r"):
-        pairs = pairs.join(
-            text.rename({f: f"{f}_{side}" for f in fields}),
-            left_on=f"record_{side}",
-            right_on="record_id",
-            how="left",
-        )
-    return pairs
+    delta = row["delta_estimate"]
+    moves = "cannot be refitted" if delta is None else f"{delta:+,.1f}"
+    render_frame(
+        side,
+        "table",
+        f"Match probability {row['match_probability']:.3f} (weight "
+        f"{row['match_weight']:+.2f}); {row['history_l']} + {row['history_r']}: linking moves "
+        f"the estimate {moves}",
+    )
 
 
 @link_app.command("encode")

@@ -10,7 +10,8 @@ the layout of the reference datasets), or, with ``--records``, one row per perso
 database with ``--demo``), optionally ``--strata sex,minor,citizenship,year``.
 ``--from-db --link`` first links the agencies' own records of each person (``uncounted link``)
 and reports how the estimate moves with the match threshold (strata: sex, minor, citizenship,
-region, year).
+region, year) and, over ``--link-draws`` plausible linkages, an interval that includes linkage
+error.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def estimate(
     link: bool = typer.Option(
         False, "--link", help="With --from-db: link agencies' records first (uncounted link)."
     ),
+    link_draws: int = typer.Option(
+        50,
+        help="With --link: plausible linkages drawn to carry linkage error into the interval "
+        "(0: none).",
+    ),
     strata: str | None = typer.Option(None, help="Stratify, e.g. sex,year (records/--from-db)."),
     database_url: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
@@ -113,9 +119,12 @@ def estimate(
         raise InvalidInput("Give either a FILE or --from-db.")
     if from_db and link:
         from uncounted.cli.link import estimate_linked_from_db, render_linked
+        from uncounted.linkage import LinkageSettings
 
+        cfg = LinkageSettings(uncertainty_draws=link_draws)
+        cfg.validate()
         with open_engine(database_url, demo) as engine:
-            render_linked(estimate_linked_from_db(engine, make, by)[1], fmt)
+            render_linked(estimate_linked_from_db(engine, make, by, cfg)[1], fmt)
         return
     if from_db:
         from uncounted.prevalence.stratified import membership_records

@@ -7,7 +7,9 @@ model trained by expectation maximisation (:mod:`~uncounted.linkage.model`,
 (:mod:`~uncounted.linkage.clusters`), keyed Bloom-filter encodings for linking without
 sharing names (:mod:`~uncounted.linkage.privacy`), and the linked individuals' capture
 histories and estimate with its sensitivity to the match threshold
-(:mod:`~uncounted.linkage.estimate`, :mod:`~uncounted.linkage.pipeline`).
+(:mod:`~uncounted.linkage.estimate`, :mod:`~uncounted.linkage.pipeline`), linkage error
+carried into the estimate's interval (:mod:`~uncounted.linkage.uncertainty`), and the review
+queue ordered by how much each decision moves the estimate (:mod:`~uncounted.linkage.review`).
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ from uncounted.linkage.model import LinkageSettings
 from uncounted.linkage.normalise import prepare_records
 from uncounted.linkage.pipeline import LinkageRun, estimate_from_records, link_records, save_run
 from uncounted.linkage.privacy import encode_records
+from uncounted.linkage.review import review_by_impact
 from uncounted.linkage.run import ScoredPairs, score_pairs
+from uncounted.linkage.uncertainty import LinkageUncertainty, linkage_uncertainty
 
 __all__ = [
     "LinkageRun",
     "LinkageSettings",
+    "LinkageUncertainty",
     "LinkedEstimate",
     "PairwiseAccuracy",
     "ScoredPairs",
@@ -44,9 +49,11 @@ __all__ = [
     "estimate_linked",
     "histories_by_stratum",
     "link_records",
+    "linkage_uncertainty",
     "linked_memberships",
     "pairwise_accuracy",
     "prepare_records",
+    "review_by_impact",
     "review_queue",
     "save_run",
     "score_pairs",

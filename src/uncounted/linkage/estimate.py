@@ -23,7 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -31,6 +31,9 @@ from uncounted.errors import InvalidInput, NotIdentifiable
 from uncounted.linkage.clusters import apply_decisions, cluster_records
 from uncounted.prevalence import CaptureHistories, PopulationEstimator
 from uncounted.prevalence.stratified import StratifiedEstimate, estimate_by_strata, strata_unit
+
+if TYPE_CHECKING:
+    from uncounted.linkage.uncertainty import LinkageUncertainty
 
 __all__ = [
     "LINKED_STRATA",
@@ -110,6 +113,8 @@ class LinkedEstimate:
     ``estimate`` is the fitted estimator (pooled) or a
     :class:`~uncounted.prevalence.stratified.StratifiedEstimate`; ``sensitivity`` has one row
     per threshold: ``threshold``, ``individuals``, ``estimate``, ``ci_low``, ``ci_high``.
+    ``uncertainty`` (when drawn) carries linkage error into the interval
+    (:mod:`uncounted.linkage.uncertainty`).
     """
 
     threshold: float
@@ -118,6 +123,7 @@ class LinkedEstimate:
     estimate: Any
     sensitivity: pl.DataFrame
     clusters: pl.DataFrame
+    uncertainty: LinkageUncertainty | None = None
 
     @property
     def total(self) -> tuple[float, float, float]:
@@ -136,6 +142,7 @@ class LinkedEstimate:
             "ci_high": high,
             "detail": self.estimate.to_dict(),
             "sensitivity": self.sensitivity.to_dicts(),
+            "linkage_uncertainty": None if self.uncertainty is None else self.uncertainty.to_dict(),
         }
 
     def to_frame(self) -> pl.DataFrame:
@@ -166,10 +173,15 @@ def estimate_linked(
     sensitivity_thresholds: Sequence[float] = (0.5, 0.7, 0.9, 0.97, 0.99),
     by: Sequence[str] = (),
     decisions: pl.DataFrame | None = None,
+    draws: int = 0,
+    random_state: int | None = 0,
 ) -> LinkedEstimate:
     """Cluster at ``threshold`` (decisions applied), estimate, and repeat at every
     sensitivity threshold. ``make`` returns a fresh unfitted estimator (e.g.
-    ``lambda: LogLinearEstimator(criterion="aic")``)."""
+    ``lambda: LogLinearEstimator(criterion="aic")``). With ``draws`` > 0, also draw that many
+    plausible linkages and carry linkage error into the interval
+    (:func:`~uncounted.linkage.uncertainty.linkage_uncertainty`, seeded by
+    ``random_state``)."""
     if not 0.0 < threshold < 1.0:
         raise InvalidInput("The match threshold must be a probability in (0, 1).")
     decided = apply_decisions(pairs, decisions)
@@ -216,6 +228,19 @@ def estimate_linked(
             chosen = (est, clusters)
     assert chosen is not None
     est, clusters = chosen
+    uncertainty = None
+    if draws > 0:
+        from uncounted.linkage.uncertainty import linkage_uncertainty
+
+        uncertainty = linkage_uncertainty(
+            records,
+            pairs,
+            make,
+            decisions=decisions,
+            n_draws=draws,
+            by=by,
+            random_state=random_state,
+        )
     return LinkedEstimate(
         threshold=threshold,
         individuals=clusters["cluster"].n_unique(),
@@ -223,4 +248,5 @@ def estimate_linked(
         estimate=est,
         sensitivity=pl.DataFrame(rows, infer_schema_length=None),
         clusters=clusters,
+        uncertainty=uncertainty,
     )

@@ -64,7 +64,11 @@ class LinkageSettings:
         deterministic_recall: assumed recall of the deterministic rules that set the prior.
         m_floor: smallest trained ``m`` probability (a disagreement EM never saw among
             matches stays possible).
-        seed: seed of the random sampling (same data, same seed, same model).
+        seed: seed of the random sampling (same data, same seed, same model), and of the
+            plausible linkages drawn for the estimate's interval.
+        uncertainty_draws: plausible linkages drawn from the match probabilities to carry
+            linkage error into the estimate's interval
+            (:mod:`uncounted.linkage.uncertainty`); 0 skips it.
         spark_partitions: shuffle partitions for the Spark backend.
         extra: backend options for Spark: ``checkpoint_dir`` (default a new temporary
             folder), ``break_lineage`` (Splink's ``break_lineage_method``, default
@@ -85,6 +89,7 @@ class LinkageSettings:
     deterministic_recall: float = 0.7
     m_floor: float = 0.001
     seed: int = 42
+    uncertainty_draws: int = 50
     spark_partitions: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -102,6 +107,8 @@ class LinkageSettings:
             raise InvalidInput("Sensitivity thresholds must be match probabilities in (0, 1).")
         if not 0.0 < self.deterministic_recall <= 1.0:
             raise InvalidInput("deterministic_recall must be in (0, 1].")
+        if self.uncertainty_draws < 0:
+            raise InvalidInput("uncertainty_draws must be 0 (none) or more.")
 
 
 def _m(level: Any, m_probability: float) -> Any:

@@ -23,7 +23,15 @@ from uncounted.linkage.normalise import prepare_records
 from uncounted.linkage.privacy import encode_records
 from uncounted.linkage.run import Progress, ScoredPairs, score_pairs
 
-__all__ = ["LinkageRun", "estimate_from_records", "link_encoded", "link_records", "save_run"]
+__all__ = [
+    "LinkageRun",
+    "estimate_from_records",
+    "estimate_saved_run",
+    "latest_run",
+    "link_encoded",
+    "link_records",
+    "save_run",
+]
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,8 @@ def estimate_from_records(
     progress: Progress | None = None,
 ) -> tuple[LinkageRun, LinkedEstimate]:
     """The whole chain: link, then estimate at the match threshold with the sensitivity
-    table over ``settings.sensitivity_thresholds``."""
+    table over ``settings.sensitivity_thresholds`` and, with ``settings.uncertainty_draws``
+    plausible linkages, the interval that includes linkage error."""
     cfg = settings or LinkageSettings()
     run = link_records(records, cfg, decisions=decisions, progress=progress)
     if progress is not None:
@@ -141,5 +150,41 @@ def estimate_from_records(
         sensitivity_thresholds=cfg.sensitivity_thresholds,
         by=by,
         decisions=decisions,
+        draws=cfg.uncertainty_draws,
+        random_state=cfg.seed,
     )
     return run, linked
+
+
+def latest_run(directory: Path) -> Path | None:
+    """The newest saved run (a folder of :func:`save_run`) under ``directory``, or ``None``."""
+    runs = sorted(p for p in directory.glob("*") if (p / "pairs.parquet").is_file())
+    return runs[-1] if runs else None
+
+
+def estimate_saved_run(
+    records: pl.DataFrame,
+    run: Path,
+    make: Make,
+    *,
+    draws: int = 50,
+    random_state: int | None = 0,
+) -> LinkedEstimate:
+    """Estimate from a saved run's pairs (decisions as they were applied in that run) at its
+    match threshold, with its sensitivity thresholds and ``draws`` plausible linkages.
+    ``records``: ``record_id``, ``agency``, ``period``, ``sex``, ``age``, ``citizenship``
+    (``store.linkage_records.record_lists``); no identifying field is needed."""
+    summary = json.loads((run / "summary.json").read_text("utf-8"))
+    pairs = pl.read_parquet(run / "pairs.parquet")
+    decided = pairs.filter(pl.col("decision").is_not_null()).select(
+        "unique_id_l", "unique_id_r", "decision"
+    )
+    return estimate_linked(
+        records,
+        pairs.select("unique_id_l", "unique_id_r", "match_probability"),
+        make,
+        threshold=float(summary["match_threshold"]),
+        decisions=decided,
+        draws=draws,
+        random_state=random_state,
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "decisions_frame",
     "linkage_records",
     "record_decision",
+    "record_lists",
     "review_details",
 ]
 
@@ -201,6 +202,38 @@ def record_decision(
     )
     audit.create(session, who, created)
     return created
+
+
+def record_lists(engine: Engine) -> pl.DataFrame:
+    """Each agency-delivered record's list memberships, without identifying fields:
+    ``record_id``, ``agency`` (code), ``period``, ``sex``, ``age``, ``citizenship`` (what the
+    review queue's impact and an estimate from a saved linkage run need)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Person.id,
+                Agency.code,
+                ListMembership.period,
+                Person.sex,
+                Person.age_at_identification,
+                Person.citizenship,
+            )
+            .join(Agency, Agency.id == Person.source_agency_id)
+            .join(ListMembership, ListMembership.person_id == Person.id)
+            .where(Person.source_agency_id.is_not(None))
+        ).fetchall()
+    return pl.DataFrame(
+        [(str(r[0]), *r[1:]) for r in rows],
+        schema={
+            "record_id": pl.String,
+            "agency": pl.String,
+            "period": pl.String,
+            "sex": pl.String,
+            "age": pl.Int64,
+            "citizenship": pl.String,
+        },
+        orient="row",
+    )
 
 
 def decisions_frame(engine: Engine) -> pl.DataFrame:

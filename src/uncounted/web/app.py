@@ -189,6 +189,7 @@ def create_app(
         secure_cookies=behind_tls,
         risk_table=settings.risk_table,
         zones=settings.zone_files,
+        linkage_runs=settings.data_dir / "linkage",
     )
     ctx.uploads.sweep()
 

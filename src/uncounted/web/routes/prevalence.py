@@ -5,6 +5,10 @@ The methods are the estimator registry's (:mod:`uncounted.prevalence.registry`),
 same names and meanings as ``uncounted estimate --method``: ``loglinear`` is the independence
 model, and ``criterion=aic`` makes it (or ``heterogeneity``) a search. The JSON of one estimate
 is the CLI's (:func:`uncounted.prevalence.methods.estimate_json`).
+
+With ``linked=true`` the page also estimates from the latest saved linkage run (agencies' own
+records linked by ``uncounted link run``), with the interval that carries linkage error
+(:mod:`uncounted.linkage.uncertainty`); its JSON is ``LinkedEstimate.to_dict()``.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import polars as pl
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from uncounted.linkage.pipeline import estimate_saved_run, latest_run
+from uncounted.linkage.uncertainty import DEFAULT_DRAWS
 from uncounted.prevalence import CaptureHistories
 from uncounted.prevalence.methods import estimate_json
 from uncounted.prevalence.panel import estimate_panel
 from uncounted.prevalence.registry import estimators, get_spec, make_estimator
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.frames import list_memberships_frame
+from uncounted.store.linkage_records import record_lists
 from uncounted.web.context import CurrentUser, ctx_of, render
 from uncounted.web.routes import both
 from uncounted.web.routes.dashboard import TTL
@@ -56,6 +63,7 @@ def prevalence_page(
     method: str = "panel",
     criterion: str | None = None,
     heterogeneity: str | None = None,
+    linked: bool = False,
 ) -> Response:
     check(me.who, Resource.PREVALENCE, Action.READ)
     frame = _memberships(request)
@@ -72,6 +80,9 @@ def prevalence_page(
         "criterion": criterion,
         "heterogeneity": heterogeneity,
         "result": None,
+        "linked": linked,
+        "linked_result": None,
+        "linked_run": None,
     }
     if chosen:
         given = {"criterion": criterion or None, "heterogeneity": heterogeneity or None}
@@ -85,7 +96,41 @@ def prevalence_page(
         data["result"] = ctx_of(request).cached(
             key, TTL, lambda: _estimate(frame, chosen, period, method, given)
         )
+    if linked:
+        _linked(request, data, method, criterion, heterogeneity)
     return render(request, "prevalence.html", data, me)
+
+
+def _linked(
+    request: Request,
+    data: dict[str, Any],
+    method: str,
+    criterion: str | None,
+    heterogeneity: str | None,
+) -> None:
+    """The estimate from the latest saved linkage run (``uncounted link run``) with linkage
+    error carried into its interval; the panel is not run on linked records (the log-linear
+    model searched by BIC stands in for it)."""
+    ctx = ctx_of(request)
+    run = latest_run(ctx.linkage_runs) if ctx.linkage_runs is not None else None
+    if run is None:
+        return
+    data["linked_run"] = run.name
+    name = "loglinear" if method == "panel" else method
+    given = {"criterion": criterion or ("bic" if method == "panel" else None)}
+    given["heterogeneity"] = heterogeneity or None
+    spec = get_spec(name)
+    given = {k: v for k, v in given.items() if v and k in spec.options}
+    make_estimator(name, given)  # reject bad settings (422) before estimating
+
+    def compute() -> dict[str, Any]:
+        records = record_lists(ctx.engine)
+        linked = estimate_saved_run(
+            records, run, lambda: make_estimator(name, given), draws=DEFAULT_DRAWS
+        )
+        return linked.to_dict()
+
+    data["linked_result"] = ctx.cached(f"prevalence-linked:{run.name}:{name}:{given}", TTL, compute)
 
 
 def _estimate(
