@@ -70,6 +70,7 @@ def test_usage_error_exit_code(capsys):
 def test_keys_list_shows_current_and_retired_keys(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("UNCOUNTED_DATA_KEY", raising=False)
     monkeypatch.delenv("UNCOUNTED_SECRET_KEY", raising=False)
+    monkeypatch.delenv("UNCOUNTED_INDEX_KEY", raising=False)
     get_settings.cache_clear()
     assert main(["init", "--create-keys"]) == 0
     assert main(["keys", "rotate"]) == 0
