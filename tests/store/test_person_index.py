@@ -148,3 +148,62 @@ def test_search_is_scoped_and_audited_without_the_query(engine):
     assert all("jose" not in (e.detail or "").lower() for e in events)
     reads = [e.record_id for e in events if e.resource == "person_identities"]
     assert reads == ["1"]  # the one name shown
+
+
+def test_rotating_the_index_key_rebuilds_the_index(tmp_path, monkeypatch):
+    from uncounted.store.db import engine_from_settings
+    from uncounted.store.keys import list_keys, rotate_index_key
+
+    monkeypatch.delenv("UNCOUNTED_INDEX_KEY")
+    settings = Settings(data_dir=tmp_path / "data")
+    assert settings.create_missing_keys() == [settings.data_dir / "index.key"]
+    engine = engine_from_settings(settings)
+    try:
+        from uncounted.store.db import upgrade
+
+        upgrade(engine)
+        insert_frames(
+            engine,
+            {
+                "persons": pl.DataFrame({"id": [1, 2, 3], "sex": ["Female"] * 3}),
+                "person_identities": _identities(),
+            },
+        )
+    finally:
+        engine.dispose()
+    old = settings.key_bytes("index")
+    done = rotate_index_key(settings)
+    assert done.old_key_id == key_id(old) != done.new_key_id and done.persons == 3
+    assert key_id(settings.key_bytes("index")) == done.new_key_id
+    assert not (settings.data_dir / "index.key.new").exists()
+    assert ("index (search)", done.new_key_id) in [
+        (k.status, k.key_id) for k in list_keys(settings)
+    ]
+    engine = engine_from_settings(settings)
+    try:
+        with engine.connect() as conn:
+            assert person_index.index_key_ids(conn) == (done.new_key_id,)
+            assert not person_index.is_stale(conn)
+        assert _found(engine, ADMIN, "santos") == [3]
+    finally:
+        engine.dispose()
+
+
+def test_backup_names_the_index_key_and_a_restore_under_another_rebuilds(engine, tmp_path):
+    from uncounted.store.backup import backup_database, restore_database
+    from uncounted.store.db import make_engine, upgrade
+
+    done = backup_database(engine, tmp_path / "store.bak")
+    index_id = key_id(Settings().key_bytes("index"))
+    assert done.manifest.index_key_ids == (index_id,)
+    other = KeyRing(Settings().key_bytes("data"), index=secrets.token_bytes(32))
+    target = make_engine(f"sqlite:///{tmp_path / 'restored.sqlite'}", other)
+    try:
+        upgrade(target)
+        restored = restore_database(target, tmp_path / "store.bak", other)
+        assert restored.reindexed == 3
+        with target.connect() as conn:
+            assert person_index.index_key_ids(conn) == (key_id(other.index or b""),)
+        assert _found(target, ADMIN, "nguyen") == [1]
+    finally:
+        target.dispose()
