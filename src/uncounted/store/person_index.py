@@ -117,17 +117,19 @@ def query_values(text: str) -> QueryValues:
     each of its space-separated parts are looked up as identity numbers.
     """
     frame = pl.DataFrame({"q": [text], "parts": [[text, *text.split()]]})
-    row = frame.select(
-        clean_name(pl.col("q")).str.split(" ").alias("words"),
+    split = clean_name(pl.col("q")).str.split(" ")
+    row = frame.select(  # one select: building a polars plan costs more than running it
+        split.alias("words"),
+        split.list.eval(romanisation_key(pl.element())).alias("keys"),
         pl.col("parts")
         .list.eval(normalise_identity_number(pl.element()))
         .list.drop_nulls()
         .alias("numbers"),
     ).row(0, named=True)
-    words = list(dict.fromkeys(w for w in (row["words"] or []) if w))
-    keys = pl.DataFrame({"w": words}, schema={"w": pl.String}).select(romanisation_key(pl.col("w")))
+    pairs = dict(zip(row["words"] or [], row["keys"] or [], strict=True))
+    words = [w for w in pairs if w]
     return QueryValues(
-        tuple(words), tuple(keys.to_series().to_list()), tuple(dict.fromkeys(row["numbers"]))
+        tuple(words), tuple(pairs[w] for w in words), tuple(dict.fromkeys(row["numbers"]))
     )
 
 
