@@ -21,6 +21,7 @@ from uncounted.settings import Settings
 TEST_KEYS = {
     "UNCOUNTED_DATA_KEY": "dGVzdC1kYXRhLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=",
     "UNCOUNTED_SECRET_KEY": "dGVzdC1zZWNyZXQta2V5LTAwMDAwMDAwMDAwMDAwMDA=",
+    "UNCOUNTED_INDEX_KEY": "dGVzdC1pbmRleC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
 }
 
 

@@ -212,7 +212,8 @@ def test_page_commands_run(
     monkeypatch.chdir(work)
     monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(data))
     monkeypatch.setenv("COLUMNS", "120")
-    for var in ("UNCOUNTED_DATABASE_URL", "UNCOUNTED_DATA_KEY", "UNCOUNTED_SECRET_KEY"):
+    keys = ("UNCOUNTED_DATA_KEY", "UNCOUNTED_SECRET_KEY", "UNCOUNTED_INDEX_KEY")
+    for var in ("UNCOUNTED_DATABASE_URL", *keys):
         monkeypatch.delenv(var, raising=False)
     failures: list[str] = []
     for command in commands:

@@ -59,8 +59,13 @@ def demo_path(settings: Settings) -> Path:
 
 
 def demo_keyring(settings: Settings) -> KeyRing:
-    """The demo database's own data key (``<data dir>/demo.key``, created once, mode 0600)."""
-    return KeyRing(read_or_create_key_file(settings.ensure_data_dir() / "demo.key"))
+    """The demo database's own data key (``<data dir>/demo.key``) and index key of the person
+    search (``<data dir>/demo-index.key``), each created once, mode 0600."""
+    folder = settings.ensure_data_dir()
+    return KeyRing(
+        read_or_create_key_file(folder / "demo.key"),
+        index=read_or_create_key_file(folder / "demo-index.key"),
+    )
 
 
 def demo_secret(settings: Settings) -> bytes:

@@ -8,6 +8,9 @@ variable                            meaning (default)
                                     PostgreSQL: ``postgresql+psycopg://user:pw@host/db``
 ``UNCOUNTED_SECRET_KEY``            signs web sessions, encrypts pending uploads (no default)
 ``UNCOUNTED_DATA_KEY``              key for field encryption of identifying data (base64, 32 bytes)
+``UNCOUNTED_INDEX_KEY``             key of the person search's blind index (HMAC of name and
+                                    identity-number tokens; base64, 32 bytes), apart from the data
+                                    key
 ``UNCOUNTED_BEHIND_TLS``            users reach the web app over HTTPS: ``Secure`` cookies, HSTS
                                     (``false``)
 ``UNCOUNTED_TRUSTED_PROXIES``       comma-separated addresses or networks of reverse proxies
@@ -18,7 +21,8 @@ variable                            meaning (default)
 
 Keys are never in the code, and never created behind your back: :meth:`Settings.key_bytes`
 takes them from the environment or from key files in the data directory (``data.key``,
-``secret.key``) and raises :class:`~uncounted.errors.ConfigurationError` when neither exists.
+``secret.key``, ``index.key``) and raises :class:`~uncounted.errors.ConfigurationError` when
+neither exists.
 Key files are created only on request (:meth:`Settings.create_missing_keys`, i.e.
 ``uncounted init --create-keys``), once, with owner-only permissions.
 """
@@ -39,9 +43,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from uncounted.errors import ConfigurationError
 
-KeyName = Literal["data", "secret"]
-#: The keys a deployment needs: ``data`` encrypts identifying fields, ``secret`` signs sessions.
-KEY_NAMES: tuple[KeyName, ...] = ("data", "secret")
+KeyName = Literal["data", "secret", "index"]
+#: The keys a deployment needs: ``data`` encrypts identifying fields, ``secret`` signs sessions,
+#: ``index`` keys the blind index that finds a person by name or identity number
+#: (``store/person_index.py``).
+KEY_NAMES: tuple[KeyName, ...] = ("data", "secret", "index")
 
 
 class Settings(BaseSettings):
@@ -53,6 +59,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: SecretStr | None = None
     data_key: SecretStr | None = None
+    index_key: SecretStr | None = None
     behind_tls: bool = False
     trusted_proxies: str = ""
     session_idle_minutes: int = Field(default=30, ge=1)
@@ -114,20 +121,23 @@ class Settings(BaseSettings):
         """Where the key file of ``which`` lives when the key is not in the environment."""
         return self.data_dir / f"{which}.key"
 
+    def _configured(self, which: KeyName) -> SecretStr | None:
+        return {"data": self.data_key, "secret": self.secret_key, "index": self.index_key}[which]
+
     def key_configured(self, which: KeyName) -> bool:
         """Whether the key ``which`` is set in the environment or saved in its key file."""
-        configured = self.data_key if which == "data" else self.secret_key
-        return configured is not None or self.key_file(which).exists()
+        return self._configured(which) is not None or self.key_file(which).exists()
 
     def key_bytes(self, which: KeyName) -> bytes:
-        """The 32-byte data key (field encryption) or secret key (web sessions).
+        """The 32-byte data key (field encryption), secret key (web sessions) or index key
+        (the person search's blind index).
 
         Taken from ``UNCOUNTED_DATA_KEY`` / ``UNCOUNTED_SECRET_KEY`` when set; otherwise read
         from ``<data dir>/<which>.key``. Raises :class:`ConfigurationError` when neither exists:
         a key made up on the spot would leave the data unreadable by anyone who did not know
         it had been made (and a lost data key loses every identifying field).
         """
-        configured = self.data_key if which == "data" else self.secret_key
+        configured = self._configured(which)
         if configured is not None:
             return decode_key(configured.get_secret_value(), f"UNCOUNTED_{which.upper()}_KEY")
         path = self.key_file(which)
@@ -146,9 +156,9 @@ class Settings(BaseSettings):
             return self.create_missing_keys()
         missing = [which for which in KEY_NAMES if not self.key_configured(which)]
         if missing:
-            names = " and ".join(f"UNCOUNTED_{which.upper()}_KEY" for which in missing)
+            names = _listed([f"UNCOUNTED_{which.upper()}_KEY" for which in missing])
             raise ConfigurationError(
-                f"No {' and '.join(missing)} key is configured: set {names} from your secret "
+                f"No {_listed(list(missing))} key is configured: set {names} from your secret "
                 f"store, or pass --create-keys to create key files in {str(self.data_dir)!r} "
                 "(then back them up apart from the database)."
             )
@@ -168,6 +178,11 @@ class Settings(BaseSettings):
                 read_or_create_key_file(path)
                 made.append(path)
         return made
+
+
+def _listed(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 def decode_key(text: str, where: str) -> bytes:

@@ -70,6 +70,7 @@ def test_usage_error_exit_code(capsys):
 def test_keys_list_shows_current_and_retired_keys(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("UNCOUNTED_DATA_KEY", raising=False)
     monkeypatch.delenv("UNCOUNTED_SECRET_KEY", raising=False)
+    monkeypatch.delenv("UNCOUNTED_INDEX_KEY", raising=False)
     get_settings.cache_clear()
     assert main(["init", "--create-keys"]) == 0
     assert main(["keys", "rotate"]) == 0
@@ -80,3 +81,20 @@ def test_keys_list_shows_current_and_retired_keys(tmp_path, monkeypatch, capsys)
     rows = [line for line in capsys.readouterr().out.splitlines() if re.search(r"\w{8} ", line)]
     assert any(new in row and "current" in row for row in rows)
     assert any(old in row and "retired" in row for row in rows)
+
+
+def test_index_key_is_created_rotated_and_the_index_rebuilt(monkeypatch, capsys):
+    monkeypatch.delenv("UNCOUNTED_INDEX_KEY", raising=False)
+    get_settings.cache_clear()
+    assert main(["init"]) == 9
+    assert "No index key is configured" in capsys.readouterr().err
+    assert main(["init", "--create-keys"]) == 0
+    out = capsys.readouterr().out.replace("\n", "")
+    assert "index.key" in out and "uncounted reindex" in out
+    assert main(["keys", "rotate", "--index"]) == 0
+    old, new = re.search(r"index key (\w{8}) -> (\w{8})", capsys.readouterr().out).groups()
+    assert old != new
+    assert main(["keys", "list"]) == 0
+    assert re.search(rf"{new} .*index \(search\)", capsys.readouterr().out)
+    assert main(["reindex"]) == 0
+    assert f"Re-indexed 0 people (0 tokens) under index key {new}" in capsys.readouterr().out

@@ -54,6 +54,7 @@ def no_keys(monkeypatch):
     """No key in the environment: the keys are whatever the data directory holds."""
     monkeypatch.delenv("UNCOUNTED_DATA_KEY", raising=False)
     monkeypatch.delenv("UNCOUNTED_SECRET_KEY", raising=False)
+    monkeypatch.delenv("UNCOUNTED_INDEX_KEY", raising=False)
     get_settings.cache_clear()
 
 

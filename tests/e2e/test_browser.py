@@ -306,3 +306,29 @@ def test_pages_fit_a_phone_without_sideways_scrolling(server, browser):
     widths["indicators"] = page.evaluate("document.documentElement.scrollWidth")
     assert all(w <= 375 for w in widths.values()), widths
     context.close()
+
+
+def test_caseworker_finds_a_person_by_name_and_opens_the_case(server, browser):
+    """At phone width: a name read on a case page, typed in swapped order and lower case in
+    the cases page's search box, finds the person; their case opens from the result."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    _sign_in(page, server, "caseworker")
+    page.goto(f"{server}/cases?status=Active")
+    case = page.get_attribute("table.grid a[href^='/cases/']", "href")
+    page.goto(f"{server}{case}")
+    people = page.locator("xpath=//h2[text()='People']/following::table[1]/tbody/tr/td[1]")
+    name = next(t for t in people.all_inner_texts() if not t.startswith("P-"))
+    query = " ".join(reversed(name.lower().split()))
+
+    page.goto(f"{server}/cases")
+    page.fill("#person-q", query)
+    page.click("button:text('Find')")
+    page.wait_for_url(re.compile(r".*/search\?q=.*"))
+    assert page.get_by_role("link", name=name).count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    _shot(page, "6-person-search")
+    page.locator(f"table.grid a[href='{case}']").first.click()
+    page.wait_for_url(f"{server}{case}")
+    assert name in page.inner_text("body")
+    context.close()

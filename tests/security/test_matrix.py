@@ -42,6 +42,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/users/{user_id}/reset"): "A DDDD D D",
     ("GET", "/"): "A AAAA A A",
     ("GET", "/cases"): "A AAAA A D",
+    ("GET", "/search"): "A AAAA D D",  # names: only who may read identities, in scope
     ("GET", "/cases/new"): "A AAAA D D",
     ("POST", "/cases/new"): "A AAAA D D",
     ("GET", "/cases/{case_id}"): "A ADDD A D",
@@ -202,6 +203,27 @@ def test_a_referred_person_is_shown_by_name_but_not_their_case(clients):
     assert page["label"] == TARGET["ref"].victim_name
     assert page["cases"] == []  # the sending agency's case stays closed
     assert TARGET["ref"].suspect_name not in json.dumps(page)
+
+
+@pytest.mark.parametrize(
+    ("role", "found"),
+    [
+        ("admin", {t.victim_name for t in TARGET.values()}),
+        # own case, and the person referred with consent (not the declined one, not other)
+        ("caseworker", {TARGET["own"].victim_name, TARGET["ref"].victim_name}),
+        ("caseworker-th", {t.victim_name for n, t in TARGET.items() if n != "own"}),
+    ],
+)
+def test_person_search_finds_only_the_people_in_scope(clients, role, found):
+    page = clients[role].get("/api/search", params={"q": "victim"}).json()
+    assert {h["name"] for h in page["hits"]} == found
+    for hit in page["hits"]:  # a case is listed only when the searcher may open it
+        refs = {c["reference"] for c in hit["cases"]}
+        if role == "caseworker" and hit["name"] == TARGET["ref"].victim_name:
+            assert refs == set()
+    html = clients[role].get("/search", params={"q": "Victim"}).text
+    for name in set(NAMES) - found:
+        assert name not in html
 
 
 # -- imports: every record type × role × target --------------------------------------------------

@@ -160,7 +160,8 @@ def test_a_restore_that_cannot_succeed_changes_nothing(tmp_path, world, key):
         assert table_rows(target)["persons"] == world.frames["persons"].height
         # a damaged backup is refused before anything is touched
         data = bytearray(backup.read_bytes())
-        data[len(data) // 2] ^= 0xFF
+        middle = len(data) // 2 // 4096 * 4096  # a whole page: one flipped byte of a row's
+        data[middle : middle + 4096] = b"\xff" * 4096  # text is no damage SQLite can see
         backup.write_bytes(bytes(data))
         with pytest.raises(InvalidInput, match="does not match its manifest"):
             restore_database(target, backup, key, replace=True)

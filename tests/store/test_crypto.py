@@ -70,6 +70,7 @@ def file_settings(tmp_path, monkeypatch) -> Settings:
     """Settings with no key in the environment: keys live in files of the data directory."""
     monkeypatch.delenv("UNCOUNTED_DATA_KEY", raising=False)
     monkeypatch.delenv("UNCOUNTED_SECRET_KEY", raising=False)
+    monkeypatch.delenv("UNCOUNTED_INDEX_KEY", raising=False)
     return Settings(data_dir=tmp_path / "data")
 
 
@@ -77,17 +78,18 @@ def test_keys_are_never_made_up_only_created_on_request(file_settings: Settings)
     """Issue #15, item 8: a missing key used to be created silently beside the database."""
     with pytest.raises(ConfigurationError, match=r"No data key is configured.*--create-keys"):
         file_settings.key_bytes("data")
-    with pytest.raises(ConfigurationError, match="No data and secret key"):
+    with pytest.raises(ConfigurationError, match="No data, secret and index key"):
         file_settings.require_keys()
     assert not (file_settings.data_dir / "data.key").exists()
     made = file_settings.require_keys(create=True)
-    assert made == [file_settings.data_dir / "data.key", file_settings.data_dir / "secret.key"]
+    assert made == [file_settings.data_dir / f"{k}.key" for k in ("data", "secret", "index")]
     for path in made:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     first = file_settings.key_bytes("data")
     assert file_settings.require_keys(create=True) == []  # made once, never replaced
     assert file_settings.key_bytes("data") == first and len(first) == 32
     assert file_settings.key_bytes("secret") != first
+    assert file_settings.key_bytes("index") not in (first, file_settings.key_bytes("secret"))
 
 
 def test_bad_key_in_environment_is_a_configuration_error(tmp_path):
@@ -184,6 +186,7 @@ def test_rotation_keeps_retired_keys_so_old_backups_stay_readable(file_settings:
         (second.new_key_id, "current"),
         (first.old_key_id, "retired"),
         (second.old_key_id, "retired"),
+        (key_id(settings.key_bytes("index")), "index (search)"),  # apart, never rotated with
     ]
     shutil.copyfile(backup, database)  # restore the old backup: still readable
     for suffix in ("-wal", "-shm"):

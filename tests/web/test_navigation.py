@@ -18,6 +18,7 @@ SEEN = {
     "admin": [
         "/",
         "/cases",
+        "/search",
         "/indicators",
         "/metrics",
         "/prevalence",
@@ -26,7 +27,7 @@ SEEN = {
         "/users",
         "/audit",
     ],
-    "caseworker": ["/", "/cases", "/indicators", "/metrics", "/prevalence", "/imports"],
+    "caseworker": ["/", "/cases", "/search", "/indicators", "/metrics", "/prevalence", "/imports"],
     "analyst": ["/", "/cases", "/indicators", "/metrics", "/prevalence", "/partners"],
     "viewer": ["/", "/indicators", "/metrics", "/prevalence", "/partners"],
 }

@@ -1,5 +1,5 @@
-"""``uncounted keys rotate|list``: re-encrypt identifying fields under a new data key; show the
-keys (current, pending, retired) by id, never their value."""
+"""``uncounted keys rotate|list``: re-encrypt identifying fields under a new data key (or
+re-index the person search under a new index key); show the keys by id, never their value."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from uncounted.settings import get_settings
-from uncounted.store.keys import list_keys, rotate_key
+from uncounted.store.keys import list_keys, rotate_index_key, rotate_key
 
 console = Console()
 keys_app = typer.Typer(
-    help="Manage the key that encrypts identifying fields.", no_args_is_help=True
+    help="Manage the keys that encrypt and index identifying fields.", no_args_is_help=True
 )
 
 
@@ -23,14 +23,29 @@ keys_app = typer.Typer(
 def rotate(
     new_key_file: Annotated[
         Path | None,
-        typer.Option(help="Where to write the new key when UNCOUNTED_DATA_KEY is set."),
+        typer.Option(help="Where to write the new key when the key is set in the environment."),
     ] = None,
+    index: Annotated[
+        bool,
+        typer.Option(
+            "--index", help="Rotate the person search's index key instead, and rebuild the index."
+        ),
+    ] = False,
 ) -> None:
     """Re-encrypt every identifying field with a new random key, in one transaction.
 
     The old key is kept in retired.keys (wrapped by the new one), so backups made before the
-    rotation stay readable.
+    rotation stay readable. With --index, the key of the person search's blind index is
+    replaced and the index rebuilt under it (the old index key is not kept).
     """
+    if index:
+        rotated = rotate_index_key(get_settings(), new_key_file)
+        console.print(
+            f"Re-indexed {rotated.persons:,} people ({rotated.tokens:,} tokens): index key "
+            f"{rotated.old_key_id or 'none'} -> {rotated.new_key_id} "
+            f"(saved in {rotated.new_key_file})."
+        )
+        return
     done = rotate_key(get_settings(), new_key_file)
     console.print(
         f"Re-encrypted {done.rows:,} records: key {done.old_key_id} -> {done.new_key_id} "
@@ -40,8 +55,9 @@ def rotate(
 
 @keys_app.command("list")
 def list_command() -> None:
-    """List the data keys by id: current, pending rotation, and retired (still readable)."""
-    table = Table(title="Data keys")
+    """List the keys by id: data keys (current, pending rotation, retired but still readable)
+    and the person search's index key."""
+    table = Table(title="Keys")
     for column in ("key id", "status", "where", "retired at"):
         table.add_column(column, overflow="fold")
     for key in list_keys(get_settings()):

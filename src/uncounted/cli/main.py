@@ -66,9 +66,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "file; not the data key."),
     "restore": ("store_cmds", "Restore a backup into the store, whole or not at all (stop "
                 "`uncounted serve` first)."),
+    "reindex": ("store_cmds", "Rebuild the person search's blind index from the stored names "
+                "and identity numbers."),
     "partners": ("duediligence", "Due diligence of candidate business partners: register, "
                  "statements, risk, decisions."),
-    "keys": ("keys", "Manage the key that encrypts identifying fields."),
+    "keys": ("keys", "Manage the keys that encrypt and index identifying fields."),
 }  # fmt: skip
 
 

@@ -1,5 +1,5 @@
-"""``uncounted init``, ``demo``, ``backup`` and ``restore``: set up, fill, save and bring back
-the case database."""
+"""``uncounted init``, ``demo``, ``backup``, ``restore`` and ``reindex``: set up, fill, save and
+bring back the case database, and rebuild its person search index."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 #: ``--create-keys``, shared by ``init`` and ``serve``.
 CREATE_KEYS_HELP = (
-    "Create the data and secret key files in the data directory if no key is configured "
+    "Create the data, secret and index key files in the data directory if no key is configured "
     "(otherwise the command refuses to run without keys)."
 )
 
@@ -26,9 +26,13 @@ CREATE_KEYS_HELP = (
 def report_new_keys(made: list[Path]) -> None:
     """Say where newly created key files went, and what they are for."""
     for path in made:
+        why = (
+            "without index.key the person search must be rebuilt (uncounted reindex)."
+            if path.name == "index.key"
+            else "without data.key the identifying fields cannot be read."
+        )
         console.print(
-            f"Created the key file {path} (mode 0600). Back it up apart from the database: "
-            "without data.key the identifying fields cannot be read."
+            f"Created the key file {path} (mode 0600). Back it up apart from the database: {why}"
         )
 
 
@@ -37,6 +41,7 @@ def init(
 ) -> None:
     """Create the case database, or upgrade it to this version's schema (safe to repeat)."""
     from uncounted.store.db import current_revision, init_database
+    from uncounted.store.person_index import ensure_index
 
     settings = get_settings()
     made = settings.require_keys(create=create_keys)
@@ -44,10 +49,40 @@ def init(
     engine = init_database(settings)
     try:
         revision = current_revision(engine)
+        rebuilt = ensure_index(engine)
     finally:
         engine.dispose()
     url = engine.url.render_as_string(hide_password=True)
     console.print(f"Database ready at {url} (schema revision {revision}).")
+    if rebuilt is not None:
+        console.print(
+            f"Built the person search index: {rebuilt.persons:,} people "
+            f"(index key {rebuilt.key_id})."
+        )
+
+
+def reindex(
+    database_url: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+) -> None:
+    """Rebuild the person search's blind index from the stored names and identity numbers.
+
+    Every person is re-indexed under the configured index key, in one transaction. Forms and
+    imports keep the index up to date; run this after changing the index key by hand.
+    """
+    from uncounted.store.db import require_current, session_scope
+    from uncounted.store.person_index import rebuild
+
+    engine = _engine(database_url)
+    try:
+        require_current(engine)
+        with session_scope(engine) as session:
+            done = rebuild(session.connection())
+    finally:
+        engine.dispose()
+    console.print(
+        f"Re-indexed {done.persons:,} people ({done.tokens:,} tokens) under index key "
+        f"{done.key_id}."
+    )
 
 
 def demo(
@@ -145,6 +180,11 @@ def restore(
         f"Restored {sum(done.rows.values()):,} rows of {len(done.rows)} tables "
         f"(schema revision {done.revision}); every table matches the backup's manifest."
     )
+    if done.reindexed is not None:
+        console.print(
+            f"The backup's person search index was made with another index key: re-indexed "
+            f"{done.reindexed:,} people under the configured one."
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -153,3 +193,4 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
     app.command("backup")(backup)
     app.command("restore")(restore)
+    app.command("reindex")(reindex)

@@ -1,5 +1,7 @@
 """Normalised identifiers: what linkage compares instead of the names as typed.
 
+The name steps 1-3 live in :mod:`uncounted.domain.names` (shared with the person search).
+
 Every agency spells the same Khmer, Thai or Burmese name its own way. Before comparison each
 name goes through:
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from uncounted.domain.names import HONORIFICS, clean_name, romanisation_key
 from uncounted.errors import InvalidInput
 
 __all__ = [
@@ -35,48 +38,6 @@ __all__ = [
     "prepare_records",
     "romanisation_key",
 ]
-
-#: Titles dropped from the start of a name (lower case, after normalisation).
-HONORIFICS: tuple[str, ...] = (
-    "ma",
-    "daw",
-    "ko",
-    "u",
-    "mg",
-    "maung",
-    "nong",
-    "khun",
-    "neang",
-    "lok",
-    "ate",
-    "kuya",
-    "mr",
-    "mrs",
-    "ms",
-    "miss",
-    "bin",
-    "binti",
-)
-
-_FOLDS: tuple[tuple[str, str], ...] = (
-    ("rn", "n"),
-    ("htet", "het"),
-    ("kh", "k"),
-    ("ph", "p"),
-    ("th", "t"),
-    ("gh", "g"),
-    ("sh", "s"),
-    ("ch", "c"),
-    ("j", "c"),
-    ("v", "u"),
-    ("w", "u"),
-    ("y", "i"),
-    ("ee", "i"),
-    ("ea", "ia"),
-    ("oo", "u"),
-    ("ou", "o"),
-    ("r", "l"),
-)
 
 #: Columns :func:`prepare_records` needs (values may be null except the first three).
 REQUIRED_COLUMNS: tuple[str, ...] = ("record_id", "agency", "given_name", "family_name")
@@ -92,31 +53,6 @@ OPTIONAL_COLUMNS: dict[str, pl.DataType] = {
     "place": pl.String(),
     "phone": pl.String(),
 }
-
-
-def clean_name(expr: pl.Expr) -> pl.Expr:
-    """Unicode-normalised, accent-free, lower-case letters and single spaces; titles dropped."""
-    honorific = "|".join(HONORIFICS)
-    out = (
-        expr.str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"[^\p{L} ]", " ")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-        .str.replace(rf"^(?:{honorific}) (\S)", "$1")
-    )
-    return pl.when(out == "").then(None).otherwise(out)
-
-
-def romanisation_key(expr: pl.Expr) -> pl.Expr:
-    """Fold alternative romanisations of a cleaned name to one spelling (spaces removed)."""
-    out = expr.str.replace_all(" ", "", literal=True)
-    for old, new in _FOLDS:
-        out = out.str.replace_all(old, new, literal=True)
-    for letter in "abcdefghijklmnopqrstuvwxyz":
-        out = out.str.replace_all(letter * 2, letter, literal=True)
-    return out
 
 
 def _as_date(records: pl.DataFrame, column: str) -> pl.Expr:

@@ -14,8 +14,11 @@ that the configured keys can read the backup's names.
   --single-transaction``: a restore that fails half-way is rolled back whole.
 
 Beside each backup, ``<backup>.manifest.json`` records the schema revision, the rows of every
-table, the ids of the keys its names are encrypted with, and the SHA-256 of the backup file;
-a restore refuses a backup whose checksum does not match and compares the restored rows with it.
+table, the ids of the keys its names are encrypted with, the ids of the index keys of its
+person search index, and the SHA-256 of the backup file; a restore refuses a backup whose
+checksum does not match and compares the restored rows with it. The index key is not in the
+backup either: when the configured index key is not the one the backup's index was made
+with, the restore rebuilds the index under the configured key (from the decrypted names).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ from sqlalchemy import Connection, Engine, create_engine, func, select
 from sqlalchemy.engine import URL
 
 from uncounted.errors import ConfigurationError, InvalidInput, StoreError
-from uncounted.store import audit
-from uncounted.store.crypto import PREFIX, KeyRing, key_id
+from uncounted.store import audit, person_index
+from uncounted.store.crypto import PREFIX, KeyRing, engine_index_key, key_id
 from uncounted.store.db import current_revision, require_current, session_scope, upgrade
 from uncounted.store.tables import TABLE_ORDER, Base
 
@@ -56,10 +59,16 @@ class BackupManifest:
     rows: dict[str, int]
     key_ids: tuple[str, ...]
     sha256: str
+    #: ids of the index keys of the person search's blind index (``store/person_index.py``)
+    index_key_ids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The manifest as plain data (JSON)."""
-        return {**vars(self), "key_ids": list(self.key_ids)}
+        return {
+            **vars(self),
+            "key_ids": list(self.key_ids),
+            "index_key_ids": list(self.index_key_ids),
+        }
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ class RestoreResult:
     rows: dict[str, int]
     revision: str | None
     key_ids: tuple[str, ...] = field(default=())
+    #: people re-indexed because the backup's index was made with another index key
+    reindexed: int | None = None
 
 
 def manifest_path(backup: Path) -> Path:
@@ -198,10 +209,12 @@ def backup_database(
             copy = create_engine(f"sqlite:///file:{staging}?mode=ro&uri=true")
             try:
                 rows, keys = table_rows(copy), stored_key_ids(copy)
+                with copy.connect() as conn:
+                    index_keys = person_index.index_key_ids(conn)
             finally:
                 copy.dispose()
         elif engine.dialect.name == "postgresql":
-            rows, keys = _pg_backup(engine, staging, pg_bin)
+            rows, keys, index_keys = _pg_backup(engine, staging, pg_bin)
         else:
             raise ConfigurationError(f"Backups of {engine.dialect.name} are not supported.")
         staging.chmod(0o600)
@@ -212,6 +225,7 @@ def backup_database(
             rows,
             keys,
             _sha256(staging),
+            index_keys,
         )
         _write_manifest(manifest_path(target), manifest)
         os.replace(staging, target)
@@ -243,7 +257,7 @@ def _sqlite_backup(engine: Engine, staging: Path) -> None:
 
 def _pg_backup(
     engine: Engine, staging: Path, pg_bin: Path | None
-) -> tuple[dict[str, int], tuple[str, ...]]:
+) -> tuple[dict[str, int], tuple[str, ...], tuple[str, ...]]:
     """``pg_dump`` of one exported snapshot, counted in the same snapshot (exact manifest)."""
     env, database = _pg_env(engine.url)
     command = [str(pg_tool("pg_dump", pg_bin)), "--format=custom", "--no-owner"]
@@ -258,8 +272,9 @@ def _pg_backup(
                 for n in TABLE_ORDER
             }
             keys = _key_ids(conn)
+            index_keys = person_index.index_key_ids(conn)
             _run([*command, f"--snapshot={snapshot}", database], env, "pg_dump")
-    return rows, keys
+    return rows, keys, index_keys
 
 
 def _write_manifest(path: Path, manifest: BackupManifest) -> None:
@@ -283,6 +298,7 @@ def read_manifest(backup: Path) -> BackupManifest | None:
             {str(k): int(v) for k, v in raw["rows"].items()},
             tuple(raw["key_ids"]),
             raw["sha256"],
+            tuple(raw.get("index_key_ids", ())),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(f"The manifest {path} is damaged ({exc}); remove it to go on.") from None
@@ -358,6 +374,7 @@ def restore_database(
         raise ConfigurationError(f"Restores into {dialect} are not supported.")
     try:
         check_keys(needed, keyring)
+        engine_index_key(engine.dialect)  # the index is rebuilt under it if it differs
     except ConfigurationError as exc:
         raise ConfigurationError(f"{exc} Then restore again; nothing was changed.") from None
     if not replace and not _is_empty(engine):
@@ -390,12 +407,14 @@ def restore_database(
                 f"The restored store differs from the backup's manifest in {', '.join(differ)}; "
                 "do not use it: restore the backup again or another one."
             )
+    rebuilt = person_index.ensure_index(engine)  # made with another index key: rebuilt
     with session_scope(engine) as session:
         taken = f" taken {manifest.taken_at}" if manifest is not None else ""
         audit.record(
             session, actor, audit.AuditAction.RESTORE, "store", detail=f"{path.name}{taken}"
         )
-    return RestoreResult(rows, current_revision(engine), stored_key_ids(engine))
+    reindexed = rebuilt.persons if rebuilt is not None else None
+    return RestoreResult(rows, current_revision(engine), stored_key_ids(engine), reindexed)
 
 
 def _check_sqlite_backup(path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Used by the demo (to store a synthetic world) and by the importer once rows are validated.
 Frames are named after tables; columns must be the table's columns (extra columns are an
-error, so nothing is silently dropped). Tables are written in foreign-key order.
+error, so nothing is silently dropped). Tables are written in foreign-key order; people's
+names and identity numbers are added to the person search's blind index in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, Integer, Table, insert, text
 
 from uncounted.errors import InvalidInput
+from uncounted.store import person_index
 from uncounted.store.tables import TABLE_ORDER, Base
 
 #: Rows per executemany batch: large enough to be fast, small enough to bound memory.
@@ -48,6 +50,12 @@ def insert_frames(
                 if progress is not None:
                     progress(name, len(chunk))
             written[name] = frame.height
+        if "person_identities" in frames and "person_index" not in frames:
+            # the person search's blind index, in the same transaction
+            tokens = person_index.index_frame(conn, frames["person_identities"])
+            written["person_index"] = tokens
+            if progress is not None:
+                progress("person_index", tokens)
         if conn.dialect.name == "postgresql":
             _advance_sequences(conn, [tables[n] for n in written if "id" in frames[n].columns])
     return written

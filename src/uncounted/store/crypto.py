@@ -53,10 +53,13 @@ def key_id(key: bytes) -> str:
 
 @dataclass(frozen=True)
 class KeyRing:
-    """The key that encrypts new values, plus older keys that may still decrypt."""
+    """The key that encrypts new values, plus older keys that may still decrypt, and the
+    separate key of the person search's blind index (``index``; ``None``: the process
+    settings' index key is used, see :func:`engine_index_key`)."""
 
     current: bytes
     previous: tuple[bytes, ...] = ()
+    index: bytes | None = field(default=None, repr=False)
     _by_id: dict[str, AESGCM] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +67,8 @@ class KeyRing:
             if len(key) != 32:
                 raise ConfigurationError("A data key must be 32 bytes (AES-256).")
             self._by_id.setdefault(key_id(key), AESGCM(key))
+        if self.index is not None and len(self.index) != 32:
+            raise ConfigurationError("An index key must be 32 bytes.")
 
     @property
     def current_id(self) -> str:
@@ -201,7 +206,8 @@ def keyring_from_settings(settings: Settings) -> KeyRing:
         previous.append(read_key_file(pending))
     retired = read_retired(settings.data_dir / RETIRED_FILE, [current, *previous])
     previous += [r.key for r in retired if r.key is not None]
-    return KeyRing(current, tuple(previous))
+    index = settings.key_bytes("index") if settings.key_configured("index") else None
+    return KeyRing(current, tuple(previous), index)
 
 
 @lru_cache(maxsize=1)
@@ -219,6 +225,15 @@ def engine_keyring(dialect: Dialect) -> KeyRing:
     """The key ring attached to an engine's dialect, or the process settings' key ring."""
     ring = getattr(dialect, _ATTR, None)
     return ring if isinstance(ring, KeyRing) else _process_keyring()
+
+
+def engine_index_key(dialect: Dialect) -> bytes:
+    """The blind-index key of an engine's key ring, or of the process settings
+    (:class:`ConfigurationError` naming what to do when none is configured)."""
+    ring = getattr(dialect, _ATTR, None)
+    if isinstance(ring, KeyRing) and ring.index is not None:
+        return ring.index
+    return get_settings().key_bytes("index")
 
 
 class EncryptedText(TypeDecorator[str]):
@@ -301,6 +316,7 @@ __all__ = [
     "RetiredKey",
     "attach_keyring",
     "encrypted_columns",
+    "engine_index_key",
     "engine_keyring",
     "key_id",
     "keyring_from_settings",

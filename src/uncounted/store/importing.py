@@ -22,6 +22,7 @@ import pycountry
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
 
 from uncounted.store import audit as audit_log
+from uncounted.store import person_index
 from uncounted.store.access import Principal
 from uncounted.store.tables import Base
 
@@ -369,6 +370,9 @@ def upsert(
         made = {c: v for c, v in row.items() if v is not None and v != []}
         record = str(changes.ids[k]) if has_id else "/".join(str(row[c]) for c in key)
         created.append((record, {}, made))
+    if name == "person_identities" and (changes.created or changes.updated):
+        # the person search's blind index follows the names, in this transaction
+        person_index.refresh(conn, [k[0] for k in changes.created | changes.updated])
     # the one audit writer, in this transaction: creates and updates, like a form's
     log = audit_log.AuditAction
     audit_log.record_many(conn, audit.who, log.UPDATE, name, audits, detail=audit.detail)

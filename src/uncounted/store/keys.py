@@ -11,6 +11,9 @@ to move into your secret store.
 The replaced key is not thrown away: it is kept in ``retired.keys`` in the data directory,
 wrapped by the new key (AES-256-GCM), so a backup of the database made before the rotation can
 still be restored and read with the current key; :func:`list_keys` shows every key.
+
+The index key of the person search (``index.key`` / ``UNCOUNTED_INDEX_KEY``) is rotated apart
+by :func:`rotate_index_key`, which rebuilds the blind index under the new key.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from uncounted.errors import ConfigurationError
 from uncounted.settings import Settings, read_key_file, read_or_create_key_file
-from uncounted.store import audit
+from uncounted.store import audit, person_index
 from uncounted.store.crypto import (
     RETIRED_FILE,
     KeyRing,
@@ -79,7 +82,7 @@ def rotate_key(
             f"The retired keys {', '.join(locked)} in {retired_path} are wrapped by a key that "
             "is not configured; restore the data key they were wrapped with before rotating."
         )
-    reading = KeyRing(old.current, (*old.previous, new))
+    reading = KeyRing(old.current, (*old.previous, new), old.index)
     engine = make_engine(settings.resolved_database_url, reading)
     try:
         with session_scope(engine) as session:
@@ -102,6 +105,60 @@ def rotate_key(
 
 
 @dataclass(frozen=True)
+class IndexRotation:
+    """What a rotation of the index key did."""
+
+    old_key_id: str | None
+    new_key_id: str
+    persons: int
+    tokens: int
+    new_key_file: Path
+
+
+def rotate_index_key(
+    settings: Settings, new_key_file: Path | None = None, actor: str = "cli"
+) -> IndexRotation:
+    """Replace the key of the person search's blind index and rebuild the index under it.
+
+    Unlike the data key, the old index key is not kept: every token is recomputed from the
+    (decrypted) names in one transaction, so nothing is left that the old key could test.
+    The new key is written beside the old one (``index.key.new``) and replaces it only after
+    the commit; with ``UNCOUNTED_INDEX_KEY`` set, it is written to ``new_key_file`` for you to
+    move into your secret store.
+    """
+    from_env = settings.index_key is not None
+    if from_env and new_key_file is None:
+        raise ConfigurationError(
+            "UNCOUNTED_INDEX_KEY is set in the environment: pass a file to receive the new key "
+            "(e.g. --new-key-file /secure/place/index.key), then set UNCOUNTED_INDEX_KEY to it."
+        )
+    settings.ensure_data_dir()
+    pending = new_key_file if from_env and new_key_file else settings.data_dir / "index.key.new"
+    old = keyring_from_settings(settings)
+    new = _write_new_key(pending)
+    engine = make_engine(settings.resolved_database_url, replace(old, index=new))
+    try:
+        with session_scope(engine) as session:
+            done = person_index.rebuild(session.connection())
+            audit.record(
+                session,
+                f"{actor}:keys rotate --index",
+                audit.AuditAction.KEY_ROTATION,
+                "person_index",
+                detail=f"index key {key_id(old.index) if old.index else 'none'} -> "
+                f"{key_id(new)}; {done.persons} people re-indexed",
+            )
+    finally:
+        engine.dispose()
+    final = pending
+    if not from_env:
+        final = settings.key_file("index")
+        os.replace(pending, final)
+    old_id = key_id(old.index) if old.index else None
+    return IndexRotation(old_id, key_id(new), done.persons, done.tokens, final)
+
+
+@dataclass(frozen=True)
 class KeyInfo:
     """One data key as :func:`list_keys` reports it (never the key itself)."""
 
@@ -112,7 +169,8 @@ class KeyInfo:
 
 
 def list_keys(settings: Settings) -> list[KeyInfo]:
-    """The data keys: the current one, a pending rotation's, and every retired key."""
+    """The data keys (the current one, a pending rotation's, every retired key) and the index
+    key of the person search."""
     current = keyring_from_settings(settings).current
     source = (
         "UNCOUNTED_DATA_KEY" if settings.data_key is not None else str(settings.key_file("data"))
@@ -128,7 +186,14 @@ def list_keys(settings: Settings) -> list[KeyInfo]:
     for retired in read_retired(retired_path, unwrapping):
         status = "retired" if retired.key is not None else "retired (locked)"
         keys.append(KeyInfo(retired.key_id, status, str(retired_path), retired.retired_at))
+    if settings.key_configured("index"):
+        where = (
+            "UNCOUNTED_INDEX_KEY"
+            if settings.index_key is not None
+            else str(settings.key_file("index"))
+        )
+        keys.append(KeyInfo(key_id(settings.key_bytes("index")), "index (search)", where))
     return keys
 
 
-__all__ = ["KeyInfo", "Rotation", "list_keys", "rotate_key"]
+__all__ = ["IndexRotation", "KeyInfo", "Rotation", "list_keys", "rotate_index_key", "rotate_key"]

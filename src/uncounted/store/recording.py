@@ -4,8 +4,9 @@ Values arrive already typed and checked field by field (the web forms use the im
 rules); these functions add what needs the database: the caller's scope (a caseworker writes
 only in their agency's scope), references that must exist (the person is in the case, the
 agency exists) and the order of justice stages for one person. Every write is audited in the
-caller's transaction (``store/audit.py``). Problems are reported all at once, by field, in
-:class:`InvalidRecord`.
+caller's transaction (``store/audit.py``), and a change of a person's names or identity number
+updates the person search's blind index in it too (``store/person_index.py``). Problems are
+reported all at once, by field, in :class:`InvalidRecord`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from uncounted.domain import SUSPECT_STAGES, VICTIM_STAGES, country_name
 from uncounted.errors import AccessDenied, InvalidInput
-from uncounted.store import audit
+from uncounted.store import audit, person_index
 from uncounted.store.access import Action, Principal, Resource, check, unrestricted
 from uncounted.store.casebook import get_case
 from uncounted.store.crypto import encrypted_columns
@@ -134,6 +135,7 @@ def add_person(session: Session, who: Principal, case_id: int, values: dict[str,
         check(who, Resource.IDENTITIES, Action.CREATE)
         identity = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in identity.items()}
         audit.create(session, who, PersonIdentity(person_id=person.id, **identity))
+        person_index.refresh(session.connection(), [person.id])
     link = CasePerson(
         case_id=case_id,
         person_id=person.id,
@@ -168,6 +170,8 @@ def update_person(
             audit.create(session, who, PersonIdentity(person_id=person_id, **secret))
         else:
             audit.update(session, who, identity, secret)
+        session.flush()
+        person_index.refresh(session.connection(), [person_id])
     return person
 
 

@@ -111,6 +111,19 @@ class PersonIdentity(Base):
     address: Mapped[str | None] = mapped_column(_secret("address"))
 
 
+class PersonIndexToken(Base):
+    """One token of the person search's blind index: HMAC-SHA256 under the index key (not the
+    data key) of a normalised name word, its romanisation key, or the normalised identity
+    number of a person (``store/person_index.py``). The table holds no name or number in
+    clear; ``key_id`` names the index key, so a changed key is noticed and the index rebuilt.
+    """
+
+    __tablename__ = "person_index"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True, index=True)
+    key_id: Mapped[str] = mapped_column(String(8))
+
+
 class Case(Base):
     """One proceeding in one country; cross-border cases are several linked proceedings."""
 
@@ -490,6 +503,7 @@ __all__ = [
     "PasswordReset",
     "Person",
     "PersonIdentity",
+    "PersonIndexToken",
     "Referral",
     "SignInThrottle",
     "StatementScore",

@@ -78,6 +78,7 @@ class NavLink:
 NAV: tuple[NavLink, ...] = (
     NavLink("/", "Dashboard", Resource.INDICATORS),
     NavLink("/cases", "Cases", Resource.CASES),
+    NavLink("/search", "Find a person", Resource.IDENTITIES),
     NavLink("/indicators", "Indicators", Resource.INDICATORS),
     NavLink("/metrics", "Metrics", Resource.METRICS),
     NavLink("/prevalence", "Prevalence", Resource.PREVALENCE),
@@ -231,6 +232,7 @@ def create_app(
         partners,
         prevalence,
         records,
+        search,
         survivors,
     )
 
@@ -239,6 +241,7 @@ def create_app(
         dashboard.router,
         records.router,
         cases.router,
+        search.router,
         indicators.router,
         metrics.router,
         survivors.router,
