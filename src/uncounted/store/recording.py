@@ -283,6 +283,7 @@ _REFERRAL_FIELDS = (
     "to_country",
     "referred_on",
     "reason",
+    "service",
     "consent_recorded",
     "status",
 )

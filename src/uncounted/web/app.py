@@ -78,6 +78,7 @@ class NavLink:
 NAV: tuple[NavLink, ...] = (
     NavLink("/", "Dashboard", Resource.INDICATORS),
     NavLink("/cases", "Cases", Resource.CASES),
+    NavLink("/referrals", "Referrals", Resource.REFERRALS, Action.UPDATE),
     NavLink("/indicators", "Indicators", Resource.INDICATORS),
     NavLink("/metrics", "Metrics", Resource.METRICS),
     NavLink("/prevalence", "Prevalence", Resource.PREVALENCE),
@@ -230,6 +231,7 @@ def create_app(
         partners,
         prevalence,
         records,
+        referrals,
         survivors,
     )
 
@@ -238,6 +240,7 @@ def create_app(
         dashboard.router,
         records.router,
         cases.router,
+        referrals.router,
         indicators.router,
         metrics.router,
         survivors.router,
