@@ -42,7 +42,8 @@ def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
         urls.append(f"{server}{case}")
         if role != "analyst":
             urls += [f"{server}{case}/persons/new", f"{server}{case}/events/new",
-                     f"{server}{case}/referrals/new", f"{server}/cases/new"]  # fmt: skip
+                     f"{server}{case}/referrals/new", f"{server}/cases/new",
+                     f"{server}/referrals/sent"]  # fmt: skip
     return urls
 
 

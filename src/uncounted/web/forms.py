@@ -117,8 +117,6 @@ REFERRAL_FORM: tuple[FormField, ...] = (
     _from_rule("referrals", "referred_on", "Referred on"),
     _from_rule("referrals", "reason", "Reason"),
     FormField("service", "Service asked for (e.g. shelter, legal aid)", "text", False),
-    _from_rule("referrals", "consent_recorded", "Consent recorded"),
-    _from_rule("referrals", "status", "Status"),
 )
 
 FORMS: dict[str, tuple[FormField, ...]] = {
