@@ -194,3 +194,35 @@ def test_notes_are_encrypted_shown_in_scope_and_audited(engine):
             case_notes(s, PNP, TARGET["ref"].case_id)
         with pytest.raises(AccessDenied):
             add_note(s, ANALYST, own, "analysts do not write")
+
+
+def test_key_rotation_reencrypts_notes_and_decline_reasons(tmp_path):
+    """Notes and decline reasons are identifying text: a data key rotation rewrites them too,
+    so they stay readable with the new key alone."""
+    import secrets
+
+    from uncounted.store.crypto import KeyRing, attach_keyring, key_id, rotate_data_key
+    from uncounted.store.db import make_engine
+
+    store = make_store(tmp_path)
+    rid = _requested(store.engine)
+    with session_scope(store.engine) as s:
+        add_note(s, PNP, TARGET["own"].case_id, "Moved to a safe house.", now=NOW)
+        decline_referral(s, PNP, rid, "No place for a boy of 15.", now=NOW)
+    old = store.settings.key_bytes("data")
+    new = KeyRing(secrets.token_bytes(32))
+    attach_keyring(store.engine, KeyRing(new.current, (old,)))
+    with store.engine.begin() as conn:
+        # rows rewritten: 8 identities, 1 note, the 4 referrals (one with a reason)
+        assert rotate_data_key(conn, new) == 8 + 1 + 4
+    store.engine.dispose()
+    rotated = make_engine(store.settings.resolved_database_url, new)
+    with rotated.connect() as conn:
+        raw = conn.execute(text("SELECT body FROM case_notes")).scalar_one()
+        assert raw.startswith(f"enc1:{key_id(new.current)}:")
+    with session_scope(rotated) as s:
+        assert [n.text for n in case_notes(s, PNP, TARGET["own"].case_id)] == [
+            "Moved to a safe house."
+        ]
+        assert s.get(Referral, rid).decline_reason == "No place for a boy of 15."
+    rotated.dispose()
