@@ -58,6 +58,7 @@ def test_inbox_lists_referrals_to_the_agency_by_status(engine):
         "Declined": [TARGET["declined"].referral],
         "Completed": [],
     }
+    assert board["totals"] == {"Requested": 0, "Accepted": 1, "Declined": 1, "Completed": 0}
     (ref,) = board["by_status"]["Accepted"]
     assert (ref["from_agency"], ref["to_agency"], ref["person"]) == ("TH-DSI", "PNP", "P-5")
     with session_scope(engine) as s:

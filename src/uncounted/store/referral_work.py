@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from uncounted.domain import code_list
@@ -40,6 +40,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 #: The order the inbox and the sent list show the statuses in.
 STATUS_ORDER: tuple[str, ...] = ("Requested", "Accepted", "Declined", "Completed")
 MAX_REASON = 2000
+#: The newest referrals listed for each status (an administrator's board spans every agency).
+SHOWN = 200
 
 
 @dataclass
@@ -72,12 +74,14 @@ class ReferralBoard:
 
     side: str
     by_status: dict[str, list[ReferralItem]]
+    totals: dict[str, int]  # how many of each status there are (at most SHOWN are listed)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "side": self.side,
             "by_status": {k: [asdict(i) for i in v] for k, v in self.by_status.items()},
+            "totals": dict(self.totals),
         }
 
 
@@ -116,20 +120,33 @@ def _item(r: Referral, agencies: dict[int, str]) -> ReferralItem:
 
 def _board(session: Session, who: Principal, side: str) -> ReferralBoard:
     check(who, Resource.REFERRALS, Action.UPDATE)
-    query = select(Referral).order_by(Referral.referred_on.desc(), Referral.id.desc())
+    mine: ColumnElement[bool] = true()
     if not unrestricted(who):
         if who.agency_id is None:
             raise AccessDenied("Your account has no agency; ask an administrator to set one.")
         column = Referral.to_agency_id if side == "received" else Referral.from_agency_id
-        query = query.where(column == who.agency_id)
+        mine = column == who.agency_id
     agencies = {i: c for i, c in session.execute(select(Agency.id, Agency.code))}
-    by_status: dict[str, list[ReferralItem]] = {s: [] for s in STATUS_ORDER}
-    for r in session.scalars(query):
-        item = _item(r, agencies)
-        by_status.setdefault(r.status, []).append(item)
-        if r.decline_reason is not None:  # free text, possibly about the person
-            audit.record_read(session, who, "referrals", str(r.id), ["decline_reason"])
-    return ReferralBoard(side, by_status)
+    totals = {s: 0 for s in STATUS_ORDER} | {
+        status: n
+        for status, n in session.execute(
+            select(Referral.status, func.count()).where(mine).group_by(Referral.status)
+        )
+    }
+    by_status: dict[str, list[ReferralItem]] = {}
+    for status in totals:
+        newest = (
+            select(Referral)
+            .where(mine, Referral.status == status)
+            .order_by(Referral.referred_on.desc(), Referral.id.desc())
+            .limit(SHOWN)
+        )
+        by_status[status] = []
+        for r in session.scalars(newest):
+            by_status[status].append(_item(r, agencies))
+            if r.decline_reason is not None:  # free text, possibly about the person
+                audit.record_read(session, who, "referrals", str(r.id), ["decline_reason"])
+    return ReferralBoard(side, by_status, totals)
 
 
 def referral_inbox(session: Session, who: Principal) -> ReferralBoard:
@@ -286,6 +303,7 @@ def resend_referral(
 
 __all__ = [
     "MAX_REASON",
+    "SHOWN",
     "STATUS_ORDER",
     "TRANSITIONS",
     "ReferralBoard",
