@@ -18,6 +18,7 @@ SEEN = {
     "admin": [
         "/",
         "/cases",
+        "/referrals",
         "/indicators",
         "/metrics",
         "/prevalence",
@@ -26,7 +27,15 @@ SEEN = {
         "/users",
         "/audit",
     ],
-    "caseworker": ["/", "/cases", "/indicators", "/metrics", "/prevalence", "/imports"],
+    "caseworker": [
+        "/",
+        "/cases",
+        "/referrals",
+        "/indicators",
+        "/metrics",
+        "/prevalence",
+        "/imports",
+    ],
     "analyst": ["/", "/cases", "/indicators", "/metrics", "/prevalence", "/partners"],
     "viewer": ["/", "/indicators", "/metrics", "/prevalence", "/partners"],
 }
