@@ -44,7 +44,8 @@ def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
         urls.append(f"{server}{case}")
         if role != "analyst":
             urls += [f"{server}{case}/persons/new", f"{server}{case}/events/new",
-                     f"{server}{case}/referrals/new", f"{server}/cases/new"]  # fmt: skip
+                     f"{server}{case}/referrals/new", f"{server}/cases/new",
+                     f"{server}/referrals/sent"]  # fmt: skip
             page.goto(f"{server}{case}")
             names = page.locator("xpath=//h2[text()='People']/following::table[1]/tbody/tr/td[1]")
             urls.append(f"{server}/search?q={names.first.inner_text()}")  # a page of results

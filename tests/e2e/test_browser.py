@@ -200,9 +200,10 @@ def test_caseworker_of_another_agency_is_refused(server, browser):
 
 
 def test_a_referral_opens_only_the_person_and_only_with_consent(server, browser):
-    """Issue #15, finding 2, in the browser: PNP refers a victim to TH-DSI. Declined without
-    consent, TH-DSI sees nothing; accepted with consent, it sees that survivor's page (her
-    name), never the case, its suspect, nor a way to edit it."""
+    """PNP (agency A) refers a victim to TH-DSI (agency B). While the referral is requested
+    TH-DSI sees nothing of her; its caseworker accepts it in the referral inbox, recording the
+    person's consent, and then sees that survivor's page (her name), never the case, its
+    suspect, nor a way to edit it; PNP's case page and sent referrals say "Accepted"."""
     pnp = browser.new_context()
     page = pnp.new_page()
     _sign_in(page, server, "caseworker")
@@ -231,10 +232,10 @@ def test_a_referral_opens_only_the_person_and_only_with_consent(server, browser)
     page.fill("input[name=to_country]", "TH")
     page.fill("input[name=referred_on]", "2025-03-02")
     page.select_option("select[name=reason]", index=1)
-    page.select_option("select[name=consent_recorded]", "no")
-    page.select_option("select[name=status]", "Declined")
+    page.fill("input[name=service]", "Shelter E2E")
     page.click("button:text('Save')")
     page.wait_for_url(case_url)
+    assert "Requested" in page.inner_text("span.referral-status")
 
     th = browser.new_context()
     other = th.new_page()
@@ -244,13 +245,19 @@ def test_a_referral_opens_only_the_person_and_only_with_consent(server, browser)
         assert response is not None and response.status == 403, url
         body = other.inner_text("body")
         assert "Referred-E2E" not in body and "Suspect-E2E" not in body
-    _shot(other, "6-declined-referral")
 
-    page.click("text=update")
-    page.select_option("select[name=consent_recorded]", "yes")
-    page.select_option("select[name=status]", "Accepted")
-    page.click("button:text('Save')")
-    page.wait_for_url(case_url)
+    other.click("header nav a:text('Referrals')")
+    other.wait_for_url(f"{server}/referrals")
+    card = other.locator("article.referral[data-status=Requested]", has_text="Shelter E2E")
+    assert "Referred-E2E" not in card.inner_text()  # no identity before acceptance
+    _shot(other, "6-referral-inbox")
+    card.locator("input[name=consent]").check()
+    card.locator("select[name=consent_method]").select_option("Written")
+    card.locator("input[name=consent_given_on]").fill("2025-03-02")
+    card.locator("button:text('Accept referral')").click()
+    other.wait_for_url(f"{server}/referrals")
+    accepted = other.locator("article.referral[data-status=Accepted]", has_text="Shelter E2E")
+    assert "recorded by caseworker-th" in accepted.inner_text()
 
     response = other.goto(f"{server}{survivor}")
     assert response is not None and response.status == 200
@@ -261,8 +268,32 @@ def test_a_referral_opens_only_the_person_and_only_with_consent(server, browser)
         response = other.goto(url)
         assert response is not None and response.status == 403, url
         assert "Suspect-E2E" not in other.inner_text("body")
+
+    page.goto(case_url)
+    assert page.inner_text("span.referral-status") == "Accepted"
+    page.goto(f"{server}/referrals/sent")
+    sent = page.locator("article.referral", has_text="Shelter E2E")
+    assert sent.get_attribute("data-status") == "Accepted"
     pnp.close()
     th.close()
+
+
+def test_a_note_is_added_and_shown_on_the_case(server, browser):
+    """A caseworker writes a note on a case; the case page then shows it with its author."""
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, server, "caseworker")
+    page.goto(f"{server}/cases")
+    page.click("table.grid a[href^='/cases/']")
+    page.wait_for_load_state()
+    case_url = page.url
+    page.fill("textarea[name=text]", "E2E note: the family was traced.")
+    page.click("button:text('Add note')")
+    page.wait_for_url(re.compile(re.escape(case_url) + "(#notes)?$"))
+    notes = page.inner_text("ol.notes")
+    assert "E2E note: the family was traced." in notes and "caseworker" in notes
+    _shot(page, "8-case-note")
+    context.close()
 
 
 def test_the_api_docs_work_offline_under_the_csp(server, browser):
@@ -302,6 +333,10 @@ def test_pages_fit_a_phone_without_sideways_scrolling(server, browser):
     _shot(page, "7-case-on-a-phone")
     page.goto(f"{case_url}/referrals/new")
     widths["referral form"] = page.evaluate("document.documentElement.scrollWidth")
+    page.goto(f"{server}/referrals")
+    widths["referral inbox"] = page.evaluate("document.documentElement.scrollWidth")
+    page.goto(f"{server}/referrals/sent")
+    widths["sent referrals"] = page.evaluate("document.documentElement.scrollWidth")
     page.goto(f"{server}/indicators")
     widths["indicators"] = page.evaluate("document.documentElement.scrollWidth")
     assert all(w <= 375 for w in widths.values()), widths

@@ -56,6 +56,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/cases/{case_id}/events/{event_id}/edit"): "A ADDD D D",
     ("GET", "/cases/{case_id}/referrals/{referral_id}/edit"): "A ADDD D D",
     ("POST", "/cases/{case_id}/referrals/{referral_id}/edit"): "A ADDD D D",
+    # referral work: the receiving agency decides (ref, declined: referred to PNP; a refused
+    # step in the wrong order is a 422, past access control); the sending agency re-sends
+    ("GET", "/referrals"): "A AAAA D D",
+    ("GET", "/referrals/sent"): "A AAAA D D",
+    ("POST", "/referrals/{referral_id}/accept"): "A DDAA D D",
+    ("POST", "/referrals/{referral_id}/decline"): "A DDAA D D",
+    ("POST", "/referrals/{referral_id}/complete"): "A DDAA D D",
+    ("POST", "/referrals/{referral_id}/resend"): "A ADDD D D",
+    ("POST", "/cases/{case_id}/notes"): "A ADDD D D",
     ("GET", "/indicators"): "A AAAA A A",
     ("GET", "/indicators.csv"): "A AAAA A A",
     ("GET", "/counts.csv"): "A AAAA A A",

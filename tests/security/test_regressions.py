@@ -170,14 +170,14 @@ def test_finding_1_cli_import_and_export_under_a_user(store, tmp_path, monkeypat
         get_settings.cache_clear()
 
 
-def _refer(client, status: str, consent: str, referral_id: int | None = None) -> int:
+def _refer(client) -> int:
     values = {
         "person_id": OWN.victim, "to_agency_id": 2, "from_country": "PH", "to_country": "TH",
-        "referred_on": "2025-02-06", "reason": "Other", "consent_recorded": consent,
-        "status": status,
+        "referred_on": "2025-02-06", "reason": "Other",
+        # a sender cannot decide for the receiver: these are ignored (not fields of the form)
+        "consent_recorded": "yes", "status": "Accepted",
     }  # fmt: skip
-    url = f"/api/cases/{OWN.case_id}/referrals/" + (f"{referral_id}/edit" if referral_id else "new")
-    response = client.post(url, json=values)
+    response = client.post(f"/api/cases/{OWN.case_id}/referrals/new", json=values)
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
@@ -198,17 +198,31 @@ def test_finding_2_a_referral_opens_only_the_person_while_accepted_with_consent(
         }
 
     closed = {"case": 403, "person": 403, "suspect": 403, "close": 403}
-    referral = _refer(pnp, "Declined", "no")
+    referral = _refer(pnp)
+    assert th_sees() == closed  # requested: nothing opens
+    decline = th.post(f"/api/referrals/{referral}/decline", json={"reason": "no place"})
+    assert decline.status_code == 200, decline.text
     assert th_sees() == closed
-    _refer(pnp, "Accepted", "no", referral)
-    assert th_sees() == closed  # accepted, but the person did not consent
-    _refer(pnp, "Accepted", "yes", referral)
+    consent = {"consent": "yes", "consent_method": "Written", "consent_given_on": "2025-02-05"}
+    # declined: it cannot be accepted until the sender sends it again
+    assert th.post(f"/api/referrals/{referral}/accept", json=consent).status_code == 422
+    assert th.post(f"/api/referrals/{referral}/resend").status_code == 403  # not the sender
+    assert pnp.post(f"/api/referrals/{referral}/resend").status_code == 200
+    # the sender cannot accept for the receiver, and the receiver must confirm consent
+    assert pnp.post(f"/api/referrals/{referral}/accept", json=consent).status_code == 403
+    unconfirmed = th.post(f"/api/referrals/{referral}/accept", json={**consent, "consent": ""})
+    assert unconfirmed.status_code == 422 and "consent" in unconfirmed.json()["problems"]
+    assert th_sees() == closed
+    assert th.post(f"/api/referrals/{referral}/accept", json=consent).status_code == 200
     assert th_sees() == {**closed, "person": 200}
     page = th.get(f"/api/survivors/{OWN.victim}").json()
     assert page["label"] == OWN.victim_name and page["cases"] == []
     assert OWN.suspect_name not in json.dumps(page)
     assert th.get(f"/cases/{OWN.case_id}").status_code == 403
-    _refer(pnp, "Completed", "yes", referral)
+    sent = pnp.get(f"/api/cases/{OWN.case_id}").json()["referrals"]
+    assert [r["status"] for r in sent if r["id"] == referral] == ["Accepted"]
+    done = th.post(f"/api/referrals/{referral}/complete", json={"confirm": "yes"})
+    assert done.status_code == 200
     assert th_sees() == closed
     assert pnp.get(f"/api/cases/{OWN.case_id}").json()["case"]["status"] == "Active"
 

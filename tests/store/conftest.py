@@ -60,6 +60,17 @@ def world():
             "known": [False],
         }
     )
+    w.frames["case_notes"] = pl.DataFrame(
+        {
+            "id": [1],
+            "case_id": [1],
+            "author_user_id": [1],
+            "author": ["ana"],
+            "agency_id": [1],
+            "written_at": [when],
+            "body": ["Met her at the shelter."],
+        }
+    )
     w.frames["case_shares"] = pl.DataFrame(
         {"case_id": [1], "agency_id": [2], "shared_on": [dt.date(2025, 1, 2)]}
     )

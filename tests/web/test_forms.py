@@ -266,18 +266,26 @@ def test_correct_an_event_and_update_a_referral(clients):
     assert cw.get(f"/api{case_url}").json()["timeline"][0]["occurred_on"] == "2025-02-05"
     referral = {
         "person_id": pid, "to_agency_id": 3, "from_country": "PH", "to_country": "TH",
-        "referred_on": "2025-02-06", "reason": "Other", "consent_recorded": "yes",
-        "status": "Requested",
+        "referred_on": "2025-02-06", "reason": "Other", "service": "shelter",
     }  # fmt: skip
     assert cw.post(f"/api{case_url}/referrals/new", json=referral).status_code == 201
     (ref,) = cw.get(f"/api{case_url}").json()["referrals"]
+    assert (ref["status"], ref["consent_recorded"], ref["service"]) == (
+        "Requested",
+        False,
+        "shelter",
+    )
     done = cw.post(
-        f"/api{case_url}/referrals/{ref['id']}/edit", json={**referral, "status": "Accepted"}
+        f"/api{case_url}/referrals/{ref['id']}/edit",
+        json={**referral, "referred_on": "2025-02-07", "status": "Accepted"},
     )
     assert done.status_code == 201
-    assert cw.get(f"/api{case_url}").json()["referrals"][0]["status"] == "Accepted"
+    (ref,) = cw.get(f"/api{case_url}").json()["referrals"]
+    # the sender corrects its referral; accepting it is the receiving agency's (its inbox)
+    assert (ref["referred_on"], ref["status"]) == ("2025-02-07", "Requested")
     log = clients["admin"].get("/api/audit?action=update&resource=referrals").json()["events"]
-    assert log[0]["before"] == {"status": "Requested"} and log[0]["after"] == {"status": "Accepted"}
+    assert log[0]["before"] == {"referred_on": "2025-02-06"}
+    assert log[0]["after"] == {"referred_on": "2025-02-07"}
     assert clients["analyst"].get(f"{case_url}/events/{recorded['id']}/edit").status_code == 403
 
 

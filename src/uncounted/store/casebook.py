@@ -377,6 +377,10 @@ def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
         item["from_agency"] = agencies.get(r.from_agency_id)
         item["to_agency"] = agencies.get(r.to_agency_id)
         item["consent_recorded"] = r.consent_recorded
+        item["service"] = r.service
+        if shown and r.decline_reason is not None:  # free text: as identifying as a name
+            item["decline_reason"] = r.decline_reason
+            audit.record_read(session, who, "referrals", str(r.id), ["decline_reason"])
         item["person"] = labels.get(r.person_id, f"P-{r.person_id}")
         referrals.append(item)
     return CaseDetail(head, persons, timeline, referrals, linked, shown)

@@ -276,36 +276,43 @@ def encrypted_columns(table_name: str = "person_identities") -> list[str]:
 
 
 def rotate_data_key(conn: Connection, new_keyring: KeyRing) -> int:
-    """Re-encrypt every identifying field under ``new_keyring.current``; return rows rewritten.
+    """Re-encrypt every encrypted field under ``new_keyring.current``; return rows rewritten.
 
-    Runs on ``conn`` inside the caller's transaction: values are read (decrypted with the
-    engine's key ring, which must hold the old key) and written back as ciphertext of the new key.
+    Every table with :class:`EncryptedText` columns is rewritten (identities, case notes,
+    referral decline reasons), row by row through its primary key. Runs on ``conn`` inside the
+    caller's transaction: values are read (decrypted with the engine's key ring, which must
+    hold the old key) and written back as ciphertext of the new key.
     """
-    from uncounted.store.tables import PersonIdentity
+    from uncounted.store.tables import Base
 
-    names = encrypted_columns()
-    source = PersonIdentity.__table__
-    raw = table("person_identities", column("person_id"), *(column(n, Text()) for n in names))
-    rows = conn.execute(select(source)).mappings().all()
-    if not rows:
-        return 0
-    params = [
-        {
-            "pid": row["person_id"],
-            **{
-                n: None if row[n] is None else new_keyring.encrypt(row[n], f"person_identities.{n}")
-                for n in names
-            },
-        }
-        for row in rows
-    ]
-    stmt = (
-        update(raw)
-        .where(raw.c.person_id == bindparam("pid"))
-        .values({n: bindparam(n) for n in names})
-    )
-    conn.execute(stmt, params)
-    return len(rows)
+    total = 0
+    for name, source in Base.metadata.tables.items():
+        names = encrypted_columns(name)
+        if not names:
+            continue
+        keys = [c.name for c in source.primary_key.columns]
+        raw = table(name, *(column(k) for k in keys), *(column(n, Text()) for n in names))
+        rows = conn.execute(select(*(source.c[k] for k in keys), *(source.c[n] for n in names)))
+        params = [
+            {
+                **{f"pk_{k}": row[k] for k in keys},
+                **{
+                    n: None if row[n] is None else new_keyring.encrypt(row[n], f"{name}.{n}")
+                    for n in names
+                },
+            }
+            for row in rows.mappings()
+        ]
+        if not params:
+            continue
+        stmt = (
+            update(raw)
+            .where(*(raw.c[k] == bindparam(f"pk_{k}") for k in keys))
+            .values({n: bindparam(n) for n in names})
+        )
+        conn.execute(stmt, params)
+        total += len(params)
+    return total
 
 
 __all__ = [

@@ -282,25 +282,40 @@ def update_justice_event(
     return event
 
 
-_REFERRAL_FIELDS = (
-    "from_country",
-    "to_country",
-    "referred_on",
-    "reason",
-    "consent_recorded",
-    "status",
-)
+_REFERRAL_FIELDS = ("from_country", "to_country", "referred_on", "reason", "service")
+#: Fields the receiving agency sets when it decides (``store/referral_work.py``), never the
+#: sender's form: a sender marking its own referral accepted, with consent, would open the
+#: person to the other agency without that agency or the person having agreed.
+_DECISION_FIELDS = ("status", "consent_recorded")
+
+
+def _refuse_decisions(values: dict[str, Any], current: Referral | None) -> None:
+    wanted = {"status": "Requested", "consent_recorded": False}
+    if current is not None:
+        wanted = {"status": current.status, "consent_recorded": current.consent_recorded}
+    changed = [k for k in _DECISION_FIELDS if values.get(k) is not None and values[k] != wanted[k]]
+    if changed:
+        raise InvalidRecord(
+            dict.fromkeys(
+                changed,
+                "the receiving agency accepts (recording the person's consent) or declines a "
+                "referral in its referral inbox; a declined one is sent again from the sent "
+                "referrals page",
+            )
+        )
 
 
 def update_referral(
     session: Session, who: Principal, case_id: int, referral_id: int, values: dict[str, Any]
 ) -> Referral:
-    """Update a referral of the case (typically its status: requested → accepted → completed)."""
+    """Correct a referral the case sent (countries, date, reason, service); its status and
+    consent are the receiving agency's decision (``store/referral_work.py``)."""
     get_case(session, who, case_id, Action.UPDATE)
     check(who, Resource.REFERRALS, Action.UPDATE)
     referral = session.get(Referral, referral_id)
     if referral is None or referral.case_id != case_id:
         raise InvalidRecord({"referral_id": "this referral is not part of the case"})
+    _refuse_decisions(values, referral)
     audit.update(session, who, referral, {k: values[k] for k in _REFERRAL_FIELDS if k in values})
     return referral
 
@@ -308,7 +323,8 @@ def update_referral(
 def add_referral(
     session: Session, who: Principal, case_id: int, values: dict[str, Any]
 ) -> Referral:
-    """Refer a person of the case to another agency (which then sees the case)."""
+    """Refer a person of the case to another agency: a request, which that agency accepts with
+    the person's consent (and only then sees that person, never the case) or declines."""
     case = get_case(session, who, case_id, Action.UPDATE)
     check(who, Resource.REFERRALS, Action.CREATE)
     problems: dict[str, str] = {}
@@ -325,12 +341,15 @@ def add_referral(
         problems["to_agency_id"] = "choose the agency the person is referred to"
     if problems:
         raise InvalidRecord(problems)
+    _refuse_decisions(values, None)
     referral = Referral(
         case_id=case_id,
         person_id=person_id,
         from_agency_id=who.agency_id or case.owning_agency_id,
         to_agency_id=values["to_agency_id"],
         **{k: values.get(k) for k in _REFERRAL_FIELDS},
+        status="Requested",
+        consent_recorded=False,
     )
     audit.create(session, who, referral)
     return referral

@@ -260,6 +260,35 @@ class Referral(Base):
     reason: Mapped[str] = mapped_column(String(40))  # cas_ReasonForIncomingReferral
     consent_recorded: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(20))
+    # the service asked of the receiving agency (e.g. "shelter", "legal aid"); no personal data
+    service: Mapped[str | None] = mapped_column(String(200))
+    # the person's consent, as the receiving agency recorded it when accepting (who, when, how)
+    consent_method: Mapped[str | None] = mapped_column(String(20))  # referral_consent_method
+    consent_given_on: Mapped[dt.date | None] = mapped_column(Date)
+    consent_recorded_by: Mapped[str | None] = mapped_column(String(80))
+    consent_recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # the receiving agency's decision: who, when, and why it declined (free text: encrypted)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decline_reason: Mapped[str | None] = mapped_column(EncryptedText("referrals.decline_reason"))
+
+
+class CaseNote(Base):
+    """A caseworker's note on a case: free text, encrypted at rest, with its author and time.
+
+    Append-only: a note is never edited or deleted (a correction is a new note), so the case's
+    history stays as it was written (see ``store/case_notes.py``).
+    """
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case_id_written_at", "case_id", "written_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))  # ix_case_notes_case_id_written_at
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author: Mapped[str] = mapped_column(String(80))  # the username when written
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    body: Mapped[str] = mapped_column(EncryptedText("case_notes.body"))
 
 
 class AftercareStep(Base):
@@ -491,6 +520,7 @@ __all__ = [
     "Case",
     "CaseJurisdiction",
     "CaseLink",
+    "CaseNote",
     "CasePerson",
     "CaseShare",
     "ImportBatch",

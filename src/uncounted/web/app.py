@@ -79,6 +79,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("/", "Dashboard", Resource.INDICATORS),
     NavLink("/cases", "Cases", Resource.CASES),
     NavLink("/search", "Find a person", Resource.IDENTITIES),
+    NavLink("/referrals", "Referrals", Resource.REFERRALS, Action.UPDATE),
     NavLink("/indicators", "Indicators", Resource.INDICATORS),
     NavLink("/metrics", "Metrics", Resource.METRICS),
     NavLink("/prevalence", "Prevalence", Resource.PREVALENCE),
@@ -233,6 +234,7 @@ def create_app(
         prevalence,
         records,
         search,
+        referrals,
         survivors,
     )
 
@@ -242,6 +244,7 @@ def create_app(
         records.router,
         cases.router,
         search.router,
+        referrals.router,
         indicators.router,
         metrics.router,
         survivors.router,

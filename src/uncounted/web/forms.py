@@ -116,8 +116,7 @@ REFERRAL_FORM: tuple[FormField, ...] = (
     _from_rule("referrals", "to_country", "To country"),
     _from_rule("referrals", "referred_on", "Referred on"),
     _from_rule("referrals", "reason", "Reason"),
-    _from_rule("referrals", "consent_recorded", "Consent recorded"),
-    _from_rule("referrals", "status", "Status"),
+    FormField("service", "Service asked for (e.g. shelter, legal aid)", "text", False),
 )
 
 FORMS: dict[str, tuple[FormField, ...]] = {
@@ -167,8 +166,11 @@ def validate(
                 problems[f.name] = "is required"
             continue
         try:
-            if f.kind == "id" or f.rule is None:
+            if f.kind == "id":
                 values[f.name] = int(text)
+                continue
+            if f.rule is None:  # free text that no import rule covers (a referral's service)
+                values[f.name] = text[:200]
                 continue
             value = convert(f.rule, text)
         except (FieldProblem, ValueError) as exc:

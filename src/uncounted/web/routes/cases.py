@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from uncounted.domain import Stage, code_list
+from uncounted.store.case_notes import case_notes
 from uncounted.store.casebook import CaseFilters, case_detail, list_cases
 from uncounted.web.context import CurrentUser, DbSession, render
 from uncounted.web.routes import RecordId, both
@@ -63,4 +64,5 @@ async def case_page(
     case_id: RecordId,
 ) -> Response:
     detail = case_detail(session, me.who, case_id)
-    return render(request, "case.html", detail.to_dict(), me)
+    notes = [vars(n) for n in case_notes(session, me.who, case_id)]
+    return render(request, "case.html", {**detail.to_dict(), "notes": notes}, me)
