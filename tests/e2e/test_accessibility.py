@@ -32,7 +32,8 @@ def _problems(page) -> list[str]:
 
 
 def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
-    """The role's navigation, a case and its forms, and the account page."""
+    """The role's navigation (an admin's holds the deleted records), a case and its forms
+    (the delete confirmation too), and the account page."""
     page.goto(f"{server}/")
     links = page.eval_on_selector_all("header nav a", "els => els.map(e => e.getAttribute('href'))")
     urls = [f"{server}{href}" for href in links] + [f"{server}/account"]
@@ -42,7 +43,8 @@ def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
         urls.append(f"{server}{case}")
         if role != "analyst":
             urls += [f"{server}{case}/persons/new", f"{server}{case}/events/new",
-                     f"{server}{case}/referrals/new", f"{server}/cases/new"]  # fmt: skip
+                     f"{server}{case}/referrals/new", f"{server}/cases/new",
+                     f"{server}{case}/delete"]  # fmt: skip
     return urls
 
 

@@ -85,6 +85,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("/partners", "Partners", Resource.PARTNERS),
     NavLink("/users", "Users", Resource.USERS),
     NavLink("/audit", "Audit log", Resource.AUDIT),
+    NavLink("/deleted", "Deleted records", Resource.REMOVALS),
 )
 
 
@@ -230,6 +231,7 @@ def create_app(
         partners,
         prevalence,
         records,
+        removals,
         survivors,
     )
 
@@ -245,6 +247,7 @@ def create_app(
         prevalence.router,
         partners.router,
         admin.router,
+        removals.router,
     ):
         app.include_router(router)
 
