@@ -141,15 +141,17 @@ def list_removals(session: Session, who: Principal) -> list[Removal]:
 def restore_record(session: Session, who: Principal, removal_id: int) -> RecordRemoval:
     """Bring removed record back into every read (administrators only); audited.
 
-    A person merged into another (``kind`` ``merged``) is not restored here: its records
-    were moved onto the kept person, and restoring it alone would leave it empty.
+    A person merged into another (``kind`` ``merged``) is restored by undoing the merge
+    (:func:`uncounted.store.merging.unmerge_person`): its records move back to it.
     """
     check(who, Resource.REMOVALS, Action.DELETE)
     removal = session.get(RecordRemoval, removal_id)
     if removal is None:
         raise NotFound(f"There is no removed record {removal_id}; it may be restored already.")
-    if removal.kind != "deleted":
-        raise InvalidInput("This person was merged into another; undo the merge instead.")
+    if removal.kind == "merged":
+        from uncounted.store.merging import unmerge_person
+
+        return unmerge_person(session, who, removal_id)
     audit.record(
         session, who, audit.AuditAction.RESTORE, removal.resource, str(removal.record_id),
         fields=["reason"], before={"reason": removal.reason},
