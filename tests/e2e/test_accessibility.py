@@ -32,8 +32,9 @@ def _problems(page) -> list[str]:
 
 
 def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
-    """The role's navigation, a case and its forms, the account page, and the prevalence page
-    with the estimate from linked records asked for."""
+    """The role's navigation (an admin's holds the deleted records), a case and its forms
+    (the delete confirmation too), a page of search results, the account page, and the
+    prevalence page with the estimate from linked records asked for."""
     page.goto(f"{server}/")
     links = page.eval_on_selector_all("header nav a", "els => els.map(e => e.getAttribute('href'))")
     urls = [f"{server}{href}" for href in links] + [f"{server}/account"]
@@ -45,7 +46,7 @@ def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
         if role != "analyst":
             urls += [f"{server}{case}/persons/new", f"{server}{case}/events/new",
                      f"{server}{case}/referrals/new", f"{server}/cases/new",
-                     f"{server}/referrals/sent"]  # fmt: skip
+                     f"{server}/referrals/sent", f"{server}{case}/delete"]  # fmt: skip
             page.goto(f"{server}{case}")
             names = page.locator("xpath=//h2[text()='People']/following::table[1]/tbody/tr/td[1]")
             urls.append(f"{server}/search?q={names.first.inner_text()}")  # a page of results

@@ -367,3 +367,32 @@ def test_caseworker_finds_a_person_by_name_and_opens_the_case(server, browser):
     page.wait_for_url(f"{server}{case}")
     assert name in page.inner_text("body")
     context.close()
+
+
+def test_caseworker_deletes_a_case_with_a_reason_and_an_admin_restores_it(server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, server, "caseworker")
+    page.goto(f"{server}/cases")
+    case_url = page.get_attribute("table.grid a[href^='/cases/']", "href")
+    page.goto(f"{server}{case_url}")
+    reference = page.inner_text("h1")
+    page.click("text=Delete case")
+    page.fill("textarea[name=reason]", "e2e: opened twice by mistake")
+    page.click("button:text('Delete')")
+    page.wait_for_url(f"{server}/cases")
+    assert page.goto(f"{server}{case_url}").status == 404
+    context.close()
+
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, server, "admin")
+    page.click("text=Deleted records")
+    row = page.locator("tr", has_text="e2e: opened twice by mistake")
+    assert "caseworker" in row.inner_text()
+    row.locator("button:text('Restore')").click()
+    page.wait_for_url(f"{server}/deleted")
+    assert page.locator("tr", has_text="e2e: opened twice by mistake").count() == 0
+    assert page.goto(f"{server}{case_url}").status == 200
+    assert page.inner_text("h1") == reference
+    context.close()

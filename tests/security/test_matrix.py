@@ -82,6 +82,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/users"): "A DDDD D D",
     ("POST", "/users/{user_id}"): "A DDDD D D",
     ("GET", "/audit"): "A DDDD D D",
+    # soft delete: the owning agency's caseworkers and admins; restore: admins
+    ("GET", "/cases/{case_id}/delete"): "A ADDD D D",
+    ("POST", "/cases/{case_id}/delete"): "A ADDD D D",
+    ("GET", "/cases/{case_id}/persons/{person_id}/delete"): "A ADDD D D",
+    ("POST", "/cases/{case_id}/persons/{person_id}/delete"): "A ADDD D D",
+    ("GET", "/cases/{case_id}/events/{event_id}/delete"): "A ADDD D D",
+    ("POST", "/cases/{case_id}/events/{event_id}/delete"): "A ADDD D D",
+    ("GET", "/deleted"): "A DDDD D D",
+    ("POST", "/deleted/{removal_id}/restore"): "A DDDD D D",
     # due diligence of business partners: no case records; analysts review, viewers read
     ("GET", "/partners"): "A DDDD A A",
     ("GET", "/partners/{code}"): "A DDDD A A",
@@ -143,6 +152,7 @@ def _urls(path: str, target: str, store) -> list[str]:
         "token": "not-a-token",
         "metric_id": "J3",
         "code": "NO-SUCH-PARTNER",
+        "removal_id": 999,  # none: an administrator gets 404
     }
     kinds = KINDS if "{kind}" in path else ("",)
     return [path.format(kind=k, **values) for k in kinds]

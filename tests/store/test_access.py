@@ -34,10 +34,10 @@ from uncounted.store.tables import (
 # One row per resource; letters r c u d for the actions each role has ("-" for none).
 #                 admin   caseworker  analyst  viewer
 EXPECTED = """
-cases             rcud    rcu         r        -
-persons           rcud    rcu         r        -
+cases             rcud    rcud        r        -
+persons           rcud    rcud        r        -
 identities        rcud    rcu         -        -
-justice_events    rcud    rcu         r        -
+justice_events    rcud    rcud        r        -
 referrals         rcud    rcu         r        -
 assessments       rcud    rcu         r        -
 agencies          rcud    r           r        -
@@ -48,6 +48,7 @@ imports           rcud    rc          -        -
 users             rcud    -           -        -
 audit             rcud    -           -        -
 partners          rcud    -           rcu      r
+removals          rcud    -           -        -
 """
 ROLES = [Role.ADMIN, Role.CASEWORKER, Role.ANALYST, Role.VIEWER]
 LETTER = {"r": Action.READ, "c": Action.CREATE, "u": Action.UPDATE, "d": Action.DELETE}

@@ -3,9 +3,11 @@
 =================  ==========================================================================
 role               may
 =================  ==========================================================================
-``admin``          everything, every agency, users and the audit log
+``admin``          everything, every agency, users, the audit log, deleted records (restore)
 ``caseworker``     read and write case records of their agency's scope (identifying fields
-                   included); import files; read indicators, metrics and prevalence
+                   included); delete (softly, restorable) their own agency's cases, persons
+                   and justice events (:func:`delete_filter`); import files; read
+                   indicators, metrics and prevalence
 ``analyst``        read case records of every agency **without** identifying fields; read
                    and run indicators, metrics and prevalence estimates
 ``viewer``         read aggregate results only (dashboard, indicators, metrics, prevalence)
@@ -69,6 +71,7 @@ from uncounted.store.tables import (
     PersonIdentity,
     Referral,
 )
+from uncounted.store.tombstones import live
 
 
 class Role(StrEnum):
@@ -97,6 +100,7 @@ class Resource(StrEnum):
     USERS = "users"
     AUDIT = "audit"
     PARTNERS = "partners"  # due diligence: partner register, statement scores, decisions
+    REMOVALS = "removals"  # deleted and merged records: list and restore (admin only)
 
 
 class Action(StrEnum):
@@ -111,6 +115,7 @@ class Action(StrEnum):
 _R, _C, _U, _D = Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE
 _ALL = frozenset(Action)
 _WRITE = frozenset({_R, _C, _U})
+_WRITE_DELETE = frozenset({_R, _C, _U, _D})
 _READ = frozenset({_R})
 _CASE_RECORDS = (
     Resource.CASES,
@@ -127,6 +132,8 @@ POLICY: dict[Role, dict[Resource, frozenset[Action]]] = {
     Role.ADMIN: {resource: _ALL for resource in Resource},
     Role.CASEWORKER: {
         **{resource: _WRITE for resource in _CASE_RECORDS},
+        # soft delete (restorable by an admin), of their own agency's records only
+        **{r: _WRITE_DELETE for r in (Resource.CASES, Resource.PERSONS, Resource.JUSTICE_EVENTS)},
         **{resource: _READ for resource in _AGGREGATES},
         Resource.AGENCIES: _READ,
         Resource.IMPORTS: frozenset({_R, _C}),
@@ -185,8 +192,8 @@ def _shared(agency_id: int) -> Select[int]:
 def _case_ids_in_scope(agency_id: int) -> CompoundSelect[tuple[int]]:
     # One UNION of ids, evaluated once: the database uses its indexes on each part instead of
     # testing two conditions on every case row.
-    owned = select(Case.id).where(Case.owning_agency_id == agency_id)
-    return union(owned, _shared(agency_id))
+    owned = select(Case.id).where(Case.owning_agency_id == agency_id, live(Case))
+    return union(owned, _shared(agency_id).where(live(CaseShare)))
 
 
 def _active_to(agency_id: int) -> ColumnElement[bool]:
@@ -220,12 +227,12 @@ def case_scope_parts(who: Principal, action: Action = Action.READ) -> list[Colum
 @lru_cache(maxsize=1024)
 def _case_scope_parts(role: Role, agency: int | None) -> tuple[ColumnElement[bool], ...]:
     if role is not Role.CASEWORKER:
-        return (true(),)
+        return (live(Case),)
     if agency is None:
         return (false(),)
     return (
-        Case.owning_agency_id == agency,
-        and_(Case.owning_agency_id != agency, Case.id.in_(_shared(agency))),
+        and_(Case.owning_agency_id == agency, live(Case)),
+        and_(Case.owning_agency_id != agency, Case.id.in_(_shared(agency)), live(Case)),
     )
 
 
@@ -263,7 +270,7 @@ def person_filter(who: Principal, resource: Resource, action: Action) -> ColumnE
 @lru_cache(maxsize=1024)
 def _person_clause(role: Role, agency: int | None, reading: bool) -> ColumnElement[bool]:
     if role is not Role.CASEWORKER:
-        return true()
+        return live(Person)
     if agency is None:
         return false()
     parts = [
@@ -274,7 +281,7 @@ def _person_clause(role: Role, agency: int | None, reading: bool) -> ColumnEleme
     ]
     if reading:
         parts.append(Person.id.in_(_referred_to(agency)))
-    return or_(*parts)
+    return and_(or_(*parts), live(Person))
 
 
 @lru_cache(maxsize=1024)
@@ -283,13 +290,20 @@ def _scope_clause(
 ) -> ColumnElement[bool]:
     # Built once per (role, agency, resource, reading) and reused: SQL expressions are
     # immutable, and building them costs more than running the indexed lookups they describe.
+    # Deleted and merged records (store/tombstones.py) are out of every role's scope.
+    table = _LIVE.get(resource)
     if role is not Role.CASEWORKER:
-        return true()
+        return true() if table is None else live(table)
     if agency is None:
         return false()
+    clause = _caseworker_clause(agency, resource, reading)
+    return clause if table is None else and_(clause, live(table))
+
+
+def _caseworker_clause(agency: int, resource: Resource, reading: bool) -> ColumnElement[bool]:
     cases = _case_ids_in_scope(agency)
     if resource is Resource.CASES:
-        return or_(*_case_scope_parts(role, agency))
+        return or_(*_case_scope_parts(Role.CASEWORKER, agency))
     if resource is Resource.JUSTICE_EVENTS:
         return JusticeEvent.case_id.in_(cases)
     if resource is Resource.REFERRALS:
@@ -297,16 +311,59 @@ def _scope_clause(
         received = Referral.id.in_(select(Referral.id).where(_active_to(agency)))
         return or_(mine, received) if reading else mine
     if resource is Resource.PERSONS:
-        return _person_clause(role, agency, reading)
+        return _person_clause(Role.CASEWORKER, agency, reading)
     if resource is Resource.IDENTITIES:
-        persons = select(Person.id).where(_person_clause(role, agency, reading))
+        persons = select(Person.id).where(_person_clause(Role.CASEWORKER, agency, reading))
         return PersonIdentity.person_id.in_(persons)
     if resource is Resource.ASSESSMENTS:
-        persons = select(Person.id).where(_person_clause(role, agency, True))
+        persons = select(Person.id).where(_person_clause(Role.CASEWORKER, agency, True))
         return Assessment.person_id.in_(persons)
     if resource is Resource.IMPORTS:  # the batches of files loaded as the agency's records
         return ImportBatch.source_agency_id == agency
     return true()
+
+
+#: The table whose removed rows (store/tombstones.py) each resource's scope leaves out.
+_LIVE: dict[Resource, Any] = {
+    Resource.CASES: Case,
+    Resource.PERSONS: Person,
+    Resource.IDENTITIES: PersonIdentity,
+    Resource.JUSTICE_EVENTS: JusticeEvent,
+    Resource.REFERRALS: Referral,
+    Resource.ASSESSMENTS: Assessment,
+}
+
+
+def delete_filter(who: Principal, resource: Resource) -> ColumnElement[bool]:
+    """``WHERE`` clause on the resource's table selecting the records ``who`` may delete.
+
+    Stricter than :func:`scope_filter` for ``DELETE``: a caseworker deletes only their own
+    agency's records (cases it owns, events of those cases, people it recorded or, for a person
+    no agency recorded, people of its own cases), never a case another agency shared with it.
+    Already removed records are not selected.
+    """
+    if not allowed(who, resource, Action.DELETE) or resource not in _LIVE:
+        return false()
+    table = _LIVE[resource]
+    if who.role is not Role.CASEWORKER:
+        return live(table)
+    if who.agency_id is None:
+        return false()
+    agency = who.agency_id
+    owned = select(Case.id).where(Case.owning_agency_id == agency)
+    if resource is Resource.CASES:
+        mine = Case.owning_agency_id == agency
+    elif resource is Resource.JUSTICE_EVENTS:
+        mine = JusticeEvent.case_id.in_(owned)
+    elif resource is Resource.PERSONS:
+        in_owned = select(CasePerson.person_id).where(CasePerson.case_id.in_(owned))
+        mine = or_(
+            Person.source_agency_id == agency,
+            and_(Person.source_agency_id.is_(None), Person.id.in_(in_owned)),
+        )
+    else:
+        return false()
+    return and_(mine, live(table))
 
 
 def unrestricted(who: Principal) -> bool:
@@ -477,6 +534,7 @@ __all__ = [
     "allowed",
     "case_scope_parts",
     "check",
+    "delete_filter",
     "may_import",
     "permitted_ids",
     "person_filter",

@@ -70,6 +70,7 @@ class AuditAction(StrEnum):
     KEY_ROTATION = "key-rotation"
     BACKUP = "backup"
     RESTORE = "restore"
+    MERGE = "merge"
 
 
 def _json_value(value: Any) -> Any:

@@ -39,6 +39,7 @@ from uncounted.store.tables import (
     PersonIdentity,
     Referral,
 )
+from uncounted.store.tombstones import live, removed_ids
 
 _STAGE_RANK = {s.value: i for i, s in enumerate(Stage)}
 
@@ -245,7 +246,10 @@ def get_case(session: Session, who: Principal, case_id: int, action: Action = Ac
     )
     if case is not None:
         return case
-    if session.get(Case, case_id) is None:
+    gone = session.scalar(
+        select(Case.id).where(Case.id == case_id, Case.id.in_(removed_ids("cases")))
+    )
+    if session.get(Case, case_id) is None or gone is not None:
         raise NotFound(f"There is no case {case_id}; check the number or search the case list.")
     raise AccessDenied("This case is outside your agency's scope; ask its owner to share it.")
 
@@ -255,7 +259,7 @@ def _persons(session: Session, who: Principal, case_id: int) -> tuple[list[dict[
     query = (
         select(CasePerson, Person)
         .join(Person, Person.id == CasePerson.person_id)
-        .where(CasePerson.case_id == case_id)
+        .where(CasePerson.case_id == case_id, live(CasePerson))
         .order_by(CasePerson.role.desc(), Person.id)
     )
     identities: dict[int, PersonIdentity] = {}
@@ -312,7 +316,7 @@ def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
 
     link_rows = session.execute(
         select(CaseLink.case_id, CaseLink.linked_case_id).where(
-            or_(CaseLink.case_id == case_id, CaseLink.linked_case_id == case_id)
+            or_(CaseLink.case_id == case_id, CaseLink.linked_case_id == case_id), live(CaseLink)
         )
     ).all()
     linked_ids = sorted({b if a == case_id else a for a, b in link_rows} - {case_id})
@@ -348,7 +352,7 @@ def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
         select(JusticeEvent, Jurisdiction.country, Case.reference)
         .join(Jurisdiction, Jurisdiction.id == JusticeEvent.jurisdiction_id)
         .join(Case, Case.id == JusticeEvent.case_id)
-        .where(JusticeEvent.case_id.in_([case_id, *visible_links]))  # cases in scope
+        .where(JusticeEvent.case_id.in_([case_id, *visible_links]), live(JusticeEvent))
         .order_by(JusticeEvent.occurred_on, JusticeEvent.id)
     ).all()
     for event, country, reference in events:
@@ -366,7 +370,7 @@ def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
 
     refs = session.scalars(
         select(Referral)
-        .where(Referral.case_id == case_id)  # the case is in scope
+        .where(Referral.case_id == case_id, live(Referral))  # the case is in scope
         .order_by(Referral.referred_on)
     )
     referrals = []

@@ -23,6 +23,7 @@ from uncounted.store.access import (
     sees_identities,
 )
 from uncounted.store.tables import Base
+from uncounted.store.tombstones import live
 
 
 def _t(name: str) -> Any:
@@ -31,6 +32,8 @@ def _t(name: str) -> Any:
 
 def _query(type_name: str, who: Principal | None = None) -> Select[Any]:
     query = _unscoped(type_name, who)
+    if type_name in Base.metadata.tables:  # never a deleted or merged record (tombstones)
+        query = query.where(live(_t(type_name)))
     if who is None:
         return query
     # an export under a user holds what they may read, like the pages (store.access); each

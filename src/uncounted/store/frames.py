@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Engine, Float, Integer, Ta
 from uncounted.errors import InvalidInput
 from uncounted.store.crypto import EncryptedText
 from uncounted.store.tables import Base
+from uncounted.store.tombstones import live
 
 
 def polars_schema(table: Table) -> dict[str, pl.DataType | None]:
@@ -41,13 +42,17 @@ def polars_schema(table: Table) -> dict[str, pl.DataType | None]:
     return schema
 
 
+_LITERAL = {"literal_binds": True}  # the tombstone filter's table names, inlined
+
 #: Rows fetched and turned into a frame at a time by :func:`read_table` (bounds the memory
 #: held in Python tuples to one chunk).
 READ_CHUNK_ROWS = 200_000
 
 
 def read_table(engine: Engine, name: str) -> pl.DataFrame:
-    """The whole table ``name`` as a frame, with the table's column types.
+    """The whole table ``name`` as a frame, with the table's column types, without deleted or
+    merged records nor the rows pointing at them (``store/tombstones.py``): every indicator
+    and estimate is computed as if they had never been recorded.
 
     Rows are read with the driver's own cursor, in chunks, and typed by Polars in bulk
     (dates parsed column-wise, not value by value through SQLAlchemy's row processing);
@@ -60,7 +65,9 @@ def read_table(engine: Engine, name: str) -> pl.DataFrame:
         return _read_table_rows(engine, table)
     schema = polars_schema(table)
     json_as_text = engine.dialect.name == "sqlite"  # psycopg decodes JSON itself
-    sql = str(select(table).compile(dialect=engine.dialect))
+    sql = str(
+        select(table).where(live(table)).compile(dialect=engine.dialect, compile_kwargs=_LITERAL)
+    )
     chunks: list[pl.DataFrame] = []
     with engine.connect() as conn:
         cursor = conn.exec_driver_sql(sql).cursor
@@ -101,7 +108,7 @@ def _typed_chunk(
 def _read_table_rows(engine: Engine, table: Table) -> pl.DataFrame:
     """``table`` through SQLAlchemy's typed rows (decrypting encrypted columns)."""
     with engine.connect() as conn:
-        rows = conn.execute(select(table)).fetchall()
+        rows = conn.execute(select(table).where(live(table))).fetchall()
     schema = polars_schema(table)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
     return pl.DataFrame(

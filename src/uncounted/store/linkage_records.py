@@ -31,6 +31,7 @@ from uncounted.store.tables import (
     Person,
     PersonIdentity,
 )
+from uncounted.store.tombstones import live
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -89,7 +90,7 @@ def linkage_records(session: Session, who: Principal | str) -> pl.DataFrame:
         .join(Agency, Agency.id == Person.source_agency_id)
         .join(ListMembership, ListMembership.person_id == Person.id)
         .outerjoin(PersonIdentity, PersonIdentity.person_id == Person.id)
-        .where(Person.source_agency_id.is_not(None))
+        .where(Person.source_agency_id.is_not(None), live(ListMembership))
         .order_by(Person.id, ListMembership.period)
     )
     rows = [
@@ -130,7 +131,7 @@ def review_details(
         )
         .join(Agency, Agency.id == Person.source_agency_id, isouter=True)
         .outerjoin(PersonIdentity, PersonIdentity.person_id == Person.id)
-        .where(Person.id.in_(list(record_ids)))
+        .where(Person.id.in_(list(record_ids)), live(Person))
     )
     rows = list(session.execute(query))
     for row in rows:
@@ -242,7 +243,7 @@ def decisions_frame(engine: Engine) -> pl.DataFrame:
         rows = conn.execute(
             select(
                 LinkageDecision.person_id_l, LinkageDecision.person_id_r, LinkageDecision.decision
-            )
+            ).where(live(LinkageDecision))
         ).fetchall()
     return pl.DataFrame(
         [(str(a), str(b), d) for a, b, d in rows],

@@ -24,6 +24,7 @@ from uncounted.store.access import (
     scope_filter,
 )
 from uncounted.store.tables import Assessment, AssessmentItem, CasePerson, Person, PersonIdentity
+from uncounted.store.tombstones import removed_ids
 
 
 def get_person(
@@ -37,7 +38,8 @@ def get_person(
     person, their identity or their assessments: ``store.access.person_filter``)."""
     check(who, resource, action)
     person = session.get(Person, person_id)
-    if person is None:
+    gone = select(Person.id).where(Person.id == person_id, Person.id.in_(removed_ids("persons")))
+    if person is None or session.scalar(gone) is not None:  # deleted or merged: no person
         raise NotFound(f"There is no person {person_id}.")
     visible = session.scalar(
         select(Person.id).where(Person.id == person_id, person_filter(who, resource, action))

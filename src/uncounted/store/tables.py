@@ -359,6 +359,31 @@ class LinkageDecision(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class RecordRemoval(Base):
+    """A person, case or justice event taken out of every read: deleted (with a reason) or, for
+    a person, merged into another record. One row per removed record; restoring deletes the row.
+
+    A tombstone table rather than ``deleted_at`` columns on each table: the records keep their
+    columns and the indexes the case list reads from alone (a record's id is in every index,
+    so ``id NOT IN (removed ids)`` still needs no table row); one place lists what was removed
+    for the administrator; the filter is the same for every kind (``store/tombstones.py``).
+    """
+
+    __tablename__ = "record_removals"
+    __table_args__ = (UniqueConstraint("resource", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource: Mapped[str] = mapped_column(String(40))  # persons | cases | justice_events
+    record_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # deleted | merged
+    reason: Mapped[str] = mapped_column(Text)
+    removed_by: Mapped[str] = mapped_column(String(80))
+    removed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    # for a merge: the ids of the rows moved onto the kept person, by table (to undo it)
+    moved: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class User(Base):
     """A person who signs in: role (admin, caseworker, analyst, viewer) and agency scope."""
 
@@ -534,6 +559,7 @@ __all__ = [
     "Person",
     "PersonIdentity",
     "PersonIndexToken",
+    "RecordRemoval",
     "Referral",
     "SignInThrottle",
     "StatementScore",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from uncounted.errors import InvalidInput
 from uncounted.store.tables import Case, Jurisdiction, JusticeEvent, Person
+from uncounted.store.tombstones import live
 
 #: The tallied measures: label → (stage, outcome or None).
 MEASURES: dict[str, tuple[str, str | None]] = {
@@ -65,7 +66,7 @@ def stage_tallies(session: Session, by: str = "year") -> list[dict[str, Any]]:
         stmt = stmt.join(Case, Case.id == JusticeEvent.case_id)
     elif by == "sex":
         stmt = stmt.outerjoin(Person, Person.id == JusticeEvent.person_id)
-    stmt = stmt.group_by(key).order_by(key)
+    stmt = stmt.where(live(JusticeEvent)).group_by(key).order_by(key)
     rows = []
     for row in session.execute(stmt).mappings():
         group = row["group"]

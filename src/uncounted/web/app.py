@@ -87,6 +87,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("/partners", "Partners", Resource.PARTNERS),
     NavLink("/users", "Users", Resource.USERS),
     NavLink("/audit", "Audit log", Resource.AUDIT),
+    NavLink("/deleted", "Deleted records", Resource.REMOVALS),
 )
 
 
@@ -235,6 +236,7 @@ def create_app(
         records,
         search,
         referrals,
+        removals,
         survivors,
     )
 
@@ -252,6 +254,7 @@ def create_app(
         prevalence.router,
         partners.router,
         admin.router,
+        removals.router,
     ):
         app.include_router(router)
 

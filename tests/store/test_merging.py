@@ -1,0 +1,100 @@
+"""Merging two records of one person: every reference moves, atomic, audited, undone by admin.
+
+Store: the security matrix's (``tests/security/conftest.py``). Persons 1 (victim) and 2
+(suspect) of case 1 are both PNP's; 3 and 4 are TH-DSI's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.security.conftest import TARGET, make_store
+from uncounted.errors import AccessDenied, InvalidInput
+from uncounted.store import merging
+from uncounted.store.access import Principal, Role
+from uncounted.store.db import session_scope
+from uncounted.store.frames import read_table
+from uncounted.store.merging import merge_candidates, merge_persons
+from uncounted.store.removals import list_removals, restore_record
+from uncounted.store.tables import AuditEvent, CasePerson, JusticeEvent, LinkageDecision, Person
+
+OWN, OTHER = TARGET["own"], TARGET["other"]
+ADMIN = Principal(1, "admin", Role.ADMIN)
+CASEWORKER = Principal(2, "caseworker", Role.CASEWORKER, 1)
+
+
+@pytest.fixture
+def store(tmp_path):
+    made = make_store(tmp_path)
+    yield made
+    made.engine.dispose()
+
+
+def _people_of_case(s, case_id):
+    rows = s.execute(
+        select(CasePerson.person_id, CasePerson.role).where(CasePerson.case_id == case_id)
+    )
+    return sorted(rows.all())
+
+
+def test_merge_moves_every_reference_and_undo_moves_them_back(store):
+    with session_scope(store.engine) as s:
+        s.get(Person, OWN.suspect).birth_year = 1990
+        merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        assert _people_of_case(s, OWN.case_id) == [(1, "suspect"), (1, "victim")]
+        assert s.get(JusticeEvent, OWN.event).person_id == OWN.victim
+        assert s.get(Person, OWN.victim).birth_year == 1990  # taken: the kept record lacked it
+        decision = s.scalar(select(LinkageDecision))
+        assert (decision.person_id_l, decision.person_id_r, decision.decision) == (1, 2, "match")
+        merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
+        assert merge.record_id == "1" and "birth_year" in merge.fields
+        assert merge_candidates(s, CASEWORKER) == []  # the merged record is gone
+        (removal,) = list_removals(s, ADMIN)
+        assert (removal.kind, removal.record_id, removal.merged_into_id) == ("merged", 2, 1)
+    assert OWN.suspect not in read_table(store.engine, "persons")["id"].to_list()
+    with session_scope(store.engine) as s:
+        restore_record(s, ADMIN, removal.id)
+    with session_scope(store.engine) as s:
+        assert _people_of_case(s, OWN.case_id) == [(1, "victim"), (2, "suspect")]
+        assert s.get(JusticeEvent, OWN.event).person_id == OWN.suspect
+        assert s.scalar(select(LinkageDecision)) is None
+    assert OWN.suspect in read_table(store.engine, "persons")["id"].to_list()
+
+
+def test_a_failed_merge_leaves_nothing_moved(store, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(merging, "record_decision", fail)
+    with pytest.raises(RuntimeError), session_scope(store.engine) as s:
+        merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        assert _people_of_case(s, OWN.case_id) == [(1, "victim"), (2, "suspect")]
+        assert s.get(JusticeEvent, OWN.event).person_id == OWN.suspect
+        assert list_removals(s, ADMIN) == []
+
+
+@pytest.mark.parametrize(
+    ("who", "keep", "other", "error"),
+    [
+        (CASEWORKER, OTHER.victim, OTHER.suspect, AccessDenied),  # another agency's records
+        (ADMIN, OWN.victim, OTHER.victim, InvalidInput),  # two agencies: linkage, not a merge
+        (ADMIN, OWN.victim, OWN.victim, InvalidInput),
+    ],
+)
+def test_refused_merges(store, who, keep, other, error):
+    with session_scope(store.engine) as s, pytest.raises(error):
+        merge_persons(s, who, keep, other, "same passport number")
+
+
+def test_candidates_come_from_match_decisions(store):
+    from uncounted.store.linkage_records import record_decision
+
+    with session_scope(store.engine) as s:
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
+        record_decision(s, "reviewer", OWN.victim, OTHER.victim, "match")  # two agencies
+    with session_scope(store.engine) as s:
+        assert merge_candidates(s, CASEWORKER) == [(1, 2)]
+        assert merge_candidates(s, ADMIN) == [(1, 2)]
