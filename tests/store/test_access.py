@@ -48,6 +48,8 @@ imports           rcud    rc          -        -
 users             rcud    -           -        -
 audit             rcud    -           -        -
 partners          rcud    -           rcu      r
+reports           rcud    -           r        r
+open_data         rcud    -           rc       -
 """
 ROLES = [Role.ADMIN, Role.CASEWORKER, Role.ANALYST, Role.VIEWER]
 LETTER = {"r": Action.READ, "c": Action.CREATE, "u": Action.UPDATE, "d": Action.DELETE}

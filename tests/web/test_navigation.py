@@ -21,14 +21,25 @@ SEEN = {
         "/indicators",
         "/metrics",
         "/prevalence",
+        "/report",
+        "/open-data",
         "/imports",
         "/partners",
         "/users",
         "/audit",
     ],
     "caseworker": ["/", "/cases", "/indicators", "/metrics", "/prevalence", "/imports"],
-    "analyst": ["/", "/cases", "/indicators", "/metrics", "/prevalence", "/partners"],
-    "viewer": ["/", "/indicators", "/metrics", "/prevalence", "/partners"],
+    "analyst": [
+        "/",
+        "/cases",
+        "/indicators",
+        "/metrics",
+        "/prevalence",
+        "/report",
+        "/open-data",
+        "/partners",
+    ],
+    "viewer": ["/", "/indicators", "/metrics", "/prevalence", "/report", "/partners"],
 }
 
 

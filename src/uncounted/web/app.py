@@ -81,6 +81,8 @@ NAV: tuple[NavLink, ...] = (
     NavLink("/indicators", "Indicators", Resource.INDICATORS),
     NavLink("/metrics", "Metrics", Resource.METRICS),
     NavLink("/prevalence", "Prevalence", Resource.PREVALENCE),
+    NavLink("/report", "Report", Resource.REPORTS),
+    NavLink("/open-data", "Open data", Resource.OPEN_DATA, Action.CREATE),
     NavLink("/imports", "Imports", Resource.IMPORTS),
     NavLink("/partners", "Partners", Resource.PARTNERS),
     NavLink("/users", "Users", Resource.USERS),
@@ -227,9 +229,11 @@ def create_app(
         imports,
         indicators,
         metrics,
+        opendata,
         partners,
         prevalence,
         records,
+        report,
         survivors,
     )
 
@@ -243,6 +247,8 @@ def create_app(
         survivors.router,
         imports.router,
         prevalence.router,
+        report.router,
+        opendata.router,
         partners.router,
         admin.router,
     ):
