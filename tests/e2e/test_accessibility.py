@@ -32,10 +32,13 @@ def _problems(page) -> list[str]:
 
 
 def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
-    """The role's navigation, a case and its forms, and the account page."""
+    """The role's navigation (the report and open-data pages included), a case and its forms,
+    the account page, and the evidence report itself."""
     page.goto(f"{server}/")
     links = page.eval_on_selector_all("header nav a", "els => els.map(e => e.getAttribute('href'))")
     urls = [f"{server}{href}" for href in links] + [f"{server}/account"]
+    if "/report" in links:
+        urls.append(f"{server}/report/view")
     if role in ("admin", "caseworker", "analyst"):
         page.goto(f"{server}/cases")
         case = page.get_attribute("table.grid a[href^='/cases/']", "href")
