@@ -32,13 +32,16 @@ def _problems(page) -> list[str]:
 
 
 def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
-    """The role's navigation (an admin's holds the deleted records), a case and its forms
-    (the delete confirmation too), a page of search results, the account page, and the
-    prevalence page with the estimate from linked records asked for."""
+    """The role's navigation (an admin's holds the deleted records; the report and open-data
+    pages), a case and its forms (the delete confirmation too), a page of search results, the
+    account page, the prevalence page with the estimate from linked records asked for, and the
+    evidence report itself."""
     page.goto(f"{server}/")
     links = page.eval_on_selector_all("header nav a", "els => els.map(e => e.getAttribute('href'))")
     urls = [f"{server}{href}" for href in links] + [f"{server}/account"]
     urls.append(f"{server}/prevalence?linked=true")
+    if "/report" in links:
+        urls.append(f"{server}/report/view")
     if role in ("admin", "caseworker", "analyst"):
         page.goto(f"{server}/cases")
         case = page.get_attribute("table.grid a[href^='/cases/']", "href")

@@ -396,3 +396,70 @@ def test_caseworker_deletes_a_case_with_a_reason_and_an_admin_restores_it(server
     assert page.goto(f"{server}{case_url}").status == 200
     assert page.inner_text("h1") == reference
     context.close()
+
+
+def test_analyst_downloads_the_report_and_the_open_data_bundle(server, browser, tmp_path):
+    """An analyst builds the evidence report for a jurisdiction, downloads it as HTML and as
+    PDF, builds the open-data bundle and downloads it; a caseworker is refused both."""
+    import zipfile
+
+    from uncounted.report.pdf import pdf_unavailable
+
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    _sign_in(page, server, "analyst")
+    page.click("header nav a[href='/report']")
+    page.select_option("select[name=jurisdiction]", "TH")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r".*/report\?.*jurisdiction=TH.*"))
+    assert page.locator("#key-figures tbody tr").count() >= 3
+    _shot(page, "7-report")
+    with page.expect_download() as got:
+        page.click("#report-html")
+    html = got.value.path().read_text("utf-8")
+    assert got.value.suggested_filename == "evidence-report-TH-all.html"
+    assert "Evidence report" in html and "<svg" in html
+    if pdf_unavailable() is None:
+        with page.expect_download() as got:
+            page.click("#report-pdf")
+        assert got.value.path().read_bytes().startswith(b"%PDF")
+    else:
+        assert "pip install" in page.inner_text("#report-pdf-missing")
+    page.click("header nav a[href='/open-data']")
+    page.fill("input[name=k]", "5")
+    page.fill("input[name=max_suppression]", "0.5")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("#open-data-summary")
+    with page.expect_download() as got:
+        page.click("#open-data-download")
+    names = zipfile.ZipFile(got.value.path()).namelist()
+    assert "uncounted-open-data/victims.csv" in names
+    _shot(page, "8-open-data")
+    context.close()
+
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, server, "caseworker")
+    assert page.locator("header nav a[href='/report']").count() == 0
+    for path in ("/report", "/open-data"):
+        response = page.goto(f"{server}{path}")
+        assert response is not None and response.status == 403
+        assert "You do not have access" in page.content()
+    context.close()
+
+
+def test_analyst_pages_fit_a_phone(server, browser):
+    """At 375 px the report page, the report itself and the open-data page do not scroll
+    sideways."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    _sign_in(page, server, "analyst")
+    widths = {}
+    for path in ("/report", "/open-data"):
+        page.goto(f"{server}{path}")
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("#open-data-summary, #open-data-refused")
+    widths["bundle built"] = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert all(w <= 375 for w in widths.values()), widths

@@ -78,6 +78,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/imports/{token}/confirm"): "A AAAA D D",
     ("POST", "/imports/{token}/type"): "A AAAA D D",
     ("GET", "/prevalence"): "A AAAA A A",
+    # the evidence report pools every agency's records: not for caseworkers
+    ("GET", "/report"): "A DDDD A A",
+    ("GET", "/report/view"): "A DDDD A A",
+    ("GET", "/report.html"): "A DDDD A A",
+    ("GET", "/report.pdf"): "A DDDD A A",
+    # the open-data bundle: analysts and administrators only
+    ("GET", "/open-data"): "A DDDD A D",
+    ("POST", "/open-data"): "A DDDD A D",
+    ("GET", "/open-data/{token}.zip"): "A DDDD A D",
     ("GET", "/users"): "A DDDD D D",
     ("POST", "/users"): "A DDDD D D",
     ("POST", "/users/{user_id}"): "A DDDD D D",

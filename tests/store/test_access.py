@@ -49,6 +49,8 @@ users             rcud    -           -        -
 audit             rcud    -           -        -
 partners          rcud    -           rcu      r
 removals          rcud    -           -        -
+reports           rcud    -           r        r
+open_data         rcud    -           rc       -
 """
 ROLES = [Role.ADMIN, Role.CASEWORKER, Role.ANALYST, Role.VIEWER]
 LETTER = {"r": Action.READ, "c": Action.CREATE, "u": Action.UPDATE, "d": Action.DELETE}

@@ -23,6 +23,8 @@ SEEN = {
         "/indicators",
         "/metrics",
         "/prevalence",
+        "/report",
+        "/open-data",
         "/imports",
         "/partners",
         "/users",
@@ -38,8 +40,17 @@ SEEN = {
         "/prevalence",
         "/imports",
     ],
-    "analyst": ["/", "/cases", "/indicators", "/metrics", "/prevalence", "/partners"],
-    "viewer": ["/", "/indicators", "/metrics", "/prevalence", "/partners"],
+    "analyst": [
+        "/",
+        "/cases",
+        "/indicators",
+        "/metrics",
+        "/prevalence",
+        "/report",
+        "/open-data",
+        "/partners",
+    ],
+    "viewer": ["/", "/indicators", "/metrics", "/prevalence", "/report", "/partners"],
 }
 
 

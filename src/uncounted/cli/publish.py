@@ -17,9 +17,6 @@ from uncounted.cli._common import (
     progress_bar,
 )
 
-#: The tables a bundle is built from; identifying tables are never read.
-SOURCE_TABLES = ("case_persons", "persons", "cases", "jurisdictions")
-
 
 def publish(
     out: Path = typer.Option(..., "--out", help="New directory to write the bundle into."),
@@ -36,8 +33,7 @@ def publish(
     """Write k-anonymous victim rows (CTDC layout) and suppressed tables; refuse if k fails."""
     import polars as pl
 
-    from uncounted.publish import write_bundle
-    from uncounted.store.frames import read_table
+    from uncounted.publish import bundle_tables, write_bundle
 
     result = Output("json" if json_out else fmt, output)
     with (
@@ -45,7 +41,7 @@ def publish(
         open_engine(database_url, demo) as engine,
     ):
         task = bar.add_task("Reading the case tables", total=None)
-        tables = {name: read_table(engine, name) for name in SOURCE_TABLES}
+        tables = bundle_tables(engine)
         bundle = write_bundle(
             tables,
             out,

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from sqlalchemy import Engine
 
 from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import InvalidInput
@@ -158,6 +161,28 @@ are not prevalence estimates.
 """
 
 
+#: The tables a bundle is built from; identifying tables are never read.
+SOURCE_TABLES = ("case_persons", "persons", "cases", "jurisdictions")
+
+
+def bundle_tables(engine: Engine) -> dict[str, pl.DataFrame]:
+    """The frames :func:`write_bundle` reads, from a case database (:data:`SOURCE_TABLES`;
+    no identifying field is read)."""
+    from uncounted.store.frames import read_table
+
+    return {name: read_table(engine, name) for name in SOURCE_TABLES}
+
+
+def zip_bundle(path: Path) -> bytes:
+    """The bundle directory at ``path`` as the bytes of one ZIP file (its files under a folder
+    named after the directory), for a download."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            archive.write(file, f"{path.name}/{file.relative_to(path).as_posix()}")
+    return out.getvalue()
+
+
 def write_bundle(
     tables: Mapping[str, pl.DataFrame],
     out: Path,
@@ -226,23 +251,36 @@ def write_bundle(
     return bundle
 
 
-def verify_bundle(path: Path, k: int) -> None:
-    """Re-read a bundle and check it: k over the quasi-identifiers of ``victims.csv``, no
-    identifying column anywhere, and no withheld aggregate cell derivable from what is
-    published. Raises :class:`InvalidInput` naming the first failure."""
+def bundle_problems(path: Path, k: int) -> list[str]:
+    """Every reason the bundle at ``path`` is not publishable (empty when it is): a group of
+    ``victims.csv`` smaller than k over the quasi-identifiers, an identifying column in any
+    file, a withheld aggregate cell derivable from what is published."""
+    problems: list[str] = []
     victims = pl.read_csv(path / "victims.csv", infer_schema_length=0)
     smallest = smallest_class(victims, list(QUASI_IDENTIFIERS))
     if victims.height and smallest < k:
-        raise InvalidInput(f"victims.csv has a group of {smallest} < k = {k}: not publishable.")
-    for csv in path.rglob("*.csv"):
+        problems.append(f"victims.csv has a group of {smallest} < k = {k}: not publishable.")
+    for csv in sorted(path.rglob("*.csv")):
         header = set(pl.read_csv(csv, n_rows=0).columns)
         bad = header & IDENTIFYING_COLUMNS
         if bad:
-            raise InvalidInput(f"{csv.name} has identifying column(s) {', '.join(sorted(bad))}.")
+            problems.append(f"{csv.name} has identifying column(s) {', '.join(sorted(bad))}.")
     for name, (row, col) in AGGREGATES.items():
         body = pl.read_csv(path / "tables" / f"{name}.csv", infer_schema_length=0)
         margins = pl.read_csv(path / "tables" / f"{name}_margins.csv", infer_schema_length=0)
-        _verify_table(name, body, margins, row, col)
+        try:
+            _verify_table(name, body, margins, row, col)
+        except InvalidInput as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def verify_bundle(path: Path, k: int) -> None:
+    """Re-read a bundle and check it (:func:`bundle_problems`). Raises :class:`InvalidInput`
+    naming every failure, the first one first."""
+    problems = bundle_problems(path, k)
+    if problems:
+        raise InvalidInput(" ".join(problems))
 
 
 def _verify_table(name: str, body: pl.DataFrame, margins: pl.DataFrame, row: str, col: str) -> None:
@@ -292,4 +330,14 @@ def _realise(held: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
     return table
 
 
-__all__ = ["AGGREGATES", "IDENTIFYING_COLUMNS", "Bundle", "verify_bundle", "write_bundle"]
+__all__ = [
+    "AGGREGATES",
+    "IDENTIFYING_COLUMNS",
+    "SOURCE_TABLES",
+    "Bundle",
+    "bundle_problems",
+    "bundle_tables",
+    "verify_bundle",
+    "write_bundle",
+    "zip_bundle",
+]

@@ -120,6 +120,12 @@ class Report:
 
         return write_pdf(self, Path(path))
 
+    def to_pdf_bytes(self) -> bytes:
+        """The report as the bytes of a PDF file (WeasyPrint), e.g. for a web download."""
+        from uncounted.report.pdf import html_to_pdf_bytes
+
+        return html_to_pdf_bytes(self.to_html())
+
 
 def _clean(value: Any) -> Any:
     if isinstance(value, float):

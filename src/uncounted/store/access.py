@@ -10,8 +10,15 @@ role               may
                    indicators, metrics and prevalence
 ``analyst``        read case records of every agency **without** identifying fields; read
                    and run indicators, metrics and prevalence estimates
-``viewer``         read aggregate results only (dashboard, indicators, metrics, prevalence)
+``viewer``         read aggregate results only (dashboard, indicators, metrics, prevalence,
+                   the evidence report)
 =================  ==========================================================================
+
+The **evidence report** (``reports``) pools every agency's records into one document for
+funders and the public: analysts and viewers, whose scope is every agency's aggregates, read
+it; caseworkers, whose scope is their agency's records, do not. The **open-data bundle**
+(``open_data``) releases de-identified victim rows of every agency: only analysts (who read
+every agency's records without identifying fields) and administrators build one (``create``).
 
 **Partners** (due diligence of candidate business partners: the register, statement scores
 and decision sheets) hold business information, no personal data about victims: analysts,
@@ -101,6 +108,8 @@ class Resource(StrEnum):
     AUDIT = "audit"
     PARTNERS = "partners"  # due diligence: partner register, statement scores, decisions
     REMOVALS = "removals"  # deleted and merged records: list and restore (admin only)
+    REPORTS = "reports"  # the evidence report (aggregates of every agency)
+    OPEN_DATA = "open_data"  # the de-identified open-data bundle
 
 
 class Action(StrEnum):
@@ -144,8 +153,14 @@ POLICY: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.AGENCIES: _READ,
         Resource.PREVALENCE: frozenset({_R, _C}),
         Resource.PARTNERS: _WRITE,
+        Resource.REPORTS: _READ,
+        Resource.OPEN_DATA: frozenset({_R, _C}),
     },
-    Role.VIEWER: {**{resource: _READ for resource in _AGGREGATES}, Resource.PARTNERS: _READ},
+    Role.VIEWER: {
+        **{resource: _READ for resource in _AGGREGATES},
+        Resource.PARTNERS: _READ,
+        Resource.REPORTS: _READ,
+    },
 }
 
 
