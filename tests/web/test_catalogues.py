@@ -128,8 +128,9 @@ def test_catalogues_are_drafts_with_matching_placeholders():
     """Every translation keeps its placeholders (``%(name)s``), so no page fails to render;
     and every catalogue says it is a draft for native speakers to review."""
     placeholder = re.compile(r"%\(\w+\)s")
-    assert set(catalogues()) == {"en", "fil", "km", "th"}
-    for path in locale_dir().glob("*/LC_MESSAGES/messages.po"):
+    assert {"en", "fil", "km", "th"} <= set(catalogues())
+    for language in ("fil", "km", "th"):
+        path = locale_dir() / language / "LC_MESSAGES" / "messages.po"
         text = path.read_text(encoding="utf-8")
         assert "DRAFT FOR REVIEW BY NATIVE SPEAKERS" in text
         with path.open("rb") as handle:
