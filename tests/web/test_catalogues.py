@@ -21,13 +21,9 @@ ROOT = WEB.parents[2]
 #: Templates whose text is not wrapped yet (English only): wrap them and take them off the list.
 NOT_YET_WRAPPED: frozenset[str] = frozenset(
     {
-        "assessment_form.html",
-        "audit.html",
         "import_report.html",
         "imports.html",
         "indicators.html",
-        "metric.html",
-        "metrics.html",
         "partner.html",
         "partners.html",
         "prevalence.html",
