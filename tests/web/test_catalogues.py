@@ -27,7 +27,6 @@ NOT_YET_WRAPPED: frozenset[str] = frozenset(
         "partner.html",
         "partners.html",
         "prevalence.html",
-        "survivor.html",
     }
 )
 
