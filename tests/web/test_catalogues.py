@@ -21,8 +21,6 @@ ROOT = WEB.parents[2]
 #: Templates whose text is not wrapped yet (English only): wrap them and take them off the list.
 NOT_YET_WRAPPED: frozenset[str] = frozenset(
     {
-        "partner.html",
-        "partners.html",
         "prevalence.html",
     }
 )
