@@ -19,11 +19,7 @@ TEMPLATES = WEB / "templates"
 ROOT = WEB.parents[2]
 
 #: Templates whose text is not wrapped yet (English only): wrap them and take them off the list.
-NOT_YET_WRAPPED: frozenset[str] = frozenset(
-    {
-        "prevalence.html",
-    }
-)
+NOT_YET_WRAPPED: frozenset[str] = frozenset()
 
 #: Text that stays as it is in every language.
 NOT_TRANSLATED = frozenset({"Uncounted"})
