@@ -86,8 +86,10 @@ def _source_ids() -> set[str]:
         ("src/uncounted/web/templates/**.html", "jinja2"),
     ]
     ids: set[str] = set()
+    # the keywords of `make messages`: N_() and the form field labels of web/forms.py
+    keywords = {"_": None, "gettext": None, "N_": None, "_from_rule": (3,), "_id": (2,)}
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, keywords={"_": None, "gettext": None, "N_": None}
+        str(ROOT), method_map, keywords=keywords
     ):
         ids.add(message if isinstance(message, str) else message[0])
     return ids

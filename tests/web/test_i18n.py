@@ -107,6 +107,7 @@ def test_untranslated_text_falls_back_to_english():
     assert gettext_in("th", "Cases") == "คดี"
     assert gettext_in("km", "Metrics") == "Metrics"  # left empty in the draft catalogue
     assert gettext_in("en", "Cases") == "Cases"
+    assert gettext_in("th", "Referred to agency") == "ส่งต่อไปยังหน่วยงาน"  # form labels too
 
 
 def test_figures_per_locale_with_english_unchanged():
