@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench docs clean install
+.PHONY: demo test lint typecheck pytest bench docs clean install messages
 
 install: $(STAMP)
 
@@ -50,3 +50,16 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The web app's catalogues: re-extract the marked text of templates and Python into
+# messages.pot, then update every language's messages.po (new strings empty: English shows).
+# Run after adding or changing page text; translators then fill the empty msgstr lines.
+LOCALE := src/uncounted/web/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _from_rule:3 -k _id:2 --no-location --sort-output \
+	  --project=Uncounted --msgid-bugs-address=translators@uncounted.invalid \
+	  -o $(LOCALE)/messages.pot .
+	@for po in $(LOCALE)/*/LC_MESSAGES/messages.po; do \
+	  lang=$$(basename $$(dirname $$(dirname $$po))); \
+	  $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(LOCALE)/messages.pot -d $(LOCALE) -l $$lang; \
+	done

@@ -37,6 +37,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/me"): "A AAAA A A",
     ("GET", "/account"): "A AAAA A A",
     ("POST", "/account/password"): "A AAAA A A",  # one's own password only
+    ("POST", "/account/language"): "A AAAA A A",  # one's own language only
     ("GET", "/reset/{token}"): "P",  # the token is the credential (one-time, 24 hours)
     ("POST", "/reset/{token}"): "P",
     ("POST", "/users/{user_id}/reset"): "A DDDD D D",

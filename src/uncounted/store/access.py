@@ -172,6 +172,7 @@ class Principal:
     username: str
     role: Role
     agency_id: int | None = None
+    language: str | None = None  # the web app's language of the user; None: the browser's
 
 
 def allowed(who: Principal, resource: Resource, action: Action) -> bool:

@@ -398,6 +398,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    # the web app's language for this user (web/locale); None: the browser's
+    language: Mapped[str | None] = mapped_column(String(20))
 
 
 class WebSession(Base):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -43,7 +44,7 @@ def _now() -> dt.datetime:
 
 def principal(user: User) -> Principal:
     """The access-control view of a user."""
-    return Principal(user.id, user.username, Role(user.role), user.agency_id)
+    return Principal(user.id, user.username, Role(user.role), user.agency_id, user.language)
 
 
 def principal_named(session: Session, username: str) -> Principal:
@@ -227,8 +228,11 @@ def update_user(
     active: bool | None = None,
     unlock: bool = False,
     role: str | None = None,
+    language: str | None = None,
+    known_languages: Collection[str] = (),
 ) -> User:
-    """Deactivate or reactivate a user, clear their sign-in delays, or change the role (audited).
+    """Deactivate or reactivate a user, clear their sign-in delays, change the role or the
+    language of the web app (one of ``known_languages``; ``""``: the browser's) (audited).
 
     A deactivation or a role change ends the user's web sessions: they sign in again, with the
     new role.
@@ -252,10 +256,36 @@ def update_user(
         if role == Role.CASEWORKER and user.agency_id is None:
             raise InvalidInput("A caseworker needs an agency: their scope is that agency's cases.")
         changes["role"] = role
+    if language is not None:
+        changes["language"] = _language(language, known_languages)
     changed = audit.update(session, by, user, changes)
     if "role" in changed or "active" in changed:
         end_sessions_of(session, user.id)
     return user
+
+
+def _language(code: str, known: Collection[str]) -> str | None:
+    """A language code as stored: ``""`` is ``None`` (the browser's); otherwise one of
+    ``known`` (the languages with a web catalogue), or :class:`InvalidInput` naming them."""
+    code = code.strip()
+    if not code:
+        return None
+    if code not in known:
+        raise InvalidInput(f"Unknown language {code!r}; use one of {', '.join(sorted(known))}.")
+    return code
+
+
+def set_own_language(
+    session: Session, who: Principal, language: str, known: Collection[str]
+) -> None:
+    """Set the signed-in user's own web language, one of ``known`` (``""``: the browser's);
+    audited."""
+    from uncounted.errors import NotFound
+
+    user = session.get(User, who.user_id) if who.user_id is not None else None
+    if user is None:
+        raise NotFound("There is no such user.")
+    audit.update(session, who, user, {"language": _language(language, known)})
 
 
 def list_users(session: Session, who: Principal) -> list[dict[str, Any]]:
@@ -271,6 +301,7 @@ def list_users(session: Session, who: Principal) -> list[dict[str, Any]]:
             "agency": agencies.get(u.agency_id) if u.agency_id else None,
             "active": u.active,
             "failed_logins": u.failed_logins,
+            "language": u.language,
         }
         for u in session.scalars(select(User).order_by(User.username))
     ]

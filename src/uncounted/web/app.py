@@ -41,14 +41,15 @@ from uncounted.store.web_sessions import SessionPolicy
 from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, me_or_none, wants_json
 from uncounted.web.faults import DatabaseFaults
 from uncounted.web.filters import install_filters
+from uncounted.web.i18n import N_, install_translations
 from uncounted.web.retry import RetryLockedReads
 from uncounted.web.security import SecurityHeaders, SessionSigner
 from uncounted.web.uploads import PendingUploads
 
 #: What a person reads for the HTTP errors the framework raises itself.
 HTTP_MESSAGES: dict[int, str] = {
-    404: "There is no such page.",
-    405: "This page does not take that kind of request.",
+    404: N_("There is no such page."),
+    405: N_("This page does not take that kind of request."),
 }
 
 #: Seconds a request waits for another program's SQLite write lock (pysqlite's usual 5 s).
@@ -76,20 +77,20 @@ class NavLink:
 #: The navigation bar, in order: the one table of it. A link is shown only when
 #: ``store.access.allowed`` lets the user do its action on its resource (denied by default).
 NAV: tuple[NavLink, ...] = (
-    NavLink("/", "Dashboard", Resource.INDICATORS),
-    NavLink("/cases", "Cases", Resource.CASES),
-    NavLink("/search", "Find a person", Resource.IDENTITIES),
-    NavLink("/referrals", "Referrals", Resource.REFERRALS, Action.UPDATE),
-    NavLink("/indicators", "Indicators", Resource.INDICATORS),
-    NavLink("/metrics", "Metrics", Resource.METRICS),
-    NavLink("/prevalence", "Prevalence", Resource.PREVALENCE),
-    NavLink("/report", "Report", Resource.REPORTS),
-    NavLink("/open-data", "Open data", Resource.OPEN_DATA, Action.CREATE),
-    NavLink("/imports", "Imports", Resource.IMPORTS),
-    NavLink("/partners", "Partners", Resource.PARTNERS),
-    NavLink("/users", "Users", Resource.USERS),
-    NavLink("/audit", "Audit log", Resource.AUDIT),
-    NavLink("/deleted", "Deleted records", Resource.REMOVALS),
+    NavLink("/", N_("Dashboard"), Resource.INDICATORS),
+    NavLink("/cases", N_("Cases"), Resource.CASES),
+    NavLink("/search", N_("Find a person"), Resource.IDENTITIES),
+    NavLink("/referrals", N_("Referrals"), Resource.REFERRALS, Action.UPDATE),
+    NavLink("/indicators", N_("Indicators"), Resource.INDICATORS),
+    NavLink("/metrics", N_("Metrics"), Resource.METRICS),
+    NavLink("/prevalence", N_("Prevalence"), Resource.PREVALENCE),
+    NavLink("/report", N_("Report"), Resource.REPORTS),
+    NavLink("/open-data", N_("Open data"), Resource.OPEN_DATA, Action.CREATE),
+    NavLink("/imports", N_("Imports"), Resource.IMPORTS),
+    NavLink("/partners", N_("Partners"), Resource.PARTNERS),
+    NavLink("/users", N_("Users"), Resource.USERS),
+    NavLink("/audit", N_("Audit log"), Resource.AUDIT),
+    NavLink("/deleted", N_("Deleted records"), Resource.REMOVALS),
 )
 
 
@@ -169,7 +170,8 @@ def create_app(
         busy_timeout=WEB_BUSY_SECONDS,
     )
     require_current(engine)
-    # Text marked for translation: {{ _("...") }} and {% trans %}; English until catalogues load.
+    # Text marked for translation: {{ _("...") }} and {% trans %}, in each reader's language
+    # (web/i18n.py: catalogues in web/locale, the user's language or the browser's).
     # auto_reload off: templates ship with the package, so no stat per render.
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_package_dir("templates"))),
@@ -177,7 +179,7 @@ def create_app(
         auto_reload=False,
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    install_translations(env)
     templates = Jinja2Templates(env=env)
     templates.env.globals["can"] = _can
     templates.env.globals["nav_links"] = nav_links
@@ -294,7 +296,7 @@ def create_app(
     async def _error(request: Request, exc: UncountedError) -> Response:
         message = str(exc)
         if isinstance(exc, AccessDenied) and not isinstance(exc, CsrfRejected):
-            message = "You do not have access to this page or record."
+            message = N_("You do not have access to this page or record.")
         return _error_page(request, message, exc.http_status)
 
     @app.exception_handler(RequestValidationError)

@@ -19,6 +19,7 @@ from uncounted.domain import AppealOutcome, Offence, Stage, VerdictOutcome, code
 from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.ingest.fields import Field, FieldProblem, convert
 from uncounted.ingest.records import record_type
+from uncounted.web.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def validate(
         if not text:
             values[f.name] = None
             if f.required:
-                problems[f.name] = "is required"
+                problems[f.name] = N_("is required")
             continue
         try:
             if f.kind == "id":
@@ -174,7 +175,7 @@ def validate(
                 continue
             value = convert(f.rule, text)
         except (FieldProblem, ValueError) as exc:
-            problems[f.name] = exc.reason if isinstance(exc, FieldProblem) else "not a number"
+            problems[f.name] = exc.reason if isinstance(exc, FieldProblem) else N_("not a number")
             continue
         if isinstance(value, dt.date) and value > today:
             problems[f.name] = f"is in the future ({value.isoformat()}); check the date"

@@ -24,6 +24,7 @@ from uncounted.web.context import (
     render,
     wants_json,
 )
+from uncounted.web.i18n import catalogues, languages
 from uncounted.web.routes import RecordId, both
 
 router = APIRouter(tags=["admin"])
@@ -45,6 +46,7 @@ def _users_page(
         "agencies": [[str(i), c] for i, c in agencies],
         "error": error,
         "reset": reset,
+        "languages": [list(pair) for pair in languages()],
     }
     return render(request, "users.html", data, me, status_code=status)
 
@@ -108,6 +110,8 @@ def change_user(
         active=active,
         unlock=raw.get("unlock") == "yes",
         role=raw.get("role") or None,
+        language=raw.get("language"),
+        known_languages=catalogues(),
     )
     session.commit()
     if wants_json(request):

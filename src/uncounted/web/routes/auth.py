@@ -23,6 +23,7 @@ from uncounted.store.users import (
     change_own_password,
     principal,
     reset_link_username,
+    set_own_language,
     use_reset_link,
 )
 from uncounted.store.web_sessions import end_session, open_session
@@ -37,6 +38,7 @@ from uncounted.web.context import (
     session_of,
     wants_json,
 )
+from uncounted.web.i18n import catalogues, languages
 from uncounted.web.routes import both
 from uncounted.web.security import COOKIE, SessionData
 
@@ -167,6 +169,8 @@ def _account(me: Me, error: str | None = None, changed: bool = False) -> dict[st
         "min_password_length": MIN_PASSWORD_LENGTH,
         "changed": changed,
         "error": error,
+        "language": me.who.language or "",
+        "languages": [list(pair) for pair in languages()],
     }
 
 
@@ -205,6 +209,25 @@ def change_password(
         response = RedirectResponse("/account?changed=true", status_code=303)
     _set_cookie(request, response, new)
     return response
+
+
+@both(router, "/account/language", methods=("POST",), summary="Choose your own web language")
+def change_language(
+    request: Request, me: CurrentUser, session: DbSession, form: FormData
+) -> Response:
+    """Every page is then shown in this language (``""``: the browser's); audited."""
+    language = form.get("language", "")
+    try:
+        set_own_language(session, me.who, language, catalogues())
+    except InvalidInput as exc:
+        session.rollback()
+        if wants_json(request):
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return render(request, "account.html", _account(me, str(exc)), me, status_code=422)
+    session.commit()
+    if wants_json(request):
+        return JSONResponse({"language": language.strip() or None})
+    return RedirectResponse("/account", status_code=303)
 
 
 def _reset_page(

@@ -46,15 +46,16 @@ from uncounted.web.context import (
     wants_json,
 )
 from uncounted.web.forms import FORMS, FormField, validate
+from uncounted.web.i18n import N_
 from uncounted.web.routes import RecordId, both
 
 router = APIRouter(tags=["records"])
 
 TITLES = {
-    "case": "Case",
-    "person": "Person in the case",
-    "event": "Justice event",
-    "referral": "Referral",
+    "case": N_("Case"),
+    "person": N_("Person in the case"),
+    "event": N_("Justice event"),
+    "referral": N_("Referral"),
 }
 
 
@@ -87,8 +88,9 @@ def _spec(fields: list[FormField], choices: dict[str, Any]) -> list[dict[str, An
         out.append(item)
     if "owning_agency_id" in choices:
         out.append(
-            {"name": "owning_agency_id", "label": "Owning agency", "kind": "id", "required": True,
-             "options": [list(o) for o in choices["owning_agency_id"]], "identifying": False}
+            {"name": "owning_agency_id", "label": N_("Owning agency"), "kind": "id",
+             "required": True, "options": [list(o) for o in choices["owning_agency_id"]],
+             "identifying": False}
         )  # fmt: skip
     return out
 

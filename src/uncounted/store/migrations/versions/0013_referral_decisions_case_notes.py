@@ -6,7 +6,7 @@ decision (who, when, and the reason for a decline, encrypted). ``case_notes`` ho
 caseworkers' notes on a case, encrypted, append-only, with author and time.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05 16:20:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

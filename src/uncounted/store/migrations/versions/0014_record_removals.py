@@ -6,7 +6,7 @@ it by deleting the row. A tombstone table instead of ``deleted_at`` columns leav
 tables and their covering indexes unchanged (see ``store/tables.py``, ``RecordRemoval``).
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-05 16:20:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
