@@ -29,6 +29,7 @@ SEEN = {
         "/partners",
         "/users",
         "/audit",
+        "/deleted",
     ],
     "caseworker": [
         "/",
