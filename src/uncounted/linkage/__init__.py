@@ -13,10 +13,13 @@ histories and estimate with its sensitivity to the match threshold
 from __future__ import annotations
 
 from uncounted.linkage.clusters import (
+    BCubedAccuracy,
     PairwiseAccuracy,
     apply_decisions,
+    bcubed_accuracy,
     cluster_records,
     pairwise_accuracy,
+    resolve_clusters,
     review_queue,
 )
 from uncounted.linkage.estimate import (
@@ -32,12 +35,14 @@ from uncounted.linkage.privacy import encode_records
 from uncounted.linkage.run import ScoredPairs, score_pairs
 
 __all__ = [
+    "BCubedAccuracy",
     "LinkageRun",
     "LinkageSettings",
     "LinkedEstimate",
     "PairwiseAccuracy",
     "ScoredPairs",
     "apply_decisions",
+    "bcubed_accuracy",
     "cluster_records",
     "encode_records",
     "estimate_from_records",
@@ -47,6 +52,7 @@ __all__ = [
     "linked_memberships",
     "pairwise_accuracy",
     "prepare_records",
+    "resolve_clusters",
     "review_queue",
     "save_run",
     "score_pairs",

@@ -65,6 +65,11 @@ class LinkageSettings:
         m_floor: smallest trained ``m`` probability (a disagreement EM never saw among
             matches stays possible).
         seed: seed of the random sampling (same data, same seed, same model).
+        one_record_per_list: cluster with the rule that one list holds a person once
+            (:func:`~uncounted.linkage.clusters.resolve_clusters`), which cuts chains of
+            links through different people; ``False`` gives plain connected components.
+        same_list_threshold: two records of the same list stay in one cluster only when
+            they match each other directly at this probability or above.
         spark_partitions: shuffle partitions for the Spark backend.
         extra: backend options for Spark: ``checkpoint_dir`` (default a new temporary
             folder), ``break_lineage`` (Splink's ``break_lineage_method``, default
@@ -85,6 +90,8 @@ class LinkageSettings:
     deterministic_recall: float = 0.7
     m_floor: float = 0.001
     seed: int = 42
+    one_record_per_list: bool = True
+    same_list_threshold: float = 0.99
     spark_partitions: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -100,6 +107,8 @@ class LinkageSettings:
             )
         if any(not 0.0 < t < 1.0 for t in self.sensitivity_thresholds):
             raise InvalidInput("Sensitivity thresholds must be match probabilities in (0, 1).")
+        if not self.match_threshold <= self.same_list_threshold <= 1.0:
+            raise InvalidInput("same_list_threshold must lie between match_threshold and 1.")
         if not 0.0 < self.deterministic_recall <= 1.0:
             raise InvalidInput("deterministic_recall must be in (0, 1].")
 

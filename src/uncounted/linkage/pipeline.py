@@ -16,7 +16,12 @@ from typing import Any
 
 import polars as pl
 
-from uncounted.linkage.clusters import apply_decisions, cluster_records, review_queue
+from uncounted.linkage.clusters import (
+    apply_decisions,
+    cluster_records,
+    resolve_clusters,
+    review_queue,
+)
 from uncounted.linkage.estimate import LinkedEstimate, Make, estimate_linked
 from uncounted.linkage.model import LinkageSettings
 from uncounted.linkage.normalise import prepare_records
@@ -55,6 +60,17 @@ class LinkageRun:
         }
 
 
+def individuals(records: pl.DataFrame, pairs: pl.DataFrame, cfg: LinkageSettings) -> pl.DataFrame:
+    """Clusters at ``cfg.match_threshold``: one list holds a person once
+    (:func:`resolve_clusters`) unless ``cfg.one_record_per_list`` is off (connected
+    components). ``records`` needs ``unique_id`` and ``agency``."""
+    if cfg.one_record_per_list:
+        return resolve_clusters(
+            records, pairs, cfg.match_threshold, same_list_threshold=cfg.same_list_threshold
+        )
+    return cluster_records(records.get_column("unique_id"), pairs, cfg.match_threshold)
+
+
 def link_records(
     records: pl.DataFrame,
     settings: LinkageSettings | None = None,
@@ -80,7 +96,7 @@ def link_records(
     scored = score_pairs(prepared, cfg, encoded=secret is not None, progress=progress)
     step("clustering")
     pairs = apply_decisions(scored.pairs, decisions)
-    clusters = cluster_records(prepared.get_column("unique_id"), pairs, cfg.match_threshold)
+    clusters = individuals(prepared, pairs, cfg)
     queue = review_queue(
         pairs.filter(pl.col("decision").is_null()), cfg.review_threshold, cfg.match_threshold
     )
@@ -100,7 +116,7 @@ def link_encoded(
     cfg.validate()
     scored = score_pairs(encoded, cfg, encoded=True, progress=progress)
     pairs = apply_decisions(scored.pairs, decisions)
-    clusters = cluster_records(encoded.get_column("unique_id"), pairs, cfg.match_threshold)
+    clusters = individuals(encoded, pairs, cfg)
     queue = review_queue(
         pairs.filter(pl.col("decision").is_null()), cfg.review_threshold, cfg.match_threshold
     )
@@ -141,5 +157,7 @@ def estimate_from_records(
         sensitivity_thresholds=cfg.sensitivity_thresholds,
         by=by,
         decisions=decisions,
+        one_record_per_list=cfg.one_record_per_list,
+        same_list_threshold=cfg.same_list_threshold,
     )
     return run, linked
