@@ -132,13 +132,25 @@ def _dice_level(at_least: float, words: int = 16) -> Any:
     )
 
 
-def _name_comparison(encoded: bool) -> Any:
+#: Dice thresholds (close, loose) of the name filters for each hardening. A balanced filter
+#: (original length ``m``, weight ``m``) has Dice ``1 - H / m`` with ``H`` the originals'
+#: Hamming distance; for names of typical weight (about 150 of 1 024 bits set) Dice 0.9 and
+#: 0.75 of the originals are ``H`` of about 30 and 75 bits, hence 0.97 and 0.927.
+DICE_THRESHOLDS: dict[str, tuple[float, float]] = {
+    "none": (0.9, 0.75),
+    "xor": (0.9, 0.75),
+    "balanced": (0.97, 0.927),
+}
+
+
+def _name_comparison(encoded: bool, hardening: str = "none", words: int = 16) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
     if encoded:
-        close: Any = _dice_level(0.9)
-        loose: Any = _dice_level(0.75)
+        high, low = DICE_THRESHOLDS[hardening]
+        close: Any = _dice_level(high, words)
+        loose: Any = _dice_level(low, words)
     else:
         close = cll.And(
             cll.JaroWinklerLevel("name_first", 0.9),
@@ -180,18 +192,19 @@ def _birth_comparison(encoded: bool) -> Any:
     return cl.CustomComparison(levels, output_column_name="birth")
 
 
-def comparisons(encoded: bool = False) -> list[Any]:
+def comparisons(encoded: bool = False, hardening: str = "none", words: int = 16) -> list[Any]:
     """Splink comparisons for plain records, or for keyed encodings (``encoded=True``).
 
     Encoded records compare names by the Dice coefficient of their Bloom filters (stored as
     lists of set bit positions) instead of Jaro–Winkler, birth year by the overlap of keyed
     year windows instead of a difference, and everything else by equality of keyed hashes;
-    a date typo level is not possible on hashes.
+    a date typo level is not possible on hashes. ``hardening`` and ``words`` describe the
+    name filters (:func:`uncounted.linkage.privacy.encoding_of`).
     """
     import splink.comparison_library as cl
 
     return [
-        _name_comparison(encoded),
+        _name_comparison(encoded, hardening, words),
         _birth_comparison(encoded),
         cl.ExactMatch("sex"),
         cl.ExactMatch("citizenship"),
@@ -233,13 +246,13 @@ def training_rules() -> dict[str, list[Any]]:
     }
 
 
-def splink_settings(encoded: bool = False) -> Any:
+def splink_settings(encoded: bool = False, hardening: str = "none", words: int = 16) -> Any:
     """A Splink ``SettingsCreator`` deduplicating all agencies' records together."""
     from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=comparisons(encoded),
+        comparisons=comparisons(encoded, hardening, words),
         blocking_rules_to_generate_predictions=blocking_rules(),
         additional_columns_to_retain=["agency"],
         retain_intermediate_calculation_columns=False,
