@@ -28,7 +28,14 @@ from uncounted.linkage.normalise import prepare_records
 from uncounted.linkage.privacy import encode_records
 from uncounted.linkage.run import Progress, ScoredPairs, score_pairs
 
-__all__ = ["LinkageRun", "estimate_from_records", "link_encoded", "link_records", "save_run"]
+__all__ = [
+    "LinkageRun",
+    "estimate_from_records",
+    "individuals",
+    "link_encoded",
+    "link_records",
+    "save_run",
+]
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,13 @@ compute an encoding of a guessed name, so dictionary attacks need the key. But t
 are deterministic: whoever holds many of them sees which records share a value and how often
 (frequency analysis), and Bloom filters of names are known to be vulnerable to
 frequency-based cryptanalysis (Kuzu et al. 2011; Niedermeyer et al. 2014; Christen et al.
-2018), more so per-field filters like these than one record-level filter. No hardening
-(balancing, XOR-folding, salting, random bit flips) is applied. Anyone with the secret can
-re-identify by encoding candidate identities. Treat encodings as pseudonymous personal data.
+2018), more so per-field filters like these than one record-level filter. Hardening: keys
+are derived per linkage project (``project``), and the name filters are balanced (default,
+:func:`balance`) or XOR-folded (:func:`xor_fold`), which removes the length signal and the
+bigram-to-bit patterns that pattern mining exploits; equality hashes stay deterministic
+(frequency analysis of them remains possible), and no random bit flips are applied. Anyone
+with the secret can re-identify by encoding candidate identities. Treat encodings as
+pseudonymous personal data. The threat model is in ``docs/linkage.md``.
 """
 
 from __future__ import annotations
@@ -140,9 +144,11 @@ def xor_fold(matrix: np.ndarray) -> np.ndarray:
 
 
 def balance(matrix: np.ndarray, key: bytes, *, chunk: int = 65_536) -> np.ndarray:
-    """Balanced Bloom filters (Berger, Schnell & Encarnação 2016; Schnell, Borgs & Encarnação
-    2016, *Hardening encrypted patient names against cryptographic attacks using cellular
-    automata*, IEEE ICDM workshops): each filter concatenated with its complement, then the
+    """Balanced Bloom filters (Schnell & Borgs 2016, *Randomized response and balanced Bloom
+    filters for privacy preserving record linkage*, IEEE ICDM workshops; balanced codes after
+    Berger 1961 and Knuth 1986; hardening surveyed in Schnell, Borgs & Encarnação 2016,
+    *Hardening encrypted patient names against cryptographic attacks using cellular
+    automata*): each filter concatenated with its complement, then the
     bits permuted by a permutation keyed by ``key`` (positions sorted by
     ``HMAC-SHA256(key, position)``). Every balanced filter has exactly half its bits set, so
     the number of set bits no longer reveals the length of the name, and bit frequencies are
