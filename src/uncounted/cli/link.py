@@ -297,16 +297,27 @@ def encode_cmd(
     file: Path = typer.Argument(..., help="The agency's records (CSV/Parquet/JSONL)."),
     secret_file: Path = typer.Option(..., help="File holding the shared secret (>= 16 bytes)."),
     out: Path = typer.Option(..., help="Encoded Parquet file to write and share."),
+    project: str = typer.Option(
+        "",
+        help="Name of the linkage project (every agency uses the same): keys differ per project.",
+    ),
+    hardening: str = typer.Option(
+        "balanced", help="Name filter hardening: balanced, xor or none (same for every agency)."
+    ),
 ) -> None:
     """Encode an agency's own records with the shared secret; share only the output."""
     from uncounted.linkage import prepare_records
+    from uncounted.linkage.privacy import HARDENINGS, Hardening
 
     secret = _read_secret(secret_file)
     with _steps() as step:
         step("normalising")
         prepared = prepare_records(read_input_table(file))
         step("encoding")
-        encoded = encode_records(prepared, secret)
+        if hardening not in HARDENINGS:
+            raise InvalidInput(f"Unknown hardening {hardening!r}; use {', '.join(HARDENINGS)}.")
+        scheme: Hardening = hardening  # type: ignore[assignment]
+        encoded = encode_records(prepared, secret, project=project, hardening=scheme)
     out.parent.mkdir(parents=True, exist_ok=True)
     encoded.write_parquet(out)
     console.print(f"Wrote {encoded.height:,} encoded records to {out}")

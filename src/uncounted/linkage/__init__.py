@@ -15,10 +15,13 @@ queue ordered by how much each decision moves the estimate (:mod:`~uncounted.lin
 from __future__ import annotations
 
 from uncounted.linkage.clusters import (
+    BCubedAccuracy,
     PairwiseAccuracy,
     apply_decisions,
+    bcubed_accuracy,
     cluster_records,
     pairwise_accuracy,
+    resolve_clusters,
     review_queue,
 )
 from uncounted.linkage.estimate import (
@@ -36,6 +39,7 @@ from uncounted.linkage.run import ScoredPairs, score_pairs
 from uncounted.linkage.uncertainty import LinkageUncertainty, linkage_uncertainty
 
 __all__ = [
+    "BCubedAccuracy",
     "LinkageRun",
     "LinkageSettings",
     "LinkageUncertainty",
@@ -43,6 +47,7 @@ __all__ = [
     "PairwiseAccuracy",
     "ScoredPairs",
     "apply_decisions",
+    "bcubed_accuracy",
     "cluster_records",
     "encode_records",
     "estimate_from_records",
@@ -53,6 +58,7 @@ __all__ = [
     "linked_memberships",
     "pairwise_accuracy",
     "prepare_records",
+    "resolve_clusters",
     "review_by_impact",
     "review_queue",
     "save_run",

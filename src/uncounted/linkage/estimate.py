@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from uncounted.errors import InvalidInput, NotIdentifiable
-from uncounted.linkage.clusters import apply_decisions, cluster_records
+from uncounted.linkage.clusters import apply_decisions, cluster_records, resolve_clusters
 from uncounted.prevalence import CaptureHistories, PopulationEstimator
 from uncounted.prevalence.stratified import StratifiedEstimate, estimate_by_strata, strata_unit
 
@@ -175,12 +175,16 @@ def estimate_linked(
     decisions: pl.DataFrame | None = None,
     draws: int = 0,
     random_state: int | None = 0,
+    one_record_per_list: bool = False,
+    same_list_threshold: float = 0.99,
 ) -> LinkedEstimate:
     """Cluster at ``threshold`` (decisions applied), estimate, and repeat at every
     sensitivity threshold. ``make`` returns a fresh unfitted estimator (e.g.
-    ``lambda: LogLinearEstimator(criterion="aic")``). With ``draws`` > 0, also draw that many
-    plausible linkages and carry linkage error into the interval
-    (:func:`~uncounted.linkage.uncertainty.linkage_uncertainty`, seeded by
+    ``lambda: LogLinearEstimator(criterion="aic")``). With ``one_record_per_list`` the
+    clusters are :func:`~uncounted.linkage.clusters.resolve_clusters` (one list holds a
+    person once; a same-list pair stays together only at ``same_list_threshold``). With
+    ``draws`` > 0, also draw that many plausible linkages and carry linkage error into the
+    interval (:func:`~uncounted.linkage.uncertainty.linkage_uncertainty`, seeded by
     ``random_state``)."""
     if not 0.0 < threshold < 1.0:
         raise InvalidInput("The match threshold must be a probability in (0, 1).")
@@ -188,8 +192,16 @@ def estimate_linked(
     ids = records.get_column("record_id").unique(maintain_order=True)
     rows: list[dict[str, Any]] = []
     chosen: tuple[Any, pl.DataFrame] | None = None
+    lists = records.select(pl.col("record_id").cast(pl.String).alias("unique_id"), "agency").unique(
+        "unique_id", keep="first", maintain_order=True
+    )
     for t in sorted({*sensitivity_thresholds, threshold}):
-        clusters = cluster_records(ids, decided, t)
+        if one_record_per_list:
+            clusters = resolve_clusters(
+                lists, decided, t, same_list_threshold=max(t, same_list_threshold)
+            )
+        else:
+            clusters = cluster_records(ids, decided, t)
         frame = linked_memberships(records, clusters, by)
         caught: list[warnings.WarningMessage] = []
         try:
@@ -240,6 +252,8 @@ def estimate_linked(
             n_draws=draws,
             by=by,
             random_state=random_state,
+            one_record_per_list=one_record_per_list,
+            same_list_threshold=same_list_threshold,
         )
     return LinkedEstimate(
         threshold=threshold,

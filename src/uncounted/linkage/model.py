@@ -69,6 +69,11 @@ class LinkageSettings:
         uncertainty_draws: plausible linkages drawn from the match probabilities to carry
             linkage error into the estimate's interval
             (:mod:`uncounted.linkage.uncertainty`); 0 skips it.
+        one_record_per_list: cluster with the rule that one list holds a person once
+            (:func:`~uncounted.linkage.clusters.resolve_clusters`), which cuts chains of
+            links through different people; ``False`` gives plain connected components.
+        same_list_threshold: two records of the same list stay in one cluster only when
+            they match each other directly at this probability or above.
         spark_partitions: shuffle partitions for the Spark backend.
         extra: backend options for Spark: ``checkpoint_dir`` (default a new temporary
             folder), ``break_lineage`` (Splink's ``break_lineage_method``, default
@@ -90,6 +95,8 @@ class LinkageSettings:
     m_floor: float = 0.001
     seed: int = 42
     uncertainty_draws: int = 50
+    one_record_per_list: bool = True
+    same_list_threshold: float = 0.99
     spark_partitions: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -105,6 +112,8 @@ class LinkageSettings:
             )
         if any(not 0.0 < t < 1.0 for t in self.sensitivity_thresholds):
             raise InvalidInput("Sensitivity thresholds must be match probabilities in (0, 1).")
+        if not self.match_threshold <= self.same_list_threshold <= 1.0:
+            raise InvalidInput("same_list_threshold must lie between match_threshold and 1.")
         if not 0.0 < self.deterministic_recall <= 1.0:
             raise InvalidInput("deterministic_recall must be in (0, 1].")
         if self.uncertainty_draws < 0:
@@ -130,13 +139,25 @@ def _dice_level(at_least: float, words: int = 16) -> Any:
     )
 
 
-def _name_comparison(encoded: bool) -> Any:
+#: Dice thresholds (close, loose) of the name filters for each hardening. A balanced filter
+#: (original length ``m``, weight ``m``) has Dice ``1 - H / m`` with ``H`` the originals'
+#: Hamming distance; for names of typical weight (about 150 of 1 024 bits set) Dice 0.9 and
+#: 0.75 of the originals are ``H`` of about 30 and 75 bits, hence 0.97 and 0.927.
+DICE_THRESHOLDS: dict[str, tuple[float, float]] = {
+    "none": (0.9, 0.75),
+    "xor": (0.9, 0.75),
+    "balanced": (0.97, 0.927),
+}
+
+
+def _name_comparison(encoded: bool, hardening: str = "none", words: int = 16) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
     if encoded:
-        close: Any = _dice_level(0.9)
-        loose: Any = _dice_level(0.75)
+        high, low = DICE_THRESHOLDS[hardening]
+        close: Any = _dice_level(high, words)
+        loose: Any = _dice_level(low, words)
     else:
         close = cll.And(
             cll.JaroWinklerLevel("name_first", 0.9),
@@ -178,18 +199,19 @@ def _birth_comparison(encoded: bool) -> Any:
     return cl.CustomComparison(levels, output_column_name="birth")
 
 
-def comparisons(encoded: bool = False) -> list[Any]:
+def comparisons(encoded: bool = False, hardening: str = "none", words: int = 16) -> list[Any]:
     """Splink comparisons for plain records, or for keyed encodings (``encoded=True``).
 
     Encoded records compare names by the Dice coefficient of their Bloom filters (stored as
     lists of set bit positions) instead of Jaro–Winkler, birth year by the overlap of keyed
     year windows instead of a difference, and everything else by equality of keyed hashes;
-    a date typo level is not possible on hashes.
+    a date typo level is not possible on hashes. ``hardening`` and ``words`` describe the
+    name filters (:func:`uncounted.linkage.privacy.encoding_of`).
     """
     import splink.comparison_library as cl
 
     return [
-        _name_comparison(encoded),
+        _name_comparison(encoded, hardening, words),
         _birth_comparison(encoded),
         cl.ExactMatch("sex"),
         cl.ExactMatch("citizenship"),
@@ -231,13 +253,13 @@ def training_rules() -> dict[str, list[Any]]:
     }
 
 
-def splink_settings(encoded: bool = False) -> Any:
+def splink_settings(encoded: bool = False, hardening: str = "none", words: int = 16) -> Any:
     """A Splink ``SettingsCreator`` deduplicating all agencies' records together."""
     from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=comparisons(encoded),
+        comparisons=comparisons(encoded, hardening, words),
         blocking_rules_to_generate_predictions=blocking_rules(),
         additional_columns_to_retain=["agency"],
         retain_intermediate_calculation_columns=False,

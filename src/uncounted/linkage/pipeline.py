@@ -16,7 +16,12 @@ from typing import Any
 
 import polars as pl
 
-from uncounted.linkage.clusters import apply_decisions, cluster_records, review_queue
+from uncounted.linkage.clusters import (
+    apply_decisions,
+    cluster_records,
+    resolve_clusters,
+    review_queue,
+)
 from uncounted.linkage.estimate import LinkedEstimate, Make, estimate_linked
 from uncounted.linkage.model import LinkageSettings
 from uncounted.linkage.normalise import prepare_records
@@ -27,6 +32,7 @@ __all__ = [
     "LinkageRun",
     "estimate_from_records",
     "estimate_saved_run",
+    "individuals",
     "latest_run",
     "link_encoded",
     "link_records",
@@ -59,8 +65,21 @@ class LinkageRun:
             "match_threshold": self.scored.settings.match_threshold,
             "review_threshold": self.scored.settings.review_threshold,
             "backend": self.scored.settings.backend,
+            "one_record_per_list": self.scored.settings.one_record_per_list,
+            "same_list_threshold": self.scored.settings.same_list_threshold,
             "seconds": {k: round(v, 2) for k, v in self.scored.timings.items()},
         }
+
+
+def individuals(records: pl.DataFrame, pairs: pl.DataFrame, cfg: LinkageSettings) -> pl.DataFrame:
+    """Clusters at ``cfg.match_threshold``: one list holds a person once
+    (:func:`resolve_clusters`) unless ``cfg.one_record_per_list`` is off (connected
+    components). ``records`` needs ``unique_id`` and ``agency``."""
+    if cfg.one_record_per_list:
+        return resolve_clusters(
+            records, pairs, cfg.match_threshold, same_list_threshold=cfg.same_list_threshold
+        )
+    return cluster_records(records.get_column("unique_id"), pairs, cfg.match_threshold)
 
 
 def link_records(
@@ -88,7 +107,7 @@ def link_records(
     scored = score_pairs(prepared, cfg, encoded=secret is not None, progress=progress)
     step("clustering")
     pairs = apply_decisions(scored.pairs, decisions)
-    clusters = cluster_records(prepared.get_column("unique_id"), pairs, cfg.match_threshold)
+    clusters = individuals(prepared, pairs, cfg)
     queue = review_queue(
         pairs.filter(pl.col("decision").is_null()), cfg.review_threshold, cfg.match_threshold
     )
@@ -108,7 +127,7 @@ def link_encoded(
     cfg.validate()
     scored = score_pairs(encoded, cfg, encoded=True, progress=progress)
     pairs = apply_decisions(scored.pairs, decisions)
-    clusters = cluster_records(encoded.get_column("unique_id"), pairs, cfg.match_threshold)
+    clusters = individuals(encoded, pairs, cfg)
     queue = review_queue(
         pairs.filter(pl.col("decision").is_null()), cfg.review_threshold, cfg.match_threshold
     )
@@ -152,6 +171,8 @@ def estimate_from_records(
         decisions=decisions,
         draws=cfg.uncertainty_draws,
         random_state=cfg.seed,
+        one_record_per_list=cfg.one_record_per_list,
+        same_list_threshold=cfg.same_list_threshold,
     )
     return run, linked
 
@@ -187,4 +208,7 @@ def estimate_saved_run(
         decisions=decided,
         draws=draws,
         random_state=random_state,
+        # clustered as the run was (runs saved before the rule existed: components)
+        one_record_per_list=bool(summary.get("one_record_per_list", False)),
+        same_list_threshold=float(summary.get("same_list_threshold", 0.99)),
     )

@@ -30,9 +30,13 @@ compute an encoding of a guessed name, so dictionary attacks need the key. But t
 are deterministic: whoever holds many of them sees which records share a value and how often
 (frequency analysis), and Bloom filters of names are known to be vulnerable to
 frequency-based cryptanalysis (Kuzu et al. 2011; Niedermeyer et al. 2014; Christen et al.
-2018), more so per-field filters like these than one record-level filter. No hardening
-(balancing, XOR-folding, salting, random bit flips) is applied. Anyone with the secret can
-re-identify by encoding candidate identities. Treat encodings as pseudonymous personal data.
+2018), more so per-field filters like these than one record-level filter. Hardening: keys
+are derived per linkage project (``project``), and the name filters are balanced (default,
+:func:`balance`) or XOR-folded (:func:`xor_fold`), which removes the length signal and the
+bigram-to-bit patterns that pattern mining exploits; equality hashes stay deterministic
+(frequency analysis of them remains possible), and no random bit flips are applied. Anyone
+with the secret can re-identify by encoding candidate identities. Treat encodings as
+pseudonymous personal data. The threat model is in ``docs/linkage.md``.
 """
 
 from __future__ import annotations
@@ -41,19 +45,30 @@ import functools
 import hashlib
 import hmac
 from collections.abc import Iterable
+from typing import Literal
 
+import numpy as np
 import polars as pl
 
 from uncounted.errors import InvalidInput
 
 __all__ = [
     "ENCODED_COLUMNS",
+    "HARDENINGS",
+    "Hardening",
+    "balance",
     "bloom_positions",
     "bloom_words",
     "dice",
     "encode_records",
+    "encoding_of",
     "keyed_hash",
+    "xor_fold",
 ]
+
+#: Hardening of the name Bloom filters: balanced (default), XOR-folded, or none.
+Hardening = Literal["balanced", "xor", "none"]
+HARDENINGS: tuple[str, ...] = ("balanced", "xor", "none")
 
 #: Columns of an encoded file (besides ``unique_id`` and ``agency``).
 ENCODED_COLUMNS: tuple[str, ...] = (
@@ -87,8 +102,102 @@ _EQUALITY = (
 )
 
 
-def _derive(secret: bytes, purpose: str) -> bytes:
-    return hmac.new(secret, b"uncounted-linkage-v1:" + purpose.encode(), hashlib.sha256).digest()
+def _derive(secret: bytes, purpose: str, project: str = "") -> bytes:
+    """A key for one purpose of one linkage project: ``HMAC-SHA256(secret, label)``.
+
+    The project name is part of the label, so the same agencies' secret used for two
+    projects gives unrelated encodings (the files of one project cannot be joined with the
+    other's)."""
+    label = f"uncounted-linkage-v2\x1f{project}\x1f{purpose}".encode()
+    return hmac.new(secret, label, hashlib.sha256).digest()
+
+
+def _as_matrix(filters: list[list[int] | None], words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Filters as an (n, words) uint64 matrix (absent filters as zero rows) and a mask."""
+    present = np.array([f is not None for f in filters], dtype=bool)
+    matrix = np.zeros((len(filters), words), dtype=np.uint64)
+    rows = [f for f in filters if f is not None]
+    if rows:
+        matrix[present] = np.array(rows, dtype=np.uint64)
+    return matrix, present
+
+
+def _as_lists(matrix: np.ndarray, present: np.ndarray) -> list[list[int] | None]:
+    return [row.tolist() if ok else None for row, ok in zip(matrix, present, strict=True)]
+
+
+def xor_fold(matrix: np.ndarray) -> np.ndarray:
+    """XOR-folding (Schnell, Borgs & Encarnação 2016, *XOR-folding for Bloom filter-based
+    encryptions for privacy-preserving record linkage*, German RLC WP-GRLC-2016-03): the
+    filter's two halves XOR-ed into one of half the length. A set bit of the result no longer
+    tells which (if any) bigram set it, which breaks the one-bigram-to-bits pattern that
+    cryptanalysis of Bloom filters mines; similar names still give similar folded filters.
+
+    ``matrix``: (n, words) uint64, ``words`` even; returns (n, words / 2).
+    """
+    words = matrix.shape[1]
+    if words % 2:
+        raise InvalidInput("XOR-folding needs an even number of 64-bit words.")
+    half = words // 2
+    folded: np.ndarray = np.bitwise_xor(matrix[:, :half], matrix[:, half:])
+    return folded
+
+
+def balance(matrix: np.ndarray, key: bytes, *, chunk: int = 65_536) -> np.ndarray:
+    """Balanced Bloom filters (Schnell & Borgs 2016, *Randomized response and balanced Bloom
+    filters for privacy preserving record linkage*, IEEE ICDM workshops; balanced codes after
+    Berger 1961 and Knuth 1986; hardening surveyed in Schnell, Borgs & Encarnação 2016,
+    *Hardening encrypted patient names against cryptographic attacks using cellular
+    automata*): each filter concatenated with its complement, then the
+    bits permuted by a permutation keyed by ``key`` (positions sorted by
+    ``HMAC-SHA256(key, position)``). Every balanced filter has exactly half its bits set, so
+    the number of set bits no longer reveals the length of the name, and bit frequencies are
+    flattened (each position is set in the original or in its complement's copy).
+    The Hamming distance between two balanced filters is twice that of the originals, so
+    their Dice coefficient ``1 - H / m`` (``m`` the original length) is a monotone function of
+    the originals' Hamming distance.
+
+    ``matrix``: (n, words) uint64; returns (n, 2 * words).
+    """
+    n, words = matrix.shape
+    length = 64 * words
+    order = np.array(
+        sorted(
+            range(2 * length),
+            key=lambda i: hmac.new(key, i.to_bytes(4, "big"), hashlib.sha256).digest(),
+        ),
+        dtype=np.int64,
+    )
+    out = np.empty((n, 2 * words), dtype=np.uint64)
+    for start in range(0, n, chunk):
+        block = matrix[start : start + chunk]
+        # little-endian bytes and bits: bit p of the filter is bit p % 64 of word p // 64
+        raw = np.ascontiguousarray(block.astype("<u8")).view(np.uint8)
+        bits = np.unpackbits(raw, axis=1, bitorder="little")
+        both = np.concatenate([bits, 1 - bits], axis=1)[:, order]
+        packed = np.packbits(both, axis=1, bitorder="little")
+        out[start : start + chunk] = np.ascontiguousarray(packed).view("<u8").astype(np.uint64)
+    return out
+
+
+def encoding_of(encoded: pl.DataFrame) -> tuple[Hardening, int]:
+    """The hardening and filter length (64-bit words) of an encoded file, read from the file
+    itself (``name_bf_scheme`` column), so that the linking party compares the filters the
+    way they were built."""
+    if "name_bf_scheme" not in encoded.columns:
+        return "none", 16
+    schemes = encoded.get_column("name_bf_scheme").drop_nulls().unique().to_list()
+    if len(schemes) > 1:
+        raise InvalidInput(
+            f"The encoded files were built in different ways ({', '.join(sorted(schemes))}); "
+            "every agency must encode with the same settings."
+        )
+    if not schemes:
+        return "none", 16
+    kind, words = str(schemes[0]).split(":")
+    if kind not in HARDENINGS:
+        raise InvalidInput(f"Unknown Bloom filter hardening {kind!r}.")
+    return kind, int(words)  # type: ignore[return-value]
 
 
 def keyed_hash(key: bytes, field: str, value: str) -> int:
@@ -127,20 +236,36 @@ def dice(a: Iterable[int], b: Iterable[int]) -> float:
 
 
 def encode_records(
-    prepared: pl.DataFrame, secret: bytes, *, length: int = 1024, k: int = 15
+    prepared: pl.DataFrame,
+    secret: bytes,
+    *,
+    length: int = 1024,
+    k: int = 15,
+    project: str = "",
+    hardening: Hardening = "balanced",
 ) -> pl.DataFrame:
     """Keyed encodings of prepared records (``uncounted.linkage.normalise.prepare_records``).
 
-    Output: ``unique_id``, ``agency`` and :data:`ENCODED_COLUMNS`; no plain identifier.
+    ``project`` names the linkage project: every key is derived from the secret *and* the
+    project, so one secret used for two projects gives unrelated encodings. ``hardening`` of
+    the name filters: ``"balanced"`` (default; :func:`balance`, ``2 * length`` bits, constant
+    weight), ``"xor"`` (:func:`xor_fold`, ``length / 2`` bits) or ``"none"``.
+
+    Output: ``unique_id``, ``agency``, :data:`ENCODED_COLUMNS` and ``name_bf_scheme``
+    (``"<hardening>:<64-bit words>"``, the same in every row); no plain identifier.
     """
+    if hardening not in HARDENINGS:
+        raise InvalidInput(f"Unknown hardening {hardening!r}; use {', '.join(HARDENINGS)}.")
     if len(secret) < 16:
         raise InvalidInput("The shared secret must be at least 16 bytes (use a random key).")
     if length < 64 or k < 1:
         raise InvalidInput("Bloom filters need length >= 64 bits and k >= 1 hash functions.")
     if length % 64:
         raise InvalidInput("The Bloom filter length must be a multiple of 64 bits.")
-    key = _derive(secret, "equality")
-    key1, key2 = _derive(secret, "bloom-1"), _derive(secret, "bloom-2")
+    if hardening == "xor" and length % 128:
+        raise InvalidInput("XOR-folding needs a Bloom filter length that is a multiple of 128.")
+    key = _derive(secret, "equality", project)
+    key1, key2 = _derive(secret, "bloom-1", project), _derive(secret, "bloom-2", project)
 
     @functools.lru_cache(maxsize=1 << 20)
     def hashed_value(field: str, value: str) -> int:
@@ -161,6 +286,15 @@ def encode_records(
         None if ws is None else bloom_words(set().union(*(word_bits(w) for w in ws)), length)
         for ws in tokens
     ]
+    words = length // 64
+    if hardening != "none":
+        matrix, present = _as_matrix(filters, words)
+        if hardening == "balanced":
+            matrix = balance(matrix, _derive(secret, "balance-permutation", project))
+        else:
+            matrix = xor_fold(matrix)
+        words = matrix.shape[1]
+        filters = _as_lists(matrix, present)
     years: list[int | None] = prepared.get_column("birth_year").to_list()
     out = prepared.select("unique_id", "agency").with_columns(
         *[hashed(f) for f in _EQUALITY],
@@ -185,5 +319,6 @@ def encode_records(
             ],
             pl.List(pl.Int64),
         ),
+        pl.lit(f"{hardening}:{words}").alias("name_bf_scheme"),
     )
-    return out.select("unique_id", "agency", *ENCODED_COLUMNS)
+    return out.select("unique_id", "agency", *ENCODED_COLUMNS, "name_bf_scheme")

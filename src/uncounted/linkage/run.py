@@ -155,7 +155,14 @@ def score_pairs(
     t0 = time.perf_counter()
     db_api = _db_api(cfg)
     table = _register(db_api, prepared, cfg)
-    linker = Linker(table, model or splink_settings(encoded), log_level=logging.ERROR)
+    if encoded:
+        from uncounted.linkage.privacy import encoding_of
+
+        hardening, words = encoding_of(prepared)
+        shape = splink_settings(True, hardening, words)
+    else:
+        shape = splink_settings()
+    linker = Linker(table, model or shape, log_level=logging.ERROR)
     timings["register"] = time.perf_counter() - t0
     if model is None:
         rules = training_rules()

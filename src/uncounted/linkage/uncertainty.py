@@ -220,12 +220,29 @@ def calibrate_probabilities(
     return out, (a, b)
 
 
+#: A drawn link's probability is kept (it orders the merges) but at least this, so that every
+#: drawn link passes :func:`resolve_clusters`'s threshold.
+_DRAWN_FLOOR = 1e-9
+
+
 def draw_linkages(
-    record_ids: pl.Series, pairs: pl.DataFrame, n_draws: int, random_state: int | None = 0
+    record_ids: pl.Series,
+    pairs: pl.DataFrame,
+    n_draws: int,
+    random_state: int | None = 0,
+    *,
+    lists: pl.DataFrame | None = None,
+    same_list_threshold: float = 0.99,
 ) -> list[pl.DataFrame]:
     """``n_draws`` plausible clusterings of ``record_ids``: each pair (after
     :func:`~uncounted.linkage.clusters.apply_decisions`) a link with its match probability,
-    independently; individuals are connected components. Each: ``unique_id``, ``cluster``."""
+    independently; individuals are connected components. Each: ``unique_id``, ``cluster``.
+
+    With ``lists`` (``unique_id``, ``agency``), each draw's links are clustered as the
+    headline is with ``one_record_per_list``: by
+    :func:`~uncounted.linkage.clusters.resolve_clusters` (strongest link first; a merge that
+    would put two records of one list together is refused unless they match directly at
+    ``same_list_threshold``), so the draws do not chain people the headline keeps apart."""
     if n_draws < 1:
         raise InvalidInput("Draw at least one plausible linkage (n_draws >= 1).")
     ids = record_ids.cast(pl.String)
@@ -235,6 +252,22 @@ def draw_linkages(
     out = []
     for _ in range(n_draws):
         keep = rng.random(p.size) < p
+        if lists is not None:
+            from uncounted.linkage.clusters import resolve_clusters
+
+            drawn = pl.DataFrame(
+                {
+                    "unique_id_l": ids.gather(a[keep]),
+                    "unique_id_r": ids.gather(b[keep]),
+                    "match_probability": np.maximum(p[keep], _DRAWN_FLOOR),
+                }
+            )
+            out.append(
+                resolve_clusters(
+                    lists, drawn, _DRAWN_FLOOR, same_list_threshold=same_list_threshold
+                )
+            )
+            continue
         graph = coo_matrix(
             (np.ones(int(keep.sum()), dtype=np.int8), (a[keep], b[keep])), shape=(n, n)
         )
@@ -263,11 +296,15 @@ def linkage_uncertainty(
     by: Sequence[str] = (),
     random_state: int | None = 0,
     values_per_draw: int = 200,
+    one_record_per_list: bool = False,
+    same_list_threshold: float = 0.99,
 ) -> LinkageUncertainty:
     """Draw ``n_draws`` plausible linkages from the scored ``pairs`` (reviewers'
     ``decisions`` fixed, and used to recalibrate the rest: :func:`calibrate_probabilities`),
     refit ``make()`` on each and combine (see the module docstring). ``records`` as for
-    :func:`~uncounted.linkage.estimate.linked_memberships`."""
+    :func:`~uncounted.linkage.estimate.linked_memberships`. With ``one_record_per_list``,
+    each draw is clustered with the rule that one list holds a person once (see
+    :func:`draw_linkages`), as the headline estimate is."""
     if values_per_draw < 1:
         raise InvalidInput("values_per_draw must be at least 1.")
     pairs, calibration = calibrate_probabilities(pairs, decisions)
@@ -276,7 +313,15 @@ def linkage_uncertainty(
     rows: list[dict[str, Any]] = []
     mixture: list[np.ndarray] = []
     unbounded = False
-    for d, clusters in enumerate(draw_linkages(ids, pairs, n_draws, random_state)):
+    lists = None
+    if one_record_per_list:
+        lists = records.select(
+            pl.col("record_id").cast(pl.String).alias("unique_id"), "agency"
+        ).unique("unique_id", keep="first", maintain_order=True)
+    drawn = draw_linkages(
+        ids, pairs, n_draws, random_state, lists=lists, same_list_threshold=same_list_threshold
+    )
+    for d, clusters in enumerate(drawn):
         frame = linked_memberships(records, clusters, by)
         individuals = clusters.get_column("cluster").n_unique()
         try:
