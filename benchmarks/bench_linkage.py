@@ -12,6 +12,7 @@ spreadsheet de-duplication does. Goal (issue 6): 1 M records in under 10 minutes
 with DuckDB.
 
     .venv/bin/python benchmarks/bench_linkage.py [--sizes 100000,1000000] [--spark 100000]
+        [--noise default|heavy]
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 import time
 
 
-def _job(size: int, backend: str) -> dict[str, object]:
+def _job(size: int, backend: str, noise: str = "default") -> dict[str, object]:
     import polars as pl
 
     from uncounted.linkage import (
@@ -34,10 +35,11 @@ def _job(size: int, backend: str) -> dict[str, object]:
         pairwise_accuracy,
         prepare_records,
     )
-    from uncounted.simulate.agency_records import population_records
+    from uncounted.simulate.agency_records import RecordNoise, population_records
 
     people = int(size / 0.875)  # about 0.875 records per person with the default lists
-    world = population_records(people, seed=1)
+    profile = RecordNoise.heavy() if noise == "heavy" else RecordNoise()
+    world = population_records(people, seed=1, noise=profile)
     records = world.records
     truth = records.select(pl.col("record_id").alias("unique_id"), "person")
     out: dict[str, object] = {"records": records.height, "backend": backend}
@@ -73,9 +75,9 @@ def _job(size: int, backend: str) -> dict[str, object]:
     return out
 
 
-def _child(size: int, backend: str) -> dict[str, object]:
+def _child(size: int, backend: str, noise: str = "default") -> dict[str, object]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", str(size), "--backend", backend],
+        [sys.executable, __file__, "--child", str(size), "--backend", backend, "--noise", noise],
         capture_output=True,
         text=True,
         check=False,
@@ -93,9 +95,10 @@ def main() -> None:
     parser.add_argument("--spark", default="100000", help="Sizes on Spark (empty: none).")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="duckdb", help=argparse.SUPPRESS)
+    parser.add_argument("--noise", default="default", choices=("default", "heavy"))
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_job(args.child, args.backend)))
+        print(json.dumps(_job(args.child, args.backend, args.noise)))
         return
     jobs = [(int(s), "duckdb") for s in args.sizes.split(",") if s]
     jobs += [(int(s), "spark") for s in args.spark.split(",") if s]
@@ -107,7 +110,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for size, backend in jobs:
-        r = _child(size, backend)
+        r = _child(size, backend, args.noise)
         if "error" in r:
             print(f"{backend:8} {size:>9} failed: {r['error']}")
             continue
