@@ -181,6 +181,7 @@ def linked_headline(world: World) -> dict[str, str]:
             lines[f"  at match probability {row['threshold']}"] = (
                 f"{round_sig(row['estimate']) or 0:,.0f} ({row['individuals']:,} individuals)"
             )
+    lines["  the panel below: the same lists linked perfectly"] = "(the true lists, for comparison)"
     return lines
 
 
