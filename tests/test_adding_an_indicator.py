@@ -77,7 +77,7 @@ def toy_j18(j18_entry: None) -> Iterator[None]:
 @pytest.fixture()
 def demo_settings(cli_env: Path) -> Settings:
     settings = Settings(data_dir=cli_env)
-    build_demo(settings, WorldConfig(seed=11, n_victims=300))
+    build_demo(settings, WorldConfig(seed=11, n_victims=300), link=False)
     return settings
 
 

@@ -176,7 +176,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from uncounted.demo import build_demo
 
     folder = tmp_path_factory.mktemp("demo-data")
-    build_demo(Settings(data_dir=folder))
+    build_demo(Settings(data_dir=folder), link=False)  # linking leaves the store as it is
     return folder
 
 

@@ -39,7 +39,7 @@ def _free_port() -> int:
 def server(tmp_path_factory) -> Iterator[str]:
     """``uncounted serve --demo`` over a small demo world, on a free loopback port."""
     data = tmp_path_factory.mktemp("e2e")
-    build_demo(Settings(data_dir=data), WorldConfig(seed=5, n_victims=600))
+    build_demo(Settings(data_dir=data), WorldConfig(seed=5, n_victims=600), link=False)
     port = _free_port()
     env = {**os.environ, "UNCOUNTED_DATA_DIR": str(data)}
     env.pop("UNCOUNTED_DATABASE_URL", None)

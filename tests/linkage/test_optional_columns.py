@@ -69,8 +69,9 @@ def test_too_few_pairs_to_train_is_an_error_not_a_traceback() -> None:
 @pytest.mark.slow
 def test_recovery_without_phone_place_or_citizenship() -> None:
     """1 500 simulated people (seed 7), five agencies' noisy records: with names, birth date,
-    age and sex only, 930 individuals are found for 894 true ones (897 with every field),
-    and fewer than 2 % of clusters mix two people."""
+    age and sex only, the number of individuals found is within 6 % of the true number, and
+    fewer than 3 % of clusters mix two people (22 of 937 on the realistic name pools, where
+    different people share common names; under 2 % on the earlier invented pools)."""
     from uncounted.linkage.pipeline import link_records
     from uncounted.simulate.agency_records import population_records
 
@@ -87,4 +88,4 @@ def test_recovery_without_phone_place_or_citizenship() -> None:
         .filter(pl.col("k") > 1)
         .height
     )
-    assert mixed / run.individuals < 0.02
+    assert mixed / run.individuals < 0.03

@@ -33,7 +33,7 @@ class Demo:
 @pytest.fixture(scope="package")
 def demo(tmp_path_factory) -> Demo:
     settings = Settings(data_dir=tmp_path_factory.mktemp("webdemo"))
-    build_demo(settings, WorldConfig(seed=11, n_victims=500))
+    build_demo(settings, WorldConfig(seed=11, n_victims=500), link=False)
     engine = make_engine(demo_url(settings), demo_keyring(settings))
     cw = Principal(None, "cw", Role.CASEWORKER, 1)
     with session_scope(engine) as s:

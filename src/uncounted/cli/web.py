@@ -82,7 +82,7 @@ def serve(
     if demo:
         if not demo_path(settings).exists():
             console.print("Building the demo database (a synthetic world)…")
-            build_demo(settings)
+            build_demo(settings, link=False)
         users = ", ".join(name for name, _role, _agency in DEMO_USERS)
         console.print(f"Demo users: {users}; password [bold]{DEMO_PASSWORD}[/] (local demo only).")
     else:

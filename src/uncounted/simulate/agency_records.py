@@ -6,14 +6,25 @@ names its own way. :func:`agency_records` turns a world's list memberships back 
 raw records; :func:`population_records` draws a large hidden population directly (with a
 much richer pool of invented names) for linkage at scale.
 
+Names come from each country's weighted name pool (``simulate/data/names/<cc>.csv``, see
+:mod:`uncounted.simulate._names` for the sources and conventions: Burmese names without a
+family name, most Indonesians with one name, Vietnamese and Khmer names family first, Thai
+family names unique and diverse, Vietnamese family names few and very common).
+
 Noise, each applied independently per record with the probabilities of :class:`RecordNoise`:
 
-- **transliteration**: another common romanisation of a Khmer, Thai or Burmese name
-  (``kh``/``k``, ``ph``/``p``, ``th``/``t``, ``ch``/``j``, ``ou``/``o``, ``ee``/``i``,
-  ``v``/``w``, ``r``/``l``, syllables written together or apart: "Srey Mom"/"Sreymom");
+- **diacritics dropped** (``no_diacritics``): "Nguyễn Văn Đức" recorded "Nguyen Van Duc";
+- **transliteration**: another common romanisation from the country's pool ("spelling"
+  rows: Thai ``porn``/``phon``, ``chai``/``chay`` (RTGS vs others), Khmer ``kh``/``k``,
+  ``chh``/``ch``, ``ea``/``ia``, Burmese ``kyaw``/``kyau``, ``htet``/``het``, Indonesian old
+  spelling ``oe``/``u``, ``dj``/``j``, ...), or syllables written together or apart
+  ("Srey Mom"/"Sreymom");
 - **typo**: one keystroke error (substitution, deletion, insertion, transposition);
-- **swapped order**: given and family names recorded the other way round;
-- **nickname**: an honorific or nickname in front of, or instead of, the given name;
+- **swapped order**: given and family names recorded the other way round — three times as
+  often for family-first conventions (Vietnamese, Khmer; :data:`SWAP_FAMILY_FIRST`);
+- **nickname**: a nickname from the pool instead of the given name ("Jun", "Baby", "Noi",
+  "Ploy") — three times as often for Filipino and Thai records (:data:`NICKNAME_COMMON`) —
+  or, for Burmese names, an honorific in front ("Ma Aye Aye", "Ko Zaw Win");
 - **missing** birth date, family name, phone or citizenship; **year-only** birth dates
   (recorded as 1 January, as many registration systems do);
 - **wrong age**: off by one to three years; **wrong sex** (rare); **another phone number**.
@@ -30,33 +41,29 @@ import numpy as np
 import polars as pl
 
 from uncounted.errors import InvalidInput
-from uncounted.simulate._names import DIAL, FAMILY, GIVEN
+from uncounted.simulate._names import (
+    DIAL,
+    FAMILY_FIRST,
+    POOL_COUNTRIES,
+    draw_names,
+    name_pool,
+    strip_diacritics,
+)
 from uncounted.simulate.world import COUNTRIES, World
 
 __all__ = ["AgencyRecords", "RecordNoise", "agency_records", "population_records"]
 
-#: Pairs of interchangeable spellings; either side may become the other.
-from uncounted.simulate._spellings import (
-    DISTRICTS as _DISTRICTS,
-)
-from uncounted.simulate._spellings import (
-    FAMILY_MORE as _FAMILY_MORE,
-)
-from uncounted.simulate._spellings import (
-    GIVEN_MORE as _GIVEN_MORE,
-)
-from uncounted.simulate._spellings import (
-    HONORIFICS as _HONORIFICS,
-)
-from uncounted.simulate._spellings import (
-    NICKNAMES as _NICKNAMES,
-)
-from uncounted.simulate._spellings import (
-    ROMANISATION as _ROMANISATION,
-)
-from uncounted.simulate._spellings import (
-    SYLLABLES as _SYLLABLES,
-)
+#: Invented home provinces/districts per country, "KH-01" .. "KH-25".
+_DISTRICTS = 25
+_POOLS = frozenset(POOL_COUNTRIES)
+
+#: Countries whose records carry nicknames often (Filipino and Thai everyday names): the
+#: ``nickname`` probability is multiplied by this factor there (capped at 1).
+NICKNAME_COMMON: dict[str, float] = {"PH": 3.0, "TH": 3.0}
+
+#: Family-first conventions (:data:`~uncounted.simulate._names.FAMILY_FIRST`) are recorded
+#: the other way round this many times as often by agencies used to given-name-first forms.
+SWAP_FAMILY_FIRST = 3.0
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,10 @@ class RecordNoise:
     """Per-record probabilities of each kind of recording error (see the module docstring)."""
 
     transliteration: float = 0.30
+    no_diacritics: float = 0.70
     typo: float = 0.10
     swapped_order: float = 0.10
-    nickname: float = 0.02
+    nickname: float = 0.03
     missing_birth_date: float = 0.15
     year_only_birth_date: float = 0.10
     wrong_age: float = 0.10
@@ -80,10 +88,16 @@ class RecordNoise:
 
     @classmethod
     def heavy(cls) -> RecordNoise:
-        """A harsher profile: twice the missing birth dates, half the phones missing."""
+        """A harsher profile: more variant spellings, typos, swapped names and nicknames,
+        twice the missing birth dates and year-only dates, half the phones missing."""
         return cls(
-            nickname=0.03,
+            transliteration=0.45,
+            no_diacritics=0.9,
+            typo=0.20,
+            swapped_order=0.15,
+            nickname=0.06,
             missing_birth_date=0.30,
+            year_only_birth_date=0.20,
             wrong_age=0.15,
             missing_phone=0.50,
             other_phone=0.15,
@@ -133,12 +147,15 @@ def _typo(rng: np.random.Generator, word: str) -> str:
     return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
 
 
-def _transliterate(rng: np.random.Generator, name: str) -> str:
+def _transliterate(rng: np.random.Generator, name: str, country: str | None) -> str:
+    """Another agency's spelling of ``name``: syllables joined ("Srey Mom"/"Sreymom") or one
+    of the country's interchangeable spellings (its pool's ``spelling`` rows) swapped."""
     if " " in name and rng.random() < 0.4:
         return name.replace(" ", "", 1)
+    rules = name_pool(country).spellings if country in _POOLS else ()
     lower = name.lower()
-    options = [(a, b) for a, b in _ROMANISATION if a in lower] + [
-        (b, a) for a, b in _ROMANISATION if b in lower and len(b) > 1
+    options = [(a, b) for a, b in rules if a in lower] + [
+        (b, a) for a, b in rules if b in lower and len(b) > 1
     ]
     if not options:
         return name
@@ -146,6 +163,19 @@ def _transliterate(rng: np.random.Generator, name: str) -> str:
     at = lower.find(a)
     out = lower[:at] + b + lower[at + len(a) :]
     return " ".join(w[:1].upper() + w[1:] for w in out.split(" "))
+
+
+def _nickname(rng: np.random.Generator, given: str, country: str | None, sex: str) -> str:
+    """A nickname instead of the given name, or (Burmese) an honorific in front of it."""
+    if country not in _POOLS:
+        return given
+    pool = name_pool(country)
+    code = "M" if sex == "Male" else "F"
+    titles = pool.part("honorific", code)
+    if titles.names:
+        return f"{titles.draw(rng, 1)[0]} {given}"
+    nicknames = pool.part("nickname", code)
+    return nicknames.draw(rng, 1)[0] if nicknames.names else given
 
 
 def _noisy(rng: np.random.Generator, truth: pl.DataFrame, noise: RecordNoise) -> pl.DataFrame:
@@ -161,23 +191,24 @@ def _noisy(rng: np.random.Generator, truth: pl.DataFrame, noise: RecordNoise) ->
     for i, row in enumerate(truth.iter_rows(named=True)):
         g: str | None = row["given_name"]
         f: str | None = row["family_name"] or None
+        country: str | None = row["citizenship"]
+        if u["no_diacritics"][i] < noise.no_diacritics:
+            g = strip_diacritics(g) if g else g
+            f = strip_diacritics(f) if f else f
         if g and u["transliteration"][i] < noise.transliteration:
-            g = _transliterate(rng, g)
+            g = _transliterate(rng, g, country)
         if f and rng.random() < noise.transliteration / 2:
-            f = _transliterate(rng, f)
+            f = _transliterate(rng, f, country)
         if g and u["typo"][i] < noise.typo:
             g = _typo(rng, g)
         if f and rng.random() < noise.typo / 2:
             f = _typo(rng, f)
-        if g and u["nickname"][i] < noise.nickname:
-            titles = _HONORIFICS.get(row["citizenship"], ())
-            if titles and rng.random() < 0.6:
-                g = f"{titles[int(rng.integers(0, len(titles)))]} {g}"
-            else:
-                g = _NICKNAMES[int(rng.integers(0, len(_NICKNAMES)))]
+        if g and u["nickname"][i] < noise.nickname * NICKNAME_COMMON.get(country or "", 1.0):
+            g = _nickname(rng, g, country, row["sex"])
         if u["missing_family_name"][i] < noise.missing_family_name:
             f = None
-        if f and u["swapped_order"][i] < noise.swapped_order:
+        swap = noise.swapped_order * (SWAP_FAMILY_FIRST if country in FAMILY_FIRST else 1.0)
+        if f and u["swapped_order"][i] < swap:
             g, f = f, g
         given.append(g)
         family.append(f)
@@ -293,31 +324,6 @@ def agency_records(
     )
 
 
-def _rich_name(rng: np.random.Generator, country: str, sex: str) -> tuple[str, str | None]:
-    """A name from a large invented pool: syllables joined, or the small curated pools."""
-    syllables = _SYLLABLES.get(country)
-    if syllables is None:
-        pool, families = _GIVEN_MORE[country], _FAMILY_MORE[country]
-        given = str(pool[int(rng.integers(0, len(pool)))])
-        if rng.random() < 0.5:
-            given += " " + str(pool[int(rng.integers(0, len(pool)))])
-        return given, str(families[int(rng.integers(0, len(families)))])
-    if rng.random() < 0.2:
-        pool = GIVEN[country].get(sex, GIVEN[country]["Female"])
-        given = str(pool[int(rng.integers(0, len(pool)))])
-    else:
-        k = 2 if country != "MM" else int(rng.integers(2, 4))
-        parts = [syllables[int(rng.integers(0, len(syllables)))] for _ in range(k)]
-        given = " ".join(parts) if country == "MM" else "".join(parts).capitalize()
-    if country == "MM":
-        return given, None
-    families = FAMILY[country]
-    if syllables is not None and rng.random() < 0.7:
-        parts = [syllables[int(rng.integers(0, len(syllables)))] for _ in range(2)]
-        return given, "".join(parts).capitalize()
-    return given, str(families[int(rng.integers(0, len(families)))])
-
-
 #: (code, place or "" for regional, base rate of recording) of the direct generator's lists.
 DEFAULT_LISTS: tuple[tuple[str, str, float], ...] = (
     ("POLICE-PH", "PH", 0.9),
@@ -348,7 +354,8 @@ def population_records(
     rng = np.random.default_rng(seed)
     codes = np.array(list(COUNTRIES))
     country = rng.choice(codes, size=n_people, p=[0.25, 0.12, 0.25, 0.18, 0.1, 0.05, 0.05])
-    home = np.where(rng.random(n_people) < 0.45, rng.choice(codes[[1, 5, 4, 0]], n_people), country)
+    migrant_from = np.array(["KH", "MM", "ID", "PH", "VN"])  # citizenships of those moved
+    home = np.where(rng.random(n_people) < 0.45, rng.choice(migrant_from, n_people), country)
     sex = rng.choice(np.array(["Female", "Male"]), size=n_people, p=[0.62, 0.38])
     minor = rng.random(n_people) < 0.25
     age = np.where(minor, rng.integers(9, 18, n_people), rng.integers(18, 56, n_people))
@@ -361,7 +368,11 @@ def population_records(
             rows["agency"].append(code)
             rows["person"].append(int(idx) + 1)
             rows["recorded_on"].append(start + dt.timedelta(days=int(rng.integers(0, 1642))))
-    names = [_rich_name(rng, str(c), str(s)) for c, s in zip(home, sex, strict=True)]
+    names: list[tuple[str, str | None]] = [("", None)] * n_people
+    for c in np.unique(home):
+        where = np.flatnonzero(home == c)
+        for i, name in zip(where.tolist(), draw_names(rng, str(c), sex[where]), strict=True):
+            names[i] = name
     birth_offset = rng.integers(0, 365, n_people)
     people = pl.DataFrame(
         {
