@@ -152,7 +152,10 @@ def linked_headline(world: World) -> dict[str, str]:
 
     The records are :func:`~uncounted.simulate.agency_records.agency_records` of ``world``
     (seeded with the world's seed); linkage at the default settings (match probability 0.9),
-    the recommended panel method (Mth Darroch + pairs by AIC) on the linked lists. Pairwise
+    the recommended panel method (Mth Darroch + pairs by AIC) on the linked lists, with
+    linkage error carried into its interval by plausible linkages drawn from the match
+    probabilities (:func:`~uncounted.linkage.uncertainty.linkage_uncertainty`); the single
+    linkage's own estimate is shown beside it. Pairwise
     precision and recall of the linkage are measured against the truth the simulator kept.
     """
     from uncounted.prevalence.panel import PANEL, RECOMMENDED, round_sig
@@ -173,14 +176,31 @@ def linked_headline(world: World) -> dict[str, str]:
         "estimate from the agencies' linked records (headline)": (
             f"{linked.records:,} records linked into {linked.individuals:,} individuals"
         ),
-        f"  {PANEL[RECOMMENDED][0]}": f"{est:,.0f} ({low:,.0f}–{high:,.0f})",
-        "  true number of victims (known only in this synthetic world)": (
-            f"{world.truth.population:,}"
-        ),
-        "  linkage accuracy (pairwise precision / recall)": (
-            f"{accuracy.precision:.3f} / {accuracy.recall:.3f}"
-        ),
     }
+    one_linkage = f"{est:,.0f} ({low:,.0f}–{high:,.0f})"
+    u = linked.uncertainty
+    if u is not None:
+        # The headline carries linkage error: missed links make people look less often
+        # caught and the estimate too high; one linkage's interval does not know that.
+        lines[f"  {PANEL[RECOMMENDED][0]}, with linkage error"] = (
+            f"{round_sig(u.estimate) or 0:,.0f} "
+            f"({round_sig(u.total_low) or 0:,.0f}–{round_sig(u.total_high) or 0:,.0f})"
+        )
+        lines[f"  linkage error alone ({u.draws.height} plausible linkages)"] = (
+            f"{round_sig(u.linkage_low) or 0:,.0f}–{round_sig(u.linkage_high) or 0:,.0f}"
+        )
+        lines[
+            f"  one linkage at match probability {linked.threshold} (interval without "
+            "linkage error)"
+        ] = one_linkage
+    else:
+        lines[f"  {PANEL[RECOMMENDED][0]}"] = one_linkage
+    lines["  true number of victims (known only in this synthetic world)"] = (
+        f"{world.truth.population:,}"
+    )
+    lines["  linkage accuracy (pairwise precision / recall)"] = (
+        f"{accuracy.precision:.3f} / {accuracy.recall:.3f}"
+    )
     for row in linked.sensitivity.iter_rows(named=True):
         if row["estimate"] is not None and row["threshold"] != linked.threshold:
             lines[f"  at match probability {row['threshold']}"] = (
