@@ -56,3 +56,56 @@ def test_disaggregations_by_code_show_labels(clients):
     visible = re.sub(r'title="[^"]*"', "", page)
     assert ">SexualExploitation<" not in visible and ">ForcedLabour<" not in visible
     assert "Forced labour" in visible or "Sexual exploitation" in visible
+
+
+def test_dashboard_headlines_explain_their_intervals_and_link_their_measures(clients):
+    page = clients["viewer"].get("/").text
+    table = page.split('id="headlines"', 1)[1].split("</table>", 1)[0]
+    for metric_id in ("J1", "J3", "J5", "J7", "J10"):
+        assert f'<a href="/metrics/{metric_id}">{metric_id} ' in table
+    assert "Wilson interval: the shares consistent with these counts." in table
+    assert "Greenwood log−log interval of the Kaplan–Meier estimate" in table
+    assert "No interval: a count of the records themselves" in table
+    assert "The 95% interval in brackets is the range of values" in page
+    assert not re.search(r'class="value">\d{4,}<', page)  # totals have separators
+
+
+def test_indicator_intervals_say_their_method(clients):
+    page = clients["viewer"].get("/indicators").text
+    assert '<abbr title="Wilson interval: the shares consistent with these counts.">' in page
+    assert '<a href="/metrics/J3">J3</a>' in page
+
+
+def test_metric_pages_explain_their_interval(clients):
+    page = clients["viewer"].get("/metrics/J5").text
+    assert 'data-interval="J5">Wilson interval: the shares consistent' in page
+    page = clients["viewer"].get("/metrics/J6").text
+    assert 'data-interval="J6">None (a ratio of two counts' in page
+
+
+def test_prevalence_intervals_are_explained_and_formatted(clients):
+    import html
+
+    from uncounted.report.intervals import explain_interval
+
+    viewer = clients["viewer"]
+    lists = viewer.get("/api/prevalence").json()["available_lists"]
+    query = "/prevalence?" + "&".join(f"lists={x}" for x in lists[:3])
+    panel = viewer.get(query).text
+    assert "Profile-likelihood interval: the totals whose likelihood" in panel
+    assert "Credible interval (Bayesian): the totals holding most" in panel
+    assert "a credible interval (Bayesian) holds the totals" in panel
+    assert not re.search(r">\d{4,}<", panel.split('id="prevalence-panel"', 1)[1])
+    query = "/prevalence?" + "&".join(f"lists={x}" for x in lists[:2]) + "&method=chapman"
+    one = viewer.get(query).text
+    observed = viewer.get("/api" + query).json()["result"]
+    explained = html.unescape(one.split('data-interval="estimate">', 1)[1].split("<", 1)[0])
+    assert explained == explain_interval(observed["ci_method"])
+    assert observed["ci_method"] not in explained  # a sentence, not the method's code
+    assert f'data-result="observed">{observed["observed"]:,}<' in one
+
+
+def test_survivor_scores_are_formatted(clients, demo):
+    page = clients["caseworker"].get(f"/survivors/{demo.survivor}").text
+    history = page.split("<th>Restored</th>", 1)[1]
+    assert re.search(r'class="num">\d\.\d\d<', history)

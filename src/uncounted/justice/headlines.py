@@ -23,7 +23,8 @@ def _pct(row: dict[str, float | None]) -> str:
 def headlines(data: JusticeData, period: str | None = None) -> dict[str, str]:
     """Victims identified, arrest, conviction and attrition rates, and a median delay.
 
-    Each value is a string with its 95% interval where one applies; the keys are labels.
+    Each value is a string with its 95% interval where one applies; the keys are labels
+    (:data:`HEADLINE_INTERVALS` gives each one's measure and interval method).
     """
     table = indicators(data, period=period)
 
@@ -47,4 +48,15 @@ def headlines(data: JusticeData, period: str | None = None) -> dict[str, str]:
     }
 
 
-__all__ = ["headlines"]
+#: Each headline's measure in the metric catalogue and its interval's method (``None``: a count
+#: of the records, no interval), for the sentence of ``uncounted.report.intervals``.
+HEADLINE_INTERVALS: dict[str, tuple[str, str | None]] = {
+    "J1 victims identified": ("J1", None),
+    "J3 arrest rate (arrested / suspects)": ("J3", "wilson"),
+    "J5 conviction rate (convicted / verdicts)": ("J5", "wilson"),
+    "J7 attrition, report to verdict": ("J7", "greenwood"),
+    "J10 median days, charge to verdict": ("J10", "greenwood"),
+}
+
+
+__all__ = ["HEADLINE_INTERVALS", "headlines"]

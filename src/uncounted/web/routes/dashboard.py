@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from uncounted.justice import JusticeData, headlines
+from uncounted.justice.headlines import HEADLINE_INTERVALS
 from uncounted.report.charts import bar_chart
+from uncounted.report.intervals import explain_interval
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.db import session_scope
 from uncounted.store.frames import justice_tables
@@ -42,6 +44,17 @@ def dashboard_counts(session: Session) -> dict[str, Any]:
     return {"totals": stage_totals(session), "by_year": stage_tallies(session, "year")}
 
 
+def headline_notes(labels: list[str]) -> dict[str, dict[str, str]]:
+    """Each headline's measure (for its ``/metrics/{id}`` link) and the sentence saying what its
+    interval is (or that it has none)."""
+    notes = {}
+    for label in labels:
+        if label in HEADLINE_INTERVALS:
+            metric_id, method = HEADLINE_INTERVALS[label]
+            notes[label] = {"metric": metric_id, "interval": explain_interval(method)}
+    return notes
+
+
 def _chart(data: dict[str, Any]) -> str:
     years = [str(r["year"]) for r in data["by_year"]]
     return bar_chart(
@@ -58,7 +71,8 @@ def _dashboard(ctx: WebContext, session: Session) -> tuple[dict[str, Any], str]:
     lines = ctx.cached(
         "justice-headlines", TTL, lambda: headlines(justice_data(ctx.engine)), background=True
     )
-    return {**counts, "headlines": lines}, chart
+    notes = headline_notes(list(lines))
+    return {**counts, "headlines": lines, "headline_notes": notes}, chart
 
 
 def warm_dashboard(ctx: WebContext) -> None:
