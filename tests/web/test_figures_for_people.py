@@ -109,3 +109,45 @@ def test_survivor_scores_are_formatted(clients, demo):
     page = clients["caseworker"].get(f"/survivors/{demo.survivor}").text
     history = page.split("<th>Restored</th>", 1)[1]
     assert re.search(r'class="num">\d\.\d\d<', history)
+
+
+def test_linked_estimate_intervals_are_explained(clients, app, monkeypatch, tmp_path):
+    """The three intervals of an estimate from linked records (at the threshold, linkage only,
+    total) each say what they are; the linkage itself is stood in for (its computation is
+    tested in tests/linkage)."""
+    from types import SimpleNamespace
+
+    from uncounted.web.routes import prevalence
+
+    fake = {
+        "threshold": 0.9,
+        "records": 12345,
+        "individuals": 10001,
+        "estimate": 4200.4,
+        "ci_low": 4000.0,
+        "ci_high": 4500.0,
+        "detail": {"ci_method": "profile"},
+        "linkage_uncertainty": {
+            "estimate": 4300.0,
+            "linkage_ci_low": 4080.0,
+            "linkage_ci_high": 7230.0,
+            "total_ci_low": 3790.0,
+            "total_ci_high": None,
+            "draws": 50,
+        },
+    }
+    monkeypatch.setattr(app.state.ctx, "linkage_runs", tmp_path)
+    monkeypatch.setattr(prevalence, "latest_run", lambda _: SimpleNamespace(name="fake-run"))
+    monkeypatch.setattr(prevalence, "record_lists", lambda _: None)
+    monkeypatch.setattr(
+        prevalence, "estimate_saved_run", lambda *a, **k: SimpleNamespace(to_dict=lambda: fake)
+    )
+    page = clients["viewer"].get("/prevalence?linked=true").text
+    linked = page.split('id="prevalence-linked"', 1)[1].split("</section>", 1)[0]
+    assert "12,345 → 10,001" in linked
+    assert 'data-result="linked-threshold">4,200 (4,000 – 4,500)' in linked
+    assert "Profile-likelihood interval" in linked and "it leaves out linkage error" in linked
+    assert 'data-result="linked-linkage-ci">4,080 – 7,230' in linked
+    assert "Linkage only: how far the estimate moves" in linked
+    assert 'data-result="linked-total-ci">3,790 – ∞' in linked
+    assert "Total: linkage error and the estimator" in linked

@@ -57,6 +57,7 @@ INTERVAL_SENTENCES: dict[str, str] = {
     "linkage-only": N_(
         "Linkage only: how far the estimate moves over plausible linkages of the records."
     ),
+    "one-linkage": N_("At this one linkage only: it leaves out linkage error."),
     "linkage-total": N_(
         "Total: linkage error and the estimator's own uncertainty together (the one to report)."
     ),
