@@ -67,6 +67,11 @@ def test_dashboard_headlines_explain_their_intervals_and_link_their_measures(cli
     assert "Greenwood log−log interval of the Kaplan–Meier estimate" in table
     assert "No interval: a count of the records themselves" in table
     assert "The 95% interval in brackets is the range of values" in page
+    assert re.search(r'data-headline="J3 arrest rate[^"]*">\d+\.\d% \(\d+\.\d%–\d+\.\d%\)<', table)
+    assert re.search(r'data-headline="J10 median days[^"]*">\d+ days \(\d+–\d+\)<', table)
+    figures = clients["viewer"].get("/api/").json()["headline_figures"]
+    j3 = next(f for f in figures if f["metric"] == "J3")
+    assert j3["method"] == "wilson" and j3["lower"] < j3["value"] < j3["upper"]
     assert not re.search(r'class="value">\d{4,}<', page)  # totals have separators
 
 
