@@ -156,3 +156,14 @@ def test_linked_estimate_intervals_are_explained(clients, app, monkeypatch, tmp_
     assert "Linkage only: how far the estimate moves" in linked
     assert 'data-result="linked-total-ci">3,790 – ∞' in linked
     assert "Total: linkage error and the estimator" in linked
+
+
+def test_templates_format_figures_only_through_the_shared_filters():
+    """``"{:,}".format`` ignores the reader's language; ``num``/``interval`` follow it."""
+    from pathlib import Path
+
+    import uncounted.web
+
+    folder = Path(uncounted.web.__file__).parent / "templates"
+    offenders = [p.name for p in folder.glob("*.html") if ".format(" in p.read_text()]
+    assert offenders == []
