@@ -449,12 +449,20 @@ def test_analyst_downloads_the_report_and_the_open_data_bundle(server, browser, 
 
 
 def test_analyst_pages_fit_a_phone(server, browser):
-    """At 375 px the report page, the report itself and the open-data page do not scroll
-    sideways."""
+    """At 375 px the dashboard, a metric, the prevalence panel (with its intervals explained),
+    the report page, the report itself and the open-data page do not scroll sideways."""
     context = browser.new_context(viewport={"width": 375, "height": 800})
     page = context.new_page()
     _sign_in(page, server, "analyst")
     widths = {}
+    for path in ("/", "/metrics/J5", "/prevalence"):  # intervals explained beside them
+        page.goto(f"{server}{path}")
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    for box in page.locator("input[name=lists]").all()[:3]:
+        box.check()
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("#prevalence-panel")
+    widths["prevalence panel"] = page.evaluate("document.documentElement.scrollWidth")
     for path in ("/report", "/open-data"):
         page.goto(f"{server}{path}")
         widths[path] = page.evaluate("document.documentElement.scrollWidth")

@@ -80,11 +80,11 @@ def test_every_template_text_is_wrapped(template):
 
 
 def _source_ids() -> set[str]:
-    """The message ids `make messages` would extract (babel.cfg: templates and web/*.py)."""
-    method_map = [
-        ("src/uncounted/web/**.py", "python"),
-        ("src/uncounted/web/templates/**.html", "jinja2"),
-    ]
+    """The message ids `make messages` would extract (the sections of babel.cfg: templates,
+    web/*.py and the library's interval sentences)."""
+    sections = re.findall(r"^\[(\w+):\s*(\S+)\]", (ROOT / "babel.cfg").read_text(), re.M)
+    method_map = [(pattern, method) for method, pattern in sections]
+    assert ("src/uncounted/web/**.py", "python") in method_map
     ids: set[str] = set()
     # the keywords of `make messages`: N_() and the form field labels of web/forms.py
     keywords = {"_": None, "gettext": None, "N_": None, "_from_rule": (3,), "_id": (2,)}

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from uncounted.domain.codes import code_list
 from uncounted.report.formatting import fmt_interval, fmt_number, indicator_kind
+from uncounted.report.intervals import explain_interval, metric_interval_sentence
 from uncounted.web.i18n import DEFAULT_LANGUAGE, N_, page_language
 
 #: Identifying fields as people name them (the case page's identity column).
@@ -112,10 +113,14 @@ def _date(context: Context, value: Any) -> str:
 
 def install_filters(env: Environment) -> None:
     """``num``, ``interval``, ``date`` (figures and dates in the page's language), ``kind``,
-    ``code`` (labels) and ``identity_labels``."""
+    ``code`` (labels) and ``identity_labels``; ``explain_interval(method)`` and
+    ``metric_interval(id)`` give the sentence saying what an interval is
+    (:mod:`uncounted.report.intervals`, English: pass it through ``tr``)."""
     env.filters.update(num=_num, interval=_interval, date=_date, kind=indicator_kind)
     env.filters["code"] = code_label
     env.globals["identity_labels"] = IDENTITY_LABELS
+    env.globals["explain_interval"] = explain_interval
+    env.globals["metric_interval"] = metric_interval_sentence
 
 
 __all__ = [

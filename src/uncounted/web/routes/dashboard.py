@@ -11,8 +11,10 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from uncounted.justice import JusticeData, headlines
+from uncounted.justice import JusticeData
+from uncounted.justice.headlines import headline_figures, headline_text
 from uncounted.report.charts import bar_chart
+from uncounted.report.intervals import explain_interval
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.db import session_scope
 from uncounted.store.frames import justice_tables
@@ -42,6 +44,15 @@ def dashboard_counts(session: Session) -> dict[str, Any]:
     return {"totals": stage_totals(session), "by_year": stage_tallies(session, "year")}
 
 
+def explained_headlines(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each headline figure with the sentence saying what its interval is (or that it has
+    none), and its text as the demo prints it; the page links each to ``/metrics/{metric}``."""
+    return [
+        {**f, "interval_note": explain_interval(f["method"]), "text": headline_text(f)}
+        for f in figures
+    ]
+
+
 def _chart(data: dict[str, Any]) -> str:
     years = [str(r["year"]) for r in data["by_year"]]
     return bar_chart(
@@ -55,10 +66,14 @@ def _dashboard(ctx: WebContext, session: Session) -> tuple[dict[str, Any], str]:
     counts = ctx.cached("dashboard", TTL, lambda: dashboard_counts(session))
     chart = ctx.cached("dashboard-chart", TTL, lambda: _chart(counts))
     # the justice indicators read every event: refreshed in the background once computed
-    lines = ctx.cached(
-        "justice-headlines", TTL, lambda: headlines(justice_data(ctx.engine)), background=True
+    figures = ctx.cached(
+        "justice-headlines",
+        TTL,
+        lambda: explained_headlines(headline_figures(justice_data(ctx.engine))),
+        background=True,
     )
-    return {**counts, "headlines": lines}, chart
+    lines = {f["label"]: f["text"] for f in figures}
+    return {**counts, "headlines": lines, "headline_figures": figures}, chart
 
 
 def warm_dashboard(ctx: WebContext) -> None:
