@@ -421,4 +421,8 @@ def test_finding_3_the_senders_form_refuses_status_and_consent(store, app):
         json={**values, "status": "Completed", "consent_recorded": ""},
     )
     assert edit.status_code == 422 and set(edit.json()["problems"]) == {"status"}
+    # a hand-made post to the page (not the JSON twin) is refused the same way, and says why
+    page = pnp.post(f"/cases/{OWN.case_id}/referrals/new", data=values)
+    assert page.status_code == 422
+    assert 'data-field="status"' in page.text and "referral inbox" in page.text
     assert _counts(store) == before
