@@ -403,6 +403,16 @@ def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consen
     (event,) = audited
     assert event.actor == "admin"
     assert event.after["consent_method"] == "Written" and event.after["status"] == "Accepted"
+    # the sender re-imports it as stored, without consent columns: it stays as it is
+    path.write_text(REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted"), "utf-8")
+    again = import_file(store.engine, path, "referrals", who=_who(store, "caseworker"))
+    assert (again.rows_unchanged, again.rejected) == (1, [])
+    with store.engine.connect() as conn:
+        kept = conn.execute(select(Referral).where(Referral.referred_on == DAY_MIGRATED)).one()
+    assert (kept.consent_method, kept.consent_recorded_by) == (
+        "Written",
+        "m.santos (old case system)",
+    )
 
 
 def test_finding_3_the_senders_form_refuses_status_and_consent(store, app):
