@@ -24,7 +24,12 @@ from tests.security.conftest import ROLES, TARGET, TARGETS
 from uncounted.errors import AccessDenied
 from uncounted.ingest import validate_file
 from uncounted.ingest.export import export_records
-from uncounted.store.access import IMPORT_ROW_RULES, Principal
+from uncounted.store.access import (
+    IMPORT_ROW_RULES,
+    REFERRAL_IMPORT_REASONS,
+    REFERRAL_MIGRATION_REASONS,
+    Principal,
+)
 from uncounted.store.db import session_scope
 from uncounted.store.tables import User
 from uncounted.store.users import principal
@@ -282,13 +287,32 @@ IMPORTS = [
     ("refer the victim on", "referrals",
      "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
      "referred_on,reason,consent_recorded,status\n"
-     "{victim_ext},{owner},{case_ext},{owner},{owner},{receiver},PH,PH,2024-05-01,Other,yes,"
-     "Accepted\n", "A ADDD D D"),
+     "{victim_ext},{owner},{case_ext},{owner},{owner},{receiver},PH,PH,2024-05-01,Other,no,"
+     "Requested\n", "A ADDD D D"),
     ("refer the victim from the caseworker's agency", "referrals",
      "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
      "referred_on,reason,consent_recorded,status\n"
-     "{victim_ext},{owner},{case_ext},{owner},PNP,IACAT,PH,PH,2024-05-01,Other,yes,Accepted\n",
+     "{victim_ext},{owner},{case_ext},{owner},PNP,IACAT,PH,PH,2024-05-01,Other,no,Requested\n",
      "A ADDD D D"),
+    # the receiver's decision is never the sender's file: a caseworker may not import a
+    # referral accepted with consent, even its own agency's; an administrator migrating
+    # decided referrals must give the consent complete (how, the day, who recorded it)
+    ("refer the victim accepted with consent", "referrals",
+     "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
+     "referred_on,reason,consent_recorded,status\n"
+     "{victim_ext},{owner},{case_ext},{owner},PNP,IACAT,PH,PH,2024-05-01,Other,yes,Accepted\n",
+     "D DDDD D D"),
+    ("migrate the victim's accepted referral with its consent", "referrals",
+     "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
+     "referred_on,reason,consent_recorded,status,consent_method,consent_given_on,"
+     "consent_recorded_by\n"
+     "{victim_ext},{owner},{case_ext},{owner},PNP,IACAT,PH,PH,2024-05-01,Other,yes,Accepted,"
+     "Written,2024-04-30,old system\n", "A DDDD D D"),
+    ("accept the target's stored referral", "referrals",
+     "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
+     "referred_on,reason,consent_recorded,status\n"
+     "{victim_ext},{owner},{case_ext},{owner},{owner},{stored_to},PH,PH,2024-03-01,Other,yes,"
+     "Completed\n", "D DDDD D D"),
     ("assess the victim", "assessments",
      "person,person_source,instrument_id,assessed_on,assessor,item_safety.housing\n"
      "{victim_ext},{owner},uncounted-restoration-v1,2024-07-01,me,3\n", "A ADAD D D"),
@@ -311,7 +335,10 @@ def _who(store, role: str) -> Principal:
         return principal(s.scalar(select(User).where(User.username == role)))
 
 
-ACCESS_REASONS = {rule.reason for rules in IMPORT_ROW_RULES.values() for rule in rules}
+ACCESS_REASONS = {rule.reason for rules in IMPORT_ROW_RULES.values() for rule in rules} | {
+    *REFERRAL_IMPORT_REASONS.values(),
+    *REFERRAL_MIGRATION_REASONS.values(),
+}
 
 
 def _import_cells():
@@ -332,7 +359,7 @@ def test_import_row(store, tmp_path, what, kind, text, role, target, expected):
     receiver = "IACAT" if t.owner == "PNP" else "PNP"
     body = text.format(
         owner=t.owner, case_ext=t.case_ext, victim_ext=t.victim_ext, name=t.name,
-        receiver=receiver,
+        receiver=receiver, stored_to=receiver,  # the target's stored referral goes there
     )  # fmt: skip
     path = tmp_path / f"{kind}.csv"
     path.write_text(body, encoding="utf-8")

@@ -5,12 +5,17 @@
    assessments of TH-DSI survivors — unaudited.
 2. A referral opened the sending agency's whole case to the receiving agency (every identity,
    the suspect's too, and the right to edit and close it), whatever its status or consent.
+3. A caseworker imported a referral from their own agency as "Accepted" with consent recorded
+   (or turned a declined one into that), which opened the referred person to the receiving
+   agency without that agency or the person agreeing; the sender's referral form silently
+   ignored the status and consent a client posted.
 
 Each test builds its own store: a regression that reappears cannot spoil the others.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -34,6 +39,7 @@ from uncounted.web import create_app
 
 OTHER = TARGET["other"]
 OWN = TARGET["own"]
+DAY_MIGRATED = dt.date(2024, 5, 1)
 
 REFER_INTO_PNP = (
     "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
@@ -91,7 +97,13 @@ def test_finding_1_a_referral_import_does_not_open_another_agencys_case(store, a
     report = _upload(cw, "referrals.csv", REFER_INTO_PNP, "referrals")
     # the dry run already names every row and column the caseworker may not load
     problems = {(p["line"], p["column"]) for p in report["result"]["rejected"]}
-    assert problems == {(2, "from_agency"), (2, "case"), (2, "person")}
+    assert problems == {
+        (2, "from_agency"),
+        (2, "case"),
+        (2, "person"),
+        (2, "status"),  # and it decides for the receiver (finding 3)
+        (2, "consent_recorded"),
+    }
     # nothing in it could be loaded, so the upload was not even kept for confirmation
     assert report["token"] is None
     assert cw.get(f"/api/cases/{OTHER.case_id}").status_code == 403
@@ -107,7 +119,7 @@ def test_finding_1_no_import_row_reaches_another_agencys_records(store, app, wha
     cw = signed_in(app, "caseworker")
     body = text.format(
         owner="TH-DSI", case_ext=OTHER.case_ext, victim_ext=OTHER.victim_ext, name="other",
-        receiver="PNP",
+        receiver="PNP", stored_to="PNP",
     )  # fmt: skip
     before = _counts(store)
     report = _upload(cw, f"{kind}.csv", body, kind)
@@ -174,8 +186,6 @@ def _refer(client) -> int:
     values = {
         "person_id": OWN.victim, "to_agency_id": 2, "from_country": "PH", "to_country": "TH",
         "referred_on": "2025-02-06", "reason": "Other",
-        # a sender cannot decide for the receiver: these are ignored (not fields of the form)
-        "consent_recorded": "yes", "status": "Accepted",
     }  # fmt: skip
     response = client.post(f"/api/cases/{OWN.case_id}/referrals/new", json=values)
     assert response.status_code == 201, response.text
@@ -261,3 +271,168 @@ def test_the_imports_page_lists_only_the_agencys_batches(store, app, tmp_path):
         for name in ("admin", "caseworker", "caseworker-th")
     }
     assert seen == {"admin": ["th-cases.csv"], "caseworker": [], "caseworker-th": ["th-cases.csv"]}
+
+
+REFER_OWN_VICTIM_TO_TH = (
+    "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
+    "referred_on,reason,consent_recorded,status\n"
+    f"{OWN.victim_ext},PNP,{OWN.case_ext},PNP,PNP,TH-DSI,PH,TH,2024-05-01,Other,{{consent}},"
+    "{status}\n"
+)
+#: TH-DSI's declined referral of its victim to PNP (the "declined" target), re-imported by its
+#: sender as accepted with consent
+ACCEPT_DECLINED = (
+    "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
+    "referred_on,reason,consent_recorded,status\n"
+    f"{TARGET['declined'].victim_ext},TH-DSI,{TARGET['declined'].case_ext},TH-DSI,TH-DSI,PNP,"
+    "PH,PH,2024-03-01,Other,yes,Accepted\n"
+)
+
+
+def test_finding_3_a_referral_imported_as_accepted_opens_nothing(store, app):
+    """Web upload: the sender's own referral, new or stored, cannot be imported as decided."""
+    pnp, th = signed_in(app, "caseworker"), signed_in(app, "caseworker-th")
+    assert th.get(f"/api/survivors/{OWN.victim}").status_code == 403
+    before = _counts(store)
+    accepted = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted")
+    report = _upload(pnp, "referrals.csv", accepted, "referrals")
+    rejected = {(p["line"], p["column"]) for p in report["result"]["rejected"]}
+    assert rejected == {(2, "status"), (2, "consent_recorded")}
+    assert all("receiving agency" in p["reason"] for p in report["result"]["rejected"])
+    assert report["token"] is None
+    # an update of a stored referral may not decide it either (declined -> accepted)
+    report = _upload(th, "referrals.csv", ACCEPT_DECLINED, "referrals")
+    assert {(p["line"], p["column"]) for p in report["result"]["rejected"]} == {
+        (2, "status"),
+        (2, "consent_recorded"),
+    }
+    assert _counts(store) == before
+    assert th.get(f"/api/survivors/{OWN.victim}").status_code == 403
+    assert pnp.get(f"/api/survivors/{TARGET['declined'].victim}").status_code == 403
+    # a request is what a sender may import; the receiver then decides in its inbox
+    requested = REFER_OWN_VICTIM_TO_TH.format(consent="no", status="Requested")
+    report = _upload(pnp, "referrals.csv", requested, "referrals")
+    assert report["result"]["rejected"] == []
+    done = pnp.post(f"/api/imports/{report['token']}/confirm", json={}).json()
+    assert (done["status"], done["rows_created"]) == ("loaded", 1)
+    inbox = th.get("/api/referrals").json()["by_status"]["Requested"]
+    assert [r["person_id"] for r in inbox] == [OWN.victim]
+    assert th.get(f"/api/survivors/{OWN.victim}").status_code == 403
+
+
+def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
+    store, tmp_path, monkeypatch, capsys
+):
+    from tests.security.test_matrix import _who
+    from uncounted.errors import ImportRejected
+    from uncounted.ingest import import_file
+
+    path = tmp_path / "referrals.csv"
+    # a good request on line 2, the decided referral on line 3: nothing of the file is loaded
+    good = REFER_OWN_VICTIM_TO_TH.format(consent="no", status="Requested")
+    bad = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Completed").splitlines()[1]
+    path.write_text(good + bad.replace("2024-05-01", "2024-06-01") + "\n", encoding="utf-8")
+    before = _counts(store)
+    with pytest.raises(ImportRejected) as caught:
+        import_file(store.engine, path, "referrals", who=_who(store, "caseworker"))
+    assert {(r.file, r.line, r.column, r.value) for r in caught.value.rows} == {
+        ("referrals.csv", 3, "status", "Completed"),
+        ("referrals.csv", 3, "consent_recorded", "True"),
+    }
+    assert _counts(store) == before
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(store.settings.data_dir))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    try:
+        assert main(["import", str(path), "--user", "caseworker"]) == 4
+        err = capsys.readouterr().err
+        assert "Rejected rows (2 problems)" in err and "receiving" in err
+        assert _counts(store) == before
+        # --partial sets the decided row aside and loads the request
+        assert main(["import", str(path), "--user", "caseworker", "--partial"]) == 0
+        with store.engine.connect() as conn:
+            stored = conn.execute(
+                select(Referral.status, Referral.consent_recorded).where(
+                    Referral.person_id == OWN.victim, Referral.to_agency_id == 2
+                )
+            ).all()
+        assert stored == [("Requested", False)]
+    finally:
+        get_settings.cache_clear()
+
+
+def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consent(store, tmp_path):
+    from tests.security.test_matrix import _who
+    from uncounted.errors import ImportRejected
+    from uncounted.ingest import import_file
+
+    admin = _who(store, "admin")
+    path = tmp_path / "referrals.csv"
+    path.write_text(REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted"), "utf-8")
+    with pytest.raises(ImportRejected) as caught:
+        import_file(store.engine, path, "referrals", who=admin)
+    assert {r.column for r in caught.value.rows} == {
+        "consent_method",
+        "consent_given_on",
+        "consent_recorded_by",
+    }
+    header, row = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted").splitlines()
+    path.write_text(
+        f"{header},consent_method,consent_given_on,consent_recorded_by\n"
+        f"{row},Written,2024-04-30,m.santos (old case system)\n",
+        "utf-8",
+    )
+    done = import_file(store.engine, path, "referrals", who=admin)
+    assert done.rows_created == 1
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(Referral).where(Referral.referred_on == DAY_MIGRATED)).one()
+        audited = conn.execute(
+            select(AuditEvent).where(
+                AuditEvent.resource == "referrals", AuditEvent.action == "create"
+            )
+        ).all()
+    assert (stored.status, stored.consent_recorded, stored.consent_method) == (
+        "Accepted",
+        True,
+        "Written",
+    )
+    assert stored.consent_given_on.isoformat() == "2024-04-30"
+    assert stored.consent_recorded_by == "m.santos (old case system)"
+    assert stored.consent_recorded_at is None  # when it was imported: the audit event's time
+    (event,) = audited
+    assert event.actor == "admin"
+    assert event.after["consent_method"] == "Written" and event.after["status"] == "Accepted"
+    # the sender re-imports it as stored, without consent columns: it stays as it is
+    path.write_text(REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted"), "utf-8")
+    again = import_file(store.engine, path, "referrals", who=_who(store, "caseworker"))
+    assert (again.rows_unchanged, again.rejected) == (1, [])
+    with store.engine.connect() as conn:
+        kept = conn.execute(select(Referral).where(Referral.referred_on == DAY_MIGRATED)).one()
+    assert (kept.consent_method, kept.consent_recorded_by) == (
+        "Written",
+        "m.santos (old case system)",
+    )
+
+
+def test_finding_3_the_senders_form_refuses_status_and_consent(store, app):
+    pnp = signed_in(app, "caseworker")
+    values = {
+        "person_id": OWN.victim, "to_agency_id": 2, "from_country": "PH", "to_country": "TH",
+        "referred_on": "2025-02-06", "reason": "Other",
+        "consent_recorded": "yes", "status": "Accepted",
+    }  # fmt: skip
+    before = _counts(store)
+    response = pnp.post(f"/api/cases/{OWN.case_id}/referrals/new", json=values)
+    assert response.status_code == 422, response.text
+    assert set(response.json()["problems"]) == {"status", "consent_recorded"}
+    edit = pnp.post(
+        f"/api/cases/{OWN.case_id}/referrals/{OWN.referral}/edit",
+        json={**values, "status": "Completed", "consent_recorded": ""},
+    )
+    assert edit.status_code == 422 and set(edit.json()["problems"]) == {"status"}
+    # a hand-made post to the page (not the JSON twin) is refused the same way, and says why
+    page = pnp.post(f"/cases/{OWN.case_id}/referrals/new", data=values)
+    assert page.status_code == 422
+    assert 'data-field="status"' in page.text and "referral inbox" in page.text
+    assert _counts(store) == before

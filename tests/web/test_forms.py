@@ -275,13 +275,18 @@ def test_correct_an_event_and_update_a_referral(clients):
         False,
         "shelter",
     )
-    done = cw.post(
+    # accepting it is the receiving agency's (its inbox): the sender's status is refused
+    refused = cw.post(
         f"/api{case_url}/referrals/{ref['id']}/edit",
         json={**referral, "referred_on": "2025-02-07", "status": "Accepted"},
     )
+    assert refused.status_code == 422 and list(refused.json()["problems"]) == ["status"]
+    done = cw.post(
+        f"/api{case_url}/referrals/{ref['id']}/edit", json={**referral, "referred_on": "2025-02-07"}
+    )
     assert done.status_code == 201
     (ref,) = cw.get(f"/api{case_url}").json()["referrals"]
-    # the sender corrects its referral; accepting it is the receiving agency's (its inbox)
+    # the sender corrects its referral
     assert (ref["referred_on"], ref["status"]) == ("2025-02-07", "Requested")
     log = clients["admin"].get("/api/audit?action=update&resource=referrals").json()["events"]
     assert log[0]["before"] == {"referred_on": "2025-02-06"}

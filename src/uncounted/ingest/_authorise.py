@@ -8,6 +8,11 @@ the agencies it acts for — must be in the uploader's scope for that action
 its line, column and reason, like any other bad value, so the import is refused as a whole
 (or, with ``partial``, the row is set aside). An import without a user is the operator's
 (``uncounted import`` on the server): it is not narrowed to any agency.
+
+A referral row may not decide for the receiving agency (:func:`_check_referral_decisions`): a
+caseworker's row creates a referral only as requested, without consent, and leaves a stored
+one's status and consent as they are; an administrator's decided row (accepted or completed)
+must carry the person's consent complete.
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ from uncounted.ingest.records import record_type, source_field
 from uncounted.ingest.validate import CheckedRow
 from uncounted.store import importing
 from uncounted.store.access import (
+    CONSENTED_REFERRAL_STATUSES,
     IMPORT_ROW_RULES,
+    REFERRAL_CONSENT_FIELDS,
+    REFERRAL_IMPORT_REASONS,
+    REFERRAL_MIGRATION_REASONS,
     Principal,
     RowRule,
     acts_for,
@@ -105,6 +114,8 @@ def authorise_rows(
         for c in rows:
             deny(c, first, f"the {who.role} role may not import {type_name}; ask an administrator")
         return
+    if type_name == "referrals":
+        _check_referral_decisions(conn, who, rows, found, deny)
     if unrestricted(who):
         return
     agency_ids = importing.agency_ids(conn)
@@ -125,6 +136,57 @@ def authorise_rows(
         else:
             refs = [_ref_id(r.values, rule.field, agency_ids, found) for r in rows]
             _check_ids(conn, who, rule, type_name, rows, refs, deny)
+
+
+def _check_referral_decisions(
+    conn: Connection,
+    who: Principal,
+    rows: list[CheckedRow],
+    found: dict[str, dict[tuple[int | None, str], int]],
+    deny: Callable[[CheckedRow, str, str], None],
+) -> None:
+    """Refuse referral rows that decide for the receiving agency.
+
+    A caseworker's row must leave the decision as it is: ``Requested`` without consent for a
+    referral it creates, the stored status and consent for one it updates (found by person,
+    sending and receiving agency and date, as the writer does), and no consent columns. An
+    administrator's row may carry a decision (migrating from another system), but an accepted
+    or completed one must have consent recorded with how, the day and who; a requested or
+    declined one none.
+    """
+    if unrestricted(who):
+        for c in rows:
+            v = c.values
+            if v.get("status") in CONSENTED_REFERRAL_STATUSES:
+                if v.get("consent_recorded") is not True:
+                    deny(c, "consent_recorded", REFERRAL_MIGRATION_REASONS["consent_recorded"])
+                for name in REFERRAL_CONSENT_FIELDS:
+                    if v.get(name) is None:
+                        deny(c, name, REFERRAL_MIGRATION_REASONS[name])
+            else:
+                for name in ("consent_recorded", *REFERRAL_CONSENT_FIELDS):
+                    if v.get(name) not in (None, False):
+                        deny(c, name, REFERRAL_MIGRATION_REASONS["undecided"])
+        return
+    agency_ids = importing.agency_ids(conn)
+    keys: list[tuple[int, int, int, Any] | None] = []
+    for c in rows:
+        person = _ref_id(c.values, "person", agency_ids, found)
+        sender = agency_ids.get(str(c.values.get("from_agency")))
+        receiver = agency_ids.get(str(c.values.get("to_agency")))
+        on = c.values.get("referred_on")
+        ok = None not in (person, sender, receiver, on)
+        keys.append((person, sender, receiver, on) if ok else None)  # type: ignore[arg-type]
+    stored = importing.referral_decisions(conn, {k for k in keys if k is not None})
+    for c, key in zip(rows, keys, strict=True):
+        status, consent = stored.get(key, ("Requested", False)) if key else ("Requested", False)
+        if c.values.get("status") != status:
+            deny(c, "status", REFERRAL_IMPORT_REASONS["status"])
+        if bool(c.values.get("consent_recorded")) != consent:
+            deny(c, "consent_recorded", REFERRAL_IMPORT_REASONS["consent_recorded"])
+        for name in REFERRAL_CONSENT_FIELDS:
+            if c.values.get(name) is not None:
+                deny(c, name, REFERRAL_IMPORT_REASONS["consent"])
 
 
 def _text(value: object) -> str:

@@ -314,7 +314,24 @@ def write_referrals(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             }
         )
     key = ("person_id", "from_agency_id", "to_agency_id", "referred_on")
-    return _simple(ctx, "referrals", key, data)
+    # the consent columns are written only by rows that carry them (an administrator's
+    # migration of decided referrals, checked complete in ``_authorise``): a row without them
+    # leaves a stored referral's consent as the receiving agency recorded it
+    consent = ("consent_method", "consent_given_on", "consent_recorded_by")
+    with_consent = [any(r.values.get(f) is not None for f in consent) for r in rows]
+    for d, r, has in zip(data, rows, with_consent, strict=True):
+        if has:
+            d.update({f: r.values.get(f) for f in consent})
+    counts = Counts()
+    for part in (
+        [d for d, h in zip(data, with_consent, strict=True) if h is want] for want in (True, False)
+    ):
+        if part:
+            got = _simple(ctx, "referrals", key, part)
+            counts.created += got.created
+            counts.updated += got.updated
+            counts.unchanged += got.unchanged
+    return counts
 
 
 def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:

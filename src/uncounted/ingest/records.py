@@ -170,6 +170,11 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("reason", "code", True, codes="cas_ReasonForIncomingReferral"),
             Field("consent_recorded", "bool", True),
             Field("status", "code", True, codes="referral_status"),
+            # the person's consent, for an administrator migrating decided referrals (a
+            # caseworker's row leaves them empty: the receiving agency records consent)
+            Field("consent_method", "code", codes="referral_consent_method"),
+            Field("consent_given_on", "date"),
+            Field("consent_recorded_by", "text", max_length=80),
         ),
         ("source", "person", "from_agency", "to_agency", "referred_on"),
         "referrals between agencies or countries",

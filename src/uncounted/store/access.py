@@ -513,6 +513,39 @@ IMPORT_ROW_RULES: dict[str, tuple[RowRule, ...]] = {
     ),
 }
 
+#: What an import row of a referral may carry (``ingest/_authorise.py``). Accepting a referral
+#: with the person's consent opens that person to the receiving agency, so it is the receiving
+#: agency's decision, taken in its inbox (``store/referral_work.py``), never the sender's file:
+#: a caseworker imports a new referral only as requested, without consent, and may not change
+#: the status or consent of a stored one. An administrator migrating decided referrals from
+#: another system may import them accepted or completed, with the consent complete (how, the
+#: day, who recorded it), every row audited as theirs.
+REFERRAL_CONSENT_FIELDS: tuple[str, ...] = (
+    "consent_method",
+    "consent_given_on",
+    "consent_recorded_by",
+)
+#: Referral statuses that carry the person's consent (an import of them must say how, when, who).
+CONSENTED_REFERRAL_STATUSES: tuple[str, ...] = ("Accepted", "Completed")
+_INBOX = (
+    "the receiving agency accepts (recording the person's consent), declines or completes a "
+    "referral in its referral inbox"
+)
+#: field -> reason, for a caseworker's referral row that decides for the receiving agency
+REFERRAL_IMPORT_REASONS: dict[str, str] = {
+    "status": f"{_INBOX}; import a new referral as Requested and leave a stored one's status",
+    "consent_recorded": f"{_INBOX}; import consent_recorded as no and leave a stored one's",
+    "consent": f"{_INBOX}; leave the consent columns empty",
+}
+#: field -> reason, for an administrator's referral row whose consent is incomplete
+REFERRAL_MIGRATION_REASONS: dict[str, str] = {
+    "consent_recorded": "an accepted or completed referral has the person's consent: yes",
+    "consent_method": "say how the person gave their consent (an accepted or completed referral)",
+    "consent_given_on": "give the day the person consented (an accepted or completed referral)",
+    "consent_recorded_by": "say who recorded the consent (an accepted or completed referral)",
+    "undecided": "a requested or declined referral has no consent; leave the consent empty",
+}
+
 #: The resource each import record type creates and changes (the role needs both actions).
 IMPORT_RESOURCES: dict[str, Resource] = {
     "agencies": Resource.AGENCIES,
@@ -538,9 +571,13 @@ def may_import(who: Principal, record_type: str) -> bool:
 
 __all__ = [
     "ACTIVE_REFERRAL_STATUSES",
+    "CONSENTED_REFERRAL_STATUSES",
     "IMPORT_RESOURCES",
     "IMPORT_ROW_RULES",
     "POLICY",
+    "REFERRAL_CONSENT_FIELDS",
+    "REFERRAL_IMPORT_REASONS",
+    "REFERRAL_MIGRATION_REASONS",
     "Action",
     "Principal",
     "Resource",

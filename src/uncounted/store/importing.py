@@ -186,6 +186,33 @@ def owners(conn: Connection, name: str, column: str, ids: Iterable[int]) -> dict
     return out
 
 
+def referral_decisions(
+    conn: Connection, keys: Iterable[tuple[int, int, int, dt.date]]
+) -> dict[tuple[int, int, int, dt.date], tuple[str, bool]]:
+    """(person id, from agency id, to agency id, referred on) → (status, consent recorded) of
+    the stored referrals with these keys (an import row with the key would update them)."""
+    t = table("referrals")
+    wanted = set(keys)
+    out: dict[tuple[int, int, int, dt.date], tuple[str, bool]] = {}
+    for person, source, to, on, status, consent in _select_keys(
+        conn,
+        t,
+        ("person_id", "from_agency_id", "to_agency_id", "referred_on"),
+        wanted,
+        (
+            "person_id",
+            "from_agency_id",
+            "to_agency_id",
+            "referred_on",
+            "status",
+            "consent_recorded",
+        ),
+    ):
+        if (person, source, to, on) in wanted:
+            out[(person, source, to, on)] = (status, bool(consent))
+    return out
+
+
 def external_ids(conn: Connection, name: str, ids: Sequence[int]) -> dict[int, str | None]:
     """Record id → external id."""
     t = table(name)
@@ -390,6 +417,7 @@ __all__ = [
     "ids_by_external",
     "insert_many",
     "owners",
+    "referral_decisions",
     "stored_events",
     "table",
     "upsert",

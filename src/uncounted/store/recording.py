@@ -12,6 +12,7 @@ reported all at once, by field, in :class:`InvalidRecord`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -289,20 +290,41 @@ _REFERRAL_FIELDS = ("from_country", "to_country", "referred_on", "reason", "serv
 _DECISION_FIELDS = ("status", "consent_recorded")
 
 
+#: Every field of the receiving agency's decision: a client posting any of them to the sender's
+#: referral form is refused (422) rather than having them silently dropped.
+REFERRAL_DECISION_FIELDS: tuple[str, ...] = (
+    *_DECISION_FIELDS,
+    "consent_method",
+    "consent_given_on",
+    "consent_recorded_by",
+    "consent_recorded_at",
+    "decided_by",
+    "decided_at",
+    "decline_reason",
+)
+_NOT_THE_SENDERS = (
+    "the receiving agency accepts (recording the person's consent) or declines a referral in "
+    "its referral inbox; a declined one is sent again from the sent referrals page"
+)
+
+
+def sender_decision_problems(posted: Mapping[str, object]) -> dict[str, str]:
+    """Field → reason for each decision field ``posted`` to the sender's referral form with a
+    value (the form has no such fields: only a hand-made request carries them)."""
+    return {
+        name: _NOT_THE_SENDERS
+        for name in REFERRAL_DECISION_FIELDS
+        if posted.get(name) is not None and str(posted.get(name)).strip()
+    }
+
+
 def _refuse_decisions(values: dict[str, Any], current: Referral | None) -> None:
     wanted = {"status": "Requested", "consent_recorded": False}
     if current is not None:
         wanted = {"status": current.status, "consent_recorded": current.consent_recorded}
     changed = [k for k in _DECISION_FIELDS if values.get(k) is not None and values[k] != wanted[k]]
     if changed:
-        raise InvalidRecord(
-            dict.fromkeys(
-                changed,
-                "the receiving agency accepts (recording the person's consent) or declines a "
-                "referral in its referral inbox; a declined one is sent again from the sent "
-                "referrals page",
-            )
-        )
+        raise InvalidRecord(dict.fromkeys(changed, _NOT_THE_SENDERS))
 
 
 def update_referral(
@@ -356,12 +378,14 @@ def add_referral(
 
 
 __all__ = [
+    "REFERRAL_DECISION_FIELDS",
     "InvalidRecord",
     "add_justice_event",
     "add_person",
     "add_referral",
     "create_case",
     "jurisdiction_id",
+    "sender_decision_problems",
     "update_case",
     "update_justice_event",
     "update_person",

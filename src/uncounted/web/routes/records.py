@@ -31,6 +31,7 @@ from uncounted.store.recording import (
     add_person,
     add_referral,
     create_case,
+    sender_decision_problems,
     update_case,
     update_justice_event,
     update_person,
@@ -131,6 +132,8 @@ def _submit(
 ) -> Response:
     names = {f.name for f in _fields(form, me)} | {"owning_agency_id"}
     values, problems = validate(form, raw, only=names)
+    if form == "referral":  # the receiver's decision, posted by hand: refused, not dropped
+        problems.update(sender_decision_problems(raw))
     if "owning_agency_id" in raw and raw["owning_agency_id"].strip().isdigit():
         values["owning_agency_id"] = int(raw["owning_agency_id"])
     new_id: int | None = None
