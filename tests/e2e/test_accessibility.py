@@ -22,7 +22,9 @@ def _problems(page) -> list[str]:
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
     )
-    assert len(result["passes"]) > 10, "axe-core did not check the page"
+    # a short page (an empty list) passes few rules; axe ran if it weighed many of them
+    checked = len(result["passes"]) + len(result["inapplicable"]) + len(result["violations"])
+    assert result["passes"] and checked > 30, "axe-core did not check the page"
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {n['target']}"
         for v in result["violations"]

@@ -244,6 +244,10 @@ NOT_RECORDS = {
     "dd_partners",
     "dd_sourcing",
     "dd_statement_scores",
+    # case notes are encrypted free text written on the case page, not an import type; and
+    # deleted/merged records are the administrators' working state: both travel in backups
+    "case_notes",
+    "record_removals",
 }
 #: Columns that say when a row was written, not what it holds.
 WHEN_WRITTEN = {"created_at", "updated_at"}

@@ -74,7 +74,7 @@ def test_interval_with_linkage_error_covers_the_truth(seed):
         .join(ids.rename({"record_id": "unique_id_l", "person": "p_l"}), on="unique_id_l")
         .join(ids.rename({"record_id": "unique_id_r", "person": "p_r"}), on="unique_id_r")
     )
-    decisions = band.sample(60, seed=seed).select(
+    decisions = band.sample(min(60, band.height), seed=seed).select(
         "unique_id_l",
         "unique_id_r",
         pl.when(pl.col("p_l") == pl.col("p_r"))

@@ -35,6 +35,15 @@ def _store(url: str, key: KeyRing, world=None):
     upgrade(engine)
     if world is not None:
         insert_frames(engine, world.frames)
+        # one deleted record, so that the administrators' list of them is carried too
+        from uncounted.store.access import Principal, Role
+        from uncounted.store.db import session_scope
+        from uncounted.store.removals import delete_record
+
+        with session_scope(engine) as session:
+            event_id = int(world.frames["justice_events"]["id"][0])
+            admin = Principal(1, "admin", Role.ADMIN)
+            delete_record(session, admin, "justice_events", event_id, "entered twice")
     return engine
 
 
@@ -94,7 +103,8 @@ def test_sqlite_round_trip_keeps_every_table(tmp_path, world, key):
         world,
         backup,
     )
-    assert rows["users"] == 1 and rows["audit_events"] == 2  # the world's one, the backup's
+    # the world's one, the deletion's, the backup's
+    assert rows["users"] == 1 and rows["audit_events"] == 3
     assert backup.stat().st_mode & 0o777 == 0o600
     assert json.loads(manifest_path(backup).read_text())["dialect"] == "sqlite"
     assert [p.name for p in backup.parent.iterdir() if "partial" in p.name] == []

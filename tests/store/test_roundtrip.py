@@ -19,7 +19,9 @@ def _roundtrip(url: str, world) -> None:
     try:
         upgrade(engine)
         written = insert_frames(engine, world.frames)
-        assert set(written) == set(Base.metadata.tables)  # every table is exercised
+        # every table is exercised but the administrators' list of deleted and merged records,
+        # which a simulated world does not produce (tests/store/test_removals.py covers it)
+        assert set(written) == set(Base.metadata.tables) - {"record_removals"}
         for name, frame in world.frames.items():
             back = read_table(engine, name)
             assert back.height == frame.height > 0, name

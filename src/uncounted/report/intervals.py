@@ -10,6 +10,7 @@ The methods are those of the justice indicators (the metric catalogue's ``interv
 
 from __future__ import annotations
 
+from uncounted._i18n import N_
 from uncounted.metrics import metric
 
 __all__ = [
@@ -19,11 +20,6 @@ __all__ = [
     "interval_method_of",
     "metric_interval_sentence",
 ]
-
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's name: marked for extraction only)
-    """Mark ``message`` for the translation catalogues; translated where it is shown."""
-    return message
 
 
 #: Method key -> one sentence saying what the interval is (and where it comes from).

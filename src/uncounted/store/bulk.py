@@ -57,7 +57,8 @@ def insert_frames(
             if progress is not None:
                 progress("person_index", tokens)
         if conn.dialect.name == "postgresql":
-            _advance_sequences(conn, [tables[n] for n in written if "id" in frames[n].columns])
+            loaded = [n for n in written if n in frames and "id" in frames[n].columns]
+            _advance_sequences(conn, [tables[n] for n in loaded])
     return written
 
 

@@ -370,6 +370,7 @@ __all__ = [
     "principal",
     "principal_named",
     "reset_link_username",
+    "set_own_language",
     "set_password",
     "update_user",
     "use_reset_link",

@@ -25,14 +25,10 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
 
+from uncounted._i18n import N_
+
 #: The language of the source text.
 DEFAULT_LANGUAGE = "en"
-
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's name for "mark, translate later")
-    """Mark ``message`` for extraction without translating it now (translated when shown:
-    navigation labels, error sentences passed to templates)."""
-    return message
 
 
 def locale_dir() -> Path:
