@@ -6,7 +6,7 @@ ingest/                         loading files into the store
 justice/ prevalence/ linkage/ survivors/ evaluation/ screening/ metrics/ simulate/
 duediligence/
 store/                          the only package that touches the case database
-domain/  errors  settings  _extras  _plot   import nothing of ours above them
+domain/  errors  settings  _extras  _plot  _tables  _i18n   import nothing of ours above them
 
 And one data path to the database: outside ``store/`` no module builds a query (only the
 ``Engine``/``Connection``/``Session`` types and ``sqlalchemy.exc`` may be imported), names a
@@ -39,7 +39,7 @@ ANALYSIS = {
     "duediligence",
 }
 STORE = {"store"}
-BASE = {"domain", "errors", "settings", "_extras", "_plot", "_tables"}
+BASE = {"domain", "errors", "settings", "_extras", "_plot", "_tables", "_i18n"}
 
 #: For each layer, the packages it must not import.
 FORBIDDEN: dict[str, set[str]] = {
