@@ -436,3 +436,75 @@ def test_finding_3_the_senders_form_refuses_status_and_consent(store, app):
     assert page.status_code == 422
     assert 'data-field="status"' in page.text and "referral inbox" in page.text
     assert _counts(store) == before
+
+
+def test_finding_3_an_admins_undecided_row_clears_the_consent_it_replaces(store, tmp_path):
+    """An administrator re-importing an accepted referral as requested (or declined) leaves no
+    consent behind: a referral without consent recorded holds no how, day or recorder."""
+    from tests.security.test_matrix import _who
+    from uncounted.ingest import import_file
+
+    admin = _who(store, "admin")
+    header, row = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted").splitlines()
+    path = tmp_path / "referrals.csv"
+    path.write_text(
+        f"{header},consent_method,consent_given_on,consent_recorded_by\n"
+        f"{row},Written,2024-04-30,m.santos (old case system)\n",
+        "utf-8",
+    )
+    import_file(store.engine, path, "referrals", who=admin)
+    for status in ("Requested", "Declined"):
+        path.write_text(REFER_OWN_VICTIM_TO_TH.format(consent="no", status=status), "utf-8")
+        done = import_file(store.engine, path, "referrals", who=admin)
+        assert (done.rows_updated, done.rejected) == (1, [])
+        with store.engine.connect() as conn:
+            stored = conn.execute(select(Referral).where(Referral.referred_on == DAY_MIGRATED)).one()
+        assert (stored.status, stored.consent_recorded) == (status, False)
+        assert (stored.consent_method, stored.consent_given_on, stored.consent_recorded_by) == (
+            None,
+            None,
+            None,
+        )
+        assert stored.consent_recorded_at is None
+
+
+def test_finding_3_exported_referrals_import_back_unchanged(store, tmp_path):
+    """The referral export carries the consent columns, so an administrator's export of decided
+    referrals imports back (it needs them complete), and a sender's own export re-imports
+    unchanged (consent columns equal to the stored ones are not a decision)."""
+    from tests.security.test_matrix import _who
+    from uncounted.ingest import import_file
+    from uncounted.ingest.export import export_records
+
+    admin, pnp = _who(store, "admin"), _who(store, "caseworker")
+    header, row = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted").splitlines()
+    path = tmp_path / "referrals.csv"
+    path.write_text(
+        f"{header},consent_method,consent_given_on,consent_recorded_by\n"
+        f"{row},Verbal,2024-04-29,k.wong\n",
+        "utf-8",
+    )
+    import_file(store.engine, path, "referrals", who=admin)
+    for who in (admin, pnp):
+        (exported,) = export_records(
+            store.engine, tmp_path / who.username, "csv", ["referrals"], who=who
+        )
+        text = exported.read_text("utf-8-sig")
+        assert "consent_method,consent_given_on,consent_recorded_by" in text.splitlines()[0]
+        assert "Verbal,2024-04-29,k.wong" in text
+        before = _counts(store)
+        if who is pnp:  # what it sent (its export also lists referrals it received)
+            lines = text.splitlines()
+            sent = [line for line in lines[1:] if ",PNP,TH-DSI," in line or ",PNP,PNP," in line]
+            exported.write_text("\n".join([lines[0], *sent]) + "\n", "utf-8")
+        again = import_file(store.engine, exported, "referrals", who=who)
+        assert again.rejected == [] and again.rows_created == again.rows_updated == 0
+        assert _counts(store) == before
+    # but a sender may not change the consent the receiving agency recorded
+    changed = exported.read_text("utf-8-sig").replace("Verbal,2024-04-29", "Written,2024-04-29")
+    exported.write_text(changed, "utf-8")
+    from uncounted.errors import ImportRejected
+
+    with pytest.raises(ImportRejected) as caught:
+        import_file(store.engine, exported, "referrals", who=pnp)
+    assert {r.column for r in caught.value.rows} == {"consent_method"}

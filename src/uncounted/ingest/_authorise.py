@@ -11,8 +11,9 @@ its line, column and reason, like any other bad value, so the import is refused 
 
 A referral row may not decide for the receiving agency (:func:`_check_referral_decisions`): a
 caseworker's row creates a referral only as requested, without consent, and leaves a stored
-one's status and consent as they are; an administrator's decided row (accepted or completed)
-must carry the person's consent complete.
+one's status and consent as they are (a row repeating them, as the export writes it, passes);
+an administrator's decided row (accepted or completed) must carry the person's consent
+complete.
 """
 
 from __future__ import annotations
@@ -147,27 +148,15 @@ def _check_referral_decisions(
 ) -> None:
     """Refuse referral rows that decide for the receiving agency.
 
-    A caseworker's row must leave the decision as it is: ``Requested`` without consent for a
-    referral it creates, the stored status and consent for one it updates (found by person,
-    sending and receiving agency and date, as the writer does), and no consent columns. An
-    administrator's row may carry a decision (migrating from another system), but an accepted
-    or completed one must have consent recorded with how, the day and who; a requested or
-    declined one none.
+    A row that repeats a stored referral's decision (status, consent recorded, and the consent
+    columns empty or as stored: what the export writes) decides nothing and passes for every
+    role. Otherwise a caseworker's row must leave the decision as it is: ``Requested`` without
+    consent for a referral it creates, the stored status and consent for one it updates (found
+    by person, sending and receiving agency and date, as the writer does), and no consent
+    columns. An administrator's row may carry a decision (migrating from another system), but
+    an accepted or completed one must have consent recorded with how, the day and who; a
+    requested or declined one none.
     """
-    if unrestricted(who):
-        for c in rows:
-            v = c.values
-            if v.get("status") in CONSENTED_REFERRAL_STATUSES:
-                if v.get("consent_recorded") is not True:
-                    deny(c, "consent_recorded", REFERRAL_MIGRATION_REASONS["consent_recorded"])
-                for name in REFERRAL_CONSENT_FIELDS:
-                    if v.get(name) is None:
-                        deny(c, name, REFERRAL_MIGRATION_REASONS[name])
-            else:
-                for name in ("consent_recorded", *REFERRAL_CONSENT_FIELDS):
-                    if v.get(name) not in (None, False):
-                        deny(c, name, REFERRAL_MIGRATION_REASONS["undecided"])
-        return
     agency_ids = importing.agency_ids(conn)
     keys: list[tuple[int, int, int, Any] | None] = []
     for c in rows:
@@ -179,13 +168,35 @@ def _check_referral_decisions(
         keys.append((person, sender, receiver, on) if ok else None)  # type: ignore[arg-type]
     stored = importing.referral_decisions(conn, {k for k in keys if k is not None})
     for c, key in zip(rows, keys, strict=True):
-        status, consent = stored.get(key, ("Requested", False)) if key else ("Requested", False)
-        if c.values.get("status") != status:
+        v = c.values
+        was = stored.get(key) if key else None
+        status, consent = (was[0], was[1]) if was else ("Requested", False)
+        consent_as_stored = all(
+            v.get(name) is None or (was is not None and v.get(name) == was[2 + i])
+            for i, name in enumerate(REFERRAL_CONSENT_FIELDS)
+        )
+        if (v.get("status"), bool(v.get("consent_recorded"))) == (status, consent) and (
+            consent_as_stored
+        ):
+            continue  # the stored decision, repeated: nothing is decided
+        if unrestricted(who):
+            if v.get("status") in CONSENTED_REFERRAL_STATUSES:
+                if v.get("consent_recorded") is not True:
+                    deny(c, "consent_recorded", REFERRAL_MIGRATION_REASONS["consent_recorded"])
+                for name in REFERRAL_CONSENT_FIELDS:
+                    if v.get(name) is None:
+                        deny(c, name, REFERRAL_MIGRATION_REASONS[name])
+            else:
+                for name in ("consent_recorded", *REFERRAL_CONSENT_FIELDS):
+                    if v.get(name) not in (None, False):
+                        deny(c, name, REFERRAL_MIGRATION_REASONS["undecided"])
+            continue
+        if v.get("status") != status:
             deny(c, "status", REFERRAL_IMPORT_REASONS["status"])
-        if bool(c.values.get("consent_recorded")) != consent:
+        if bool(v.get("consent_recorded")) != consent:
             deny(c, "consent_recorded", REFERRAL_IMPORT_REASONS["consent_recorded"])
-        for name in REFERRAL_CONSENT_FIELDS:
-            if c.values.get(name) is not None:
+        for i, name in enumerate(REFERRAL_CONSENT_FIELDS):
+            if v.get(name) is not None and (was is None or v.get(name) != was[2 + i]):
                 deny(c, name, REFERRAL_IMPORT_REASONS["consent"])
 
 

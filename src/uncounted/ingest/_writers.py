@@ -315,13 +315,19 @@ def write_referrals(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
         )
     key = ("person_id", "from_agency_id", "to_agency_id", "referred_on")
     # the consent columns are written only by rows that carry them (an administrator's
-    # migration of decided referrals, checked complete in ``_authorise``): a row without them
-    # leaves a stored referral's consent as the receiving agency recorded it
+    # migration of decided referrals, checked complete in ``_authorise``) or that record no
+    # consent (which then clear them: no how, day or recorder without consent); a consented row
+    # without them leaves a stored referral's consent as the receiving agency recorded it
     consent = ("consent_method", "consent_given_on", "consent_recorded_by")
-    with_consent = [any(r.values.get(f) is not None for f in consent) for r in rows]
+    with_consent = [
+        not r.values.get("consent_recorded") or any(r.values.get(f) is not None for f in consent)
+        for r in rows
+    ]
     for d, r, has in zip(data, rows, with_consent, strict=True):
         if has:
             d.update({f: r.values.get(f) for f in consent})
+            if not r.values.get("consent_recorded"):
+                d["consent_recorded_at"] = None
     counts = Counts()
     for part in (
         [d for d, h in zip(data, with_consent, strict=True) if h is want] for want in (True, False)

@@ -321,6 +321,9 @@ def _victim_path(b: _Builder, case: dict[str, Any], v: dict[str, Any], country: 
         asked = identified + dt.timedelta(days=int(rng.integers(5, 40)))
         if asked <= b.cfg.end:
             refs = b.rows["referrals"]
+            # nine in ten consent (written, on the day they are referred) and the referral is
+            # completed; without consent the receiving agency declines it
+            consented = bool(rng.random() < 0.9)
             refs.append(
                 {
                     "id": len(refs) + 1,
@@ -332,8 +335,11 @@ def _victim_path(b: _Builder, case: dict[str, Any], v: dict[str, Any], country: 
                     "to_country": home,
                     "referred_on": asked,
                     "reason": "MigrationOrChangeOfLocation",
-                    "consent_recorded": bool(rng.random() < 0.9),
-                    "status": "Completed",
+                    "consent_recorded": consented,
+                    "status": "Completed" if consented else "Declined",
+                    "consent_method": "Written" if consented else None,
+                    "consent_given_on": asked if consented else None,
+                    "consent_recorded_by": "receiving caseworker" if consented else None,
                 }
             )
             back = asked + dt.timedelta(days=max(1, round(float(rng.gamma(2.0, 45.0)))))

@@ -188,6 +188,9 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
                 *(r.c[f] for f in ("from_country", "to_country", "referred_on", "reason")),
                 r.c.consent_recorded,
                 r.c.status,
+                r.c.consent_method,
+                r.c.consent_given_on,
+                r.c.consent_recorded_by,
             )
             .select_from(r)
             .join(p, p.c.id == r.c.person_id)

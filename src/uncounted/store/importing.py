@@ -186,15 +186,20 @@ def owners(conn: Connection, name: str, column: str, ids: Iterable[int]) -> dict
     return out
 
 
+#: A stored referral's decision: status, consent recorded, and how, the day and who recorded it.
+ReferralDecision = tuple[str, bool, str | None, dt.date | None, str | None]
+
+
 def referral_decisions(
     conn: Connection, keys: Iterable[tuple[int, int, int, dt.date]]
-) -> dict[tuple[int, int, int, dt.date], tuple[str, bool]]:
-    """(person id, from agency id, to agency id, referred on) → (status, consent recorded) of
-    the stored referrals with these keys (an import row with the key would update them)."""
+) -> dict[tuple[int, int, int, dt.date], ReferralDecision]:
+    """(person id, from agency id, to agency id, referred on) → (status, consent recorded,
+    consent method, consent given on, consent recorded by) of the stored referrals with these
+    keys (an import row with the key would update them)."""
     t = table("referrals")
     wanted = set(keys)
-    out: dict[tuple[int, int, int, dt.date], tuple[str, bool]] = {}
-    for person, source, to, on, status, consent in _select_keys(
+    out: dict[tuple[int, int, int, dt.date], ReferralDecision] = {}
+    for person, source, to, on, status, consent, method, given, by in _select_keys(
         conn,
         t,
         ("person_id", "from_agency_id", "to_agency_id", "referred_on"),
@@ -206,10 +211,13 @@ def referral_decisions(
             "referred_on",
             "status",
             "consent_recorded",
+            "consent_method",
+            "consent_given_on",
+            "consent_recorded_by",
         ),
     ):
         if (person, source, to, on) in wanted:
-            out[(person, source, to, on)] = (status, bool(consent))
+            out[(person, source, to, on)] = (status, bool(consent), method, given, by)
     return out
 
 
