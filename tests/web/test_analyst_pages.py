@@ -110,3 +110,30 @@ def test_a_bundle_failing_its_checks_is_not_offered(clients):
     page = clients["analyst"].post("/open-data", data={"k": "400", "max_suppression": "0"})
     assert 'id="open-data-refused"' in page.text and "open-data-download" not in page.text
     assert any("refused" in (e["detail"] or "") for e in _events(clients))
+
+
+def test_a_bundle_built_by_one_server_process_downloads_from_another(demo, clients):
+    """``serve --workers N``: the download may reach another process than the build; the
+    verified bundle waits encrypted in the data folder, not in one process's memory."""
+    from fastapi.testclient import TestClient
+
+    from uncounted.demo import demo_keyring, demo_url
+    from uncounted.web import create_app
+
+    built = clients["analyst"].post("/api/open-data", json={"k": "5", "max_suppression": "0.5"})
+    bundle = built.json()["bundle"]
+    kept = sorted((demo.settings.data_dir / "open-data").iterdir())
+    assert kept and all(p.suffix == ".enc" for p in kept)
+    assert all(b"victims.csv" not in p.read_bytes() for p in kept)  # encrypted at rest
+    other = create_app(
+        demo.settings, database_url=demo_url(demo.settings), keyring=demo_keyring(demo.settings)
+    )
+    with TestClient(other) as second:
+        second.cookies.update(clients["analyst"].cookies)
+        archive = second.get(bundle["download"])
+        assert archive.status_code == 200, archive.text
+        names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+        assert "uncounted-open-data/victims.csv" in names
+        second.cookies.clear()
+        second.cookies.update(clients["admin"].cookies)
+        assert second.get(bundle["download"]).status_code == 404  # bound to who built it

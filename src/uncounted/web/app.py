@@ -192,6 +192,9 @@ def create_app(
         templates=templates,
         sessions=SessionPolicy.from_settings(settings),
         uploads=PendingUploads(settings.data_dir / "uploads", secret),
+        bundles=PendingUploads(
+            settings.data_dir / "open-data", secret, purpose=b"uncounted.open-data-bundle"
+        ),
         trusted_proxies=settings.trusted_networks,
         secure_cookies=behind_tls,
         risk_table=settings.risk_table,
@@ -199,6 +202,7 @@ def create_app(
         linkage_runs=settings.data_dir / "linkage",
     )
     ctx.uploads.sweep()
+    ctx.bundles.sweep()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

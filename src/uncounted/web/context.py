@@ -53,13 +53,12 @@ class WebContext:
     templates: Jinja2Templates
     sessions: SessionPolicy
     uploads: PendingUploads
+    bundles: PendingUploads  # verified open-data bundles waiting for their download
     trusted_proxies: Sequence[Network] = ()
     secure_cookies: bool = False
     risk_table: Path | None = None  # due diligence: settings.risk_table
     zones: tuple[Path, ...] = ()  # due diligence: settings.zone_files
     linkage_runs: Path | None = None  # saved linkage runs: <data dir>/linkage
-    # open-data bundles built and verified, waiting to be downloaded: token -> bundle
-    bundles: dict[str, Any] = field(default_factory=dict)
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)

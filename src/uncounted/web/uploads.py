@@ -12,6 +12,11 @@ An upload is deleted when it is loaded, when its validation finds nothing that c
 and when it has waited :data:`PENDING_SECONDS` (swept at start-up and at every upload and
 confirmation). Anything else found in the folder, such as clear-text uploads left by versions
 before this one, is deleted by the sweep.
+
+The same store keeps the verified open-data bundles waiting for their download
+(``<data dir>/open-data``, another derived key), each bound to the user who built it: the
+user's id is associated data, so another user's download fails to decrypt and is answered as
+unknown. Being files, they reach every server process (``serve --workers N``).
 """
 
 from __future__ import annotations
@@ -54,39 +59,56 @@ def safe_name(name: str) -> str:
 class PendingUploads:
     """The encrypted uploads in ``folder``, under a key derived from ``secret``."""
 
-    def __init__(self, folder: Path, secret: bytes, max_age: float = PENDING_SECONDS) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        secret: bytes,
+        max_age: float = PENDING_SECONDS,
+        purpose: bytes = b"uncounted.pending-upload",
+    ) -> None:
         self.folder = folder
         self.max_age = max_age
-        key = HKDF(hashes.SHA256(), 32, salt=None, info=b"uncounted.pending-upload").derive(secret)
+        key = HKDF(hashes.SHA256(), 32, salt=None, info=purpose).derive(secret)
         self._aead = AESGCM(key)
+
+    @staticmethod
+    def _bound(upload_id: str, owner: str) -> bytes:
+        return upload_id.encode() + (b"\0" + owner.encode() if owner else b"")
 
     def _path(self, upload_id: str) -> Path:
         if not _ID.match(upload_id):
             raise NotFound(_EXPIRED)
         return self.folder / f"{upload_id}.enc"
 
-    def put(self, content: bytes) -> str:
-        """Keep ``content`` encrypted; return the upload's id."""
+    def put(self, content: bytes, owner: str = "") -> str:
+        """Keep ``content`` encrypted (readable only with the same ``owner``); return its id."""
         self.sweep()
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         upload_id = secrets.token_urlsafe(24)
         nonce = secrets.token_bytes(12)
-        sealed = nonce + self._aead.encrypt(nonce, content, upload_id.encode())
+        sealed = nonce + self._aead.encrypt(nonce, content, self._bound(upload_id, owner))
         fd = os.open(self._path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(sealed)
         return upload_id
 
+    def read(self, upload_id: str, owner: str = "", expired: str = _EXPIRED) -> bytes:
+        """The content kept under ``upload_id`` for ``owner``; :class:`NotFound` (with the
+        message ``expired``) if it is unknown, expired, altered or someone else's."""
+        path = self._path(upload_id)
+        try:
+            if time.time() - path.stat().st_mtime > self.max_age:
+                raise NotFound(expired)
+            sealed = path.read_bytes()
+            return self._aead.decrypt(sealed[:12], sealed[12:], self._bound(upload_id, owner))
+        except (OSError, InvalidTag):
+            raise NotFound(expired) from None
+
     @contextmanager
     def opened(self, upload_id: str, name: str) -> Iterator[Path]:
         """The upload decrypted into a private temporary file named ``name``, for the duration of
         the ``with`` block; :class:`NotFound` if it is unknown, expired or altered."""
-        path = self._path(upload_id)
-        try:
-            sealed = path.read_bytes()
-            content = self._aead.decrypt(sealed[:12], sealed[12:], upload_id.encode())
-        except (OSError, InvalidTag):
-            raise NotFound(_EXPIRED) from None
+        content = self.read(upload_id)
         folder = Path(tempfile.mkdtemp(prefix="uncounted-upload-", dir=_memory_tmp()))
         try:
             clear = folder / safe_name(name)

@@ -4,8 +4,9 @@ verification, and download it as one ZIP file only when it passed.
 :func:`uncounted.publish.write_bundle` makes the victim rows k-anonymous, suppresses small
 cells of the aggregate tables and re-reads the bundle to verify it (k over the
 quasi-identifiers, no identifying column, no withheld cell derivable from the margins); a
-bundle that fails is never written, and the page shows why. A verified bundle is kept in memory
-for :data:`KEEP_SECONDS` for the user who built it. Building and refusing are audited
+bundle that fails is never written, and the page shows why. A verified bundle is kept for an
+hour for the user who built it, encrypted in the data folder (``web/uploads.py``), so any
+server process can hand it out. Building and refusing are audited
 (``export`` on ``open_data``: who, which bundle, its k and SHA-256), and so is each download.
 Only the roles that may create ``open_data`` (analysts, administrators) reach these pages.
 """
@@ -13,43 +14,25 @@ Only the roles that may create ``open_data`` (analysts, administrators) reach th
 from __future__ import annotations
 
 import hashlib
-import secrets
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from uncounted.errors import InvalidInput, NotFound
+from uncounted.errors import InvalidInput
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.audit import AuditAction, record
-from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render
+from uncounted.web.context import CurrentUser, DbSession, FormData, ctx_of, render
 from uncounted.web.routes import both
 
 router = APIRouter(tags=["open data"])
 
-#: Seconds a verified bundle stays downloadable (then: build it again).
-KEEP_SECONDS = 3600.0
-#: Bundles kept at most (the oldest is dropped first).
-KEEP_BUNDLES = 20
 #: The defaults of ``uncounted publish``.
 DEFAULT_K = 11
 DEFAULT_MAX_SUPPRESSION = 0.05
-
-
-@dataclass(frozen=True)
-class BuiltBundle:
-    """A verified bundle waiting for its download."""
-
-    token: str
-    user_id: int | None
-    built: float
-    zip_bytes: bytes
-    sha256: str
-    summary: dict[str, Any]
+_GONE = "There is no such bundle (they are kept for an hour); build it again."
 
 
 def _settings(fields: dict[str, str]) -> tuple[int, float]:
@@ -88,22 +71,6 @@ def _build(request: Request, k: int, share: float) -> tuple[dict[str, Any], byte
         return summary, zip_bundle(out)
 
 
-def _keep(request: Request, me: Me, summary: dict[str, Any], body: bytes) -> BuiltBundle:
-    kept: dict[str, BuiltBundle] = ctx_of(request).bundles
-    now = time.monotonic()
-    for token, old in list(kept.items()):
-        if now - old.built > KEEP_SECONDS:
-            kept.pop(token, None)
-    while len(kept) >= KEEP_BUNDLES:
-        kept.pop(next(iter(kept)), None)
-    built = BuiltBundle(
-        secrets.token_urlsafe(16), me.who.user_id, now, body, hashlib.sha256(body).hexdigest(),
-        summary,
-    )  # fmt: skip
-    kept[built.token] = built
-    return built
-
-
 @both(router, "/open-data", methods=("POST",), summary="Build and verify an open-data bundle")
 def build_open_data(
     request: Request, me: CurrentUser, session: DbSession, fields: FormData
@@ -118,12 +85,13 @@ def build_open_data(
                detail=f"open-data bundle refused: {exc}")  # fmt: skip
         data = _page({**settings, "problems": [str(exc)]})
         return render(request, "open_data.html", data, me, status_code=422)
-    built = _keep(request, me, summary, body)
+    token = ctx_of(request).bundles.put(body, owner=str(me.who.user_id))
+    sha256 = hashlib.sha256(body).hexdigest()
     summary.pop("path", None)
     record(
-        session, me.who, AuditAction.EXPORT, "open_data", built.token,
-        after={**settings, "sha256": built.sha256, "victims": summary["victims_published"]},
-        detail=f"open-data bundle built and verified (k = {k}, SHA-256 {built.sha256})",
+        session, me.who, AuditAction.EXPORT, "open_data", token,
+        after={**settings, "sha256": sha256, "victims": summary["victims_published"]},
+        detail=f"open-data bundle built and verified (k = {k}, SHA-256 {sha256})",
     )  # fmt: skip
     cells = sum(
         t["primary_suppressed"] + t["secondary_suppressed"] for t in summary["tables"].values()
@@ -131,9 +99,9 @@ def build_open_data(
     bundle = {
         **summary,
         "cells_withheld": cells,
-        "sha256": built.sha256,
+        "sha256": sha256,
         "bytes": len(body),
-        "download": f"/open-data/{built.token}.zip",
+        "download": f"/open-data/{token}.zip",
     }
     return render(request, "open_data.html", _page({**settings, "bundle": bundle}), me)
 
@@ -143,20 +111,15 @@ def download_open_data(
     request: Request, me: CurrentUser, session: DbSession, token: str
 ) -> Response:
     check(me.who, Resource.OPEN_DATA, Action.CREATE)
-    built: BuiltBundle | None = ctx_of(request).bundles.get(token)
-    if (
-        built is None
-        or built.user_id != me.who.user_id
-        or time.monotonic() - built.built > KEEP_SECONDS
-    ):
-        raise NotFound("There is no such bundle (they are kept for an hour); build it again.")
+    body = ctx_of(request).bundles.read(token, owner=str(me.who.user_id), expired=_GONE)
+    sha256 = hashlib.sha256(body).hexdigest()
     record(session, me.who, AuditAction.EXPORT, "open_data", token,
-           detail=f"open-data bundle downloaded (SHA-256 {built.sha256})")  # fmt: skip
+           detail=f"open-data bundle downloaded (SHA-256 {sha256})")  # fmt: skip
     return Response(
-        built.zip_bytes,
+        body,
         media_type="application/zip",
         headers={"content-disposition": 'attachment; filename="uncounted-open-data.zip"'},
     )
 
 
-__all__ = ["BuiltBundle", "router"]
+__all__ = ["router"]
