@@ -458,7 +458,9 @@ def test_finding_3_an_admins_undecided_row_clears_the_consent_it_replaces(store,
         done = import_file(store.engine, path, "referrals", who=admin)
         assert (done.rows_updated, done.rejected) == (1, [])
         with store.engine.connect() as conn:
-            stored = conn.execute(select(Referral).where(Referral.referred_on == DAY_MIGRATED)).one()
+            stored = conn.execute(
+                select(Referral).where(Referral.referred_on == DAY_MIGRATED)
+            ).one()
         assert (stored.status, stored.consent_recorded) == (status, False)
         assert (stored.consent_method, stored.consent_given_on, stored.consent_recorded_by) == (
             None,

@@ -128,3 +128,53 @@ def test_sessions_end_on_sign_out_changes_idleness_and_age(engine):
     with session_scope(engine) as s:
         end_session(s, token)
     assert not _live(engine, token, now)
+
+
+def test_concurrent_guesses_are_all_counted_and_the_burst_is_bounded(engine):
+    """Many wrong guesses at once (one thread each, as the web server's pool runs them): every
+    checked guess is counted, none is lost to a concurrent write, and no more guesses are
+    checked than the free failures of the pair before the delay refuses the rest unchecked."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    guesses = 12
+    start = threading.Barrier(guesses)
+
+    def guess(_: int) -> tuple[bool, int, str | None]:
+        start.wait()
+        return _try(engine, "wrong", "192.0.2.9", T0)
+
+    with ThreadPoolExecutor(guesses) as pool:
+        outcomes = list(pool.map(guess, range(guesses)))
+    checked = [o for o in outcomes if o[1] == 0]
+    assert not any(o[0] for o in outcomes)
+    assert len(checked) == PAIR.free
+    assert all(o[1] == 1 for o in outcomes if o[1] != 0)  # refused unchecked, 1 s to wait
+    with session_scope(engine) as s:
+        counts = sorted(s.scalars(select(SignInThrottle.failures)))
+    assert counts == [PAIR.free] * 3  # pair, address and account: each checked guess once
+
+
+@pytest.mark.postgres
+def test_concurrent_guesses_on_postgres(postgres_url, settings):
+    """The same burst on PostgreSQL, where the rows are locked, not the whole database."""
+    from sqlalchemy import create_engine, text
+
+    from uncounted.store.db import make_engine, upgrade
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS sign_in_check"))
+        conn.execute(text("CREATE DATABASE sign_in_check"))
+    admin.dispose()
+    engine = make_engine(postgres_url.rsplit("/", 1)[0] + "/sign_in_check", pool_size=12)
+    try:
+        upgrade(engine)
+        with session_scope(engine) as s:
+            create_user(s, "mira", PASSWORD, "admin")
+        test_concurrent_guesses_are_all_counted_and_the_burst_is_bounded(engine)
+        assert _try(engine, PASSWORD, "192.0.2.10", T0 + dt.timedelta(minutes=1))[0]
+        with session_scope(engine) as s:  # the success left no empty rows behind
+            assert all(r.failures or r.known for r in s.scalars(select(SignInThrottle)))
+    finally:
+        engine.dispose()

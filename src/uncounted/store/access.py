@@ -535,7 +535,8 @@ _INBOX = (
 REFERRAL_IMPORT_REASONS: dict[str, str] = {
     "status": f"{_INBOX}; import a new referral as Requested and leave a stored one's status",
     "consent_recorded": f"{_INBOX}; import consent_recorded as no and leave a stored one's",
-    "consent": f"{_INBOX}; leave the consent columns empty or as the receiving agency recorded them",
+    "consent": f"{_INBOX}; leave the consent columns empty or as the receiving agency recorded "
+    "them",
 }
 #: field -> reason, for an administrator's referral row whose consent is incomplete
 REFERRAL_MIGRATION_REASONS: dict[str, str] = {

@@ -16,6 +16,12 @@ While a wait runs, attempts are refused without checking the password (so they t
 nothing) and without being counted. Only failures count; a success clears the account's and
 the pair's counts and marks the pair as known. Failures older than :data:`FORGET` are forgotten.
 
+Concurrent attempts are serialised per key: each attempt first upserts its three rows (created
+empty, or left as they are) and so holds them locked until its transaction ends, so a
+burst of guesses sent at once is counted guess by guess and refused once a delay starts (on
+SQLite the insert takes the database's write lock; on PostgreSQL the rows are locked in key
+order, so two attempts never wait for each other in a circle).
+
 So one address guessing one password slows down to one guess per 15 minutes after a few tries,
 a guesser spread over many addresses slows down on the account, and nobody can lock the admin
 out: from an address they have used before, only their own failures delay them.
@@ -28,7 +34,8 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from uncounted.store import audit
@@ -72,6 +79,29 @@ def _keys(username: str, address: str) -> dict[str, str]:
     return {role: hashlib.sha256(text.encode()).hexdigest() for role, text in raw.items()}
 
 
+def _claim(session: Session, keys: dict[str, str]) -> dict[str, SignInThrottle]:
+    """The throttle rows of ``keys`` (role -> key), created empty if missing, locked until the
+    transaction ends and read afresh (what a concurrent attempt committed meanwhile)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    ordered = sorted(keys.values())
+    table = SignInThrottle.__table__
+    session.execute(  # a row that exists is "updated" to itself: locked, not changed
+        insert(SignInThrottle)
+        .values([{"key": key, "failures": 0, "known": False} for key in ordered])
+        .on_conflict_do_update(index_elements=["key"], set_={"failures": table.c.failures})
+    )
+    by_key = {
+        key: session.get(SignInThrottle, key, with_for_update=True, populate_existing=True)
+        for key in ordered
+    }
+    rows = {role: by_key[key] for role, key in keys.items()}
+    missing = [role for role, row in rows.items() if row is None]
+    if missing:  # cannot happen: the upsert holds them (a row deleted by hand, outside the lock)
+        raise RuntimeError(f"sign-in throttle rows vanished: {missing}")
+    return {role: row for role, row in rows.items() if row is not None}
+
+
 @dataclass(frozen=True)
 class SignInResult:
     """The outcome of :func:`sign_in`: the user and their session token, or nothing and how
@@ -97,11 +127,8 @@ def sign_in(
     """
     now = now or _now()
     keys = _keys(username, address)
-    # locked until commit on PostgreSQL, so that concurrent failures are all counted
-    rows = {
-        role: session.get(SignInThrottle, key, with_for_update=True) for role, key in keys.items()
-    }
-    known = rows["pair"] is not None and rows["pair"].known
+    rows = _claim(session, keys)
+    known = rows["pair"].known
     waits = [
         (row.not_before - now).total_seconds()
         for role, row in rows.items()
@@ -116,11 +143,8 @@ def sign_in(
         return SignInResult(None, None, math.ceil(wait))
     user = authenticate(session, username, password, now)
     if user is None:
-        for role, key in keys.items():
+        for role in keys:
             row = rows[role]
-            if row is None:
-                row = SignInThrottle(key=key, failures=0, known=False)
-                session.add(row)
             if row.last_failure is not None and now - row.last_failure > FORGET:
                 row.failures = 0
             row.failures += 1
@@ -128,14 +152,14 @@ def sign_in(
             pause = delay(row.failures, LIMITS[role])
             row.not_before = now + pause if pause else None
         return SignInResult(None)
-    pair = rows["pair"] or SignInThrottle(key=keys["pair"])
+    pair = rows["pair"]
     pair.failures, pair.last_failure, pair.not_before, pair.known = 0, None, None, True
-    session.add(pair)
-    if rows["account"] is not None:
-        session.delete(rows["account"])
-    session.execute(  # forgotten failures need no row (known pairs are kept)
+    session.delete(rows["account"])
+    session.flush()
+    session.execute(  # forgotten or no failures need no row (known pairs are kept)
         delete(SignInThrottle).where(
-            SignInThrottle.known.is_(False), SignInThrottle.last_failure < now - FORGET
+            SignInThrottle.known.is_(False),
+            or_(SignInThrottle.last_failure.is_(None), SignInThrottle.last_failure < now - FORGET),
         )
     )
     purge_expired(session, policy, now)
