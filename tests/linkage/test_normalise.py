@@ -48,11 +48,23 @@ def _records(names: list[tuple[str | None, str | None]], **extra: list[object]) 
         (("Kyaw Zin", None), ("Kyau Zin", None)),  # aw/au
         (("Thandar", None), ("Ma Thandar", None)),  # honorific
         (("José", "Dela Cruz"), ("JOSE", "dela-cruz")),  # accents, case, punctuation
+        (("Đào", "Đặng"), ("Dao", "Dang")),  # Vietnamese d with stroke (no decomposition)
+        (("Łucja", "Søren"), ("Lucja", "Soren")),  # other letters NFKD leaves whole
     ],
 )
 def test_spelling_variants_share_the_name_key(a, b):
     keys = prepare_records(_records([a, b]))["name_key"].to_list()
     assert keys[0] == keys[1]
+
+
+def test_letters_without_a_decomposition_are_spelt_in_ascii():
+    import polars as pl
+
+    from uncounted.domain.names import clean_name
+
+    names = pl.Series(["Đặng Thị Đào", "Straße", "Æsa Œlund", "Þóra Ðís", "Kırım"])
+    cleaned = pl.select(clean_name(pl.lit(names))).to_series().to_list()
+    assert cleaned == ["dang thi dao", "strasse", "aesa oelund", "thora dis", "kirim"]
 
 
 def test_different_names_differ_and_tokens_are_order_free():

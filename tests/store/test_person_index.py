@@ -27,6 +27,8 @@ PEOPLE = {
     2: {"given_name": "Somchai", "family_name": "Khin Thu", "other_names": "Lek"},
     3: {"given_name": "Maria", "family_name": "Santos", "identity_number": "P1234567"},
 }
+#: A Vietnamese name with the d with stroke, which Unicode does not decompose.
+DANG = {"given_name": "Thị Đào", "family_name": "Đặng"}
 
 
 def _identities() -> pl.DataFrame:
@@ -207,3 +209,31 @@ def test_backup_names_the_index_key_and_a_restore_under_another_rebuilds(engine,
         assert _found(target, ADMIN, "nguyen") == [1]
     finally:
         target.dispose()
+
+
+def test_upgrading_past_the_ascii_letters_revision_rebuilds_the_index(tmp_path):
+    """Tokens made before names spelt "đ" as "d" cannot match today's searches: the revision
+    empties the index and ``uncounted init``'s check rebuilds it."""
+    from uncounted.store.db import downgrade, upgrade
+
+    engine = init_database(Settings(data_dir=tmp_path))
+    agencies = pl.DataFrame(
+        {"id": [1], "code": ["PNP"], "name": ["P"], "org_type": ["Police"], "country": ["PH"]}
+    )
+    persons = pl.DataFrame({"id": [4], "sex": ["Female"], "source_agency_id": [1]})
+    identities = pl.DataFrame([{"person_id": 4, **DANG}])
+    insert_frames(
+        engine, {"agencies": agencies, "persons": persons, "person_identities": identities}
+    )
+    downgrade(engine, "0015")
+    with engine.begin() as conn:
+        assert person_index.token_count(conn) == 0
+        person_index.rebuild(conn)  # an index made at 0015 ...
+    upgrade(engine)  # ... is emptied by the upgrade
+    with engine.connect() as conn:
+        assert person_index.token_count(conn) == 0 and person_index.is_stale(conn)
+    rebuilt = person_index.ensure_index(engine)
+    assert rebuilt is not None and rebuilt.persons == 1
+    assert _found(engine, ADMIN, "Dang Thi Dao") == [4]  # typed without the stroke
+    assert _found(engine, ADMIN, "ĐẶNG") == [4]
+    engine.dispose()

@@ -3,8 +3,10 @@
 Every agency spells the same Khmer, Thai or Burmese name its own way. Before comparison each
 name goes through:
 
-1. Unicode normalisation (NFKD), diacritics (combining marks) removed, case folded, anything
-   but letters and spaces dropped, spaces collapsed ("Nguyễn" → "nguyen", "José" → "jose");
+1. Unicode normalisation (NFKD), diacritics (combining marks) removed, case folded, the
+   letters that have no decomposition spelt in ASCII (:data:`ASCII_LETTERS`: Vietnamese "đ"
+   → "d", "ø" → "o", "ß" → "ss", ...), anything but letters and spaces dropped, spaces
+   collapsed ("Nguyễn" → "nguyen", "Đặng" → "dang", "José" → "jose");
 2. leading honorifics and titles removed when a name remains ("Ma", "Daw", "Ko", "U", "Mg",
    "Nong", "Khun", "Neang", "Mr", "Mrs", "Ms", ...);
 3. a **romanisation key**: the name with its spaces removed, then common alternative
@@ -44,6 +46,23 @@ HONORIFICS: tuple[str, ...] = (
     "binti",
 )
 
+#: Letters that NFKD leaves whole (a stroke or a ligature is not a combining mark), lower case,
+#: and how they are spelt in ASCII, as the same name is typed on a keyboard without them.
+ASCII_LETTERS: dict[str, str] = {
+    "đ": "d",  # Vietnamese: Đặng, Đỗ, Đào
+    "ð": "d",
+    "ħ": "h",
+    "ı": "i",  # dotless i (Turkish, Azerbaijani)
+    "ł": "l",
+    "ŀ": "l",
+    "ø": "o",
+    "ŧ": "t",
+    "ß": "ss",
+    "æ": "ae",
+    "œ": "oe",
+    "þ": "th",
+}
+
 #: Alternative romanisations folded to one spelling, in this order.
 FOLDS: tuple[tuple[str, str], ...] = (
     ("rn", "n"),
@@ -73,6 +92,7 @@ def clean_name(expr: pl.Expr) -> pl.Expr:
         expr.str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
         .str.to_lowercase()
+        .str.replace_many(list(ASCII_LETTERS), list(ASCII_LETTERS.values()))
         .str.replace_all(r"[^\p{L} ]", " ")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
@@ -91,4 +111,4 @@ def romanisation_key(expr: pl.Expr) -> pl.Expr:
     return out
 
 
-__all__ = ["FOLDS", "HONORIFICS", "clean_name", "romanisation_key"]
+__all__ = ["ASCII_LETTERS", "FOLDS", "HONORIFICS", "clean_name", "romanisation_key"]
