@@ -9,8 +9,8 @@ between the two thresholds, those whose decision moves the estimate most first
 (names masked for a ``--user`` whose role may not see identities; a ``--user`` whose role may
 not review linkage, such as a caseworker, is refused), or stores a decision with
 ``--pair A B --decision match|non-match``. The queue is built by
-:mod:`uncounted.linkage.queue`, as for the web app's review page. ``encode`` turns an agency's own file into keyed
-encodings to share instead of names.
+:mod:`uncounted.linkage.queue`, as for the web app's review page. ``encode`` turns an
+agency's own file into keyed encodings to share instead of names.
 """
 
 from __future__ import annotations
