@@ -202,7 +202,7 @@ def run_cmd(
 
 @link_app.command("review")
 def review_cmd(
-    limit: int = typer.Option(10, min=1, help="Pairs to show."),
+    limit: int = typer.Option(10, help="Pairs to show."),
     pair: tuple[int, int] | None = typer.Option(None, help="Two record ids to decide on."),
     decision: str | None = typer.Option(None, help="match or non-match (with --pair)."),
     note: str | None = typer.Option(None, help="Why (with --decision)."),

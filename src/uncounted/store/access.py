@@ -33,9 +33,9 @@ decision changes every agency's estimate, so it is work on every agency's record
 (who read every agency's records) read the queue and record or change decisions, seeing
 the agreement of each field but not names (:func:`sees_identities`); administrators see
 names too and may also delete decisions. Caseworkers, whose scope is their own agency's
-records, do not review: the other record of a pair is outside it, and duplicates within
-their own agency are merged on the person's page instead (``store/merging.py``). Viewers
-read aggregates only.
+records, do not review: the other record of a pair is outside it, and two records of one
+person within their own agency are merged instead (``store/merging.py``). Viewers read
+aggregates only.
 
 A caseworker's **scope** is:
 
