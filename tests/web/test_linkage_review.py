@@ -121,9 +121,9 @@ def _signed_in(app, username: str) -> TestClient:
     return client
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Site:
-    data_dir = tmp_path_factory.mktemp("linkage-review")
+def make_review_store(data_dir: Path) -> tuple[Settings, object]:
+    """A store in ``data_dir`` with the two lists, one user of each role (named after it;
+    the caseworker of agency A) and the saved run (also used by ``tests/e2e``)."""
     settings = Settings(data_dir=data_dir)
     engine = init_database(settings)
     insert_frames(engine, _frames())
@@ -131,6 +131,13 @@ def site(tmp_path_factory) -> Site:
         for role in ROLES:
             create_user(s, role, PASSWORD, role, 1 if role == "caseworker" else None)
     save_run(data_dir)
+    return settings, engine
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Site:
+    data_dir = tmp_path_factory.mktemp("linkage-review")
+    settings, engine = make_review_store(data_dir)
     app = create_app(settings)
     yield Site(app, engine, data_dir, {role: _signed_in(app, role) for role in ROLES})
     engine.dispose()
