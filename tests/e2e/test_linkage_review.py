@@ -81,3 +81,14 @@ def test_a_caseworker_has_no_review_page(review_server, browser):  # noqa: F811
     response = page.goto(f"{review_server}/linkage/review")
     assert response is not None and response.status == 403
     context.close()
+
+
+def test_the_review_page_fits_a_phone(review_server, browser):  # noqa: F811
+    """At 375 px the pairs' tables scroll inside themselves, never the page."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    sign_in(page, review_server, "admin")
+    page.goto(f"{review_server}/linkage/review")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    _shot(page, "linkage-review-3-phone")
+    context.close()
