@@ -1,6 +1,7 @@
 """Accessibility: axe-core (from npm, pinned in tests/e2e/package-lock.json) checks every page
 of every role for WCAG 2.0/2.1 A and AA problems in Debian's Chromium; none may be serious or
-critical. The pages are those of each role's navigation, a case, its forms and the sign-in."""
+critical. The pages are those of each role's navigation, a case, its forms and the sign-in, and
+the linkage review page with pairs to review (its own store with a saved run)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from .test_browser import _sign_in, browser, server  # noqa: F401 (fixtures)
+from .test_linkage_review import review_server, sign_in  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -77,5 +79,29 @@ def test_no_serious_accessibility_problem(server, browser, role):  # noqa: F811
         problems = _problems(page)
         if problems:
             found[url.removeprefix(server)] = problems
+    context.close()
+    assert not any(found.values()), found
+
+
+@pytest.mark.parametrize("role", ["admin", "analyst"])
+def test_the_linkage_review_page_has_no_serious_problem(review_server, browser, role):  # noqa: F811
+    """The queue with its pairs side by side and their forms (names shown to an administrator,
+    hidden from an analyst), and the page of a refused decision."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make pytest` (it runs npm ci in tests/e2e).")
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, review_server, role)
+    page.goto(f"{review_server}/linkage/review")
+    assert page.locator("section.pair").count() == 3
+    found = {}
+    page.add_script_tag(path=str(AXE))
+    found["/linkage/review"] = _problems(page)
+    page.locator("section.pair").first.locator("textarea[name=note]").fill("x" * 10)
+    page.evaluate("document.querySelector('input[name=record_l]').value = 'abc'")
+    page.locator("section.pair").first.locator("button[value=match]").click()
+    page.wait_for_selector("[role=alert]")
+    page.add_script_tag(path=str(AXE))
+    found["/linkage/review/decisions (refused)"] = _problems(page)
     context.close()
     assert not any(found.values()), found

@@ -40,12 +40,18 @@ def server(tmp_path_factory) -> Iterator[str]:
     """``uncounted serve --demo`` over a small demo world, on a free loopback port."""
     data = tmp_path_factory.mktemp("e2e")
     build_demo(Settings(data_dir=data), WorldConfig(seed=5, n_victims=600), link=False)
+    yield from serve(data, "--demo")
+
+
+def serve(data: Path, *options: str) -> Iterator[str]:
+    """``uncounted serve [options]`` over the data directory ``data`` on a free loopback port:
+    yields its address once it answers, and stops it afterwards."""
     port = _free_port()
     env = {**os.environ, "UNCOUNTED_DATA_DIR": str(data)}
     env.pop("UNCOUNTED_DATABASE_URL", None)
     log = (data / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uncounted.cli.main", "serve", "--demo", "--port", str(port)],
+        [sys.executable, "-m", "uncounted.cli.main", "serve", *options, "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -76,6 +76,10 @@ def test_run_review_decide_and_rerun(stored, tmp_path, capsys):
     assert {masked[0]["given_name_l"], masked[0]["family_name_r"]} <= {"•••", None}
     assert masked[0]["given_name_agreement"] == queue[0]["given_name_agreement"]
     assert masked[0]["sex_l"] == queue[0]["sex_l"]  # not an identifying field
+    with session_scope(engine) as session:  # caseworkers do not review (store/access.py)
+        create_user(session, "cw", "a long enough password 1", "caseworker", 1)
+    assert main(["link", "review", "--limit", "2", "--format", "json", "--user", "cw"]) != 0
+    capsys.readouterr()
     assert main(["link", "review", "--limit", "2", "--format", "csv", "--bom"]) == 0
     assert capsys.readouterr().out.startswith("\ufeffrecord_l,record_r,match_probability")
     pairs = pl.read_parquet(runs[-1] / "pairs.parquet")

@@ -110,6 +110,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/partners"): "A DDDD A A",
     ("GET", "/partners/{code}"): "A DDDD A A",
     ("GET", "/partners/{code}/sheet.pdf"): "A DDDD A A",
+    # linkage review: pairs of every agency's records (names for admins only); no caseworkers
+    ("GET", "/linkage/review"): "A DDDD A D",
+    ("POST", "/linkage/review/decisions"): "A DDDD A D",
 }
 KINDS = ("persons", "events", "referrals")
 

@@ -51,6 +51,7 @@ partners          rcud    -           rcu      r
 removals          rcud    -           -        -
 reports           rcud    -           r        r
 open_data         rcud    -           rc       -
+linkage           rcud    -           rcu      -
 """
 ROLES = [Role.ADMIN, Role.CASEWORKER, Role.ANALYST, Role.VIEWER]
 LETTER = {"r": Action.READ, "c": Action.CREATE, "u": Action.UPDATE, "d": Action.DELETE}

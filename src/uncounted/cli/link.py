@@ -6,15 +6,16 @@ summary) under ``<data dir>/linkage/<time>/`` and prints a summary; with ``--enc
 it links agencies' encoded files instead. ``review`` lists the pairs of the latest run
 between the two thresholds, those whose decision moves the estimate most first
 (:mod:`uncounted.linkage.review`), with both records side by side and each field's agreement
-(names masked for a ``--user`` whose role may not see identities), or stores a decision with
-``--pair A B --decision match|non-match``. ``encode`` turns an agency's own file into keyed
-encodings to share instead of names.
+(names masked for a ``--user`` whose role may not see identities; a ``--user`` whose role may
+not review linkage, such as a caseworker, is refused), or stores a decision with
+``--pair A B --decision match|non-match``. The queue is built by
+:mod:`uncounted.linkage.queue`, as for the web app's review page. ``encode`` turns an
+agency's own file into keyed encodings to share instead of names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,16 +49,15 @@ from uncounted.linkage import (
 )
 from uncounted.linkage.pipeline import LinkageRun, link_encoded
 from uncounted.linkage.privacy import encode_records
-from uncounted.linkage.review import review_by_impact, review_table
-from uncounted.prevalence import LogLinearEstimator
+from uncounted.linkage.queue import latest_saved_review, review_page
 from uncounted.settings import get_settings
 from uncounted.store.access import Principal, sees_identities
 from uncounted.store.db import session_scope
 from uncounted.store.linkage_records import (
     decisions_frame,
     linkage_records,
-    record_decision,
     record_lists,
+    review_decision,
     review_details,
 )
 from uncounted.store.users import principal_named
@@ -200,13 +200,6 @@ def run_cmd(
     _summary(run, save_run(run, _runs_dir() / stamp), out)
 
 
-def _latest_run() -> Path:
-    runs = sorted(p for p in _runs_dir().glob("*") if (p / "pairs.parquet").is_file())
-    if not runs:
-        raise NotFound("No linkage run yet; run `uncounted link run` first.")
-    return runs[-1]
-
-
 @link_app.command("review")
 def review_cmd(
     limit: int = typer.Option(10, help="Pairs to show."),
@@ -225,36 +218,31 @@ def review_cmd(
     """List the pairs awaiting review, those whose decision moves the estimate most first, with
     both records side by side; or record a decision on one pair."""
     out = Output(fmt, output, bom)
-    run = _latest_run()
-    summary: dict[str, Any] = json.loads((run / "summary.json").read_text("utf-8"))
     with open_engine(database_url, demo) as engine:
         who = _reviewer(engine, user)
         if pair is not None or decision is not None:
             if pair is None or decision is None:
                 raise InvalidInput("Give both --pair A B and --decision match|non-match.")
             with session_scope(engine) as session:
-                record_decision(session, who, pair[0], pair[1], decision, note=note)
+                review_decision(session, who, pair[0], pair[1], decision, note=note)
             console.print(
                 f"Recorded {decision} for {pair[0]} and {pair[1]}; "
                 "it applies from the next `uncounted link run`."
             )
             return
-        queue = review_by_impact(
-            record_lists(engine),
-            pl.read_parquet(run / "pairs.parquet"),
-            LogLinearEstimator,
-            lower=summary["review_threshold"],
-            threshold=summary["match_threshold"],
-            decisions=decisions_frame(engine),
-        ).head(limit)
-        if queue.is_empty():
-            err_console.print("Nothing to review between the thresholds.")
-            out.emit(pl.DataFrame({"record_l": [], "record_r": [], "match_probability": []}))
-            return
-        ids = {int(x) for x in (*queue["unique_id_l"], *queue["unique_id_r"])}
+        review = latest_saved_review(
+            _runs_dir(), lambda: record_lists(engine), lambda: decisions_frame(engine)
+        )
+        may_see = isinstance(who, str) or sees_identities(who)
         with session_scope(engine) as session:
-            details = review_details(session, who, sorted(ids))
-    table = review_table(queue, details, isinstance(who, str) or sees_identities(who))
+            page = review_page(
+                review, lambda ids: review_details(session, who, ids), may_see, per_page=limit
+            )
+    if not page.pairs:
+        err_console.print("Nothing to review between the thresholds.")
+        out.emit(pl.DataFrame({"record_l": [], "record_r": [], "match_probability": []}))
+        return
+    table = page.table()
     if not out.wants_table:
         out.emit(table)
         return

@@ -44,8 +44,10 @@ __all__ = [
     "MASK",
     "NAME_FIELDS",
     "compare_fields",
+    "evidence_table",
     "mask_names",
     "match_weight",
+    "pair_evidence",
     "review_by_impact",
     "review_table",
 ]
@@ -234,23 +236,47 @@ def mask_names(evidence: pl.DataFrame, may_see: bool) -> pl.DataFrame:
     )
 
 
-def review_table(queue: pl.DataFrame, details: pl.DataFrame, may_see: bool) -> pl.DataFrame:
-    """One row per pair of ``queue`` (from :func:`review_by_impact`): its impact columns, then
-    each field of both records (``<field>_l``, ``<field>_r``, masked unless ``may_see``) and
-    its agreement (``<field>_agreement``). ``details``: ``record_id`` and the fields."""
+def pair_evidence(
+    queue: pl.DataFrame, details: pl.DataFrame, may_see: bool
+) -> list[dict[str, Any]]:
+    """Each pair of ``queue`` (from :func:`review_by_impact`) with its evidence: ``record_l``,
+    ``record_r``, the impact columns (``match_probability``, ``match_weight``, ``history_l``,
+    ``history_r``, ``delta_estimate``, ``expected_change``) and ``fields``: one dict per
+    compared field (``field``, ``left``, ``right``, ``agreement``), identifying values masked
+    unless ``may_see``. ``details``: ``record_id`` and the fields of the records shown."""
     by_id = {str(r["record_id"]): r for r in details.iter_rows(named=True)}
-    rows = []
+    out = []
     for pair in queue.iter_rows(named=True):
         left = by_id.get(str(pair["unique_id_l"]), {})
         right = by_id.get(str(pair["unique_id_r"]), {})
         evidence = mask_names(compare_fields(left, right), may_see)
-        row: dict[str, Any] = {
-            "record_l": pair["unique_id_l"],
-            "record_r": pair["unique_id_r"],
-            **{k: v for k, v in pair.items() if k not in ("unique_id_l", "unique_id_r")},
-        }
-        for field, lv, rv, agreement in evidence.iter_rows():
-            row[f"{field}_l"], row[f"{field}_r"] = lv, rv
-            row[f"{field}_agreement"] = agreement
+        out.append(
+            {
+                "record_l": pair["unique_id_l"],
+                "record_r": pair["unique_id_r"],
+                **{k: v for k, v in pair.items() if k not in ("unique_id_l", "unique_id_r")},
+                "fields": evidence.to_dicts(),
+            }
+        )
+    return out
+
+
+def review_table(queue: pl.DataFrame, details: pl.DataFrame, may_see: bool) -> pl.DataFrame:
+    """One row per pair of ``queue`` (from :func:`review_by_impact`): its impact columns, then
+    each field of both records (``<field>_l``, ``<field>_r``, masked unless ``may_see``) and
+    its agreement (``<field>_agreement``): :func:`pair_evidence` flattened, for tables and
+    CSV. ``details``: ``record_id`` and the fields."""
+    return evidence_table(pair_evidence(queue, details, may_see))
+
+
+def evidence_table(pairs: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """Pairs of :func:`pair_evidence` as one flat row each (:func:`review_table`'s columns)."""
+    rows = []
+    for pair in pairs:
+        row: dict[str, Any] = {k: v for k, v in pair.items() if k != "fields"}
+        for field in pair["fields"]:
+            name = field["field"]
+            row[f"{name}_l"], row[f"{name}_r"] = field["left"], field["right"]
+            row[f"{name}_agreement"] = field["agreement"]
         rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)

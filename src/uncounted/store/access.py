@@ -9,7 +9,8 @@ role               may
                    and justice events (:func:`delete_filter`); import files; read
                    indicators, metrics and prevalence
 ``analyst``        read case records of every agency **without** identifying fields; read
-                   and run indicators, metrics and prevalence estimates
+                   and run indicators, metrics and prevalence estimates; review linkage
+                   pairs (names masked) and record decisions
 ``viewer``         read aggregate results only (dashboard, indicators, metrics, prevalence,
                    the evidence report)
 =================  ==========================================================================
@@ -25,6 +26,16 @@ and decision sheets) hold business information, no personal data about victims: 
 who do the desk review, read, create and update them; viewers (e.g. the officer who signs
 the agreement) read the decision sheets; caseworkers, whose work is cases, have no access;
 only administrators delete.
+
+**Linkage review** (``linkage``: the queue of pairs of agency records awaiting a clerical
+decision, and the decisions): a pair is two records, most often of two agencies, and a
+decision changes every agency's estimate, so it is work on every agency's records. Analysts
+(who read every agency's records) read the queue and record or change decisions, seeing
+the agreement of each field but not names (:func:`sees_identities`); administrators see
+names too and may also delete decisions. Caseworkers, whose scope is their own agency's
+records, do not review: the other record of a pair is outside it, and two records of one
+person within their own agency are merged instead (``store/merging.py``). Viewers read
+aggregates only.
 
 A caseworker's **scope** is:
 
@@ -110,6 +121,7 @@ class Resource(StrEnum):
     REMOVALS = "removals"  # deleted and merged records: list and restore (admin only)
     REPORTS = "reports"  # the evidence report (aggregates of every agency)
     OPEN_DATA = "open_data"  # the de-identified open-data bundle
+    LINKAGE = "linkage"  # the linkage review queue and reviewers' decisions
 
 
 class Action(StrEnum):
@@ -155,6 +167,7 @@ POLICY: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.PARTNERS: _WRITE,
         Resource.REPORTS: _READ,
         Resource.OPEN_DATA: frozenset({_R, _C}),
+        Resource.LINKAGE: _WRITE,  # review pairs (names masked) and record decisions
     },
     Role.VIEWER: {
         **{resource: _READ for resource in _AGGREGATES},

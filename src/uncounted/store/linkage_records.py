@@ -7,6 +7,11 @@ transaction**: one ``read`` event per agency for a linkage run (who, when, which
 records, how many, which fields), and one per record shown to a reviewer. Decisions are
 created through :func:`uncounted.store.audit.create`, so each is audited too.
 
+A signed-in reviewer (a :class:`~uncounted.store.access.Principal`) needs the ``linkage``
+resource of ``store/access.py``: reading it to see the queue's records
+(:func:`review_details`), creating it to record a decision and updating it to change one
+(:func:`review_decision`). The operator on the server (a plain string) is not narrowed.
+
 Records are the ``persons`` rows an agency delivered (``source_agency_id`` set), one row per
 list membership (a person recorded in two periods appears twice, with the same
 ``record_id``).
@@ -23,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from uncounted.errors import InvalidInput
 from uncounted.store import audit
-from uncounted.store.access import Principal
+from uncounted.store.access import Action, Principal, Resource, check
 from uncounted.store.tables import (
     Agency,
     LinkageDecision,
@@ -40,6 +45,7 @@ __all__ = [
     "linkage_records",
     "record_decision",
     "record_lists",
+    "review_decision",
     "review_details",
 ]
 
@@ -115,7 +121,12 @@ def linkage_records(session: Session, who: Principal | str) -> pl.DataFrame:
 def review_details(
     session: Session, who: Principal | str, record_ids: Sequence[int]
 ) -> pl.DataFrame:
-    """The identifying and analytic fields of ``record_ids`` for a reviewer (each audited)."""
+    """The identifying and analytic fields of ``record_ids`` for a reviewer (each audited).
+
+    A signed-in reviewer needs to read ``linkage`` (:class:`AccessDenied` otherwise); the caller
+    masks names for roles that may not see them (``linkage.review.mask_names``)."""
+    if isinstance(who, Principal):
+        check(who, Resource.LINKAGE, Action.READ)
     query = (
         select(
             Person.id,
@@ -203,6 +214,35 @@ def record_decision(
     )
     audit.create(session, who, created)
     return created
+
+
+def review_decision(
+    session: Session,
+    who: Principal | str,
+    record_l: int,
+    record_r: int,
+    decision: str,
+    *,
+    match_probability: float | None = None,
+    note: str | None = None,
+) -> LinkageDecision:
+    """A reviewer's decision on a pair of the review queue (:func:`record_decision`), for a
+    signed-in reviewer only when their role may create (and, to change one, update) linkage
+    decisions. A blank note is stored as none."""
+    if isinstance(who, Principal):
+        check(who, Resource.LINKAGE, Action.CREATE)
+        low, high = sorted((int(record_l), int(record_r)))
+        existing = session.scalars(
+            select(LinkageDecision.id).where(
+                LinkageDecision.person_id_l == low, LinkageDecision.person_id_r == high
+            )
+        ).first()
+        if existing is not None:
+            check(who, Resource.LINKAGE, Action.UPDATE)
+    text = (note or "").strip() or None
+    return record_decision(
+        session, who, record_l, record_r, decision, match_probability=match_probability, note=text
+    )
 
 
 def record_lists(engine: Engine) -> pl.DataFrame:
