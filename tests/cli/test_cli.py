@@ -74,7 +74,7 @@ def test_keys_list_shows_current_and_retired_keys(tmp_path, monkeypatch, capsys)
     get_settings.cache_clear()
     assert main(["init", "--create-keys"]) == 0
     assert main(["keys", "rotate"]) == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # wrapped to the terminal's width
     old, new = re.search(r"key (\w{8}) -> (\w{8})", out).groups()
     assert f"key {old} is kept as a retired key" in out
     assert main(["keys", "list"]) == 0
