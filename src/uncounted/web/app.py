@@ -234,6 +234,7 @@ def create_app(
         dashboard,
         imports,
         indicators,
+        merges,
         metrics,
         opendata,
         partners,
@@ -263,6 +264,7 @@ def create_app(
         partners.router,
         admin.router,
         removals.router,
+        merges.router,
     ):
         app.include_router(router)
 
