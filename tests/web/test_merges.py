@@ -115,7 +115,7 @@ def test_a_missing_reason_or_a_bad_choice_shows_the_form_again(web):
     assert again.status_code == 422
     assert "Say why" in again.text and 'role="alert"' in again.text
     assert 'name="take_phone" value="keep" aria-describedby="field-phone" checked' in again.text
-    odd = cw.post(COMPARE, data={**sent, "reason": REASON, "take_phone": "both"})
+    odd = cw.post(COMPARE, data={**sent, "reason": REASON, "take_phone": "both", "case": "²"})
     assert odd.status_code == 422 and "Choose which record" in odd.text
     assert cw.get(f"/api/cases/{OWN.case_id}").json()["persons"][1]["person_id"] == OWN.suspect
 

@@ -173,7 +173,8 @@ def merge(
     person_id: RecordId,
     other_id: RecordId,
 ) -> Response:
-    back_case = int(raw["case"]) if raw.get("case", "").isdigit() else None
+    sent_case = raw.get("case", "")
+    back_case = int(sent_case) if re.fullmatch(r"[0-9]{1,18}", sent_case) else None
     try:
         removal = merge_persons(
             session, me.who, person_id, other_id, raw.get("reason", ""), _take(raw)
