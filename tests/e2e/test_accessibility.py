@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from .test_browser import _sign_in, browser, server  # noqa: F401 (fixtures)
+from .test_browser import (  # noqa: F401 (fixtures)
+    _sign_in,
+    _two_records_of_one_person,
+    browser,
+    server,
+)
 from .test_linkage_review import review_server, sign_in  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
@@ -38,8 +43,8 @@ def _problems(page) -> list[str]:
 def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
     """The role's navigation (an admin's holds the deleted records; the report and open-data
     pages), a case and its forms (the delete confirmation too), a page of search results, the
-    account page, the prevalence page with the estimate from linked records asked for, and the
-    evidence report itself."""
+    merge pages, the account page, the prevalence page with the estimate from linked records
+    asked for, and the evidence report itself."""
     page.goto(f"{server}/")
     links = page.eval_on_selector_all("header nav a", "els => els.map(e => e.getAttribute('href'))")
     urls = [f"{server}{href}" for href in links] + [f"{server}/account"]
@@ -57,6 +62,27 @@ def _pages(page, server: str, role: str) -> list[str]:  # noqa: F811
             page.goto(f"{server}{case}")
             names = page.locator("xpath=//h2[text()='People']/following::table[1]/tbody/tr/td[1]")
             urls.append(f"{server}/search?q={names.first.inner_text()}")  # a page of results
+            urls += _merge_pages(page, server, role, int(case.rsplit("/", 1)[1]))
+    return urls
+
+
+def _merge_pages(page, server: str, role: str, case: int) -> list[str]:  # noqa: F811
+    """The merge pages over two records of one person made for the purpose: the candidates,
+    the start from one record, the comparison, search results offering a merge; for an
+    administrator, the deleted records again with a merge to undo."""
+    keep, other = _two_records_of_one_person(page, server, (case, case), f"Axe{role}")
+    urls = [f"{server}/merges", f"{server}/persons/{keep}/merge?case={case}",
+            f"{server}/persons/{keep}/merge/{other}?case={case}",
+            f"{server}/search?q=Axe{role} Mergetest"]  # fmt: skip
+    if role == "admin":
+        token = page.request.get(f"{server}/api/me").json()["csrf_token"]
+        done = page.request.post(
+            f"{server}/api/persons/{keep}/merge/{other}",
+            data={"reason": "accessibility check of the undo button"},
+            headers={"X-CSRF-Token": token},
+        )
+        assert done.status == 200, done.text()
+        urls.append(f"{server}/deleted")
     return urls
 
 

@@ -105,7 +105,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/cases/{case_id}/events/{event_id}/delete"): "A ADDD D D",
     ("POST", "/cases/{case_id}/events/{event_id}/delete"): "A ADDD D D",
     ("GET", "/deleted"): "A DDDD D D",
-    ("POST", "/deleted/{removal_id}/restore"): "A DDDD D D",
+    ("POST", "/deleted/{removal_id}/restore"): "A DDDD D D",  # a merged record: undo the merge
+    # merging two records of one person: both must be the reader's to change (a referred
+    # person is readable, not changeable), of one agency; the POST here has no reason (422)
+    ("GET", "/merges"): "A AAAA D D",
+    ("GET", "/persons/{person_id}/merge"): "A ADDD D D",
+    ("GET", "/persons/{person_id}/merge/{other_id}"): "A ADDD D D",
+    ("POST", "/persons/{person_id}/merge/{other_id}"): "A ADDD D D",
     # due diligence of business partners: no case records; analysts review, viewers read
     ("GET", "/partners"): "A DDDD A A",
     ("GET", "/partners/{code}"): "A DDDD A A",
@@ -164,6 +170,7 @@ def _urls(path: str, target: str, store) -> list[str]:
     values = {
         "case_id": t.case_id,
         "person_id": t.victim,
+        "other_id": t.suspect,  # a merge: the same target's other person
         "event_id": t.event,
         "referral_id": t.referral,
         "user_id": store.user_ids["viewer"],

@@ -98,3 +98,29 @@ def test_candidates_come_from_match_decisions(store):
     with session_scope(store.engine) as s:
         assert merge_candidates(s, CASEWORKER) == [(1, 2)]
         assert merge_candidates(s, ADMIN) == [(1, 2)]
+
+
+def test_candidates_are_paged_and_filtered_by_record(store):
+    from uncounted.store.linkage_records import record_decision
+
+    with session_scope(store.engine) as s:
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
+        record_decision(s, "reviewer", OTHER.victim, OTHER.suspect, "match")
+    with session_scope(store.engine) as s:
+        assert merge_candidates(s, ADMIN) == [(1, 2), (3, 4)]
+        assert merge_candidates(s, ADMIN, limit=1, offset=1) == [(3, 4)]
+        assert merge_candidates(s, ADMIN, person_id=OTHER.suspect) == [(3, 4)]
+        assert merge_candidates(s, CASEWORKER) == [(1, 2)]  # the other agency's pair: not theirs
+
+
+def test_names_taken_by_a_merge_find_the_kept_record(store):
+    from uncounted.store.person_search import search_persons
+    from uncounted.store.tables import PersonIdentity
+
+    with session_scope(store.engine) as s:
+        s.get(PersonIdentity, OWN.suspect).given_name = "Analyn"
+    with session_scope(store.engine) as s:
+        merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport", ["given_name"])
+    with session_scope(store.engine) as s:
+        hits = search_persons(s, CASEWORKER, "Analyn").hits
+        assert [h.person_id for h in hits] == [OWN.victim]

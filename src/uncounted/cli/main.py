@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "estimate": ("prevalence", "Estimate the population (observed + unseen) with an interval "
                  "and the model used."),
     "link": ("link", "Link agencies' records of the same person."),
+    "person": ("persons", "Merge two records of the same person, or undo a merge (as a user)."),
     "survivors": ("survivors", "Survivor outcomes: assessments due, restoration, change."),
     "survey": ("evaluation", "Undercover venue surveys: estimates and before/after change."),
     "did": ("evaluation", "Difference-in-differences between programme and comparison areas."),

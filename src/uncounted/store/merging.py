@@ -21,11 +21,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from uncounted.errors import AccessDenied, InvalidInput, NotFound
-from uncounted.store import audit
+from uncounted.store import audit, person_index
 from uncounted.store.access import Action, Principal, Resource, check, person_filter
 from uncounted.store.linkage_records import record_decision
 from uncounted.store.tables import (
@@ -71,6 +71,24 @@ def _person(session: Session, who: Principal, person_id: int) -> Person:
     return person
 
 
+def mergeable_pair(
+    session: Session, who: Principal, keep_id: int, other_id: int
+) -> tuple[Person, Person]:
+    """The two records if ``who`` may merge them: two different live records, both in scope to
+    change, of the same agency. Raises :class:`NotFound`, :class:`AccessDenied` (either record
+    outside the scope) or :class:`InvalidInput` (the same record; two agencies)."""
+    check(who, Resource.PERSONS, Action.UPDATE)
+    if keep_id == other_id:
+        raise InvalidInput("Pick two different records to merge.")
+    keep, other = _person(session, who, keep_id), _person(session, who, other_id)
+    if keep.source_agency_id != other.source_agency_id:
+        raise InvalidInput(
+            "These records come from two agencies; each agency keeps its own record for the "
+            "prevalence estimates. Record them as the same person in the linkage review instead."
+        )
+    return keep, other
+
+
 def _fields_to_take(keep: Any, other: Any, names: Iterable[str]) -> dict[str, Any]:
     """Default: every field empty on the kept record and set on the other."""
     return {
@@ -78,6 +96,48 @@ def _fields_to_take(keep: Any, other: Any, names: Iterable[str]) -> dict[str, An
         for n in names
         if getattr(keep, n) in (None, "", "Unknown") and getattr(other, n) not in (None, "")
     }
+
+
+def default_take(
+    keep: Person,
+    other: Person,
+    keep_identity: PersonIdentity | None,
+    other_identity: PersonIdentity | None,
+) -> dict[str, Any]:
+    """The fields a merge takes from the other record when none are named: those empty (or
+    ``Unknown``) on the kept record and set on the other, with the other's values."""
+    chosen = _fields_to_take(keep, other, PERSON_FIELDS)
+    if other_identity is not None:
+        base = keep_identity if keep_identity is not None else PersonIdentity()
+        chosen |= _fields_to_take(base, other_identity, IDENTITY_FIELDS)
+    return chosen
+
+
+def movable_rows(
+    session: Session, keep_id: int, other_id: int
+) -> dict[str, tuple[list[int], list[int]]]:
+    """For each table of :data:`MOVED`: the ids of the other record's rows that a merge moves
+    to the kept one, and of those that stay with it (they would duplicate one of the kept
+    record's rows: the same role in the same case, the same list and period)."""
+    out: dict[str, tuple[list[int], list[int]]] = {}
+    for name, (table, unique) in MOVED.items():
+        rows = session.scalars(
+            select(table).where(table.person_id == other_id).order_by(table.id)
+        ).all()
+        moving: list[int] = []
+        staying: list[int] = []
+        for row in rows:
+            if unique:
+                clash = select(table.id).where(
+                    table.person_id == keep_id,
+                    *(getattr(table, c) == getattr(row, c) for c in unique),
+                )
+                if session.scalar(clash) is not None:
+                    staying.append(row.id)
+                    continue
+            moving.append(row.id)
+        out[name] = (moving, staying)
+    return out
 
 
 def merge_persons(
@@ -93,15 +153,7 @@ def merge_persons(
     ``take`` names the fields copied from the other record (``None``: those the kept record
     lacks). Returns the removal that marks the other record as merged.
     """
-    check(who, Resource.PERSONS, Action.UPDATE)
-    if keep_id == other_id:
-        raise InvalidInput("Pick two different records to merge.")
-    keep, other = _person(session, who, keep_id), _person(session, who, other_id)
-    if keep.source_agency_id != other.source_agency_id:
-        raise InvalidInput(
-            "These records come from two agencies; each agency keeps its own record for the "
-            "prevalence estimates. Record them as the same person in the linkage review instead."
-        )
+    keep, other = mergeable_pair(session, who, keep_id, other_id)
     text = (reason or "").strip()
     if len(text) < 5:
         raise InvalidInput("Say why these are the same person (at least 5 characters).")
@@ -114,10 +166,7 @@ def merge_persons(
             f"Unknown field(s) {', '.join(unknown)}; choose from {', '.join(names)}."
         )
     if take is None:
-        chosen = _fields_to_take(keep, other, PERSON_FIELDS)
-        if other_id_ is not None:
-            base = keep_id_ if keep_id_ is not None else PersonIdentity()
-            chosen |= _fields_to_take(base, other_id_, IDENTITY_FIELDS)
+        chosen = default_take(keep, other, keep_id_, other_id_)
     else:
         chosen = {n: getattr(other if n in PERSON_FIELDS else other_id_, n, None) for n in take}
     person_changes = {n: v for n, v in chosen.items() if n in PERSON_FIELDS}
@@ -129,22 +178,14 @@ def merge_persons(
             audit.create(session, who, PersonIdentity(person_id=keep_id, **identity_changes))
         else:
             audit.update(session, who, keep_id_, identity_changes)
-    moved: dict[str, list[int]] = {}
-    for name, (table, unique) in MOVED.items():
-        rows = session.scalars(select(table).where(table.person_id == other_id)).all()
-        ids = []
-        for row in rows:
-            if unique:
-                clash = select(table.id).where(
-                    table.person_id == keep_id,
-                    *(getattr(table, c) == getattr(row, c) for c in unique),
-                )
-                if session.scalar(clash) is not None:
-                    continue
-            ids.append(row.id)
-        if ids:
-            session.execute(update(table).where(table.id.in_(ids)).values(person_id=keep_id))
-            moved[name] = ids
+    if identity_changes:  # the person search finds the kept record by the names taken
+        session.flush()
+        person_index.refresh(session.connection(), [keep_id])
+    moved = {name: ids for name, (ids, _) in movable_rows(session, keep_id, other_id).items()}
+    moved = {name: ids for name, ids in moved.items() if ids}
+    for name, ids in moved.items():
+        table = MOVED[name][0]
+        session.execute(update(table).where(table.id.in_(ids)).values(person_id=keep_id))
     removal = RecordRemoval(
         resource="persons", record_id=other_id, kind="merged", reason=text,
         removed_by=who.username, removed_by_user_id=who.user_id,
@@ -192,22 +233,46 @@ def unmerge_person(session: Session, who: Principal, removal_id: int) -> RecordR
     return removal
 
 
-def merge_candidates(session: Session, who: Principal) -> list[tuple[int, int]]:
+def merge_candidates(
+    session: Session,
+    who: Principal,
+    limit: int | None = None,
+    offset: int = 0,
+    person_id: int | None = None,
+) -> list[tuple[int, int]]:
     """Pairs a reviewer decided are the same person (``linkage_decisions``, ``match``) that
-    ``who`` may merge: both records live, in scope to change, from the same agency."""
+    ``who`` may merge: both records live, in scope to change, from the same agency; ordered by
+    the pair's ids, ``limit`` of them from ``offset`` (``None``: all); with ``person_id``,
+    only the pairs of that record.
+
+    The agencies are compared in the query (a join of ``persons`` twice), so a page of pairs
+    costs one indexed query however many people the store holds.
+    """
     check(who, Resource.PERSONS, Action.UPDATE)
+    left, right = aliased(Person), aliased(Person)
     changeable = select(Person.id).where(person_filter(who, Resource.PERSONS, Action.UPDATE))
-    pairs = session.execute(
-        select(LinkageDecision.person_id_l, LinkageDecision.person_id_r).where(
+    query = (
+        select(LinkageDecision.person_id_l, LinkageDecision.person_id_r)
+        .join(left, left.id == LinkageDecision.person_id_l)
+        .join(right, right.id == LinkageDecision.person_id_r)
+        .where(
             LinkageDecision.decision == "match",
             live(LinkageDecision),
+            left.source_agency_id == right.source_agency_id,
             LinkageDecision.person_id_l.in_(changeable),
             LinkageDecision.person_id_r.in_(changeable),
         )
-    ).all()
-    agency = dict(session.execute(select(Person.id, Person.source_agency_id)).all())
-    return [(int(a), int(b)) for a, b in pairs if agency.get(a) == agency.get(b)]
+        .order_by(LinkageDecision.person_id_l, LinkageDecision.person_id_r)
+        .offset(offset)
+    )
+    if person_id is not None:
+        query = query.where(
+            or_(LinkageDecision.person_id_l == person_id, LinkageDecision.person_id_r == person_id)
+        )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(int(a), int(b)) for a, b in session.execute(query).all()]
 
 
-__all__ = ["IDENTITY_FIELDS", "MOVED", "PERSON_FIELDS", "merge_candidates", "merge_persons",
-           "unmerge_person"]  # fmt: skip
+__all__ = ["IDENTITY_FIELDS", "MOVED", "PERSON_FIELDS", "default_take", "merge_candidates",
+           "merge_persons", "mergeable_pair", "movable_rows", "unmerge_person"]  # fmt: skip

@@ -240,6 +240,7 @@ def create_app(
         imports,
         indicators,
         linkage,
+        merges,
         metrics,
         opendata,
         partners,
@@ -270,6 +271,7 @@ def create_app(
         partners.router,
         admin.router,
         removals.router,
+        merges.router,
     ):
         app.include_router(router)
 

@@ -238,6 +238,42 @@ DbSession = Annotated[Session, Depends(db)]
 FormData = Annotated[dict[str, str], Depends(form_data)]
 
 
+#: The cookie that carries a one-time message to the next page (:func:`flash`).
+FLASH_COOKIE = "uncounted_flash"
+_FLASH_SALT = "uncounted.flash"
+_FLASH_SECONDS = 120
+
+
+def flash(request: Request, response: Response, message: str, **params: int | str) -> Response:
+    """Show ``message`` once, on the next page this browser is shown (after a redirect): "the
+    records were merged". ``message`` is English marked with ``N_`` (translated when shown),
+    with ``%(name)s`` placeholders filled from ``params``; keep names and other identifying
+    text out of it (the cookie is signed, not encrypted)."""
+    ctx = ctx_of(request)
+    response.set_cookie(
+        FLASH_COOKIE,
+        ctx.signer.seal([message, params], _FLASH_SALT),
+        max_age=_FLASH_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.secure_cookies,
+    )
+    return response
+
+
+def _take_flash(request: Request) -> dict[str, Any] | None:
+    token = request.cookies.get(FLASH_COOKIE)
+    if not token:
+        return None
+    payload = ctx_of(request).signer.unseal(token, _FLASH_SALT, _FLASH_SECONDS)
+    if payload is None or len(payload) != 2:
+        return None
+    message, params = payload
+    if not isinstance(message, str) or not isinstance(params, dict):
+        return None
+    return {"message": message, "params": params}
+
+
 def render(
     request: Request,
     template: str,
@@ -253,18 +289,24 @@ def render(
     if wants_json(request):
         return JSONResponse(data, status_code=status_code)
     session = me.session if me else session_of(request)
+    shown = _take_flash(request)
     context = {
         "data": data,
         "me": me.who if me else None,
         "csrf": session.csrf if session else "",
+        "flash": shown,
         **(extra or {}),
     }
-    return ctx_of(request).templates.TemplateResponse(
+    response = ctx_of(request).templates.TemplateResponse(
         request, template, context, status_code=status_code
     )
+    if FLASH_COOKIE in request.cookies:  # shown once (or dropped if forged or expired)
+        response.delete_cookie(FLASH_COOKIE, httponly=True, samesite="strict")
+    return response
 
 
 __all__ = [
+    "FLASH_COOKIE",
     "CsrfRejected",
     "CurrentUser",
     "DbSession",
@@ -277,6 +319,7 @@ __all__ = [
     "ctx_of",
     "current_user",
     "db",
+    "flash",
     "form_data",
     "me_or_none",
     "render",

@@ -2,7 +2,9 @@
 
 ``GET`` gives the confirmation page (what will be hidden, a required reason); ``POST`` deletes
 softly through ``store/removals.py`` (who may, audit) and returns to the case (or the case
-list). ``/deleted`` lists removed records for administrators, each with a restore button.
+list). ``/deleted`` lists removed records for administrators, each with a restore button (for
+a person merged into another, an undo button: ``restore_record`` undoes the merge through
+``store/merging.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from uncounted._i18n import N_
 from uncounted.errors import AccessDenied, InvalidInput
 from uncounted.store.access import Action, Resource, check
 from uncounted.store.casebook import get_case
@@ -23,10 +26,25 @@ from uncounted.store.removals import (
     may_delete,
     restore_record,
 )
-from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
+from uncounted.web.context import (
+    CurrentUser,
+    DbSession,
+    FormData,
+    Me,
+    ctx_of,
+    flash,
+    render,
+    wants_json,
+)
 from uncounted.web.routes import RecordId, both
 
 router = APIRouter(tags=["records"])
+
+RESTORED = N_("Restored: the record is back on every page.")
+UNMERGED = N_(
+    "The merge was undone: person %(other)s is a separate record again, with what was moved "
+    "from it."
+)
 
 
 def _confirm(
@@ -169,9 +187,12 @@ def restore(
     request: Request, me: CurrentUser, session: DbSession, removal_id: RecordId
 ) -> Response:
     check(me.who, Resource.REMOVALS, Action.DELETE)
-    removal = restore_record(session, me.who, removal_id)
+    removal = restore_record(session, me.who, removal_id)  # a merge: undone (unmerge_person)
     session.commit()
     ctx_of(request).invalidate()
     if wants_json(request):
         return JSONResponse({"restored": removal.resource, "id": removal.record_id})
-    return RedirectResponse("/deleted", status_code=303)
+    response = RedirectResponse("/deleted", status_code=303)
+    if removal.kind == "merged":
+        return flash(request, response, UNMERGED, other=removal.record_id)
+    return flash(request, response, RESTORED)

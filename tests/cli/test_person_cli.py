@@ -1,0 +1,75 @@
+"""``uncounted person merge`` and ``unmerge``: as a named user, with the store's access rules.
+
+Store: the security matrix's (``tests/security/conftest.py``): persons 1 and 2 are PNP's (the
+caseworker's agency), 3 and 4 TH-DSI's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.security.conftest import TARGET, make_store
+from uncounted.cli.main import main
+from uncounted.settings import get_settings
+from uncounted.store.db import session_scope
+from uncounted.store.tables import AuditEvent, CasePerson, PersonIdentity
+
+OWN, OTHER = TARGET["own"], TARGET["other"]
+REASON = "same passport number on both"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    made = make_store(tmp_path)
+    with session_scope(made.engine) as s:
+        s.get(PersonIdentity, OWN.suspect).phone = "+63 900 000 0002"
+    yield made
+    made.engine.dispose()
+    get_settings.cache_clear()
+
+
+def _people(store) -> list[tuple[int, str]]:
+    with session_scope(store.engine) as s:
+        rows = s.execute(
+            select(CasePerson.person_id, CasePerson.role).where(CasePerson.case_id == OWN.case_id)
+        )
+        return sorted(tuple(r) for r in rows)
+
+
+def test_merge_then_unmerge(store, capsys):
+    args = ["person", "merge", str(OWN.victim), str(OWN.suspect), "--reason", REASON]
+    assert main([*args, "--take", "family_name", "--user", "caseworker"]) == 0
+    out = capsys.readouterr().out
+    assert "Merged record 2 into 1 (merge 1;" in out
+    assert _people(store) == [(1, "suspect"), (1, "victim")]
+    with session_scope(store.engine) as s:
+        kept = s.get(PersonIdentity, OWN.victim)
+        assert (kept.family_name, kept.phone) == (OWN.suspect_name, None)  # only --take
+        merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
+        assert (merge.actor, merge.fields) == ("caseworker", ["family_name"])
+    assert main(["person", "unmerge", "1", "--user", "caseworker"]) == 8  # admins only
+    assert "may not" in capsys.readouterr().err
+    assert main(["person", "unmerge", "1", "--user", "admin"]) == 0
+    assert "record 2 is separate from 1 again" in capsys.readouterr().out
+    assert _people(store) == [(1, "victim"), (2, "suspect")]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        ([str(OTHER.victim), str(OTHER.suspect), "--user", "caseworker"], 8, "only records"),
+        ([str(OWN.victim), str(OTHER.victim), "--user", "admin"], 4, "two agencies"),
+        ([str(OWN.victim), "99", "--user", "admin"], 7, "no person 99"),
+        ([str(OWN.victim), str(OWN.suspect), "--user", "nobody"], 4, "No active user"),
+    ],
+)
+def test_refused_merges_say_why(store, capsys, args, code, says):
+    result = main(["person", "merge", *args, "--reason", REASON])
+    err = capsys.readouterr().err
+    assert says in err
+    assert result == code
+    assert _people(store) == [(1, "victim"), (2, "suspect")]
