@@ -553,3 +553,68 @@ def test_caseworker_merges_two_records_and_an_admin_undoes_it(server, browser):
     page.goto(f"{server}/cases/{second}")
     assert page.locator(f"a[href='/persons/{other}/merge?case={second}']").count() == 1
     context.close()
+
+
+def test_accounts_an_admin_adds_resets_and_deactivates_a_user(server, browser):
+    """An administrator adds a user (the role offered first is the least privileged), makes a
+    one-time reset link that the user opens in their own browser to set a password; the user
+    signs in and changes it on their account page; the administrator deactivates them and
+    their next sign-in is refused."""
+    admin = browser.new_context()
+    page = admin.new_page()
+    _sign_in(page, server, "admin")
+    page.goto(f"{server}/users")
+    add = page.locator("form[action='/users']")
+    assert add.locator("select[name=role]").input_value() == "viewer"  # least privilege
+    add.locator("input[name=username]").fill("e2e-newcomer")
+    add.locator("input[name=password]").fill("a first long passphrase")
+    add.locator("select[name=role]").select_option("analyst")
+    add.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    row = page.locator("table.grid tr", has_text="e2e-newcomer")
+    row.locator("button:text('Password reset link')").click()
+    page.wait_for_load_state()
+    link = page.inner_text("div.notice code")
+    assert "/reset/" in link
+    token_path = link[link.index("/reset/") :]
+    _shot(page, "accounts-1-reset-link")
+
+    user = browser.new_context()
+    mine = user.new_page()
+    mine.goto(f"{server}{token_path}")
+    mine.fill("input[name=new_password]", "the passphrase I chose")
+    mine.fill("input[name=repeat_password]", "the passphrase I chose")
+    mine.click("button:text('Set the password')")
+    mine.wait_for_url(re.compile(r".*/signin\?reset=true$"))
+    mine.fill("input[name=username]", "e2e-newcomer")
+    mine.fill("input[name=password]", "the passphrase I chose")
+    mine.click("button[type=submit]")
+    mine.wait_for_url(f"{server}/")
+    mine.goto(f"{server}/account")
+    mine.fill("input[name=current_password]", "the passphrase I chose")
+    mine.fill("input[name=new_password]", "and now another passphrase")
+    mine.fill("input[name=repeat_password]", "and now another passphrase")
+    mine.click("button:text('Change password')")
+    mine.wait_for_load_state()
+    assert "Your password is changed" in mine.inner_text("p.notice")
+    _shot(mine, "accounts-2-password-changed")
+    again = mine.goto(f"{server}{token_path}")  # the link worked once
+    assert again is not None and again.status == 404
+
+    page.goto(f"{server}/users")
+    row = page.locator("table.grid tr", has_text="e2e-newcomer")
+    row.locator("button:text('Deactivate')").click()
+    page.wait_for_load_state()
+    row = page.locator("table.grid tr", has_text="e2e-newcomer")
+    assert row.locator("button:text('Reactivate')").count() == 1
+    fresh = browser.new_context().new_page()
+    fresh.goto(f"{server}/signin")
+    fresh.fill("input[name=username]", "e2e-newcomer")
+    fresh.fill("input[name=password]", "and now another passphrase")
+    fresh.click("button[type=submit]")
+    fresh.wait_for_load_state()
+    assert fresh.url.startswith(f"{server}/signin")
+    response = mine.goto(f"{server}/account")  # their open session ended with it
+    assert response is not None and mine.url.startswith(f"{server}/signin")
+    admin.close()
+    user.close()
