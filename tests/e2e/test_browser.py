@@ -618,3 +618,75 @@ def test_accounts_an_admin_adds_resets_and_deactivates_a_user(server, browser):
     assert response is not None and mine.url.startswith(f"{server}/signin")
     admin.close()
     user.close()
+
+
+def test_a_declined_referral_says_why_and_is_sent_again(server, browser):
+    """TH-DSI declines PNP's referral with a reason; PNP reads the reason among its sent
+    referrals and sends it again, which puts it back in TH-DSI's inbox as new; once accepted
+    and then marked completed, TH-DSI's access to the person ends."""
+    pnp = browser.new_context()
+    page = pnp.new_page()
+    _sign_in(page, server, "caseworker")
+    page.goto(f"{server}/cases/new")
+    page.fill("input[name=reference]", "E2E-DECLINE-1")
+    page.select_option("select[name=status]", "Active")
+    page.select_option("select[name=exploitation_type]", "ForcedLabour")
+    page.fill("input[name=jurisdiction]", "PH")
+    page.fill("input[name=opened_on]", "2025-04-01")
+    page.click("button:text('Save')")
+    page.wait_for_url(re.compile(r".*/cases/\d+$"))
+    case_url = page.url
+    page.click("text=Add a person")
+    page.select_option("select[name=role]", "victim")
+    page.fill("input[name=family_name]", "Declined-E2E")
+    page.click("button:text('Save')")
+    page.wait_for_url(case_url)
+    survivor = page.get_attribute("a:text('survivor page')", "href")
+    page.click("text=Refer a person")
+    page.select_option("select[name=person_id]", label="Declined-E2E (victim)")
+    page.select_option("select[name=to_agency_id]", "2")
+    page.fill("input[name=from_country]", "PH")
+    page.fill("input[name=to_country]", "TH")
+    page.fill("input[name=referred_on]", "2025-04-02")
+    page.select_option("select[name=reason]", index=1)
+    page.fill("input[name=service]", "Legal aid E2E")
+    page.click("button:text('Save')")
+    page.wait_for_url(case_url)
+
+    th = browser.new_context()
+    other = th.new_page()
+    _sign_in(other, server, "caseworker-th")
+    other.goto(f"{server}/referrals")
+    card = other.locator("article.referral[data-status=Requested]", has_text="Legal aid E2E")
+    card.locator("textarea[name=reason]").fill("No lawyer free this month; ask again in May.")
+    card.locator("button:text('Decline referral')").click()
+    other.wait_for_url(f"{server}/referrals")
+    assert other.locator("article.referral[data-status=Declined]", has_text="Legal aid E2E").count()
+
+    page.goto(f"{server}/referrals/sent")
+    sent = page.locator("article.referral", has_text="Legal aid E2E")
+    assert sent.get_attribute("data-status") == "Declined"
+    assert "No lawyer free this month" in sent.inner_text()
+    _shot(page, "8-declined-referral")
+    sent.locator("button:text('Send again')").click()
+    page.wait_for_url(re.compile(rf"{re.escape(server)}/referrals/sent.*"))
+    again = page.locator("article.referral", has_text="Legal aid E2E")
+    assert again.get_attribute("data-status") == "Requested"
+
+    other.goto(f"{server}/referrals")
+    card = other.locator("article.referral[data-status=Requested]", has_text="Legal aid E2E")
+    card.locator("input[name=consent]").check()
+    card.locator("select[name=consent_method]").select_option("Verbal")
+    card.locator("input[name=consent_given_on]").fill("2025-04-03")
+    card.locator("button:text('Accept referral')").click()
+    other.wait_for_url(f"{server}/referrals")
+    assert other.goto(f"{server}{survivor}").status == 200
+    other.goto(f"{server}/referrals")
+    done = other.locator("article.referral[data-status=Accepted]", has_text="Legal aid E2E")
+    done.locator("input[name=confirm]").check()
+    done.locator("button:text('Mark completed (ends your access)')").click()
+    other.wait_for_url(f"{server}/referrals")
+    response = other.goto(f"{server}{survivor}")
+    assert response is not None and response.status == 403  # access ended with the service
+    pnp.close()
+    th.close()
