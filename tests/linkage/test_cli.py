@@ -4,6 +4,7 @@ with every read of identities and every decision in the audit log."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -136,3 +137,11 @@ def test_encode_and_link_encoded_files(stored, tmp_path, capsys):
     capsys.readouterr()
     assert main(["link", "run", *files]) == 0
     assert "individuals" in capsys.readouterr().out
+    # a file that is not an encoded one (or from an older version) is named, not a stack trace
+    first = Path(files[1])
+    pl.read_parquet(first).drop("name_bf_scheme").write_parquet(tmp_path / "old.parquet")
+    (tmp_path / "notes.parquet").write_text("not parquet", "utf-8")
+    for bad, words in (("old.parquet", "not an encoded file"), ("notes.parquet", "cannot be read")):
+        code = main(["link", "run", "--encoded", str(tmp_path / bad), *files[2:]])
+        err = " ".join(capsys.readouterr().err.split())
+        assert code != 0 and bad in err and words in err, err

@@ -22,6 +22,7 @@ from uncounted.linkage.privacy import (
     balance,
     bloom_positions,
     bloom_words,
+    combine_encoded,
     dice,
     encoding_of,
     keyed_hash,
@@ -175,3 +176,23 @@ def test_hardened_linkage_matches_plain_quality_on_a_small_simulated_set(hardeni
     print(f1)
     assert f1["plain"] > 0.95
     assert f1[hardening] >= f1["plain"] - 0.02
+
+
+def test_encoded_files_are_checked_before_they_are_combined():
+    recs = population_records(60, seed=3).records.drop("person")
+    prepared = prepare_records(recs)
+    a = encode_records(prepared.filter(pl.col("agency") == "POLICE-PH"), SECRET)
+    b = encode_records(prepared.filter(pl.col("agency") != "POLICE-PH"), SECRET)
+    both = combine_encoded([("pnp.parquet", a), ("others.parquet", b)])
+    assert a.height and b.height and both.height == a.height + b.height
+    with pytest.raises(InvalidInput, match=r"old\.parquet is not an encoded file.*name_bf_scheme"):
+        combine_encoded([("pnp.parquet", a), ("old.parquet", b.drop("name_bf_scheme"))])
+    folded = encode_records(
+        prepared.filter(pl.col("agency") != "POLICE-PH"), SECRET, hardening="xor"
+    )
+    with pytest.raises(InvalidInput, match=r"balanced:32: pnp\.parquet; xor:8: others\.parquet"):
+        combine_encoded([("pnp.parquet", a), ("others.parquet", folded)])
+    with pytest.raises(InvalidInput, match=r"in both pnp\.parquet and again\.parquet"):
+        combine_encoded([("pnp.parquet", a), ("again.parquet", a)])
+    with pytest.raises(InvalidInput, match="at least one"):
+        combine_encoded([])

@@ -48,7 +48,7 @@ from uncounted.linkage import (
     save_run,
 )
 from uncounted.linkage.pipeline import LinkageRun, link_encoded
-from uncounted.linkage.privacy import encode_records
+from uncounted.linkage.privacy import combine_encoded, encode_records
 from uncounted.linkage.queue import latest_saved_review, review_page
 from uncounted.settings import get_settings
 from uncounted.store.access import Principal, sees_identities
@@ -185,7 +185,7 @@ def run_cmd(
     )
     cfg.validate()
     if encoded:
-        frame = pl.concat([pl.read_parquet(p) for p in encoded], how="vertical_relaxed")
+        frame = combine_encoded([(p.name, _read_encoded(p)) for p in encoded])
         with _steps() as step:
             run = link_encoded(frame, cfg, progress=step)
     else:
@@ -248,6 +248,17 @@ def review_cmd(
         return
     for row in table.iter_rows(named=True):
         _render_pair(row)
+
+
+def _read_encoded(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file.") from None
+    except (OSError, pl.exceptions.ComputeError) as exc:
+        raise InvalidInput(
+            f"{path} cannot be read as an encoded file (Parquet): {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def _reviewer(engine: Engine, user: str | None) -> Principal | str:

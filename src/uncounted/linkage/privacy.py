@@ -44,7 +44,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -59,6 +59,7 @@ __all__ = [
     "balance",
     "bloom_positions",
     "bloom_words",
+    "combine_encoded",
     "dice",
     "encode_records",
     "encoding_of",
@@ -198,6 +199,48 @@ def encoding_of(encoded: pl.DataFrame) -> tuple[Hardening, int]:
     if kind not in HARDENINGS:
         raise InvalidInput(f"Unknown Bloom filter hardening {kind!r}.")
     return kind, int(words)  # type: ignore[return-value]
+
+
+def combine_encoded(files: Sequence[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
+    """The agencies' encoded files (name, frame) as one frame to link, after checking that
+    each is an encoded file of this version and that all were built the same way.
+
+    A file without the encoded columns (another kind of file, or one encoded by an older
+    version, before the filters named their scheme), files built with different hardening or
+    filter length, and a record id used in two files are refused with the file names, instead
+    of failing somewhere inside the linkage.
+    """
+    if not files:
+        raise InvalidInput("Give at least one encoded file.")
+    needed = ("unique_id", "agency", *ENCODED_COLUMNS, "name_bf_scheme")
+    schemes: dict[str, list[str]] = {}
+    for name, frame in files:
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise InvalidInput(
+                f"{name} is not an encoded file of this version of Uncounted (no "
+                f"{', '.join(missing)}); ask its agency to encode it again with "
+                "`uncounted link encode`."
+            )
+        for scheme in frame.get_column("name_bf_scheme").drop_nulls().unique().to_list():
+            schemes.setdefault(str(scheme), []).append(name)
+    if len(schemes) > 1:
+        described = "; ".join(f"{s}: {', '.join(names)}" for s, names in sorted(schemes.items()))
+        raise InvalidInput(
+            f"The encoded files were built in different ways ({described}); every agency must "
+            "encode with the same hardening and filter length."
+        )
+    seen: dict[str, str] = {}
+    for name, frame in files:
+        for rid in frame.get_column("unique_id").cast(pl.String).unique().to_list():
+            if rid in seen and seen[rid] != name:
+                raise InvalidInput(
+                    f"Record id {rid} is in both {seen[rid]} and {name}; each agency's ids "
+                    "must be its own (prefix them with the agency's code)."
+                )
+            seen[rid] = name
+    columns = list(needed)
+    return pl.concat([f.select(columns) for _, f in files], how="vertical_relaxed")
 
 
 def keyed_hash(key: bytes, field: str, value: str) -> int:
