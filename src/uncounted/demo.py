@@ -210,12 +210,11 @@ def _with_agency_records(world: World) -> tuple[dict[str, pl.DataFrame], pl.Data
     them (``unique_id`` = stored person id as text, ``person``)."""
     f = world.frames
     records = demo_agency_records(world)
-    first_person = int(f["persons"]["id"].max() or 0) + 1
     stored = agency_record_frames(
         records,
         f["agencies"],
-        first_person_id=first_person,
-        first_membership_id=int(f["list_memberships"]["id"].max() or 0) + 1,
+        first_person_id=int(f["persons"]["id"].to_numpy().max(initial=0)) + 1,
+        first_membership_id=int(f["list_memberships"]["id"].to_numpy().max(initial=0)) + 1,
         linkage_only=True,
     )
     frames = dict(f)
