@@ -121,3 +121,29 @@ def test_link_run_reads_exactly_the_raw_records_audited(demo):
     assert set(records["record_id"]) == set(result.record_truth["unique_id"])
     assert records.height == 239
     assert {e.record_id for e in reads} == {f"agency:{a}" for a in records["agency"].unique()}
+
+
+def test_an_export_of_the_demo_imports_back_with_the_raw_records_still_apart(demo, tmp_path):
+    """``uncounted export`` writes ``linkage_only``; an import keeps the raw records out of
+    the stored lists and in linkage, as in the demo."""
+    import datetime as dt
+
+    from uncounted.ingest import import_file
+    from uncounted.ingest.export import export_records
+    from uncounted.ingest.records import LOAD_ORDER
+    from uncounted.store.db import upgrade
+
+    _, engine = demo
+    files = {p.stem: p for p in export_records(engine, tmp_path / "out", "csv")}
+    assert "linkage_only" in files["list_memberships"].read_text("utf-8").splitlines()[0]
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    try:
+        upgrade(fresh)
+        for name in LOAD_ORDER:
+            result = import_file(fresh, files[name], today=dt.date(2026, 1, 1))
+            assert result.rejected == [], (name, result.rejected[:3])
+        assert list_memberships_frame(fresh).height == 239
+        with session_scope(fresh) as session:
+            assert linkage_records(session, "test").height == 239
+    finally:
+        fresh.dispose()
