@@ -42,6 +42,10 @@ def test_demo_builds_the_demo_store(tmp_path, capsys):
     assert "recommended" in out and "low-heterogeneity" in out
     db = sqlite3.connect(tmp_path / "data" / "demo.sqlite")
     assert db.execute("select count(*) from persons").fetchone()[0] > 0
+    # the agencies' raw records are stored, each on its agency's list, for `link run --demo`
+    raw = db.execute("select count(*) from list_memberships where linkage_only").fetchone()[0]
+    assert raw == db.execute("select count(*) from list_memberships").fetchone()[0] / 2 > 0
+    assert "agencies' raw records" in out and f"{raw:,}" in out
     db.close()
     assert main(["demo", "--victims", "300", "--seed", "3"]) == 0  # rebuilds, no clash
 

@@ -114,6 +114,10 @@ def demo(
         table.add_row(f"  on list {code}", f"{len(members):,}")
     for name in ("cases", "justice_events", "referrals", "assessments"):
         table.add_row(name.replace("_", " "), f"{result.rows.get(name, 0):,}")
+    table.add_row(
+        "agencies' raw records (`uncounted link run --demo` links them)",
+        f"{result.record_truth.height:,}",
+    )
     for label, value in result.headlines.items():
         table.add_row(label, str(value))
     console.print(table)

@@ -377,12 +377,13 @@ def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 
 def write_list_memberships(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """List memberships, by person, list and period."""
-    names = ("person_id", "agency_id", "period", "recorded_on")
+    names = ("person_id", "agency_id", "period", "recorded_on", "linkage_only")
     columns = (
         ctx.ref_ids("persons", rows, "person"),
         ctx.agency_ids(rows, "list"),
         [r.values["period"] for r in rows],
         [r.values.get("recorded_on") for r in rows],
+        [bool(r.values.get("linkage_only")) for r in rows],
     )
     data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     return _simple(ctx, "list_memberships", ("person_id", "agency_id", "period"), data)

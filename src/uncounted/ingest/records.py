@@ -202,6 +202,12 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("list", "ref", max_length=40, description="agency code of the list"),
             Field("period", "period", True),
             Field("recorded_on", "date"),
+            Field(
+                "linkage_only",
+                "bool",
+                description="an agency's raw record of someone already counted through a "
+                "linked record: read by linkage, left out of the stored lists (default false)",
+            ),
         ),
         ("source", "person", "list", "period"),
         "who was on which agency's list in which period",

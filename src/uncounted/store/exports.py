@@ -254,6 +254,7 @@ def _unscoped(type_name: str, who: Principal | None) -> Select[Any]:
             lst.c.code.label("list"),
             m.c.period,
             m.c.recorded_on,
+            m.c.linkage_only,
         )
         .select_from(m)
         .join(p, p.c.id == m.c.person_id)

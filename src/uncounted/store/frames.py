@@ -136,8 +136,12 @@ def justice_events_frame(engine: Engine) -> pl.DataFrame:
 
 
 def list_memberships_frame(engine: Engine) -> pl.DataFrame:
-    """List memberships with the list's (agency's) code and the person's sex and age."""
+    """List memberships with the list's (agency's) code and the person's sex and age.
+
+    Agencies' raw records kept for linkage only (``linkage_only``: the person is counted
+    through a linked record already) are left out, so each person counts once."""
     members = read_table(engine, "list_memberships")
+    members = members.filter(pl.col("linkage_only").not_()).drop("linkage_only")
     agencies = read_table(engine, "agencies").select(
         pl.col("id").alias("agency_id"), pl.col("code").alias("list")
     )

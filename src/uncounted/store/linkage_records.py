@@ -292,18 +292,30 @@ def decisions_frame(engine: Engine) -> pl.DataFrame:
     )
 
 
-def agency_record_frames(records: pl.DataFrame, agencies: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def agency_record_frames(
+    records: pl.DataFrame,
+    agencies: pl.DataFrame,
+    *,
+    first_person_id: int = 1,
+    first_membership_id: int = 1,
+    linkage_only: bool = False,
+) -> dict[str, pl.DataFrame]:
     """Frames for :func:`uncounted.store.bulk.insert_frames` storing agencies' raw records
-    (``uncounted.simulate.agency_records``) as ``persons`` (one per record, with
-    ``source_agency_id``), ``person_identities`` and ``list_memberships``.
+    (``uncounted.simulate.agency_records``) as an agency's import stores them: ``persons``
+    (one per record, with ``source_agency_id`` and the record id as ``external_id``),
+    ``person_identities`` and ``list_memberships`` (on the agency's own list).
 
     ``agencies`` needs ``id`` and ``code``; ``records`` the columns of
-    :class:`~uncounted.simulate.agency_records.AgencyRecords`. Person ids start at 1.
+    :class:`~uncounted.simulate.agency_records.AgencyRecords`, in the order to store them.
+    Person and membership ids start at ``first_person_id`` and ``first_membership_id`` (past
+    the rows a store already holds); ``linkage_only`` marks the memberships as records for
+    linkage of people the store already counts (see
+    :class:`~uncounted.store.tables.ListMembership`).
     """
     ids = agencies.select(pl.col("code").alias("agency"), pl.col("id").alias("source_agency_id"))
     recs = (
-        records.join(ids, on="agency", how="left")
-        .with_row_index("id", offset=1)
+        records.join(ids, on="agency", how="left", maintain_order="left")
+        .with_row_index("id", offset=first_person_id)
         .with_columns(pl.col("id").cast(pl.Int64))
     )
     if recs["source_agency_id"].null_count():
@@ -334,8 +346,9 @@ def agency_record_frames(records: pl.DataFrame, agencies: pl.DataFrame) -> dict[
             pl.col("source_agency_id").alias("agency_id"),
             "period",
             "recorded_on",
+            pl.lit(linkage_only).alias("linkage_only"),
         )
-        .with_row_index("id", offset=1)
+        .with_row_index("id", offset=first_membership_id)
         .with_columns(pl.col("id").cast(pl.Int64))
     )
     return {"persons": persons, "person_identities": identities, "list_memberships": memberships}

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -329,7 +330,14 @@ class AssessmentItem(Base):
 
 
 class ListMembership(Base):
-    """Which agency's list recorded which person in which period (input to MSE)."""
+    """Which agency's list recorded which person in which period (input to MSE).
+
+    ``linkage_only`` marks an agency's raw record of someone the store already counts on the
+    lists through a linked person record (the demo stores both: each true person on every
+    list that saw them, and each agency's own records of them). Linkage reads it
+    (``store/linkage_records.py``); the stored lists (``store/frames.list_memberships_frame``)
+    leave it out, so nobody is counted twice.
+    """
 
     __tablename__ = "list_memberships"
     __table_args__ = (UniqueConstraint("person_id", "agency_id", "period"),)
@@ -338,6 +346,7 @@ class ListMembership(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     period: Mapped[str] = mapped_column(String(10), index=True)  # e.g. "2024" or "2024Q3"
     recorded_on: Mapped[dt.date | None] = mapped_column(Date)
+    linkage_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LinkageDecision(Base):
