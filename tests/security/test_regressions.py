@@ -510,3 +510,48 @@ def test_finding_3_exported_referrals_import_back_unchanged(store, tmp_path):
     with pytest.raises(ImportRejected) as caught:
         import_file(store.engine, exported, "referrals", who=pnp)
     assert {r.column for r in caught.value.rows} == {"consent_method"}
+
+
+def test_a_caseworker_may_not_take_memberships_out_of_the_stored_lists(store, tmp_path):
+    """``linkage_only`` takes a list membership out of every agency's prevalence estimate: a
+    caseworker's import may leave it out or repeat the stored value, not change it; an
+    administrator may set it, and a caseworker's later import without it leaves it set."""
+    from tests.security.test_matrix import _who
+    from uncounted.errors import ImportRejected
+    from uncounted.ingest import import_file
+    from uncounted.store.tables import ListMembership
+
+    header = "person,person_source,list,period,linkage_only\n"
+    row = f"{OWN.victim_ext},PNP,PNP,2019,{{flag}}\n"
+    path = tmp_path / "list_memberships.csv"
+    pnp, admin = _who(store, "caseworker"), _who(store, "admin")
+
+    def flag() -> list[bool]:
+        with store.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(ListMembership.linkage_only).where(
+                        ListMembership.person_id == OWN.victim, ListMembership.period == "2019"
+                    )
+                ).scalars()
+            )
+
+    path.write_text(header + row.format(flag="true"), "utf-8")
+    with pytest.raises(ImportRejected) as caught:
+        import_file(store.engine, path, "list_memberships", who=pnp)
+    assert [(r.line, r.column) for r in caught.value.rows] == [(2, "linkage_only")]
+    assert "administrator" in caught.value.rows[0].reason
+    path.write_text(header + row.format(flag="false"), "utf-8")
+    assert import_file(store.engine, path, "list_memberships", who=pnp).rows_created == 1
+    assert flag() == [False]
+    path.write_text(header + row.format(flag="true"), "utf-8")
+    assert import_file(store.engine, path, "list_memberships", who=admin).rows_updated == 1
+    assert flag() == [True]
+    for text in (row.format(flag=""), row.format(flag="true")):  # left out, or as stored
+        path.write_text(header + text, "utf-8")
+        done = import_file(store.engine, path, "list_memberships", who=pnp)
+        assert done.rejected == [] and flag() == [True]
+    path.write_text(header + row.format(flag="false"), "utf-8")
+    with pytest.raises(ImportRejected):
+        import_file(store.engine, path, "list_memberships", who=pnp)
+    assert flag() == [True]

@@ -30,6 +30,7 @@ from uncounted.store import importing
 from uncounted.store.access import (
     CONSENTED_REFERRAL_STATUSES,
     IMPORT_ROW_RULES,
+    LINKAGE_ONLY_REASON,
     REFERRAL_CONSENT_FIELDS,
     REFERRAL_IMPORT_REASONS,
     REFERRAL_MIGRATION_REASONS,
@@ -119,6 +120,8 @@ def authorise_rows(
         _check_referral_decisions(conn, who, rows, found, deny)
     if unrestricted(who):
         return
+    if type_name == "list_memberships":
+        _check_linkage_only(conn, rows, found, deny)
     agency_ids = importing.agency_ids(conn)
     if type_name == "assessments":  # recorded by the uploader's agency, like the form's
         own = next((code for code, i in agency_ids.items() if i == who.agency_id), None)
@@ -198,6 +201,35 @@ def _check_referral_decisions(
         for i, name in enumerate(REFERRAL_CONSENT_FIELDS):
             if v.get(name) is not None and (was is None or v.get(name) != was[2 + i]):
                 deny(c, name, REFERRAL_IMPORT_REASONS["consent"])
+
+
+def _check_linkage_only(
+    conn: Connection,
+    rows: list[CheckedRow],
+    found: dict[str, dict[tuple[int | None, str], int]],
+    deny: Callable[[CheckedRow, str, str], None],
+) -> None:
+    """Refuse a caseworker's list-membership row that changes ``linkage_only``.
+
+    The flag takes a membership out of the stored lists, hence out of the prevalence estimate
+    of every agency: an administrator sets it. A caseworker's row may leave it out or repeat
+    the stored value (false for a new membership), as their own export writes it.
+    """
+    agency_ids = importing.agency_ids(conn)
+    keys: list[tuple[int, int, str] | None] = []
+    for c in rows:
+        person = _ref_id(c.values, "person", agency_ids, found)
+        code = c.values.get("list") or c.values.get("source")
+        agency = agency_ids.get(str(code)) if code is not None else None
+        period = c.values.get("period")
+        ok = person is not None and agency is not None and period is not None
+        keys.append((person, agency, str(period)) if ok else None)  # type: ignore[arg-type]
+    stored = importing.membership_flags(conn, {k for k in keys if k is not None})
+    for c, key in zip(rows, keys, strict=True):
+        value = c.values.get("linkage_only")
+        was = stored.get(key, False) if key is not None else False
+        if value is not None and bool(value) != was:
+            deny(c, "linkage_only", LINKAGE_ONLY_REASON)
 
 
 def _text(value: object) -> str:

@@ -377,16 +377,30 @@ def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 
 def write_list_memberships(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """List memberships, by person, list and period."""
-    names = ("person_id", "agency_id", "period", "recorded_on", "linkage_only")
+    names = ("person_id", "agency_id", "period", "recorded_on")
     columns = (
         ctx.ref_ids("persons", rows, "person"),
         ctx.agency_ids(rows, "list"),
         [r.values["period"] for r in rows],
         [r.values.get("recorded_on") for r in rows],
-        [bool(r.values.get("linkage_only")) for r in rows],
     )
     data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    return _simple(ctx, "list_memberships", ("person_id", "agency_id", "period"), data)
+    # linkage_only is written only by rows that give it: a row without it creates a counted
+    # membership (the column's default) and leaves a stored one's flag as it is
+    given = [r.values.get("linkage_only") is not None for r in rows]
+    for d, r, has in zip(data, rows, given, strict=True):
+        if has:
+            d["linkage_only"] = bool(r.values["linkage_only"])
+    key = ("person_id", "agency_id", "period")
+    counts = Counts()
+    for want in (True, False):
+        part = [d for d, h in zip(data, given, strict=True) if h is want]
+        if part:
+            got = _simple(ctx, "list_memberships", key, part)
+            counts.created += got.created
+            counts.updated += got.updated
+            counts.unchanged += got.unchanged
+    return counts
 
 
 def write_case_jurisdictions(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:

@@ -544,6 +544,11 @@ _INBOX = (
     "the receiving agency accepts (recording the person's consent), declines or completes a "
     "referral in its referral inbox"
 )
+#: Why a caseworker's list-membership row may not change ``linkage_only``.
+LINKAGE_ONLY_REASON = (
+    "linkage_only takes the membership out of the stored lists and the prevalence estimate; "
+    "an administrator sets it: leave the column empty or as exported"
+)
 #: field -> reason, for a caseworker's referral row that decides for the receiving agency
 REFERRAL_IMPORT_REASONS: dict[str, str] = {
     "status": f"{_INBOX}; import a new referral as Requested and leave a stored one's status",
@@ -588,6 +593,7 @@ __all__ = [
     "CONSENTED_REFERRAL_STATUSES",
     "IMPORT_RESOURCES",
     "IMPORT_ROW_RULES",
+    "LINKAGE_ONLY_REASON",
     "POLICY",
     "REFERRAL_CONSENT_FIELDS",
     "REFERRAL_IMPORT_REASONS",

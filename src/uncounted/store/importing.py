@@ -221,6 +221,26 @@ def referral_decisions(
     return out
 
 
+def membership_flags(
+    conn: Connection, keys: Iterable[tuple[int, int, str]]
+) -> dict[tuple[int, int, str], bool]:
+    """(person id, list agency id, period) → ``linkage_only`` of the stored list memberships
+    with these keys (an import row with the key would update them)."""
+    t = table("list_memberships")
+    wanted = set(keys)
+    out: dict[tuple[int, int, str], bool] = {}
+    for person, agency, period, flag in _select_keys(
+        conn,
+        t,
+        ("person_id", "agency_id", "period"),
+        wanted,
+        ("person_id", "agency_id", "period", "linkage_only"),
+    ):
+        if (person, agency, period) in wanted:
+            out[(person, agency, period)] = bool(flag)
+    return out
+
+
 def external_ids(conn: Connection, name: str, ids: Sequence[int]) -> dict[int, str | None]:
     """Record id → external id."""
     t = table(name)
@@ -424,6 +444,7 @@ __all__ = [
     "external_ids",
     "ids_by_external",
     "insert_many",
+    "membership_flags",
     "owners",
     "referral_decisions",
     "stored_events",
