@@ -555,3 +555,28 @@ def test_a_caseworker_may_not_take_memberships_out_of_the_stored_lists(store, tm
     with pytest.raises(ImportRejected):
         import_file(store.engine, path, "list_memberships", who=pnp)
     assert flag() == [True]
+
+
+def test_an_import_naming_a_deleted_record_says_it_was_deleted(store, tmp_path):
+    """A row that refers to a person or case the caseworker's own agency deleted is refused
+    because the record was deleted (and can be restored), not because it is out of scope."""
+    from tests.security.test_matrix import _who
+    from uncounted.errors import ImportRejected
+    from uncounted.ingest import import_file
+    from uncounted.store.db import session_scope
+    from uncounted.store.removals import delete_record
+
+    pnp = _who(store, "caseworker")
+    with session_scope(store.engine) as s:
+        delete_record(s, pnp, "persons", OWN.victim, "entered twice by mistake")
+    path = tmp_path / "list_memberships.csv"
+    path.write_text(f"person,person_source,list,period\n{OWN.victim_ext},PNP,PNP,2018\n", "utf-8")
+    with pytest.raises(ImportRejected) as caught:
+        import_file(store.engine, path, "list_memberships", who=pnp)
+    (problem,) = caught.value.rows
+    assert problem.column == "person" and "deleted" in problem.reason
+    assert "scope" not in problem.reason and "restore" in problem.reason
+    # another agency learns nothing of it: the record is out of its scope, as before
+    with pytest.raises(ImportRejected) as caught:
+        import_file(store.engine, path, "list_memberships", who=_who(store, "caseworker-th"))
+    assert all("deleted" not in r.reason for r in caught.value.rows)

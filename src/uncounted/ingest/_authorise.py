@@ -270,9 +270,18 @@ def _check_ids(
     if rule.owner is not None:
         owners = importing.owners(conn, type_name, rule.owner, wanted & ok)
         ok = {i for i in ok if acts_for(who, owners.get(i))}
+    table = type_name if rule.field == "self" else _REF_KIND.get(rule.field, "")
+    deleted = importing.removed_among(conn, table, wanted - ok, who.agency_id) if table else set()
     for c, i in zip(rows, ids, strict=True):
         if i is not None and i not in ok:
-            deny(c, rule.field, rule.reason)
+            deny(c, rule.field, _DELETED_REASON if i in deleted else rule.reason)
+
+
+#: Why a row that refers to a deleted (or merged) record is refused, instead of a scope reason.
+_DELETED_REASON = (
+    "the record was deleted (or merged into another); an administrator can restore it on the "
+    "Deleted records page"
+)
 
 
 __all__ = ["authorise_rows"]

@@ -24,7 +24,8 @@ from sqlalchemy import Connection, Table, and_, bindparam, insert, select, updat
 from uncounted.store import audit as audit_log
 from uncounted.store import person_index
 from uncounted.store.access import Principal
-from uncounted.store.tables import Base
+from uncounted.store.tables import Base, RecordRemoval
+from uncounted.store.tombstones import REMOVABLE, removed_ids
 
 _IN = 5_000
 _NARROW = 50
@@ -219,6 +220,24 @@ def referral_decisions(
         if (person, source, to, on) in wanted:
             out[(person, source, to, on)] = (status, bool(consent), method, given, by)
     return out
+
+
+def removed_among(
+    conn: Connection, table_name: str, ids: Iterable[int], source_agency_id: int | None
+) -> set[int]:
+    """Those of ``ids`` that are deleted or merged records of ``table_name`` (soft removals,
+    ``store/removals.py``) delivered by agency ``source_agency_id``; empty for a table whose
+    records cannot be removed. (Only an agency's own records: whether another agency's record
+    was deleted is not for it to learn.)"""
+    wanted = set(ids)
+    if table_name not in REMOVABLE or not wanted or source_agency_id is None:
+        return set()
+    t = table(table_name)
+    query = removed_ids(table_name).where(
+        RecordRemoval.record_id.in_(sorted(wanted)),
+        RecordRemoval.record_id.in_(select(t.c.id).where(t.c.source_agency_id == source_agency_id)),
+    )
+    return {int(i) for i in conn.execute(query).scalars()}
 
 
 def membership_flags(
