@@ -123,3 +123,48 @@ def test_a_mistyped_command_is_a_usage_error_with_a_suggestion(capsys):
 def test_a_command_runs_and_shows_its_own_help(capsys):
     assert main(["metrics", "--help"]) == 0
     assert "--format" in capsys.readouterr().out
+
+
+#: Modules no command's ``--help`` may import (Polars, NumPy and pydantic are allowed: some
+#: commands' options are built from them). Before this guard, ``link --help`` cost 2.2 CPU-s
+#: and 275 MB (Splink, numba, SQLAlchemy); ``import``/``export``/``survivors --help`` over 1 s.
+HEAVY_FOR_HELP = (
+    "alembic",
+    "duckdb",
+    "fastapi",
+    "lifelines",
+    "matplotlib",
+    "numba",
+    "pgmpy",
+    "pyspark",
+    "scipy",
+    "splink",
+    "sqlalchemy",
+    "starlette",
+    "statsmodels",
+    "uvicorn",
+    "weasyprint",
+    "uncounted.store",
+    "uncounted.web",
+)
+
+
+@pytest.mark.parametrize("command", sorted({name.split()[0] for name in COMMANDS}))
+def test_every_commands_help_imports_no_heavy_module(command):
+    result = _probe(command, "--help")
+    assert result["code"] == 0
+    modules = result["modules"]
+    assert isinstance(modules, list)
+    heavy = sorted(
+        m for m in modules if any(m == f or m.startswith(f + ".") for f in HEAVY_FOR_HELP)
+    )
+    assert not heavy, f"`uncounted {command} --help` imports {heavy}"
+    rss = result["rss_mb"]
+    assert isinstance(rss, float) and rss < 80, f"{rss:.0f} MB"
+
+
+def test_survivors_help_names_every_grouping():
+    from uncounted.cli.survivors import BY_HELP
+    from uncounted.survivors import GROUPINGS
+
+    assert f"Group by one of: {', '.join(GROUPINGS)}." == BY_HELP

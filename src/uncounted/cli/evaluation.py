@@ -4,6 +4,7 @@ drivers, and exploitation-free zones. Each parses, calls one library function an
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import typer
@@ -20,18 +21,9 @@ from uncounted.cli._common import (
     read_input_table,
 )
 from uncounted.errors import NotFound
-from uncounted.evaluation import (
-    DriverNetwork,
-    SurveyEstimates,
-    assess_zone,
-    compare_surveys,
-    difference_in_differences,
-    estimate_survey,
-    load_checklist,
-    parse_zone,
-    score_sustainability,
-    zone_values,
-)
+
+if TYPE_CHECKING:
+    from uncounted.evaluation import SurveyEstimates
 
 survey_app = typer.Typer(help="Undercover venue surveys: estimates and before/after change.")
 zone_app = typer.Typer(help="Exploitation-free zones: assess a zone on its agreed metrics.")
@@ -45,6 +37,8 @@ def survey_estimate(
     bom: BomOption = False,
 ) -> None:
     """Design-based estimates (share of minors, venues with minors, time to offer)."""
+    from uncounted.evaluation import estimate_survey
+
     out = Output(fmt, output, bom)
     result = estimate_survey(read_input_table(observations))
     out.emit(result.summary, titles={"result": f"Venue survey: {observations.name}"})
@@ -68,6 +62,8 @@ def survey_compare(
     bom: BomOption = False,
 ) -> None:
     """Absolute and relative change from baseline to endline, with intervals and a test."""
+    from uncounted.evaluation import compare_surveys, estimate_survey
+
     out = Output(fmt, output, bom)
     before = estimate_survey(read_input_table(baseline))
     after = estimate_survey(read_input_table(endline))
@@ -87,6 +83,7 @@ def zone_assess(
     bom: BomOption = False,
 ) -> None:
     """Certified, provisional or not certified — with the evidence of every number."""
+    from uncounted.evaluation import assess_zone, parse_zone, zone_values
     from uncounted.store.frames import justice_tables, read_table
 
     out = Output(fmt, output, bom)
@@ -115,6 +112,8 @@ def did(
     bom: BomOption = False,
 ) -> None:
     """Difference-in-differences between programme and comparison areas."""
+    from uncounted.evaluation import difference_in_differences
+
     out = Output(fmt, output, bom)
     result = difference_in_differences(read_input_table(panel), start)
     headline = (
@@ -141,6 +140,8 @@ def sustainability(
     bom: BomOption = False,
 ) -> None:
     """Score institutions on the sustainability checklist and show the change over time."""
+    from uncounted.evaluation import load_checklist, score_sustainability
+
     out = Output(fmt, output, bom)
     cl = load_checklist(checklist.read_text("utf-8"), str(checklist)) if checklist else None
     scores = score_sustainability(read_input_table(ratings), cl, str(ratings))
@@ -160,6 +161,8 @@ def drivers(
     bom: BomOption = False,
 ) -> None:
     """Learn a Bayesian network and rank what changes the risk of the outcome."""
+    from uncounted.evaluation import DriverNetwork
+
     out = Output(fmt, output, bom)
     network = DriverNetwork(outcome=outcome).fit(read_input_table(survey))
     sensitivity = network.sensitivity(state)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
 from uncounted.cli._common import (
     DATABASE_HELP,
@@ -18,12 +17,15 @@ from uncounted.cli._common import (
     progress_bar,
 )
 from uncounted.errors import ImportRejected, RejectedRow, UncountedError
-from uncounted.ingest import ImportResult, ReadOptions, import_file, write_report
-from uncounted.ingest.export import export_records
 from uncounted.settings import get_settings
-from uncounted.store.access import Principal
-from uncounted.store.db import engine_from_settings, require_current, session_scope
-from uncounted.store.users import principal_named
+
+# The importer and the store are imported inside the commands: ``uncounted import --help``
+# must not pay for SQLAlchemy, Alembic and Polars.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from uncounted.ingest import ImportResult
+    from uncounted.store.access import Principal
 
 #: Files bigger than this get a progress bar.
 _BIG = 2 * 1024 * 1024
@@ -32,6 +34,9 @@ _SHOWN = 50
 
 def _as_user(engine: Engine, username: str | None) -> Principal | None:
     """The user a command runs as (``None``: the operator, who runs it on the server)."""
+    from uncounted.store.db import session_scope
+    from uncounted.store.users import principal_named
+
     if username is None:
         return None
     with session_scope(engine) as session:
@@ -97,6 +102,9 @@ def import_cmd(
     ] = None,
 ) -> None:
     """Import an agency's file: every row valid, or nothing written (unless --partial)."""
+    from uncounted.ingest import ReadOptions, import_file, write_report
+    from uncounted.store.db import engine_from_settings, require_current
+
     engine = engine_from_settings(get_settings())
     require_current(engine)
     who = _as_user(engine, user)
@@ -171,6 +179,8 @@ def export_cmd(
     The files are complete or absent: they are written beside --out and moved into place
     at the end, so a failed export leaves no half-written folder.
     """
+    from uncounted.ingest.export import export_records
+
     with open_engine(database_url, demo) as engine:
         who = _as_user(engine, user)
         written = export_records(engine, out, format, record_type or None, who=who)

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.table import Table
 
 from uncounted.settings import get_settings
-from uncounted.store.keys import list_keys, rotate_index_key, rotate_key
 
 console = Console()
 keys_app = typer.Typer(
@@ -39,6 +38,8 @@ def rotate(
     replaced and the index rebuilt under it (the old index key is not kept).
     """
     if index:
+        from uncounted.store.keys import rotate_index_key
+
         rotated = rotate_index_key(get_settings(), new_key_file)
         console.print(
             f"Re-indexed {rotated.persons:,} people ({rotated.tokens:,} tokens): index key "
@@ -46,6 +47,8 @@ def rotate(
             f"(saved in {rotated.new_key_file})."
         )
         return
+    from uncounted.store.keys import rotate_key
+
     done = rotate_key(get_settings(), new_key_file)
     console.print(
         f"Re-encrypted {done.rows:,} records: key {done.old_key_id} -> {done.new_key_id} "
@@ -60,6 +63,8 @@ def list_command() -> None:
     table = Table(title="Keys")
     for column in ("key id", "status", "where", "retired at"):
         table.add_column(column, overflow="fold")
+    from uncounted.store.keys import list_keys
+
     for key in list_keys(get_settings()):
         table.add_row(key.key_id, key.status, key.where, key.retired_at or "")
     console.print(table)

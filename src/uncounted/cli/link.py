@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import typer
 
 from uncounted.cli._common import (
@@ -40,32 +39,18 @@ from uncounted.cli._common import (
     render_json,
 )
 from uncounted.errors import InvalidInput, NotFound
-from uncounted.linkage import (
-    LinkageSettings,
-    LinkedEstimate,
-    estimate_from_records,
-    link_records,
-    save_run,
-)
-from uncounted.linkage.pipeline import LinkageRun, link_encoded
-from uncounted.linkage.privacy import combine_encoded, encode_records
-from uncounted.linkage.queue import latest_saved_review, review_page
 from uncounted.settings import get_settings
-from uncounted.store.access import Principal, sees_identities
-from uncounted.store.db import session_scope
-from uncounted.store.linkage_records import (
-    decisions_frame,
-    linkage_records,
-    record_lists,
-    review_decision,
-    review_details,
-)
-from uncounted.store.users import principal_named
 
+# The linkage library, Polars and the store are imported inside the commands: ``uncounted link
+# --help`` must not pay for Splink, DuckDB, SQLAlchemy and the estimators (2 CPU-s, 280 MB).
 if TYPE_CHECKING:
+    import polars as pl
     from sqlalchemy import Engine
 
+    from uncounted.linkage import LinkageSettings, LinkedEstimate
+    from uncounted.linkage.pipeline import LinkageRun
     from uncounted.prevalence import PopulationEstimator
+    from uncounted.store.access import Principal
 
 link_app = typer.Typer(help="Link agencies' records of the same person.", no_args_is_help=True)
 BACKEND_HELP = "duckdb (default) or spark (needs the spark extra)."
@@ -96,6 +81,10 @@ def estimate_linked_from_db(
     actor: str = "cli:estimate",
 ) -> tuple[LinkageRun, LinkedEstimate]:
     """Read agency records (audited) and decisions, then link and estimate (library chain)."""
+    from uncounted.linkage import estimate_from_records
+    from uncounted.store.db import session_scope
+    from uncounted.store.linkage_records import decisions_frame, linkage_records
+
     with session_scope(engine) as session:
         records = linkage_records(session, actor)
     if records.is_empty():
@@ -113,6 +102,8 @@ def estimate_linked_from_db(
 
 def render_linked(linked: LinkedEstimate, fmt: str = "table") -> None:
     """Print a linked estimate and its sensitivity to the match threshold."""
+    import polars as pl
+
     if fmt == "json":
         render_json(linked.to_dict())
         return
@@ -146,6 +137,8 @@ def render_linked(linked: LinkedEstimate, fmt: str = "table") -> None:
 
 
 def _summary(run: LinkageRun, where: Path, out: Output) -> None:
+    import polars as pl
+
     info = run.summary()
     seconds = info.pop("seconds")
     rows = [*info.items(), *((f"seconds: {k}", v) for k, v in seconds.items())]
@@ -176,6 +169,12 @@ def run_cmd(
     bom: BomOption = False,
 ) -> None:
     """Link the stored agency records (or encoded files) and save the run."""
+    from uncounted.linkage import LinkageSettings, link_records, save_run
+    from uncounted.linkage.pipeline import link_encoded
+    from uncounted.linkage.privacy import combine_encoded
+    from uncounted.store.db import session_scope
+    from uncounted.store.linkage_records import decisions_frame, linkage_records
+
     out = Output(fmt, output, bom)
     cfg = LinkageSettings(
         backend=backend,  # type: ignore[arg-type]  # validated by LinkageSettings.validate
@@ -217,6 +216,18 @@ def review_cmd(
 ) -> None:
     """List the pairs awaiting review, those whose decision moves the estimate most first, with
     both records side by side; or record a decision on one pair."""
+    import polars as pl
+
+    from uncounted.linkage.queue import latest_saved_review, review_page
+    from uncounted.store.access import sees_identities
+    from uncounted.store.db import session_scope
+    from uncounted.store.linkage_records import (
+        decisions_frame,
+        record_lists,
+        review_decision,
+        review_details,
+    )
+
     out = Output(fmt, output, bom)
     with open_engine(database_url, demo) as engine:
         who = _reviewer(engine, user)
@@ -251,6 +262,8 @@ def review_cmd(
 
 
 def _read_encoded(path: Path) -> pl.DataFrame:
+    import polars as pl
+
     try:
         return pl.read_parquet(path)
     except FileNotFoundError:
@@ -263,6 +276,9 @@ def _read_encoded(path: Path) -> pl.DataFrame:
 
 def _reviewer(engine: Engine, user: str | None) -> Principal | str:
     """The user the review runs as (``None``: the operator on the server, who sees all)."""
+    from uncounted.store.db import session_scope
+    from uncounted.store.users import principal_named
+
     if user is None:
         return "cli:link review"
     with session_scope(engine) as session:
@@ -271,6 +287,8 @@ def _reviewer(engine: Engine, user: str | None) -> Principal | str:
 
 def _render_pair(row: dict[str, Any]) -> None:
     """One pair: both records field by field with the agreement, then what a link changes."""
+    import polars as pl
+
     fields = [k[: -len("_agreement")] for k in row if k.endswith("_agreement")]
     side = pl.DataFrame(
         {
@@ -306,7 +324,7 @@ def encode_cmd(
 ) -> None:
     """Encode an agency's own records with the shared secret; share only the output."""
     from uncounted.linkage import prepare_records
-    from uncounted.linkage.privacy import HARDENINGS, Hardening
+    from uncounted.linkage.privacy import HARDENINGS, Hardening, encode_records
 
     secret = _read_secret(secret_file)
     with _steps() as step:

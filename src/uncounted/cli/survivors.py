@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
@@ -18,24 +18,23 @@ from uncounted.cli._common import (
     progress_bar,
 )
 from uncounted.errors import InvalidInput
-from uncounted.survivors import (
-    GROUPINGS,
-    Instrument,
-    default_instrument,
-    due_assessments,
-    latest_case_plan,
-    load_instrument,
-    summarise_survivors,
-)
+
+if TYPE_CHECKING:
+    from uncounted.survivors import Instrument
 
 survivors_app = typer.Typer(help="Survivor outcomes: assessments due, restoration, change.")
 
 DEMO_HELP = "Read the demo database (built by `uncounted demo`) instead of the configured one."
+#: The groupings of ``uncounted.survivors.GROUPINGS``, written out so that ``--help`` does not
+#: import the survivors library (numpy, scipy); a test keeps the two the same.
+BY_HELP = "Group by one of: programme, jurisdiction, sex, minor, exploitation_type."
 INSTRUMENT_HELP = "Instrument YAML file (default: the shipped uncounted-restoration-v1)."
 InstrumentOption = Annotated[Path | None, typer.Option("--instrument", help=INSTRUMENT_HELP)]
 
 
 def _instrument(path: Path | None) -> Instrument:
+    from uncounted.survivors import default_instrument, load_instrument
+
     return default_instrument() if path is None else load_instrument(path)
 
 
@@ -59,6 +58,8 @@ def due(
     bom: BomOption = False,
 ) -> None:
     """List survivors due or overdue for an assessment (intake, 6 months, then yearly)."""
+    from uncounted.survivors import due_assessments
+
     out = Output(fmt, output, bom)
     tool = _instrument(instrument)
     assessments, _ = _assessment_frames(demo)
@@ -99,6 +100,8 @@ def plan(
     bom: BomOption = False,
 ) -> None:
     """Show a survivor's latest profile and the support-plan services it suggests."""
+    from uncounted.survivors import latest_case_plan
+
     out = Output(fmt, output, bom)
     tool = _instrument(instrument)
     assessments, items = _assessment_frames(demo)
@@ -137,7 +140,7 @@ def plan(
 
 @survivors_app.command("summary")
 def summary(
-    by: str | None = typer.Option(None, "--by", help=f"Group by one of: {', '.join(GROUPINGS)}."),
+    by: str | None = typer.Option(None, "--by", help=BY_HELP),
     demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
     instrument: InstrumentOption = None,
     bootstrap: int = typer.Option(200, help="Bootstrap replicates for the restoration CIs."),
@@ -148,6 +151,7 @@ def summary(
 ) -> None:
     """Change from intake to latest assessment, and the share restored by 12 and 24 months."""
     from uncounted.store.frames import assessment_frames, survivors_frame
+    from uncounted.survivors import GROUPINGS, summarise_survivors
 
     out = Output(fmt, output, bom)
     if by is not None and by not in GROUPINGS:
