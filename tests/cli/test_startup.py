@@ -68,10 +68,15 @@ def _probe(*args: str) -> dict[str, object]:
 def test_help_and_version_import_no_heavy_module(args):
     result = _probe(*args)
     assert result["code"] in (0, 2)  # no arguments: help, exit 2 (Click's usage)
+    _assert_light(result, FORBIDDEN, f"uncounted {' '.join(args)}")
+
+
+def _assert_light(result: dict[str, object], forbidden: tuple[str, ...], what: str) -> None:
+    """No module of ``forbidden`` (or below it) was imported, and the peak RSS is < 80 MB."""
     modules = result["modules"]
     assert isinstance(modules, list)
-    heavy = sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
-    assert not heavy, f"`uncounted {' '.join(args)}` imports {heavy}"
+    heavy = sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden))
+    assert not heavy, f"`{what}` imports {heavy}"
     rss = result["rss_mb"]
     assert isinstance(rss, float) and rss < 80, f"{rss:.0f} MB"
 
@@ -153,14 +158,7 @@ HEAVY_FOR_HELP = (
 def test_every_commands_help_imports_no_heavy_module(command):
     result = _probe(command, "--help")
     assert result["code"] == 0
-    modules = result["modules"]
-    assert isinstance(modules, list)
-    heavy = sorted(
-        m for m in modules if any(m == f or m.startswith(f + ".") for f in HEAVY_FOR_HELP)
-    )
-    assert not heavy, f"`uncounted {command} --help` imports {heavy}"
-    rss = result["rss_mb"]
-    assert isinstance(rss, float) and rss < 80, f"{rss:.0f} MB"
+    _assert_light(result, HEAVY_FOR_HELP, f"uncounted {command} --help")
 
 
 def test_survivors_help_names_every_grouping():

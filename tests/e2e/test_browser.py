@@ -205,6 +205,41 @@ def test_caseworker_of_another_agency_is_refused(server, browser):
     other.close()
 
 
+def _new_case(page, server: str, reference: str, opened_on: str, people: dict[str, str]) -> str:
+    """Record a case of forced labour in PH with ``people`` (family name -> role) from the case
+    form; return the case page's address."""
+    page.goto(f"{server}/cases/new")
+    page.fill("input[name=reference]", reference)
+    page.select_option("select[name=status]", "Active")
+    page.select_option("select[name=exploitation_type]", "ForcedLabour")
+    page.fill("input[name=jurisdiction]", "PH")
+    page.fill("input[name=opened_on]", opened_on)
+    page.click("button:text('Save')")
+    page.wait_for_url(re.compile(r".*/cases/\d+$"))
+    case_url = str(page.url)
+    for name, role in people.items():
+        page.click("text=Add a person")
+        page.select_option("select[name=role]", role)
+        page.fill("input[name=family_name]", name)
+        page.click("button:text('Save')")
+        page.wait_for_url(case_url)
+    return case_url
+
+
+def _refer_to_th(page, case_url: str, person: str, on: str, service: str) -> None:
+    """Refer the case's ``person`` from PNP to TH-DSI (caseworker-th's agency)."""
+    page.click("text=Refer a person")
+    page.select_option("select[name=person_id]", label=person)
+    page.select_option("select[name=to_agency_id]", "2")
+    page.fill("input[name=from_country]", "PH")
+    page.fill("input[name=to_country]", "TH")
+    page.fill("input[name=referred_on]", on)
+    page.select_option("select[name=reason]", index=1)
+    page.fill("input[name=service]", service)
+    page.click("button:text('Save')")
+    page.wait_for_url(case_url)
+
+
 def test_a_referral_opens_only_the_person_and_only_with_consent(server, browser):
     """PNP (agency A) refers a victim to TH-DSI (agency B). While the referral is requested
     TH-DSI sees nothing of her; its caseworker accepts it in the referral inbox, recording the
@@ -213,34 +248,11 @@ def test_a_referral_opens_only_the_person_and_only_with_consent(server, browser)
     pnp = browser.new_context()
     page = pnp.new_page()
     _sign_in(page, server, "caseworker")
-    page.goto(f"{server}/cases/new")
-    page.fill("input[name=reference]", "E2E-REFER-1")
-    page.select_option("select[name=status]", "Active")
-    page.select_option("select[name=exploitation_type]", "ForcedLabour")
-    page.fill("input[name=jurisdiction]", "PH")
-    page.fill("input[name=opened_on]", "2025-03-01")
-    page.click("button:text('Save')")
-    page.wait_for_url(re.compile(r".*/cases/\d+$"))
-    case_url = page.url
-    for role, name in (("victim", "Referred-E2E"), ("suspect", "Suspect-E2E")):
-        page.click("text=Add a person")
-        page.select_option("select[name=role]", role)
-        page.fill("input[name=family_name]", name)
-        page.click("button:text('Save')")
-        page.wait_for_url(case_url)
+    people = {"Referred-E2E": "victim", "Suspect-E2E": "suspect"}
+    case_url = _new_case(page, server, "E2E-REFER-1", "2025-03-01", people)
     survivor = page.get_attribute("a:text('survivor page')", "href")
     assert survivor is not None and survivor.startswith("/survivors/")
-
-    page.click("text=Refer a person")
-    page.select_option("select[name=person_id]", label="Referred-E2E (victim)")
-    page.select_option("select[name=to_agency_id]", "2")  # TH-DSI, caseworker-th's agency
-    page.fill("input[name=from_country]", "PH")
-    page.fill("input[name=to_country]", "TH")
-    page.fill("input[name=referred_on]", "2025-03-02")
-    page.select_option("select[name=reason]", index=1)
-    page.fill("input[name=service]", "Shelter E2E")
-    page.click("button:text('Save')")
-    page.wait_for_url(case_url)
+    _refer_to_th(page, case_url, "Referred-E2E (victim)", "2025-03-02", "Shelter E2E")
     assert "Requested" in page.inner_text("span.referral-status")
 
     th = browser.new_context()
@@ -627,31 +639,9 @@ def test_a_declined_referral_says_why_and_is_sent_again(server, browser):
     pnp = browser.new_context()
     page = pnp.new_page()
     _sign_in(page, server, "caseworker")
-    page.goto(f"{server}/cases/new")
-    page.fill("input[name=reference]", "E2E-DECLINE-1")
-    page.select_option("select[name=status]", "Active")
-    page.select_option("select[name=exploitation_type]", "ForcedLabour")
-    page.fill("input[name=jurisdiction]", "PH")
-    page.fill("input[name=opened_on]", "2025-04-01")
-    page.click("button:text('Save')")
-    page.wait_for_url(re.compile(r".*/cases/\d+$"))
-    case_url = page.url
-    page.click("text=Add a person")
-    page.select_option("select[name=role]", "victim")
-    page.fill("input[name=family_name]", "Declined-E2E")
-    page.click("button:text('Save')")
-    page.wait_for_url(case_url)
+    case_url = _new_case(page, server, "E2E-DECLINE-1", "2025-04-01", {"Declined-E2E": "victim"})
     survivor = page.get_attribute("a:text('survivor page')", "href")
-    page.click("text=Refer a person")
-    page.select_option("select[name=person_id]", label="Declined-E2E (victim)")
-    page.select_option("select[name=to_agency_id]", "2")
-    page.fill("input[name=from_country]", "PH")
-    page.fill("input[name=to_country]", "TH")
-    page.fill("input[name=referred_on]", "2025-04-02")
-    page.select_option("select[name=reason]", index=1)
-    page.fill("input[name=service]", "Legal aid E2E")
-    page.click("button:text('Save')")
-    page.wait_for_url(case_url)
+    _refer_to_th(page, case_url, "Declined-E2E (victim)", "2025-04-02", "Legal aid E2E")
 
     th = browser.new_context()
     other = th.new_page()

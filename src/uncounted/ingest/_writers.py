@@ -269,6 +269,27 @@ def _simple(
     return counts
 
 
+def _simple_in_parts(
+    ctx: WriteContext,
+    name: str,
+    key: tuple[str, ...],
+    data: list[dict[str, Any]],
+    carries: list[bool],
+) -> Counts:
+    """:func:`_simple` for rows of which some carry optional columns (``carries``) and the
+    others must leave those columns of a stored row as they are: each part is upserted with
+    its own set of columns."""
+    counts = Counts()
+    for want in (True, False):
+        part = [d for d, has in zip(data, carries, strict=True) if has is want]
+        if part:
+            got = _simple(ctx, name, key, part)
+            counts.created += got.created
+            counts.updated += got.updated
+            counts.unchanged += got.unchanged
+    return counts
+
+
 def write_justice_events(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Justice events, by source and external id."""
     names = (
@@ -328,16 +349,7 @@ def write_referrals(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             d.update({f: r.values.get(f) for f in consent})
             if not r.values.get("consent_recorded"):
                 d["consent_recorded_at"] = None
-    counts = Counts()
-    for part in (
-        [d for d, h in zip(data, with_consent, strict=True) if h is want] for want in (True, False)
-    ):
-        if part:
-            got = _simple(ctx, "referrals", key, part)
-            counts.created += got.created
-            counts.updated += got.updated
-            counts.unchanged += got.unchanged
-    return counts
+    return _simple_in_parts(ctx, "referrals", key, data, with_consent)
 
 
 def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
@@ -391,16 +403,9 @@ def write_list_memberships(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     for d, r, has in zip(data, rows, given, strict=True):
         if has:
             d["linkage_only"] = bool(r.values["linkage_only"])
-    key = ("person_id", "agency_id", "period")
-    counts = Counts()
-    for want in (True, False):
-        part = [d for d, h in zip(data, given, strict=True) if h is want]
-        if part:
-            got = _simple(ctx, "list_memberships", key, part)
-            counts.created += got.created
-            counts.updated += got.updated
-            counts.unchanged += got.unchanged
-    return counts
+    return _simple_in_parts(
+        ctx, "list_memberships", ("person_id", "agency_id", "period"), data, given
+    )
 
 
 def write_case_jurisdictions(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
