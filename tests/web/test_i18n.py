@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
+from uncounted.web.app import NAV
 from uncounted.web.filters import date_in, interval_in, number_in
-from uncounted.web.i18n import from_accept_language, gettext_in, languages, supported
+from uncounted.web.i18n import from_accept_language, gettext_in, languages, locale_dir, supported
 
 from .conftest import csrf_of, sign_in
 
@@ -105,7 +110,10 @@ def test_accept_language_ranking():
 
 def test_untranslated_text_falls_back_to_english():
     assert gettext_in("th", "Cases") == "คดี"
-    assert gettext_in("km", "Metrics") == "Metrics"  # left empty in the draft catalogue
+    with (locale_dir() / "km" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        empty = next((m.id for m in read_po(handle) if isinstance(m.id, str) and m.id
+                      and not m.string), "A text in no catalogue")  # fmt: skip
+    assert gettext_in("km", empty) == empty  # left empty in the draft catalogue
     assert gettext_in("en", "Cases") == "Cases"
     assert gettext_in("th", "Referred to agency") == "ส่งต่อไปยังหน่วยงาน"  # form labels too
 
@@ -144,3 +152,61 @@ def test_messages_from_python_are_escaped_when_translated(clients):
                                                  "role": "viewer"})  # fmt: skip
     assert page.status_code == 422
     assert "<b>x</b>" not in page.text
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "uncounted" / "web" / "templates"
+
+#: Pages every draft catalogue translates completely: the frame and navigation, the cases and
+#: a case's page, and the referrals (docs/web.md, "Languages").
+COMPLETE = ("base.html", "cases.html", "_case_rows.html", "case.html", "referrals.html")
+
+#: What must come through unchanged: ``%(name)s``/``%(n)d``, a literal ``%%``, ``{name}``, and
+#: HTML entities.
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%|\{\w*\}|&(?:[a-z]+|#\d+);")
+
+
+def _complete_ids() -> dict[str, str]:
+    """The text of the COMPLETE templates, extracted by Babel as ``make messages`` does (so a
+    new string is included the moment it is written), and the navigation bar's labels: each
+    message id with the English whose placeholders a translation keeps (a plural's: the
+    plural form, as every draft language has one form)."""
+    ids: dict[str, str] = {}
+    for name in COMPLETE:
+        for _line, message, _comments, _context in extract_from_file(
+            "jinja2", str(TEMPLATES / name)
+        ):
+            if isinstance(message, str):
+                ids[message] = message
+            else:
+                ids[message[0]] = message[-1]
+    ids.update((link.label, link.label) for link in NAV)
+    return ids
+
+
+def test_the_complete_pages_are_found():
+    ids = _complete_ids()
+    assert {"Sign out", "No case matches.", "Justice timeline", "Decline referral"} <= set(ids)
+    assert "Dashboard" in ids and len(ids) > 80
+
+
+@pytest.mark.parametrize("language", ["fil", "km", "th"])
+def test_navigation_case_and_referral_pages_are_translated(language):
+    """Every text of the navigation, case and referral pages has a translation in each draft
+    catalogue, with the same placeholders as the English (a page would fail or show a raw
+    ``%(name)s`` otherwise). A new text there fails this until it is translated."""
+    with (locale_dir() / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle)
+    missing, mismatched = [], []
+    for msgid, english in _complete_ids().items():
+        message = catalogue.get(msgid)
+        if message is None or message.fuzzy:
+            missing.append(msgid)
+            continue
+        strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        if not strings or not all(strings):
+            missing.append(msgid)
+            continue
+        expected = sorted(_PLACEHOLDER.findall(english))
+        mismatched += [(msgid, s) for s in strings if sorted(_PLACEHOLDER.findall(s)) != expected]
+    assert not missing, f"{language} leaves these in English: {missing} (translate them)"
+    assert not mismatched, f"{language}: placeholders differ from the English: {mismatched}"
