@@ -166,3 +166,38 @@ def test_survivors_help_names_every_grouping():
     from uncounted.survivors import GROUPINGS
 
     assert f"Group by one of: {', '.join(GROUPINGS)}." == BY_HELP
+
+
+_PROGRAM = """
+import gc, os, sys
+from uncounted.cli.main import main
+sys.argv = ["uncounted", "--version"]
+code = main()
+print(code, os.environ.get("OPENBLAS_THREAD_TIMEOUT"), gc.get_freeze_count() > 0)
+"""
+
+
+def test_as_the_program_blas_threads_sleep_early_and_exit_skips_the_final_sweep():
+    """Run as the program (no argv), OpenBLAS's idle threads sleep after 2**20 cycles unless
+    the user chose otherwise, and what lives at the end is frozen before the interpreter's
+    final collection; a caller passing argv (tests, a longer-lived process) gets neither."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    done = subprocess.run([sys.executable, "-c", _PROGRAM], capture_output=True, text=True,
+                          check=True, env=env)  # fmt: skip
+    assert done.stdout.split()[-3:] == ["0", "20", "True"]
+    env["OPENBLAS_THREAD_TIMEOUT"] = "28"
+    done = subprocess.run([sys.executable, "-c", _PROGRAM], capture_output=True, text=True,
+                          check=True, env=env)  # fmt: skip
+    assert done.stdout.split()[-2:] == ["28", "True"]
+
+
+def test_a_caller_with_argv_keeps_its_garbage_collector(monkeypatch):
+    import gc
+
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    frozen = gc.get_freeze_count()
+    assert main(["--version"]) == 0
+    assert gc.get_freeze_count() == frozen
+    assert "OPENBLAS_THREAD_TIMEOUT" not in __import__("os").environ

@@ -173,3 +173,39 @@ def test_positive_solution_certificate_agrees_with_the_program() -> None:
                 assert exists
     assert exists_total > 30
     assert certified > 0.5 * exists_total
+
+
+def test_forced_zero_cells_without_the_program_agree_with_it() -> None:
+    """The shortcuts (a column of one sign with a zero total; a positive solution on the
+    other cells, from the projection or the fitted means) give the program's answer, on
+    log-linear designs and on Chao's and Darroch's heterogeneity designs."""
+    from uncounted.prevalence._engine.identifiability import _forced_zero_by_program
+
+    rng = np.random.default_rng(11)
+    checked = 0
+    for n_lists in (4, 5, 6):
+        patterns = all_patterns(n_lists)
+        on = patterns.sum(axis=1)
+        pairs = list(combinations(range(n_lists), 2))
+        chao = np.column_stack([(on >= m) * (on - m + 1) for m in range(3, n_lists + 1)])
+        darroch = (on**2 / 2.0)[:, None]
+        for _ in range(40):
+            k = patterns.shape[0]
+            counts = rng.poisson(rng.uniform(0.5, 30.0), size=k) * (rng.random(k) < 0.6)
+            counts = counts * (on < rng.integers(2, n_lists + 2))  # often nobody on many lists
+            if counts.sum() == 0 or counts.all():
+                continue
+            main = np.column_stack([np.ones(k), patterns])
+            model = [p for p in pairs if rng.random() < 0.2]
+            X_ll, kept, _, _ = design_matrix(patterns, counts, model)
+            for X, y in (
+                (X_ll, counts[kept].astype(np.float64)),
+                (np.column_stack([main, chao]), counts.astype(np.float64)),
+                (np.column_stack([main, darroch]), counts.astype(np.float64)),
+            ):
+                if y.all():
+                    continue
+                expected = _forced_zero_by_program(X, y)
+                assert (forced_zero_cells(X, y) == expected).all()
+                checked += 1
+    assert checked > 200

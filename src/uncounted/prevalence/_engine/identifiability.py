@@ -116,8 +116,13 @@ def pattern_name(lists: Sequence[str], row: np.ndarray) -> str:
 #: Largest table for which :func:`_positive_solution` is tried before the linear program
 #: (its least-squares step is O(k p**2); beyond this the program is the cheaper path).
 _CERTIFICATE_CELLS = 4096
-#: Reweighting rounds of :func:`_positive_solution` before it gives up (to the program).
+#: Reweighting rounds of :func:`_positive_solution` before it tries the fitted means.
 _CERTIFICATE_ROUNDS = 6
+#: Newton steps of :func:`_fitted_means` before it gives up (to the program).
+_NEWTON_STEPS = 50
+#: Least fitted count of an empty cell that :func:`_positive_solution` accepts from the
+#: fitted means (smaller ones are left to the linear program).
+_MEAN_MARGIN = 1e-6
 
 
 def _positive_solution(X: np.ndarray, y: np.ndarray) -> bool:
@@ -155,7 +160,17 @@ def _positive_solution(X: np.ndarray, y: np.ndarray) -> bool:
             break
         target[short] *= 4.0  # pull harder on the cells the projection left non-positive
     else:
-        return False
+        # Second candidate: the direction towards the fitted means of the Poisson model, which
+        # are positive and have the sufficient statistics of y when the MLE exists. Its
+        # projection is held to a margin (fitted counts of at least _MEAN_MARGIN on the empty
+        # cells), far above rounding: where the MLE does not exist the fitted means of the
+        # forced cells head to zero, and the linear program decides.
+        mu = _fitted_means(X, y)
+        if mu is None:
+            return False
+        d = residual(mu - y)
+        if (zero & (d < _MEAN_MARGIN)).any():
+            return False
     # eps: half of the largest step keeping every observed cell positive.
     shrink = d[~zero] < 0
     eps = 0.5 * float(np.min(y[~zero][shrink] / -d[~zero][shrink])) if shrink.any() else 1.0
@@ -163,12 +178,55 @@ def _positive_solution(X: np.ndarray, y: np.ndarray) -> bool:
     return bool(np.all(x > 0) and np.allclose(X.T @ x, X.T @ y, rtol=1e-9, atol=1e-9))
 
 
+def _fitted_means(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """``exp(X beta)`` at the Poisson maximum-likelihood estimate, by Newton's method from the
+    least-squares fit of ``log(y + 0.5)``; ``None`` if the score does not vanish (relative
+    1e-10) within :data:`_NEWTON_STEPS` steps, as when the estimate does not exist."""
+    beta = np.linalg.lstsq(X, np.log(y + 0.5), rcond=None)[0]
+    tol = 1e-10 * max(1.0, float(np.abs(X.T @ y).max()))
+    for _ in range(_NEWTON_STEPS):
+        mu = np.exp(np.clip(X @ beta, -700.0, 700.0))
+        score = X.T @ (y - mu)
+        if not np.all(np.isfinite(score)):
+            return None
+        if float(np.abs(score).max()) <= tol:
+            return np.asarray(mu)
+        beta = beta + np.linalg.lstsq(X.T @ (mu[:, None] * X), score, rcond=None)[0]
+    return None
+
+
+def _forced_by_a_column(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Cells that a column of one sign with a zero total forces to zero.
+
+    If column ``c`` is >= 0 (or <= 0) and ``y`` is 0 wherever it is not, then
+    ``X_c'x = X_c'y = 0`` with ``x >= 0`` leaves ``x = 0`` on its support: e.g. the term of
+    Chao's model for "on every list" when nobody is."""
+    forced = np.zeros(X.shape[0], dtype=bool)
+    observed = y > 0
+    for column in X.T:
+        if np.all(column >= 0) or np.all(column <= 0):
+            support = column != 0
+            if not (support & observed).any():
+                forced |= support
+    return forced
+
+
 def forced_zero_cells(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Boolean mask of the cells whose fitted count is zero in every solution."""
+    """Boolean mask of the cells whose fitted count is zero in every solution.
+
+    Without the linear program when it can be shown: the cells a single column forces to
+    zero (:func:`_forced_by_a_column`) are zero in every solution, and if a strictly
+    positive solution on all the other cells is found (:func:`_positive_solution`), those
+    are exactly the forced cells. Otherwise the program decides
+    (:func:`_forced_zero_by_program`).
+    """
     y = np.asarray(y, dtype=np.float64)
-    k = X.shape[0]
-    if np.all(y > 0) or _positive_solution(X, y):
-        return np.zeros(k, dtype=bool)
+    if np.all(y > 0):
+        return np.zeros(X.shape[0], dtype=bool)
+    forced = _forced_by_a_column(X, y)
+    rest = ~forced
+    if np.all(y[rest] > 0) or _positive_solution(X[rest], y[rest]):
+        return forced
     return _forced_zero_by_program(X, y)
 
 
