@@ -15,7 +15,10 @@ name goes through:
    doubled letters collapsed — a phonetic key written for Southeast Asian romanisation
    (double metaphone and Soundex are built for English spelling and fold the wrong things);
 4. the **name key**: the romanisation keys of given and family name, sorted, so a record with
-   the names in swapped order has the same key.
+   the names in swapped order has the same key;
+5. **prefixes** for blocking: the first three letters of each word's key, and of the given
+   and the family key (sorted). A typo or a variant spelling seldom reaches the start of a
+   word, so two records whose names both carry one still share a prefix.
 
 A birth date of 1 January is read as "year only" (many registration systems write an unknown
 day and month that way): its year is kept, the date is not compared. Birth year is taken from
@@ -69,7 +72,9 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
 
     Output columns: ``unique_id``, ``agency``, ``given_key``, ``family_key``, ``name_key``
     (sorted keys, order-free), ``name_first`` and ``name_second`` (the two keys in
-    alphabetical order), ``name_tokens`` (keys of every word), ``birth_date`` (ISO
+    alphabetical order), ``name_tokens`` (keys of every word), ``name_prefixes`` (the first
+    three letters of each of those keys) and ``prefix_key`` (the first three letters of the
+    given and the family key, sorted) — typo-tolerant blocking keys —, ``birth_date`` (ISO
     string), ``birth_year``, ``sex``, ``citizenship``, ``place``, ``phone``.
 
     Only :data:`REQUIRED_COLUMNS` must be present; each of :data:`OPTIONAL_COLUMNS` that is
@@ -124,6 +129,19 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
         .then(pl.max_horizontal("given_key", "family_key"))
         .alias("name_second"),
         "name_tokens",
+        # typo-tolerant blocking keys: a typo or a variant spelling rarely touches the first
+        # three letters of a name word (the simulator's, like most, spare the first letter)
+        pl.col("name_tokens")
+        .list.eval(pl.element().str.slice(0, 3))
+        .list.unique()
+        .list.sort()
+        .alias("name_prefixes"),
+        pl.concat_list(pl.col("given_key").str.slice(0, 3), pl.col("family_key").str.slice(0, 3))
+        .list.drop_nulls()
+        .list.sort()
+        .list.join(" ")
+        .replace("", None)
+        .alias("prefix_key"),
         pl.when((birth.dt.month() == 1) & (birth.dt.day() == 1))
         .then(None)
         .otherwise(birth.dt.to_string("%Y-%m-%d"))

@@ -16,8 +16,9 @@ Construction:
   so spelling variants still match. The filter is stored as ``length / 64`` unsigned 64-bit
   words (``name_bf``) with its number of set bits (``name_bf_bits``), so the database
   computes Dice with ``bit_count`` on integers.
-- **Everything compared for equality** (name key and its parts, name words, birth date, birth
-  year, sex, citizenship, place, phone) — a keyed hash, ``HMAC-SHA256(key, field || value)``
+- **Everything compared for equality** (name key and its parts, name words, the first three
+  letters of each name word and of each part (blocking keys), birth date, birth year, sex,
+  citizenship, place, phone) — a keyed hash, ``HMAC-SHA256(key, field || value)``
   truncated to 64 bits; fields are separated so equal values in different fields differ.
 - **Birth year with tolerance** — the keyed hashes of the years ``y-2 .. y+2``: two records
   share ``5 - |Δy|`` of them, so "same year", "within 1" and "within 3" stay comparable.
@@ -78,6 +79,8 @@ ENCODED_COLUMNS: tuple[str, ...] = (
     "name_first",
     "name_second",
     "name_tokens",
+    "name_prefixes",
+    "prefix_key",
     "name_bf",
     "name_bf_bits",
     "birth_date",
@@ -94,6 +97,7 @@ _EQUALITY = (
     "given_key",
     "name_first",
     "name_second",
+    "prefix_key",
     "birth_date",
     "birth_year",
     "sex",
@@ -325,6 +329,7 @@ def encode_records(
         )
 
     tokens: list[list[str] | None] = prepared.get_column("name_tokens").to_list()
+    prefixes: list[list[str] | None] = prepared.get_column("name_prefixes").to_list()
     filters = [
         None if ws is None else bloom_words(set().union(*(word_bits(w) for w in ws)), length)
         for ws in tokens
@@ -344,6 +349,14 @@ def encode_records(
         pl.Series(
             "name_tokens",
             [None if ws is None else [hashed_value("name_tokens", w) for w in ws] for ws in tokens],
+            pl.List(pl.Int64),
+        ),
+        pl.Series(
+            "name_prefixes",
+            [
+                None if ws is None else [hashed_value("name_prefixes", w) for w in ws]
+                for ws in prefixes
+            ],
             pl.List(pl.Int64),
         ),
         pl.Series("name_bf", filters, pl.List(pl.UInt64)),

@@ -152,6 +152,14 @@ def score_pairs(
         raise InvalidInput("Linkage needs at least two records.")
     step = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
+    if encoded:
+        # files encoded before the typo-tolerant blocking keys existed: those rules block
+        # nothing for them, everything else links as before
+        prepared = prepared.with_columns(
+            pl.lit(None, dtype=dtype).alias(column)
+            for column, dtype in (("name_prefixes", pl.List(pl.Int64)), ("prefix_key", pl.Int64))
+            if column not in prepared.columns
+        )
     t0 = time.perf_counter()
     db_api = _db_api(cfg)
     table = _register(db_api, prepared, cfg)
