@@ -117,7 +117,7 @@ REFERRAL_FORM: tuple[FormField, ...] = (
     _from_rule("referrals", "to_country", "To country"),
     _from_rule("referrals", "referred_on", "Referred on"),
     _from_rule("referrals", "reason", "Reason"),
-    FormField("service", "Service asked for (e.g. shelter, legal aid)", "text", False),
+    FormField("service", N_("Service asked for (e.g. shelter, legal aid)"), "text", False),
 )
 
 FORMS: dict[str, tuple[FormField, ...]] = {
