@@ -71,14 +71,16 @@ def test_help_and_version_import_no_heavy_module(args):
     _assert_light(result, FORBIDDEN, f"uncounted {' '.join(args)}")
 
 
-def _assert_light(result: dict[str, object], forbidden: tuple[str, ...], what: str) -> None:
-    """No module of ``forbidden`` (or below it) was imported, and the peak RSS is < 80 MB."""
+def _assert_light(
+    result: dict[str, object], forbidden: tuple[str, ...], what: str, max_mb: float = 80
+) -> None:
+    """No module of ``forbidden`` (or below it) was imported, and the peak RSS is < ``max_mb``."""
     modules = result["modules"]
     assert isinstance(modules, list)
     heavy = sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden))
     assert not heavy, f"`{what}` imports {heavy}"
     rss = result["rss_mb"]
-    assert isinstance(rss, float) and rss < 80, f"{rss:.0f} MB"
+    assert isinstance(rss, float) and rss < max_mb, f"{rss:.0f} MB"
 
 
 def test_the_table_lists_every_registered_command_with_its_own_help():
@@ -158,7 +160,10 @@ HEAVY_FOR_HELP = (
 def test_every_commands_help_imports_no_heavy_module(command):
     result = _probe(command, "--help")
     assert result["code"] == 0
-    _assert_light(result, HEAVY_FOR_HELP, f"uncounted {command} --help")
+    # a group's help may load Polars and NumPy, whose mapped libraries count towards the peak
+    # RSS differently by file system: 73 MB for `estimate --help` from a venv under /work,
+    # 94 MB from the same packages under /tmp; the module set above is the real guard
+    _assert_light(result, HEAVY_FOR_HELP, f"uncounted {command} --help", max_mb=120)
 
 
 def test_survivors_help_names_every_grouping():

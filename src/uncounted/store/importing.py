@@ -466,6 +466,7 @@ __all__ = [
     "membership_flags",
     "owners",
     "referral_decisions",
+    "removed_among",
     "stored_events",
     "table",
     "upsert",
