@@ -149,3 +149,17 @@ def test_admin_restores_and_both_steps_are_audited(store):
         ).all()
     assert [(a, who) for a, who, _ in events] == [("delete", "caseworker"), ("restore", "admin")]
     assert REASON in events[0][2]
+
+
+def test_a_persons_cases_leave_out_deleted_cases_and_other_roles(store):
+    """``person_case_ids``: the links from a survivor's or a merged person's page back to their
+    cases: live roles in ``who``'s scope only, optionally of one role."""
+    from uncounted.store.casebook import person_case_ids
+
+    with session_scope(store.engine) as s:
+        assert person_case_ids(s, ADMIN, OWN.victim) == [OWN.case_id]
+        assert person_case_ids(s, ADMIN, OWN.victim, role="victim") == [OWN.case_id]
+        assert person_case_ids(s, ADMIN, OWN.victim, role="suspect") == []
+    _delete(store, ADMIN, "cases", OWN.case_id)
+    with session_scope(store.engine) as s:
+        assert person_case_ids(s, ADMIN, OWN.victim) == []

@@ -11,7 +11,6 @@ link run`` writes them) whose three pairs between the thresholds await review.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
+from tests.security.conftest import PASSWORD, csrf_of, signed_in
 from uncounted.settings import Settings
 from uncounted.store.bulk import insert_frames
 from uncounted.store.db import init_database, session_scope
@@ -27,7 +27,6 @@ from uncounted.store.tables import AuditEvent, LinkageDecision
 from uncounted.store.users import create_user
 from uncounted.web import create_app
 
-PASSWORD = "a long test passphrase"
 ROLES = ("admin", "caseworker", "analyst", "viewer")
 RUN = "20250301T101500"
 
@@ -104,23 +103,6 @@ def save_run(data_dir: Path) -> Path:
     return run
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def _signed_in(app, username: str) -> TestClient:
-    client = TestClient(app)
-    token = csrf_of(client.get("/signin").text)
-    response = client.post(
-        "/signin",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    client.headers["X-CSRF-Token"] = client.get("/api/me").json()["csrf_token"]
-    return client
-
-
 def make_review_store(data_dir: Path) -> tuple[Settings, object]:
     """A store in ``data_dir`` with the two lists, one user of each role (named after it;
     the caseworker of agency A) and the saved run (also used by ``tests/e2e``)."""
@@ -139,7 +121,7 @@ def site(tmp_path_factory) -> Site:
     data_dir = tmp_path_factory.mktemp("linkage-review")
     settings, engine = make_review_store(data_dir)
     app = create_app(settings)
-    yield Site(app, engine, data_dir, {role: _signed_in(app, role) for role in ROLES})
+    yield Site(app, engine, data_dir, {role: signed_in(app, role) for role in ROLES})
     engine.dispose()
 
 

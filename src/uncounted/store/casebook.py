@@ -298,6 +298,23 @@ def _persons(session: Session, who: Principal, case_id: int) -> tuple[list[dict[
     return persons, show
 
 
+def person_case_ids(
+    session: Session, who: Principal, person_id: int, role: str | None = None
+) -> list[int]:
+    """Ids of the cases in ``who``'s scope where the person has a live role (``role``: only
+    that one, e.g. ``victim``), lowest first: the links from a survivor's or a merged
+    person's page back to their cases."""
+    conditions = [
+        CasePerson.person_id == person_id,
+        live(CasePerson),
+        scope_filter(who, Resource.CASES, Action.READ),
+    ]
+    if role is not None:
+        conditions.append(CasePerson.role == role)
+    query = select(CasePerson.case_id).join(Case, Case.id == CasePerson.case_id).where(*conditions)
+    return list(session.scalars(query.order_by(CasePerson.case_id).distinct()))
+
+
 def case_detail(session: Session, who: Principal, case_id: int) -> CaseDetail:
     """Everything about one case that ``who`` may see; reads of identities are audited."""
     case = get_case(session, who, case_id)
@@ -401,4 +418,5 @@ __all__ = [
     "latest_stages",
     "list_cases",
     "newest_cases",
+    "person_case_ids",
 ]

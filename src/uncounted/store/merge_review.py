@@ -216,30 +216,12 @@ def merge_start(session: Session, who: Principal, person_id: int) -> dict[str, A
     return {"person": people[person_id], **pairs.to_dict()}
 
 
-def case_ids_of(session: Session, who: Principal, person_id: int) -> list[int]:
-    """Ids of the cases in ``who``'s scope where the person has a role, lowest first."""
-    return list(
-        session.scalars(
-            select(CasePerson.case_id)
-            .join(Case, Case.id == CasePerson.case_id)
-            .where(
-                CasePerson.person_id == person_id,
-                live(CasePerson),
-                scope_filter(who, Resource.CASES, Action.READ),
-            )
-            .order_by(CasePerson.case_id)
-            .distinct()
-        )
-    )
-
-
 __all__ = [
     "CANDIDATES_PER_PAGE",
     "CandidatePage",
     "MergeField",
     "MergePreview",
     "candidate_page",
-    "case_ids_of",
     "describe_persons",
     "merge_preview",
     "merge_start",

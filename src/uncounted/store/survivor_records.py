@@ -23,7 +23,7 @@ from uncounted.store.access import (
     person_filter,
     scope_filter,
 )
-from uncounted.store.tables import Assessment, AssessmentItem, CasePerson, Person, PersonIdentity
+from uncounted.store.tables import Assessment, AssessmentItem, Person, PersonIdentity
 from uncounted.store.tombstones import removed_ids
 
 
@@ -90,23 +90,6 @@ def person_assessments(
     return assessments, items
 
 
-def victim_cases(session: Session, who: Principal, person_id: int) -> list[int]:
-    """Ids of the cases in ``who``'s scope where the person is a victim."""
-    from uncounted.store.tables import Case
-
-    return list(
-        session.scalars(
-            select(CasePerson.case_id)
-            .join(Case, Case.id == CasePerson.case_id)
-            .where(
-                CasePerson.person_id == person_id,
-                CasePerson.role == "victim",
-                scope_filter(who, Resource.CASES),
-            )
-        )
-    )
-
-
 def person_label(session: Session, who: Principal, person_id: int) -> str:
     """How ``who`` may call the person: their name when ``who`` may read their identity (the
     read is audited), else ``P-<id>``. A person referred to ``who``'s agency (accepted, with
@@ -152,4 +135,4 @@ def add_assessment(
     return assessment
 
 
-__all__ = ["add_assessment", "get_person", "person_assessments", "person_label", "victim_cases"]
+__all__ = ["add_assessment", "get_person", "person_assessments", "person_label"]

@@ -22,10 +22,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from uncounted._i18n import N_
 from uncounted.errors import InvalidInput
+from uncounted.store.casebook import person_case_ids
 from uncounted.store.merge_review import (
     CANDIDATES_PER_PAGE,
     candidate_page,
-    case_ids_of,
     merge_preview,
     merge_start,
 )
@@ -184,7 +184,7 @@ def merge(
         if wants_json(request):
             return JSONResponse({"error": str(exc)}, status_code=422)
         return _compare(request, me, session, person_id, other_id, back_case, raw, str(exc))
-    cases = case_ids_of(session, me.who, person_id)
+    cases = person_case_ids(session, me.who, person_id)
     session.commit()
     ctx_of(request).invalidate()
     if back_case in cases:

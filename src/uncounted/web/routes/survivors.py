@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from uncounted.ingest.fields import FieldProblem, parse_date
 from uncounted.report.charts import line_chart
 from uncounted.store.access import Action, Resource
+from uncounted.store.casebook import person_case_ids
 from uncounted.store.survivor_records import (
     add_assessment,
     get_person,
     person_assessments,
     person_label,
-    victim_cases,
 )
 from uncounted.survivors import default_instrument, latest_case_plan, score_domains, score_profiles
 from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
@@ -32,7 +32,7 @@ def survivor_page(
 ) -> Response:
     instrument = default_instrument()
     assessments, items = person_assessments(session, me.who, person_id)
-    cases = victim_cases(session, me.who, person_id)
+    cases = person_case_ids(session, me.who, person_id, role="victim")
     history: list[dict[str, Any]] = []
     plan: dict[str, Any] | None = None
     own = assessments.filter(assessments["instrument_id"] == instrument.id)
