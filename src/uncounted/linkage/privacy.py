@@ -234,17 +234,22 @@ def combine_encoded(files: Sequence[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
             f"The encoded files were built in different ways ({described}); every agency must "
             "encode with the same hardening and filter length."
         )
-    seen: dict[str, str] = {}
-    for name, frame in files:
-        for rid in frame.get_column("unique_id").cast(pl.String).unique().to_list():
-            if rid in seen and seen[rid] != name:
-                raise InvalidInput(
-                    f"Record id {rid} is in both {seen[rid]} and {name}; each agency's ids "
-                    "must be its own (prefix them with the agency's code)."
-                )
-            seen[rid] = name
-    columns = list(needed)
-    return pl.concat([f.select(columns) for _, f in files], how="vertical_relaxed")
+    combined = pl.concat(
+        [f.select(needed).with_columns(pl.lit(name).alias("_file")) for name, f in files],
+        how="vertical_relaxed",
+    )
+    shared = (
+        combined.group_by("unique_id")
+        .agg(pl.col("_file").unique(maintain_order=True))
+        .filter(pl.col("_file").list.len() > 1)
+    )
+    if shared.height:
+        rid, (first, second, *_) = shared.row(0)
+        raise InvalidInput(
+            f"Record id {rid} is in both {first} and {second}; each agency's ids must be its "
+            "own (prefix them with the agency's code)."
+        )
+    return combined.drop("_file")
 
 
 def keyed_hash(key: bytes, field: str, value: str) -> int:
