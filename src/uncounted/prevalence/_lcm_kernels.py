@@ -49,7 +49,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from uncounted.prevalence._numba import njit
 
 try:  # numba's BTPE core (Kachitvichyanukul & Schmeiser 1988), drawing from np.random's stream
     from numba.np.random.legacy import _binomial_btpe

@@ -29,7 +29,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+
+from uncounted.prevalence._numba import njit
 
 __all__ = ["PoissonFit", "fit_models", "fit_poisson"]
 
