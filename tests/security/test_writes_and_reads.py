@@ -1,0 +1,80 @@
+"""Holes found by an adversarial review of the web app and the CLI, reproduced: they must not
+reproduce.
+
+1. Three state-changing routes took no CSRF token: an administrator's ``POST
+   /users/{id}/reset`` (a new reset link, replacing the user's earlier one), ``POST
+   /deleted/{id}/restore`` (restore a deleted record or undo a merge) and a caseworker's
+   ``POST /referrals/{id}/resend``. A page of any site that the browser counts as the same
+   site (a sibling subdomain), posting to them, acted as the signed-in user.
+2. A referral hidden by deleting its case kept working: the receiving agency still read the
+   referred person (survivor page, search), still listed the referral in its inbox, and could
+   still accept a requested one — opening the person after the sender had withdrawn it.
+3. ``uncounted export`` without ``--user`` wrote every identity of the store to files and
+   left no trace in the audit log.
+
+Each test builds its own store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.security.conftest import TARGET, make_store, signed_in
+from tests.security.test_matrix import _declared
+from uncounted.store.tables import PasswordReset, RecordRemoval
+from uncounted.web import create_app
+
+OWN, REF = TARGET["own"], TARGET["ref"]
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+#: a value for each path parameter of the app's routes
+PATH_VALUES = {"kind": "persons", "token": "a" * 24, "user_id": "2"}
+
+
+@pytest.fixture
+def store(tmp_path):
+    made = make_store(tmp_path / "data")
+    yield made
+    made.engine.dispose()
+
+
+@pytest.fixture
+def app(store):
+    return create_app(store.settings)
+
+
+def _filled(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "1"), path)
+
+
+def _unsafe_routes(app) -> list[tuple[str, str]]:
+    return sorted({(m, p) for p, methods in _declared(app) for m in methods if m in UNSAFE})
+
+
+def test_finding_1_every_write_needs_the_csrf_token(store, app):
+    routes = _unsafe_routes(app)
+    assert ("POST", "/users/{user_id}/reset") in routes
+    removal = {
+        "resource": "justice_events", "record_id": OWN.event, "kind": "deleted",
+        "reason": "a test", "removed_by": "admin", "removed_at": dt.datetime(2025, 1, 1),
+        "moved": {},
+    }  # fmt: skip
+    with store.engine.begin() as conn:  # a removal to restore, had the request got through
+        conn.execute(RecordRemoval.__table__.insert().values(**removal))
+    admin = signed_in(app, "admin")
+    token = admin.headers.pop("X-CSRF-Token")
+    passed = {}
+    for method, path in routes:
+        for body in ({"json": {}}, {"data": {"field": "x"}}):
+            response = admin.request(method, _filled(path), **body)
+            if response.status_code != 403 or "did not come from this site" not in response.text:
+                passed[(method, path)] = response.status_code
+    assert passed == {}, "unsafe requests answered without the session's CSRF token"
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(PasswordReset)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(RecordRemoval)).scalar_one() == 1
+    admin.headers["X-CSRF-Token"] = token  # with the token, the same request works
+    assert admin.post("/api/users/2/reset").status_code == 201
