@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from tests.security.conftest import TARGET, make_store, signed_in
 from tests.security.test_matrix import _declared
-from uncounted.store.tables import PasswordReset, RecordRemoval
+from uncounted.store.tables import PasswordReset, RecordRemoval, Referral
 from uncounted.web import create_app
 
 OWN, REF = TARGET["own"], TARGET["ref"]
@@ -78,3 +78,54 @@ def test_finding_1_every_write_needs_the_csrf_token(store, app):
         assert conn.execute(select(func.count()).select_from(RecordRemoval)).scalar_one() == 1
     admin.headers["X-CSRF-Token"] = token  # with the token, the same request works
     assert admin.post("/api/users/2/reset").status_code == 201
+
+
+def _refer_own_victim(client) -> int:
+    values = {
+        "person_id": OWN.victim, "to_agency_id": 2, "from_country": "PH", "to_country": "TH",
+        "referred_on": "2025-02-06", "reason": "Other",
+    }  # fmt: skip
+    response = client.post(f"/api/cases/{OWN.case_id}/referrals/new", json=values)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _listed(client) -> set[int]:
+    board = client.get("/api/referrals").json()["by_status"]
+    return {item["id"] for items in board.values() for item in items}
+
+
+def test_finding_2_a_deleted_cases_accepted_referral_opens_nothing(store, app):
+    pnp, th = signed_in(app, "caseworker"), signed_in(app, "caseworker-th")
+    admin = signed_in(app, "admin")
+    assert pnp.get(f"/api/survivors/{REF.victim}").status_code == 200
+    assert REF.referral in _listed(pnp)
+    deleted = th.post(f"/api/cases/{REF.case_id}/delete", json={"reason": "recorded in error"})
+    assert deleted.status_code == 200, deleted.text
+    assert pnp.get(f"/api/survivors/{REF.victim}").status_code == 403
+    found = pnp.get("/api/search", params={"q": REF.victim_name}).json()["hits"]
+    assert REF.victim not in [hit["person_id"] for hit in found]
+    assert REF.referral not in _listed(pnp)
+    done = pnp.post(f"/api/referrals/{REF.referral}/complete", json={"confirm": "yes"})
+    assert done.status_code == 404
+    # restored by an administrator, the case's referral opens the person again
+    removal = admin.get("/api/deleted").json()["removals"][0]["id"]
+    assert admin.post(f"/api/deleted/{removal}/restore").status_code == 200
+    assert pnp.get(f"/api/survivors/{REF.victim}").status_code == 200
+    assert REF.referral in _listed(pnp)
+
+
+def test_finding_2_a_withdrawn_referral_cannot_be_accepted(store, app):
+    pnp, th = signed_in(app, "caseworker"), signed_in(app, "caseworker-th")
+    referral = _refer_own_victim(pnp)
+    assert referral in _listed(th)
+    deleted = pnp.post(f"/api/cases/{OWN.case_id}/delete", json={"reason": "sent in error"})
+    assert deleted.status_code == 200, deleted.text
+    assert referral not in _listed(th)
+    consent = {"consent": "yes", "consent_method": "Written", "consent_given_on": "2025-02-05"}
+    assert th.post(f"/api/referrals/{referral}/accept", json=consent).status_code == 404
+    assert th.post(f"/api/referrals/{referral}/decline", json={"reason": "no"}).status_code == 404
+    assert th.get(f"/api/survivors/{OWN.victim}").status_code == 403
+    with store.engine.connect() as conn:
+        status = conn.execute(select(Referral.status).where(Referral.id == referral)).scalar()
+    assert status == "Requested"
