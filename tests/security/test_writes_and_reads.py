@@ -25,7 +25,9 @@ from sqlalchemy import func, select
 
 from tests.security.conftest import TARGET, make_store, signed_in
 from tests.security.test_matrix import _declared
-from uncounted.store.tables import PasswordReset, RecordRemoval, Referral
+from uncounted.cli.main import main
+from uncounted.settings import get_settings
+from uncounted.store.tables import AuditEvent, PasswordReset, RecordRemoval, Referral
 from uncounted.web import create_app
 
 OWN, REF = TARGET["own"], TARGET["ref"]
@@ -129,3 +131,23 @@ def test_finding_2_a_withdrawn_referral_cannot_be_accepted(store, app):
     with store.engine.connect() as conn:
         status = conn.execute(select(Referral.status).where(Referral.id == referral)).scalar()
     assert status == "Requested"
+
+
+def test_finding_3_the_operators_export_is_audited(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(store.settings.data_dir))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "export"
+        assert main(["export", "--out", str(out)]) == 0
+        assert OWN.victim_name in (out / "persons.csv").read_text("utf-8")
+    finally:
+        get_settings.cache_clear()
+    with store.engine.connect() as conn:
+        events = conn.execute(
+            select(AuditEvent.actor, AuditEvent.resource, AuditEvent.detail).where(
+                AuditEvent.action == "export"
+            )
+        ).all()
+    assert [(actor, resource) for actor, resource, _ in events] == [("cli:export", "exports")]
+    assert "export to export" in events[0][2]
