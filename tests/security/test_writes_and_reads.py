@@ -11,6 +11,9 @@ reproduce.
    still accept a requested one — opening the person after the sender had withdrawn it.
 3. ``uncounted export`` without ``--user`` wrote every identity of the store to files and
    left no trace in the audit log.
+4. A password reset link outlived what should end it: after the user changed their password
+   themselves, or after their account was deactivated (and reactivated), a link made before
+   still set a new password, so whoever had intercepted it could take the account over.
 
 Each test builds its own store.
 """
@@ -21,9 +24,10 @@ import datetime as dt
 import re
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.security.conftest import TARGET, make_store, signed_in
+from tests.security.conftest import PASSWORD, TARGET, make_store, signed_in
 from tests.security.test_matrix import _declared
 from uncounted.cli.main import main
 from uncounted.settings import get_settings
@@ -151,3 +155,42 @@ def test_finding_3_the_operators_export_is_audited(store, tmp_path, monkeypatch)
         ).all()
     assert [(actor, resource) for actor, resource, _ in events] == [("cli:export", "exports")]
     assert "export to export" in events[0][2]
+
+
+def _reset_token(admin, user_id: int) -> str:
+    made = admin.post(f"/api/users/{user_id}/reset", json={})
+    assert made.status_code == 201, made.text
+    return made.json()["link"].split("/reset/", 1)[1]
+
+
+def _usable(app, token: str) -> bool:
+    return TestClient(app).get(f"/api/reset/{token}").status_code == 200
+
+
+def test_finding_4_a_reset_link_ends_with_a_password_change_or_deactivation(store, app):
+    admin, viewer = signed_in(app, "admin"), signed_in(app, "viewer")
+    user_id = store.user_ids["viewer"]
+    token = _reset_token(admin, user_id)
+    assert _usable(app, token)
+    changed = viewer.post(
+        "/api/account/password",
+        json={"current_password": PASSWORD, "new_password": "another long passphrase",
+              "repeat_password": "another long passphrase"},
+    )  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    assert not _usable(app, token)
+    token = _reset_token(admin, user_id)
+    assert admin.post(f"/api/users/{user_id}", json={"active": "no"}).status_code == 200
+    assert admin.post(f"/api/users/{user_id}", json={"active": "yes"}).status_code == 200
+    assert not _usable(app, token)
+    hijack = TestClient(app)
+    form = hijack.get(f"/api/reset/{token}").json()
+    taken = hijack.post(
+        f"/api/reset/{token}",
+        json={"new_password": "the intruder's passphrase",
+              "repeat_password": "the intruder's passphrase"},
+        headers={"X-CSRF-Token": form["csrf_token"]},
+    )  # fmt: skip
+    assert taken.status_code == 422
+    token = _reset_token(admin, user_id)  # a link made afterwards works, once
+    assert _usable(app, token)
