@@ -14,6 +14,8 @@ reproduce.
 4. A password reset link outlived what should end it: after the user changed their password
    themselves, or after their account was deactivated (and reactivated), a link made before
    still set a new password, so whoever had intercepted it could take the account over.
+5. The person search shows a person's other names beside their name, but audited the read as
+   one of the given and family names only.
 
 Each test builds its own store.
 """
@@ -31,7 +33,14 @@ from tests.security.conftest import PASSWORD, TARGET, make_store, signed_in
 from tests.security.test_matrix import _declared
 from uncounted.cli.main import main
 from uncounted.settings import get_settings
-from uncounted.store.tables import AuditEvent, PasswordReset, RecordRemoval, Referral
+from uncounted.store.db import session_scope
+from uncounted.store.tables import (
+    AuditEvent,
+    PasswordReset,
+    PersonIdentity,
+    RecordRemoval,
+    Referral,
+)
 from uncounted.web import create_app
 
 OWN, REF = TARGET["own"], TARGET["ref"]
@@ -194,3 +203,24 @@ def test_finding_4_a_reset_link_ends_with_a_password_change_or_deactivation(stor
     assert taken.status_code == 422
     token = _reset_token(admin, user_id)  # a link made afterwards works, once
     assert _usable(app, token)
+
+
+def test_finding_5_the_search_audits_every_name_it_shows(store, app):
+    with session_scope(store.engine) as session:  # other names come from imports and merges
+        session.get(PersonIdentity, OWN.victim).other_names = "Alias Name"
+    cw = signed_in(app, "caseworker")
+    hits = cw.get("/api/search", params={"q": OWN.victim_name}).json()["hits"]
+    shown = next(hit for hit in hits if hit["person_id"] == OWN.victim)
+    assert "Alias Name" in shown["name"]
+    with store.engine.connect() as conn:
+        fields = conn.execute(
+            select(AuditEvent.fields)
+            .where(
+                AuditEvent.action == "read",
+                AuditEvent.resource == "person_identities",
+                AuditEvent.record_id == str(OWN.victim),
+            )
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).scalar_one()
+    assert fields == ["family_name", "other_names"]  # the names shown, no more, no less
