@@ -36,6 +36,8 @@ from uncounted.store.access import Action, Principal, Resource, check
 from uncounted.store.db import explain_database_error
 
 EXPORT_FORMATS = ("csv", "xlsx", "htcds", "ctdc")
+#: Who the audit log names for an export without a user (the operator, on the server).
+OPERATOR = "cli:export"
 #: Record types written by ``--format htcds`` (persons and cases, and the parts of a case).
 HTCDS_TYPES = (
     "cases",
@@ -109,8 +111,8 @@ def export_records(
 
     With ``who`` (``uncounted export --user``) only the records that user may read are
     written, as on the pages (``store.access``: a caseworker's scope, no identifying fields for
-    an analyst; a viewer may not export records), and the export is audited. Without it the
-    export is the operator's: every record.
+    an analyst; a viewer may not export records). Without it the export is the operator's:
+    every record. Either way the export is audited (as the user, or as ``cli:export``).
     """
     if format not in EXPORT_FORMATS:
         raise InvalidInput(f"Unknown export format {format!r}; use {', '.join(EXPORT_FORMATS)}.")
@@ -143,16 +145,15 @@ def export_records(
             f"Cannot write {target}: {exc.strerror or exc}; nothing was written. "
             "Free some space or choose another place (--out)."
         ) from None
-    if who is not None:
-        with engine.begin() as conn:
-            audit_log.record_many(
-                conn,
-                who,
-                audit_log.AuditAction.EXPORT,
-                "exports",
-                [(None, {}, {"format": format, "record_types": types})],
-                detail=f"export to {target.name}",
-            )
+    with engine.begin() as conn:  # the operator's export of every record is audited too
+        audit_log.record_many(
+            conn,
+            who if who is not None else OPERATOR,
+            audit_log.AuditAction.EXPORT,
+            "exports",
+            [(None, {}, {"format": format, "record_types": types})],
+            detail=f"export to {target.name}",
+        )
     return written
 
 

@@ -227,11 +227,13 @@ def _case_ids_in_scope(agency_id: int) -> CompoundSelect[tuple[int]]:
 
 def _active_to(agency_id: int) -> ColumnElement[bool]:
     """Referrals to the agency that are accepted, with consent: the only ones that open
-    anything to it (the referred person's own record, and the referral itself)."""
+    anything to it (the referred person's own record, and the referral itself). A referral
+    hidden with its case or person (deleted or merged away) opens nothing."""
     return and_(
         Referral.to_agency_id == agency_id,
         Referral.status.in_(ACTIVE_REFERRAL_STATUSES),
         Referral.consent_recorded.is_(True),
+        live(Referral),
     )
 
 

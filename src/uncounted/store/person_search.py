@@ -140,21 +140,23 @@ def search_persons(session: Session, who: Principal, text: str, limit: int = LIM
     people = _describe(session, who, [r[0] for r in shown])
     hits_shown = []
     for pid, number, matched, exact in shown:
-        name, agency, cases = people[pid]
+        name, agency, cases, _read = people[pid]
         hits_shown.append(PersonHit(pid, name, number, matched, exact, agency, cases))
     result = PersonSearch(len(values.words), hits_shown, len(ranked))
-    _audit(session, who, key, query, result)
+    _audit(session, who, key, query, result, {pid: people[pid][3] for pid in people})
     return result
 
 
 def _describe(
     session: Session, who: Principal, person_ids: list[int]
-) -> dict[int, tuple[str, str | None, list[dict[str, Any]]]]:
-    """Name, recording agency and visible cases of each person."""
+) -> dict[int, tuple[str, str | None, list[dict[str, Any]], list[str]]]:
+    """Name, recording agency, visible cases and the identifying fields shown (for the
+    audit) of each person."""
     if not person_ids:
         return {}
     agencies = {i: c for i, c in session.execute(select(Agency.id, Agency.code))}
     names: dict[int, str] = {}
+    read: dict[int, list[str]] = {}
     rows = session.execute(
         select(
             Person.id,
@@ -172,6 +174,8 @@ def _describe(
         if other and (given or family):
             name = f"{name} ({other})"
         names[pid] = name
+        shown = (("family_name", family), ("given_name", given), ("other_names", other))
+        read[pid] = [field for field, value in shown if value]
         recorded[pid] = agencies.get(source) if source is not None else None
     cases: dict[int, list[dict[str, Any]]] = defaultdict(list)
     visible = session.execute(
@@ -186,10 +190,17 @@ def _describe(
         cases[pid].append(
             {"id": case_id, "reference": reference, "agency": agencies.get(owner), "role": role}
         )
-    return {pid: (names[pid], recorded[pid], cases[pid]) for pid in person_ids}
+    return {pid: (names[pid], recorded[pid], cases[pid], read[pid]) for pid in person_ids}
 
 
-def _audit(session: Session, who: Principal, key: bytes, query: str, result: PersonSearch) -> None:
+def _audit(
+    session: Session,
+    who: Principal,
+    key: bytes,
+    query: str,
+    result: PersonSearch,
+    read: dict[int, list[str]],
+) -> None:
     digest = token(key, "query", " ".join(query.casefold().split()))[:16]
     audit.record(
         session,
@@ -199,10 +210,11 @@ def _audit(session: Session, who: Principal, key: bytes, query: str, result: Per
         fields=["given_name", "family_name", "other_names", "identity_number"],
         detail=f"person search, {result.total} found; query HMAC {digest}",
     )
-    for hit in result.hits:
-        audit.record_read(
-            session, who, "person_identities", str(hit.person_id), ["family_name", "given_name"]
-        )
+    for hit in result.hits:  # each name shown, with the fields it was made of
+        if read.get(hit.person_id):
+            audit.record_read(
+                session, who, "person_identities", str(hit.person_id), read[hit.person_id]
+            )
 
 
 __all__ = ["LIMIT", "MAX_QUERY", "PersonHit", "PersonSearch", "search_persons"]

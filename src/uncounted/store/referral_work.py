@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from uncounted.domain import code_list
@@ -29,6 +29,7 @@ from uncounted.store import audit
 from uncounted.store.access import Action, Principal, Resource, check, unrestricted
 from uncounted.store.recording import InvalidRecord
 from uncounted.store.tables import Agency, Referral
+from uncounted.store.tombstones import live
 
 #: status -> {next status: who may move it there ("receiver" or "sender")}
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -126,6 +127,7 @@ def _board(session: Session, who: Principal, side: str) -> ReferralBoard:
             raise AccessDenied("Your account has no agency; ask an administrator to set one.")
         column = Referral.to_agency_id if side == "received" else Referral.from_agency_id
         mine = column == who.agency_id
+    mine = and_(mine, live(Referral))  # not one hidden with its deleted case or person
     agencies = {i: c for i, c in session.execute(select(Agency.id, Agency.code))}
     totals = {s: 0 for s in STATUS_ORDER} | {
         status: n
@@ -165,8 +167,8 @@ def sent_referrals(session: Session, who: Principal) -> ReferralBoard:
 
 def _referral(session: Session, who: Principal, referral_id: int, side: str) -> Referral:
     check(who, Resource.REFERRALS, Action.UPDATE)
-    referral = session.get(Referral, referral_id)
-    if referral is None:
+    referral = session.scalar(select(Referral).where(Referral.id == referral_id, live(Referral)))
+    if referral is None:  # or hidden with its deleted case or person: withdrawn
         raise NotFound(f"There is no referral {referral_id}; check the inbox.")
     agency = referral.to_agency_id if side == "receiver" else referral.from_agency_id
     if not unrestricted(who) and (who.agency_id is None or who.agency_id != agency):

@@ -112,8 +112,15 @@ def create_user_in(
     return username
 
 
+def _end_access(session: Session, user_id: int) -> None:
+    """End every web session of a user and void their password reset link, if any."""
+    end_sessions_of(session, user_id)
+    session.execute(delete(PasswordReset).where(PasswordReset.user_id == user_id))
+
+
 def set_password(session: Session, user: User, password: str, *, by: Principal | str) -> None:
-    """Replace a user's password (audited without the hash) and end their web sessions."""
+    """Replace a user's password (audited without the hash), end their web sessions and void
+    any reset link made before (whoever intercepted it cannot use it afterwards)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
     audit.update(
@@ -122,7 +129,7 @@ def set_password(session: Session, user: User, password: str, *, by: Principal |
         user,
         {"password_hash": _hasher.hash(password), "failed_logins": 0, "locked_until": None},
     )
-    end_sessions_of(session, user.id)
+    _end_access(session, user.id)
 
 
 #: Wrong current passwords in a row on the password form after which every session of the
@@ -214,9 +221,8 @@ def use_reset_link(session: Session, token: str, new: str, repeat: str) -> str:
         )
     if new != repeat:
         raise InvalidInput("The new password and its repetition differ.")
-    row, user = found
-    set_password(session, user, new, by=principal(user))
-    session.delete(row)
+    _row, user = found
+    set_password(session, user, new, by=principal(user))  # the link is deleted with the others
     return user.username
 
 
@@ -234,8 +240,8 @@ def update_user(
     """Deactivate or reactivate a user, clear their sign-in delays, change the role or the
     language of the web app (one of ``known_languages``; ``""``: the browser's) (audited).
 
-    A deactivation or a role change ends the user's web sessions: they sign in again, with the
-    new role.
+    A deactivation or a role change ends the user's web sessions (they sign in again, with the
+    new role) and voids their password reset link.
     """
     from uncounted.errors import NotFound
 
@@ -260,7 +266,7 @@ def update_user(
         changes["language"] = _language(language, known_languages)
     changed = audit.update(session, by, user, changes)
     if "role" in changed or "active" in changed:
-        end_sessions_of(session, user.id)
+        _end_access(session, user.id)
     return user
 
 

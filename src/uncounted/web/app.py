@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -38,7 +38,14 @@ from uncounted.store.access import Action, Principal, Resource, allowed
 from uncounted.store.crypto import KeyRing, keyring_from_settings
 from uncounted.store.db import make_engine, require_current
 from uncounted.store.web_sessions import SessionPolicy
-from uncounted.web.context import CsrfRejected, NotSignedIn, WebContext, me_or_none, wants_json
+from uncounted.web.context import (
+    CsrfRejected,
+    NotSignedIn,
+    WebContext,
+    check_csrf,
+    me_or_none,
+    wants_json,
+)
 from uncounted.web.faults import DatabaseFaults
 from uncounted.web.filters import install_filters
 from uncounted.web.i18n import N_, install_translations
@@ -222,6 +229,9 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url=None,  # served below from the app's own copy of Swagger UI
         redoc_url=None,
+        # every unsafe request of every route needs the session's CSRF token, whether or not
+        # the route reads form fields (FormData checks it too)
+        dependencies=[Depends(check_csrf)],
     )
     app.state.ctx = ctx
     app.add_middleware(RetryLockedReads)
