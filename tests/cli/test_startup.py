@@ -210,8 +210,9 @@ def test_a_caller_with_argv_keeps_its_garbage_collector(monkeypatch):
 
 def test_an_lcmcr_estimate_imports_neither_pydantic_nor_the_linalg_package(tmp_path):
     """A whole estimate (the command R's LCMCR is compared with in ``benchmarks/``) parses its
-    arguments without pydantic and loads numba without ``scipy.linalg``'s ~0.09 CPU-s of
-    solvers (only its BLAS/LAPACK wrapper modules, which numba's start-up checks for)."""
+    arguments without pydantic, loads numba without ``scipy.linalg``'s ~0.09 CPU-s of solvers
+    (only its BLAS/LAPACK wrapper modules, which numba's start-up checks for), and draws no
+    progress bar into a pipe."""
     table = tmp_path / "histories.csv"
     table.write_text(
         "A,B,C,count\n1,0,0,40\n0,1,0,35\n0,0,1,30\n1,1,0,9\n1,0,1,8\n0,1,1,7\n1,1,1,3\n"
@@ -223,5 +224,6 @@ def test_an_lcmcr_estimate_imports_neither_pydantic_nor_the_linalg_package(tmp_p
     assert isinstance(modules, list)
     assert "numba" in modules  # the sampler ran
     assert not [m for m in modules if m == "pydantic" or m.startswith("pydantic.")]
+    assert "rich.progress" not in modules  # standard error is a pipe: no bar to draw
     linalg = sorted(m for m in modules if m == "scipy.linalg" or m.startswith("scipy.linalg."))
     assert linalg == ["scipy.linalg.cython_blas", "scipy.linalg.cython_lapack"]

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -38,7 +40,7 @@ from uncounted.errors import InvalidInput, NotFound
 if TYPE_CHECKING:
     import polars as pl
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
     from sqlalchemy import Engine
 
 FORMATS = ("table", "csv", "json")
@@ -172,8 +174,50 @@ def current_warnings(extra: Sequence[str] = ()) -> list[str]:
 # --- progress -------------------------------------------------------------------------------
 
 
-def progress_bar(total: bool = True, transient: bool = True, disable: bool = False) -> Progress:
-    """A rich progress bar on standard error (``total=False``: a spinner with the step)."""
+class QuietProgress:
+    """What :func:`progress_bar` gives when nothing would be shown: the same calls, no output.
+
+    A transient rich bar on a standard error that is not a terminal (a pipe, a file, a job
+    scheduler's log) draws nothing and erases nothing, but importing ``rich.progress`` and
+    starting its refresh thread still costs a few hundredths of a CPU-second per command.
+    """
+
+    def __enter__(self) -> QuietProgress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, **_fields: Any) -> TaskID:
+        return cast("TaskID", 0)
+
+    def update(self, task: TaskID, **_fields: Any) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+
+def _stderr_is_terminal() -> bool:
+    """Whether rich would draw on standard error: a terminal, or one forced by the
+    environment (``FORCE_TERMINAL``, ``TTY_COMPATIBLE=1``, as rich reads them)."""
+    if os.environ.get("FORCE_TERMINAL") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def progress_bar(
+    total: bool = True, transient: bool = True, disable: bool = False
+) -> Progress | QuietProgress:
+    """A rich progress bar on standard error (``total=False``: a spinner with the step).
+
+    A bar that would draw nothing (``disable``, or a transient bar when standard error is not
+    a terminal) is a :class:`QuietProgress`; a bar that is not transient prints its last state
+    even to a file, so it stays a rich one.
+    """
+    if disable or (transient and not _stderr_is_terminal()):
+        return QuietProgress()
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -436,6 +480,7 @@ __all__ = [
     "FormatOption",
     "Output",
     "OutputOption",
+    "QuietProgress",
     "check_format",
     "collect_warnings",
     "console",
