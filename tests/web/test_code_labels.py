@@ -71,3 +71,13 @@ def test_a_thai_caseworker_reads_thai_choices_and_codes_stay_codes(app, demo):
     status_field = next(f for f in spec["fields"] if f["name"] == "status")
     assert ["Active", "Active"] in status_field["options"]  # JSON: codes and English labels
     assert status_field["code_list"] == "cas_Status"
+
+
+def test_a_thai_analysts_csv_keeps_the_codes(app):
+    client = TestClient(app, headers={"Accept-Language": "th"})
+    assert sign_in(client, "analyst").status_code == 303
+    page = client.get("/indicators?by=exploitation_type").text
+    assert "การแสวงประโยชน์ทางเพศ" in page  # the page shows the label
+    csv = client.get("/indicators.csv?by=exploitation_type")
+    assert csv.status_code == 200 and "SexualExploitation" in csv.text
+    assert "การแสวงประโยชน์" not in csv.text and "Sexual exploitation" not in csv.text
