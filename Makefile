@@ -56,7 +56,7 @@ clean:
 # Run after adding or changing page text; translators then fill the empty msgstr lines.
 LOCALE := src/uncounted/web/locale
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _from_rule:3 -k _id:2 --no-location --sort-output \
+	PYTHONPATH=src $(BIN)/pybabel extract -F babel.cfg -k N_ -k _from_rule:3 -k _id:2 --no-location --sort-output \
 	  --project=Uncounted --msgid-bugs-address=translators@uncounted.invalid \
 	  -o $(LOCALE)/messages.pot .
 	@for po in $(LOCALE)/*/LC_MESSAGES/messages.po; do \

@@ -73,3 +73,19 @@ def test_refused_merges_say_why(store, capsys, args, code, says):
     assert says in err
     assert result == code
     assert _people(store) == [(1, "victim"), (2, "suspect")]
+
+
+def test_unmerge_gives_the_reviewers_decision_back(store, capsys):
+    from uncounted.store.linkage_records import record_decision
+    from uncounted.store.tables import LinkageDecision
+
+    with session_scope(store.engine) as s:
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "non-match", note="twins")
+    args = ["person", "merge", str(OWN.victim), str(OWN.suspect), "--reason", REASON]
+    assert main([*args, "--user", "caseworker"]) == 0
+    assert main(["person", "unmerge", "1", "--user", "admin"]) == 0
+    with session_scope(store.engine) as s:
+        decision = s.scalar(select(LinkageDecision))
+        assert (decision.decision, decision.decided_by, decision.note) == (
+            "non-match", "reviewer", "twins"
+        )  # fmt: skip

@@ -124,3 +124,74 @@ def test_names_taken_by_a_merge_find_the_kept_record(store):
     with session_scope(store.engine) as s:
         hits = search_persons(s, CASEWORKER, "Analyn").hits
         assert [h.person_id for h in hits] == [OWN.victim]
+
+
+def _decision(s):
+    row = s.scalar(select(LinkageDecision))
+    if row is None:
+        return None
+    return (row.person_id_l, row.person_id_r, row.decision, row.match_probability,
+            row.decided_by, row.decided_at, row.note)  # fmt: skip
+
+
+@pytest.mark.parametrize("prior", [None, "match", "non-match"])
+def test_undoing_a_merge_restores_the_reviewers_decision(store, prior):
+    """The merge records its own *match* for the pair; the undo puts back exactly what was
+    there before (a reviewer's decision with its reviewer, time and note; or nothing), and the
+    audit log shows the merge changing it and the undo changing it back."""
+    import datetime as dt
+
+    from uncounted.store.linkage_records import record_decision
+
+    decided_at = dt.datetime(2026, 3, 4, 5, 6, 7)
+    if prior is not None:
+        with session_scope(store.engine) as s:
+            made = record_decision(
+                s, "reviewer", OWN.suspect, OWN.victim, prior, match_probability=0.8, note="seen"
+            )
+            made.decided_at = decided_at
+    with session_scope(store.engine) as s:
+        before = _decision(s)
+        merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        assert _decision(s)[2:5:2] == ("match", "caseworker")
+        (removal,) = list_removals(s, ADMIN)
+        restore_record(s, ADMIN, removal.id)
+    with session_scope(store.engine) as s:
+        assert _decision(s) == before
+        if prior is not None:
+            assert before == (1, 2, prior, 0.8, "reviewer", decided_at, "seen")
+        events = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.resource == "linkage_decisions")
+            .order_by(AuditEvent.id)
+        ).all()
+        actions = [(e.action, e.actor) for e in events]
+        if prior is None:
+            assert actions == [("create", "caseworker"), ("delete", "admin")]
+        else:
+            assert actions == [
+                ("create", "reviewer"), ("update", "caseworker"), ("update", "admin")
+            ]  # fmt: skip
+            merged, undone = events[1], events[2]
+            assert undone.before == {k: merged.after[k] for k in undone.fields}
+            assert undone.after["decided_by"] == "reviewer"
+            assert undone.after["note"] == "seen"
+            assert undone.after["decided_at"] == decided_at.isoformat()
+
+
+def test_undo_brings_the_reviewers_decision_back_when_the_merges_is_gone(store):
+    from uncounted.store.linkage_records import record_decision
+
+    with session_scope(store.engine) as s:
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match", note="seen")
+    with session_scope(store.engine) as s:
+        before = _decision(s)
+        merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        s.delete(s.scalar(select(LinkageDecision)))
+    with session_scope(store.engine) as s:
+        (removal,) = list_removals(s, ADMIN)
+        restore_record(s, ADMIN, removal.id)
+    with session_scope(store.engine) as s:
+        assert _decision(s) == before

@@ -43,8 +43,10 @@ def test_change_own_password(app, clients):
     assert refused.status_code == 422 and "differ" in refused.text
     assert _change(here, OLD, "short").status_code == 422
     done = _change(here, OLD, NEW)
-    assert done.status_code == 303 and done.headers["location"] == "/account?changed=true"
-    assert "Your password is changed" in here.get("/account?changed=true").text
+    assert done.status_code == 303 and done.headers["location"] == "/account"
+    assert "Your password is changed" in here.get("/account").text
+    assert "Your password is changed" not in here.get("/account").text  # shown once
+    assert "Your password is changed" not in here.get("/account?changed=true").text
     assert here.get("/cases", follow_redirects=False).status_code != 303  # still signed in
     assert elsewhere.get("/", follow_redirects=False).status_code == 303  # signed out
     assert sign_in(TestClient(app), "changer", OLD).status_code == 401
@@ -104,8 +106,11 @@ def test_an_administrator_makes_a_one_time_reset_link(app, clients):
     _, form, refused = _set(app, token, NEW, repeat="not the same passphrase")
     assert form.status_code == 200 and "forgetful" in form.text
     assert refused.status_code == 422 and "differ" in refused.text
-    _, _, done = _set(app, token, NEW)
-    assert done.status_code == 303 and done.headers["location"] == "/signin?reset=true"
+    browser, _, done = _set(app, token, NEW)
+    assert done.status_code == 303 and done.headers["location"] == "/signin"
+    assert "Your new password is set; sign in with it." in browser.get("/signin").text
+    assert "Your new password is set" not in browser.get("/signin").text  # shown once
+    assert "Your new password is set" not in TestClient(app).get("/signin?reset=true").text
     assert still_open.get("/", follow_redirects=False).status_code == 303  # sessions ended
     assert sign_in(TestClient(app), "forgetful", OLD).status_code == 401
     assert sign_in(TestClient(app), "forgetful", NEW).status_code == 303
@@ -123,3 +128,11 @@ def test_only_administrators_make_reset_links(app, clients):
     for role in ("caseworker", "analyst", "viewer"):
         assert clients[role].post(f"/api/users/{user_id}/reset", json={}).status_code == 403
     assert TestClient(app).get("/reset/not-a-token").status_code == 404
+
+
+def test_the_password_message_is_in_the_readers_language(app, clients):
+    _new_user(clients, "thai reader")
+    client = TestClient(app, headers={"Accept-Language": "th-TH,th;q=0.9"})
+    assert sign_in(client, "thai reader", OLD).status_code == 303
+    assert _change(client, OLD, NEW).status_code == 303
+    assert "เปลี่ยนรหัสผ่านแล้ว" in client.get("/account").text

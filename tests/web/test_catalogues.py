@@ -79,30 +79,38 @@ def test_every_template_text_is_wrapped(template):
     )
 
 
-def _source_ids() -> set[str]:
-    """The message ids `make messages` would extract (the sections of babel.cfg: templates,
-    web/*.py and the library's interval sentences)."""
-    sections = re.findall(r"^\[(\w+):\s*(\S+)\]", (ROOT / "babel.cfg").read_text(), re.M)
-    method_map = [(pattern, method) for method, pattern in sections]
+def _source_ids() -> set[tuple[str | None, str]]:
+    """The messages (context, id) `make messages` would extract (the sections of babel.cfg:
+    templates, web/*.py, the library's interval sentences and the code lists' labels)."""
+    config = (ROOT / "babel.cfg").read_text()
+    sections = re.findall(r"^\[(\w+):\s*(\S+)\]", config, re.M)
+    extractors = dict(re.findall(r"^(\w+)\s*=\s*(\S+:\w+)\s*$", config, re.M))
+    method_map = [(pattern, extractors.get(method, method)) for method, pattern in sections]
     assert ("src/uncounted/web/**.py", "python") in method_map
-    ids: set[str] = set()
-    # the keywords of `make messages`: N_() and the form field labels of web/forms.py
-    keywords = {"_": None, "gettext": None, "N_": None, "_from_rule": (3,), "_id": (2,)}
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    assert ("src/uncounted/domain/codes.yaml", "uncounted.web.i18n:extract_code_labels") in (
+        method_map
+    )
+    ids: set[tuple[str | None, str]] = set()
+    # the keywords of `make messages`: N_() and the form field labels of web/forms.py, and
+    # pgettext (the code lists' labels, their list as context)
+    keywords = {"_": None, "gettext": None, "N_": None, "_from_rule": (3,), "_id": (2,),
+                "pgettext": ((1, "c"), 2)}  # fmt: skip
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, keywords=keywords
     ):
-        ids.add(message if isinstance(message, str) else message[0])
+        ids.add((context, message if isinstance(message, str) else message[0]))
     return ids
 
 
-def _catalogue_ids(path: Path) -> set[str]:
+def _catalogue_ids(path: Path) -> set[tuple[str | None, str]]:
     with path.open("rb") as handle:
-        return {m.id for m in read_po(handle) if m.id and isinstance(m.id, str)}
+        return {(m.context, m.id) for m in read_po(handle) if m.id and isinstance(m.id, str)}
 
 
 def test_catalogues_are_up_to_date_with_the_source():
     source = _source_ids()
-    assert "Sign in" in source and "Dashboard" in source  # templates and NAV both read
+    assert (None, "Sign in") in source and (None, "Dashboard") in source  # templates, NAV
+    assert ("cas_Status", "Closed (referred)") in source  # the code lists' labels
     catalogue_files = [locale_dir() / "messages.pot", *locale_dir().glob("*/LC_MESSAGES/*.po")]
     for path in catalogue_files:
         ids = _catalogue_ids(path)

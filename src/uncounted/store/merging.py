@@ -6,7 +6,10 @@ assessments, list memberships: every foreign key to ``persons`` but the identity
 it, and the other is marked merged (``record_removals``, kind ``merged``): hidden from every
 read, not destroyed. The fields chosen from the other record are copied onto the kept one. The
 merge is recorded as a ``match`` decision in ``linkage_decisions`` (so later linkage runs agree)
-and audited, all in the caller's transaction: a failure leaves nothing half-moved.
+and audited, all in the caller's transaction: a failure leaves nothing half-moved. A decision a
+reviewer had already made on the pair is kept with the merge (``prior_decision``), and undoing
+the merge puts it back as it was (decision, reviewer, time, note); with none, the undo deletes
+the merge's.
 
 Records of two different agencies are not merged: each agency's list must keep its own record
 for capture histories (multiple systems estimation counts the overlap between lists); that
@@ -52,6 +55,8 @@ MOVED: dict[str, tuple[Any, tuple[str, ...]]] = {
     "assessments": (Assessment, ()),
     "list_memberships": (ListMembership, ("agency_id", "period")),
 }
+#: The columns of a linkage decision a merge keeps to put back when it is undone.
+DECISION_FIELDS = ("decision", "match_probability", "decided_by", "decided_at", "note")
 #: The analytic and identifying fields a merge may take from the other record.
 PERSON_FIELDS = ("sex", "birth_year", "age_at_identification", "citizenship", "age_band",
                  "minor_at_identification")  # fmt: skip
@@ -140,6 +145,41 @@ def movable_rows(
     return out
 
 
+def _pair_decision(session: Session, a: int, b: int) -> LinkageDecision | None:
+    low, high = sorted((a, b))
+    return session.scalar(
+        select(LinkageDecision).where(
+            LinkageDecision.person_id_l == low, LinkageDecision.person_id_r == high
+        )
+    )
+
+
+def _decision_values(decision: LinkageDecision) -> dict[str, Any]:
+    """The values of :data:`DECISION_FIELDS`, JSON-ready (the time in ISO form)."""
+    values = {n: getattr(decision, n) for n in DECISION_FIELDS}
+    values["decided_at"] = values["decided_at"].isoformat() if values["decided_at"] else None
+    return values
+
+
+def _put_back(
+    session: Session, who: Principal, removal: RecordRemoval, decision: LinkageDecision | None
+) -> None:
+    """Undo the merge's linkage decision: the one before it again, or none; audited."""
+    prior = removal.prior_decision
+    if prior is None:
+        if decision is not None:
+            audit.delete(session, who, decision)
+        return
+    values = dict(prior)
+    if values.get("decided_at"):
+        values["decided_at"] = dt.datetime.fromisoformat(values["decided_at"])
+    if decision is None:  # the merge's decision was deleted since; the reviewer's comes back
+        low, high = sorted((removal.record_id, removal.merged_into_id or 0))
+        audit.create(session, who, LinkageDecision(person_id_l=low, person_id_r=high, **values))
+    else:
+        audit.update(session, who, decision, values)
+
+
 def merge_persons(
     session: Session,
     who: Principal,
@@ -192,6 +232,8 @@ def merge_persons(
         removed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         merged_into_id=keep_id, moved=moved,
     )  # fmt: skip
+    prior = _pair_decision(session, keep_id, other_id)
+    removal.prior_decision = None if prior is None else _decision_values(prior)
     session.add(removal)
     record_decision(session, who, keep_id, other_id, "match", note=f"merged: {text}")
     audit.record(
@@ -206,8 +248,9 @@ def merge_persons(
 
 def unmerge_person(session: Session, who: Principal, removal_id: int) -> RecordRemoval:
     """Undo a merge (administrators only): the rows moved go back to the merged record, which
-    is visible again; audited. Field values copied onto the kept record stay (the merged record
-    still holds its own)."""
+    is visible again, and the pair's linkage decision is the one before the merge again (or
+    none); audited. Field values copied onto the kept record stay (the merged record still
+    holds its own)."""
     check(who, Resource.REMOVALS, Action.DELETE)
     removal = session.get(RecordRemoval, removal_id)
     if removal is None or removal.kind != "merged":
@@ -215,14 +258,8 @@ def unmerge_person(session: Session, who: Principal, removal_id: int) -> RecordR
     for name, ids in removal.moved.items():
         table = MOVED[name][0]
         session.execute(update(table).where(table.id.in_(ids)).values(person_id=removal.record_id))
-    low, high = sorted((removal.record_id, removal.merged_into_id or 0))
-    decision = session.scalar(
-        select(LinkageDecision).where(
-            LinkageDecision.person_id_l == low, LinkageDecision.person_id_r == high
-        )
-    )
-    if decision is not None:
-        audit.delete(session, who, decision)
+    decision = _pair_decision(session, removal.record_id, removal.merged_into_id or 0)
+    _put_back(session, who, removal, decision)
     audit.record(
         session, who, audit.AuditAction.RESTORE, "persons", str(removal.record_id),
         after={"unmerged_from": removal.merged_into_id, "moved_back": removal.moved},
@@ -274,5 +311,6 @@ def merge_candidates(
     return [(int(a), int(b)) for a, b in session.execute(query).all()]
 
 
-__all__ = ["IDENTITY_FIELDS", "MOVED", "PERSON_FIELDS", "default_take", "merge_candidates",
-           "merge_persons", "mergeable_pair", "movable_rows", "unmerge_person"]  # fmt: skip
+__all__ = ["DECISION_FIELDS", "IDENTITY_FIELDS", "MOVED", "PERSON_FIELDS", "default_take",
+           "merge_candidates", "merge_persons", "mergeable_pair", "movable_rows",
+           "unmerge_person"]  # fmt: skip

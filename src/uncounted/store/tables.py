@@ -391,6 +391,10 @@ class RecordRemoval(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     # for a merge: the ids of the rows moved onto the kept person, by table (to undo it)
     moved: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # for a merge: the pair's linkage decision before the merge recorded its own ``match``
+    # (decision, match_probability, decided_by, decided_at, note), put back by the undo;
+    # None: there was none, and the undo deletes the merge's
+    prior_decision: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class User(Base):

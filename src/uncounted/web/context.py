@@ -244,15 +244,17 @@ _FLASH_SALT = "uncounted.flash"
 _FLASH_SECONDS = 120
 
 
-def flash(request: Request, response: Response, message: str, **params: int | str) -> Response:
-    """Show ``message`` once, on the next page this browser is shown (after a redirect): "the
-    records were merged". ``message`` is English marked with ``N_`` (translated when shown),
-    with ``%(name)s`` placeholders filled from ``params``; keep names and other identifying
-    text out of it (the cookie is signed, not encrypted)."""
+def flash(request: Request, response: Response, *messages: str, **params: int | str) -> Response:
+    """Show ``messages`` once, on the next page this browser is shown (after a redirect): "the
+    records were merged". The one way a page says what a form did: nothing goes in the URL,
+    so the message is not bookmarked, shared or shown again on reload. Each message is English
+    marked with ``N_`` (translated when shown), with ``%(name)s`` placeholders filled from
+    ``params``; keep names and other identifying text out of them (the cookie is signed, not
+    encrypted)."""
     ctx = ctx_of(request)
     response.set_cookie(
         FLASH_COOKIE,
-        ctx.signer.seal([message, params], _FLASH_SALT),
+        ctx.signer.seal([list(messages), params], _FLASH_SALT),
         max_age=_FLASH_SECONDS,
         httponly=True,
         samesite="strict",
@@ -268,10 +270,25 @@ def _take_flash(request: Request) -> dict[str, Any] | None:
     payload = ctx_of(request).signer.unseal(token, _FLASH_SALT, _FLASH_SECONDS)
     if payload is None or len(payload) != 2:
         return None
-    message, params = payload
-    if not isinstance(message, str) or not isinstance(params, dict):
+    messages, params = payload
+    if not isinstance(messages, list) or not isinstance(params, dict):
         return None
-    return {"message": message, "params": params}
+    if not messages or not all(isinstance(m, str) for m in messages):
+        return None
+    return {"messages": messages, "params": params}
+
+
+def page_response(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """``template`` with ``context`` and the one-time message of :func:`flash` (``flash``),
+    whose cookie this drops: it is shown once (or dropped if forged or expired)."""
+    response = ctx_of(request).templates.TemplateResponse(
+        request, template, {**context, "flash": _take_flash(request)}, status_code=status_code
+    )
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, httponly=True, samesite="strict")
+    return response
 
 
 def render(
@@ -289,20 +306,13 @@ def render(
     if wants_json(request):
         return JSONResponse(data, status_code=status_code)
     session = me.session if me else session_of(request)
-    shown = _take_flash(request)
     context = {
         "data": data,
         "me": me.who if me else None,
         "csrf": session.csrf if session else "",
-        "flash": shown,
         **(extra or {}),
     }
-    response = ctx_of(request).templates.TemplateResponse(
-        request, template, context, status_code=status_code
-    )
-    if FLASH_COOKIE in request.cookies:  # shown once (or dropped if forged or expired)
-        response.delete_cookie(FLASH_COOKIE, httponly=True, samesite="strict")
-    return response
+    return page_response(request, template, context, status_code)
 
 
 __all__ = [
@@ -322,6 +332,7 @@ __all__ = [
     "flash",
     "form_data",
     "me_or_none",
+    "page_response",
     "render",
     "session_of",
     "wants_json",

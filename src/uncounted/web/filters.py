@@ -1,7 +1,7 @@
 """What the templates show people instead of raw values: figures formatted as the report
-formats them (1,321; 60.1 %), codes by their labels from ``domain/codes.yaml`` (the code in a
-tooltip), identifying fields by name. :func:`install_filters` adds them to the app's Jinja
-environment."""
+formats them (1,321; 60.1 %), codes by their labels from ``domain/codes.yaml`` in the page's
+language (the code in a tooltip), identifying fields by name. :func:`install_filters` adds
+them to the app's Jinja environment."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from markupsafe import Markup
 from uncounted.domain.codes import code_list
 from uncounted.report.formatting import fmt_interval, fmt_number, indicator_kind
 from uncounted.report.intervals import explain_interval, metric_interval_sentence
-from uncounted.web.i18n import DEFAULT_LANGUAGE, N_, page_language
+from uncounted.web.i18n import DEFAULT_LANGUAGE, N_, code_label_in, page_language
 
 #: Identifying fields as people name them (the case page's identity column).
 IDENTITY_LABELS: dict[str, str] = {
@@ -35,19 +35,19 @@ IDENTITY_LABELS: dict[str, str] = {
 }
 
 
-def code_label(value: object, list_name: str) -> Markup | str:
-    """A code as its label from ``domain/codes.yaml`` with the HTCDS code as a tooltip
-    (``SexualExploitation`` -> "Sexual exploitation"); a list of codes joined; a value that
-    is not a code of the list shown as it is."""
+def code_label(value: object, list_name: str, language: str = DEFAULT_LANGUAGE) -> Markup | str:
+    """A code as its label from ``domain/codes.yaml`` in ``language``, with the HTCDS code as a
+    tooltip (``SexualExploitation`` -> "Sexual exploitation"); a list of codes joined; a value
+    that is not a code of the list shown as it is."""
     if value is None or value == "":
         return ""
     if isinstance(value, list | tuple):
-        return Markup(", ").join(code_label(v, list_name) for v in value)
-    codes = code_list(list_name)
+        return Markup(", ").join(code_label(v, list_name, language) for v in value)
     text = str(value)
-    if text not in codes:
+    if text not in code_list(list_name):
         return text
-    return Markup('<abbr title="code: {}">{}</abbr>').format(text, codes.labels[text])
+    label = code_label_in(language, list_name, text)
+    return Markup('<abbr title="code: {}">{}</abbr>').format(text, label)
 
 
 def number_in(language: str, value: Any, kind: str = "count") -> str:
@@ -111,13 +111,25 @@ def _date(context: Context, value: Any) -> str:
     return date_in(page_language(context), value)
 
 
+@pass_context
+def _code(context: Context, value: object, list_name: str) -> Markup | str:
+    return code_label(value, list_name, page_language(context))
+
+
+@pass_context
+def _code_text(context: Context, value: object, list_name: str) -> str:
+    return code_label_in(page_language(context), list_name, value)
+
+
 def install_filters(env: Environment) -> None:
     """``num``, ``interval``, ``date`` (figures and dates in the page's language), ``kind``,
-    ``code`` (labels) and ``identity_labels``; ``explain_interval(method)`` and
-    ``metric_interval(id)`` give the sentence saying what an interval is
-    (:mod:`uncounted.report.intervals`, English: pass it through ``tr``)."""
+    ``code`` (a code's label in the page's language, the code as a tooltip), ``code_text`` (the
+    label alone, for a form's ``<option>``) and ``identity_labels``;
+    ``explain_interval(method)`` and ``metric_interval(id)`` give the sentence saying what an
+    interval is (:mod:`uncounted.report.intervals`, English: pass it through ``tr``)."""
     env.filters.update(num=_num, interval=_interval, date=_date, kind=indicator_kind)
-    env.filters["code"] = code_label
+    env.filters["code"] = _code
+    env.filters["code_text"] = _code_text
     env.globals["identity_labels"] = IDENTITY_LABELS
     env.globals["explain_interval"] = explain_interval
     env.globals["metric_interval"] = metric_interval_sentence

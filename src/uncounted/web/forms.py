@@ -33,6 +33,7 @@ class FormField:
     options: tuple[tuple[str, str], ...] = ()
     rule: Field | None = None
     identifying: bool = False
+    code_list: str | None = None  # the options' code list: their labels are translated
 
 
 _IDENTIFYING = frozenset(IDENTITY_FIELDS)
@@ -67,6 +68,7 @@ def _from_rule(record: str, name: str, label: str, required: bool | None = None)
         options,
         rule,
         name in _IDENTIFYING,
+        rule.codes if rule.kind == "code" and options else None,
     )
 
 

@@ -8,16 +8,23 @@ The language of a page is the signed-in user's (``users.language``, chosen on ``
 or by an administrator); signed out, the browser's ``Accept-Language`` when a catalogue exists
 for it; English otherwise. ``make messages`` re-extracts the text marked in templates
 (``{{ _("...") }}``, ``{% trans %}``) and in Python (:func:`N_`) and updates the catalogues.
+
+The labels of the code lists (``domain/codes.yaml``: statuses, types of exploitation, roles…)
+are in the catalogues too, extracted by :func:`extract_code_labels` with the list's name as
+the message context (``msgctxt "cas_Status"``), so one English word of two lists ("Other",
+"Shelter") can be translated for each. Only the label shown is translated
+(:func:`code_label_in`): forms, filters, exports and the database keep the codes.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import yaml
 from babel import Locale
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -26,6 +33,7 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 
 from uncounted._i18n import N_
+from uncounted.domain.codes import code_list
 
 #: The language of the source text.
 DEFAULT_LANGUAGE = "en"
@@ -34,6 +42,12 @@ DEFAULT_LANGUAGE = "en"
 def locale_dir() -> Path:
     """The folder of the catalogues, ``web/locale``."""
     return Path(str(resources.files("uncounted.web").joinpath("locale")))
+
+
+def _key(context: str | None, message: str) -> str:
+    """A message's key in a gettext catalogue: ``context\x04message`` with a context
+    (what ``pgettext`` looks up), the message alone without."""
+    return f"{context}\x04{message}" if context else message
 
 
 @functools.cache
@@ -47,7 +61,7 @@ def catalogues() -> Mapping[str, NullTranslations]:
         translations = Translations()
         # the catalogue's own entries; empty translations are left out, so English shows
         translations._catalog = {
-            message.id: message.string
+            _key(message.context, message.id): message.string
             for message in catalog
             if message.id and message.string and not message.fuzzy
             and isinstance(message.id, str) and isinstance(message.string, str)
@@ -134,6 +148,39 @@ def gettext_in(language: str, message: str) -> str:
     return translations_for(language).gettext(message)
 
 
+def code_label_in(language: str, list_name: str, code: object) -> str:
+    """The label of ``code`` of the code list ``list_name`` in ``language`` (English when not
+    translated); a value that is not a code of the list, as it is."""
+    text = "" if code is None else str(code)
+    codes = code_list(list_name)
+    if text not in codes:
+        return text
+    return str(translations_for(language).pgettext(list_name, codes.labels[text]))
+
+
+def extract_code_labels(
+    fileobj: IO[bytes],
+    keywords: Collection[str],
+    comment_tags: Collection[str],
+    options: dict[str, Any],
+) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
+    """Babel extractor (``babel.cfg``) of ``domain/codes.yaml``: each label as a message
+    whose context is its list's name, with the code as a comment for translators."""
+    root = yaml.compose(fileobj.read().decode("utf-8"))
+    if not isinstance(root, yaml.MappingNode):
+        return
+    for list_node, items in root.value:
+        if not isinstance(items, yaml.MappingNode):
+            continue
+        for code_node, label_node in items.value:
+            yield (
+                label_node.start_mark.line + 1,
+                "pgettext",
+                (str(list_node.value), str(label_node.value)),
+                [f"code {code_node.value} of {list_node.value}"],
+            )
+
+
 @pass_context
 def _gettext(context: Context, message: str) -> str:
     return gettext_in(page_language(context), message)
@@ -172,6 +219,8 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "N_",
     "catalogues",
+    "code_label_in",
+    "extract_code_labels",
     "from_accept_language",
     "gettext_in",
     "install_translations",

@@ -34,15 +34,22 @@ from uncounted.web.context import (
     Me,
     client_of,
     ctx_of,
+    flash,
+    page_response,
     render,
     session_of,
     wants_json,
 )
-from uncounted.web.i18n import catalogues, languages
+from uncounted.web.i18n import N_, catalogues, languages
 from uncounted.web.routes import both
 from uncounted.web.security import COOKIE, SessionData
 
 router = APIRouter(tags=["session"])
+
+#: What the account page says after the password is changed (:func:`flash`).
+PASSWORD_CHANGED = N_("Your password is changed. Every other session of your account has ended.")
+#: What the sign-in page says after a reset link set a new password.
+PASSWORD_SET = N_("Your new password is set; sign in with it.")
 
 
 def _set_cookie(request: Request, response: Response, data: SessionData) -> None:
@@ -81,11 +88,11 @@ def _anonymous_page(
     response = (
         JSONResponse(data, status_code=status)
         if wants_json(request)
-        else ctx_of(request).templates.TemplateResponse(
+        else page_response(
             request,
             template,
             {"data": data, "me": None, "csrf": session.csrf, **(extra or {})},
-            status_code=status,
+            status,
         )
     )
     if fresh:
@@ -94,8 +101,8 @@ def _anonymous_page(
 
 
 @both(router, "/signin", summary="The sign-in form (and a CSRF token for it)")
-def signin_form(request: Request, next: str | None = None, reset: bool = False) -> Response:
-    return _anonymous_page(request, "signin.html", {"next": _safe_next(next), "reset": reset})
+def signin_form(request: Request, next: str | None = None) -> Response:
+    return _anonymous_page(request, "signin.html", {"next": _safe_next(next)})
 
 
 @both(router, "/signin", methods=("POST",), summary="Sign in with username and password")
@@ -124,7 +131,7 @@ def signin(
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=status, headers=headers)
         current = session_of(request)
-        data = {"csrf_token": current.csrf if current else "", "error": message, "reset": False}
+        data = {"csrf_token": current.csrf if current else "", "error": message}
         page = render(request, "signin.html", data, status_code=status)
         page.headers.update(headers or {})
         return page
@@ -162,12 +169,11 @@ def signout(
     return response
 
 
-def _account(me: Me, error: str | None = None, changed: bool = False) -> dict[str, Any]:
+def _account(me: Me, error: str | None = None) -> dict[str, Any]:
     return {
         "username": me.who.username,
         "role": me.who.role.value,
         "min_password_length": MIN_PASSWORD_LENGTH,
-        "changed": changed,
         "error": error,
         "language": me.who.language or "",
         "languages": [list(pair) for pair in languages()],
@@ -175,8 +181,8 @@ def _account(me: Me, error: str | None = None, changed: bool = False) -> dict[st
 
 
 @both(router, "/account", summary="Your account, and the form to change your password")
-def account_page(request: Request, me: CurrentUser, changed: bool = False) -> Response:
-    return render(request, "account.html", _account(me, changed=changed), me)
+def account_page(request: Request, me: CurrentUser) -> Response:
+    return render(request, "account.html", _account(me), me)
 
 
 @both(router, "/account/password", methods=("POST",), summary="Change your own password")
@@ -206,7 +212,7 @@ def change_password(
     if wants_json(request):
         response = JSONResponse({"changed": True, "csrf_token": new.csrf})
     else:
-        response = RedirectResponse("/account?changed=true", status_code=303)
+        response = flash(request, RedirectResponse("/account", status_code=303), PASSWORD_CHANGED)
     _set_cookie(request, response, new)
     return response
 
@@ -268,7 +274,7 @@ def reset_password(request: Request, session: DbSession, form: FormData, token: 
     session.commit()
     if wants_json(request):
         return JSONResponse({"changed": True, "username": username})
-    return RedirectResponse("/signin?reset=true", status_code=303)
+    return flash(request, RedirectResponse("/signin", status_code=303), PASSWORD_SET)
 
 
 @router.get("/api/me", tags=["session"], summary="Who is signed in")

@@ -13,7 +13,6 @@ stored by ``review_decision`` (audited) and apply from the next linkage run. Who
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -29,7 +28,16 @@ from uncounted.store.linkage_records import (
     review_decision,
     review_details,
 )
-from uncounted.web.context import CurrentUser, DbSession, FormData, Me, ctx_of, render, wants_json
+from uncounted.web.context import (
+    CurrentUser,
+    DbSession,
+    FormData,
+    Me,
+    ctx_of,
+    flash,
+    render,
+    wants_json,
+)
 from uncounted.web.i18n import N_
 from uncounted.web.routes import both
 from uncounted.web.routes.dashboard import TTL
@@ -44,6 +52,12 @@ MAX_NOTE = 2000
 MAX_PAGE = 1_000_000
 _MAX_ID = 2**63 - 1
 DECISIONS = ("match", "non-match")
+#: What the queue says after a decision (:func:`~uncounted.web.context.flash`), by decision.
+RECORDED = {
+    "match": N_("Recorded: records %(l)s and %(r)s are the same person (match)."),
+    "non-match": N_("Recorded: records %(l)s and %(r)s are two different people (non-match)."),
+}
+APPLIES = N_("It applies from the next linkage run.")
 
 
 def _saved_review(request: Request) -> SavedReview | None:
@@ -68,7 +82,6 @@ def _page(
     *,
     error: str | None = None,
     form: dict[str, str] | None = None,
-    recorded: dict[str, Any] | None = None,
 ) -> Response:
     review = _saved_review(request)
     data: dict[str, Any]
@@ -85,7 +98,6 @@ def _page(
         data = shown.to_dict()
     data.update(
         error=error,
-        recorded=recorded,
         form=form or {},
         decisions_apply_from="the next linkage run (uncounted link run)",
     )
@@ -98,15 +110,9 @@ def review_queue_page(
     me: CurrentUser,
     session: DbSession,
     page: int = Query(1, ge=1, le=MAX_PAGE),
-    recorded: str | None = None,
-    left: int | None = Query(None, ge=1, le=_MAX_ID),
-    right: int | None = Query(None, ge=1, le=_MAX_ID),
 ) -> Response:
     check(me.who, Resource.LINKAGE, Action.READ)
-    done = None
-    if recorded in DECISIONS and left is not None and right is not None:
-        done = {"decision": recorded, "record_l": left, "record_r": right}
-    return _page(request, me, session, page, recorded=done)
+    return _page(request, me, session, page)
 
 
 def _record_id(raw: dict[str, str], name: str) -> int:
@@ -153,8 +159,7 @@ def record_review_decision(
         return _page(request, me, session, page, error=str(exc), form=raw)
     session.commit()
     ctx_of(request).invalidate()
-    query = {"page": page, "recorded": decision, "left": left, "right": right}
-    back = f"/linkage/review?{urlencode(query)}"
+    back = f"/linkage/review?page={page}"
     if wants_json(request):
         return JSONResponse(
             {
@@ -163,4 +168,5 @@ def record_review_decision(
                 "url": back,
             }
         )
-    return RedirectResponse(back, status_code=303)
+    response = RedirectResponse(back, status_code=303)
+    return flash(request, response, RECORDED[decision], APPLIES, l=left, r=right)
