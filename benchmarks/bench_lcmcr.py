@@ -52,7 +52,8 @@ import time, numpy as np
 t, c = time.perf_counter(), time.process_time()
 from uncounted.prevalence._lcm_kernels import run_sampler
 patterns = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int64)
-run_sampler(patterns, np.array([5, 4, 2], dtype=np.int64), 10, 0.25, 0.25, 1, 20, 1, 1)
+counts = np.array([5, 4, 2], dtype=np.int64)
+run_sampler(patterns, counts, 10, 0.25, 0.25, 1, 20, 1, np.random.default_rng(1))
 print(time.perf_counter() - t, time.process_time() - c)
 """
 

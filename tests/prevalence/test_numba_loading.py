@@ -15,7 +15,7 @@ from uncounted.prevalence._engine import fit_batch, full_design
 
 patterns = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int64)
 counts = np.array([30, 40, 12], dtype=np.int64)
-draws = run_sampler(patterns, counts, 2, 0.25, 0.25, 50, 20, 1, 7)[0]
+draws = run_sampler(patterns, counts, 2, 0.25, 0.25, 50, 20, 1, np.random.default_rng(7))[0]
 X = full_design(np.array([[1, 0], [0, 1], [1, 1]]))[:, :3]
 fit = fit_batch(X, counts.astype(float), np.ones((1, 3), dtype=bool))
 before = sorted(m for m in sys.modules if m.startswith("scipy.linalg"))

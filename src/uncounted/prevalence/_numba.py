@@ -9,7 +9,8 @@ a log-linear fit never uses (the kernels here call no BLAS routine), in a comman
 about 1.4 CPU-s as a whole process.
 
 :func:`load_blas_wrappers` loads the two compiled wrapper modules on their own, under their
-own names, before numba is imported: numba's check then finds them in ``sys.modules`` and
+own names, when this module is imported (before any kernel is compiled or loaded from the
+cache, which is when numba runs the check): the check then finds them in ``sys.modules`` and
 the package stays unloaded. They are the same extension modules, so numba's BLAS/LAPACK
 calls (if a kernel ever makes one) go through the same function pointers, and a later
 ``import scipy.linalg`` imports the package as usual and reuses them. The one difference: the

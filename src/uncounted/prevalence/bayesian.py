@@ -187,7 +187,7 @@ class LatentClassEstimator(PopulationEstimator):
                 int(self.burnin),
                 int(self.samples),
                 int(self.thinning),
-                chain_seed,
+                np.random.default_rng(chain_seed),  # PCG64, one stream per chain
             )
             for chain_seed in seeds
         ]
