@@ -140,6 +140,13 @@ def test_verify_catches_tables_of_all_victims(bundle, tmp_path):
         verify_bundle(broken, 11)
 
 
+def test_a_k_below_the_configured_minimum_is_refused(world, tmp_path):
+    out = tmp_path / "small-k"
+    with pytest.raises(InvalidInput, match="below the smallest k allowed here"):
+        write_bundle(world.frames, out, k=3, min_k=5)
+    assert not out.exists()
+
+
 def test_refusal_leaves_nothing(world, tmp_path):
     out = tmp_path / "refused"
     with pytest.raises(InvalidInput, match="refusing to publish"):

@@ -192,14 +192,21 @@ def write_bundle(
     *,
     k: int = 11,
     max_suppression: float = 0.05,
+    min_k: int = 2,
     source: str = "the Uncounted case database",
     progress: Callable[[str], None] | None = None,
 ) -> Bundle:
     """Build, write and verify the bundle in ``out`` (which must not exist or be empty).
 
-    The aggregate tables and their margins count the rows of ``victims.csv`` (as published:
-    generalised, withheld rows left out), so that subtracting one file from the other reveals
-    nothing about the withheld victims."""
+    ``k`` below ``min_k`` (the ``open_data_min_k`` setting for the command and the web page)
+    is refused. The aggregate tables and their margins count the rows of ``victims.csv``
+    (as published: generalised, withheld rows left out), so that subtracting one file from the
+    other reveals nothing about the withheld victims."""
+    if k < max(min_k, 2):
+        raise InvalidInput(
+            f"k = {k} is below the smallest k allowed here ({max(min_k, 2)}, the setting "
+            "UNCOUNTED_OPEN_DATA_MIN_K); choose a larger k."
+        )
     if out.exists() and any(out.iterdir()):
         raise InvalidInput(f"{out} is not empty; publish into a new directory.")
     step = progress or (lambda _: None)

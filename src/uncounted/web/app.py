@@ -207,6 +207,7 @@ def create_app(
         secure_cookies=behind_tls,
         risk_table=settings.risk_table,
         zones=settings.zone_files,
+        open_data_min_k=settings.open_data_min_k,
         linkage_runs=settings.data_dir / "linkage",
     )
     ctx.uploads.sweep()
