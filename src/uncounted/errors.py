@@ -19,6 +19,8 @@ web app can map it to an exit code or an HTTP status without catching anything e
     ├── NotFitted               an estimator read before ``fit``
     ├── NotFound                a record that does not exist (or is outside the caller's scope)
     └── AccessDenied            the caller's role or agency scope does not allow the action
+        └── AdministratorOnly   allowed to an administrator only, for a reason the caller
+                                may be told (a merge that reaches outside their scope)
 
 Statistical caveats are not errors: they are warnings of category
 :class:`UncountedWarning` (and its subclasses), which callers may escalate or collect.
@@ -155,6 +157,11 @@ class AccessDenied(UncountedError):
     http_status = 403
 
 
+class AdministratorOnly(AccessDenied):
+    """Only an administrator may do this, for a reason the message gives (about records the
+    caller may already change): unlike other refusals, the web app shows the message."""
+
+
 class UncountedWarning(UserWarning):
     """A statistical or data caveat: the result stands, but read it with care."""
 
@@ -177,6 +184,7 @@ class HeterogeneityWarning(UncountedWarning):
 
 __all__ = [
     "AccessDenied",
+    "AdministratorOnly",
     "ConfigurationError",
     "ConvergenceWarning",
     "DataQualityWarning",

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     session_idle_minutes: int = Field(default=30, ge=1)
     session_hours: int = Field(default=8, ge=1)
+    #: The smallest k an open-data bundle may be published with (``uncounted publish`` and the
+    #: web app's Open data page refuse a smaller one).
+    open_data_min_k: int = Field(default=5, ge=2)
     #: Due diligence: the risk table the web app's partner pages use (CSV/XLSX).
     risk_table: Path | None = None
     #: Due diligence: exploitation-free zone files (YAML), comma-separated, assessed on the

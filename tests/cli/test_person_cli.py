@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.security.conftest import TARGET, make_store
+from tests.security.conftest import TARGET, end_own_referral, make_store
 from uncounted.cli.main import main
 from uncounted.settings import get_settings
 from uncounted.store.db import session_scope
@@ -25,6 +25,7 @@ def store(tmp_path, monkeypatch):
     monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
     get_settings.cache_clear()
     made = make_store(tmp_path)
+    end_own_referral(made.engine)  # persons 1 and 2: open to PNP only
     with session_scope(made.engine) as s:
         s.get(PersonIdentity, OWN.suspect).phone = "+63 900 000 0002"
     yield made
@@ -89,3 +90,18 @@ def test_unmerge_gives_the_reviewers_decision_back(store, capsys):
         assert (decision.decision, decision.decided_by, decision.note) == (
             "non-match", "reviewer", "twins"
         )  # fmt: skip
+
+
+def test_a_merge_that_would_widen_readers_is_refused_to_a_caseworker(store, capsys):
+    from uncounted.store.tables import Referral
+
+    with session_scope(store.engine) as s:  # person 1 referred to IACAT again, 2 not
+        s.get(Referral, OWN.referral).status = "Accepted"
+    args = ["person", "merge", str(OWN.victim), str(OWN.suspect), "--reason", REASON]
+    assert main([*args, "--user", "caseworker"]) == 8
+    assert "An administrator must merge these records" in capsys.readouterr().err
+    assert _people(store) == [(1, "victim"), (2, "suspect")]
+    assert main([*args, "--user", "admin"]) == 0
+    with session_scope(store.engine) as s:
+        merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
+        assert merge.after["newly_read_by"] == {"2": ["IACAT"]}

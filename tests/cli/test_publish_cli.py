@@ -25,3 +25,7 @@ def test_publish_demo(tmp_path, capsys):
     assert code == 4
     assert "refusing to publish" in capsys.readouterr().err
     assert not refused.exists()
+    small = tmp_path / "small-k"
+    assert main(["publish", "--demo", "--out", str(small), "--k", "4"]) == 4  # default min 5
+    assert "UNCOUNTED_OPEN_DATA_MIN_K" in capsys.readouterr().err
+    assert not small.exists()

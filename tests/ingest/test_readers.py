@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 import openpyxl
 import polars as pl
@@ -155,3 +156,113 @@ def test_unreadable_files_raise_only_import_errors(write):
     ]:
         with pytest.raises(ImportRejected):
             _rows(write(name, content))
+
+
+# -- workbooks built to exhaust memory -------------------------------------------------------
+
+_PARTS = {
+    "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+    'openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+    '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
+    'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+    'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'spreadsheetml.worksheet+xml"/></Types>',
+    "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.'
+    'org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>",
+    "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+    'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+    'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+    'schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target='
+    '"worksheets/sheet1.xml"/></Relationships>',
+}
+_SHEET = (
+    '<?xml version="1.0"?>{dtd}<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml'
+    '/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>external_id</t></is></c>'
+    '</row><row r="2"><c r="A2" t="inlineStr"><is><t>{text}</t></is></c></row></sheetData>'
+    "</worksheet>"
+)
+
+
+def _workbook(path, sheet: bytes, strings: bytes | None = None):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, text in _PARTS.items():
+            book.writestr(name, text)
+        book.writestr("xl/worksheets/sheet1.xml", sheet)
+        if strings is not None:
+            book.writestr("xl/sharedStrings.xml", strings)
+    return path
+
+
+def test_a_zip_bomb_workbook_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
+    """32 MB of one cell in 32 KB on disk (the same built to 3 GB is 3 MB and took 4 GB of
+    memory to read): refused from the zip directory alone, openpyxl never opens it."""
+    sheet = _SHEET.format(dtd="", text="A" * (32 << 20)).encode()
+    path = _workbook(tmp_path / "bomb.xlsx", sheet)
+    assert path.stat().st_size < 100_000
+
+    def never(*args, **kwargs):
+        raise AssertionError("openpyxl opened the bomb")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    with pytest.raises(ImportRejected, match=r"compressed 1,0[0-9]{2} times") as refused:
+        _rows(path)
+    assert refused.value.rows[0].reason.startswith("the part xl/worksheets/sheet1.xml")
+
+
+@pytest.mark.parametrize(
+    ("limit", "says"),
+    [("MAX_XLSX_BYTES", "the workbook would unpack to"),
+     ("MAX_XLSX_PART", "would unpack to"),
+     ("MAX_XLSX_PARTS", "holds 9 parts")],
+)  # fmt: skip
+def test_workbooks_past_the_size_limits_are_refused(tmp_path, monkeypatch, limit, says):
+    """Too much in all, in one part, or too many parts: refused with the reason (the limits
+    lowered here, so the workbook stays small)."""
+    from uncounted.ingest import readers
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["external_id", "given_name"])
+    for i in range(3000):
+        sheet.append([f"P{i}", f"Name {i}"])  # distinct strings: the shared strings grow
+    path = tmp_path / "many.xlsx"
+    book.save(path)
+    assert len(_rows(path)) == 3000
+    readers.release_workbooks()
+    monkeypatch.setattr(readers, limit, 3 if limit == "MAX_XLSX_PARTS" else 20_000)
+    with pytest.raises(ImportRejected, match=says):
+        _rows(path)
+
+
+def test_a_workbook_with_xml_entities_is_refused(tmp_path):
+    """A "billion laughs" sheet: defusedxml (which openpyxl uses) refuses entity declarations."""
+    levels = "abcdefghi"
+    chain = "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in pairwise(levels))
+    laughs = f'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">{chain}]>'
+    path = _workbook(tmp_path / "laughs.xlsx", _SHEET.format(dtd=laughs, text="&i;").encode())
+    with pytest.raises(ImportRejected, match="cannot be opened"):
+        _rows(path)
+
+
+def test_a_workbook_with_too_many_shared_strings_is_refused(tmp_path, monkeypatch):
+    """openpyxl reads every shared string into memory before the first row: a workbook whose
+    shared strings unpack past the limit (lowered here to 1 MB) is refused."""
+    from uncounted.ingest import readers
+
+    many = "".join(f"<si><t>{i:x}</t></si>" for i in range(100_000))
+    strings = (
+        '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+        f'main" count="100000" uniqueCount="100000">{many}</sst>'
+    ).encode()
+    sheet = _SHEET.format(dtd="", text="x").encode()
+    path = _workbook(tmp_path / "strings.xlsx", sheet, strings)
+    monkeypatch.setattr(readers, "MAX_XLSX_STRINGS", 1 << 20)
+    with pytest.raises(ImportRejected, match="shared strings would unpack to 2 MB"):
+        _rows(path)

@@ -104,6 +104,15 @@ def test_run_review_decide_and_rerun(stored, tmp_path, capsys):
     assert together["cluster"].n_unique() == 1
 
     assert main(["link", "review", "--pair", str(a), str(a), "--decision", "match"]) != 0
+    # a signed-in reviewer decides only on the pairs the latest run left for review
+    linked = again.filter(pl.col("decision").is_null(), pl.col("match_probability") >= 0.9)
+    x, y = int(linked["unique_id_l"][0]), int(linked["unique_id_r"][0])
+    capsys.readouterr()
+    decide = ["link", "review", "--decision", "non-match", "--user", "ana", "--pair"]
+    assert main([*decide, str(x), str(y)]) == 4
+    assert "not a pair of the review queue" in capsys.readouterr().err
+    assert main([*decide, str(a), str(b)]) == 0  # a decided pair may be changed
+    assert decisions_frame(engine)["decision"].to_list() == ["non-match"]
 
 
 def test_estimate_from_db_with_linkage(stored, capsys):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 
-import numpy as np
 import polars as pl
 import pytest
 
@@ -86,30 +85,66 @@ def test_verify_catches_a_small_group(bundle, tmp_path):
 
 
 def test_verify_catches_a_derivable_cell(bundle, tmp_path):
-    """Publishing the true value of one withheld cell in a row with exactly two withheld cells
-    leaves the other alone in its row, derivable by subtraction: verification must refuse."""
+    """A withheld cell alone in its row is its row's total minus the row's published cells:
+    verification must refuse. (The bundle's tables count the rows of victims.csv, whose groups
+    are all of k or more, so none of their cells is withheld: the broken copy withholds one.)"""
     broken = tmp_path / "derivable"
     (broken / "tables").mkdir(parents=True)
     for p in bundle.path.rglob("*.csv"):
         (broken / p.relative_to(bundle.path)).write_bytes(p.read_bytes())
-    name, i, j = next(
-        (n, int(r), int(np.flatnonzero(t.withheld[r])[0]))
-        for n, t in bundle.tables.items()
-        for r in range(t.withheld.shape[0])
-        if t.withheld[r].sum() == 2
-    )
+    name = next(iter(AGGREGATES))
     row, col = AGGREGATES[name]
     body = pl.read_csv(broken / "tables" / f"{name}.csv", infer_schema_length=0)
-    r_key = sorted(body[row].unique().to_list())[i]
-    c_key = sorted(body[col].unique().to_list())[j]
-    value = bundle.tables[name].counts[i, j]
+    r_key, c_key = body.filter(pl.col("count") != "0").select(row, col).row(0)
     hit = (pl.col(row) == r_key) & (pl.col(col) == c_key)
     body = body.with_columns(
-        pl.when(hit).then(pl.lit(str(value))).otherwise(pl.col("count")).alias("count")
+        pl.when(hit).then(pl.lit(None)).otherwise(pl.col("count")).alias("count"),
+        pl.when(hit).then(pl.lit("primary")).otherwise(pl.col("status")).alias("status"),
     )
     body.write_csv(broken / "tables" / f"{name}.csv")
     with pytest.raises(InvalidInput, match="can be derived"):
         verify_bundle(broken, 11)
+
+
+def test_tables_count_the_published_rows_so_differencing_reveals_nothing(bundle):
+    """Exact tables beside victims.csv gave, country by country, margin minus published rows =
+    how many victims were withheld (and, subtracting the cells, their year, sex and
+    citizenship). The tables and margins now count the rows of victims.csv."""
+    assert bundle.anonymisation.suppressed_records > 0
+    victims = pl.read_csv(bundle.path / "victims.csv", infer_schema_length=0)
+    for name, (row, _) in AGGREGATES.items():
+        margins = pl.read_csv(bundle.path / "tables" / f"{name}_margins.csv")
+        published = victims[row].fill_null("(withheld or not recorded)").value_counts()
+        expected = dict(published.iter_rows())
+        got = dict(margins.filter(pl.col("margin") == row).select("value", "total").iter_rows())
+        assert got == expected
+        assert margins.filter(pl.col("margin") == "all")["total"][0] == victims.height
+        body = pl.read_csv(bundle.path / "tables" / f"{name}.csv")
+        assert body["count"].sum() == victims.height
+
+
+def test_verify_catches_tables_of_all_victims(bundle, tmp_path):
+    """A country's total one above its rows in victims.csv: one withheld victim, refused."""
+    broken = tmp_path / "differencing"
+    (broken / "tables").mkdir(parents=True)
+    for p in bundle.path.rglob("*.csv"):
+        (broken / p.relative_to(bundle.path)).write_bytes(p.read_bytes())
+    name = next(iter(AGGREGATES))
+    path = broken / "tables" / f"{name}_margins.csv"
+    margins = pl.read_csv(path, infer_schema_length=0)
+    first = pl.int_range(pl.len()) == 0
+    margins.with_columns(
+        pl.when(first).then(pl.col("total").cast(pl.Int64) + 1).otherwise(pl.col("total"))
+    ).write_csv(path)
+    with pytest.raises(InvalidInput, match=r"does not count the rows of victims\.csv"):
+        verify_bundle(broken, 11)
+
+
+def test_a_k_below_the_configured_minimum_is_refused(world, tmp_path):
+    out = tmp_path / "small-k"
+    with pytest.raises(InvalidInput, match="below the smallest k allowed here"):
+        write_bundle(world.frames, out, k=3, min_k=5)
+    assert not out.exists()
 
 
 def test_refusal_leaves_nothing(world, tmp_path):

@@ -195,3 +195,12 @@ def signed_in(app, username: str) -> TestClient:
 @pytest.fixture(scope="package")
 def clients(app) -> dict[str, TestClient]:
     return {name: signed_in(app, name) for name in (*ROLES, "caseworker-th")}
+
+
+def end_own_referral(engine) -> None:
+    """Complete the own case's referral to IACAT, so that persons 1 and 2 (PNP's, both of case
+    1) are open to the same agencies (PNP only) and a PNP caseworker may merge them."""
+    from uncounted.store.tables import Referral
+
+    with session_scope(engine) as s:
+        s.get(Referral, TARGET["own"].referral).status = "Completed"

@@ -107,11 +107,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/deleted"): "A DDDD D D",
     ("POST", "/deleted/{removal_id}/restore"): "A DDDD D D",  # a merged record: undo the merge
     # merging two records of one person: both must be the reader's to change (a referred
-    # person is readable, not changeable), of one agency; the POST here has no reason (422)
+    # person is readable, not changeable), of one agency, with every case they are in, and
+    # open to the same agencies; the own target's victim is referred to IACAT and its suspect
+    # is not, so only an administrator merges them (the POST here has no reason: 422)
     ("GET", "/merges"): "A AAAA D D",
     ("GET", "/persons/{person_id}/merge"): "A ADDD D D",
-    ("GET", "/persons/{person_id}/merge/{other_id}"): "A ADDD D D",
-    ("POST", "/persons/{person_id}/merge/{other_id}"): "A ADDD D D",
+    ("GET", "/persons/{person_id}/merge/{other_id}"): "A DDDD D D",
+    ("POST", "/persons/{person_id}/merge/{other_id}"): "A DDDD D D",
     # due diligence of business partners: no case records; analysts review, viewers read
     ("GET", "/partners"): "A DDDD A A",
     ("GET", "/partners/{code}"): "A DDDD A A",

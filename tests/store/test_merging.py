@@ -1,7 +1,9 @@
 """Merging two records of one person: every reference moves, atomic, audited, undone by admin.
 
 Store: the security matrix's (``tests/security/conftest.py``). Persons 1 (victim) and 2
-(suspect) of case 1 are both PNP's; 3 and 4 are TH-DSI's.
+(suspect) of case 1 are both PNP's; 3 and 4 are TH-DSI's. The own case's referral to IACAT is
+completed here, so persons 1 and 2 are open to the same agencies (PNP only) unless a test
+accepts it again.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.security.conftest import TARGET, make_store
+from tests.security.conftest import DAY, TARGET, end_own_referral, make_store
 from uncounted.errors import AccessDenied, InvalidInput
 from uncounted.store import merging
 from uncounted.store.access import Principal, Role
@@ -17,7 +19,15 @@ from uncounted.store.db import session_scope
 from uncounted.store.frames import read_table
 from uncounted.store.merging import merge_candidates, merge_persons
 from uncounted.store.removals import list_removals, restore_record
-from uncounted.store.tables import AuditEvent, CasePerson, JusticeEvent, LinkageDecision, Person
+from uncounted.store.tables import (
+    AuditEvent,
+    CasePerson,
+    CaseShare,
+    JusticeEvent,
+    LinkageDecision,
+    Person,
+    Referral,
+)
 
 OWN, OTHER = TARGET["own"], TARGET["other"]
 ADMIN = Principal(1, "admin", Role.ADMIN)
@@ -27,6 +37,7 @@ CASEWORKER = Principal(2, "caseworker", Role.CASEWORKER, 1)
 @pytest.fixture
 def store(tmp_path):
     made = make_store(tmp_path)
+    end_own_referral(made.engine)
     yield made
     made.engine.dispose()
 
@@ -195,3 +206,85 @@ def test_undo_brings_the_reviewers_decision_back_when_the_merges_is_gone(store):
         restore_record(s, ADMIN, removal.id)
     with session_scope(store.engine) as s:
         assert _decision(s) == before
+
+
+# -- a merge never widens who reads personal data, nor changes what the merger cannot --------
+
+
+def _share_other_case(s) -> None:
+    """TH-DSI shares case 2 (its persons 3 and 4) with PNP, the caseworker's agency."""
+    s.add(CaseShare(case_id=OTHER.case_id, agency_id=1, shared_on=DAY))
+
+
+def _refused(s, keep, other, says):
+    with pytest.raises(AccessDenied, match="An administrator must merge these records") as err:
+        merge_persons(s, CASEWORKER, keep, other, "same passport number")
+    assert says in str(err.value)
+
+
+def test_a_shared_case_does_not_let_a_caseworker_merge_records_of_unshared_cases(store):
+    """The hole: TH-DSI shares one case with PNP; a PNP caseworker merged TH-DSI's two records
+    of it, moving person 4's role in TH-DSI's unshared case 3 onto person 3."""
+    from uncounted.store.linkage_records import record_decision
+
+    with session_scope(store.engine) as s:
+        _share_other_case(s)
+        s.get(Referral, OTHER.referral).status = "Completed"  # 3 and 4: TH-DSI and PNP read them
+        s.add(CasePerson(case_id=TARGET["ref"].case_id, person_id=OTHER.suspect, role="victim"))
+        record_decision(s, "reviewer", OTHER.victim, OTHER.suspect, "match")
+    with session_scope(store.engine) as s:
+        _refused(s, OTHER.victim, OTHER.suspect, "record 4 has a role in a case you may not")
+        assert merge_candidates(s, CASEWORKER) == []  # not offered either
+        assert merge_candidates(s, ADMIN) == [(3, 4)]
+    with session_scope(store.engine) as s:  # nothing moved
+        assert _people_of_case(s, 3) == [(4, "victim"), (5, "victim"), (6, "suspect")]
+        assert list_removals(s, ADMIN) == []
+
+
+@pytest.mark.parametrize(("keep", "other"), [(OWN.victim, OWN.suspect), (OWN.suspect, OWN.victim)])
+def test_a_caseworker_may_not_merge_records_open_to_different_agencies(store, keep, other):
+    """Person 1 is referred to IACAT (accepted, with consent), person 2 is not: the kept record
+    would carry both records' data, so IACAT would newly read person 2's."""
+    from uncounted.store.linkage_records import record_decision
+
+    with session_scope(store.engine) as s:
+        s.get(Referral, OWN.referral).status = "Accepted"
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
+    with session_scope(store.engine) as s:
+        _refused(s, keep, other, "not open to the same agencies")
+        assert merge_candidates(s, CASEWORKER) == []
+        assert merge_candidates(s, CASEWORKER, person_id=OWN.victim) == []
+
+
+def test_a_caseworker_merges_another_agencys_records_of_a_case_shared_whole(store):
+    """Both records only in the case shared with PNP, open to TH-DSI and PNP alike: allowed."""
+    from uncounted.store.linkage_records import record_decision
+
+    with session_scope(store.engine) as s:
+        _share_other_case(s)
+        s.get(Referral, OTHER.referral).status = "Completed"
+        record_decision(s, "reviewer", OTHER.victim, OTHER.suspect, "match")
+    with session_scope(store.engine) as s:
+        assert merge_candidates(s, CASEWORKER) == [(3, 4)]
+        merge_persons(s, CASEWORKER, OTHER.victim, OTHER.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        assert _people_of_case(s, OTHER.case_id) == [(3, "suspect"), (3, "victim")]
+        merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
+        assert "newly_read_by" not in merge.after
+
+
+def test_an_administrators_merge_that_widens_readers_is_shown_and_audited(store):
+    from uncounted.store.merge_review import merge_preview
+
+    with session_scope(store.engine) as s:
+        s.get(Referral, OWN.referral).status = "Accepted"
+    with session_scope(store.engine) as s:
+        assert merging.widening(s, OWN.victim, OWN.suspect) == {OWN.suspect: ["IACAT"]}
+        assert merging.widening(s, OWN.suspect, OWN.victim) == {OWN.suspect: ["IACAT"]}
+        preview = merge_preview(s, ADMIN, OWN.victim, OWN.suspect).to_dict()
+        assert preview["widening"] == [{"record": OWN.suspect, "agencies": ["IACAT"]}]
+        merge_persons(s, ADMIN, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
+        assert merge.after["newly_read_by"] == {"2": ["IACAT"]}
+        assert "IACAT newly read 2's data" in merge.detail

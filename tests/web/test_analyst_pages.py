@@ -112,6 +112,14 @@ def test_a_bundle_failing_its_checks_is_not_offered(clients):
     assert any("refused" in (e["detail"] or "") for e in _events(clients))
 
 
+def test_a_k_below_the_configured_minimum_is_refused(clients):
+    """The page offered k = 2; the setting open_data_min_k (default 5) is the floor."""
+    refused = clients["analyst"].post("/api/open-data", json={"k": "2", "max_suppression": "0.5"})
+    assert refused.status_code == 422
+    assert "below the smallest k allowed here (5" in refused.json()["problems"][0]
+    assert refused.json()["bundle"] is None
+
+
 def test_a_bundle_built_by_one_server_process_downloads_from_another(demo, clients):
     """``serve --workers N``: the download may reach another process than the build; the
     verified bundle waits encrypted in the data folder, not in one process's memory."""

@@ -341,3 +341,40 @@ def test_without_a_run_the_page_says_how_to_make_one(site, tmp_path, monkeypatch
     assert "<code>uncounted link run</code>" in response.text
     page = site.clients["analyst"].get("/api/linkage/review").json()
     assert page["run"] is None and page["pairs"] == [] and "uncounted link run" in page["no_run"]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "message"),
+    [
+        (A2, B1, "not a pair of the review queue"),  # scored by the run, below the review band
+        (A1, 250, "not a pair of the review queue"),  # never compared by a run
+        (1, 2, "not a pair of the review queue"),  # one agency's two records: merge candidates
+    ],
+)
+def test_a_reviewer_decides_only_on_pairs_of_the_review_queue(site, left, right, message):
+    """A *match* on two records of one agency makes them merge candidates: an analyst could
+    put any pair of ids before caseworkers by deciding on it. Only the queue's pairs are
+    decided (and decided pairs changed)."""
+    client = site.clients["analyst"]
+    decided = _decided(site)
+    fields = {"record_l": str(left), "record_r": str(right), "decision": "match"}
+    response = client.post("/api/linkage/review/decisions", json=fields)
+    assert response.status_code == 422 and message in response.json()["error"]
+    assert _decided(site) == decided
+
+
+def test_a_decision_on_a_record_not_on_a_list_is_refused(site):
+    """Records linkage never reads (no list membership, or merged away) take no decision."""
+    from uncounted.store.tables import ListMembership, Person
+
+    with session_scope(site.engine) as s:
+        s.add(Person(id=999, source_agency_id=1, external_id="R999", sex="Female"))
+    try:
+        fields = {"record_l": str(A1), "record_r": "999", "decision": "non-match"}
+        response = site.clients["admin"].post("/api/linkage/review/decisions", json=fields)
+        assert response.status_code == 422
+        assert "No person record 999 on an agency's list" in response.json()["error"]
+    finally:
+        with session_scope(site.engine) as s:
+            s.execute(delete(ListMembership).where(ListMembership.person_id == 999))
+            s.execute(delete(Person).where(Person.id == 999))

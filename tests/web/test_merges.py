@@ -1,7 +1,8 @@
 """Merging two records of one person from the web: compare, choose per field, merge, undo.
 
 Store: the security matrix's (``tests/security/conftest.py``). Persons 1 (victim) and 2
-(suspect) of case 1 are both PNP's, the caseworker's agency; 3 and 4 are TH-DSI's.
+(suspect) of case 1 are both PNP's, the caseworker's agency; 3 and 4 are TH-DSI's. The own
+case's referral to IACAT is completed, so persons 1 and 2 are open to PNP only.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.security.conftest import TARGET, csrf_of, make_store, signed_in
+from tests.security.conftest import TARGET, csrf_of, end_own_referral, make_store, signed_in
 from uncounted.store.db import session_scope
 from uncounted.store.linkage_records import record_decision
 from uncounted.store.tables import AuditEvent, PersonIdentity
@@ -23,6 +24,7 @@ REASON = "same passport number on both"
 @pytest.fixture
 def web(tmp_path):
     store = make_store(tmp_path)
+    end_own_referral(store.engine)
     with session_scope(store.engine) as s:  # the second record holds a phone the first lacks
         s.get(PersonIdentity, OWN.suspect).phone = "+63 900 000 0002"
         s.get(PersonIdentity, OWN.suspect).given_name = "Maria"
@@ -208,3 +210,28 @@ def test_an_administrator_undoes_a_merge_from_the_deleted_records(web):
     assert sorted((p["person_id"], p["role"]) for p in persons) == [(1, "victim"), (2, "suspect")]
     (undo,) = _audit(store, "restore")
     assert (undo.actor, undo.record_id) == ("admin", str(OWN.suspect))
+
+
+def test_a_merge_that_would_widen_readers_is_an_administrators_and_says_so(web):
+    """Person 1 referred to IACAT again (accepted, with consent): IACAT would newly read
+    person 2's data. The caseworker is refused with the reason; the administrator is warned."""
+    from uncounted.store.tables import Referral
+
+    store, clients = web
+    with session_scope(store.engine) as s:
+        s.get(Referral, OWN.referral).status = "Accepted"
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
+    cw = clients["caseworker"]
+    for response in (cw.get(COMPARE), cw.post(COMPARE, data={"reason": REASON})):
+        assert response.status_code == 403
+        assert "An administrator must merge these records" in response.text
+    assert cw.get("/api/merges").json()["rows"] == []
+    admin = clients["admin"]
+    assert admin.get("/api/merges").json()["rows"] != []
+    page = admin.get(COMPARE).text
+    assert "This merge widens who may read these records" in page
+    assert "IACAT will newly see the data of record P-2." in page
+    done = admin.post(f"/api{COMPARE}", data={"reason": REASON})
+    assert done.status_code == 200
+    (event,) = _audit(store, "merge")
+    assert event.after["newly_read_by"] == {"2": ["IACAT"]}

@@ -199,6 +199,21 @@ def run_cmd(
     _summary(run, save_run(run, _runs_dir() / stamp), out)
 
 
+def _queued(engine: Any, pair: tuple[int, int]) -> float | None:
+    """The pair's match probability in the latest saved run's review queue, or ``None`` (not
+    in it, or no run)."""
+    from uncounted.linkage.queue import latest_saved_review
+    from uncounted.store.linkage_records import decisions_frame, record_lists
+
+    try:
+        review = latest_saved_review(
+            _runs_dir(), lambda: record_lists(engine), lambda: decisions_frame(engine)
+        )
+    except NotFound:
+        return None
+    return review.probability(*pair)
+
+
 @link_app.command("review")
 def review_cmd(
     limit: int = typer.Option(10, help="Pairs to show."),
@@ -234,8 +249,14 @@ def review_cmd(
         if pair is not None or decision is not None:
             if pair is None or decision is None:
                 raise InvalidInput("Give both --pair A B and --decision match|non-match.")
+            probability = None
+            if not isinstance(who, str):  # a reviewer decides on the pairs of the queue
+                probability = _queued(engine, pair)
             with session_scope(engine) as session:
-                review_decision(session, who, pair[0], pair[1], decision, note=note)
+                review_decision(
+                    session, who, pair[0], pair[1], decision, note=note,
+                    match_probability=probability, queued=probability is not None,
+                )  # fmt: skip
             console.print(
                 f"Recorded {decision} for {pair[0]} and {pair[1]}; "
                 "it applies from the next `uncounted link run`."

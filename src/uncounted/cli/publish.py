@@ -34,6 +34,7 @@ def publish(
     import polars as pl
 
     from uncounted.publish import bundle_tables, write_bundle
+    from uncounted.settings import get_settings
 
     result = Output("json" if json_out else fmt, output)
     with (
@@ -47,6 +48,7 @@ def publish(
             out,
             k=k,
             max_suppression=max_suppression,
+            min_k=get_settings().open_data_min_k,
             source="the demo database" if demo else "the Uncounted case database",
             progress=lambda step: bar.update(task, description=step),
         )

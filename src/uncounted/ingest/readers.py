@@ -10,6 +10,15 @@ or without a byte-order mark) unless the start of the file is not UTF-8, in whic
 read as Latin-1 (Windows-1252), or the encoding named. A UTF-8 file with a few lines in another
 encoding ("mixed encodings") has those rows rejected, never silently garbled.
 
+An XLSX workbook is a zip of XML files. Before it is opened, its zip directory is checked
+(:func:`check_workbook`): a workbook whose parts would decompress to more than
+:data:`MAX_XLSX_BYTES` in all, :data:`MAX_XLSX_PART` in one part or :data:`MAX_XLSX_STRINGS` of
+shared strings (which are all held in memory at once), that compresses a large part more than
+:data:`MAX_XLSX_RATIO` times (a "zip bomb") or holds more than :data:`MAX_XLSX_PARTS` parts, is
+refused with the reason. Python's zip reader never inflates a part beyond its declared size,
+so the declared sizes bound what reading uses. The XML itself is parsed through ``defusedxml``
+(openpyxl uses it when installed): no entity expansion, no external entities.
+
 CSV and XLSX text cells that an export neutralised against formula injection (a leading
 apostrophe, see ``ingest/formulas.py``) are read back as the value that was exported.
 """
@@ -34,6 +43,15 @@ from uncounted.ingest.formulas import QUOTE, unquote_cell
 CHUNK_ROWS = 10_000
 #: Largest CSV cell accepted (bytes); bigger cells are a broken file, not data.
 MAX_CELL = 16 * 1024 * 1024
+#: What an XLSX workbook may decompress to: in all, in one part, in shared strings (read into
+#: memory whole); how many times a part over :data:`_RATIO_FROM` bytes may be compressed; and
+#: how many parts the zip may hold. A 50 MB upload of real data stays well within these.
+MAX_XLSX_BYTES = 1024 * 1024 * 1024
+MAX_XLSX_PART = 512 * 1024 * 1024
+MAX_XLSX_STRINGS = 64 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+MAX_XLSX_PARTS = 10_000
+_RATIO_FROM = 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = ",;\t|"
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
@@ -136,6 +154,8 @@ def sheet_names(path: Path) -> list[str]:
     try:
         stat = path.stat()
         return list(_open_book(path.resolve(), stat.st_mtime_ns, stat.st_size).sheetnames)
+    except ImportRejected:
+        raise
     except Exception as exc:
         raise _reject(path, _unreadable(path, "xlsx")) from exc
 
@@ -359,11 +379,62 @@ def _header(path: Path, header: list[Any]) -> list[tuple[int, str]]:
 # --- XLSX ------------------------------------------------------------------------------------
 
 
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:,.0f} MB"
+
+
+def check_workbook(path: Path) -> None:
+    """Raise :class:`ImportRejected` if the XLSX workbook ``path`` would decompress to more
+    than the limits allow (module docstring), reading only its zip directory."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            parts = book.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: openpyxl's own error says the workbook cannot be opened
+    reason = _oversized(parts)
+    if reason is not None:
+        raise _reject(path, reason)
+
+
+def _oversized(parts: list[Any]) -> str | None:
+    """Why a workbook of these zip parts is refused, or ``None``."""
+    split = "split it into smaller workbooks or save it as CSV"
+    if len(parts) > MAX_XLSX_PARTS:
+        return (
+            f"the workbook holds {len(parts):,} parts (at most {MAX_XLSX_PARTS:,}); it is not "
+            "a spreadsheet saved by a spreadsheet program"
+        )
+    total = sum(p.file_size for p in parts)
+    if total > MAX_XLSX_BYTES:
+        return f"the workbook would unpack to {_mb(total)} (at most {_mb(MAX_XLSX_BYTES)}); {split}"
+    for part in parts:
+        name, size = part.filename, part.file_size
+        ratio = size / max(part.compress_size, 1)
+        if size > _RATIO_FROM and ratio > MAX_XLSX_RATIO:
+            return (
+                f"the part {name} is compressed {ratio:,.0f} times (at most {MAX_XLSX_RATIO}): "
+                "the file is built to exhaust memory, not a spreadsheet"
+            )
+        if size > MAX_XLSX_PART:
+            limit = _mb(MAX_XLSX_PART)
+            return f"the part {name} would unpack to {_mb(size)} (at most {limit}); {split}"
+        if name.lower().endswith("sharedstrings.xml") and size > MAX_XLSX_STRINGS:
+            return (
+                f"the workbook's shared strings would unpack to {_mb(size)} (at most "
+                f"{_mb(MAX_XLSX_STRINGS)}); {split}"
+            )
+    return None
+
+
 @lru_cache(maxsize=2)
 def _open_book(path: Path, _mtime_ns: int, _size: int) -> Any:
-    """A read-only workbook, kept open across the passes of one import (opening is slow)."""
+    """A read-only workbook, kept open across the passes of one import (opening is slow),
+    once its sizes passed :func:`check_workbook`."""
     import openpyxl
 
+    check_workbook(path)
     return openpyxl.load_workbook(path, read_only=True, data_only=True)
 
 
@@ -450,9 +521,15 @@ __all__ = [
     "CHUNK_ROWS",
     "FORMATS",
     "MAX_CELL",
+    "MAX_XLSX_BYTES",
+    "MAX_XLSX_PART",
+    "MAX_XLSX_PARTS",
+    "MAX_XLSX_RATIO",
+    "MAX_XLSX_STRINGS",
     "Cell",
     "ReadOptions",
     "SourceRow",
+    "check_workbook",
     "detect_format",
     "read_chunks",
     "release_workbooks",

@@ -5,7 +5,7 @@ Layout of the bundle directory::
 
     victims.csv                      k-anonymous rows in the CTDC layout
     tables/<name>.csv                long tables: row, column, count (empty when withheld), status
-    tables/<name>_margins.csv        row and column totals (exact)
+    tables/<name>_margins.csv        row and column totals (of the rows of victims.csv)
     data_dictionary.csv              every column of every file and its meaning
     README.md                        what was published, how it was protected, its limits
     manifest.json                    files with SHA-256, k, levels, suppression shares
@@ -87,10 +87,12 @@ class Bundle:
         }
 
 
+#: The label, in the tables, of a value that ``victims.csv`` leaves empty.
+UNKNOWN = "(withheld or not recorded)"
+
+
 def _crosstab(rows: pl.DataFrame, row: str, col: str) -> tuple[list[str], list[str], np.ndarray]:
-    data = rows.select(
-        pl.col(row).fill_null("(not recorded)"), pl.col(col).fill_null("(not recorded)")
-    )
+    data = rows.select(pl.col(row).fill_null(UNKNOWN), pl.col(col).fill_null(UNKNOWN))
     r_keys = sorted(data[row].unique().to_list())
     c_keys = sorted(data[col].unique().to_list())
     counts = np.zeros((len(r_keys), len(c_keys)), dtype=np.int64)
@@ -136,8 +138,9 @@ Generated {generated} from {source}.
 ## Files
 - `victims.csv`: one row per identified victim ({a.rows.height} of {a.input_records}), in the
   layout of the Counter-Trafficking Data Collaborative (CTDC) public dataset.
-- `tables/*.csv`: counts of victims by country of exploitation and year, citizenship and sex;
-  `*_margins.csv` give the exact row and column totals.
+- `tables/*.csv`: counts of the victims of `victims.csv` by country of exploitation and year,
+  citizenship and sex, with their values as published there; `*_margins.csv` give the row and
+  column totals. Withheld victims are in neither, so comparing them reveals nothing more.
 - `data_dictionary.csv`: the meaning of every column.
 - `manifest.json`: every file with its SHA-256, and the protection applied.
 
@@ -189,10 +192,21 @@ def write_bundle(
     *,
     k: int = 11,
     max_suppression: float = 0.05,
+    min_k: int = 2,
     source: str = "the Uncounted case database",
     progress: Callable[[str], None] | None = None,
 ) -> Bundle:
-    """Build, write and verify the bundle in ``out`` (which must not exist or be empty)."""
+    """Build, write and verify the bundle in ``out`` (which must not exist or be empty).
+
+    ``k`` below ``min_k`` (the ``open_data_min_k`` setting for the command and the web page)
+    is refused. The aggregate tables and their margins count the rows of ``victims.csv``
+    (as published: generalised, withheld rows left out), so that subtracting one file from the
+    other reveals nothing about the withheld victims."""
+    if k < max(min_k, 2):
+        raise InvalidInput(
+            f"k = {k} is below the smallest k allowed here ({max(min_k, 2)}, the setting "
+            "UNCOUNTED_OPEN_DATA_MIN_K); choose a larger k."
+        )
     if out.exists() and any(out.iterdir()):
         raise InvalidInput(f"{out} is not empty; publish into a new directory.")
     step = progress or (lambda _: None)
@@ -214,7 +228,7 @@ def write_bundle(
         dictionary = [("victims.csv", c, DICTIONARY.get(c, "")) for c in anon.rows.columns]
         for name, (row, col) in AGGREGATES.items():
             step(f"Suppressing small cells in {name}")
-            r_keys, c_keys, counts = _crosstab(rows, row, col)
+            r_keys, c_keys, counts = _crosstab(anon.rows, row, col)
             table = suppress(counts, threshold=k)
             suppressed[name] = table
             body, margins = _table_frames(r_keys, c_keys, table, row, col)
@@ -225,7 +239,7 @@ def write_bundle(
                 (f"tables/{name}.csv", col, DICTIONARY.get(col, "")),
                 (f"tables/{name}.csv", "count", "Victims; empty when withheld"),
                 (f"tables/{name}.csv", "status", "published, primary or secondary (withheld)"),
-                (f"tables/{name}_margins.csv", "total", "Exact total of the row or column"),
+                (f"tables/{name}_margins.csv", "total", "Total of the row or column (victims.csv)"),
             ]
         pl.DataFrame(dictionary, schema=["file", "column", "meaning"], orient="row").write_csv(
             staging / "data_dictionary.csv"
@@ -268,11 +282,46 @@ def bundle_problems(path: Path, k: int) -> list[str]:
     for name, (row, col) in AGGREGATES.items():
         body = pl.read_csv(path / "tables" / f"{name}.csv", infer_schema_length=0)
         margins = pl.read_csv(path / "tables" / f"{name}_margins.csv", infer_schema_length=0)
+        problems += _differences(name, victims, body, margins, row, col)
         try:
             _verify_table(name, body, margins, row, col)
         except InvalidInput as exc:
             problems.append(str(exc))
     return problems
+
+
+def _differences(
+    name: str, victims: pl.DataFrame, body: pl.DataFrame, margins: pl.DataFrame, row: str, col: str
+) -> list[str]:
+    """Where a table's published cells or margins differ from the count of ``victims.csv``'s
+    rows: the difference would be the withheld victims of that cell, row or column (how many,
+    and by subtracting tables, their attributes)."""
+    if row not in victims.columns or col not in victims.columns:
+        return [f"victims.csv lacks {row} or {col}, which tables/{name}.csv counts."]
+    cells = victims.select(pl.col(row).fill_null(UNKNOWN), pl.col(col).fill_null(UNKNOWN))
+    counted = {(a, b): n for a, b, n in cells.group_by([row, col]).len().iter_rows()}
+    totals = {(row, a): n for a, n in cells.group_by(row).len().iter_rows()} | {
+        (col, b): n for b, n in cells.group_by(col).len().iter_rows()
+    }
+    totals[("all", "all")] = victims.height
+    found: list[str] = []
+    for a, b, count in body.select(row, col, "count").iter_rows():
+        if count not in (None, "") and int(count) != counted.get((a, b), 0):
+            found.append(
+                f"{a} × {b}: {count} in the table, {counted.get((a, b), 0)} in victims.csv"
+            )
+    for margin, value, total in margins.select("margin", "value", "total").iter_rows():
+        if int(total) != totals.get((margin, value), 0):
+            found.append(
+                f"the total of {value}: {total} in the margins, "
+                f"{totals.get((margin, value), 0)} in victims.csv"
+            )
+    if not found:
+        return []
+    return [
+        f"tables/{name}.csv does not count the rows of victims.csv ({'; '.join(found[:3])}"
+        f"{'; …' if len(found) > 3 else ''}): the difference would reveal the withheld victims."
+    ]
 
 
 def verify_bundle(path: Path, k: int) -> None:

@@ -225,10 +225,19 @@ def review_decision(
     *,
     match_probability: float | None = None,
     note: str | None = None,
+    queued: bool = False,
 ) -> LinkageDecision:
     """A reviewer's decision on a pair of the review queue (:func:`record_decision`), for a
     signed-in reviewer only when their role may create (and, to change one, update) linkage
-    decisions. A blank note is stored as none."""
+    decisions. A blank note is stored as none.
+
+    A signed-in reviewer decides only on what linkage compared: two live records that agencies
+    delivered on their lists (the records a linkage run reads), and, for a new decision, a pair
+    the latest run left for review (``queued``, which the caller checks against the saved run:
+    ``linkage.queue.SavedReview.probability``); a pair already decided may be changed. A
+    *match* makes two records of one agency merge candidates, so a decision on any other pair
+    of ids would put a pair no run proposed before caseworkers. The operator on the server (a
+    plain string) is not narrowed."""
     if isinstance(who, Principal):
         check(who, Resource.LINKAGE, Action.CREATE)
         low, high = sorted((int(record_l), int(record_r)))
@@ -239,10 +248,35 @@ def review_decision(
         ).first()
         if existing is not None:
             check(who, Resource.LINKAGE, Action.UPDATE)
+        _listed_records(session, low, high)
+        if existing is None and not queued:
+            raise InvalidInput(
+                f"Records {low} and {high} are not a pair of the review queue; decide on the "
+                "pairs the latest linkage run left for review."
+            )
     text = (note or "").strip() or None
     return record_decision(
         session, who, record_l, record_r, decision, match_probability=match_probability, note=text
     )
+
+
+def _listed_records(session: Session, *ids: int) -> None:
+    """:class:`InvalidInput` unless each of ``ids`` is a live record an agency delivered on
+    its list (a source agency and a live list membership): what linkage runs compare."""
+    if len(set(ids)) < len(ids):
+        raise InvalidInput("A review decision needs two different records.")
+    for pid in ids:
+        listed = select(ListMembership.id).where(
+            ListMembership.person_id == pid,
+            ListMembership.person_id.in_(
+                select(Person.id).where(Person.source_agency_id.is_not(None), live(Person))
+            ),
+            live(ListMembership),
+        )
+        if session.scalar(listed.limit(1)) is None:
+            raise InvalidInput(
+                f"No person record {pid} on an agency's list; check the ids in the review queue."
+            )
 
 
 def record_lists(engine: Engine) -> pl.DataFrame:

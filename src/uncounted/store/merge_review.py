@@ -30,6 +30,7 @@ from uncounted.store.merging import (
     merge_candidates,
     mergeable_pair,
     movable_rows,
+    widening,
 )
 from uncounted.store.survivor_records import get_person
 from uncounted.store.tables import Agency, Case, CasePerson, Person, PersonIdentity
@@ -65,6 +66,8 @@ class MergePreview:
     fields: list[MergeField]
     moving: dict[str, int] = field(default_factory=dict)  # table -> rows that move
     staying: dict[str, int] = field(default_factory=dict)  # table -> rows that stay behind
+    #: record -> codes of the agencies that would newly read its data (administrators only)
+    widening: dict[int, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -79,6 +82,8 @@ class MergePreview:
             ],
             "moving": self.moving,
             "staying": self.staying,
+            "widening": [{"record": pid, "agencies": codes}
+                         for pid, codes in self.widening.items()],
         }  # fmt: skip
 
 
@@ -168,6 +173,7 @@ def merge_preview(session: Session, who: Principal, keep_id: int, other_id: int)
         fields,
         {name: len(rows[name][0]) for name in MOVED if rows[name][0]},
         {name: len(rows[name][1]) for name in MOVED if rows[name][1]},
+        widening(session, keep_id, other_id),
     )
 
 

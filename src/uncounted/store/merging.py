@@ -11,6 +11,15 @@ reviewer had already made on the pair is kept with the merge (``prior_decision``
 the merge puts it back as it was (decision, reviewer, time, note); with none, the undo deletes
 the merge's.
 
+A merge never widens who can read personal data, and never changes what the merger cannot
+change. A caseworker merges two records only when they may change both, may change every case
+either record has a role in (the merge moves roles, and shows the kept record, in all of
+them), and the same agencies may read both records (:func:`readers`: through their cases, the
+agency that recorded them, an accepted referral with consent); otherwise an administrator must
+do it. An administrator's merge may widen who reads a record: the comparison page names the
+agencies that would newly read each record's data (:func:`widening`) and the audit entry
+records them.
+
 Records of two different agencies are not merged: each agency's list must keep its own record
 for capture histories (multiple systems estimation counts the overlap between lists); that
 "same person" is a linkage decision, not a merge. Rows that cannot move without duplicating
@@ -27,13 +36,24 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from uncounted.errors import AccessDenied, InvalidInput, NotFound
+from uncounted.errors import AccessDenied, AdministratorOnly, InvalidInput, NotFound
 from uncounted.store import audit, person_index
-from uncounted.store.access import Action, Principal, Resource, check, person_filter
+from uncounted.store.access import (
+    Action,
+    Principal,
+    Resource,
+    Role,
+    check,
+    person_filter,
+    scope_filter,
+    unrestricted,
+)
 from uncounted.store.linkage_records import record_decision
 from uncounted.store.tables import (
     AftercareStep,
+    Agency,
     Assessment,
+    Case,
     CasePerson,
     JusticeEvent,
     LinkageDecision,
@@ -76,12 +96,80 @@ def _person(session: Session, who: Principal, person_id: int) -> Person:
     return person
 
 
+def readers(session: Session, person_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """The agencies whose caseworkers may read each of ``person_ids`` (live ones), by the
+    access rules themselves (:func:`~uncounted.store.access.person_filter`): one query per
+    agency. Administrators and analysts read every record and are left out."""
+    wanted = sorted(set(person_ids))
+    found: dict[int, set[int]] = {pid: set() for pid in wanted}
+    if not wanted:
+        return {}
+    for agency in session.scalars(select(Agency.id).order_by(Agency.id)):
+        reader = Principal(None, "", Role.CASEWORKER, agency)
+        query = select(Person.id).where(
+            Person.id.in_(wanted), person_filter(reader, Resource.PERSONS, Action.READ)
+        )
+        for pid in session.scalars(query):
+            found[pid].add(agency)
+    return {pid: frozenset(agencies) for pid, agencies in found.items()}
+
+
+def outside_cases(session: Session, who: Principal, person_ids: Iterable[int]) -> set[int]:
+    """Those of ``person_ids`` with a role in a case ``who`` may not change (a deleted case, or
+    another agency's case not shared with ``who``'s agency)."""
+    wanted = sorted(set(person_ids))
+    if unrestricted(who) or not wanted:
+        return set()
+    changeable = select(Case.id).where(scope_filter(who, Resource.CASES, Action.UPDATE))
+    query = select(CasePerson.person_id).where(
+        CasePerson.person_id.in_(wanted), CasePerson.case_id.not_in(changeable)
+    )
+    return {int(pid) for pid in session.scalars(query)}
+
+
+#: Why a caseworker may not merge a pair an administrator could.
+OUTSIDE_CASE = (
+    "An administrator must merge these records, because record {pid} has a role in a case you "
+    "may not change and a merge would change that case too."
+)
+OTHER_READERS = (
+    "An administrator must merge these records, because they are not open to the same "
+    "agencies and a merge would show each record's data to those that may read the other."
+)
+
+
+def _refusal(
+    pair: tuple[int, int], outside: set[int], seen_by: dict[int, frozenset[int]]
+) -> str | None:
+    for pid in pair:
+        if pid in outside:
+            return OUTSIDE_CASE.format(pid=pid)
+    if seen_by.get(pair[0]) != seen_by.get(pair[1]):
+        return OTHER_READERS
+    return None
+
+
+def widening(session: Session, keep_id: int, other_id: int) -> dict[int, list[str]]:
+    """For each record of a merge, the codes of the agencies that would newly read its data
+    (they read the other record, not this one); records no agency newly reads are left out."""
+    seen_by = readers(session, (keep_id, other_id))
+    codes = dict(session.execute(select(Agency.id, Agency.code)).all())
+    keep, other = seen_by.get(keep_id, frozenset()), seen_by.get(other_id, frozenset())
+    out = {
+        keep_id: sorted(str(codes[a]) for a in other - keep),
+        other_id: sorted(str(codes[a]) for a in keep - other),
+    }
+    return {pid: agencies for pid, agencies in out.items() if agencies}
+
+
 def mergeable_pair(
     session: Session, who: Principal, keep_id: int, other_id: int
 ) -> tuple[Person, Person]:
     """The two records if ``who`` may merge them: two different live records, both in scope to
-    change, of the same agency. Raises :class:`NotFound`, :class:`AccessDenied` (either record
-    outside the scope) or :class:`InvalidInput` (the same record; two agencies)."""
+    change, of the same agency; for a caseworker, also every case either has a role in in
+    scope to change, and the same agencies reading both (see the module docstring). Raises
+    :class:`NotFound`, :class:`AccessDenied` (outside the scope; a merge only an administrator
+    may do) or :class:`InvalidInput` (the same record; two agencies)."""
     check(who, Resource.PERSONS, Action.UPDATE)
     if keep_id == other_id:
         raise InvalidInput("Pick two different records to merge.")
@@ -91,6 +179,11 @@ def mergeable_pair(
             "These records come from two agencies; each agency keeps its own record for the "
             "prevalence estimates. Record them as the same person in the linkage review instead."
         )
+    if not unrestricted(who):
+        pair = (keep_id, other_id)
+        refusal = _refusal(pair, outside_cases(session, who, pair), readers(session, pair))
+        if refusal is not None:
+            raise AdministratorOnly(refusal)
     return keep, other
 
 
@@ -194,6 +287,7 @@ def merge_persons(
     lacks). Returns the removal that marks the other record as merged.
     """
     keep, other = mergeable_pair(session, who, keep_id, other_id)
+    widened = widening(session, keep_id, other_id)
     text = (reason or "").strip()
     if len(text) < 5:
         raise InvalidInput("Say why these are the same person (at least 5 characters).")
@@ -236,11 +330,17 @@ def merge_persons(
     removal.prior_decision = None if prior is None else _decision_values(prior)
     session.add(removal)
     record_decision(session, who, keep_id, other_id, "match", note=f"merged: {text}")
+    newly = "; ".join(
+        f"{', '.join(codes)} newly read {pid}'s data" for pid, codes in widened.items()
+    )
+    after: dict[str, Any] = {"merged": other_id, "moved": moved}
+    if widened:  # an administrator's merge that widens who reads the records
+        after["newly_read_by"] = {str(pid): codes for pid, codes in widened.items()}
     audit.record(
         session, who, audit.AuditAction.MERGE, "persons", str(keep_id),
-        fields=sorted(chosen), after={"merged": other_id, "moved": moved},
+        fields=sorted(chosen), after=after,
         detail=f"merged person {other_id} into {keep_id}: {text}; fields taken from "
-        f"{other_id}: {', '.join(sorted(chosen)) or 'none'}",
+        f"{other_id}: {', '.join(sorted(chosen)) or 'none'}" + (f"; {newly}" if newly else ""),
     )  # fmt: skip
     session.flush()
     return removal
@@ -282,8 +382,12 @@ def merge_candidates(
     the pair's ids, ``limit`` of them from ``offset`` (``None``: all); with ``person_id``,
     only the pairs of that record.
 
-    The agencies are compared in the query (a join of ``persons`` twice), so a page of pairs
-    costs one indexed query however many people the store holds.
+    The agencies are compared in the query (a join of ``persons`` twice), so an
+    administrator's page of pairs costs one indexed query however many people the store
+    holds. A caseworker is offered only the pairs they may merge (:func:`mergeable_pair`):
+    their agency's candidate pairs are read whole, the pairs with a record in a case they may
+    not change or read by other agencies than the other record are dropped, and the page is
+    cut from what remains.
     """
     check(who, Resource.PERSONS, Action.UPDATE)
     left, right = aliased(Person), aliased(Person)
@@ -300,17 +404,23 @@ def merge_candidates(
             LinkageDecision.person_id_r.in_(changeable),
         )
         .order_by(LinkageDecision.person_id_l, LinkageDecision.person_id_r)
-        .offset(offset)
     )
     if person_id is not None:
         query = query.where(
             or_(LinkageDecision.person_id_l == person_id, LinkageDecision.person_id_r == person_id)
         )
-    if limit is not None:
-        query = query.limit(limit)
-    return [(int(a), int(b)) for a, b in session.execute(query).all()]
+    if unrestricted(who):
+        query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return [(int(a), int(b)) for a, b in session.execute(query).all()]
+    pairs = [(int(a), int(b)) for a, b in session.execute(query).all()]
+    ids = {i for pair in pairs for i in pair}
+    outside, seen_by = outside_cases(session, who, ids), readers(session, ids)
+    allowed = [pair for pair in pairs if _refusal(pair, outside, seen_by) is None]
+    return allowed[offset:] if limit is None else allowed[offset : offset + limit]
 
 
 __all__ = ["DECISION_FIELDS", "IDENTITY_FIELDS", "MOVED", "PERSON_FIELDS", "default_take",
            "merge_candidates", "merge_persons", "mergeable_pair", "movable_rows",
-           "unmerge_person"]  # fmt: skip
+           "outside_cases", "readers", "unmerge_person", "widening"]  # fmt: skip

@@ -32,7 +32,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from uncounted import __version__
-from uncounted.errors import AccessDenied, UncountedError
+from uncounted.errors import AccessDenied, AdministratorOnly, UncountedError
 from uncounted.settings import Settings
 from uncounted.store.access import Action, Principal, Resource, allowed
 from uncounted.store.crypto import KeyRing, keyring_from_settings
@@ -207,6 +207,7 @@ def create_app(
         secure_cookies=behind_tls,
         risk_table=settings.risk_table,
         zones=settings.zone_files,
+        open_data_min_k=settings.open_data_min_k,
         linkage_runs=settings.data_dir / "linkage",
     )
     ctx.uploads.sweep()
@@ -314,7 +315,7 @@ def create_app(
     @app.exception_handler(UncountedError)
     async def _error(request: Request, exc: UncountedError) -> Response:
         message = str(exc)
-        if isinstance(exc, AccessDenied) and not isinstance(exc, CsrfRejected):
+        if isinstance(exc, AccessDenied) and not isinstance(exc, CsrfRejected | AdministratorOnly):
             message = N_("You do not have access to this page or record.")
         return _error_page(request, message, exc.http_status)
 

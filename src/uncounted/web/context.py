@@ -59,6 +59,7 @@ class WebContext:
     risk_table: Path | None = None  # due diligence: settings.risk_table
     zones: tuple[Path, ...] = ()  # due diligence: settings.zone_files
     linkage_runs: Path | None = None  # saved linkage runs: <data dir>/linkage
+    open_data_min_k: int = 5  # settings.open_data_min_k
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)

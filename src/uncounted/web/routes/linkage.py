@@ -148,9 +148,10 @@ def record_review_decision(
         if len(note) > MAX_NOTE:
             raise InvalidInput(N_("Keep the note under 2,000 characters."))
         review = _saved_review(request)
+        probability = review.probability(left, right) if review else None
         review_decision(
             session, me.who, left, right, decision, note=note,
-            match_probability=review.probability(left, right) if review else None,
+            match_probability=probability, queued=probability is not None,
         )  # fmt: skip
     except InvalidInput as exc:
         session.rollback()

@@ -9,7 +9,8 @@ choice of value for each field that differs and a required reason; ``POST`` merg
 ``store/merging.py`` (access, audit, one transaction) and returns to the kept person's case
 with a message. A merge is undone by an administrator from ``/deleted`` (``removals.py``).
 
-Routes stay thin: access is the store's (both records in scope to change, of one agency).
+Routes stay thin: access is the store's (``mergeable_pair``: both records in scope to change, of
+one agency; for a caseworker also every case they are in, and the same agencies reading both).
 """
 
 from __future__ import annotations

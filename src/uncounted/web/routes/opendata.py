@@ -47,6 +47,7 @@ def _settings(fields: dict[str, str]) -> tuple[int, float]:
 def _page(data: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "k": DEFAULT_K,
+        "min_k": 2,  # the setting open_data_min_k: the page's smallest k
         "max_suppression": DEFAULT_MAX_SUPPRESSION,
         "bundle": None,
         "problems": [],
@@ -57,7 +58,8 @@ def _page(data: dict[str, Any] | None = None) -> dict[str, Any]:
 @both(router, "/open-data", summary="Build the de-identified open-data bundle")
 def open_data_page(request: Request, me: CurrentUser) -> Response:
     check(me.who, Resource.OPEN_DATA, Action.CREATE)
-    return render(request, "open_data.html", _page(), me)
+    data = _page({"min_k": ctx_of(request).open_data_min_k})
+    return render(request, "open_data.html", data, me)
 
 
 def _build(request: Request, k: int, share: float) -> tuple[dict[str, Any], bytes]:
@@ -66,7 +68,8 @@ def _build(request: Request, k: int, share: float) -> tuple[dict[str, Any], byte
     tables = bundle_tables(ctx_of(request).engine)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "uncounted-open-data"
-        bundle = write_bundle(tables, out, k=k, max_suppression=share)
+        min_k = ctx_of(request).open_data_min_k
+        bundle = write_bundle(tables, out, k=k, max_suppression=share, min_k=min_k)
         summary = bundle.to_dict()
         return summary, zip_bundle(out)
 
@@ -83,7 +86,7 @@ def build_open_data(
     except InvalidInput as exc:  # refused or failed verification: nothing is offered
         record(session, me.who, AuditAction.EXPORT, "open_data", None, after=settings,
                detail=f"open-data bundle refused: {exc}")  # fmt: skip
-        data = _page({**settings, "problems": [str(exc)]})
+        data = _page({**settings, "problems": [str(exc)], "min_k": ctx_of(request).open_data_min_k})
         return render(request, "open_data.html", data, me, status_code=422)
     token = ctx_of(request).bundles.put(body, owner=str(me.who.user_id))
     sha256 = hashlib.sha256(body).hexdigest()
@@ -103,7 +106,8 @@ def build_open_data(
         "bytes": len(body),
         "download": f"/open-data/{token}.zip",
     }
-    return render(request, "open_data.html", _page({**settings, "bundle": bundle}), me)
+    data = _page({**settings, "bundle": bundle, "min_k": ctx_of(request).open_data_min_k})
+    return render(request, "open_data.html", data, me)
 
 
 @router.get("/open-data/{token}.zip", tags=["open data"], summary="Download a verified bundle")
