@@ -24,7 +24,10 @@ Construction:
   share ``5 - |Δy|`` of them, so "same year", "within 1" and "within 3" stay comparable.
 
 Standard library only (``hmac``, ``hashlib``): no dependency on clkhash, whose pins of old
-``cryptography`` and ``bitarray`` releases conflict with ours.
+``cryptography`` and ``bitarray`` releases conflict with ours. Each distinct value of a field
+and each distinct bigram of the name words is hashed once per call, and the records'
+filters are assembled in NumPy (``uncounted.linkage._encode``); the output is the same, bit
+for bit, as encoding each record on its own.
 
 Privacy properties and limits (see ``docs/linkage.md``): without the secret, nobody can
 compute an encoding of a guessed name, so dictionary attacks need the key. But the encodings
