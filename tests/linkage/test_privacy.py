@@ -3,10 +3,15 @@ plain identifiers, and nearly as good for linkage as the names themselves."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+
 import numpy as np
 import polars as pl
 import pytest
 
+from tests.linkage.privacy_reference import encode_records_reference
 from uncounted.errors import InvalidInput
 from uncounted.linkage import (
     LinkageSettings,
@@ -28,7 +33,7 @@ from uncounted.linkage.privacy import (
     keyed_hash,
     xor_fold,
 )
-from uncounted.simulate.agency_records import population_records
+from uncounted.simulate.agency_records import RecordNoise, population_records
 
 SECRET = b"shared-secret-of-the-agencies-0123"
 
@@ -46,6 +51,9 @@ def test_bloom_filter_dice_tracks_spelling_similarity():
 
 
 def test_keyed_hash_separates_fields_and_keys():
+    for key in (b"k" * 32, b"q" * 16, b"long key " * 10):  # a key over 64 bytes is hashed first
+        digest = hmac.new(key, b"sex\x1fFemale", hashlib.sha256).digest()
+        assert keyed_hash(key, "sex", "Female") == int.from_bytes(digest[:8], "big", signed=True)
     assert keyed_hash(b"k" * 32, "sex", "Female") == keyed_hash(b"k" * 32, "sex", "Female")
     assert keyed_hash(b"k" * 32, "sex", "Female") != keyed_hash(b"k" * 32, "place", "Female")
     assert keyed_hash(b"k" * 32, "sex", "Female") != keyed_hash(b"q" * 32, "sex", "Female")
@@ -196,3 +204,83 @@ def test_encoded_files_are_checked_before_they_are_combined():
         combine_encoded([("pnp.parquet", a), ("again.parquet", a)])
     with pytest.raises(InvalidInput, match="at least one"):
         combine_encoded([])
+
+
+def _varied_prepared() -> pl.DataFrame:
+    """Simulated records under heavy noise, records with diacritics, missing and blank fields
+    and very long names, and token lists as an agency's own preparation could leave them
+    (diacritics kept, an empty list, an empty word, a 300-letter word)."""
+    sim = population_records(300, seed=21, noise=RecordNoise.heavy()).records.drop("person")
+    long_given = " ".join(f"Wor{chr(97 + i % 26)}d{i}" for i in range(40))
+    odd = pl.DataFrame(
+        {
+            "record_id": [f"ODD-{i}" for i in range(8)],
+            "agency": ["ODD"] * 8,
+            "given_name": [
+                "Nguyễn Thị Ánh",
+                "Ñuñez",
+                "Søren-Åke",
+                long_given,
+                "",
+                None,
+                "  ",
+                "Aye Aye",
+            ],
+            "family_name": ["Trần", "Çelik", "Þórsdóttir", "X" * 120, None, None, "Ng", "Aye"],
+            "birth_date": [dt.date(1990, 1, 1), None, dt.date(2001, 12, 31)]
+            + [None] * 3
+            + [dt.date(1975, 6, 5), None],
+            "age": [30, None, 22, 105, None, None, None, 0],
+            "sex": ["Female", None, "Male", "", None, None, "Female", "Male"],
+            "citizenship": ["VN", "MX", None, "", None, None, "TH", "MM"],
+            "place": ["VN-01", None, "DK-84", None, None, None, "TH-10", "MM-01"],
+            "region": ["VN", None, None, None, None, None, "TH", "MM"],
+            "phone": ["+84 912 345 678", None, "", "0", None, None, "+66811111111", None],
+            "recorded_on": [dt.date(2024, 1, 1)] * 8,
+            "period": ["2024"] * 8,
+        },
+        schema_overrides={"birth_date": pl.Date, "age": pl.Int64},
+    )
+    prepared = prepare_records(pl.concat([sim, odd.select(sim.columns)], how="vertical_relaxed"))
+    raw = prepared.tail(3).with_columns(
+        pl.Series("unique_id", ["RAW-1", "RAW-2", "RAW-3"]),
+        pl.Series("name_tokens", [["nguyễn", "ánh", ""], [], ["a" * 300, "b"]], pl.List(pl.String)),
+        pl.Series("name_prefixes", [["ngu", "ánh", ""], [], ["aaa"]], pl.List(pl.String)),
+    )
+    return pl.concat([prepared, raw])
+
+
+# sha256 of repr(rows) of the encodings of _varied_prepared() under SECRET, computed with the
+# record-by-record encoder (commit 4e7bfbf) before the vectorised one replaced it
+_PINNED = {
+    ("balanced", "", 1024, 15): "04faffb8b5eb10ab0f27a4976495894ac370928de52a780562e400bd60bacb28",
+    ("xor", "ph-th-2026", 1024, 15): (
+        "a5d36731e1ea51f93254367c18314796faae004bee60ebfee290c94ce6361274"
+    ),
+    ("none", "kh", 512, 10): "959078e84f76929688c30925f59a41b6c386cfc7a244ac205ec1d54bdf2c7a3c",
+    ("balanced", "p", 192, 3): "e5585778d161737159858cc2944abe67225780f8413ea20081b2be9ee5af564b",
+}
+
+
+@pytest.mark.parametrize(("hardening", "project", "length", "k"), list(_PINNED))
+def test_encodings_are_bit_identical_to_the_record_by_record_encoder(hardening, project, length, k):
+    """Files encoded before the vectorised encoder stay compatible: same bits, same secret.
+    192 bits is not a power of two (positions reduced modulo the length)."""
+    prepared = _varied_prepared()
+    assert prepared.height > 250
+    options = {"hardening": hardening, "project": project, "length": length, "k": k}
+    fast = encode_records(prepared, SECRET, **options)
+    reference = encode_records_reference(prepared, SECRET, **options)
+    assert fast.schema == reference.schema
+    assert fast.equals(reference)
+    rows = repr(fast.rows()).encode()
+    assert hashlib.sha256(rows).hexdigest() == _PINNED[(hardening, project, length, k)]
+    # the edge cases are there: no filter, an empty filter, and a null field
+    assert fast["name_bf"].null_count() > 0
+    empty = fast.filter(pl.col("unique_id") == "RAW-2")
+    assert empty["name_bf_bits"].item() == (length if hardening == "balanced" else 0)
+    for part in (prepared.head(0), prepared.with_columns(pl.lit(None).alias("name_tokens"))):
+        part = part.with_columns(pl.col("name_tokens").cast(pl.List(pl.String)))
+        assert encode_records(part, SECRET, **options).equals(
+            encode_records_reference(part, SECRET, **options)
+        )

@@ -24,7 +24,10 @@ Construction:
   share ``5 - |Δy|`` of them, so "same year", "within 1" and "within 3" stay comparable.
 
 Standard library only (``hmac``, ``hashlib``): no dependency on clkhash, whose pins of old
-``cryptography`` and ``bitarray`` releases conflict with ours.
+``cryptography`` and ``bitarray`` releases conflict with ours. Each distinct value of a field
+and each distinct bigram of the name words is hashed once per call, and the records'
+filters are assembled in NumPy (``uncounted.linkage._encode``); the output is the same, bit
+for bit, as encoding each record on its own.
 
 Privacy properties and limits (see ``docs/linkage.md``): without the secret, nobody can
 compute an encoding of a guessed name, so dictionary attacks need the key. But the encodings
@@ -42,7 +45,6 @@ pseudonymous personal data. The threat model is in ``docs/linkage.md``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
@@ -52,6 +54,7 @@ import numpy as np
 import polars as pl
 
 from uncounted.errors import InvalidInput
+from uncounted.linkage._encode import Keyed, birth_windows, hashed, hashed_lists, name_filters
 
 __all__ = [
     "ENCODED_COLUMNS",
@@ -117,20 +120,6 @@ def _derive(secret: bytes, purpose: str, project: str = "") -> bytes:
     return hmac.new(secret, label, hashlib.sha256).digest()
 
 
-def _as_matrix(filters: list[list[int] | None], words: int) -> tuple[np.ndarray, np.ndarray]:
-    """Filters as an (n, words) uint64 matrix (absent filters as zero rows) and a mask."""
-    present = np.array([f is not None for f in filters], dtype=bool)
-    matrix = np.zeros((len(filters), words), dtype=np.uint64)
-    rows = [f for f in filters if f is not None]
-    if rows:
-        matrix[present] = np.array(rows, dtype=np.uint64)
-    return matrix, present
-
-
-def _as_lists(matrix: np.ndarray, present: np.ndarray) -> list[list[int] | None]:
-    return [row.tolist() if ok else None for row, ok in zip(matrix, present, strict=True)]
-
-
 def xor_fold(matrix: np.ndarray) -> np.ndarray:
     """XOR-folding (Schnell, Borgs & Encarnação 2016, *XOR-folding for Bloom filter-based
     encryptions for privacy-preserving record linkage*, German RLC WP-GRLC-2016-03): the
@@ -148,7 +137,7 @@ def xor_fold(matrix: np.ndarray) -> np.ndarray:
     return folded
 
 
-def balance(matrix: np.ndarray, key: bytes, *, chunk: int = 65_536) -> np.ndarray:
+def balance(matrix: np.ndarray, key: bytes, *, chunk: int = 4_096) -> np.ndarray:
     """Balanced Bloom filters (Schnell & Borgs 2016, *Randomized response and balanced Bloom
     filters for privacy preserving record linkage*, IEEE ICDM workshops; balanced codes after
     Berger 1961 and Knuth 1986; hardening surveyed in Schnell, Borgs & Encarnação 2016,
@@ -173,14 +162,18 @@ def balance(matrix: np.ndarray, key: bytes, *, chunk: int = 65_536) -> np.ndarra
         ),
         dtype=np.int64,
     )
+    # output bit j is bit order[j] of the filter followed by its complement: bit
+    # order[j] % length of the filter, inverted when order[j] >= length
+    source = order % length
+    flip = (order >= length).astype(np.uint8)
     out = np.empty((n, 2 * words), dtype=np.uint64)
     for start in range(0, n, chunk):
         block = matrix[start : start + chunk]
         # little-endian bytes and bits: bit p of the filter is bit p % 64 of word p // 64
         raw = np.ascontiguousarray(block.astype("<u8")).view(np.uint8)
-        bits = np.unpackbits(raw, axis=1, bitorder="little")
-        both = np.concatenate([bits, 1 - bits], axis=1)[:, order]
-        packed = np.packbits(both, axis=1, bitorder="little")
+        bits = np.take(np.unpackbits(raw, axis=1, bitorder="little"), source, axis=1)
+        bits ^= flip
+        packed = np.packbits(bits, axis=1, bitorder="little")
         out[start : start + chunk] = np.ascontiguousarray(packed).view("<u8").astype(np.uint64)
     return out
 
@@ -254,8 +247,7 @@ def combine_encoded(files: Sequence[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
 
 def keyed_hash(key: bytes, field: str, value: str) -> int:
     """``HMAC-SHA256(key, field || 0x1f || value)`` truncated to a signed 64-bit integer."""
-    digest = hmac.new(key, f"{field}\x1f{value}".encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return Keyed(key).hashes(field, [value])[0]
 
 
 def bloom_positions(
@@ -316,70 +308,23 @@ def encode_records(
         raise InvalidInput("The Bloom filter length must be a multiple of 64 bits.")
     if hardening == "xor" and length % 128:
         raise InvalidInput("XOR-folding needs a Bloom filter length that is a multiple of 128.")
-    key = _derive(secret, "equality", project)
+    equality = Keyed(_derive(secret, "equality", project))
     key1, key2 = _derive(secret, "bloom-1", project), _derive(secret, "bloom-2", project)
-
-    @functools.lru_cache(maxsize=1 << 20)
-    def hashed_value(field: str, value: str) -> int:
-        return keyed_hash(key, field, value)
-
-    @functools.lru_cache(maxsize=1 << 20)
-    def word_bits(word: str) -> frozenset[int]:
-        return frozenset(bloom_positions([word], key1, key2, length, k))
-
-    def hashed(field: str) -> pl.Series:
-        values = prepared.get_column(field).cast(pl.String).to_list()
-        return pl.Series(
-            field, [None if v is None else hashed_value(field, v) for v in values], pl.Int64
-        )
-
-    tokens: list[list[str] | None] = prepared.get_column("name_tokens").to_list()
-    prefixes: list[list[str] | None] = prepared.get_column("name_prefixes").to_list()
-    filters = [
-        None if ws is None else bloom_words(set().union(*(word_bits(w) for w in ws)), length)
-        for ws in tokens
-    ]
-    words = length // 64
-    if hardening != "none":
-        matrix, present = _as_matrix(filters, words)
-        if hardening == "balanced":
-            matrix = balance(matrix, _derive(secret, "balance-permutation", project))
-        else:
-            matrix = xor_fold(matrix)
-        words = matrix.shape[1]
-        filters = _as_lists(matrix, present)
-    years: list[int | None] = prepared.get_column("birth_year").to_list()
+    matrix, present = name_filters(prepared.get_column("name_tokens"), key1, key2, length, k)
+    if hardening == "balanced":
+        matrix = balance(matrix, _derive(secret, "balance-permutation", project))
+    elif hardening == "xor":
+        matrix = xor_fold(matrix)
+    mask = pl.Series(present)
+    filters = pl.Series("name_bf", matrix).cast(pl.List(pl.UInt64))
+    weights = pl.Series("name_bf_bits", np.bitwise_count(matrix).sum(axis=1, dtype=np.int64))
     out = prepared.select("unique_id", "agency").with_columns(
-        *[hashed(f) for f in _EQUALITY],
-        pl.Series(
-            "name_tokens",
-            [None if ws is None else [hashed_value("name_tokens", w) for w in ws] for ws in tokens],
-            pl.List(pl.Int64),
-        ),
-        pl.Series(
-            "name_prefixes",
-            [
-                None if ws is None else [hashed_value("name_prefixes", w) for w in ws]
-                for ws in prefixes
-            ],
-            pl.List(pl.Int64),
-        ),
-        pl.Series("name_bf", filters, pl.List(pl.UInt64)),
-        pl.Series(
-            "name_bf_bits",
-            [None if f is None else sum(w.bit_count() for w in f) for f in filters],
-            pl.Int64,
-        ),
-        pl.Series(
-            "birth_window",
-            [
-                None
-                if y is None
-                else [hashed_value("birth_window", str(y + d)) for d in range(-2, 3)]
-                for y in years
-            ],
-            pl.List(pl.Int64),
-        ),
-        pl.lit(f"{hardening}:{words}").alias("name_bf_scheme"),
+        *[hashed(prepared.get_column(f), f, equality) for f in _EQUALITY],
+        hashed_lists(prepared.get_column("name_tokens"), "name_tokens", equality),
+        hashed_lists(prepared.get_column("name_prefixes"), "name_prefixes", equality),
+        pl.when(mask).then(filters).alias("name_bf"),
+        pl.when(mask).then(weights).alias("name_bf_bits"),
+        birth_windows(prepared.get_column("birth_year"), equality).alias("birth_window"),
+        pl.lit(f"{hardening}:{matrix.shape[1]}").alias("name_bf_scheme"),
     )
     return out.select("unique_id", "agency", *ENCODED_COLUMNS, "name_bf_scheme")
