@@ -44,8 +44,12 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def _job(path: str, secret_hex: str, implementation: str) -> dict[str, object]:
+def _job(path: str, implementation: str) -> dict[str, object]:
+    """One encoding in this process; the secret comes on standard input (never in argv,
+    which any user of the machine can read in ``ps``)."""
     import polars as pl
+
+    secret_hex = sys.stdin.readline().strip()
 
     if implementation == "before":
         sys.path.insert(0, str(ROOT))
@@ -70,8 +74,10 @@ def _job(path: str, secret_hex: str, implementation: str) -> dict[str, object]:
 
 
 def _child(path: Path, secret: bytes, implementation: str) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", str(path), secret.hex(), implementation]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    cmd = [sys.executable, __file__, "--child", str(path), implementation]
+    proc = subprocess.run(
+        cmd, input=secret.hex() + "\n", capture_output=True, text=True, check=False
+    )
     if proc.returncode:
         lines = proc.stderr.strip().splitlines()
         return {"error": (lines or [""])[-1][:400]}
@@ -95,7 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="50000,200000,1000000")
     parser.add_argument("--no-before", default="", help="Sizes run without the baseline.")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_job(*args.child)))
