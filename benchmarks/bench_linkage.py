@@ -22,7 +22,7 @@ spreadsheet de-duplication does. Targets: precision, recall and B-cubed F1 >= 0.
 million records in under 10 minutes on 2 cores with DuckDB.
 
     .venv/bin/python benchmarks/bench_linkage.py [--sizes 50000,1000000] [--spark ""]
-        [--noise heavy|default] [--threshold 0.9] [--encoded 50000]
+        [--noise heavy|default] [--threshold 0.9] [--seed 1] [--encoded 50000]
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ SIX_LISTS: tuple[tuple[str, str, float], ...] = (
 )
 
 
-def _job(size: int, backend: str, noise_name: str, threshold: float, encoded: bool) -> dict:  # type: ignore[type-arg]
+def _job(  # type: ignore[type-arg]
+    size: int, backend: str, noise_name: str, threshold: float, encoded: bool, seed: int = 1
+) -> dict:
     import polars as pl
 
     from uncounted.linkage import (
@@ -61,13 +63,14 @@ def _job(size: int, backend: str, noise_name: str, threshold: float, encoded: bo
 
     noise = RecordNoise.heavy() if noise_name == "heavy" else RecordNoise()
     people = int(size / 1.05)  # about 1.05 records per person with these six lists
-    world = population_records(people, seed=1, noise=noise, lists=SIX_LISTS)
+    world = population_records(people, seed=seed, noise=noise, lists=SIX_LISTS)
     records = world.records
     truth = records.select(pl.col("record_id").alias("unique_id"), "person")
     out: dict[str, object] = {
         "records": records.height,
         "backend": backend,
         "mode": "encoded" if encoded else "plain",
+        "seed": seed,
     }
 
     if not encoded:
@@ -114,7 +117,7 @@ def _job(size: int, backend: str, noise_name: str, threshold: float, encoded: bo
 
 def _child(size: int, backend: str, args: argparse.Namespace, encoded: bool) -> dict:  # type: ignore[type-arg]
     cmd = [sys.executable, __file__, "--child", str(size), "--backend", backend]
-    cmd += ["--noise", args.noise, "--threshold", str(args.threshold)]
+    cmd += ["--noise", args.noise, "--threshold", str(args.threshold), "--seed", str(args.seed)]
     if encoded:
         cmd.append("--child-encoded")
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -132,18 +135,21 @@ def main() -> None:
     parser.add_argument("--encoded", default="", help="Sizes also linked on encodings.")
     parser.add_argument("--noise", default="heavy", choices=("heavy", "default"))
     parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--seed", type=int, default=1, help="Seed of the simulated records.")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-encoded", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="duckdb", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = _job(args.child, args.backend, args.noise, args.threshold, args.child_encoded)
+        result = _job(
+            args.child, args.backend, args.noise, args.threshold, args.child_encoded, args.seed
+        )
         print(json.dumps(result))
         return
     jobs = [(int(s), "duckdb", False) for s in args.sizes.split(",") if s]
     jobs += [(int(s), "duckdb", True) for s in args.encoded.split(",") if s]
     jobs += [(int(s), "spark", False) for s in args.spark.split(",") if s]
-    print(f"noise {args.noise}, six lists, match threshold {args.threshold}")
+    print(f"noise {args.noise}, six lists, seed {args.seed}, match threshold {args.threshold}")
     header = (
         f"{'backend':8} {'mode':7} {'records':>9} {'seconds':>8} {'peak MB':>8} {'pairs':>10} "
         f"{'prec':>6} {'recall':>6} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6} | "
