@@ -21,7 +21,7 @@ import polars as pl
 from uncounted.errors import InvalidInput
 from uncounted.linkage.model import LinkageSettings, splink_settings, training_rules
 
-__all__ = ["ScoredPairs", "score_pairs"]
+__all__ = ["ScoredPairs", "score_pairs", "train_model"]
 
 Progress = Callable[[str], None]
 
@@ -128,6 +128,48 @@ def _expectation_maximisation(
         )
 
 
+def train_model(linker: Any, cfg: LinkageSettings, step: Progress) -> dict[str, Any]:
+    """Train ``linker``'s model and return it (Splink's JSON settings, ``m`` floored):
+    ``u`` by random sampling (``cfg.u_max_pairs``, seeded with ``cfg.seed``), the prior from
+    the deterministic rules at ``cfg.deterministic_recall``, then one EM session per EM
+    blocking rule (at most ``cfg.em_max_pairs`` pairs each)."""
+    rules = training_rules()
+    step("estimating u by random sampling")
+    linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
+    step("estimating the prior from deterministic rules")
+    linker.training.estimate_probability_two_random_records_match(
+        rules["deterministic"], recall=cfg.deterministic_recall
+    )
+    _expectation_maximisation(linker, rules, cfg, step)
+    return _rounded(_floor_m(linker.misc.save_model_to_json(), cfg.m_floor))
+
+
+#: Significant digits kept of trained probabilities (see :func:`_rounded`).
+DIGITS = 10
+
+
+def _rounded(model: dict[str, Any]) -> dict[str, Any]:
+    """Trained probabilities rounded to :data:`DIGITS` significant digits.
+
+    DuckDB sums in parallel, in an order that varies from run to run, so the last bits of
+    the EM estimates (about 1e-16) differed between two runs on the same records with the
+    same seed; rounded, the same records give the same model, pairs and clusters.
+    """
+
+    def r(x: float) -> float:
+        return float(f"{x:.{DIGITS}g}")
+
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            for key in ("m_probability", "u_probability"):
+                if level.get(key) is not None:
+                    level[key] = r(float(level[key]))
+    prior = model.get("probability_two_random_records_match")
+    if prior is not None:
+        model["probability_two_random_records_match"] = r(float(prior))
+    return model
+
+
 def score_pairs(
     prepared: pl.DataFrame,
     settings: LinkageSettings | None = None,
@@ -173,17 +215,9 @@ def score_pairs(
     linker = Linker(table, model or shape, log_level=logging.ERROR)
     timings["register"] = time.perf_counter() - t0
     if model is None:
-        rules = training_rules()
         t = time.perf_counter()
-        step("estimating u by random sampling")
-        linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
-        step("estimating the prior from deterministic rules")
-        linker.training.estimate_probability_two_random_records_match(
-            rules["deterministic"], recall=cfg.deterministic_recall
-        )
-        _expectation_maximisation(linker, rules, cfg, step)
+        trained = train_model(linker, cfg, step)
         timings["train"] = time.perf_counter() - t
-        trained = _floor_m(linker.misc.save_model_to_json(), cfg.m_floor)
         linker = Linker(table, trained, log_level=logging.ERROR)
     t = time.perf_counter()
     step("scoring blocked pairs")
@@ -195,7 +229,8 @@ def score_pairs(
         pl.col("unique_id_r").cast(pl.String),
         pl.col("match_probability").cast(pl.Float64),
         pl.col("match_weight").cast(pl.Float64),
-    )
+    ).sort("unique_id_l", "unique_id_r")  # DuckDB's row order varies from run to run
     timings["predict"] = time.perf_counter() - t
     saved = linker.misc.save_model_to_json()
+    saved.pop("linker_uid", None)  # random per Linker: the same model would save differently
     return ScoredPairs(pairs, saved, prepared.height, cfg, timings)
