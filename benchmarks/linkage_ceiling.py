@@ -25,9 +25,10 @@ and the true label. It prints:
 - **model** — the unsupervised model's own probabilities.
 
 For each: pair-level precision and recall at probability 0.5 (the classifier alone, recall
-out of all true pairs), then the clusters of the library (``resolve_clusters``, one list
-holds a person once) at 0.5 and at the model's threshold: pairwise precision, recall and
-B-cubed F1 — the figures ``bench_linkage.py`` reports. A last table gives the model's
+out of all true pairs) and the recall at pair precision 0.95, then the clusters of the
+library (``resolve_clusters``, one list holds a person once) at each of ``--thresholds``
+and at ``--threshold``: pairwise precision, recall and B-cubed F1 — the figures
+``bench_linkage.py`` reports. A last table gives the model's
 calibration: in bins of its probability, how many pairs are true matches.
 
     PYTHONPATH=src .venv/bin/python benchmarks/linkage_ceiling.py [--size 200000] [--seed 1]
@@ -63,7 +64,7 @@ def blocked_pairs(prepared: pl.DataFrame, threshold_floor: float | None) -> pl.D
     db_api = DuckDBAPI()
     table = db_api.register(prepared.to_arrow(), table_name="records")
     linker = Linker(table, splink_settings(), log_level=logging.ERROR)
-    model = train_model(linker, cfg, lambda _m: None)
+    model = train_model(linker, cfg, lambda _m: None, prepared)
     model["retain_intermediate_calculation_columns"] = True
     linker = Linker(table, model, log_level=logging.ERROR)
     predicted = linker.inference.predict(threshold_match_probability=threshold_floor)
@@ -176,6 +177,12 @@ def main() -> None:
     parser.add_argument("--noise", default="heavy", choices=("heavy", "default"))
     parser.add_argument("--threshold", type=float, default=0.9)
     parser.add_argument(
+        "--thresholds",
+        type=lambda text: [float(t) for t in text.split(",")],
+        default=[0.3, 0.5, 0.7],
+        help="Probabilities at which each classifier's pairs are clustered (besides --threshold).",
+    )
+    parser.add_argument(
         "--floor",
         type=float,
         default=0.001,
@@ -238,7 +245,7 @@ def main() -> None:
     for name, prob in models.items():
         p, r = pair_level(pairs, prob, 0.5, true_total)
         r95 = recall_at_precision(pairs, prob, 0.95, true_total)
-        for t in sorted({0.5, args.threshold}):
+        for t in sorted({*args.thresholds, args.threshold}):
             cp, cr, b3 = cluster_level(prepared, pairs, prob, t, truth)
             print(
                 f"{name:42} {p:>7.3f} {r:>7.3f} {r95:>6.3f} | {t:>4} {cp:>6.3f} {cr:>6.3f} "
