@@ -110,11 +110,12 @@ def _register(db_api: Any, prepared: pl.DataFrame, settings: LinkageSettings) ->
 
 def _expectation_maximisation(
     linker: Any, rules: dict[str, list[Any]], cfg: LinkageSettings, step: Progress
-) -> None:
-    """One EM session per rule of ``rules["em"]``. A rule that blocks no pair (no two records
-    share its column, e.g. no agency recorded phones) is passed over: the comparison it
-    leaves out keeps Splink's default ``m``, and the other sessions train the rest. When every
-    session fails there is nothing to train on, and :class:`InvalidInput` says so."""
+) -> int:
+    """One EM session per rule of ``rules["em"]``; returns how many failed. A rule that blocks
+    no pair (no two records share its column, e.g. no agency recorded phones) is passed over:
+    the comparison it leaves out keeps Splink's default ``m``, and the other sessions train
+    the rest. When every session fails there is nothing to train on, and
+    :class:`InvalidInput` says so."""
     from splink.internals.exceptions import EMTrainingException
 
     failed: list[str] = []
@@ -132,6 +133,7 @@ def _expectation_maximisation(
             f"{' or '.join(failed)}); link more records, or records that carry phone numbers "
             "or birth dates."
         )
+    return len(failed)
 
 
 def train_model(
@@ -143,17 +145,30 @@ def train_model(
     most ``cfg.em_max_pairs`` pairs each); then the prior from the deterministic rules at
     ``cfg.deterministic_recall``, or, when that is ``None``, at the recall
     :func:`rules_recall` computes from the trained ``m`` and the completeness of
-    ``prepared``'s fields (``prepared`` is then needed)."""
+    ``prepared``'s fields (``prepared`` is then needed). When an EM session could not train
+    (no two records share a phone, say), some ``m`` are starting values and the prior falls
+    back to the earlier rules (with name key, birth year and sex) at an assumed recall of
+    0.7."""
     rules = training_rules()
     step("estimating u by random sampling")
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
     step("estimating a starting prior")
+    # EM starts from this prior (the earlier rules at an assumed recall of 0.7), and keeps it
+    # when an EM session could not train
     linker.training.estimate_probability_two_random_records_match(
-        rules["deterministic"], recall=cfg.deterministic_recall or 0.5
+        rules["fallback"] if cfg.deterministic_recall is None else rules["deterministic"],
+        recall=cfg.deterministic_recall or 0.7,
     )
-    _expectation_maximisation(linker, rules, cfg, step)
+    failed = _expectation_maximisation(linker, rules, cfg, step)
     model = _floor_m(linker.misc.save_model_to_json(), cfg.m_floor)
-    if cfg.deterministic_recall is None:
+    if cfg.deterministic_recall is None and failed:
+        # a failed session leaves Splink's prior in an arbitrary state; the earlier rules at
+        # the assumed recall
+        linker.training.estimate_probability_two_random_records_match(rules["fallback"], recall=0.7)
+        model["probability_two_random_records_match"] = linker.misc.save_model_to_json()[
+            "probability_two_random_records_match"
+        ]
+    elif cfg.deterministic_recall is None:
         if prepared is None:
             raise InvalidInput("train_model needs the prepared records to estimate the prior.")
         step("estimating the prior from deterministic rules")
