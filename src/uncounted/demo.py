@@ -233,7 +233,7 @@ def _with_agency_records(world: World) -> tuple[dict[str, pl.DataFrame], pl.Data
 
 
 #: Thresholds at which the demo re-clusters its linkage to show how the estimate moves.
-DEMO_SENSITIVITY: tuple[float, ...] = (0.2, 0.5, 0.9)
+DEMO_SENSITIVITY: tuple[float, ...] = (0.5, 0.9, 0.99)
 
 
 def linked_headline(world: World, engine: Engine, truth: pl.DataFrame) -> dict[str, str]:
@@ -243,7 +243,7 @@ def linked_headline(world: World, engine: Engine, truth: pl.DataFrame) -> dict[s
     (:func:`~uncounted.store.linkage_records.linkage_records`: the agencies' person records
     with their identities decrypted, each agency's read in the audit log, with any stored
     review decisions applied), so the headline and the command link the same records the same
-    way. Linkage at the default settings (match probability 0.5), the recommended panel
+    way. Linkage at the default settings (match probability 0.9), the recommended panel
     method (Mth Darroch + pairs by AIC) on the linked lists, with linkage error carried into
     its interval by plausible linkages drawn from the match probabilities
     (:func:`~uncounted.linkage.uncertainty.linkage_uncertainty`); the single linkage's own

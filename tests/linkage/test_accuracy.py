@@ -44,10 +44,10 @@ def test_precision_recall_and_bcubed_under_heavy_noise_on_20_000_records():
     """Heavy noise (``RecordNoise.heavy()``: transliteration 45 %, typos 20 %, swapped names
     15 %, nicknames 6 %, birth date missing 30 % or year-only 20 %, wrong age 15 %, half
     the phones missing, ...) on about 20 000 records of the five default lists, seed 1.
-    Measured with calibrated probabilities at the default threshold 0.5: precision 0.933,
-    recall 0.837, B-cubed F1 0.964 (seed 2: 0.930 / 0.821 / 0.961); the model before
-    calibration, at its threshold 0.9, gave 0.975 / 0.762 / 0.956 — the same ranking of
-    pairs at another operating point, more links kept. The floors sit below both seeds.
+    Measured with the current model (citizenship and district as one comparison, no
+    term-frequency adjustment on dates, the one-word and best-aligned-word name levels,
+    typo-tolerant prefix blocking): precision 0.975, recall 0.762, B-cubed F1 0.956; before
+    those changes 0.962 / 0.710 / 0.946. The floors sit a little below what was measured.
     Runs in about 10 s on 2 shared cores (generating the records included)."""
     world = population_records(22_000, seed=1, noise=RecordNoise.heavy())
     run = link_records(world.records, LinkageSettings())
@@ -58,6 +58,6 @@ def test_precision_recall_and_bcubed_under_heavy_noise_on_20_000_records():
         f"\n{world.records.height} records, heavy noise: precision {acc.precision:.4f}, "
         f"recall {acc.recall:.4f}, B-cubed F1 {b3.f1:.4f}"
     )
-    assert acc.precision >= 0.92
-    assert acc.recall >= 0.80
-    assert b3.f1 >= 0.955
+    assert acc.precision >= 0.96
+    assert acc.recall >= 0.74
+    assert b3.f1 >= 0.945

@@ -32,7 +32,7 @@ def test_linked_estimate_covers_the_true_population():
     print(linked.sensitivity)
     assert low <= world.truth.population <= high
     assert linked.individuals == run.individuals
-    assert linked.sensitivity["threshold"].to_list() == [0.3, 0.5, 0.7, 0.9, 0.97]
+    assert linked.sensitivity["threshold"].to_list() == [0.5, 0.7, 0.9, 0.97, 0.99]
     # stricter thresholds split people: more individuals, never fewer
     assert linked.sensitivity["individuals"].is_sorted()
     assert set(linked.to_dict()) >= {"estimate", "ci_low", "ci_high", "sensitivity"}

@@ -84,7 +84,7 @@ def test_run_review_decide_and_rerun(stored, tmp_path, capsys):
     assert main(["link", "review", "--limit", "2", "--format", "csv", "--bom"]) == 0
     assert capsys.readouterr().out.startswith("\ufeffrecord_l,record_r,match_probability")
     pairs = pl.read_parquet(runs[-1] / "pairs.parquet")
-    band = pairs.filter(pl.col("match_probability").is_between(0.2, 0.5, closed="left"))
+    band = pairs.filter(pl.col("match_probability").is_between(0.5, 0.9, closed="left"))
     assert band.height, "the world should leave some pairs to review"
     a, b = int(band["unique_id_l"][0]), int(band["unique_id_r"][0])
     assert main(["link", "review", "--pair", str(a), str(b), "--decision", "match"]) == 0
@@ -116,7 +116,7 @@ def test_estimate_from_db_with_linkage(stored, capsys):
     assert captured.err.count("PNP:TH-DSI") == 1 and "SparseDataWarning" not in captured.err
     data = json.loads(captured.out)
     assert data["ci_low"] <= 1500 <= data["ci_high"]
-    assert [row["threshold"] for row in data["sensitivity"]] == [0.3, 0.5, 0.7, 0.9, 0.97]
+    assert [row["threshold"] for row in data["sensitivity"]] == [0.5, 0.7, 0.9, 0.97, 0.99]
     u = data["linkage_uncertainty"]
     assert u["draws"] == 10 and len(u["per_draw"]) == 10
     assert u["total_ci_low"] <= u["linkage_ci_low"] <= u["linkage_ci_high"] <= u["total_ci_high"]

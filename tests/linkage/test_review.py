@@ -81,7 +81,7 @@ def test_decided_pairs_leave_the_queue_and_the_probability_weighs_the_change():
     decisions = pl.DataFrame(
         {"unique_id_l": ["a1"], "unique_id_r": ["b1"], "decision": ["non-match"]}
     )
-    queue = review_by_impact(_lists(), pairs, _make, lower=0.5, threshold=0.9, decisions=decisions)
+    queue = review_by_impact(_lists(), pairs, _make, decisions=decisions)
     assert [set(r) for r in queue.select("unique_id_l", "unique_id_r").rows()] == [
         {"a1", "a2"},
         {"A0", "B0"},

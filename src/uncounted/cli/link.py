@@ -153,8 +153,8 @@ def _summary(run: LinkageRun, where: Path, out: Output) -> None:
 @link_app.command("run")
 def run_cmd(
     backend: str = typer.Option("duckdb", envvar="UNCOUNTED_LINKAGE_BACKEND", help=BACKEND_HELP),
-    threshold: float = typer.Option(0.5, help="Match probability that links two records."),
-    review_threshold: float = typer.Option(0.2, help="Lower end of the review band."),
+    threshold: float = typer.Option(0.9, help="Match probability that links two records."),
+    review_threshold: float = typer.Option(0.5, help="Lower end of the review band."),
     encoded: list[Path] | None = typer.Option(None, help="Link these encoded files instead."),
     spark_master: str | None = typer.Option(
         None,

@@ -110,8 +110,8 @@ def review_by_impact(
     pairs: pl.DataFrame,
     make: Callable[[], PopulationEstimator],
     *,
-    lower: float = 0.2,
-    threshold: float = 0.5,
+    lower: float = 0.5,
+    threshold: float = 0.9,
     decisions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The review queue ordered by expected change in the estimate (module docstring).

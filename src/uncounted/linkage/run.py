@@ -90,9 +90,14 @@ def _floor_m(model: dict[str, Any], floor: float) -> dict[str, Any]:
     but finite piece of evidence.
     """
     for comparison in model["comparisons"]:
-        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        ms = [lv.get("m_probability") for lv in levels]
-        if any(m is None for m in ms):
+        # a level EM never saw keeps no m (Splink leaves it out); floor the others
+        levels = [
+            lv
+            for lv in comparison["comparison_levels"]
+            if not lv.get("is_null_level") and isinstance(lv.get("m_probability"), (int, float))
+        ]
+        ms = [lv["m_probability"] for lv in levels]
+        if not ms:
             continue
         raised = [max(float(m), floor) for m in ms]
         total = sum(raised)
@@ -139,36 +144,26 @@ def _expectation_maximisation(
 def train_model(
     linker: Any, cfg: LinkageSettings, step: Progress, prepared: pl.DataFrame | None = None
 ) -> dict[str, Any]:
-    """Train ``linker``'s model and return it (Splink's JSON settings, ``m`` floored, the home
-    conditioned on the name, probabilities rounded): ``u`` by random sampling
-    (``cfg.u_max_pairs``, seeded with ``cfg.seed``); one EM session per EM blocking rule (at
-    most ``cfg.em_max_pairs`` pairs each); then the prior from the deterministic rules at
-    ``cfg.deterministic_recall``, or, when that is ``None``, at the recall
-    :func:`rules_recall` computes from the trained ``m`` and the completeness of
+    """Train ``linker``'s model and return it (Splink's JSON settings, ``m`` floored,
+    probabilities rounded): ``u`` by random sampling (``cfg.u_max_pairs``, seeded with
+    ``cfg.seed``); a starting prior from the earlier rules at an assumed recall of 0.7; one EM
+    session per EM blocking rule (at most ``cfg.em_max_pairs`` pairs each); then the prior
+    from the deterministic rules at ``cfg.deterministic_recall``, or, when that is ``None``,
+    at the recall :func:`rules_recall` computes from the trained ``m`` and the completeness of
     ``prepared``'s fields (``prepared`` is then needed). When an EM session could not train
-    (no two records share a phone, say), some ``m`` are starting values and the prior falls
-    back to the earlier rules (with name key, birth year and sex) at an assumed recall of
-    0.7."""
+    (no two records share a phone, say), some ``m`` keep their starting values, the recall
+    cannot be read from them, and the prior stays where training left it, as before."""
     rules = training_rules()
     step("estimating u by random sampling")
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
     step("estimating a starting prior")
-    # EM starts from this prior (the earlier rules at an assumed recall of 0.7), and keeps it
-    # when an EM session could not train
     linker.training.estimate_probability_two_random_records_match(
         rules["fallback"] if cfg.deterministic_recall is None else rules["deterministic"],
         recall=cfg.deterministic_recall or 0.7,
     )
     failed = _expectation_maximisation(linker, rules, cfg, step)
     model = _floor_m(linker.misc.save_model_to_json(), cfg.m_floor)
-    if cfg.deterministic_recall is None and failed:
-        # a failed session leaves Splink's prior in an arbitrary state; the earlier rules at
-        # the assumed recall
-        linker.training.estimate_probability_two_random_records_match(rules["fallback"], recall=0.7)
-        model["probability_two_random_records_match"] = linker.misc.save_model_to_json()[
-            "probability_two_random_records_match"
-        ]
-    elif cfg.deterministic_recall is None:
+    if cfg.deterministic_recall is None and not failed:
         if prepared is None:
             raise InvalidInput("train_model needs the prepared records to estimate the prior.")
         step("estimating the prior from deterministic rules")
@@ -246,7 +241,7 @@ def condition_on_names(model: dict[str, Any]) -> dict[str, Any]:
         for half in halves:
             for key in ("m_probability", "u_probability"):
                 values = [lv.get(key) for lv in half]
-                if any(v is None for v in values):
+                if not all(isinstance(v, (int, float)) for v in values):
                     continue
                 total = sum(float(v) for v in values)
                 for lv, v in zip(half, values, strict=True):
@@ -272,7 +267,7 @@ def _rounded(model: dict[str, Any]) -> dict[str, Any]:
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
             for key in ("m_probability", "u_probability"):
-                if level.get(key) is not None:
+                if isinstance(level.get(key), (int, float)):
                     level[key] = r(float(level[key]))
     prior = model.get("probability_two_random_records_match")
     if prior is not None:
@@ -292,9 +287,7 @@ def score_pairs(
 
     ``prepared`` comes from :func:`~uncounted.linkage.normalise.prepare_records` (or, with
     ``encoded=True``, from :func:`~uncounted.linkage.privacy.encode_records`). Training:
-    ``u`` by random sampling (``settings.u_max_pairs``, seeded), the prior from the
-    deterministic rules at ``settings.deterministic_recall``, then one EM session per EM
-    blocking rule (at most ``settings.em_max_pairs`` pairs each).
+    :func:`train_model`.
     """
     from splink import Linker
 
