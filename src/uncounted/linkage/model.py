@@ -305,12 +305,11 @@ def _home_comparison(split_by_name: bool = False) -> Any:
     name (Winkler 1989, *Proc. Section on Survey Research Methods, ASA*, on dependence
     between comparison fields; here the dependence is modelled by conditioning on one bit).
     Off by default: it calibrates the probabilities further (pairs scored 0.9-0.97 at 50 000
-    heavy-noise records 89 % true instead of 73 %) and lifts B-cubed F1 at a million records
-    (0.899 against 0.879), but the plausible linkages drawn from its lower probabilities
-    split people so often that the estimate's interval under heavy noise covered the truth
-    in 7 of 13 simulated worlds instead of 12, and EM can fail on a small file (a split
-    level's ``m`` computed as exactly 0, which Splink 5 refuses). See
-    ``benchmarks/HISTORY.md``.
+    heavy-noise records 89 % true instead of 73 %), but EM can fail on a small file (a split
+    level's ``m`` computed as exactly 0, which Splink 5 refuses), the plausible linkages
+    drawn from its lower probabilities split people more often (the demo's estimate moved
+    away from the truth), and at a million records it linked no better than the estimated
+    prior alone. See ``benchmarks/HISTORY.md``.
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
