@@ -22,7 +22,7 @@ spreadsheet de-duplication does. Targets: precision, recall and B-cubed F1 >= 0.
 million records in under 10 minutes on 2 cores with DuckDB.
 
     .venv/bin/python benchmarks/bench_linkage.py [--sizes 50000,1000000] [--spark ""]
-        [--noise heavy|default] [--threshold 0.9] [--encoded 50000]
+        [--noise heavy|default] [--threshold 0.9] [--seed 1] [--encoded 50000]
 """
 
 from __future__ import annotations
@@ -46,7 +46,17 @@ SIX_LISTS: tuple[tuple[str, str, float], ...] = (
 )
 
 
-def _job(size: int, backend: str, noise_name: str, threshold: float, encoded: bool) -> dict:  # type: ignore[type-arg]
+def _job(  # type: ignore[type-arg]
+    size: int,
+    backend: str,
+    noise_name: str,
+    threshold: float,
+    encoded: bool,
+    seed: int = 1,
+    also: tuple[float, ...] = (),
+) -> dict:
+    from dataclasses import replace
+
     import polars as pl
 
     from uncounted.linkage import (
@@ -57,17 +67,19 @@ def _job(size: int, backend: str, noise_name: str, threshold: float, encoded: bo
         pairwise_accuracy,
         prepare_records,
     )
+    from uncounted.linkage.pipeline import individuals
     from uncounted.simulate.agency_records import RecordNoise, population_records
 
     noise = RecordNoise.heavy() if noise_name == "heavy" else RecordNoise()
     people = int(size / 1.05)  # about 1.05 records per person with these six lists
-    world = population_records(people, seed=1, noise=noise, lists=SIX_LISTS)
+    world = population_records(people, seed=seed, noise=noise, lists=SIX_LISTS)
     records = world.records
     truth = records.select(pl.col("record_id").alias("unique_id"), "person")
     out: dict[str, object] = {
         "records": records.height,
         "backend": backend,
         "mode": "encoded" if encoded else "plain",
+        "seed": seed,
     }
 
     if not encoded:
@@ -92,6 +104,7 @@ def _job(size: int, backend: str, noise_name: str, threshold: float, encoded: bo
     secret = secrets.token_bytes(32) if encoded else None
     run = link_records(records, settings, secret=secret)
     seconds = time.perf_counter() - start
+    prepared_ids = records.select(pl.col("record_id").cast(pl.String).alias("unique_id"), "agency")
     acc = pairwise_accuracy(run.clusters, truth)
     b3 = bcubed_accuracy(run.clusters, truth)
     components = cluster_records(run.clusters["unique_id"], run.pairs, threshold)
@@ -109,12 +122,20 @@ def _job(size: int, backend: str, noise_name: str, threshold: float, encoded: bo
         cc_recall=cc.recall,
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
+    # the same scored pairs re-clustered at other thresholds (cheap): the trade-off curve
+    others: dict[str, list[float]] = {}
+    for t in also:
+        moved = individuals(prepared_ids, run.pairs, replace(settings, match_threshold=t))
+        a, b = pairwise_accuracy(moved, truth), bcubed_accuracy(moved, truth)
+        others[str(t)] = [a.precision, a.recall, b.f1]
+    out["thresholds"] = others
     return out
 
 
 def _child(size: int, backend: str, args: argparse.Namespace, encoded: bool) -> dict:  # type: ignore[type-arg]
     cmd = [sys.executable, __file__, "--child", str(size), "--backend", backend]
-    cmd += ["--noise", args.noise, "--threshold", str(args.threshold)]
+    cmd += ["--noise", args.noise, "--threshold", str(args.threshold), "--seed", str(args.seed)]
+    cmd += ["--also", args.also]
     if encoded:
         cmd.append("--child-encoded")
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -132,18 +153,30 @@ def main() -> None:
     parser.add_argument("--encoded", default="", help="Sizes also linked on encodings.")
     parser.add_argument("--noise", default="heavy", choices=("heavy", "default"))
     parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--seed", type=int, default=1, help="Seed of the simulated records.")
+    parser.add_argument(
+        "--also", default="", help="Other thresholds to re-cluster the same pairs at (0.5,0.7)."
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-encoded", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="duckdb", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = _job(args.child, args.backend, args.noise, args.threshold, args.child_encoded)
+        result = _job(
+            args.child,
+            args.backend,
+            args.noise,
+            args.threshold,
+            args.child_encoded,
+            args.seed,
+            tuple(float(t) for t in args.also.split(",") if t),
+        )
         print(json.dumps(result))
         return
     jobs = [(int(s), "duckdb", False) for s in args.sizes.split(",") if s]
     jobs += [(int(s), "duckdb", True) for s in args.encoded.split(",") if s]
     jobs += [(int(s), "spark", False) for s in args.spark.split(",") if s]
-    print(f"noise {args.noise}, six lists, match threshold {args.threshold}")
+    print(f"noise {args.noise}, six lists, seed {args.seed}, match threshold {args.threshold}")
     header = (
         f"{'backend':8} {'mode':7} {'records':>9} {'seconds':>8} {'peak MB':>8} {'pairs':>10} "
         f"{'prec':>6} {'recall':>6} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6} | "
@@ -171,6 +204,8 @@ def main() -> None:
         )
         steps = r["steps"]
         print(f"{'':8} steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
+        for t, (p, rec, f1) in r.get("thresholds", {}).items():
+            print(f"{'':8} at threshold {t}: precision {p:.3f}, recall {rec:.3f}, B3 F1 {f1:.3f}")
 
 
 if __name__ == "__main__":

@@ -154,3 +154,19 @@ def test_encode_and_link_encoded_files(stored, tmp_path, capsys):
         code = main(["link", "run", "--encoded", str(tmp_path / bad), *files[2:]])
         err = " ".join(capsys.readouterr().err.split())
         assert code != 0 and bad in err and words in err, err
+
+
+def test_two_runs_on_the_same_records_give_the_same_linkage(stored, tmp_path, capsys):
+    """Training samples pairs (``u`` by random sampling, EM on a sample of blocked pairs):
+    with the seed of the settings, two runs of ``link run`` save the same model, pairs and
+    clusters, byte for byte in content."""
+    assert main(["link", "run"]) == 0
+    assert main(["link", "run"]) == 0
+    capsys.readouterr()
+    first, second = sorted((tmp_path / "data" / "linkage").iterdir())[-2:]
+    assert first != second
+    model = [json.loads((run / "model.json").read_text()) for run in (first, second)]
+    assert model[0] == model[1]
+    for name in ("pairs.parquet", "clusters.parquet"):
+        a, b = (pl.read_parquet(run / name) for run in (first, second))
+        assert a.height > 0 and a.equals(b), name
