@@ -22,7 +22,7 @@ spreadsheet de-duplication does. Targets: precision, recall and B-cubed F1 >= 0.
 million records in under 10 minutes on 2 cores with DuckDB.
 
     .venv/bin/python benchmarks/bench_linkage.py [--sizes 50000,1000000] [--spark ""]
-        [--noise heavy|default] [--threshold 0.9] [--seed 1] [--encoded 50000]
+        [--noise heavy|default] [--threshold 0.9] [--seed 1] [--encoded 50000] [--drop phone]
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def _job(  # type: ignore[type-arg]
     encoded: bool,
     seed: int = 1,
     also: tuple[float, ...] = (),
+    drop: tuple[str, ...] = (),
 ) -> dict:
     from dataclasses import replace
 
@@ -74,6 +75,8 @@ def _job(  # type: ignore[type-arg]
     people = int(size / 1.05)  # about 1.05 records per person with these six lists
     world = population_records(people, seed=seed, noise=noise, lists=SIX_LISTS)
     records = world.records
+    if drop:  # a field no agency recorded: blank in every record
+        records = records.with_columns(pl.lit(None, dtype=records.schema[c]).alias(c) for c in drop)
     truth = records.select(pl.col("record_id").alias("unique_id"), "person")
     out: dict[str, object] = {
         "records": records.height,
@@ -111,6 +114,8 @@ def _job(  # type: ignore[type-arg]
     cc = pairwise_accuracy(components, truth)
     out.update(
         seconds=seconds,
+        individuals=run.individuals,
+        people=truth["person"].n_unique(),
         steps=run.scored.timings,
         pairs=run.scored.pairs.height,
         precision=acc.precision,
@@ -135,7 +140,7 @@ def _job(  # type: ignore[type-arg]
 def _child(size: int, backend: str, args: argparse.Namespace, encoded: bool) -> dict:  # type: ignore[type-arg]
     cmd = [sys.executable, __file__, "--child", str(size), "--backend", backend]
     cmd += ["--noise", args.noise, "--threshold", str(args.threshold), "--seed", str(args.seed)]
-    cmd += ["--also", args.also]
+    cmd += ["--also", args.also, "--drop", args.drop]
     if encoded:
         cmd.append("--child-encoded")
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -157,6 +162,9 @@ def main() -> None:
     parser.add_argument(
         "--also", default="", help="Other thresholds to re-cluster the same pairs at (0.5,0.7)."
     )
+    parser.add_argument(
+        "--drop", default="", help="Fields blanked in every record (e.g. phone), comma-separated."
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-encoded", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="duckdb", help=argparse.SUPPRESS)
@@ -170,13 +178,18 @@ def main() -> None:
             args.child_encoded,
             args.seed,
             tuple(float(t) for t in args.also.split(",") if t),
+            tuple(c for c in args.drop.split(",") if c),
         )
         print(json.dumps(result))
         return
     jobs = [(int(s), "duckdb", False) for s in args.sizes.split(",") if s]
     jobs += [(int(s), "duckdb", True) for s in args.encoded.split(",") if s]
     jobs += [(int(s), "spark", False) for s in args.spark.split(",") if s]
-    print(f"noise {args.noise}, six lists, seed {args.seed}, match threshold {args.threshold}")
+    dropped = f", without {args.drop}" if args.drop else ""
+    print(
+        f"noise {args.noise}, six lists, seed {args.seed}, match threshold {args.threshold}"
+        + dropped
+    )
     header = (
         f"{'backend':8} {'mode':7} {'records':>9} {'seconds':>8} {'peak MB':>8} {'pairs':>10} "
         f"{'prec':>6} {'recall':>6} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6} | "
@@ -202,6 +215,7 @@ def main() -> None:
             f"{float(r['b3_recall']):>6.3f} {float(r['b3_f1']):>6.3f} | "
             f"{float(r['cc_precision']):>7.3f} {float(r['cc_recall']):>6.3f} | {baseline}"
         )
+        print(f"{'':8} individuals {r['individuals']} for {r['people']} people")
         steps = r["steps"]
         print(f"{'':8} steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
         for t, (p, rec, f1) in r.get("thresholds", {}).items():

@@ -67,23 +67,24 @@ def test_too_few_pairs_to_train_is_an_error_not_a_traceback() -> None:
 
 
 @pytest.mark.slow
-def test_recovery_without_phone_place_or_citizenship() -> None:
-    """1 500 simulated people (seed 7), five agencies' noisy records: with names, birth date,
-    age and sex only, the number of individuals found is within 2 % of the true number (885
-    for 894; it was 940, within 6 %, before the one-word name levels and the prefix blocking
-    found more of the missed links), and fewer than 3.5 % of clusters mix two people (27 of
-    885 on the realistic name pools, where different people share common names; it was 22
-    of 937, under 3 %, when more people were left apart; under 2 % on the earlier invented
-    pools)."""
+@pytest.mark.parametrize(("seed", "people"), [(7, 894), (11, 877)])
+def test_recovery_without_phone_place_or_citizenship(seed: int, people: int) -> None:
+    """1 500 simulated people, five agencies' noisy records: with names, birth date, age and
+    sex only, fewer than 0.5 % of clusters mix two people (1 of 968 for seed 7, 2 of 954 for
+    seed 11) and the number of individuals is at most 10 % above the true number (968 for
+    894, 954 for 877: without phones the prior comes from the deterministic rules, and the
+    model leaves some people split rather than merging different ones; the prior left by
+    training before gave 885 and 884, with 27 and 25 mixed clusters, and over-linked larger
+    files: precision 0.41 at 50 000 records, see benchmarks/HISTORY.md)."""
     from uncounted.linkage.pipeline import link_records
     from uncounted.simulate.agency_records import population_records
 
-    records = population_records(1500, seed=7).records
+    records = population_records(1500, seed=seed).records
     kept = ["record_id", "agency", "given_name", "family_name", "birth_date", "recorded_on"]
     run = link_records(records.select(*kept, "age", "sex"))
     truth = records.select(pl.col("record_id").cast(pl.String).alias("unique_id"), "person")
-    people = truth["person"].n_unique()
-    assert abs(run.individuals - people) / people < 0.02
+    assert truth["person"].n_unique() == people
+    assert people <= run.individuals < 1.1 * people
     mixed = (
         run.clusters.join(truth, on="unique_id")
         .group_by("cluster")
@@ -91,4 +92,24 @@ def test_recovery_without_phone_place_or_citizenship() -> None:
         .filter(pl.col("k") > 1)
         .height
     )
-    assert mixed / run.individuals < 0.035
+    assert mixed / run.individuals < 0.005
+
+
+@pytest.mark.slow
+def test_without_phones_the_prior_comes_from_the_rules() -> None:
+    """No record holds a phone: the phone session cannot train, the birth comparison keeps
+    its starting m, and the prior is the rules' count divided by rules_recall (phone share
+    zero): about 0.001 on 1 500 simulated people, where training alone had left 0.36."""
+    from uncounted.linkage.run import rules_recall
+    from uncounted.simulate.agency_records import population_records
+
+    records = population_records(1500, seed=7).records
+    kept = ["record_id", "agency", "given_name", "family_name", "birth_date", "recorded_on"]
+    prepared = prepare_records(records.select(*kept, "age", "sex"))
+    model = score_pairs(prepared).model
+    birth = next(c for c in model["comparisons"] if c["output_column_name"] == "birth")
+    ms = [lv["m_probability"] for lv in birth["comparison_levels"] if not lv.get("is_null_level")]
+    assert ms == pytest.approx([0.4, 0.05, 0.3, 0.1, 0.1, 0.05])
+    recall = rules_recall(model, prepared)
+    assert 0.1 < recall < 0.4
+    assert model["probability_two_random_records_match"] < 0.005
