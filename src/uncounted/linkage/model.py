@@ -387,8 +387,9 @@ def blocking_rules() -> list[Any]:
     ]
 
 
-def training_rules() -> dict[str, list[Any]]:
-    """Deterministic rules (for the prior) and EM blocking rules (one session each)."""
+def training_rules() -> dict[str, Any]:
+    """Deterministic rules (for the prior), and the EM blocking rules (one session each) by the
+    column each blocks on (a session cannot train that column's comparison)."""
     from splink import block_on
 
     return {
@@ -403,7 +404,7 @@ def training_rules() -> dict[str, list[Any]]:
             block_on("phone"),
             block_on("name_key", "birth_year", "sex"),
         ],
-        "em": [block_on("phone"), block_on("birth_date")],
+        "em": {"phone": block_on("phone"), "birth_date": block_on("birth_date")},
     }
 
 

@@ -114,31 +114,31 @@ def _register(db_api: Any, prepared: pl.DataFrame, settings: LinkageSettings) ->
 
 
 def _expectation_maximisation(
-    linker: Any, rules: dict[str, list[Any]], cfg: LinkageSettings, step: Progress
-) -> int:
-    """One EM session per rule of ``rules["em"]``; returns how many failed. A rule that blocks
-    no pair (no two records share its column, e.g. no agency recorded phones) is passed over:
-    the comparison it leaves out keeps Splink's default ``m``, and the other sessions train
-    the rest. When every session fails there is nothing to train on, and
+    linker: Any, rules: dict[str, Any], cfg: LinkageSettings, step: Progress
+) -> list[str]:
+    """One EM session per rule of ``rules["em"]``; returns the columns whose session failed. A
+    rule that blocks no pair (no two records share its column, e.g. no agency recorded phones)
+    is passed over: the comparison it leaves out keeps Splink's default ``m``, and the other
+    sessions train the rest. When every session fails there is nothing to train on, and
     :class:`InvalidInput` says so."""
     from splink.internals.exceptions import EMTrainingException
 
     failed: list[str] = []
-    for rule in rules["em"]:
+    for column, rule in rules["em"].items():
         step("expectation maximisation")
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=cfg.em_max_pairs
             )
         except EMTrainingException:
-            failed.append(rule.get_blocking_rule("duckdb").blocking_rule_sql)
+            failed.append(column)
     if len(failed) == len(rules["em"]):
         raise InvalidInput(
             "The records hold too few pairs to train the linkage model (no two records share "
             f"{' or '.join(failed)}); link more records, or records that carry phone numbers "
             "or birth dates."
         )
-    return len(failed)
+    return failed
 
 
 def train_model(
@@ -165,11 +165,11 @@ def train_model(
     )
     failed = _expectation_maximisation(linker, rules, cfg, step)
     model = _floor_m(linker.misc.save_model_to_json(), cfg.m_floor)
-    if failed == 1 and prepared is not None and _blank(prepared, "phone"):
-        # no record holds a phone: only the phone session failed, the phone rule's recall
-        # is zero whatever its m, and the birth comparison keeps its starting m (closer to
-        # the truth, measured, than EM on pairs blocked on a name: see benchmarks/HISTORY.md)
-        failed = 0
+    if failed == ["phone"] and prepared is not None and _blank(prepared, "phone"):
+        # no record holds a phone: the phone rule's recall is zero whatever its m, and the
+        # birth comparison keeps its starting m (closer to the truth, measured, than EM on
+        # pairs blocked on a name: see benchmarks/HISTORY.md)
+        failed = []
     if cfg.deterministic_recall is None and not failed:
         if prepared is None:
             raise InvalidInput("train_model needs the prepared records to estimate the prior.")
