@@ -67,23 +67,31 @@ def test_stdout_holds_only_the_result(tmp_path: Path):
 
 
 def test_a_bar_that_would_draw_nothing_is_quiet(monkeypatch):
-    """On a standard error that is not a terminal a transient bar is a no-op stand-in (rich
-    would draw and erase nothing); a terminal, a forced one, or a lasting bar get rich's."""
+    """On a standard error that is not a terminal (as rich judges it) a transient bar is a
+    no-op stand-in (rich would draw and erase nothing); a terminal, a forced one, or a lasting
+    bar get rich's."""
     from rich.progress import Progress
 
+    from uncounted.cli import _common
     from uncounted.cli._common import QuietProgress, progress_bar
 
-    monkeypatch.delenv("FORCE_TERMINAL", raising=False)
-    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    def fresh(**env: str) -> None:  # a new stderr console, reading the environment anew
+        for name in ("TTY_COMPATIBLE", "FORCE_COLOR"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(_common._consoles, "_err", None)
+
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    fresh()
     with progress_bar(total=False) as bar:
         assert isinstance(bar, QuietProgress)
         task = bar.add_task("Fitting", total=None)
         bar.update(task, description="Still fitting", advance=1)
     assert isinstance(progress_bar(transient=False), Progress)  # prints its last state
     assert isinstance(progress_bar(disable=True), QuietProgress)
-    monkeypatch.setenv("FORCE_TERMINAL", "1")
+    fresh(TTY_COMPATIBLE="1")
     assert isinstance(progress_bar(), Progress)
-    monkeypatch.delenv("FORCE_TERMINAL")
+    fresh()
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert isinstance(progress_bar(), Progress)

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -198,25 +196,17 @@ class QuietProgress:
         return None
 
 
-def _stderr_is_terminal() -> bool:
-    """Whether rich would draw on standard error: a terminal, or one forced by the
-    environment (``FORCE_TERMINAL``, ``TTY_COMPATIBLE=1``, as rich reads them)."""
-    if os.environ.get("FORCE_TERMINAL") or os.environ.get("TTY_COMPATIBLE") == "1":
-        return True
-    isatty = getattr(sys.stderr, "isatty", None)
-    return bool(isatty and isatty())
-
-
 def progress_bar(
     total: bool = True, transient: bool = True, disable: bool = False
 ) -> Progress | QuietProgress:
     """A rich progress bar on standard error (``total=False``: a spinner with the step).
 
     A bar that would draw nothing (``disable``, or a transient bar when standard error is not
-    a terminal) is a :class:`QuietProgress`; a bar that is not transient prints its last state
-    even to a file, so it stays a rich one.
+    a terminal as rich judges it: ``TTY_COMPATIBLE``, ``FORCE_COLOR``, ``isatty``) is a
+    :class:`QuietProgress`; a bar that is not transient prints its last state even to a file,
+    so it stays a rich one.
     """
-    if disable or (transient and not _stderr_is_terminal()):
+    if disable or (transient and not real_console(stderr=True).is_terminal):
         return QuietProgress()
     from rich.progress import (
         BarColumn,
