@@ -1,7 +1,8 @@
 """The evidence report as PDF: the same HTML page, laid out for A4 by WeasyPrint.
 
 WeasyPrint draws the inline SVG charts itself and needs Pango from the system (Debian:
-``libpango-1.0-0`` and ``libpangoft2-1.0-0``; ``.ci/run`` installs them when missing). The
+``libpango-1.0-0`` and ``libpangoft2-1.0-0``, and ``libharfbuzz-subset0``, without which
+WeasyPrint 70 warns; ``.ci/run`` installs them when missing). The
 page's ``@page`` and ``@media print`` rules number the pages and start each section on a new
 one.
 """
