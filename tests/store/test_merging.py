@@ -100,6 +100,22 @@ def test_refused_merges(store, who, keep, other, error):
         merge_persons(s, who, keep, other, "same passport number")
 
 
+@pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
+def test_a_merge_reads_the_pairs_readers_once(store, monkeypatch, who):
+    """The caseworker's check and the widening of an administrator's merge share one read."""
+    calls = []
+
+    def counted(session, person_ids):
+        calls.append(sorted(person_ids))
+        return readers(session, person_ids)
+
+    readers = merging.readers
+    monkeypatch.setattr(merging, "readers", counted)
+    with session_scope(store.engine) as s:
+        merge_persons(s, who, OWN.victim, OWN.suspect, "same passport number")
+    assert calls == [[OWN.victim, OWN.suspect]]
+
+
 def test_candidates_come_from_match_decisions(store):
     from uncounted.store.linkage_records import record_decision
 
