@@ -42,9 +42,9 @@ from uncounted.store.access import (
     Action,
     Principal,
     Resource,
-    Role,
     check,
     person_filter,
+    person_readers,
     scope_filter,
     unrestricted,
 )
@@ -97,20 +97,16 @@ def _person(session: Session, who: Principal, person_id: int) -> Person:
 
 
 def readers(session: Session, person_ids: Iterable[int]) -> dict[int, frozenset[int]]:
-    """The agencies whose caseworkers may read each of ``person_ids`` (live ones), by the
-    access rules themselves (:func:`~uncounted.store.access.person_filter`): one query per
-    agency. Administrators and analysts read every record and are left out."""
+    """The agencies whose caseworkers may read each of ``person_ids`` (none for a record that
+    is not live), by the access rules (:func:`~uncounted.store.access.person_readers`): one
+    query however many agencies. Administrators and analysts read every record and are left
+    out."""
     wanted = sorted(set(person_ids))
     found: dict[int, set[int]] = {pid: set() for pid in wanted}
     if not wanted:
         return {}
-    for agency in session.scalars(select(Agency.id).order_by(Agency.id)):
-        reader = Principal(None, "", Role.CASEWORKER, agency)
-        query = select(Person.id).where(
-            Person.id.in_(wanted), person_filter(reader, Resource.PERSONS, Action.READ)
-        )
-        for pid in session.scalars(query):
-            found[pid].add(agency)
+    for pid, agency in session.execute(person_readers(wanted)):
+        found[int(pid)].add(int(agency))
     return {pid: frozenset(agencies) for pid, agencies in found.items()}
 
 
@@ -405,7 +401,8 @@ def merge_candidates(
     holds. A caseworker is offered only the pairs they may merge (:func:`mergeable_pair`):
     their agency's candidate pairs are read whole, the pairs with a record in a case they may
     not change or read by other agencies than the other record are dropped, and the page is
-    cut from what remains.
+    cut from what remains: three queries (the pairs, :func:`outside_cases`, :func:`readers`)
+    however many agencies and pairs.
     """
     check(who, Resource.PERSONS, Action.UPDATE)
     left, right = aliased(Person), aliased(Person)
