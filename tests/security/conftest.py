@@ -175,6 +175,21 @@ def app(store):
     return create_app(store.settings)
 
 
+@pytest.fixture
+def fresh_store(tmp_path):
+    """A store of the test's own (the same records and users as :func:`store`), for a test
+    that changes it: a regression that reappears cannot spoil the others."""
+    made = make_store(tmp_path / "data")
+    yield made
+    made.engine.dispose()
+
+
+@pytest.fixture
+def fresh_app(fresh_store):
+    """The web app over :func:`fresh_store`."""
+    return create_app(fresh_store.settings)
+
+
 def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 

@@ -21,7 +21,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from tests.security.conftest import TARGET, make_store, signed_in
+from tests.security.conftest import TARGET, signed_in
 from tests.security.test_matrix import IMPORTS
 from uncounted.cli.main import main
 from uncounted.settings import get_settings
@@ -35,7 +35,6 @@ from uncounted.store.tables import (
     Person,
     Referral,
 )
-from uncounted.web import create_app
 
 OTHER = TARGET["other"]
 OWN = TARGET["own"]
@@ -47,18 +46,6 @@ REFER_INTO_PNP = (
     f"{OTHER.victim_ext},TH-DSI,{OTHER.case_ext},TH-DSI,TH-DSI,PNP,TH,PH,2024-05-01,Other,yes,"
     "Accepted\n"
 )
-
-
-@pytest.fixture
-def store(tmp_path):
-    made = make_store(tmp_path / "data")
-    yield made
-    made.engine.dispose()
-
-
-@pytest.fixture
-def app(store):
-    return create_app(store.settings)
 
 
 def _counts(store) -> dict[str, int]:
@@ -90,10 +77,10 @@ def _upload(client, name: str, text: str, kind: str):
     return body
 
 
-def test_finding_1_a_referral_import_does_not_open_another_agencys_case(store, app):
-    cw = signed_in(app, "caseworker")
+def test_finding_1_a_referral_import_does_not_open_another_agencys_case(fresh_store, fresh_app):
+    cw = signed_in(fresh_app, "caseworker")
     assert cw.get(f"/api/cases/{OTHER.case_id}").status_code == 403
-    before = _counts(store)
+    before = _counts(fresh_store)
     report = _upload(cw, "referrals.csv", REFER_INTO_PNP, "referrals")
     # the dry run already names every row and column the caseworker may not load
     problems = {(p["line"], p["column"]) for p in report["result"]["rejected"]}
@@ -108,36 +95,38 @@ def test_finding_1_a_referral_import_does_not_open_another_agencys_case(store, a
     assert report["token"] is None
     assert cw.get(f"/api/cases/{OTHER.case_id}").status_code == 403
     assert cw.get(f"/api/survivors/{OTHER.victim}").status_code == 403
-    assert _counts(store) == before
+    assert _counts(fresh_store) == before
 
 
 @pytest.mark.parametrize(
     ("what", "kind", "text"), [(w, k, t) for w, k, t, _ in IMPORTS], ids=[w for w, *_ in IMPORTS]
 )
-def test_finding_1_no_import_row_reaches_another_agencys_records(store, app, what, kind, text):
+def test_finding_1_no_import_row_reaches_another_agencys_records(
+    fresh_store, fresh_app, what, kind, text
+):
     """Every attack of the matrix, loaded for real (upload, then confirm), changes nothing."""
-    cw = signed_in(app, "caseworker")
+    cw = signed_in(fresh_app, "caseworker")
     body = text.format(
         owner="TH-DSI", case_ext=OTHER.case_ext, victim_ext=OTHER.victim_ext, name="other",
         receiver="PNP", stored_to="PNP",
     )  # fmt: skip
-    before = _counts(store)
+    before = _counts(fresh_store)
     report = _upload(cw, f"{kind}.csv", body, kind)
     assert report["result"]["rejected"], what
     if report["token"] is not None:  # some rows looked loadable: confirming still loads none
         done = cw.post(f"/api/imports/{report['token']}/confirm", json={"partial": "yes"})
         assert done.status_code in (200, 422)
-    assert _counts(store) == before, what
+    assert _counts(fresh_store) == before, what
 
 
-def test_an_allowed_import_is_audited_change_by_change_as_the_user(store, app):
-    cw = signed_in(app, "caseworker")
+def test_an_allowed_import_is_audited_change_by_change_as_the_user(fresh_store, fresh_app):
+    cw = signed_in(fresh_app, "caseworker")
     text = f"external_id,family_name,case,role\nNEW-1,Newcomer,{OWN.case_ext},victim\n"
     report = _upload(cw, "persons.csv", text, "persons")
     assert report["result"]["rejected"] == []
     done = cw.post(f"/api/imports/{report['token']}/confirm", json={}).json()
     assert done["status"] == "loaded" and done["rows_created"] == 1
-    with store.engine.connect() as conn:
+    with fresh_store.engine.connect() as conn:
         events = conn.execute(
             select(AuditEvent).where(AuditEvent.detail.like(f"import batch {done['batch_id']} %"))
         ).all()
@@ -148,7 +137,7 @@ def test_an_allowed_import_is_audited_change_by_change_as_the_user(store, app):
         ("create", "case_persons"),
         ("import", "import_batches"),
     }
-    assert {e.user_id for e in events} == {store.user_ids["caseworker"]}
+    assert {e.user_id for e in events} == {fresh_store.user_ids["caseworker"]}
     assert {e.actor for e in events} == {"caseworker"}
     identity = next(e for e in events if e.resource == "person_identities")
     assert identity.after["family_name"] == REDACTED
@@ -158,20 +147,20 @@ def test_an_allowed_import_is_audited_change_by_change_as_the_user(store, app):
     assert new_person.after["source_agency_id"] == 1  # the caseworker's agency
 
 
-def test_finding_1_cli_import_and_export_under_a_user(store, tmp_path, monkeypatch, capsys):
+def test_finding_1_cli_import_and_export_under_a_user(fresh_store, tmp_path, monkeypatch, capsys):
     """``uncounted import --user`` is held to the user's scope like the web upload; without
     ``--user`` it is the operator's command."""
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(store.settings.data_dir))
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
     monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     get_settings.cache_clear()
     try:
         path = tmp_path / "referrals.csv"
         path.write_text(REFER_INTO_PNP, encoding="utf-8")
-        before = _counts(store)
+        before = _counts(fresh_store)
         assert main(["import", str(path), "--user", "caseworker"]) == 4
         assert "refer people from your own agency only" in capsys.readouterr().err
-        assert _counts(store) == before
+        assert _counts(fresh_store) == before
         assert main(["import", str(path), "--user", "nobody"]) != 0
         out = tmp_path / "export"
         assert main(["export", "--out", str(out), "--user", "caseworker"]) == 0
@@ -192,8 +181,10 @@ def _refer(client) -> int:
     return int(response.json()["id"])
 
 
-def test_finding_2_a_referral_opens_only_the_person_while_accepted_with_consent(store, app):
-    pnp, th = signed_in(app, "caseworker"), signed_in(app, "caseworker-th")
+def test_finding_2_a_referral_opens_only_the_person_while_accepted_with_consent(
+    fresh_store, fresh_app
+):
+    pnp, th = signed_in(fresh_app, "caseworker"), signed_in(fresh_app, "caseworker-th")
     close = {
         "reference": "REF-own", "status": "Closed", "exploitation_type": "ForcedLabour",
         "jurisdiction": "PH", "opened_on": "2024-03-01", "closed_on": "2025-03-01",
@@ -237,7 +228,7 @@ def test_finding_2_a_referral_opens_only_the_person_while_accepted_with_consent(
     assert pnp.get(f"/api/cases/{OWN.case_id}").json()["case"]["status"] == "Active"
 
 
-def test_a_caseworker_reimports_their_assessments_unchanged(store, tmp_path):
+def test_a_caseworker_reimports_their_assessments_unchanged(fresh_store, tmp_path):
     """A caseworker's assessments are recorded as their agency's, so importing the same file
     again finds them theirs and changes nothing."""
     from tests.security.test_matrix import _who
@@ -249,13 +240,13 @@ def test_a_caseworker_reimports_their_assessments_unchanged(store, tmp_path):
         f"{OWN.victim_ext},uncounted-restoration-v1,2024-08-01,me,3\n",
         encoding="utf-8",
     )
-    who = _who(store, "caseworker")
-    first = import_file(store.engine, path, "assessments", who=who)
-    again = import_file(store.engine, path, "assessments", who=who)
+    who = _who(fresh_store, "caseworker")
+    first = import_file(fresh_store.engine, path, "assessments", who=who)
+    again = import_file(fresh_store.engine, path, "assessments", who=who)
     assert (first.rows_created, again.rows_unchanged, again.rejected) == (1, 1, [])
 
 
-def test_the_imports_page_lists_only_the_agencys_batches(store, app, tmp_path):
+def test_the_imports_page_lists_only_the_agencys_batches(fresh_store, fresh_app, tmp_path):
     from tests.security.test_matrix import _who
     from uncounted.ingest import import_file
 
@@ -265,9 +256,11 @@ def test_the_imports_page_lists_only_the_agencys_batches(store, app, tmp_path):
         "TH-NEW,Active,ForcedLabour,TH,2024-03-01\n",
         encoding="utf-8",
     )
-    import_file(store.engine, path, "cases", source="TH-DSI", who=_who(store, "admin"))
+    import_file(fresh_store.engine, path, "cases", source="TH-DSI", who=_who(fresh_store, "admin"))
     seen = {
-        name: [b["file_name"] for b in signed_in(app, name).get("/api/imports").json()["batches"]]
+        name: [
+            b["file_name"] for b in signed_in(fresh_app, name).get("/api/imports").json()["batches"]
+        ]
         for name in ("admin", "caseworker", "caseworker-th")
     }
     assert seen == {"admin": ["th-cases.csv"], "caseworker": [], "caseworker-th": ["th-cases.csv"]}
@@ -289,11 +282,11 @@ ACCEPT_DECLINED = (
 )
 
 
-def test_finding_3_a_referral_imported_as_accepted_opens_nothing(store, app):
+def test_finding_3_a_referral_imported_as_accepted_opens_nothing(fresh_store, fresh_app):
     """Web upload: the sender's own referral, new or stored, cannot be imported as decided."""
-    pnp, th = signed_in(app, "caseworker"), signed_in(app, "caseworker-th")
+    pnp, th = signed_in(fresh_app, "caseworker"), signed_in(fresh_app, "caseworker-th")
     assert th.get(f"/api/survivors/{OWN.victim}").status_code == 403
-    before = _counts(store)
+    before = _counts(fresh_store)
     accepted = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted")
     report = _upload(pnp, "referrals.csv", accepted, "referrals")
     rejected = {(p["line"], p["column"]) for p in report["result"]["rejected"]}
@@ -306,7 +299,7 @@ def test_finding_3_a_referral_imported_as_accepted_opens_nothing(store, app):
         (2, "status"),
         (2, "consent_recorded"),
     }
-    assert _counts(store) == before
+    assert _counts(fresh_store) == before
     assert th.get(f"/api/survivors/{OWN.victim}").status_code == 403
     assert pnp.get(f"/api/survivors/{TARGET['declined'].victim}").status_code == 403
     # a request is what a sender may import; the receiver then decides in its inbox
@@ -321,7 +314,7 @@ def test_finding_3_a_referral_imported_as_accepted_opens_nothing(store, app):
 
 
 def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
-    store, tmp_path, monkeypatch, capsys
+    fresh_store, tmp_path, monkeypatch, capsys
 ):
     from tests.security.test_matrix import _who
     from uncounted.errors import ImportRejected
@@ -332,15 +325,15 @@ def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
     good = REFER_OWN_VICTIM_TO_TH.format(consent="no", status="Requested")
     bad = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Completed").splitlines()[1]
     path.write_text(good + bad.replace("2024-05-01", "2024-06-01") + "\n", encoding="utf-8")
-    before = _counts(store)
+    before = _counts(fresh_store)
     with pytest.raises(ImportRejected) as caught:
-        import_file(store.engine, path, "referrals", who=_who(store, "caseworker"))
+        import_file(fresh_store.engine, path, "referrals", who=_who(fresh_store, "caseworker"))
     assert {(r.file, r.line, r.column, r.value) for r in caught.value.rows} == {
         ("referrals.csv", 3, "status", "Completed"),
         ("referrals.csv", 3, "consent_recorded", "True"),
     }
-    assert _counts(store) == before
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(store.settings.data_dir))
+    assert _counts(fresh_store) == before
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
     monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     get_settings.cache_clear()
@@ -348,10 +341,10 @@ def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
         assert main(["import", str(path), "--user", "caseworker"]) == 4
         err = capsys.readouterr().err
         assert "Rejected rows (2 problems)" in err and "receiving" in err
-        assert _counts(store) == before
+        assert _counts(fresh_store) == before
         # --partial sets the decided row aside and loads the request
         assert main(["import", str(path), "--user", "caseworker", "--partial"]) == 0
-        with store.engine.connect() as conn:
+        with fresh_store.engine.connect() as conn:
             stored = conn.execute(
                 select(Referral.status, Referral.consent_recorded).where(
                     Referral.person_id == OWN.victim, Referral.to_agency_id == 2
@@ -362,16 +355,18 @@ def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
         get_settings.cache_clear()
 
 
-def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consent(store, tmp_path):
+def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consent(
+    fresh_store, tmp_path
+):
     from tests.security.test_matrix import _who
     from uncounted.errors import ImportRejected
     from uncounted.ingest import import_file
 
-    admin = _who(store, "admin")
+    admin = _who(fresh_store, "admin")
     path = tmp_path / "referrals.csv"
     path.write_text(REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted"), "utf-8")
     with pytest.raises(ImportRejected) as caught:
-        import_file(store.engine, path, "referrals", who=admin)
+        import_file(fresh_store.engine, path, "referrals", who=admin)
     assert {r.column for r in caught.value.rows} == {
         "consent_method",
         "consent_given_on",
@@ -383,9 +378,9 @@ def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consen
         f"{row},Written,2024-04-30,m.santos (old case system)\n",
         "utf-8",
     )
-    done = import_file(store.engine, path, "referrals", who=admin)
+    done = import_file(fresh_store.engine, path, "referrals", who=admin)
     assert done.rows_created == 1
-    with store.engine.connect() as conn:
+    with fresh_store.engine.connect() as conn:
         stored = conn.execute(select(Referral).where(Referral.referred_on == DAY_MIGRATED)).one()
         audited = conn.execute(
             select(AuditEvent).where(
@@ -405,9 +400,9 @@ def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consen
     assert event.after["consent_method"] == "Written" and event.after["status"] == "Accepted"
     # the sender re-imports it as stored, without consent columns: it stays as it is
     path.write_text(REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted"), "utf-8")
-    again = import_file(store.engine, path, "referrals", who=_who(store, "caseworker"))
+    again = import_file(fresh_store.engine, path, "referrals", who=_who(fresh_store, "caseworker"))
     assert (again.rows_unchanged, again.rejected) == (1, [])
-    with store.engine.connect() as conn:
+    with fresh_store.engine.connect() as conn:
         kept = conn.execute(select(Referral).where(Referral.referred_on == DAY_MIGRATED)).one()
     assert (kept.consent_method, kept.consent_recorded_by) == (
         "Written",
@@ -415,14 +410,14 @@ def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consen
     )
 
 
-def test_finding_3_the_senders_form_refuses_status_and_consent(store, app):
-    pnp = signed_in(app, "caseworker")
+def test_finding_3_the_senders_form_refuses_status_and_consent(fresh_store, fresh_app):
+    pnp = signed_in(fresh_app, "caseworker")
     values = {
         "person_id": OWN.victim, "to_agency_id": 2, "from_country": "PH", "to_country": "TH",
         "referred_on": "2025-02-06", "reason": "Other",
         "consent_recorded": "yes", "status": "Accepted",
     }  # fmt: skip
-    before = _counts(store)
+    before = _counts(fresh_store)
     response = pnp.post(f"/api/cases/{OWN.case_id}/referrals/new", json=values)
     assert response.status_code == 422, response.text
     assert set(response.json()["problems"]) == {"status", "consent_recorded"}
@@ -435,16 +430,16 @@ def test_finding_3_the_senders_form_refuses_status_and_consent(store, app):
     page = pnp.post(f"/cases/{OWN.case_id}/referrals/new", data=values)
     assert page.status_code == 422
     assert 'data-field="status"' in page.text and "referral inbox" in page.text
-    assert _counts(store) == before
+    assert _counts(fresh_store) == before
 
 
-def test_finding_3_an_admins_undecided_row_clears_the_consent_it_replaces(store, tmp_path):
+def test_finding_3_an_admins_undecided_row_clears_the_consent_it_replaces(fresh_store, tmp_path):
     """An administrator re-importing an accepted referral as requested (or declined) leaves no
     consent behind: a referral without consent recorded holds no how, day or recorder."""
     from tests.security.test_matrix import _who
     from uncounted.ingest import import_file
 
-    admin = _who(store, "admin")
+    admin = _who(fresh_store, "admin")
     header, row = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted").splitlines()
     path = tmp_path / "referrals.csv"
     path.write_text(
@@ -452,12 +447,12 @@ def test_finding_3_an_admins_undecided_row_clears_the_consent_it_replaces(store,
         f"{row},Written,2024-04-30,m.santos (old case system)\n",
         "utf-8",
     )
-    import_file(store.engine, path, "referrals", who=admin)
+    import_file(fresh_store.engine, path, "referrals", who=admin)
     for status in ("Requested", "Declined"):
         path.write_text(REFER_OWN_VICTIM_TO_TH.format(consent="no", status=status), "utf-8")
-        done = import_file(store.engine, path, "referrals", who=admin)
+        done = import_file(fresh_store.engine, path, "referrals", who=admin)
         assert (done.rows_updated, done.rejected) == (1, [])
-        with store.engine.connect() as conn:
+        with fresh_store.engine.connect() as conn:
             stored = conn.execute(
                 select(Referral).where(Referral.referred_on == DAY_MIGRATED)
             ).one()
@@ -470,7 +465,7 @@ def test_finding_3_an_admins_undecided_row_clears_the_consent_it_replaces(store,
         assert stored.consent_recorded_at is None
 
 
-def test_finding_3_exported_referrals_import_back_unchanged(store, tmp_path):
+def test_finding_3_exported_referrals_import_back_unchanged(fresh_store, tmp_path):
     """The referral export carries the consent columns, so an administrator's export of decided
     referrals imports back (it needs them complete), and a sender's own export re-imports
     unchanged (consent columns equal to the stored ones are not a decision)."""
@@ -478,7 +473,7 @@ def test_finding_3_exported_referrals_import_back_unchanged(store, tmp_path):
     from uncounted.ingest import import_file
     from uncounted.ingest.export import export_records
 
-    admin, pnp = _who(store, "admin"), _who(store, "caseworker")
+    admin, pnp = _who(fresh_store, "admin"), _who(fresh_store, "caseworker")
     header, row = REFER_OWN_VICTIM_TO_TH.format(consent="yes", status="Accepted").splitlines()
     path = tmp_path / "referrals.csv"
     path.write_text(
@@ -486,33 +481,33 @@ def test_finding_3_exported_referrals_import_back_unchanged(store, tmp_path):
         f"{row},Verbal,2024-04-29,k.wong\n",
         "utf-8",
     )
-    import_file(store.engine, path, "referrals", who=admin)
+    import_file(fresh_store.engine, path, "referrals", who=admin)
     for who in (admin, pnp):
         (exported,) = export_records(
-            store.engine, tmp_path / who.username, "csv", ["referrals"], who=who
+            fresh_store.engine, tmp_path / who.username, "csv", ["referrals"], who=who
         )
         text = exported.read_text("utf-8-sig")
         assert "consent_method,consent_given_on,consent_recorded_by" in text.splitlines()[0]
         assert "Verbal,2024-04-29,k.wong" in text
-        before = _counts(store)
+        before = _counts(fresh_store)
         if who is pnp:  # what it sent (its export also lists referrals it received)
             lines = text.splitlines()
             sent = [line for line in lines[1:] if ",PNP,TH-DSI," in line or ",PNP,PNP," in line]
             exported.write_text("\n".join([lines[0], *sent]) + "\n", "utf-8")
-        again = import_file(store.engine, exported, "referrals", who=who)
+        again = import_file(fresh_store.engine, exported, "referrals", who=who)
         assert again.rejected == [] and again.rows_created == again.rows_updated == 0
-        assert _counts(store) == before
+        assert _counts(fresh_store) == before
     # but a sender may not change the consent the receiving agency recorded
     changed = exported.read_text("utf-8-sig").replace("Verbal,2024-04-29", "Written,2024-04-29")
     exported.write_text(changed, "utf-8")
     from uncounted.errors import ImportRejected
 
     with pytest.raises(ImportRejected) as caught:
-        import_file(store.engine, exported, "referrals", who=pnp)
+        import_file(fresh_store.engine, exported, "referrals", who=pnp)
     assert {r.column for r in caught.value.rows} == {"consent_method"}
 
 
-def test_a_caseworker_may_not_take_memberships_out_of_the_stored_lists(store, tmp_path):
+def test_a_caseworker_may_not_take_memberships_out_of_the_stored_lists(fresh_store, tmp_path):
     """``linkage_only`` takes a list membership out of every agency's prevalence estimate: a
     caseworker's import may leave it out or repeat the stored value, not change it; an
     administrator may set it, and a caseworker's later import without it leaves it set."""
@@ -524,10 +519,10 @@ def test_a_caseworker_may_not_take_memberships_out_of_the_stored_lists(store, tm
     header = "person,person_source,list,period,linkage_only\n"
     row = f"{OWN.victim_ext},PNP,PNP,2019,{{flag}}\n"
     path = tmp_path / "list_memberships.csv"
-    pnp, admin = _who(store, "caseworker"), _who(store, "admin")
+    pnp, admin = _who(fresh_store, "caseworker"), _who(fresh_store, "admin")
 
     def flag() -> list[bool]:
-        with store.engine.connect() as conn:
+        with fresh_store.engine.connect() as conn:
             return list(
                 conn.execute(
                     select(ListMembership.linkage_only).where(
@@ -538,26 +533,26 @@ def test_a_caseworker_may_not_take_memberships_out_of_the_stored_lists(store, tm
 
     path.write_text(header + row.format(flag="true"), "utf-8")
     with pytest.raises(ImportRejected) as caught:
-        import_file(store.engine, path, "list_memberships", who=pnp)
+        import_file(fresh_store.engine, path, "list_memberships", who=pnp)
     assert [(r.line, r.column) for r in caught.value.rows] == [(2, "linkage_only")]
     assert "administrator" in caught.value.rows[0].reason
     path.write_text(header + row.format(flag="false"), "utf-8")
-    assert import_file(store.engine, path, "list_memberships", who=pnp).rows_created == 1
+    assert import_file(fresh_store.engine, path, "list_memberships", who=pnp).rows_created == 1
     assert flag() == [False]
     path.write_text(header + row.format(flag="true"), "utf-8")
-    assert import_file(store.engine, path, "list_memberships", who=admin).rows_updated == 1
+    assert import_file(fresh_store.engine, path, "list_memberships", who=admin).rows_updated == 1
     assert flag() == [True]
     for text in (row.format(flag=""), row.format(flag="true")):  # left out, or as stored
         path.write_text(header + text, "utf-8")
-        done = import_file(store.engine, path, "list_memberships", who=pnp)
+        done = import_file(fresh_store.engine, path, "list_memberships", who=pnp)
         assert done.rejected == [] and flag() == [True]
     path.write_text(header + row.format(flag="false"), "utf-8")
     with pytest.raises(ImportRejected):
-        import_file(store.engine, path, "list_memberships", who=pnp)
+        import_file(fresh_store.engine, path, "list_memberships", who=pnp)
     assert flag() == [True]
 
 
-def test_an_import_naming_a_deleted_record_says_it_was_deleted(store, tmp_path):
+def test_an_import_naming_a_deleted_record_says_it_was_deleted(fresh_store, tmp_path):
     """A row that refers to a person or case the caseworker's own agency deleted is refused
     because the record was deleted (and can be restored), not because it is out of scope."""
     from tests.security.test_matrix import _who
@@ -566,17 +561,19 @@ def test_an_import_naming_a_deleted_record_says_it_was_deleted(store, tmp_path):
     from uncounted.store.db import session_scope
     from uncounted.store.removals import delete_record
 
-    pnp = _who(store, "caseworker")
-    with session_scope(store.engine) as s:
+    pnp = _who(fresh_store, "caseworker")
+    with session_scope(fresh_store.engine) as s:
         delete_record(s, pnp, "persons", OWN.victim, "entered twice by mistake")
     path = tmp_path / "list_memberships.csv"
     path.write_text(f"person,person_source,list,period\n{OWN.victim_ext},PNP,PNP,2018\n", "utf-8")
     with pytest.raises(ImportRejected) as caught:
-        import_file(store.engine, path, "list_memberships", who=pnp)
+        import_file(fresh_store.engine, path, "list_memberships", who=pnp)
     (problem,) = caught.value.rows
     assert problem.column == "person" and "deleted" in problem.reason
     assert "scope" not in problem.reason and "restore" in problem.reason
     # another agency learns nothing of it: the record is out of its scope, as before
     with pytest.raises(ImportRejected) as caught:
-        import_file(store.engine, path, "list_memberships", who=_who(store, "caseworker-th"))
+        import_file(
+            fresh_store.engine, path, "list_memberships", who=_who(fresh_store, "caseworker-th")
+        )
     assert all("deleted" not in r.reason for r in caught.value.rows)

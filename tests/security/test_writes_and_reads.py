@@ -25,11 +25,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.security.conftest import PASSWORD, TARGET, make_store, signed_in
+from tests.security.conftest import PASSWORD, TARGET, signed_in
 from tests.security.test_matrix import _declared
 from uncounted.cli.main import main
 from uncounted.settings import get_settings
@@ -41,24 +40,11 @@ from uncounted.store.tables import (
     RecordRemoval,
     Referral,
 )
-from uncounted.web import create_app
 
 OWN, REF = TARGET["own"], TARGET["ref"]
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 #: a value for each path parameter of the app's routes
 PATH_VALUES = {"kind": "persons", "token": "a" * 24, "user_id": "2"}
-
-
-@pytest.fixture
-def store(tmp_path):
-    made = make_store(tmp_path / "data")
-    yield made
-    made.engine.dispose()
-
-
-@pytest.fixture
-def app(store):
-    return create_app(store.settings)
 
 
 def _filled(path: str) -> str:
@@ -69,17 +55,17 @@ def _unsafe_routes(app) -> list[tuple[str, str]]:
     return sorted({(m, p) for p, methods in _declared(app) for m in methods if m in UNSAFE})
 
 
-def test_finding_1_every_write_needs_the_csrf_token(store, app):
-    routes = _unsafe_routes(app)
+def test_finding_1_every_write_needs_the_csrf_token(fresh_store, fresh_app):
+    routes = _unsafe_routes(fresh_app)
     assert ("POST", "/users/{user_id}/reset") in routes
     removal = {
         "resource": "justice_events", "record_id": OWN.event, "kind": "deleted",
         "reason": "a test", "removed_by": "admin", "removed_at": dt.datetime(2025, 1, 1),
         "moved": {},
     }  # fmt: skip
-    with store.engine.begin() as conn:  # a removal to restore, had the request got through
+    with fresh_store.engine.begin() as conn:  # a removal to restore, had the request got through
         conn.execute(RecordRemoval.__table__.insert().values(**removal))
-    admin = signed_in(app, "admin")
+    admin = signed_in(fresh_app, "admin")
     token = admin.headers.pop("X-CSRF-Token")
     passed = {}
     for method, path in routes:
@@ -88,7 +74,7 @@ def test_finding_1_every_write_needs_the_csrf_token(store, app):
             if response.status_code != 403 or "did not come from this site" not in response.text:
                 passed[(method, path)] = response.status_code
     assert passed == {}, "unsafe requests answered without the session's CSRF token"
-    with store.engine.connect() as conn:
+    with fresh_store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(PasswordReset)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(RecordRemoval)).scalar_one() == 1
     admin.headers["X-CSRF-Token"] = token  # with the token, the same request works
@@ -110,9 +96,9 @@ def _listed(client) -> set[int]:
     return {item["id"] for items in board.values() for item in items}
 
 
-def test_finding_2_a_deleted_cases_accepted_referral_opens_nothing(store, app):
-    pnp, th = signed_in(app, "caseworker"), signed_in(app, "caseworker-th")
-    admin = signed_in(app, "admin")
+def test_finding_2_a_deleted_cases_accepted_referral_opens_nothing(fresh_store, fresh_app):
+    pnp, th = signed_in(fresh_app, "caseworker"), signed_in(fresh_app, "caseworker-th")
+    admin = signed_in(fresh_app, "admin")
     assert pnp.get(f"/api/survivors/{REF.victim}").status_code == 200
     assert REF.referral in _listed(pnp)
     deleted = th.post(f"/api/cases/{REF.case_id}/delete", json={"reason": "recorded in error"})
@@ -130,8 +116,8 @@ def test_finding_2_a_deleted_cases_accepted_referral_opens_nothing(store, app):
     assert REF.referral in _listed(pnp)
 
 
-def test_finding_2_a_withdrawn_referral_cannot_be_accepted(store, app):
-    pnp, th = signed_in(app, "caseworker"), signed_in(app, "caseworker-th")
+def test_finding_2_a_withdrawn_referral_cannot_be_accepted(fresh_store, fresh_app):
+    pnp, th = signed_in(fresh_app, "caseworker"), signed_in(fresh_app, "caseworker-th")
     referral = _refer_own_victim(pnp)
     assert referral in _listed(th)
     deleted = pnp.post(f"/api/cases/{OWN.case_id}/delete", json={"reason": "sent in error"})
@@ -141,13 +127,13 @@ def test_finding_2_a_withdrawn_referral_cannot_be_accepted(store, app):
     assert th.post(f"/api/referrals/{referral}/accept", json=consent).status_code == 404
     assert th.post(f"/api/referrals/{referral}/decline", json={"reason": "no"}).status_code == 404
     assert th.get(f"/api/survivors/{OWN.victim}").status_code == 403
-    with store.engine.connect() as conn:
+    with fresh_store.engine.connect() as conn:
         status = conn.execute(select(Referral.status).where(Referral.id == referral)).scalar()
     assert status == "Requested"
 
 
-def test_finding_3_the_operators_export_is_audited(store, tmp_path, monkeypatch):
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(store.settings.data_dir))
+def test_finding_3_the_operators_export_is_audited(fresh_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
     monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
     get_settings.cache_clear()
     try:
@@ -156,7 +142,7 @@ def test_finding_3_the_operators_export_is_audited(store, tmp_path, monkeypatch)
         assert OWN.victim_name in (out / "persons.csv").read_text("utf-8")
     finally:
         get_settings.cache_clear()
-    with store.engine.connect() as conn:
+    with fresh_store.engine.connect() as conn:
         events = conn.execute(
             select(AuditEvent.actor, AuditEvent.resource, AuditEvent.detail).where(
                 AuditEvent.action == "export"
@@ -176,23 +162,23 @@ def _usable(app, token: str) -> bool:
     return TestClient(app).get(f"/api/reset/{token}").status_code == 200
 
 
-def test_finding_4_a_reset_link_ends_with_a_password_change_or_deactivation(store, app):
-    admin, viewer = signed_in(app, "admin"), signed_in(app, "viewer")
-    user_id = store.user_ids["viewer"]
+def test_finding_4_a_reset_link_ends_with_a_password_change_or_deactivation(fresh_store, fresh_app):
+    admin, viewer = signed_in(fresh_app, "admin"), signed_in(fresh_app, "viewer")
+    user_id = fresh_store.user_ids["viewer"]
     token = _reset_token(admin, user_id)
-    assert _usable(app, token)
+    assert _usable(fresh_app, token)
     changed = viewer.post(
         "/api/account/password",
         json={"current_password": PASSWORD, "new_password": "another long passphrase",
               "repeat_password": "another long passphrase"},
     )  # fmt: skip
     assert changed.status_code == 200, changed.text
-    assert not _usable(app, token)
+    assert not _usable(fresh_app, token)
     token = _reset_token(admin, user_id)
     assert admin.post(f"/api/users/{user_id}", json={"active": "no"}).status_code == 200
     assert admin.post(f"/api/users/{user_id}", json={"active": "yes"}).status_code == 200
-    assert not _usable(app, token)
-    hijack = TestClient(app)
+    assert not _usable(fresh_app, token)
+    hijack = TestClient(fresh_app)
     form = hijack.get(f"/api/reset/{token}").json()
     taken = hijack.post(
         f"/api/reset/{token}",
@@ -202,17 +188,17 @@ def test_finding_4_a_reset_link_ends_with_a_password_change_or_deactivation(stor
     )  # fmt: skip
     assert taken.status_code == 422
     token = _reset_token(admin, user_id)  # a link made afterwards works, once
-    assert _usable(app, token)
+    assert _usable(fresh_app, token)
 
 
-def test_finding_5_the_search_audits_every_name_it_shows(store, app):
-    with session_scope(store.engine) as session:  # other names come from imports and merges
+def test_finding_5_the_search_audits_every_name_it_shows(fresh_store, fresh_app):
+    with session_scope(fresh_store.engine) as session:  # other names come from imports and merges
         session.get(PersonIdentity, OWN.victim).other_names = "Alias Name"
-    cw = signed_in(app, "caseworker")
+    cw = signed_in(fresh_app, "caseworker")
     hits = cw.get("/api/search", params={"q": OWN.victim_name}).json()["hits"]
     shown = next(hit for hit in hits if hit["person_id"] == OWN.victim)
     assert "Alias Name" in shown["name"]
-    with store.engine.connect() as conn:
+    with fresh_store.engine.connect() as conn:
         fields = conn.execute(
             select(AuditEvent.fields)
             .where(

@@ -8,19 +8,25 @@ accepts it again.
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import itertools
+import random
+from collections import Counter
 
-from tests.security.conftest import DAY, TARGET, end_own_referral, make_store
-from uncounted.errors import AccessDenied, InvalidInput
+import pytest
+from sqlalchemy import event, select
+
+from tests.security.conftest import AGENCIES, DAY, TARGET, end_own_referral, make_store
+from uncounted.errors import AccessDenied, AdministratorOnly, InvalidInput
 from uncounted.store import merging
-from uncounted.store.access import Principal, Role
+from uncounted.store.access import Action, Principal, Resource, Role, person_filter
 from uncounted.store.db import session_scope
 from uncounted.store.frames import read_table
 from uncounted.store.merging import merge_candidates, merge_persons
 from uncounted.store.removals import list_removals, restore_record
 from uncounted.store.tables import (
+    Agency,
     AuditEvent,
+    Case,
     CasePerson,
     CaseShare,
     JusticeEvent,
@@ -98,6 +104,22 @@ def test_a_failed_merge_leaves_nothing_moved(store, monkeypatch):
 def test_refused_merges(store, who, keep, other, error):
     with session_scope(store.engine) as s, pytest.raises(error):
         merge_persons(s, who, keep, other, "same passport number")
+
+
+@pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
+def test_a_merge_reads_the_pairs_readers_once(store, monkeypatch, who):
+    """The caseworker's check and the widening of an administrator's merge share one read."""
+    calls = []
+
+    def counted(session, person_ids):
+        calls.append(sorted(person_ids))
+        return readers(session, person_ids)
+
+    readers = merging.readers
+    monkeypatch.setattr(merging, "readers", counted)
+    with session_scope(store.engine) as s:
+        merge_persons(s, who, OWN.victim, OWN.suspect, "same passport number")
+    assert calls == [[OWN.victim, OWN.suspect]]
 
 
 def test_candidates_come_from_match_decisions(store):
@@ -288,3 +310,143 @@ def test_an_administrators_merge_that_widens_readers_is_shown_and_audited(store)
         merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
         assert merge.after["newly_read_by"] == {"2": ["IACAT"]}
         assert "IACAT newly read 2's data" in merge.detail
+
+
+# -- a caseworker's candidates: the administrator's pairs that the caseworker may merge ------
+
+
+def _add_agencies(s, count: int, seed: int) -> None:
+    """``count`` more agencies, each with two cases and four people of its own (a reviewer
+    matched every two of them), each person referred to another agency with one of the
+    statuses, with or without consent; at random, roles in other agencies' cases and cases
+    shared with other agencies. A person no agency recorded has a role in a case; the first new
+    agency's first case is deleted (hiding its referrals; a person of the second agency has a
+    role in it); a person is merged away."""
+    from uncounted.store.linkage_records import record_decision
+    from uncounted.store.removals import delete_record
+
+    rng = random.Random(seed)
+    new = list(range(len(AGENCIES) + 1, len(AGENCIES) + 1 + count))
+    s.add_all(Agency(id=a, code=f"A{a}", name=f"Agency {a}", org_type="NGO") for a in new)
+    cases = {
+        a: [Case(reference=f"R{a}-{i}", status="Active", exploitation_type="ForcedLabour",
+                 owning_agency_id=a, jurisdiction_id=1, opened_on=DAY) for i in range(2)]
+        for a in new
+    }  # fmt: skip
+    people = {a: [Person(source_agency_id=a) for _ in range(4)] for a in new}
+    s.add_all([*itertools.chain(*cases.values()), *itertools.chain(*people.values())])
+    s.flush()
+    every_agency = [*AGENCIES, *new]
+    every_case = [t.case_id for t in TARGET.values()] + [c.id for a in new for c in cases[a]]
+    statuses = itertools.cycle(
+        itertools.product(("Requested", "Accepted", "Declined", "Completed"), (True, False))
+    )
+    for a in new:
+        for i, person in enumerate(people[a]):
+            case = cases[a][i % 2].id
+            s.add(CasePerson(case_id=case, person_id=person.id, role="victim"))
+            if rng.random() < 0.3:
+                elsewhere = rng.choice(every_case)
+                s.add(CasePerson(case_id=elsewhere, person_id=person.id, role="suspect"))
+            status, consent = next(statuses)
+            s.add(Referral(
+                case_id=case, person_id=person.id, from_agency_id=a,
+                to_agency_id=rng.choice([b for b in every_agency if b != a]),
+                from_country="PH", to_country="PH", referred_on=DAY, reason="Other",
+                consent_recorded=consent, status=status,
+            ))  # fmt: skip
+        for case in cases[a]:
+            for other in every_agency:
+                if other != a and rng.random() < 0.25:
+                    s.add(CaseShare(case_id=case.id, agency_id=other, shared_on=DAY))
+        for left, right in itertools.combinations(people[a], 2):
+            record_decision(s, "reviewer", left.id, right.id, "match")
+    gone = cases[new[0]][0].id
+    s.add(CasePerson(case_id=gone, person_id=people[new[1]][2].id, role="suspect"))
+    unrecorded = Person(source_agency_id=None)  # read through its case only
+    s.add(unrecorded)
+    s.flush()
+    s.add(CasePerson(case_id=cases[new[2]][1].id, person_id=unrecorded.id, role="victim"))
+    s.flush()
+    delete_record(s, ADMIN, "cases", gone, "opened twice")
+    merge_persons(s, ADMIN, people[new[1]][0].id, people[new[1]][1].id, "same passport")
+
+
+def _readers_agency_by_agency(s, ids) -> dict[int, frozenset[int]]:
+    """:func:`merging.readers` as it was: :func:`person_filter` asked for each agency."""
+    found: dict[int, set[int]] = {pid: set() for pid in ids}
+    for agency in s.scalars(select(Agency.id)):
+        reader = Principal(None, "", Role.CASEWORKER, agency)
+        query = select(Person.id).where(
+            Person.id.in_(ids), person_filter(reader, Resource.PERSONS, Action.READ)
+        )
+        for pid in s.scalars(query):
+            found[pid].add(agency)
+    return {pid: frozenset(agencies) for pid, agencies in found.items()}
+
+
+def _outcome(s, who, pair) -> str:
+    try:
+        merging.mergeable_pair(s, who, *pair)
+    except AdministratorOnly as refused:
+        return "other readers" if "not open to the same" in str(refused) else "other cases"
+    except AccessDenied:
+        return "out of scope"
+    return "mergeable"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_caseworker_is_offered_the_administrators_pairs_they_may_merge(store, seed):
+    """For every agency's caseworker, on a store of eight agencies: the pairs offered are
+    those of the administrator's that :func:`mergeable_pair` lets the caseworker merge, and
+    the agencies reading each record are :func:`person_filter`'s, agency by agency."""
+    with session_scope(store.engine) as s:
+        _add_agencies(s, 5, seed)
+    with session_scope(store.engine) as s:
+        every = merge_candidates(s, ADMIN)
+        ids = s.scalars(select(Person.id).order_by(Person.id)).all()  # the merged one too
+        assert merging.readers(s, ids) == _readers_agency_by_agency(s, ids)
+        outcomes: Counter[str] = Counter()
+        for agency in s.scalars(select(Agency.id)).all():
+            who = Principal(None, f"caseworker-{agency}", Role.CASEWORKER, agency)
+            told = {pair: _outcome(s, who, pair) for pair in every}
+            outcomes.update(told.values())
+            mergeable = [pair for pair in every if told[pair] == "mergeable"]
+            assert merge_candidates(s, who) == mergeable
+            assert merge_candidates(s, who, limit=2, offset=1) == mergeable[1:3]
+            for pid in ids:
+                mine = [pair for pair in mergeable if pid in pair]
+                assert merge_candidates(s, who, person_id=pid) == mine
+    assert set(outcomes) == {"mergeable", "out of scope", "other cases", "other readers"}
+
+
+def _statements(engine, run) -> int:
+    """How many SQL statements ``run()`` sends."""
+    sent = []
+
+    def count(conn, cursor, statement, *rest) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_a_caseworkers_candidates_cost_the_same_queries_however_many_agencies(store):
+    from uncounted.store.linkage_records import record_decision
+
+    with session_scope(store.engine) as s:
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
+    counts = []
+    for more in (0, 10):
+        with session_scope(store.engine) as s:
+            s.add_all(Agency(id=100 + i, code=f"X{i}", name="x", org_type="NGO")
+                      for i in range(more))  # fmt: skip
+        with session_scope(store.engine) as s:
+            s.scalar(select(Agency.id))  # the session's connection, before counting
+            counts.append(_statements(store.engine, lambda: merge_candidates(s, CASEWORKER)))
+            assert merge_candidates(s, CASEWORKER) == [(1, 2)]
+    assert counts[0] == counts[1] == 3  # the pairs, the cases outside, who reads the records

@@ -42,9 +42,9 @@ from uncounted.store.access import (
     Action,
     Principal,
     Resource,
-    Role,
     check,
     person_filter,
+    person_readers,
     scope_filter,
     unrestricted,
 )
@@ -97,20 +97,16 @@ def _person(session: Session, who: Principal, person_id: int) -> Person:
 
 
 def readers(session: Session, person_ids: Iterable[int]) -> dict[int, frozenset[int]]:
-    """The agencies whose caseworkers may read each of ``person_ids`` (live ones), by the
-    access rules themselves (:func:`~uncounted.store.access.person_filter`): one query per
-    agency. Administrators and analysts read every record and are left out."""
+    """The agencies whose caseworkers may read each of ``person_ids`` (none for a record that
+    is not live), by the access rules (:func:`~uncounted.store.access.person_readers`): one
+    query however many agencies. Administrators and analysts read every record and are left
+    out."""
     wanted = sorted(set(person_ids))
     found: dict[int, set[int]] = {pid: set() for pid in wanted}
     if not wanted:
         return {}
-    for agency in session.scalars(select(Agency.id).order_by(Agency.id)):
-        reader = Principal(None, "", Role.CASEWORKER, agency)
-        query = select(Person.id).where(
-            Person.id.in_(wanted), person_filter(reader, Resource.PERSONS, Action.READ)
-        )
-        for pid in session.scalars(query):
-            found[pid].add(agency)
+    for pid, agency in session.execute(person_readers(wanted)):
+        found[int(pid)].add(int(agency))
     return {pid: frozenset(agencies) for pid, agencies in found.items()}
 
 
@@ -149,10 +145,17 @@ def _refusal(
     return None
 
 
-def widening(session: Session, keep_id: int, other_id: int) -> dict[int, list[str]]:
+def widening(
+    session: Session,
+    keep_id: int,
+    other_id: int,
+    seen_by: dict[int, frozenset[int]] | None = None,
+) -> dict[int, list[str]]:
     """For each record of a merge, the codes of the agencies that would newly read its data
-    (they read the other record, not this one); records no agency newly reads are left out."""
-    seen_by = readers(session, (keep_id, other_id))
+    (they read the other record, not this one); records no agency newly reads are left out.
+    ``seen_by``: the pair's :func:`readers`, if the caller has them already."""
+    if seen_by is None:
+        seen_by = readers(session, (keep_id, other_id))
     codes = dict(session.execute(select(Agency.id, Agency.code)).all())
     keep, other = seen_by.get(keep_id, frozenset()), seen_by.get(other_id, frozenset())
     out = {
@@ -170,6 +173,15 @@ def mergeable_pair(
     scope to change, and the same agencies reading both (see the module docstring). Raises
     :class:`NotFound`, :class:`AccessDenied` (outside the scope; a merge only an administrator
     may do) or :class:`InvalidInput` (the same record; two agencies)."""
+    keep, other, _ = _checked_pair(session, who, keep_id, other_id)
+    return keep, other
+
+
+def _checked_pair(
+    session: Session, who: Principal, keep_id: int, other_id: int
+) -> tuple[Person, Person, dict[int, frozenset[int]] | None]:
+    """:func:`mergeable_pair`, with the pair's :func:`readers` if it had to read them (for a
+    caseworker; ``None`` for an administrator), so a caller needing them reads them once."""
     check(who, Resource.PERSONS, Action.UPDATE)
     if keep_id == other_id:
         raise InvalidInput("Pick two different records to merge.")
@@ -179,12 +191,14 @@ def mergeable_pair(
             "These records come from two agencies; each agency keeps its own record for the "
             "prevalence estimates. Record them as the same person in the linkage review instead."
         )
+    seen_by: dict[int, frozenset[int]] | None = None
     if not unrestricted(who):
         pair = (keep_id, other_id)
-        refusal = _refusal(pair, outside_cases(session, who, pair), readers(session, pair))
+        outside, seen_by = outside_cases(session, who, pair), readers(session, pair)
+        refusal = _refusal(pair, outside, seen_by)
         if refusal is not None:
             raise AdministratorOnly(refusal)
-    return keep, other
+    return keep, other, seen_by
 
 
 def _fields_to_take(keep: Any, other: Any, names: Iterable[str]) -> dict[str, Any]:
@@ -286,8 +300,8 @@ def merge_persons(
     ``take`` names the fields copied from the other record (``None``: those the kept record
     lacks). Returns the removal that marks the other record as merged.
     """
-    keep, other = mergeable_pair(session, who, keep_id, other_id)
-    widened = widening(session, keep_id, other_id)
+    keep, other, seen_by = _checked_pair(session, who, keep_id, other_id)
+    widened = widening(session, keep_id, other_id, seen_by)
     text = (reason or "").strip()
     if len(text) < 5:
         raise InvalidInput("Say why these are the same person (at least 5 characters).")
@@ -387,7 +401,8 @@ def merge_candidates(
     holds. A caseworker is offered only the pairs they may merge (:func:`mergeable_pair`):
     their agency's candidate pairs are read whole, the pairs with a record in a case they may
     not change or read by other agencies than the other record are dropped, and the page is
-    cut from what remains.
+    cut from what remains: three queries (the pairs, :func:`outside_cases`, :func:`readers`)
+    however many agencies and pairs.
     """
     check(who, Resource.PERSONS, Action.UPDATE)
     left, right = aliased(Person), aliased(Person)
