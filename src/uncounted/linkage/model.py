@@ -150,14 +150,16 @@ def _dice_level(at_least: float, words: int = 16) -> Any:
     )
 
 
-#: Dice thresholds (close, loose) of the name filters for each hardening. A balanced filter
-#: (original length ``m``, weight ``m``) has Dice ``1 - H / m`` with ``H`` the originals'
-#: Hamming distance; for names of typical weight (about 150 of 1 024 bits set) Dice 0.9 and
-#: 0.75 of the originals are ``H`` of about 30 and 75 bits, hence 0.97 and 0.927.
-DICE_THRESHOLDS: dict[str, tuple[float, float]] = {
-    "none": (0.9, 0.75),
-    "xor": (0.9, 0.75),
-    "balanced": (0.97, 0.927),
+#: Dice thresholds of the name filters for each hardening: ``close`` (a typo in a long name),
+#: ``near`` (with a name word shared: the other part within a typo or two), ``loose`` and
+#: ``faint`` (both parts misspelt). A balanced filter (original length ``m``, weight ``m``)
+#: has Dice ``1 - H / m`` with ``H`` the originals' Hamming distance; for names of typical
+#: weight (about 150 of 1 024 bits set) Dice ``d`` of the originals is ``H`` of about
+#: ``300 (1 - d)`` bits, so 0.9, 0.75 and 0.6 become 0.97, 0.927 and 0.883.
+DICE_THRESHOLDS: dict[str, dict[str, float]] = {
+    "none": {"close": 0.9, "near": 0.75, "loose": 0.75, "faint": 0.6},
+    "xor": {"close": 0.9, "near": 0.75, "loose": 0.75, "faint": 0.6},
+    "balanced": {"close": 0.97, "near": 0.927, "loose": 0.927, "faint": 0.883},
 }
 
 
@@ -195,10 +197,15 @@ def _name_comparison(encoded: bool, hardening: str = "none", words: int = 16) ->
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    near: Any = None
     if encoded:
-        high, low = DICE_THRESHOLDS[hardening]
-        close: Any = _dice_level(high, words)
-        loose: Any = _dice_level(low, words)
+        dice = DICE_THRESHOLDS[hardening]
+        close: Any = _dice_level(dice["close"], words)
+        # a keyed hash of a word cannot be compared letter by letter: one part the same and
+        # the whole name's filters close stands for the clear text's Jaro-Winkler of the
+        # other part (without it, a typo in a short name fell to the loose level)
+        near = cll.And(cll.ArrayIntersectLevel("name_tokens", 1), _dice_level(dice["near"], words))
+        loose: Any = _dice_level(dice["loose"], words)
     else:
         close = cll.And(
             cll.JaroWinklerLevel("name_first", 0.9),
@@ -211,13 +218,21 @@ def _name_comparison(encoded: bool, hardening: str = "none", words: int = 16) ->
         cll.NullLevel("name_key"),
         _m(cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key"), 0.6),
         _m(close.configure(tf_adjustment_column="name_key"), 0.2),
+    ]
+    if near is not None:
+        levels.append(_m(near.configure(tf_adjustment_column="name_key"), 0.1))
+    levels += [
         _m(cll.ArrayIntersectLevel("name_tokens", 2), 0.05),
         _m(cll.ExactMatchLevel("given_key").configure(tf_adjustment_column="given_key"), 0.05),
         _m(loose, 0.05),
         # the other part misspelt, missing or replaced by a nickname: one word still shared
         _m(cll.ArrayIntersectLevel("name_tokens", 1), 0.05),
     ]
-    if not encoded:  # both parts misspelt: one word still within a typo of one of the other's
+    # both parts misspelt: one word still within a typo of one of the other's (plain
+    # records), or the filters still sharing much (encoded: the words cannot be aligned)
+    if encoded:
+        levels.append(_m(_dice_level(DICE_THRESHOLDS[hardening]["faint"], words), 0.03))
+    else:
         levels.append(_m(_best_word_level("name_tokens", 0.9), 0.03))
     levels.append(_m(cll.ElseLevel(), 0.05))
     return cl.CustomComparison(levels, output_column_name="name")
