@@ -280,6 +280,11 @@ def linked_headline(world: World, engine: Engine, truth: pl.DataFrame) -> dict[s
         lines[f"  linkage error alone ({u.draws.height} plausible linkages)"] = (
             f"{round_sig(u.linkage_low) or 0:,.0f}–{round_sig(u.linkage_high) or 0:,.0f}"
         )
+        if u.blocking_recall is not None:
+            lines["  true pairs the blocking rules compare (estimated)"] = (
+                f"{u.blocking_recall:.0%}"
+                + ("; the rest drawn too" if u.never_compared_drawn else "; the rest not drawn")
+            )
         lines[
             f"  one linkage at match probability {linked.threshold} (interval without "
             "linkage error)"

@@ -139,6 +139,9 @@ def test_linked_estimate_intervals_are_explained(clients, app, monkeypatch, tmp_
             "total_ci_low": 3790.0,
             "total_ci_high": None,
             "draws": 50,
+            "blocking_recall": 0.874,
+            "never_compared_drawn": True,
+            "caveat": "",
         },
     }
     monkeypatch.setattr(app.state.ctx, "linkage_runs", tmp_path)
@@ -156,6 +159,8 @@ def test_linked_estimate_intervals_are_explained(clients, app, monkeypatch, tmp_
     assert "Linkage only: how far the estimate moves" in linked
     assert 'data-result="linked-total-ci">3,790 – ∞' in linked
     assert "Total: linkage error and the estimator" in linked
+    assert 'data-result="blocking-recall">87%' in linked
+    assert "also link pairs no rule compared" in linked
 
 
 def test_templates_format_figures_only_through_the_shared_filters():

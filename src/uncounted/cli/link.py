@@ -134,6 +134,13 @@ def render_linked(linked: LinkedEstimate, fmt: str = "table") -> None:
             + ("" if u.calibration is None else "; probabilities recalibrated on decisions")
             + (f"; {u.failed} draws could not be estimated." if u.failed else ".")
         )
+        if u.blocking_recall is not None and u.never_compared_drawn:
+            console.print(
+                f"Blocking compared an estimated {u.blocking_recall:.0%} of the true pairs; "
+                "the plausible linkages also link pairs no rule compared."
+            )
+        if u.caveat:
+            console.print(f"[yellow]Caveat:[/] {u.caveat}")
 
 
 def _summary(run: LinkageRun, where: Path, out: Output) -> None:

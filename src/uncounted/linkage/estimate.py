@@ -33,6 +33,7 @@ from uncounted.prevalence import CaptureHistories, PopulationEstimator
 from uncounted.prevalence.stratified import StratifiedEstimate, estimate_by_strata, strata_unit
 
 if TYPE_CHECKING:
+    from uncounted.linkage.blocking import BlockingRecall
     from uncounted.linkage.uncertainty import LinkageUncertainty
 
 __all__ = [
@@ -177,6 +178,8 @@ def estimate_linked(
     random_state: int | None = 0,
     one_record_per_list: bool = False,
     same_list_threshold: float = 0.99,
+    blocking: BlockingRecall | None = None,
+    outside: pl.DataFrame | None = None,
 ) -> LinkedEstimate:
     """Cluster at ``threshold`` (decisions applied), estimate, and repeat at every
     sensitivity threshold. ``make`` returns a fresh unfitted estimator (e.g.
@@ -185,7 +188,8 @@ def estimate_linked(
     person once; a same-list pair stays together only at ``same_list_threshold``). With
     ``draws`` > 0, also draw that many plausible linkages and carry linkage error into the
     interval (:func:`~uncounted.linkage.uncertainty.linkage_uncertainty`, seeded by
-    ``random_state``)."""
+    ``random_state``; ``blocking`` and ``outside`` carry the true pairs blocking never
+    compared, see :mod:`uncounted.linkage.blocking`)."""
     if not 0.0 < threshold < 1.0:
         raise InvalidInput("The match threshold must be a probability in (0, 1).")
     decided = apply_decisions(pairs, decisions)
@@ -254,6 +258,8 @@ def estimate_linked(
             random_state=random_state,
             one_record_per_list=one_record_per_list,
             same_list_threshold=same_list_threshold,
+            blocking=blocking,
+            outside=outside,
         )
     return LinkedEstimate(
         threshold=threshold,

@@ -46,6 +46,8 @@ from typing import Any, Literal
 from uncounted.errors import InvalidInput
 
 __all__ = [
+    "ARRAY_KEYS",
+    "PREDICTION_BLOCKING_KEYS",
     "LinkageSettings",
     "blocking_rules",
     "comparisons",
@@ -85,6 +87,10 @@ class LinkageSettings:
             links through different people; ``False`` gives plain connected components.
         same_list_threshold: two records of the same list stay in one cluster only when
             they match each other directly at this probability or above.
+        compare_all_max_records: files of at most this many records also have every pair
+            that no blocking rule compares scored, so that the plausible linkages can link
+            them too (:mod:`uncounted.linkage.blocking`); 0 never does. A few seconds at the
+            default (5 000 records, 12.5 million pairs).
         spark_partitions: shuffle partitions for the Spark backend.
         extra: backend options for Spark: ``checkpoint_dir`` (default a new temporary
             folder), ``break_lineage`` (Splink's ``break_lineage_method``, default
@@ -108,6 +114,7 @@ class LinkageSettings:
     uncertainty_draws: int = 50
     one_record_per_list: bool = True
     same_list_threshold: float = 0.99
+    compare_all_max_records: int = 5_000
     spark_partitions: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -129,6 +136,8 @@ class LinkageSettings:
             raise InvalidInput("deterministic_recall must be None (estimated) or in (0, 1].")
         if self.uncertainty_draws < 0:
             raise InvalidInput("uncertainty_draws must be 0 (none) or more.")
+        if self.compare_all_max_records < 0:
+            raise InvalidInput("compare_all_max_records must be 0 (never) or more.")
 
 
 def _m(level: Any, m_probability: float) -> Any:
@@ -390,16 +399,28 @@ def blocking_rules() -> list[Any]:
     from splink import block_on
 
     return [
-        block_on("name_key", "birth_year"),
-        block_on("name_key", "place"),
-        block_on("name_tokens", "birth_year", "place", arrays_to_explode=["name_tokens"]),
-        block_on("name_first", "birth_year", "sex"),
-        block_on("name_second", "birth_year", "sex"),
-        block_on("phone"),
-        block_on("birth_date", "sex"),
-        block_on("name_prefixes", "birth_year", "place", arrays_to_explode=["name_prefixes"]),
-        block_on("prefix_key", "birth_year"),
+        block_on(*rule, arrays_to_explode=[c for c in rule if c in ARRAY_KEYS])
+        for rule in PREDICTION_BLOCKING_KEYS
     ]
+
+
+#: The columns of each prediction blocking rule (:func:`blocking_rules`): a pair is compared
+#: when it agrees on every column of at least one rule. Written as data so that
+#: :mod:`uncounted.linkage.blocking` can tell which pairs no rule compares.
+PREDICTION_BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
+    ("name_key", "birth_year"),
+    ("name_key", "place"),
+    ("name_tokens", "birth_year", "place"),
+    ("name_first", "birth_year", "sex"),
+    ("name_second", "birth_year", "sex"),
+    ("phone",),
+    ("birth_date", "sex"),
+    ("name_prefixes", "birth_year", "place"),
+    ("prefix_key", "birth_year"),
+)
+
+#: Blocking columns holding several values (a pair agrees when they share one).
+ARRAY_KEYS: frozenset[str] = frozenset({"name_tokens", "name_prefixes"})
 
 
 def training_rules() -> dict[str, Any]:

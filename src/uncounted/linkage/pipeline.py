@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from uncounted.linkage.blocking import BlockingRecall
 from uncounted.linkage.clusters import (
     apply_decisions,
     cluster_records,
@@ -67,6 +68,10 @@ class LinkageRun:
             "backend": self.scored.settings.backend,
             "one_record_per_list": self.scored.settings.one_record_per_list,
             "same_list_threshold": self.scored.settings.same_list_threshold,
+            "blocking_recall": None
+            if self.scored.blocking is None
+            else round(self.scored.blocking.recall, 4),
+            "outside_pairs": None if self.scored.outside is None else self.scored.outside.height,
             "seconds": {k: round(v, 2) for k, v in self.scored.timings.items()},
         }
 
@@ -135,12 +140,19 @@ def link_encoded(
 
 
 def save_run(run: LinkageRun, directory: Path) -> Path:
-    """Write ``model.json`` (Splink's trained model), ``pairs.parquet``, ``clusters.parquet``
-    and ``summary.json`` into ``directory`` (created). Record ids only, no identifiers."""
+    """Write ``model.json`` (Splink's trained model), ``pairs.parquet``, ``clusters.parquet``,
+    ``summary.json`` and, when scored, ``outside.parquet`` (the pairs no blocking rule
+    compares) and ``blocking.json`` (the estimated blocking recall) into ``directory``
+    (created). Record ids only, no identifiers."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "model.json").write_text(json.dumps(run.scored.model, indent=2), "utf-8")
     run.pairs.write_parquet(directory / "pairs.parquet")
     run.clusters.write_parquet(directory / "clusters.parquet")
+    if run.scored.outside is not None:
+        run.scored.outside.write_parquet(directory / "outside.parquet")
+    if run.scored.blocking is not None:
+        blocking = json.dumps(run.scored.blocking.to_dict(), indent=2)
+        (directory / "blocking.json").write_text(blocking, "utf-8")
     (directory / "summary.json").write_text(json.dumps(run.summary(), indent=2), "utf-8")
     return directory
 
@@ -173,6 +185,8 @@ def estimate_from_records(
         random_state=cfg.seed,
         one_record_per_list=cfg.one_record_per_list,
         same_list_threshold=cfg.same_list_threshold,
+        blocking=run.scored.blocking,
+        outside=run.scored.outside,
     )
     return run, linked
 
@@ -197,6 +211,13 @@ def estimate_saved_run(
     (``store.linkage_records.record_lists``); no identifying field is needed."""
     summary = json.loads((run / "summary.json").read_text("utf-8"))
     pairs = pl.read_parquet(run / "pairs.parquet")
+    # runs saved before blocking recall was estimated have neither file
+    blocking = None
+    if (run / "blocking.json").is_file():
+        blocking = BlockingRecall(**json.loads((run / "blocking.json").read_text("utf-8")))
+    outside = None
+    if (run / "outside.parquet").is_file():
+        outside = pl.read_parquet(run / "outside.parquet")
     decided = pairs.filter(pl.col("decision").is_not_null()).select(
         "unique_id_l", "unique_id_r", "decision"
     )
@@ -211,4 +232,6 @@ def estimate_saved_run(
         # clustered as the run was (runs saved before the rule existed: components)
         one_record_per_list=bool(summary.get("one_record_per_list", False)),
         same_list_threshold=float(summary.get("same_list_threshold", 0.99)),
+        blocking=blocking,
+        outside=outside,
     )

@@ -19,6 +19,14 @@ from typing import Any
 import polars as pl
 
 from uncounted.errors import InvalidInput
+from uncounted.linkage.blocking import (
+    MAX_PAIRS,
+    OUTSIDE_FLOOR,
+    BlockingRecall,
+    estimate_blocking_recall,
+    outside_pairs,
+    rule_agreements,
+)
 from uncounted.linkage.model import (
     NO_SHARED_WORD,
     SHARED_WORD,
@@ -40,6 +48,12 @@ class ScoredPairs:
     ``match_weight`` (only pairs at or above ``settings.prediction_floor``).
     ``model`` is Splink's settings dictionary including the trained parameters
     (``json.dumps`` it to save it with the run). ``timings`` are seconds per step.
+    ``blocking`` is the estimated share of true pairs the blocking rules compare, and
+    ``outside`` the pairs of different lists that no rule compares, scored by the same model
+    (``unique_id_l``, ``unique_id_r``, ``match_probability``; at or above
+    :data:`~uncounted.linkage.blocking.OUTSIDE_FLOOR`), for files of at most
+    ``settings.compare_all_max_records`` records when plausible linkages are drawn (see
+    :mod:`uncounted.linkage.blocking`); ``None`` otherwise.
     """
 
     pairs: pl.DataFrame
@@ -47,6 +61,8 @@ class ScoredPairs:
     n_records: int
     settings: LinkageSettings
     timings: dict[str, float] = field(default_factory=dict)
+    blocking: BlockingRecall | None = None
+    outside: pl.DataFrame | None = None
 
 
 def _db_api(settings: LinkageSettings) -> Any:
@@ -350,4 +366,27 @@ def score_pairs(
     timings["predict"] = time.perf_counter() - t
     saved = linker.misc.save_model_to_json()
     saved.pop("linker_uid", None)  # random per Linker: the same model would save differently
-    return ScoredPairs(pairs, saved, prepared.height, cfg, timings)
+    t = time.perf_counter()
+    sample = pairs if pairs.height <= MAX_PAIRS else pairs.sample(MAX_PAIRS, seed=cfg.seed)
+    blocking = estimate_blocking_recall(rule_agreements(prepared, sample))
+    outside = None
+    if cfg.uncertainty_draws and 2 <= prepared.height <= cfg.compare_all_max_records:
+        step("scoring the pairs no blocking rule compares")
+        every = Linker(
+            table,
+            {**saved, "blocking_rules_to_generate_predictions": []},
+            log_level=logging.ERROR,
+        )
+        scored_all = every.inference.predict(threshold_match_probability=OUTSIDE_FLOOR)
+        frame = pl.from_arrow(scored_all.as_pyarrow_table())  # type: ignore[no-untyped-call]
+        assert isinstance(frame, pl.DataFrame)
+        outside = outside_pairs(
+            prepared,
+            frame.select(
+                pl.col("unique_id_l").cast(pl.String),
+                pl.col("unique_id_r").cast(pl.String),
+                pl.col("match_probability").cast(pl.Float64),
+            ),
+        ).sort("unique_id_l", "unique_id_r")
+    timings["blocking"] = time.perf_counter() - t
+    return ScoredPairs(pairs, saved, prepared.height, cfg, timings, blocking, outside)

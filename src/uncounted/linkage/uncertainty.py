@@ -20,6 +20,15 @@ decisions: a logistic regression of the decision on the match weight (Platt 1999
 reviewing a sample of pairs to estimate false- and missed-match rates is the approach of
 Winkler 1995 and Christen 2012, §7). Reviewed pairs themselves are fixed links or non-links.
 
+**Pairs never compared.** A true pair no blocking rule compares is a missed link in every
+draw, and the draws' estimates run high. Given the estimated blocking recall ``r`` and the
+pairs no rule compares, scored by the same model (:mod:`uncounted.linkage.blocking`, small
+files), those pairs join the draws with their probabilities shifted by one constant on the
+logit scale so that they sum to the true pairs expected among them, ``found · (1 − r) / r``
+(``found``: the sum of the compared pairs' probabilities after recalibration). Without those
+pairs (a larger file), the result says how many true pairs were never compared and that the
+interval does not carry them.
+
 **Combining.** The *linkage-only* interval is the 2.5 and 97.5 % points of the draws' point
 estimates (how far linkage alone moves the figure). The *total* interval mixes the draws'
 sampling distributions: from each draw ``d``, values are drawn from a split normal whose 2.5
@@ -49,6 +58,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from uncounted.errors import InvalidInput, NotIdentifiable
+from uncounted.linkage.blocking import BlockingRecall, shift_to_missed
 from uncounted.linkage.estimate import Make, _fit, _total, linked_memberships
 
 __all__ = [
@@ -86,6 +96,11 @@ class LinkageUncertainty:
         level: the intervals' coverage (0.95).
         calibration: ``(a, b)`` of the recalibration on reviewers' decisions, or ``None``
             (the model's probabilities used as they are).
+        blocking_recall: estimated share of true pairs the blocking rules compare, or
+            ``None`` (not estimated).
+        never_compared: true pairs expected among the pairs no rule compares, or ``None``.
+        never_compared_drawn: whether the draws linked pairs no rule compares (small files),
+            so that the intervals carry what blocking missed.
     """
 
     estimate: float
@@ -97,6 +112,24 @@ class LinkageUncertainty:
     failed: int = 0
     level: float = 0.95
     calibration: tuple[float, float] | None = None
+    blocking_recall: float | None = None
+    never_compared: float | None = None
+    never_compared_drawn: bool = False
+
+    @property
+    def caveat(self) -> str:
+        """What the intervals leave out, in a sentence ("" when nothing worth saying): true
+        pairs never compared that the draws could not link (a file too large to score every
+        pair), when blocking is estimated to miss more than 5 % of them."""
+        if self.blocking_recall is None or self.never_compared_drawn:
+            return ""
+        if self.blocking_recall >= 0.95:
+            return ""
+        return (
+            f"Blocking compared an estimated {self.blocking_recall:.0%} of the true pairs; "
+            f"about {self.never_compared or 0:,.0f} were never compared and every plausible "
+            "linkage misses them, so the estimate and its intervals run high."
+        )
 
     @property
     def n_draws(self) -> int:
@@ -115,6 +148,10 @@ class LinkageUncertainty:
             "draws": self.n_draws,
             "failed": self.failed,
             "calibration": None if self.calibration is None else list(self.calibration),
+            "blocking_recall": self.blocking_recall,
+            "never_compared": self.never_compared,
+            "never_compared_drawn": self.never_compared_drawn,
+            "caveat": self.caveat,
             "method": "independent edge draws from match probabilities; mixture of the draws' "
             "sampling distributions (Zhou & Reiter 2010)",
             "per_draw": self.draws.to_dicts(),
@@ -298,16 +335,42 @@ def linkage_uncertainty(
     values_per_draw: int = 200,
     one_record_per_list: bool = False,
     same_list_threshold: float = 0.99,
+    blocking: BlockingRecall | None = None,
+    outside: pl.DataFrame | None = None,
 ) -> LinkageUncertainty:
     """Draw ``n_draws`` plausible linkages from the scored ``pairs`` (reviewers'
     ``decisions`` fixed, and used to recalibrate the rest: :func:`calibrate_probabilities`),
     refit ``make()`` on each and combine (see the module docstring). ``records`` as for
     :func:`~uncounted.linkage.estimate.linked_memberships`. With ``one_record_per_list``,
     each draw is clustered with the rule that one list holds a person once (see
-    :func:`draw_linkages`), as the headline estimate is."""
+    :func:`draw_linkages`), as the headline estimate is. With ``blocking`` (the estimated
+    blocking recall) and ``outside`` (the pairs no rule compares, scored), the draws link
+    those pairs too, their probabilities shifted to the true pairs expected among them."""
     if values_per_draw < 1:
         raise InvalidInput("values_per_draw must be at least 1.")
     pairs, calibration = calibrate_probabilities(pairs, decisions)
+    never_compared = None
+    drawn_outside = False
+    if blocking is not None:
+        found = float(pairs.get_column("match_probability").sum())
+        never_compared = blocking.missed(found)
+        if outside is not None and outside.height:
+            shifted = shift_to_missed(
+                outside.get_column("match_probability").to_numpy(), never_compared
+            )
+            pairs = pl.concat(
+                [
+                    pairs.select("unique_id_l", "unique_id_r", "match_probability", "decision"),
+                    outside.select(
+                        pl.col("unique_id_l").cast(pl.String),
+                        pl.col("unique_id_r").cast(pl.String),
+                        pl.Series("match_probability", shifted, dtype=pl.Float64),
+                        pl.lit(None, dtype=pl.String).alias("decision"),
+                    ),
+                ],
+                how="vertical_relaxed",
+            )
+            drawn_outside = True
     ids = records.get_column("record_id").cast(pl.String).unique(maintain_order=True)
     rng = np.random.default_rng(None if random_state is None else random_state + 1)
     rows: list[dict[str, Any]] = []
@@ -373,4 +436,7 @@ def linkage_uncertainty(
         draws=table,
         failed=int(table.get_column("estimate").null_count()),
         calibration=calibration,
+        blocking_recall=None if blocking is None else blocking.recall,
+        never_compared=never_compared,
+        never_compared_drawn=drawn_outside,
     )
