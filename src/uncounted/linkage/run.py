@@ -21,6 +21,7 @@ import polars as pl
 from uncounted.errors import InvalidInput
 from uncounted.linkage.blocking import (
     MAX_PAIRS,
+    OUTSIDE_CANDIDATES,
     OUTSIDE_FLOOR,
     BlockingRecall,
     estimate_blocking_recall,
@@ -374,7 +375,7 @@ def score_pairs(
         step("scoring the pairs no blocking rule compares")
         every = Linker(
             table,
-            {**saved, "blocking_rules_to_generate_predictions": []},
+            {**saved, "blocking_rules_to_generate_predictions": [OUTSIDE_CANDIDATES]},
             log_level=logging.ERROR,
         )
         scored_all = every.inference.predict(threshold_match_probability=OUTSIDE_FLOOR)
