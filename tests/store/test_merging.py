@@ -13,7 +13,7 @@ import random
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 from tests.security.conftest import AGENCIES, DAY, TARGET, end_own_referral, make_store
 from uncounted.errors import AccessDenied, AdministratorOnly, InvalidInput
@@ -24,13 +24,16 @@ from uncounted.store.frames import read_table
 from uncounted.store.merging import merge_candidates, merge_persons
 from uncounted.store.removals import list_removals, restore_record
 from uncounted.store.tables import (
+    AftercareStep,
     Agency,
+    Assessment,
     AuditEvent,
     Case,
     CasePerson,
     CaseShare,
     JusticeEvent,
     LinkageDecision,
+    ListMembership,
     Person,
     Referral,
 )
@@ -279,7 +282,9 @@ def test_a_caseworker_may_not_merge_records_open_to_different_agencies(store, ke
 
 
 def test_a_caseworker_merges_another_agencys_records_of_a_case_shared_whole(store):
-    """Both records only in the case shared with PNP, open to TH-DSI and PNP alike: allowed."""
+    """Both records only in the case shared with PNP, open to TH-DSI and PNP alike: allowed
+    once TH-DSI's own referral, assessment and list membership of person 3 are gone (while
+    they are there, the merge would make them about another record: not PNP's to do)."""
     from uncounted.store.linkage_records import record_decision
 
     with session_scope(store.engine) as s:
@@ -287,12 +292,146 @@ def test_a_caseworker_merges_another_agencys_records_of_a_case_shared_whole(stor
         s.get(Referral, OTHER.referral).status = "Completed"
         record_decision(s, "reviewer", OTHER.victim, OTHER.suspect, "match")
     with session_scope(store.engine) as s:
+        _refused(
+            s, OTHER.victim, OTHER.suspect,
+            "record 3 has a referral sent by another agency or in a case you may not change, "
+            "an assessment recorded by another agency and a membership of another agency's "
+            "list; a merge would change them too",
+        )  # fmt: skip
+        assert merge_candidates(s, CASEWORKER) == []
+        for table in (Referral, Assessment, ListMembership):
+            s.execute(delete(table).where(table.person_id == OTHER.victim))
+    with session_scope(store.engine) as s:
         assert merge_candidates(s, CASEWORKER) == [(3, 4)]
         merge_persons(s, CASEWORKER, OTHER.victim, OTHER.suspect, "same passport number")
     with session_scope(store.engine) as s:
         assert _people_of_case(s, OTHER.case_id) == [(3, "suspect"), (3, "victim")]
         merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
         assert "newly_read_by" not in merge.after
+
+
+def _event_of_other_case(pid):  # the hole: TH-DSI's event in its unshared case 2
+    return JusticeEvent(case_id=OTHER.case_id, person_id=pid, stage="arrest", occurred_on=DAY,
+                        jurisdiction_id=2, source_agency_id=2)  # fmt: skip
+
+
+def _referral(pid, sender, case):
+    return Referral(case_id=case, person_id=pid, from_agency_id=sender, to_agency_id=3,
+                    from_country="PH", to_country="PH", referred_on=DAY, reason="Other",
+                    consent_recorded=False, status="Requested")  # fmt: skip
+
+
+def _aftercare(pid, recorder, case, provider=None):
+    return AftercareStep(source_agency_id=recorder, person_id=pid, case_id=case, step="shelter",
+                         occurred_on=DAY, country="PH", agency_id=provider)  # fmt: skip
+
+
+def _assessment(pid, agency):
+    return Assessment(person_id=pid, instrument_id="uncounted-restoration-v1", assessed_on=DAY,
+                      assessor="b", agency_id=agency)  # fmt: skip
+
+
+#: Rows about a person that a PNP caseworker may not change, with how a refusal names one.
+#: Each leaves the agencies reading the person as they are (no referral opens anything).
+OUTSIDE_ROWS = {
+    "justice event of another agency's case": (
+        _event_of_other_case, "a justice event in a case you may not change"),
+    "referral sent by another agency": (
+        lambda pid: _referral(pid, 2, None),
+        "a referral sent by another agency or in a case you may not change"),
+    "own referral in another agency's case": (
+        lambda pid: _referral(pid, 1, OTHER.case_id),
+        "a referral sent by another agency or in a case you may not change"),
+    "assessment recorded by another agency": (
+        lambda pid: _assessment(pid, 2), "an assessment recorded by another agency"),
+    "assessment recorded by no agency": (
+        lambda pid: _assessment(pid, None), "an assessment recorded by another agency"),
+    "membership of another agency's list": (
+        lambda pid: ListMembership(person_id=pid, agency_id=2, period="2023"),
+        "a membership of another agency's list"),
+    "aftercare step recorded by another agency": (
+        lambda pid: _aftercare(pid, 2, None),
+        "an aftercare step recorded by another agency or in a case you may not change"),
+    "own aftercare step provided by another agency": (
+        lambda pid: _aftercare(pid, 1, OWN.case_id, provider=2),
+        "an aftercare step recorded by another agency or in a case you may not change"),
+    "own aftercare step in another agency's case": (
+        lambda pid: _aftercare(pid, 1, OTHER.case_id),
+        "an aftercare step recorded by another agency or in a case you may not change"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("pid", [OWN.suspect, OWN.victim], ids=["merged away", "kept"])
+@pytest.mark.parametrize("kind", list(OUTSIDE_ROWS))
+def test_a_caseworker_may_not_merge_a_record_with_rows_they_may_not_change(store, kind, pid):
+    """Persons 1 and 2 are PNP's, both only in PNP's case 1, open to PNP alone: a caseworker
+    merges them, unless either record has a row that is not PNP's to change. The merge would
+    move the merged record's rows to the kept one, and the kept record's rows would then
+    describe a record holding the other's data too (either may be kept: the check is the
+    same both ways). An administrator merges them, and the rows move."""
+    from uncounted.store.linkage_records import record_decision
+
+    make, says = OUTSIDE_ROWS[kind]
+    with session_scope(store.engine) as s:
+        row = make(pid)
+        s.add(row)
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
+        s.flush()
+        table, row_id = type(row), row.id
+    with session_scope(store.engine) as s:
+        assert merging.outside_rows(s, CASEWORKER, (1, 2)) == {pid: {table.__tablename__: 1}}
+        for keep, other in ((OWN.victim, OWN.suspect), (OWN.suspect, OWN.victim)):
+            _refused(s, keep, other, f"record {pid} has {says}; a merge would change it too")
+        assert merge_candidates(s, CASEWORKER) == []
+        assert merge_candidates(s, CASEWORKER, person_id=OWN.victim) == []
+        assert merge_candidates(s, ADMIN) == [(1, 2)]
+        assert s.get(table, row_id).person_id == pid  # nothing moved
+        assert list_removals(s, ADMIN) == []
+    with session_scope(store.engine) as s:
+        merge_persons(s, ADMIN, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        assert s.get(table, row_id).person_id == OWN.victim
+
+
+OWN_ROWS = {
+    "referral sent by the caseworker's agency": lambda pid: _referral(pid, 1, OWN.case_id),
+    "another agency's event in the caseworker's case": lambda pid: JusticeEvent(
+        case_id=OWN.case_id, person_id=pid, stage="charge", occurred_on=DAY, jurisdiction_id=1,
+        source_agency_id=2, agency_id=2),
+    "aftercare step of the caseworker's agency": lambda pid: _aftercare(pid, 1, OWN.case_id, 1),
+    "assessment of the caseworker's agency": lambda pid: _assessment(pid, 1),
+    "membership of the caseworker's agency's list": lambda pid: ListMembership(
+        person_id=pid, agency_id=1, period="2023"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(OWN_ROWS))
+def test_a_caseworker_merges_records_whose_rows_are_theirs(store, kind):
+    """A referral PNP sent (to another agency, not accepted), an event of PNP's case recorded
+    by a partner it shared nothing with but the case, PNP's aftercare step, assessment and
+    list: PNP's to change, so the caseworker merges, and the row moves."""
+    with session_scope(store.engine) as s:
+        row = OWN_ROWS[kind](OWN.suspect)
+        s.add(row)
+        s.flush()
+        table, row_id = type(row), row.id
+    with session_scope(store.engine) as s:
+        assert merging.outside_rows(s, CASEWORKER, (1, 2)) == {}
+        merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        assert s.get(table, row_id).person_id == OWN.victim
+
+
+def test_a_refusal_counts_the_rows_of_each_record_and_names_nothing_else(store):
+    with session_scope(store.engine) as s:
+        s.add_all([_event_of_other_case(OWN.suspect), _event_of_other_case(OWN.suspect),
+                   _assessment(OWN.victim, 2)])  # fmt: skip
+    with session_scope(store.engine) as s:
+        _refused(
+            s, OWN.victim, OWN.suspect,
+            "because record 1 has an assessment recorded by another agency and record 2 has 2 "
+            "justice events in cases you may not change; a merge would change them too.",
+        )  # fmt: skip
 
 
 def test_an_administrators_merge_that_widens_readers_is_shown_and_audited(store):
