@@ -125,6 +125,25 @@ def test_a_merge_reads_the_pairs_readers_once(store, monkeypatch, who):
     assert calls == [[OWN.victim, OWN.suspect]]
 
 
+@pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
+def test_a_merge_preview_reads_the_pairs_readers_once(store, monkeypatch, who):
+    """The comparison page checks the pair and shows the widening from one read, as the merge
+    does."""
+    from uncounted.store.merge_review import merge_preview
+
+    calls = []
+
+    def counted(session, person_ids):
+        calls.append(sorted(person_ids))
+        return readers(session, person_ids)
+
+    readers = merging.readers
+    monkeypatch.setattr(merging, "readers", counted)
+    with session_scope(store.engine) as s:
+        assert merge_preview(s, who, OWN.victim, OWN.suspect).widening == {}
+    assert calls == [[OWN.victim, OWN.suspect]]
+
+
 def test_candidates_come_from_match_decisions(store):
     from uncounted.store.linkage_records import record_decision
 
