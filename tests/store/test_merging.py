@@ -608,3 +608,90 @@ def test_a_caseworkers_candidates_cost_the_same_queries_however_many_agencies(st
             counts.append(_statements(store.engine, lambda: merge_candidates(s, CASEWORKER)))
             assert merge_candidates(s, CASEWORKER) == [(1, 2)]
     assert counts[0] == counts[1] == 3  # the pairs, the cases outside, who reads the records
+
+
+# -- undoing chained merges: B into A, then A into C ------------------------------------------
+
+
+def _rows_of(s) -> dict[str, list[tuple[int, int]]]:
+    """Every row of the tables a merge moves: (row id, person id), by table."""
+    return {
+        name: sorted((int(i), p) for i, p in s.execute(select(table.id, table.person_id)))
+        for name, (table, _) in merging.MOVED.items()
+    }
+
+
+def _chain(store) -> tuple[int, int, int, dict[str, list[tuple[int, int]]]]:
+    """Person 5 of PNP (C, the victim of case 1 too, on PNP's 2023 list), then person 2 (B)
+    merged into 1 (A), then 1 into 5: the two merges' ids and C, with every row before them."""
+    with session_scope(store.engine) as s:
+        c = Person(source_agency_id=1)
+        s.add(c)
+        s.flush()
+        s.add_all([CasePerson(case_id=OWN.case_id, person_id=c.id, role="victim"),
+                   ListMembership(person_id=c.id, agency_id=1, period="2023")])  # fmt: skip
+        c_id = c.id
+    with session_scope(store.engine) as s:
+        before = _rows_of(s)
+        first = merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+        s.flush()
+        first_id = first.id
+    with session_scope(store.engine) as s:
+        second = merge_persons(s, CASEWORKER, c_id, OWN.victim, "same fingerprint record")
+        s.flush()
+        second_id = second.id
+    with session_scope(store.engine) as s:  # B's event and role went to A, then on to C
+        assert s.get(JusticeEvent, OWN.event).person_id == c_id
+    return first_id, second_id, c_id, before
+
+
+def test_undoing_chained_merges_latest_first_puts_every_row_back(store):
+    first, second, _, before = _chain(store)
+    with session_scope(store.engine) as s:
+        restore_record(s, ADMIN, second)
+    with session_scope(store.engine) as s:
+        assert s.get(JusticeEvent, OWN.event).person_id == OWN.victim  # back where A had it
+        restore_record(s, ADMIN, first)
+    with session_scope(store.engine) as s:
+        assert _rows_of(s) == before
+        assert list_removals(s, ADMIN) == []
+
+
+def test_undoing_the_earlier_of_chained_merges_first_is_refused(store):
+    """Undoing B into A while A is merged into C would take B's rows from C, and the later
+    undo of A into C would then move them to A: refused, saying which merge to undo first;
+    nothing moves. Undone latest first, every row is back where it was."""
+    first, second, c_id, before = _chain(store)
+    with session_scope(store.engine) as s:
+        during = _rows_of(s)
+        with pytest.raises(InvalidInput) as refused:
+            restore_record(s, ADMIN, first)
+        assert f"Record 1 was since merged into record {c_id}" in str(refused.value)
+        assert f"undo that merge ({second}) first" in str(refused.value)
+    with session_scope(store.engine) as s:
+        assert _rows_of(s) == during
+        assert {r.id for r in list_removals(s, ADMIN)} == {first, second}
+        restore_record(s, ADMIN, second)
+        restore_record(s, ADMIN, first)
+    with session_scope(store.engine) as s:
+        assert _rows_of(s) == before
+
+
+def test_an_undo_is_refused_while_a_row_it_moved_is_on_another_record(store):
+    """A row the merge moved that was put on another record since stays there: the undo is
+    refused rather than taking it back."""
+    with session_scope(store.engine) as s:
+        removal = merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+        s.flush()
+        s.get(JusticeEvent, OWN.event).person_id = OTHER.suspect  # corrected since
+        removal_id = removal.id
+    with session_scope(store.engine) as s, pytest.raises(InvalidInput, match="1 of the rows"):
+        restore_record(s, ADMIN, removal_id)
+    with session_scope(store.engine) as s:
+        assert s.get(JusticeEvent, OWN.event).person_id == OTHER.suspect
+        assert _people_of_case(s, OWN.case_id) == [(1, "suspect"), (1, "victim")]
+        s.get(JusticeEvent, OWN.event).person_id = OWN.victim  # put back on the kept record
+    with session_scope(store.engine) as s:
+        restore_record(s, ADMIN, removal_id)
+    with session_scope(store.engine) as s:
+        assert s.get(JusticeEvent, OWN.event).person_id == OWN.suspect

@@ -420,15 +420,54 @@ def merge_persons(
     return removal
 
 
+def _refuse_if_moved_since(session: Session, removal: RecordRemoval) -> None:
+    """Raise :class:`InvalidInput` if rows the merge moved to the kept record are no longer on
+    it: undoing would take them from the record they are on now. Chained merges (B into A,
+    then A into C) are undone latest first: undoing B into A first would take B's rows from C,
+    and the undo of A into C would then move them to A."""
+    kept = removal.merged_into_id
+    elsewhere = 0
+    for name, ids in removal.moved.items():
+        table = MOVED[name][0]
+        away = (
+            select(func.count())
+            .select_from(table)
+            .where(table.id.in_(ids), table.person_id.is_distinct_from(kept))
+        )
+        elsewhere += session.scalar(away) or 0
+    if not elsewhere:
+        return
+    later = session.scalar(
+        select(RecordRemoval).where(
+            RecordRemoval.resource == "persons",
+            RecordRemoval.record_id == kept,
+            RecordRemoval.kind == "merged",
+        )
+    )
+    if later is not None:
+        raise InvalidInput(
+            f"Record {kept} was since merged into record {later.merged_into_id}, taking with it "
+            f"what this merge moved: undo that merge ({later.id}) first, then this one."
+        )
+    raise InvalidInput(
+        f"{elsewhere} of the rows this merge moved to record {kept} are no longer on it (they "
+        "were changed since), and undoing the merge would take them from where they are now. "
+        f"Put them back on record {kept} first, or keep the merge."
+    )
+
+
 def unmerge_person(session: Session, who: Principal, removal_id: int) -> RecordRemoval:
     """Undo a merge (administrators only): the rows moved go back to the merged record, which
     is visible again, and the pair's linkage decision is the one before the merge again (or
     none); audited. Field values copied onto the kept record stay (the merged record still
-    holds its own)."""
+    holds its own). Refused (:class:`InvalidInput`) while rows it moved are on another record
+    than the kept one, e.g. when the kept record was since merged into a third: undo that
+    merge first."""
     check(who, Resource.REMOVALS, Action.DELETE)
     removal = session.get(RecordRemoval, removal_id)
     if removal is None or removal.kind != "merged":
         raise NotFound(f"There is no merge {removal_id} to undo.")
+    _refuse_if_moved_since(session, removal)
     for name, ids in removal.moved.items():
         table = MOVED[name][0]
         session.execute(update(table).where(table.id.in_(ids)).values(person_id=removal.record_id))
