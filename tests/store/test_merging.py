@@ -109,39 +109,37 @@ def test_refused_merges(store, who, keep, other, error):
         merge_persons(s, who, keep, other, "same passport number")
 
 
-@pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
-def test_a_merge_reads_the_pairs_readers_once(store, monkeypatch, who):
-    """The caseworker's check and the widening of an administrator's merge share one read."""
-    calls = []
+@pytest.fixture
+def reader_calls(monkeypatch) -> list[list[int]]:
+    """The person ids of each call of :func:`merging.readers` (which still answers)."""
+    calls: list[list[int]] = []
+    readers = merging.readers
 
     def counted(session, person_ids):
         calls.append(sorted(person_ids))
         return readers(session, person_ids)
 
-    readers = merging.readers
     monkeypatch.setattr(merging, "readers", counted)
-    with session_scope(store.engine) as s:
-        merge_persons(s, who, OWN.victim, OWN.suspect, "same passport number")
-    assert calls == [[OWN.victim, OWN.suspect]]
+    return calls
 
 
 @pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
-def test_a_merge_preview_reads_the_pairs_readers_once(store, monkeypatch, who):
+def test_a_merge_reads_the_pairs_readers_once(store, reader_calls, who):
+    """The caseworker's check and the widening of an administrator's merge share one read."""
+    with session_scope(store.engine) as s:
+        merge_persons(s, who, OWN.victim, OWN.suspect, "same passport number")
+    assert reader_calls == [[OWN.victim, OWN.suspect]]
+
+
+@pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
+def test_a_merge_preview_reads_the_pairs_readers_once(store, reader_calls, who):
     """The comparison page checks the pair and shows the widening from one read, as the merge
     does."""
     from uncounted.store.merge_review import merge_preview
 
-    calls = []
-
-    def counted(session, person_ids):
-        calls.append(sorted(person_ids))
-        return readers(session, person_ids)
-
-    readers = merging.readers
-    monkeypatch.setattr(merging, "readers", counted)
     with session_scope(store.engine) as s:
         assert merge_preview(s, who, OWN.victim, OWN.suspect).widening == {}
-    assert calls == [[OWN.victim, OWN.suspect]]
+    assert reader_calls == [[OWN.victim, OWN.suspect]]
 
 
 def test_candidates_come_from_match_decisions(store):
