@@ -105,3 +105,38 @@ def test_a_merge_that_would_widen_readers_is_refused_to_a_caseworker(store, caps
     with session_scope(store.engine) as s:
         merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
         assert merge.after["newly_read_by"] == {"2": ["IACAT"]}
+
+
+def test_an_imported_event_of_another_agencys_case_keeps_a_caseworker_from_merging(
+    store, tmp_path, capsys
+):
+    """The command-line way: PNP shares case 1 with TH-DSI, whose caseworker imports
+    (``uncounted import --user``) an event of TH-DSI's unshared case 2 for PNP's person 2.
+    PNP's caseworker may not merge person 2 away (exit 8, the reason); an administrator may."""
+    from tests.security.conftest import DAY
+    from uncounted.store.tables import CaseShare, JusticeEvent
+
+    with session_scope(store.engine) as s:
+        s.add(CaseShare(case_id=OWN.case_id, agency_id=2, shared_on=DAY))
+    events = tmp_path / "justice_events.csv"
+    events.write_text(
+        "external_id,case,case_source,person,person_source,stage,occurred_on,jurisdiction\n"
+        f"E-TH-1,{OTHER.case_ext},TH-DSI,S-own,PNP,arrest,2024-06-01,TH\n",
+        encoding="utf-8",
+    )
+    assert main(["import", str(events), "--user", "caseworker-th"]) == 0
+    with session_scope(store.engine) as s:
+        stored = s.scalar(select(JusticeEvent).where(JusticeEvent.external_id == "E-TH-1"))
+        assert (stored.case_id, stored.person_id) == (OTHER.case_id, OWN.suspect)
+    capsys.readouterr()
+    args = ["person", "merge", str(OWN.victim), str(OWN.suspect), "--reason", REASON]
+    assert main([*args, "--user", "caseworker"]) == 8
+    err = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert "record 2 has a justice event in a case you may not change" in err
+    assert _people(store) == [(1, "victim"), (2, "suspect")]
+    assert main([*args, "--user", "admin"]) == 0
+    with session_scope(store.engine) as s:
+        assert (
+            s.scalar(select(JusticeEvent.person_id).where(JusticeEvent.external_id == "E-TH-1"))
+            == OWN.victim
+        )

@@ -13,7 +13,7 @@ import random
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 from tests.security.conftest import AGENCIES, DAY, TARGET, end_own_referral, make_store
 from uncounted.errors import AccessDenied, AdministratorOnly, InvalidInput
@@ -24,13 +24,16 @@ from uncounted.store.frames import read_table
 from uncounted.store.merging import merge_candidates, merge_persons
 from uncounted.store.removals import list_removals, restore_record
 from uncounted.store.tables import (
+    AftercareStep,
     Agency,
+    Assessment,
     AuditEvent,
     Case,
     CasePerson,
     CaseShare,
     JusticeEvent,
     LinkageDecision,
+    ListMembership,
     Person,
     Referral,
 )
@@ -106,20 +109,37 @@ def test_refused_merges(store, who, keep, other, error):
         merge_persons(s, who, keep, other, "same passport number")
 
 
-@pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
-def test_a_merge_reads_the_pairs_readers_once(store, monkeypatch, who):
-    """The caseworker's check and the widening of an administrator's merge share one read."""
-    calls = []
+@pytest.fixture
+def reader_calls(monkeypatch) -> list[list[int]]:
+    """The person ids of each call of :func:`merging.readers` (which still answers)."""
+    calls: list[list[int]] = []
+    readers = merging.readers
 
     def counted(session, person_ids):
         calls.append(sorted(person_ids))
         return readers(session, person_ids)
 
-    readers = merging.readers
     monkeypatch.setattr(merging, "readers", counted)
+    return calls
+
+
+@pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
+def test_a_merge_reads_the_pairs_readers_once(store, reader_calls, who):
+    """The caseworker's check and the widening of an administrator's merge share one read."""
     with session_scope(store.engine) as s:
         merge_persons(s, who, OWN.victim, OWN.suspect, "same passport number")
-    assert calls == [[OWN.victim, OWN.suspect]]
+    assert reader_calls == [[OWN.victim, OWN.suspect]]
+
+
+@pytest.mark.parametrize("who", [CASEWORKER, ADMIN])
+def test_a_merge_preview_reads_the_pairs_readers_once(store, reader_calls, who):
+    """The comparison page checks the pair and shows the widening from one read, as the merge
+    does."""
+    from uncounted.store.merge_review import merge_preview
+
+    with session_scope(store.engine) as s:
+        assert merge_preview(s, who, OWN.victim, OWN.suspect).widening == {}
+    assert reader_calls == [[OWN.victim, OWN.suspect]]
 
 
 def test_candidates_come_from_match_decisions(store):
@@ -279,7 +299,9 @@ def test_a_caseworker_may_not_merge_records_open_to_different_agencies(store, ke
 
 
 def test_a_caseworker_merges_another_agencys_records_of_a_case_shared_whole(store):
-    """Both records only in the case shared with PNP, open to TH-DSI and PNP alike: allowed."""
+    """Both records only in the case shared with PNP, open to TH-DSI and PNP alike: allowed
+    once TH-DSI's own referral, assessment and list membership of person 3 are gone (while
+    they are there, the merge would make them about another record: not PNP's to do)."""
     from uncounted.store.linkage_records import record_decision
 
     with session_scope(store.engine) as s:
@@ -287,12 +309,146 @@ def test_a_caseworker_merges_another_agencys_records_of_a_case_shared_whole(stor
         s.get(Referral, OTHER.referral).status = "Completed"
         record_decision(s, "reviewer", OTHER.victim, OTHER.suspect, "match")
     with session_scope(store.engine) as s:
+        _refused(
+            s, OTHER.victim, OTHER.suspect,
+            "record 3 has a referral sent by another agency or in a case you may not change, "
+            "an assessment recorded by another agency and a membership of another agency's "
+            "list; a merge would change them too",
+        )  # fmt: skip
+        assert merge_candidates(s, CASEWORKER) == []
+        for table in (Referral, Assessment, ListMembership):
+            s.execute(delete(table).where(table.person_id == OTHER.victim))
+    with session_scope(store.engine) as s:
         assert merge_candidates(s, CASEWORKER) == [(3, 4)]
         merge_persons(s, CASEWORKER, OTHER.victim, OTHER.suspect, "same passport number")
     with session_scope(store.engine) as s:
         assert _people_of_case(s, OTHER.case_id) == [(3, "suspect"), (3, "victim")]
         merge = s.scalar(select(AuditEvent).where(AuditEvent.action == "merge"))
         assert "newly_read_by" not in merge.after
+
+
+def _event_of_other_case(pid):  # the hole: TH-DSI's event in its unshared case 2
+    return JusticeEvent(case_id=OTHER.case_id, person_id=pid, stage="arrest", occurred_on=DAY,
+                        jurisdiction_id=2, source_agency_id=2)  # fmt: skip
+
+
+def _referral(pid, sender, case):
+    return Referral(case_id=case, person_id=pid, from_agency_id=sender, to_agency_id=3,
+                    from_country="PH", to_country="PH", referred_on=DAY, reason="Other",
+                    consent_recorded=False, status="Requested")  # fmt: skip
+
+
+def _aftercare(pid, recorder, case, provider=None):
+    return AftercareStep(source_agency_id=recorder, person_id=pid, case_id=case, step="shelter",
+                         occurred_on=DAY, country="PH", agency_id=provider)  # fmt: skip
+
+
+def _assessment(pid, agency):
+    return Assessment(person_id=pid, instrument_id="uncounted-restoration-v1", assessed_on=DAY,
+                      assessor="b", agency_id=agency)  # fmt: skip
+
+
+#: Rows about a person that a PNP caseworker may not change, with how a refusal names one.
+#: Each leaves the agencies reading the person as they are (no referral opens anything).
+OUTSIDE_ROWS = {
+    "justice event of another agency's case": (
+        _event_of_other_case, "a justice event in a case you may not change"),
+    "referral sent by another agency": (
+        lambda pid: _referral(pid, 2, None),
+        "a referral sent by another agency or in a case you may not change"),
+    "own referral in another agency's case": (
+        lambda pid: _referral(pid, 1, OTHER.case_id),
+        "a referral sent by another agency or in a case you may not change"),
+    "assessment recorded by another agency": (
+        lambda pid: _assessment(pid, 2), "an assessment recorded by another agency"),
+    "assessment recorded by no agency": (
+        lambda pid: _assessment(pid, None), "an assessment recorded by another agency"),
+    "membership of another agency's list": (
+        lambda pid: ListMembership(person_id=pid, agency_id=2, period="2023"),
+        "a membership of another agency's list"),
+    "aftercare step recorded by another agency": (
+        lambda pid: _aftercare(pid, 2, None),
+        "an aftercare step recorded by another agency or in a case you may not change"),
+    "own aftercare step provided by another agency": (
+        lambda pid: _aftercare(pid, 1, OWN.case_id, provider=2),
+        "an aftercare step recorded by another agency or in a case you may not change"),
+    "own aftercare step in another agency's case": (
+        lambda pid: _aftercare(pid, 1, OTHER.case_id),
+        "an aftercare step recorded by another agency or in a case you may not change"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("pid", [OWN.suspect, OWN.victim], ids=["merged away", "kept"])
+@pytest.mark.parametrize("kind", list(OUTSIDE_ROWS))
+def test_a_caseworker_may_not_merge_a_record_with_rows_they_may_not_change(store, kind, pid):
+    """Persons 1 and 2 are PNP's, both only in PNP's case 1, open to PNP alone: a caseworker
+    merges them, unless either record has a row that is not PNP's to change. The merge would
+    move the merged record's rows to the kept one, and the kept record's rows would then
+    describe a record holding the other's data too (either may be kept: the check is the
+    same both ways). An administrator merges them, and the rows move."""
+    from uncounted.store.linkage_records import record_decision
+
+    make, says = OUTSIDE_ROWS[kind]
+    with session_scope(store.engine) as s:
+        row = make(pid)
+        s.add(row)
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
+        s.flush()
+        table, row_id = type(row), row.id
+    with session_scope(store.engine) as s:
+        assert merging.outside_rows(s, CASEWORKER, (1, 2)) == {pid: {table.__tablename__: 1}}
+        for keep, other in ((OWN.victim, OWN.suspect), (OWN.suspect, OWN.victim)):
+            _refused(s, keep, other, f"record {pid} has {says}; a merge would change it too")
+        assert merge_candidates(s, CASEWORKER) == []
+        assert merge_candidates(s, CASEWORKER, person_id=OWN.victim) == []
+        assert merge_candidates(s, ADMIN) == [(1, 2)]
+        assert s.get(table, row_id).person_id == pid  # nothing moved
+        assert list_removals(s, ADMIN) == []
+    with session_scope(store.engine) as s:
+        merge_persons(s, ADMIN, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        assert s.get(table, row_id).person_id == OWN.victim
+
+
+OWN_ROWS = {
+    "referral sent by the caseworker's agency": lambda pid: _referral(pid, 1, OWN.case_id),
+    "another agency's event in the caseworker's case": lambda pid: JusticeEvent(
+        case_id=OWN.case_id, person_id=pid, stage="charge", occurred_on=DAY, jurisdiction_id=1,
+        source_agency_id=2, agency_id=2),
+    "aftercare step of the caseworker's agency": lambda pid: _aftercare(pid, 1, OWN.case_id, 1),
+    "assessment of the caseworker's agency": lambda pid: _assessment(pid, 1),
+    "membership of the caseworker's agency's list": lambda pid: ListMembership(
+        person_id=pid, agency_id=1, period="2023"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(OWN_ROWS))
+def test_a_caseworker_merges_records_whose_rows_are_theirs(store, kind):
+    """A referral PNP sent (to another agency, not accepted), an event of PNP's case recorded
+    by a partner it shared nothing with but the case, PNP's aftercare step, assessment and
+    list: PNP's to change, so the caseworker merges, and the row moves."""
+    with session_scope(store.engine) as s:
+        row = OWN_ROWS[kind](OWN.suspect)
+        s.add(row)
+        s.flush()
+        table, row_id = type(row), row.id
+    with session_scope(store.engine) as s:
+        assert merging.outside_rows(s, CASEWORKER, (1, 2)) == {}
+        merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+    with session_scope(store.engine) as s:
+        assert s.get(table, row_id).person_id == OWN.victim
+
+
+def test_a_refusal_counts_the_rows_of_each_record_and_names_nothing_else(store):
+    with session_scope(store.engine) as s:
+        s.add_all([_event_of_other_case(OWN.suspect), _event_of_other_case(OWN.suspect),
+                   _assessment(OWN.victim, 2)])  # fmt: skip
+    with session_scope(store.engine) as s:
+        _refused(
+            s, OWN.victim, OWN.suspect,
+            "because record 1 has an assessment recorded by another agency and record 2 has 2 "
+            "justice events in cases you may not change; a merge would change them too.",
+        )  # fmt: skip
 
 
 def test_an_administrators_merge_that_widens_readers_is_shown_and_audited(store):
@@ -450,3 +606,90 @@ def test_a_caseworkers_candidates_cost_the_same_queries_however_many_agencies(st
             counts.append(_statements(store.engine, lambda: merge_candidates(s, CASEWORKER)))
             assert merge_candidates(s, CASEWORKER) == [(1, 2)]
     assert counts[0] == counts[1] == 3  # the pairs, the cases outside, who reads the records
+
+
+# -- undoing chained merges: B into A, then A into C ------------------------------------------
+
+
+def _rows_of(s) -> dict[str, list[tuple[int, int]]]:
+    """Every row of the tables a merge moves: (row id, person id), by table."""
+    return {
+        name: sorted((int(i), p) for i, p in s.execute(select(table.id, table.person_id)))
+        for name, (table, _) in merging.MOVED.items()
+    }
+
+
+def _chain(store) -> tuple[int, int, int, dict[str, list[tuple[int, int]]]]:
+    """Person 5 of PNP (C, the victim of case 1 too, on PNP's 2023 list), then person 2 (B)
+    merged into 1 (A), then 1 into 5: the two merges' ids and C, with every row before them."""
+    with session_scope(store.engine) as s:
+        c = Person(source_agency_id=1)
+        s.add(c)
+        s.flush()
+        s.add_all([CasePerson(case_id=OWN.case_id, person_id=c.id, role="victim"),
+                   ListMembership(person_id=c.id, agency_id=1, period="2023")])  # fmt: skip
+        c_id = c.id
+    with session_scope(store.engine) as s:
+        before = _rows_of(s)
+        first = merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+        s.flush()
+        first_id = first.id
+    with session_scope(store.engine) as s:
+        second = merge_persons(s, CASEWORKER, c_id, OWN.victim, "same fingerprint record")
+        s.flush()
+        second_id = second.id
+    with session_scope(store.engine) as s:  # B's event and role went to A, then on to C
+        assert s.get(JusticeEvent, OWN.event).person_id == c_id
+    return first_id, second_id, c_id, before
+
+
+def test_undoing_chained_merges_latest_first_puts_every_row_back(store):
+    first, second, _, before = _chain(store)
+    with session_scope(store.engine) as s:
+        restore_record(s, ADMIN, second)
+    with session_scope(store.engine) as s:
+        assert s.get(JusticeEvent, OWN.event).person_id == OWN.victim  # back where A had it
+        restore_record(s, ADMIN, first)
+    with session_scope(store.engine) as s:
+        assert _rows_of(s) == before
+        assert list_removals(s, ADMIN) == []
+
+
+def test_undoing_the_earlier_of_chained_merges_first_is_refused(store):
+    """Undoing B into A while A is merged into C would take B's rows from C, and the later
+    undo of A into C would then move them to A: refused, saying which merge to undo first;
+    nothing moves. Undone latest first, every row is back where it was."""
+    first, second, c_id, before = _chain(store)
+    with session_scope(store.engine) as s:
+        during = _rows_of(s)
+        with pytest.raises(InvalidInput) as refused:
+            restore_record(s, ADMIN, first)
+        assert f"Record 1 was since merged into record {c_id}" in str(refused.value)
+        assert f"undo that merge ({second}) first" in str(refused.value)
+    with session_scope(store.engine) as s:
+        assert _rows_of(s) == during
+        assert {r.id for r in list_removals(s, ADMIN)} == {first, second}
+        restore_record(s, ADMIN, second)
+        restore_record(s, ADMIN, first)
+    with session_scope(store.engine) as s:
+        assert _rows_of(s) == before
+
+
+def test_an_undo_is_refused_while_a_row_it_moved_is_on_another_record(store):
+    """A row the merge moved that was put on another record since stays there: the undo is
+    refused rather than taking it back."""
+    with session_scope(store.engine) as s:
+        removal = merge_persons(s, CASEWORKER, OWN.victim, OWN.suspect, "same passport number")
+        s.flush()
+        s.get(JusticeEvent, OWN.event).person_id = OTHER.suspect  # corrected since
+        removal_id = removal.id
+    with session_scope(store.engine) as s, pytest.raises(InvalidInput, match="1 of the rows"):
+        restore_record(s, ADMIN, removal_id)
+    with session_scope(store.engine) as s:
+        assert s.get(JusticeEvent, OWN.event).person_id == OTHER.suspect
+        assert _people_of_case(s, OWN.case_id) == [(1, "suspect"), (1, "victim")]
+        s.get(JusticeEvent, OWN.event).person_id = OWN.victim  # put back on the kept record
+    with session_scope(store.engine) as s:
+        restore_record(s, ADMIN, removal_id)
+    with session_scope(store.engine) as s:
+        assert s.get(JusticeEvent, OWN.event).person_id == OWN.suspect

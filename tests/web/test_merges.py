@@ -10,7 +10,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.security.conftest import TARGET, csrf_of, end_own_referral, make_store, signed_in
+from tests.security.conftest import (
+    DAY,
+    TARGET,
+    csrf_of,
+    end_own_referral,
+    make_store,
+    signed_in,
+)
 from uncounted.store.db import session_scope
 from uncounted.store.linkage_records import record_decision
 from uncounted.store.tables import AuditEvent, PersonIdentity
@@ -235,3 +242,58 @@ def test_a_merge_that_would_widen_readers_is_an_administrators_and_says_so(web):
     assert done.status_code == 200
     (event,) = _audit(store, "merge")
     assert event.after["newly_read_by"] == {"2": ["IACAT"]}
+
+
+def test_a_caseworker_may_not_merge_away_another_agencys_event_in_a_case_they_cannot_change(web):
+    """The hole, end to end: PNP shares case 1 with TH-DSI, whose caseworker imports (web
+    upload) a justice event of TH-DSI's unshared case 2 for PNP's person 2, who has no role in
+    case 2. A PNP caseworker's merge of person 2 into person 1 would move that event of a case
+    PNP may neither read nor change. Refused, saying what is outside without its details;
+    *Records to merge* does not offer the pair; an administrator still merges, audited."""
+    from uncounted.store.tables import CaseShare, JusticeEvent
+
+    store, clients = web
+    with session_scope(store.engine) as s:
+        s.add(CaseShare(case_id=OWN.case_id, agency_id=2, shared_on=DAY))
+        record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
+    th = signed_in(create_app(store.settings), "caseworker-th")
+    event = (
+        "external_id,case,case_source,person,person_source,stage,occurred_on,jurisdiction\n"
+        f"E-TH-1,{OTHER.case_ext},TH-DSI,S-own,PNP,arrest,2024-06-01,TH\n"
+    )
+    report = th.post(
+        "/api/imports",
+        data={"record_type": "justice_events"},
+        files={"file": ("justice_events.csv", event.encode(), "text/csv")},
+    ).json()
+    assert report["result"]["rejected"] == []  # the case and the person are each TH-DSI's to use
+    done = th.post(f"/api/imports/{report['token']}/confirm", json={}).json()
+    assert done["status"] == "loaded"
+    with session_scope(store.engine) as s:
+        stored = s.scalar(select(JusticeEvent).where(JusticeEvent.external_id == "E-TH-1"))
+        event_id = stored.id
+        assert (stored.case_id, stored.person_id) == (OTHER.case_id, OWN.suspect)
+    cw = clients["caseworker"]
+    assert cw.get(f"/api/cases/{OTHER.case_id}").status_code == 403
+    says = "record 2 has a justice event in a case you may not change"
+    page = cw.get(COMPARE)
+    assert page.status_code == 403 and says in page.text
+    for response in (
+        cw.post(COMPARE, data={"reason": REASON}),
+        cw.post(f"/api{COMPARE}", json={"reason": REASON}),
+    ):
+        assert response.status_code == 403
+        assert "An administrator must merge these records" in response.text
+        assert says in response.text
+        assert "E-TH-1" not in response.text and "REF-other" not in response.text
+    assert cw.get("/api/merges").json()["rows"] == []
+    assert cw.get(f"/api/persons/{OWN.victim}/merge").json()["rows"] == []
+    with session_scope(store.engine) as s:
+        assert s.get(JusticeEvent, event_id).person_id == OWN.suspect  # nothing moved
+    assert _audit(store, "merge") == []
+    admin = clients["admin"]
+    assert admin.post(f"/api{COMPARE}", json={"reason": REASON}).status_code == 200
+    with session_scope(store.engine) as s:
+        assert s.get(JusticeEvent, event_id).person_id == OWN.victim
+    (merge,) = _audit(store, "merge")
+    assert merge.actor == "admin" and event_id in merge.after["moved"]["justice_events"]

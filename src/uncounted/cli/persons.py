@@ -1,8 +1,9 @@
 """``uncounted person merge|unmerge``: merge two records of one person as a user, or undo it.
 
 Both act as a named user (``--user``), so the store's access rules and audit apply as on the
-web pages: a caseworker merges only records of one agency that they may change, in cases they
-may change, open to the same agencies (else an administrator must); only an
+web pages: a caseworker merges only records of one agency that they may change, with
+everything recorded about them theirs to change (cases, events, referrals, aftercare,
+assessments, lists), open to the same agencies (else an administrator must); only an
 administrator undoes a merge. Without ``--take``, the fields the kept record lacks are taken
 from the other one.
 """

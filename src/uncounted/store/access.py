@@ -79,6 +79,7 @@ from sqlalchemy.orm import Session
 
 from uncounted.errors import AccessDenied
 from uncounted.store.tables import (
+    AftercareStep,
     Agency,
     Assessment,
     Case,
@@ -86,6 +87,7 @@ from uncounted.store.tables import (
     CaseShare,
     ImportBatch,
     JusticeEvent,
+    ListMembership,
     Person,
     PersonIdentity,
     Referral,
@@ -441,6 +443,51 @@ def acts_for(who: Principal, agency_id: int | None) -> bool:
     return unrestricted(who) or (agency_id is not None and agency_id == who.agency_id)
 
 
+def acting_for(who: Principal, column: Any) -> ColumnElement[bool]:
+    """:func:`acts_for` as a ``WHERE`` clause on an agency ``column``: the rows naming an
+    agency ``who`` may act for (a caseworker: their own; a row naming none is not theirs)."""
+    if unrestricted(who):
+        return true()
+    if who.agency_id is None:
+        return false()
+    return and_(column.is_not(None), column == who.agency_id)
+
+
+def own_rows(who: Principal, table: Any) -> ColumnElement[bool]:
+    """``WHERE`` clause on a table that records something about a person (roles in cases,
+    justice events, referrals, aftercare steps, assessments, list memberships): the rows
+    ``who`` may change as their own, e.g. make them about another record of the same person.
+
+    A role in a case and a justice event belong to their case: they are ``who``'s when the
+    case is in scope to change (:func:`scope_filter`), as on the case page. The others belong
+    to the agency that made them, as an import row must (:data:`IMPORT_ROW_RULES`): a referral
+    sent by the agency ``who`` acts for (in a case in scope to change, if it names one), an
+    assessment it recorded, a membership of its own list, an aftercare step it recorded that
+    names no other agency and no case out of scope. Every row for roles without a row-level
+    scope that may change persons; none for a role that may not, or a table not listed.
+    """
+    if not allowed(who, Resource.PERSONS, Action.UPDATE):
+        return false()
+    if unrestricted(who):
+        return true()
+    cases = select(Case.id).where(scope_filter(who, Resource.CASES, Action.UPDATE))
+    if table is CasePerson or table is JusticeEvent:
+        return table.case_id.in_(cases)
+    if table is Referral:
+        of_case = or_(Referral.case_id.is_(None), Referral.case_id.in_(cases))
+        sent = acting_for(who, Referral.from_agency_id)
+        return and_(scope_filter(who, Resource.REFERRALS, Action.UPDATE), sent, of_case)
+    if table is AftercareStep:
+        return and_(
+            acting_for(who, AftercareStep.source_agency_id),
+            or_(AftercareStep.agency_id.is_(None), acting_for(who, AftercareStep.agency_id)),
+            or_(AftercareStep.case_id.is_(None), AftercareStep.case_id.in_(cases)),
+        )
+    if table is Assessment or table is ListMembership:
+        return acting_for(who, table.agency_id)
+    return false()
+
+
 _TABLES: dict[Resource, tuple[Any, Any]] = {
     Resource.CASES: (Case.id, Case),
     Resource.PERSONS: (Person.id, Person),
@@ -638,12 +685,14 @@ __all__ = [
     "Resource",
     "Role",
     "RowRule",
+    "acting_for",
     "acts_for",
     "allowed",
     "case_scope_parts",
     "check",
     "delete_filter",
     "may_import",
+    "own_rows",
     "permitted_ids",
     "person_filter",
     "person_readers",

@@ -26,9 +26,9 @@ from uncounted.store.merging import (
     IDENTITY_FIELDS,
     MOVED,
     PERSON_FIELDS,
+    _checked_pair,
     default_take,
     merge_candidates,
-    mergeable_pair,
     movable_rows,
     widening,
 )
@@ -147,8 +147,9 @@ def merge_preview(session: Session, who: Principal, keep_id: int, other_id: int)
     merge's own errors: :class:`NotFound`, :class:`AccessDenied`, :class:`InvalidInput`).
 
     Identifying fields are shown (and their reads audited) only to roles that may read them.
+    Who reads each record is read once: the caseworker's check and the widening share it.
     """
-    keep, other = mergeable_pair(session, who, keep_id, other_id)
+    keep, other, seen_by = _checked_pair(session, who, keep_id, other_id)
     people = describe_persons(session, who, (keep_id, other_id))
     identities = sees_identities(who)
     keep_ident = session.get(PersonIdentity, keep_id) if identities else None
@@ -173,7 +174,7 @@ def merge_preview(session: Session, who: Principal, keep_id: int, other_id: int)
         fields,
         {name: len(rows[name][0]) for name in MOVED if rows[name][0]},
         {name: len(rows[name][1]) for name in MOVED if rows[name][1]},
-        widening(session, keep_id, other_id),
+        widening(session, keep_id, other_id, seen_by),
     )
 
 

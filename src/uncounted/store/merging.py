@@ -12,13 +12,17 @@ the merge puts it back as it was (decision, reviewer, time, note); with none, th
 the merge's.
 
 A merge never widens who can read personal data, and never changes what the merger cannot
-change. A caseworker merges two records only when they may change both, may change every case
-either record has a role in (the merge moves roles, and shows the kept record, in all of
-them), and the same agencies may read both records (:func:`readers`: through their cases, the
-agency that recorded them, an accepted referral with consent); otherwise an administrator must
-do it. An administrator's merge may widen who reads a record: the comparison page names the
-agencies that would newly read each record's data (:func:`widening`) and the audit entry
-records them.
+change. A caseworker merges two records only when they may change both, every row recorded
+about either of them in the tables a merge moves is theirs to change
+(:func:`~uncounted.store.access.own_rows`, counted by :func:`outside_rows`: roles and justice
+events in cases they may change; referrals their agency sent, assessments and aftercare steps
+it recorded, places on its own list), and the same agencies may read both records
+(:func:`readers`: through their cases, the agency that recorded them, an accepted referral
+with consent); otherwise an administrator must do it. Both records' rows count, not only
+those that move: the kept record's rows would describe a record that now also holds the
+other's data and history, and either record may be the one kept. An administrator's merge
+may widen who reads a record: the comparison page names the agencies that would newly read
+each record's data (:func:`widening`) and the audit entry records them.
 
 Records of two different agencies are not merged: each agency's list must keep its own record
 for capture histories (multiple systems estimation counts the overlap between lists); that
@@ -33,7 +37,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from uncounted.errors import AccessDenied, AdministratorOnly, InvalidInput, NotFound
@@ -43,9 +47,9 @@ from uncounted.store.access import (
     Principal,
     Resource,
     check,
+    own_rows,
     person_filter,
     person_readers,
-    scope_filter,
     unrestricted,
 )
 from uncounted.store.linkage_records import record_decision
@@ -53,7 +57,6 @@ from uncounted.store.tables import (
     AftercareStep,
     Agency,
     Assessment,
-    Case,
     CasePerson,
     JusticeEvent,
     LinkageDecision,
@@ -110,23 +113,63 @@ def readers(session: Session, person_ids: Iterable[int]) -> dict[int, frozenset[
     return {pid: frozenset(agencies) for pid, agencies in found.items()}
 
 
-def outside_cases(session: Session, who: Principal, person_ids: Iterable[int]) -> set[int]:
-    """Those of ``person_ids`` with a role in a case ``who`` may not change (a deleted case, or
-    another agency's case not shared with ``who``'s agency)."""
+def outside_rows(
+    session: Session, who: Principal, person_ids: Iterable[int]
+) -> dict[int, dict[str, int]]:
+    """For each of ``person_ids`` with rows that ``who`` may not change as their own
+    (:func:`~uncounted.store.access.own_rows`) in the tables a merge moves (:data:`MOVED`):
+    how many in each table (e.g. a role in a case they may not change, another agency's
+    justice event, referral, assessment or list). One query however many records and agencies;
+    nothing for an administrator."""
     wanted = sorted(set(person_ids))
     if unrestricted(who) or not wanted:
-        return set()
-    changeable = select(Case.id).where(scope_filter(who, Resource.CASES, Action.UPDATE))
-    query = select(CasePerson.person_id).where(
-        CasePerson.person_id.in_(wanted), CasePerson.case_id.not_in(changeable)
-    )
-    return {int(pid) for pid in session.scalars(query)}
+        return {}
+    ids = select(Person.id).where(Person.id.in_(wanted)).cte("wanted").select()
+    parts = []
+    for name, (table, _) in MOVED.items():
+        theirs = select(table.id).where(table.person_id.in_(ids), own_rows(who, table))
+        parts.append(
+            select(table.person_id, literal(name, String).label("kind"), func.count())
+            .where(table.person_id.in_(ids), table.id.not_in(theirs))
+            .group_by(table.person_id)
+        )
+    found: dict[int, dict[str, int]] = {}
+    for pid, name, count in session.execute(union_all(*parts)):
+        found.setdefault(int(pid), {})[str(name)] = int(count)
+    return found
 
 
+#: How a refusal names a record's rows that the caseworker may not change, by table of
+#: :data:`MOVED`: one row, and ``{n}`` rows (nothing of the rows themselves but their number).
+OUTSIDE_ROWS: dict[str, tuple[str, str]] = {
+    "case_persons": (
+        "a role in a case you may not change",
+        "{n} roles in cases you may not change",
+    ),
+    "justice_events": (
+        "a justice event in a case you may not change",
+        "{n} justice events in cases you may not change",
+    ),
+    "referrals": (
+        "a referral sent by another agency or in a case you may not change",
+        "{n} referrals sent by another agency or in cases you may not change",
+    ),
+    "aftercare_steps": (
+        "an aftercare step recorded by another agency or in a case you may not change",
+        "{n} aftercare steps recorded by another agency or in cases you may not change",
+    ),
+    "assessments": (
+        "an assessment recorded by another agency",
+        "{n} assessments recorded by another agency",
+    ),
+    "list_memberships": (
+        "a membership of another agency's list",
+        "{n} memberships of other agencies' lists",
+    ),
+}
 #: Why a caseworker may not merge a pair an administrator could.
-OUTSIDE_CASE = (
-    "An administrator must merge these records, because record {pid} has a role in a case you "
-    "may not change and a merge would change that case too."
+OUTSIDE = (
+    "An administrator must merge these records, because {found}; a merge would change {it} too."
 )
 OTHER_READERS = (
     "An administrator must merge these records, because they are not open to the same "
@@ -134,12 +177,28 @@ OTHER_READERS = (
 )
 
 
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _refusal(
-    pair: tuple[int, int], outside: set[int], seen_by: dict[int, frozenset[int]]
+    pair: tuple[int, int],
+    outside: dict[int, dict[str, int]],
+    seen_by: dict[int, frozenset[int]],
 ) -> str | None:
+    found, rows = [], 0
     for pid in pair:
-        if pid in outside:
-            return OUTSIDE_CASE.format(pid=pid)
+        counts = outside.get(pid, {})
+        named = [
+            OUTSIDE_ROWS[name][0] if n == 1 else OUTSIDE_ROWS[name][1].format(n=n)
+            for name in MOVED
+            if (n := counts.get(name, 0))
+        ]
+        if named:
+            found.append(f"record {pid} has {_and(named)}")
+            rows += sum(counts.values())
+    if found:
+        return OUTSIDE.format(found=" and ".join(found), it="it" if rows == 1 else "them")
     if seen_by.get(pair[0]) != seen_by.get(pair[1]):
         return OTHER_READERS
     return None
@@ -169,8 +228,9 @@ def mergeable_pair(
     session: Session, who: Principal, keep_id: int, other_id: int
 ) -> tuple[Person, Person]:
     """The two records if ``who`` may merge them: two different live records, both in scope to
-    change, of the same agency; for a caseworker, also every case either has a role in in
-    scope to change, and the same agencies reading both (see the module docstring). Raises
+    change, of the same agency; for a caseworker, also every row about either in the tables a
+    merge moves theirs to change (:func:`outside_rows`), and the same agencies reading both
+    (see the module docstring). Raises
     :class:`NotFound`, :class:`AccessDenied` (outside the scope; a merge only an administrator
     may do) or :class:`InvalidInput` (the same record; two agencies)."""
     keep, other, _ = _checked_pair(session, who, keep_id, other_id)
@@ -194,7 +254,7 @@ def _checked_pair(
     seen_by: dict[int, frozenset[int]] | None = None
     if not unrestricted(who):
         pair = (keep_id, other_id)
-        outside, seen_by = outside_cases(session, who, pair), readers(session, pair)
+        outside, seen_by = outside_rows(session, who, pair), readers(session, pair)
         refusal = _refusal(pair, outside, seen_by)
         if refusal is not None:
             raise AdministratorOnly(refusal)
@@ -360,15 +420,54 @@ def merge_persons(
     return removal
 
 
+def _refuse_if_moved_since(session: Session, removal: RecordRemoval) -> None:
+    """Raise :class:`InvalidInput` if rows the merge moved to the kept record are no longer on
+    it: undoing would take them from the record they are on now. Chained merges (B into A,
+    then A into C) are undone latest first: undoing B into A first would take B's rows from C,
+    and the undo of A into C would then move them to A."""
+    kept = removal.merged_into_id
+    elsewhere = 0
+    for name, ids in removal.moved.items():
+        table = MOVED[name][0]
+        away = (
+            select(func.count())
+            .select_from(table)
+            .where(table.id.in_(ids), table.person_id.is_distinct_from(kept))
+        )
+        elsewhere += session.scalar(away) or 0
+    if not elsewhere:
+        return
+    later = session.scalar(
+        select(RecordRemoval).where(
+            RecordRemoval.resource == "persons",
+            RecordRemoval.record_id == kept,
+            RecordRemoval.kind == "merged",
+        )
+    )
+    if later is not None:
+        raise InvalidInput(
+            f"Record {kept} was since merged into record {later.merged_into_id}, taking with it "
+            f"what this merge moved: undo that merge ({later.id}) first, then this one."
+        )
+    raise InvalidInput(
+        f"{elsewhere} of the rows this merge moved to record {kept} are no longer on it (they "
+        "were changed since), and undoing the merge would take them from where they are now. "
+        f"Put them back on record {kept} first, or keep the merge."
+    )
+
+
 def unmerge_person(session: Session, who: Principal, removal_id: int) -> RecordRemoval:
     """Undo a merge (administrators only): the rows moved go back to the merged record, which
     is visible again, and the pair's linkage decision is the one before the merge again (or
     none); audited. Field values copied onto the kept record stay (the merged record still
-    holds its own)."""
+    holds its own). Refused (:class:`InvalidInput`) while rows it moved are on another record
+    than the kept one, e.g. when the kept record was since merged into a third: undo that
+    merge first."""
     check(who, Resource.REMOVALS, Action.DELETE)
     removal = session.get(RecordRemoval, removal_id)
     if removal is None or removal.kind != "merged":
         raise NotFound(f"There is no merge {removal_id} to undo.")
+    _refuse_if_moved_since(session, removal)
     for name, ids in removal.moved.items():
         table = MOVED[name][0]
         session.execute(update(table).where(table.id.in_(ids)).values(person_id=removal.record_id))
@@ -399,10 +498,10 @@ def merge_candidates(
     The agencies are compared in the query (a join of ``persons`` twice), so an
     administrator's page of pairs costs one indexed query however many people the store
     holds. A caseworker is offered only the pairs they may merge (:func:`mergeable_pair`):
-    their agency's candidate pairs are read whole, the pairs with a record in a case they may
-    not change or read by other agencies than the other record are dropped, and the page is
-    cut from what remains: three queries (the pairs, :func:`outside_cases`, :func:`readers`)
-    however many agencies and pairs.
+    their agency's candidate pairs are read whole, the pairs with a record that has rows they
+    may not change or is read by other agencies than the other record are dropped, and the
+    page is cut from what remains: three queries (the pairs, :func:`outside_rows`,
+    :func:`readers`) however many agencies and pairs.
     """
     check(who, Resource.PERSONS, Action.UPDATE)
     left, right = aliased(Person), aliased(Person)
@@ -431,11 +530,11 @@ def merge_candidates(
         return [(int(a), int(b)) for a, b in session.execute(query).all()]
     pairs = [(int(a), int(b)) for a, b in session.execute(query).all()]
     ids = {i for pair in pairs for i in pair}
-    outside, seen_by = outside_cases(session, who, ids), readers(session, ids)
+    outside, seen_by = outside_rows(session, who, ids), readers(session, ids)
     allowed = [pair for pair in pairs if _refusal(pair, outside, seen_by) is None]
     return allowed[offset:] if limit is None else allowed[offset : offset + limit]
 
 
 __all__ = ["DECISION_FIELDS", "IDENTITY_FIELDS", "MOVED", "PERSON_FIELDS", "default_take",
            "merge_candidates", "merge_persons", "mergeable_pair", "movable_rows",
-           "outside_cases", "readers", "unmerge_person", "widening"]  # fmt: skip
+           "outside_rows", "readers", "unmerge_person", "widening"]  # fmt: skip

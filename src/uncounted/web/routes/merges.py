@@ -10,7 +10,8 @@ choice of value for each field that differs and a required reason; ``POST`` merg
 with a message. A merge is undone by an administrator from ``/deleted`` (``removals.py``).
 
 Routes stay thin: access is the store's (``mergeable_pair``: both records in scope to change, of
-one agency; for a caseworker also every case they are in, and the same agencies reading both).
+one agency; for a caseworker also everything recorded about either theirs to change, and the
+same agencies reading both).
 """
 
 from __future__ import annotations
