@@ -189,10 +189,12 @@ def _best_word_level(col: str, threshold: float) -> Any:
             jw = sql_dialect.jaro_winkler_function_name
             amax = sql_dialect.array_max_function_name
             each = sql_dialect.array_transform_function_name
-            left, right = f'"{col}_l"', f'"{col}_r"'
             if sql_dialect.sql_dialect_str == "duckdb":
+                left, right = f'"{col}_l"', f'"{col}_r"'
                 inner = f"{amax}({each}({right}, lambda y: {jw}(x, y)))"
                 return f"{amax}({each}({left}, lambda x: {inner})) >= {threshold}"
+            # Spark SQL reads "..." as a string literal: its identifiers are quoted with `
+            left, right = f"`{col}_l`", f"`{col}_r`"
             inner = f"{amax}({each}({right}, y -> {jw}(x, y)))"
             return f"{amax}({each}({left}, x -> {inner})) >= {threshold}"
 
