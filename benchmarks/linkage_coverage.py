@@ -76,6 +76,7 @@ def _replication(seed: int, victims: int, draws: int, reviewed: int, heavy: bool
             run.scored.pairs.filter(pl.col("match_probability").is_between(0.05, 0.99))
             .join(ids.rename({"record_id": "unique_id_l", "person": "p_l"}), on="unique_id_l")
             .join(ids.rename({"record_id": "unique_id_r", "person": "p_r"}), on="unique_id_r")
+            .sort("unique_id_l", "unique_id_r")  # a join's row order varies from run to run
         )
         sample = band.sample(min(reviewed, band.height), seed=seed)
         decisions = sample.select(
