@@ -9,6 +9,11 @@
    (or turned a declined one into that), which opened the referred person to the receiving
    agency without that agency or the person agreeing; the sender's referral form silently
    ignored the status and consent a client posted.
+4. PNP shared its case 1 with TH-DSI; a TH-DSI caseworker imported (web upload and
+   ``uncounted import --user``) a justice event of TH-DSI's own case 2 for PNP's person 2, whose
+   only role is in case 1. The case and the person were each checked, not that the person is
+   in the case, which the event form refuses; the event showed on case 2's page, in its
+   indicators and on person 2's survivor page.
 
 Each test builds its own store: a regression that reappears cannot spoil the others.
 """
@@ -577,3 +582,60 @@ def test_an_import_naming_a_deleted_record_says_it_was_deleted(fresh_store, tmp_
             fresh_store.engine, path, "list_memberships", who=_who(fresh_store, "caseworker-th")
         )
     assert all("deleted" not in r.reason for r in caught.value.rows)
+
+
+#: A justice event of TH-DSI's own case for PNP's suspect, who has no role in that case.
+EVENT_OF_ANOTHER_CASE = (
+    "external_id,case,case_source,person,person_source,stage,occurred_on,jurisdiction\n"
+    f"E-TH-1,{OTHER.case_ext},TH-DSI,S-own,PNP,arrest,2024-06-01,TH\n"
+)
+NO_ROLE = f"person S-own has no role in case {OTHER.case_ext}; add their role in the case first"
+
+
+def test_finding_4_an_event_names_only_a_person_of_its_case(
+    fresh_store, fresh_app, tmp_path, monkeypatch, capsys
+):
+    """The finding as reproduced, through every way in: the web upload and ``uncounted import
+    --user`` as TH-DSI's caseworker, an administrator's import and the operator's. Each refuses
+    the file with the line, the column and the reason, and writes nothing."""
+    from tests.security.test_matrix import _who
+    from uncounted.errors import ImportRejected
+    from uncounted.ingest import import_file
+    from uncounted.store.db import session_scope
+    from uncounted.store.tables import CaseShare
+
+    with session_scope(fresh_store.engine) as s:
+        s.add(CaseShare(case_id=OWN.case_id, agency_id=2, shared_on=DAY_MIGRATED))
+    th = signed_in(fresh_app, "caseworker-th")
+    assert th.get(f"/api/survivors/{OWN.suspect}").status_code == 200  # through the share
+    before = _counts(fresh_store)
+    report = _upload(th, "justice_events.csv", EVENT_OF_ANOTHER_CASE, "justice_events")
+    assert report["token"] is None  # nothing in it could be loaded
+    assert report["result"]["rejected"] == [
+        {"file": "justice_events.csv", "line": 2, "column": "person", "value": "S-own",
+         "reason": NO_ROLE}
+    ]  # fmt: skip
+    path = tmp_path / "justice_events.csv"
+    path.write_text(EVENT_OF_ANOTHER_CASE, "utf-8")
+    for who in ("caseworker-th", "admin", None):
+        with pytest.raises(ImportRejected) as caught:
+            import_file(
+                fresh_store.engine, path, "justice_events",
+                who=_who(fresh_store, who) if who else None,
+            )  # fmt: skip
+        assert [(r.line, r.column, r.reason) for r in caught.value.rows] == [
+            (2, "person", NO_ROLE)
+        ], who
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "300")
+    get_settings.cache_clear()
+    try:
+        assert main(["import", str(path), "--user", "caseworker-th"]) == 4
+    finally:
+        get_settings.cache_clear()
+    assert "has no role in case" in capsys.readouterr().err
+    assert _counts(fresh_store) == before
+    timeline = th.get(f"/api/cases/{OTHER.case_id}").json()["timeline"]  # with linked case 1's
+    events = [e["person_id"] for e in timeline if e["case_id"] == OTHER.case_id]
+    assert events == [OTHER.suspect]

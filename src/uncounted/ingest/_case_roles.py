@@ -1,0 +1,141 @@
+"""The import holds the forms' rule: a justice event's person has a role in its case.
+
+``store/case_roles.py`` states the rule; here it is applied to the rows of a file. A justice
+event row that names a person is refused unless the person has a role in the event's case: one
+already stored, or one a person row of the same import adds (a workbook's ``persons`` sheet,
+which is loaded before its ``justice_events`` sheet whatever their order in the workbook). Every
+importer is held to it, the operator and an administrator too: it keeps the data whole, it is
+not a matter of scope. A row is refused or kept as it is read, before anything after it is
+written. A record is named the way the writers resolve it: by its source's own id (stored, or
+added by the file), else by an id with no source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from uncounted.errors import RejectedRow
+from uncounted.ingest.records import source_field
+from uncounted.ingest.validate import CheckedRow
+from uncounted.store.case_roles import no_role_reason, roles_held
+
+#: A record as a file names it: (source agency code or ``None``, external id).
+Key = tuple[Any, str]
+#: Ids the references of a chunk resolved to: table -> (source agency id, external id) -> id.
+Found = dict[str, dict[tuple[int | None, str], int]]
+#: The record types whose rows name a case and a person of it.
+CHECKED = ("justice_events",)
+#: The fields that name the case and the person (a problem on one: the rule is not asked).
+_REF_FIELDS = ("source", "case", "case_source", "person", "person_source")
+
+
+class CaseRoles:
+    """The roles in cases one import adds, and the check of the rows that need one."""
+
+    def __init__(self, pending: dict[str, set[tuple[Any, ...]]]) -> None:
+        #: records the file adds (the importer's, kept up to date): table -> {(source, id)}
+        self.pending = pending
+        #: (case, person) of each role the file's good person rows add
+        self.added: set[tuple[Key, Key]] = set()
+
+    def reset(self) -> None:
+        """Forget the roles of a previous pass over the file."""
+        self.added.clear()
+
+    def add(self, rows: list[CheckedRow], agency_ids: dict[str, int], found: Found) -> None:
+        """Remember the role in a case of each good person row of ``rows``."""
+        for c in rows:
+            v = c.values
+            if c.problems or v.get("case") is None:
+                continue
+            case = self._key("cases", v, "case", agency_ids, found)
+            if case is not None:
+                self.added.add((case, (v.get("source"), str(v["external_id"]))))
+
+    def check(
+        self,
+        conn: Connection,
+        type_name: str,
+        file_name: str,
+        rows: list[CheckedRow],
+        agency_ids: dict[str, int],
+        found: Found,
+        column_of: Callable[[str], str],
+    ) -> None:
+        """Add a problem to each row of ``rows`` whose person has no role in its case.
+
+        Rows with a problem on a field naming the case or the person are left alone: their
+        reference is already refused (not found, or outside the uploader's scope, which this
+        check must not probe).
+        """
+        if type_name not in CHECKED:
+            return
+        named = {column_of(f) for f in _REF_FIELDS}
+        asked: list[tuple[CheckedRow, Key, Key]] = []
+        stored: dict[tuple[Key, Key], tuple[int, int]] = {}
+        for c in rows:
+            v = c.values
+            if v.get("case") is None or v.get("person") is None:
+                continue  # an event against persons unknown
+            if any(p.column in named for p in c.problems):
+                continue
+            case = self._key("cases", v, "case", agency_ids, found)
+            person = self._key("persons", v, "person", agency_ids, found)
+            if case is None or person is None or (case, person) in self.added:
+                continue
+            asked.append((c, case, person))
+            case_id = self._stored("cases", case, agency_ids, found)
+            person_id = self._stored("persons", person, agency_ids, found)
+            if case_id is not None and person_id is not None:
+                stored[(case, person)] = (case_id, person_id)
+        if not asked:
+            return
+        held = roles_held(conn, stored.values())
+        for c, case, person in asked:
+            if stored.get((case, person)) in held:
+                continue
+            ext = str(c.values["person"])
+            reason = no_role_reason(ext, str(c.values["case"]))
+            c.problems.append(RejectedRow(file_name, c.line, column_of("person"), ext, reason))
+
+    def _key(
+        self,
+        table: str,
+        values: dict[str, object],
+        name: str,
+        agency_ids: dict[str, int],
+        found: Found,
+    ) -> Key | None:
+        """The record field ``name`` names, as the writers resolve it: its source's own record
+        (stored, or added by the file) first, else one with no source; ``None``: neither."""
+        ext = values.get(name)
+        if ext is None:
+            return None
+        ref = str(ext)
+        src = values.get(source_field(name))
+        if src is None:
+            src = values.get("source")
+        have = found.get(table, {})
+        adding = self.pending[table]
+        if src is not None:
+            sid = agency_ids.get(str(src))
+            if (sid is not None and (sid, ref) in have) or (src, ref) in adding:
+                return (src, ref)
+        if (None, ref) in have or (None, ref) in adding:
+            return (None, ref)
+        return None
+
+    @staticmethod
+    def _stored(table: str, key: Key, agency_ids: dict[str, int], found: Found) -> int | None:
+        """The stored id of record ``key`` (``None``: only the file adds it)."""
+        src, ref = key
+        sid = None if src is None else agency_ids.get(str(src))
+        if src is not None and sid is None:
+            return None
+        return found.get(table, {}).get((sid, ref))
+
+
+__all__ = ["CHECKED", "CaseRoles"]
