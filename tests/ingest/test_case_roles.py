@@ -149,3 +149,21 @@ def test_a_role_in_another_case_or_on_a_refused_row_does_not_count(loaded, tmp_p
         ("book.xlsx[persons]", 2, "sex", "Femal", problems[-1][-1]),
     ]
     assert _count(loaded, CasePerson) == roles and _count(loaded, JusticeEvent) == 0
+
+
+REFERRALS = (
+    "person,case,from_agency,to_agency,from_country,to_country,referred_on,reason,"
+    "consent_recorded,status\n"
+)
+
+
+def test_a_referral_names_a_case_its_person_is_in_or_none(loaded, write):
+    """As the referral form: a referral made from a case refers a person of that case."""
+    refer = "P1,{case},PNP,NGO-A,PH,PH,2024-03-0{day},Other,no,Requested\n"
+    path = write("referrals.csv", REFERRALS + refer.format(case="C2", day=1))
+    with pytest.raises(ImportRejected) as caught:
+        import_file(loaded, path, source="PNP", today=TODAY)
+    assert caught.value.rows == [RejectedRow("referrals.csv", 2, "person", "P1", NO_ROLE)]
+    rows = refer.format(case="C1", day=1) + refer.format(case="", day=2)
+    path = write("ok.csv", REFERRALS + rows)
+    assert import_file(loaded, path, "referrals", source="PNP", today=TODAY).rows_created == 2

@@ -639,3 +639,28 @@ def test_finding_4_an_event_names_only_a_person_of_its_case(
     timeline = th.get(f"/api/cases/{OTHER.case_id}").json()["timeline"]  # with linked case 1's
     events = [e["person_id"] for e in timeline if e["case_id"] == OTHER.case_id]
     assert events == [OTHER.suspect]
+
+
+def test_finding_4_a_referral_from_a_case_names_only_a_person_of_it(fresh_store, tmp_path):
+    """The same for a referral: TH-DSI may not refer PNP's person, reachable through the
+    share, from its own case 2, where that person has no role."""
+    from tests.security.test_matrix import _who
+    from uncounted.errors import ImportRejected
+    from uncounted.ingest import import_file
+    from uncounted.store.db import session_scope
+    from uncounted.store.tables import CaseShare
+
+    with session_scope(fresh_store.engine) as s:
+        s.add(CaseShare(case_id=OWN.case_id, agency_id=2, shared_on=DAY_MIGRATED))
+    path = tmp_path / "referrals.csv"
+    path.write_text(
+        "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
+        "referred_on,reason,consent_recorded,status\n"
+        f"S-own,PNP,{OTHER.case_ext},TH-DSI,TH-DSI,IACAT,TH,PH,2024-05-01,Other,no,Requested\n",
+        "utf-8",
+    )
+    before = _counts(fresh_store)
+    with pytest.raises(ImportRejected) as caught:
+        import_file(fresh_store.engine, path, "referrals", who=_who(fresh_store, "caseworker-th"))
+    assert [(r.line, r.column, r.reason) for r in caught.value.rows] == [(2, "person", NO_ROLE)]
+    assert _counts(fresh_store) == before

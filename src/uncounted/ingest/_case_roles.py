@@ -1,13 +1,14 @@
-"""The import holds the forms' rule: a justice event's person has a role in its case.
+"""The import holds the forms' rule: an event's or a referral's person has a role in its case.
 
 ``store/case_roles.py`` states the rule; here it is applied to the rows of a file. A justice
-event row that names a person is refused unless the person has a role in the event's case: one
-already stored, or one a person row of the same import adds (a workbook's ``persons`` sheet,
-which is loaded before its ``justice_events`` sheet whatever their order in the workbook). Every
-importer is held to it, the operator and an administrator too: it keeps the data whole, it is
-not a matter of scope. A row is refused or kept as it is read, before anything after it is
-written. A record is named the way the writers resolve it: by its source's own id (stored, or
-added by the file), else by an id with no source.
+event row that names a person, and a referral row that names a case, is refused unless the
+person has a role in the case: one already stored, or one a person row of the same import adds
+(a workbook's ``persons`` sheet, which is loaded before its ``justice_events`` and
+``referrals`` sheets whatever their order in the workbook). Every importer is held to it, the
+operator and an administrator too: it keeps the data whole, it is not a matter of scope. A row
+is refused or kept as it is read, before anything after it is written. A record is named the
+way the writers resolve it: by its source's own id (stored, or added by the file), else by an
+id with no source.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ Key = tuple[Any, str]
 #: Ids the references of a chunk resolved to: table -> (source agency id, external id) -> id.
 Found = dict[str, dict[tuple[int | None, str], int]]
 #: The record types whose rows name a case and a person of it.
-CHECKED = ("justice_events",)
+CHECKED = ("justice_events", "referrals")
 #: The fields that name the case and the person (a problem on one: the rule is not asked).
 _REF_FIELDS = ("source", "case", "case_source", "person", "person_source")
 
@@ -79,7 +80,7 @@ class CaseRoles:
         for c in rows:
             v = c.values
             if v.get("case") is None or v.get("person") is None:
-                continue  # an event against persons unknown
+                continue  # an event against persons unknown; a referral of no case
             if any(p.column in named for p in c.problems):
                 continue
             case = self._key("cases", v, "case", agency_ids, found)

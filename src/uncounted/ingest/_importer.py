@@ -199,7 +199,7 @@ class Importer:
             "cases": set(),
             "persons": set(),
         }
-        #: the roles in cases the file adds, and the check of justice events against them
+        #: the roles in cases the file adds, and the check of events and referrals against them
         self.roles = CaseRoles(self.pending)
 
     def _rows(self, part: _Part) -> Iterator[tuple[ColumnPlan, list[SourceRow]]]:
