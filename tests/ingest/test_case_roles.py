@@ -167,3 +167,31 @@ def test_a_referral_names_a_case_its_person_is_in_or_none(loaded, write):
     rows = refer.format(case="C1", day=1) + refer.format(case="", day=2)
     path = write("ok.csv", REFERRALS + rows)
     assert import_file(loaded, path, "referrals", source="PNP", today=TODAY).rows_created == 2
+
+
+REGISTER_MAPPING = """
+record_types: [justice_events, persons]
+persons:
+  columns: {external_id: Person, case: Case, role: Role}
+justice_events:
+  columns:
+    {external_id: Event, case: Case, person: Person, stage: Stage, occurred_on: Date,
+     jurisdiction: Place}
+"""
+
+
+def test_a_mapping_reads_the_people_of_a_row_before_its_events(loaded, write):
+    """A register whose every row is a person's role and an event of theirs: the mapping names
+    the events first, and the roles are still loaded (and counted) before the events."""
+    mapping = write("register.yaml", REGISTER_MAPPING)
+    path = write(
+        "register.csv",
+        "Person,Case,Role,Event,Stage,Date,Place\n"
+        "P1,C2,victim,E2,identification,2024-02-01,PH\n"
+        "P5,C2,suspect,E5,arrest,2024-02-03,PH\n",
+    )
+    result = import_file(loaded, path, mapping=mapping, source="PNP", today=TODAY)
+    assert result.record_types == ("persons", "justice_events")
+    assert (result.rejected, result.rows_created) == ([], 3)  # P5 and the two events
+    with Session(loaded) as session:
+        assert session.scalars(select(JusticeEvent.case_id)).all() == [2, 2]

@@ -88,8 +88,8 @@ class _Part:
 def _parts(
     path: Path, record: str | None, mapping: ColumnMapping, opts: ReadOptions
 ) -> list[_Part]:
-    if record is None and mapping.record_types:
-        return [_Part(t, opts) for t in mapping.record_types]
+    if record is None and mapping.record_types:  # in load order: a row's case before its people
+        return [_Part(t, opts) for t in sorted(mapping.record_types, key=LOAD_ORDER.index)]
     record = record or mapping.record_type
     is_book = path.suffix.lower() in {".xlsx", ".xlsm"} or opts.format == "xlsx"
     if record is None and is_book and opts.sheet is None:
