@@ -52,9 +52,12 @@ class CaseRoles:
             v = c.values
             if c.problems or v.get("case") is None:
                 continue
-            case = self._key("cases", v, "case", agency_ids, found)
+            src = v.get(source_field("case"))
+            case = self._resolve(
+                "cases", v.get("source") if src is None else src, str(v["case"]), agency_ids, found
+            )
             if case is not None:
-                self.added.add((case, (v.get("source"), str(v["external_id"]))))
+                self.added.add((case[0], (v.get("source"), str(v["external_id"]))))
 
     def check(
         self,
@@ -75,68 +78,63 @@ class CaseRoles:
         if type_name not in CHECKED:
             return
         named = {column_of(f) for f in _REF_FIELDS}
-        asked: list[tuple[CheckedRow, Key, Key]] = []
-        stored: dict[tuple[Key, Key], tuple[int, int]] = {}
+        case_source, person_source = source_field("case"), source_field("person")
+        # each distinct reference resolved once: (table, source, id) -> (key, stored id) | None
+        memo: dict[tuple[str, object, object], tuple[Key, int | None] | None] = {}
+
+        def resolve(table: str, source: object, ext: object) -> tuple[Key, int | None] | None:
+            at = (table, source, ext)
+            if at not in memo:
+                memo[at] = self._resolve(table, source, str(ext), agency_ids, found)
+            return memo[at]
+
+        asked: list[tuple[CheckedRow, tuple[Key, Key], tuple[int, int] | None]] = []
         for c in rows:
             v = c.values
-            if v.get("case") is None or v.get("person") is None:
+            case_ext, person_ext = v.get("case"), v.get("person")
+            if case_ext is None or person_ext is None:
                 continue  # an event against persons unknown; a referral of no case
-            if any(p.column in named for p in c.problems):
+            if c.problems and any(p.column in named for p in c.problems):
                 continue
-            case = self._key("cases", v, "case", agency_ids, found)
-            person = self._key("persons", v, "person", agency_ids, found)
-            if case is None or person is None or (case, person) in self.added:
+            source = v.get("source")
+            src = v.get(case_source)
+            case = resolve("cases", source if src is None else src, case_ext)
+            src = v.get(person_source)
+            person = resolve("persons", source if src is None else src, person_ext)
+            if case is None or person is None:
                 continue
-            asked.append((c, case, person))
-            case_id = self._stored("cases", case, agency_ids, found)
-            person_id = self._stored("persons", person, agency_ids, found)
-            if case_id is not None and person_id is not None:
-                stored[(case, person)] = (case_id, person_id)
+            pair = (case[0], person[0])
+            if pair in self.added:
+                continue
+            ids = None if case[1] is None or person[1] is None else (case[1], person[1])
+            asked.append((c, pair, ids))
         if not asked:
             return
-        held = roles_held(conn, stored.values())
-        for c, case, person in asked:
-            if stored.get((case, person)) in held:
+        held = roles_held(conn, {ids for _, _, ids in asked if ids is not None})
+        for c, _pair, ids in asked:
+            if ids in held:
                 continue
             ext = str(c.values["person"])
             reason = no_role_reason(ext, str(c.values["case"]))
             c.problems.append(RejectedRow(file_name, c.line, column_of("person"), ext, reason))
 
-    def _key(
-        self,
-        table: str,
-        values: dict[str, object],
-        name: str,
-        agency_ids: dict[str, int],
-        found: Found,
-    ) -> Key | None:
-        """The record field ``name`` names, as the writers resolve it: its source's own record
-        (stored, or added by the file) first, else one with no source; ``None``: neither."""
-        ext = values.get(name)
-        if ext is None:
-            return None
-        ref = str(ext)
-        src = values.get(source_field(name))
-        if src is None:
-            src = values.get("source")
+    def _resolve(
+        self, table: str, src: object, ref: str, agency_ids: dict[str, int], found: Found
+    ) -> tuple[Key, int | None] | None:
+        """The record ``ref`` of source ``src`` names, as the writers resolve it — its source's
+        own record (stored, or added by the file) first, else one with no source — and its
+        stored id (``None``: only the file adds it); ``None``: no such record."""
         have = found.get(table, {})
         adding = self.pending[table]
         if src is not None:
             sid = agency_ids.get(str(src))
-            if (sid is not None and (sid, ref) in have) or (src, ref) in adding:
-                return (src, ref)
-        if (None, ref) in have or (None, ref) in adding:
-            return (None, ref)
+            stored = have.get((sid, ref)) if sid is not None else None
+            if stored is not None or (src, ref) in adding:
+                return (src, ref), stored
+        stored = have.get((None, ref))
+        if stored is not None or (None, ref) in adding:
+            return (None, ref), stored
         return None
-
-    @staticmethod
-    def _stored(table: str, key: Key, agency_ids: dict[str, int], found: Found) -> int | None:
-        """The stored id of record ``key`` (``None``: only the file adds it)."""
-        src, ref = key
-        sid = None if src is None else agency_ids.get(str(src))
-        if src is not None and sid is None:
-            return None
-        return found.get(table, {}).get((sid, ref))
 
 
 __all__ = ["CHECKED", "CaseRoles"]
