@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -67,6 +69,19 @@ def _counts(store) -> dict[str, int]:
             .where(AuditEvent.action.in_(("create", "update")))
         ).scalar_one()
     return counts
+
+
+@contextmanager
+def _cli_on(store, monkeypatch) -> Iterator[None]:
+    """``uncounted`` commands run (``main``) against ``store``, with wide terminal output."""
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(store.settings.data_dir))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        get_settings.cache_clear()
 
 
 def _upload(client, name: str, text: str, kind: str):
@@ -155,11 +170,7 @@ def test_an_allowed_import_is_audited_change_by_change_as_the_user(fresh_store, 
 def test_finding_1_cli_import_and_export_under_a_user(fresh_store, tmp_path, monkeypatch, capsys):
     """``uncounted import --user`` is held to the user's scope like the web upload; without
     ``--user`` it is the operator's command."""
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    try:
+    with _cli_on(fresh_store, monkeypatch):
         path = tmp_path / "referrals.csv"
         path.write_text(REFER_INTO_PNP, encoding="utf-8")
         before = _counts(fresh_store)
@@ -172,8 +183,6 @@ def test_finding_1_cli_import_and_export_under_a_user(fresh_store, tmp_path, mon
         persons = (out / "persons.csv").read_text("utf-8")
         assert OWN.victim_name in persons and OTHER.victim_name not in persons
         assert main(["import", str(path)]) == 0  # the operator's import is not narrowed
-    finally:
-        get_settings.cache_clear()
 
 
 def _refer(client) -> int:
@@ -338,11 +347,7 @@ def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
         ("referrals.csv", 3, "consent_recorded", "True"),
     }
     assert _counts(fresh_store) == before
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    try:
+    with _cli_on(fresh_store, monkeypatch):
         assert main(["import", str(path), "--user", "caseworker"]) == 4
         err = capsys.readouterr().err
         assert "Rejected rows (2 problems)" in err and "receiving" in err
@@ -356,8 +361,6 @@ def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
                 )
             ).all()
         assert stored == [("Requested", False)]
-    finally:
-        get_settings.cache_clear()
 
 
 def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consent(
@@ -626,14 +629,8 @@ def test_finding_4_an_event_names_only_a_person_of_its_case(
         assert [(r.line, r.column, r.reason) for r in caught.value.rows] == [
             (2, "person", NO_ROLE)
         ], who
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "300")
-    get_settings.cache_clear()
-    try:
+    with _cli_on(fresh_store, monkeypatch):
         assert main(["import", str(path), "--user", "caseworker-th"]) == 4
-    finally:
-        get_settings.cache_clear()
     assert "has no role in case" in capsys.readouterr().err
     assert _counts(fresh_store) == before
     timeline = th.get(f"/api/cases/{OTHER.case_id}").json()["timeline"]  # with linked case 1's
