@@ -1,14 +1,14 @@
 """The import holds the forms' rule: an event's or a referral's person has a role in its case.
 
 ``store/case_roles.py`` states the rule; here it is applied to the rows of a file. A justice
-event row that names a person, and a referral row that names a case, is refused unless the
-person has a role in the case: one already stored, or one a person row of the same import adds
-(a workbook's ``persons`` sheet, which is loaded before its ``justice_events`` and
-``referrals`` sheets whatever their order in the workbook). Every importer is held to it, the
-operator and an administrator too: it keeps the data whole, it is not a matter of scope. A row
-is refused or kept as it is read, before anything after it is written. A record is named the
-way the writers resolve it: by its source's own id (stored, or added by the file), else by an
-id with no source.
+event row that names a person is refused unless that person has a role in the event's case, and
+so is a referral row that names a case: a role already stored, or one that a person row of the
+same import adds (a workbook's ``persons`` sheet, or a mapping that reads persons from the same
+rows; the importer loads them before events and referrals, whatever the order of the sheets or
+of the mapping's record types). Every importer is held to it, the operator and an administrator
+too: it keeps the data whole, it is not a matter of scope. A row is refused or kept as it is
+read, before anything after it is written. A record is named the way the writers resolve it:
+by its source's own id (stored, or added by the file), else by an id with no source.
 """
 
 from __future__ import annotations
