@@ -36,10 +36,11 @@ def _write_files(folder: Path, memberships: int, events: int) -> dict[str, Path]
         f.write("code,name,org_type,country\n")
         for code in LISTS:
             f.write(f"{code},{code} agency,NGO,PH\n")
-    with files["persons"].open("w") as f:
-        f.write("external_id,sex,birth_year,citizenship\n")
+    with files["persons"].open("w") as f:  # the two people of each case's events are in it
+        f.write("external_id,sex,birth_year,citizenship,case,role\n")
         for i in range(persons):
-            f.write(f"P{i},{'Female' if i % 3 else 'Male'},{1960 + i % 50},PH\n")
+            role = f"C{i // 2},suspect" if i < 2 * cases else ","
+            f.write(f"P{i},{'Female' if i % 3 else 'Male'},{1960 + i % 50},PH,{role}\n")
     with files["cases"].open("w") as f:
         f.write("external_id,status,exploitation_type,jurisdiction,opened_on\n")
         for i in range(cases):
@@ -137,12 +138,13 @@ def main() -> None:
         for url in urls.values():
             upgrade(make_engine(url))
         table = []
-        for step in ("agencies", "persons", "cases", "list_memberships", "justice_events"):
+        for step in ("agencies", "cases", "persons", "list_memberships", "justice_events"):
             source = None if step == "agencies" else "NGO-A"
             got = _run(urls["import"], step, files[step], source)
             table.append((f"import {step}", got))
             if step == "persons":  # the baseline store needs the same agencies and persons
                 _run(urls["baseline"], "agencies", files["agencies"])
+                _run(urls["baseline"], "cases", files["cases"], "NGO-A")
                 _run(urls["baseline"], "persons", files["persons"], "NGO-A")
         base = _run(urls["baseline"], "baseline", files["list_memberships"])
         table.append(("baseline: insert_frames of list_memberships", base))

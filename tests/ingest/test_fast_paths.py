@@ -156,7 +156,7 @@ PEOPLE = (
 )
 EVENTS = (
     "external_id,case,person,stage,occurred_on,jurisdiction,custodial\n"
-    "E1,C1,P8,report,2024-02-01,PH,\nE2,C1,P9,arrest,2024-03-01,PH-CEB,yes\n"
+    "E1,C1,P8,report,2024-02-01,PH,\nE2,C2,P9,arrest,2024-03-01,PH-CEB,yes\n"
 )
 
 

@@ -9,6 +9,11 @@
    (or turned a declined one into that), which opened the referred person to the receiving
    agency without that agency or the person agreeing; the sender's referral form silently
    ignored the status and consent a client posted.
+4. PNP shared its case 1 with TH-DSI; a TH-DSI caseworker imported (web upload and
+   ``uncounted import --user``) a justice event of TH-DSI's own case 2 for PNP's person 2, whose
+   only role is in case 1. The case and the person were each checked, not that the person is
+   in the case, which the event form refuses; the event showed on case 2's page, in its
+   indicators and on person 2's survivor page.
 
 Each test builds its own store: a regression that reappears cannot spoil the others.
 """
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -62,6 +69,19 @@ def _counts(store) -> dict[str, int]:
             .where(AuditEvent.action.in_(("create", "update")))
         ).scalar_one()
     return counts
+
+
+@contextmanager
+def _cli_on(store, monkeypatch) -> Iterator[None]:
+    """``uncounted`` commands run (``main``) against ``store``, with wide terminal output."""
+    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(store.settings.data_dir))
+    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        get_settings.cache_clear()
 
 
 def _upload(client, name: str, text: str, kind: str):
@@ -150,11 +170,7 @@ def test_an_allowed_import_is_audited_change_by_change_as_the_user(fresh_store, 
 def test_finding_1_cli_import_and_export_under_a_user(fresh_store, tmp_path, monkeypatch, capsys):
     """``uncounted import --user`` is held to the user's scope like the web upload; without
     ``--user`` it is the operator's command."""
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    try:
+    with _cli_on(fresh_store, monkeypatch):
         path = tmp_path / "referrals.csv"
         path.write_text(REFER_INTO_PNP, encoding="utf-8")
         before = _counts(fresh_store)
@@ -167,8 +183,6 @@ def test_finding_1_cli_import_and_export_under_a_user(fresh_store, tmp_path, mon
         persons = (out / "persons.csv").read_text("utf-8")
         assert OWN.victim_name in persons and OTHER.victim_name not in persons
         assert main(["import", str(path)]) == 0  # the operator's import is not narrowed
-    finally:
-        get_settings.cache_clear()
 
 
 def _refer(client) -> int:
@@ -333,11 +347,7 @@ def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
         ("referrals.csv", 3, "consent_recorded", "True"),
     }
     assert _counts(fresh_store) == before
-    monkeypatch.setenv("UNCOUNTED_DATA_DIR", str(fresh_store.settings.data_dir))
-    monkeypatch.delenv("UNCOUNTED_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    try:
+    with _cli_on(fresh_store, monkeypatch):
         assert main(["import", str(path), "--user", "caseworker"]) == 4
         err = capsys.readouterr().err
         assert "Rejected rows (2 problems)" in err and "receiving" in err
@@ -351,8 +361,6 @@ def test_finding_3_library_and_cli_refuse_a_decided_referral_whole(
                 )
             ).all()
         assert stored == [("Requested", False)]
-    finally:
-        get_settings.cache_clear()
 
 
 def test_finding_3_an_admin_migrates_decided_referrals_only_with_complete_consent(
@@ -577,3 +585,79 @@ def test_an_import_naming_a_deleted_record_says_it_was_deleted(fresh_store, tmp_
             fresh_store.engine, path, "list_memberships", who=_who(fresh_store, "caseworker-th")
         )
     assert all("deleted" not in r.reason for r in caught.value.rows)
+
+
+#: A justice event of TH-DSI's own case for PNP's suspect, who has no role in that case.
+EVENT_OF_ANOTHER_CASE = (
+    "external_id,case,case_source,person,person_source,stage,occurred_on,jurisdiction\n"
+    f"E-TH-1,{OTHER.case_ext},TH-DSI,S-own,PNP,arrest,2024-06-01,TH\n"
+)
+NO_ROLE = f"person S-own has no role in case {OTHER.case_ext}; add their role in the case first"
+
+
+def test_finding_4_an_event_names_only_a_person_of_its_case(
+    fresh_store, fresh_app, tmp_path, monkeypatch, capsys
+):
+    """The finding as reproduced, through every way in: the web upload and ``uncounted import
+    --user`` as TH-DSI's caseworker, an administrator's import and the operator's. Each refuses
+    the file with the line, the column and the reason, and writes nothing."""
+    from tests.security.test_matrix import _who
+    from uncounted.errors import ImportRejected
+    from uncounted.ingest import import_file
+    from uncounted.store.db import session_scope
+    from uncounted.store.tables import CaseShare
+
+    with session_scope(fresh_store.engine) as s:
+        s.add(CaseShare(case_id=OWN.case_id, agency_id=2, shared_on=DAY_MIGRATED))
+    th = signed_in(fresh_app, "caseworker-th")
+    assert th.get(f"/api/survivors/{OWN.suspect}").status_code == 200  # through the share
+    before = _counts(fresh_store)
+    report = _upload(th, "justice_events.csv", EVENT_OF_ANOTHER_CASE, "justice_events")
+    assert report["token"] is None  # nothing in it could be loaded
+    assert report["result"]["rejected"] == [
+        {"file": "justice_events.csv", "line": 2, "column": "person", "value": "S-own",
+         "reason": NO_ROLE}
+    ]  # fmt: skip
+    path = tmp_path / "justice_events.csv"
+    path.write_text(EVENT_OF_ANOTHER_CASE, "utf-8")
+    for who in ("caseworker-th", "admin", None):
+        with pytest.raises(ImportRejected) as caught:
+            import_file(
+                fresh_store.engine, path, "justice_events",
+                who=_who(fresh_store, who) if who else None,
+            )  # fmt: skip
+        assert [(r.line, r.column, r.reason) for r in caught.value.rows] == [
+            (2, "person", NO_ROLE)
+        ], who
+    with _cli_on(fresh_store, monkeypatch):
+        assert main(["import", str(path), "--user", "caseworker-th"]) == 4
+    assert "has no role in case" in capsys.readouterr().err
+    assert _counts(fresh_store) == before
+    timeline = th.get(f"/api/cases/{OTHER.case_id}").json()["timeline"]  # with linked case 1's
+    events = [e["person_id"] for e in timeline if e["case_id"] == OTHER.case_id]
+    assert events == [OTHER.suspect]
+
+
+def test_finding_4_a_referral_from_a_case_names_only_a_person_of_it(fresh_store, tmp_path):
+    """The same for a referral: TH-DSI may not refer PNP's person, reachable through the
+    share, from its own case 2, where that person has no role."""
+    from tests.security.test_matrix import _who
+    from uncounted.errors import ImportRejected
+    from uncounted.ingest import import_file
+    from uncounted.store.db import session_scope
+    from uncounted.store.tables import CaseShare
+
+    with session_scope(fresh_store.engine) as s:
+        s.add(CaseShare(case_id=OWN.case_id, agency_id=2, shared_on=DAY_MIGRATED))
+    path = tmp_path / "referrals.csv"
+    path.write_text(
+        "person,person_source,case,case_source,from_agency,to_agency,from_country,to_country,"
+        "referred_on,reason,consent_recorded,status\n"
+        f"S-own,PNP,{OTHER.case_ext},TH-DSI,TH-DSI,IACAT,TH,PH,2024-05-01,Other,no,Requested\n",
+        "utf-8",
+    )
+    before = _counts(fresh_store)
+    with pytest.raises(ImportRejected) as caught:
+        import_file(fresh_store.engine, path, "referrals", who=_who(fresh_store, "caseworker-th"))
+    assert [(r.line, r.column, r.reason) for r in caught.value.rows] == [(2, "person", NO_ROLE)]
+    assert _counts(fresh_store) == before

@@ -95,6 +95,31 @@ def test_a_charge_before_the_arrest_is_refused(clients, demo):
     )
 
 
+def test_an_event_or_referral_names_a_person_of_the_case(clients):
+    """The forms name only a person with a role in the case: one of another case the
+    caseworker may change is refused, by field, and nothing is written."""
+    cw = clients["caseworker"]
+    first = cw.post("/api/cases/new", json={**CASE, "reference": "WEB-T-3"}).json()["url"]
+    second = cw.post("/api/cases/new", json={**CASE, "reference": "WEB-T-4"}).json()["url"]
+    cw.post(f"/api{first}/persons/new", json={"role": "victim"})
+    pid = cw.get(f"/api{first}").json()["persons"][0]["person_id"]
+    event = {"person_id": pid, "stage": "arrest", "occurred_on": "2025-04-01"}
+    referral = {
+        "person_id": pid, "to_agency_id": 2, "from_country": "PH", "to_country": "PH",
+        "referred_on": "2025-04-02", "reason": "Other",
+    }  # fmt: skip
+    for kind, values in (("events", event), ("referrals", referral)):
+        refused = cw.post(f"/api{second}/{kind}/new", json=values)
+        assert refused.status_code == 422, kind
+        assert refused.json()["problems"] == {
+            "person_id": "this person has no role in the case; add their role in the case first"
+        }
+    detail = cw.get(f"/api{second}").json()
+    assert detail["timeline"] == [] and detail["referrals"] == []
+    for kind, values in (("events", event), ("referrals", referral)):  # in their own case
+        assert cw.post(f"/api{first}/{kind}/new", json=values).status_code == 201, kind
+
+
 def test_writes_outside_scope_or_role_are_refused(clients, demo):
     event = {"stage": "arrest", "occurred_on": "2025-01-01"}
     other = clients["caseworker"].post(f"/api/cases/{demo.other_case}/events/new", json=event)

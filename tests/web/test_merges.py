@@ -245,16 +245,18 @@ def test_a_merge_that_would_widen_readers_is_an_administrators_and_says_so(web):
 
 
 def test_a_caseworker_may_not_merge_away_another_agencys_event_in_a_case_they_cannot_change(web):
-    """The hole, end to end: PNP shares case 1 with TH-DSI, whose caseworker imports (web
-    upload) a justice event of TH-DSI's unshared case 2 for PNP's person 2, who has no role in
-    case 2. A PNP caseworker's merge of person 2 into person 1 would move that event of a case
-    PNP may neither read nor change. Refused, saying what is outside without its details;
-    *Records to merge* does not offer the pair; an administrator still merges, audited."""
-    from uncounted.store.tables import CaseShare, JusticeEvent
+    """The hole, end to end: PNP shares case 1 with TH-DSI; PNP's person 2 is also a suspect
+    in TH-DSI's unshared case 2 (an administrator recorded the role), and TH-DSI's caseworker
+    imports (web upload) a justice event of case 2 for person 2. A PNP caseworker's merge of
+    person 2 into person 1 would move that event of a case PNP may neither read nor change.
+    Refused, saying what is outside without its details; *Records to merge* does not offer the
+    pair; an administrator still merges, audited."""
+    from uncounted.store.tables import CasePerson, CaseShare, JusticeEvent
 
     store, clients = web
     with session_scope(store.engine) as s:
         s.add(CaseShare(case_id=OWN.case_id, agency_id=2, shared_on=DAY))
+        s.add(CasePerson(case_id=OTHER.case_id, person_id=OWN.suspect, role="suspect"))
         record_decision(s, "reviewer", OWN.victim, OWN.suspect, "match")
     th = signed_in(create_app(store.settings), "caseworker-th")
     event = (
@@ -275,7 +277,10 @@ def test_a_caseworker_may_not_merge_away_another_agencys_event_in_a_case_they_ca
         assert (stored.case_id, stored.person_id) == (OTHER.case_id, OWN.suspect)
     cw = clients["caseworker"]
     assert cw.get(f"/api/cases/{OTHER.case_id}").status_code == 403
-    says = "record 2 has a justice event in a case you may not change"
+    says = (
+        "record 2 has a role in a case you may not change and a justice event in a case you "
+        "may not change"
+    )
     page = cw.get(COMPARE)
     assert page.status_code == 403 and says in page.text
     for response in (

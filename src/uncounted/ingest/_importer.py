@@ -27,6 +27,7 @@ from uncounted.errors import (
     RejectedRow,
 )
 from uncounted.ingest._authorise import authorise_rows
+from uncounted.ingest._case_roles import CaseRoles
 from uncounted.ingest._writers import WRITERS, Counts, WriteContext
 from uncounted.ingest.mapping import ColumnMapping, ColumnPlan, plan_columns
 from uncounted.ingest.readers import ReadOptions, SourceRow, read_chunks, sheet_names
@@ -87,8 +88,8 @@ class _Part:
 def _parts(
     path: Path, record: str | None, mapping: ColumnMapping, opts: ReadOptions
 ) -> list[_Part]:
-    if record is None and mapping.record_types:
-        return [_Part(t, opts) for t in mapping.record_types]
+    if record is None and mapping.record_types:  # in load order: a row's case before its people
+        return [_Part(t, opts) for t in sorted(mapping.record_types, key=LOAD_ORDER.index)]
     record = record or mapping.record_type
     is_book = path.suffix.lower() in {".xlsx", ".xlsm"} or opts.format == "xlsx"
     if record is None and is_book and opts.sheet is None:
@@ -198,6 +199,8 @@ class Importer:
             "cases": set(),
             "persons": set(),
         }
+        #: the roles in cases the file adds, and the check of events and referrals against them
+        self.roles = CaseRoles(self.pending)
 
     def _rows(self, part: _Part) -> Iterator[tuple[ColumnPlan, list[SourceRow]]]:
         for chunk in read_chunks(self.path, part.options):
@@ -241,6 +244,7 @@ class Importer:
         counts = Counts()
         done = 0
         agencies = set(importing.agency_ids(conn))
+        self.roles.reset()
         self._own_source(conn)
         if self.hub is not None and self.hub["code"] not in agencies:
             self._add_hub(ctx)
@@ -284,12 +288,16 @@ class Importer:
                 checked = checker.check([r for r in rows if r.line not in known_bad])
                 found = self._check_refs(conn, part, checked, agencies, checks, seen_cases)
                 authorise_rows(conn, self.who, part.type_name, name, checked, found, part.column_of)
+                codes = importing.agency_ids(conn)
+                self.roles.check(conn, part.type_name, name, checked, codes, found, part.column_of)
                 checks.add_many([c for c in checked if not c.problems])
                 good = []
                 for c in checked:
                     self._keep(part, c)
                     if not c.problems:
                         good.append(c)
+                if part.type_name == "persons":
+                    self.roles.add(good, codes, found)
                 if ctx is not None and good and (partial or not self.problems):
                     ctx.known = found
                     got = writer(ctx, good)

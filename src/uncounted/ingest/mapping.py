@@ -111,7 +111,7 @@ class ColumnMapping:
     delimiter: str | None = None
     sheet: str | None = None
     types: dict[str, TypeMapping] = field(default_factory=dict)
-    record_types: tuple[str, ...] = ()  # several types read from each row, in this order
+    record_types: tuple[str, ...] = ()  # several types read from each row (loaded in LOAD_ORDER)
     #: the organisation a shipped layout's files come from (code, name, org_type[, country]),
     #: created on first import when no --source is given (e.g. the data hub CTDC)
     agency: dict[str, str] | None = None

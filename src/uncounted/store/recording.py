@@ -2,11 +2,12 @@
 
 Values arrive already typed and checked field by field (the web forms use the importer's field
 rules); these functions add what needs the database: the caller's scope (a caseworker writes
-only in their agency's scope), references that must exist (the person is in the case, the
-agency exists) and the order of justice stages for one person. Every write is audited in the
-caller's transaction (``store/audit.py``), and a change of a person's names or identity number
-updates the person search's blind index in it too (``store/person_index.py``). Problems are
-reported all at once, by field, in :class:`InvalidRecord`.
+only in their agency's scope), references that must exist (the agency exists; an event's or a
+referral's person has a role in the case: ``store/case_roles.py``, which the import asks too)
+and the order of justice stages for one person. Every write is audited in the caller's
+transaction (``store/audit.py``), and a change of a person's names or identity number updates
+the person search's blind index in it too (``store/person_index.py``). Problems are reported
+all at once, by field, in :class:`InvalidRecord`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from uncounted.domain import SUSPECT_STAGES, VICTIM_STAGES, country_name
 from uncounted.errors import AccessDenied, InvalidInput
 from uncounted.store import audit, person_index
 from uncounted.store.access import Action, Principal, Resource, check, unrestricted
+from uncounted.store.case_roles import NO_ROLE, roles_held
 from uncounted.store.casebook import get_case
 from uncounted.store.crypto import encrypted_columns
 from uncounted.store.tables import (
@@ -227,13 +229,8 @@ def add_justice_event(
     person_id = values.get("person_id")
     problems: dict[str, str] = {}
     if person_id is not None:
-        linked = session.scalar(
-            select(CasePerson.id).where(
-                CasePerson.case_id == case_id, CasePerson.person_id == person_id
-            )
-        )
-        if linked is None:
-            problems["person_id"] = "this person is not part of the case"
+        if not roles_held(session, [(case_id, int(person_id))]):
+            problems["person_id"] = NO_ROLE
         else:
             problem = _stage_order_problem(
                 session, case_id, int(person_id), str(values["stage"]), values["occurred_on"]
@@ -351,13 +348,10 @@ def add_referral(
     check(who, Resource.REFERRALS, Action.CREATE)
     problems: dict[str, str] = {}
     person_id = values.get("person_id")
-    linked = session.scalar(
-        select(CasePerson.id).where(
-            CasePerson.case_id == case_id, CasePerson.person_id == person_id
-        )
-    )
-    if linked is None:
+    if person_id is None:
         problems["person_id"] = "choose a person of this case"
+    elif not roles_held(session, [(case_id, int(person_id))]):
+        problems["person_id"] = NO_ROLE
     to_agency = session.get(Agency, values.get("to_agency_id") or -1)
     if to_agency is None:
         problems["to_agency_id"] = "choose the agency the person is referred to"
