@@ -177,6 +177,7 @@ def test_import_with_a_bad_row_shows_its_error(server, browser, tmp_path):
     page.select_option("select[name=record_type]", "cases")
     page.click("button:text('Check the file')")
     row = page.locator("tr.rejected")
+    row.first.wait_for(timeout=20_000)  # the report arrives after the check, not with the click
     assert row.count() == 1
     text = row.inner_text()
     assert "3" in text and "Actve" in text and "Did you mean 'Active'" in text

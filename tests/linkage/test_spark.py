@@ -20,6 +20,11 @@ pytest.importorskip("pyspark")
     "jobs per Splink step); CI runs it, and UNCOUNTED_SPARK_TESTS=1 runs it here.",
 )
 def test_spark_backend_links_like_duckdb():
+    """Linked in a process whose Spark session was started before without Splink's jar (as
+    the screening module's is): the linkage adds the jar its string similarities need."""
+    from pyspark.sql import SparkSession
+
+    SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
     world = population_records(700, seed=5)
     truth = world.records.select(pl.col("record_id").alias("unique_id"), "person")
     results = {}

@@ -90,6 +90,11 @@ def _db_api(settings: LinkageSettings) -> Any:
         .config("spark.driver.memory", str(settings.extra.get("driver_memory", "4g")))
         .getOrCreate()
     )
+    # a session started before (by other code in this process) keeps its own jars: add
+    # Splink's, without which its string similarities are unknown functions
+    jar = similarity_jar_location()
+    if jar not in spark.sparkContext.getConf().get("spark.jars", ""):
+        spark.sql(f"ADD JAR '{jar}'")
     checkpoints = settings.extra.get("checkpoint_dir") or tempfile.mkdtemp(
         prefix="uncounted-spark-"
     )
