@@ -39,7 +39,7 @@ different lists (:data:`OUTSIDE_CANDIDATES`) is scored by the trained model and 
 compares are kept (:func:`outside_pairs`). Their probabilities are too high
 as they stand: that no rule compares a pair is itself evidence against a match, which the
 model, scoring comparisons one column at a time, does not weigh (on simulated heavy-noise
-files they summed to three times the true pairs among them). :func:`shift_to_missed` moves
+files they summed to 3.5 times the true pairs among them). :func:`shift_to_missed` moves
 them all by one constant on the logit scale (a change of prior odds, the same for every such
 pair) so that they sum to the true pairs expected among them; the draws then link each with
 its shifted probability (:func:`uncounted.linkage.uncertainty.linkage_uncertainty`). Larger

@@ -87,10 +87,11 @@ class LinkageSettings:
             links through different people; ``False`` gives plain connected components.
         same_list_threshold: two records of the same list stay in one cluster only when
             they match each other directly at this probability or above.
-        compare_all_max_records: files of at most this many records also have every pair
-            that no blocking rule compares scored, so that the plausible linkages can link
-            them too (:mod:`uncounted.linkage.blocking`); 0 never does. A few seconds at the
-            default (5 000 records, 12.5 million pairs).
+        compare_all_max_records: files of at most this many records also have the pairs no
+            blocking rule compares scored (records of the same sex on different lists), so
+            that the plausible linkages can link them too (:mod:`uncounted.linkage.blocking`);
+            0 never does. About a second at 1 846 records; the pairs grow with the square of
+            the file (about 5 million at the default 5 000).
         spark_partitions: shuffle partitions for the Spark backend.
         extra: backend options for Spark: ``checkpoint_dir`` (default a new temporary
             folder), ``break_lineage`` (Splink's ``break_lineage_method``, default
