@@ -110,14 +110,16 @@ def test_a_merge_that_would_widen_readers_is_refused_to_a_caseworker(store, caps
 def test_an_imported_event_of_another_agencys_case_keeps_a_caseworker_from_merging(
     store, tmp_path, capsys
 ):
-    """The command-line way: PNP shares case 1 with TH-DSI, whose caseworker imports
-    (``uncounted import --user``) an event of TH-DSI's unshared case 2 for PNP's person 2.
-    PNP's caseworker may not merge person 2 away (exit 8, the reason); an administrator may."""
+    """The command-line way: PNP shares case 1 with TH-DSI; PNP's person 2 is also a suspect
+    in TH-DSI's unshared case 2 (an administrator recorded the role), and TH-DSI's caseworker
+    imports (``uncounted import --user``) an event of case 2 for person 2. PNP's caseworker
+    may not merge person 2 away (exit 8, the reason); an administrator may."""
     from tests.security.conftest import DAY
-    from uncounted.store.tables import CaseShare, JusticeEvent
+    from uncounted.store.tables import CasePerson, CaseShare, JusticeEvent
 
     with session_scope(store.engine) as s:
         s.add(CaseShare(case_id=OWN.case_id, agency_id=2, shared_on=DAY))
+        s.add(CasePerson(case_id=OTHER.case_id, person_id=OWN.suspect, role="suspect"))
     events = tmp_path / "justice_events.csv"
     events.write_text(
         "external_id,case,case_source,person,person_source,stage,occurred_on,jurisdiction\n"
@@ -132,7 +134,7 @@ def test_an_imported_event_of_another_agencys_case_keeps_a_caseworker_from_mergi
     args = ["person", "merge", str(OWN.victim), str(OWN.suspect), "--reason", REASON]
     assert main([*args, "--user", "caseworker"]) == 8
     err = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
-    assert "record 2 has a justice event in a case you may not change" in err
+    assert "record 2 has a role in a case you may not change and a justice event" in err
     assert _people(store) == [(1, "victim"), (2, "suspect")]
     assert main([*args, "--user", "admin"]) == 0
     with session_scope(store.engine) as s:
