@@ -300,6 +300,7 @@ class Importer:
                     self.roles.add(good, codes, found)
                 if ctx is not None and good and (partial or not self.problems):
                     ctx.known = found
+                    ctx.absent = plan.absent
                     got = writer(ctx, good)
                     counts.created += got.created
                     counts.updated += got.updated

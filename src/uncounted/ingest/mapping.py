@@ -164,6 +164,16 @@ class ColumnPlan:
         return tuple(f.name for f in self.record_type.fields if f.required)
 
     @cached_property
+    def absent(self) -> frozenset[str]:
+        """The fields the file has no column for (nor a flag column or a constant).
+
+        A row that updates a stored record leaves its values of these fields as they are; a
+        row that creates one records them as not recorded (a required one is a problem).
+        """
+        have = {*self.sources, *self.flag_columns, *self.mapping.constants}
+        return frozenset(n for n in self.record_type.field_names if n not in have)
+
+    @cached_property
     def has_source(self) -> bool:
         """Whether the record type has a source field."""
         return "source" in self.record_type.field_names
