@@ -8,18 +8,30 @@ type, for CSV, workbook sheets and mapped columns, and the audit names only what
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest import export_records, import_file
 from uncounted.store.tables import (
+    AftercareStep,
+    Agency,
+    Assessment,
+    AssessmentItem,
     AuditEvent,
     Case,
     CaseJurisdiction,
     CaseLink,
     CasePerson,
+    CaseShare,
+    JusticeEvent,
+    ListMembership,
     Person,
     PersonIdentity,
+    Referral,
 )
 
 from .conftest import TODAY
@@ -27,6 +39,12 @@ from .conftest import TODAY
 
 def _load(engine, write, name, text, **kw):
     return import_file(engine, write(name, text), source="PNP", today=TODAY, actor="ana", **kw)
+
+
+def _refused(engine, write, name, text):
+    with pytest.raises(ImportRejected) as caught:
+        _load(engine, write, name, text)
+    return caught.value.rows
 
 
 def _updates(engine, resource=None):
@@ -100,6 +118,17 @@ def test_a_row_whose_identity_cells_are_all_empty_adds_no_identity(loaded, write
     assert _person(loaded, "P7") == ("Male", None, None, None)
 
 
+def test_a_required_field_left_empty_is_a_rejected_row(loaded, write):
+    """An empty status never clears a stored case's status: the row is refused with its line
+    and column, and so is the whole file."""
+    rows = _refused(loaded, write, "cases.csv", "external_id,status\nC1,Closed\nC2,\n")
+    assert rows == [
+        RejectedRow("cases.csv", 3, "status", "", "status is required but the cell is empty")
+    ]
+    assert _row(loaded, Case, "status", external_id="C1") == ("Active",)
+    assert _row(loaded, Case, "status", external_id="C2") == ("Closed",)
+
+
 def test_export_then_import_changes_nothing(loaded, write, tmp_path):
     for extra in ("referrals.csv", "justice_events.csv"):
         _load(loaded, write, extra, _EXTRA[extra])
@@ -122,14 +151,104 @@ _EXTRA = {
 # -- every record type ----------------------------------------------------------------------
 
 
+def test_cases_keep_the_fields_the_file_lacks(loaded, write):
+    _load(loaded, write, "cases.csv", "external_id,reference,closed_on\nC2,RC-2,2023-09-01\n")
+    _load(loaded, write, "cases.csv", "external_id,status\nC2,Active\n")
+    got = _row(
+        loaded, Case, "reference", "status", "exploitation_type", "opened_on", "closed_on",
+        external_id="C2",
+    )  # fmt: skip
+    assert got == ("RC-2", "Active", "SexualExploitation", dt.date(2023, 3, 1), dt.date(2023, 9, 1))
+    assert [u[1:] for u in _updates(loaded, "cases")] == [
+        (["reference"], {"reference": "C2"}, {"reference": "RC-2"}),
+        (["status"], {"status": "Closed"}, {"status": "Active"}),
+    ]
+
+
+def test_a_case_is_checked_with_its_stored_dates(loaded, write):
+    """A closing date alone is checked against the stored opening date."""
+    rows = _refused(loaded, write, "cases.csv", "external_id,closed_on\nC2,2023-01-01\n")
+    assert [(r.line, r.column, r.reason) for r in rows] == [
+        (2, "closed_on", "is before the case opened (2023-03-01)")
+    ]
+
+
+def test_justice_events_keep_the_fields_the_file_lacks(loaded, write):
+    _load(loaded, write, "justice_events.csv", _EXTRA["justice_events.csv"])
+    _load(loaded, write, "justice_events.csv", "external_id,sentence_months\nE1,36\n")
+    got = _row(loaded, JusticeEvent, "stage", "outcome", "sentence_months", external_id="E1")
+    assert got == ("verdict", "convicted", 36)
+    assert [u[1] for u in _updates(loaded)] == [["sentence_months"]]
+    # the stored stage is checked with a new outcome, the stored outcome with a new stage
+    _load(loaded, write, "justice_events.csv", "external_id,outcome\nE1,acquitted\n")
+    rows = _refused(loaded, write, "justice_events.csv", "external_id,stage\nE1,arrest\n")
+    assert [(r.line, r.column, r.reason) for r in rows] == [
+        (2, "outcome", "a arrest event has no outcome")
+    ]
+
+
+def test_a_new_event_in_a_file_of_outcomes_is_refused_by_line(loaded, write):
+    _load(loaded, write, "justice_events.csv", _EXTRA["justice_events.csv"])
+    rows = _refused(
+        loaded, write, "justice_events.csv", "external_id,outcome\nE1,acquitted\nE9,convicted\n"
+    )
+    assert {(r.line, r.column) for r in rows} == {
+        (3, "case"),
+        (3, "stage"),
+        (3, "occurred_on"),
+        (3, "jurisdiction"),
+    }
+    assert all("this row adds a new record" in r.reason for r in rows)
+
+
+def test_referrals_keep_the_fields_the_file_lacks(loaded, write):
+    _load(loaded, write, "referrals.csv", _EXTRA["referrals.csv"])
+    text = "person,from_agency,to_agency,referred_on,to_country\nP1,PNP,NGO-A,2024-03-01,TH\n"
+    _load(loaded, write, "referrals.csv", text)
+    got = _row(loaded, Referral, "case_id", "to_country", "reason", "status", "consent_recorded")
+    assert got == (1, "TH", "Other", "Requested", False)
+    assert [u[1] for u in _updates(loaded)] == [["to_country"]]
+
+
+def test_assessments_keep_the_fields_and_items_the_file_lacks(loaded, write):
+    head = "person,instrument_id,assessed_on"
+    key = "P1,uncounted-restoration-v1,2024-08-01"
+    first = f"{head},assessor,agency,item_safety.housing\n{key},me,NGO-A,3\n"
+    _load(loaded, write, "assessments.csv", first)
+    _load(loaded, write, "assessments.csv", f"{head},item_safety.housing\n{key},4\n")
+    assert _row(loaded, Assessment, "assessor", "agency_id") == ("me", 1)
+    assert _row(loaded, AssessmentItem, "score") == (4,)
+    assert [u[:2] for u in _updates(loaded)] == [("assessment_items", ["score"])]
+
+
 def test_parts_of_cases_keep_the_fields_the_file_lacks(loaded, write):
     _load(loaded, write, "case_jurisdictions.csv", "case,jurisdiction,role\nC1,TH,transit\n")
     _load(loaded, write, "case_links.csv", "case,linked_case,kind\nC1,C2,related\n")
+    _load(loaded, write, "case_shares.csv", "case,agency,shared_on\nC1,NGO-A,2024-02-01\n")
     _load(loaded, write, "case_jurisdictions.csv", "case,jurisdiction\nC1,TH\n")
     _load(loaded, write, "case_links.csv", "case,linked_case\nC1,C2\n")
+    _load(loaded, write, "case_shares.csv", "case,agency\nC1,NGO-A\n")
     assert _row(loaded, CaseJurisdiction, "role") == ("transit",)
     assert _row(loaded, CaseLink, "kind") == ("related",)
+    assert _row(loaded, CaseShare, "shared_on") == (dt.date(2024, 2, 1),)
     assert _updates(loaded) == []
+
+
+def test_memberships_aftercare_and_agencies_keep_the_fields_the_file_lacks(loaded, write):
+    _load(loaded, write, "list_memberships.csv", "person,period,recorded_on\nP1,2024,2024-03-01\n")
+    _load(loaded, write, "list_memberships.csv", "person,period\nP1,2024\n")
+    assert _row(loaded, ListMembership, "recorded_on") == (dt.date(2024, 3, 1),)
+    steps = (
+        "external_id,person,step,occurred_on,country,agency\n"
+        "A1,P1,Repatriated,2024-04-01,PH,NGO-A\n"
+    )
+    _load(loaded, write, "aftercare_steps.csv", steps)
+    _load(loaded, write, "aftercare_steps.csv", "external_id,country\nA1,TH\n")
+    assert _row(loaded, AftercareStep, "step", "country", "agency_id") == ("Repatriated", "TH", 1)
+    import_file(loaded, write("agencies.csv", "code,name\nPNP,National Police\n"), today=TODAY)
+    got = _row(loaded, Agency, "name", "org_type", "country", code="PNP")
+    assert got == ("National Police", "LawEnforcement", "PH")
+    assert [u[1] for u in _updates(loaded)] == [["country"], ["name"]]
 
 
 # -- workbooks and mappings -----------------------------------------------------------------

@@ -354,7 +354,8 @@ def write_referrals(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     # migration of decided referrals, checked complete in ``_authorise``) or that record no
     # consent (which then clear them, columns or not: no how, day or recorder without consent);
     # a consented row without them leaves a stored referral's consent as the receiving agency
-    # recorded it
+    # recorded it. (A row that updates has the stored values of the consent columns the file
+    # lacks, ``_stored``: writing them changes nothing.)
     consent = REFERRAL_CONSENT_FIELDS
     for d, r in zip(data, rows, strict=True):
         if not r.values.get("consent_recorded"):

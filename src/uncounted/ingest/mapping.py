@@ -150,7 +150,7 @@ class ColumnPlan:
     sources: dict[str, str]  # standard field -> file column
     flag_columns: dict[str, dict[str, str]]  # standard field -> {file column: code}
     ignored: tuple[str, ...]  # file columns that feed nothing
-    missing_required: tuple[str, ...]
+    missing_required: tuple[str, ...]  # required fields that say which record a row is
     item_columns: dict[str, str]  # assessment item -> file column
 
     @cached_property
@@ -301,7 +301,13 @@ def plan_columns(record_type: RecordType, mapping: TypeMapping, header: list[str
     used |= set(items.values())
     ignored = tuple(c for c in header if c not in used)
     have = set(sources) | set(flag_columns) | set(mapping.constants)
-    missing = tuple(f.name for f in record_type.fields if f.required and f.name not in have)
+    # a file without a column that identifies the records cannot be read; one without another
+    # required column can update stored records (only a row that creates a record needs it)
+    missing = tuple(
+        f.name
+        for f in record_type.fields
+        if f.required and f.name in record_type.key and f.name not in have
+    )
     return ColumnPlan(record_type, mapping, sources, flag_columns, ignored, missing, items)
 
 

@@ -260,6 +260,46 @@ def membership_flags(
     return out
 
 
+def stored_columns(
+    conn: Connection,
+    name: str,
+    key: Sequence[str],
+    keys: Iterable[tuple[Any, ...]],
+    columns: Sequence[str],
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Key → the values of ``columns`` of each stored row of ``name`` with one of ``keys`` (the
+    row an import row with that key would update)."""
+    wanted = set(keys)
+    out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    if not wanted:
+        return out
+    n = len(key)
+    for got in _select_keys(conn, table(name), key, wanted, (*key, *columns)):
+        k = tuple(got[:n])
+        if k in wanted:
+            out[k] = tuple(got[n:])
+    return out
+
+
+def sources_and_ids(
+    conn: Connection, name: str, ids: Iterable[int]
+) -> dict[int, tuple[int | None, str | None]]:
+    """Record id → (source agency id, external id): how a file names the record."""
+    t = table(name)
+    out: dict[int, tuple[int | None, str | None]] = {}
+    for piece in _pieces(sorted(set(ids))):
+        query = select(t.c.id, t.c.source_agency_id, t.c.external_id).where(t.c.id.in_(piece))
+        out.update({int(i): (s, e) for i, s, e in conn.execute(query)})
+    return out
+
+
+def jurisdiction_codes(conn: Connection) -> dict[int, str]:
+    """Jurisdiction id → its code (``PH`` or ``PH-CEB``)."""
+    t = table("jurisdictions")
+    query = select(t.c.id, t.c.country, t.c.subdivision)
+    return {int(i): sub or country for i, country, sub in conn.execute(query)}
+
+
 def external_ids(conn: Connection, name: str, ids: Sequence[int]) -> dict[int, str | None]:
     """Record id → external id."""
     t = table(name)
@@ -495,10 +535,13 @@ __all__ = [
     "external_ids",
     "ids_by_external",
     "insert_many",
+    "jurisdiction_codes",
     "membership_flags",
     "owners",
     "referral_decisions",
     "removed_among",
+    "sources_and_ids",
+    "stored_columns",
     "stored_events",
     "table",
     "upsert",
