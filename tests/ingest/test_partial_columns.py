@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest import export_records, import_file
+from uncounted.store.access import Principal, Role
 from uncounted.store.tables import (
     AftercareStep,
     Agency,
@@ -138,6 +139,17 @@ def test_export_then_import_changes_nothing(loaded, write, tmp_path):
         result = import_file(loaded, tmp_path / "out" / f"{name}.csv", today=TODAY)
         assert (name, result.rows_created, result.rows_updated) == (name, 0, 0)
     assert _updates(loaded) == before
+
+
+def test_an_analysts_export_has_no_identity_columns_and_keeps_names_on_import(loaded, tmp_path):
+    """An analyst reads no names: their export leaves the columns out (rather than writing
+    them empty), so importing it back keeps the stored names."""
+    analyst = Principal(None, "ali", Role.ANALYST)
+    (path,) = export_records(loaded, tmp_path / "persons.csv", "csv", ["persons"], analyst)
+    assert "given_name" not in path.read_text("utf-8").splitlines()[0]
+    result = import_file(loaded, path, today=TODAY)
+    assert (result.rows_updated, result.rejected) == (0, [])
+    assert _person(loaded) == ("Female", "PH", None, ("Ana", None))
 
 
 _EXTRA = {
