@@ -346,19 +346,18 @@ class Jurisdictions:
 
 
 def insert_many(conn: Connection, t: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``t`` with one ``executemany``.
+    """Insert ``rows`` into ``t``, in order, with one ``executemany``.
 
     The driver is called directly with each column's bind processor applied once per value:
     SQLAlchemy's per-row parameter handling cost more than the insert itself on large imports.
     Tables whose omitted columns have Python-side defaults go through SQLAlchemy, which fills
-    them in.
+    them in. Rows may carry different columns (see :func:`_uniform`).
     """
+    rows = _uniform(t, list(rows))
     names = tuple(rows[0])
-    keys = rows[0].keys()
-    same = all(r.keys() == keys for r in rows)
     defaulted = any(c.default is not None for c in t.c if c.name not in names)
-    if not same or defaulted or not set(names) <= set(t.c.keys()):
-        conn.execute(insert(t), list(rows))
+    if defaulted or not set(names) <= set(t.c.keys()):
+        conn.execute(insert(t), rows)
         return
     dialect = conn.dialect
     processors = [t.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
@@ -492,7 +491,7 @@ def upsert(
         before = {c: old[c] for c in changed}
         audits.append((_record_id(key, old), before, {c: row[c] for c in changed}))
     if inserts:
-        insert_many(conn, t, _uniform(t, inserts))
+        insert_many(conn, t, inserts)
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for params in updates:  # one statement per set of columns written
         columns = tuple(c[3:] for c in params if c.startswith("_v_"))
