@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from uncounted.errors import ImportRejected, RejectedRow
 from uncounted.ingest import export_records, import_file
 from uncounted.store.access import Principal, Role
+from uncounted.store.audit import REDACTED
 from uncounted.store.tables import (
     AftercareStep,
     Agency,
@@ -111,6 +112,16 @@ def test_an_empty_cell_of_a_column_the_file_has_records_not_recorded(loaded, wri
     assert [(u[0], u[1]) for u in _updates(loaded)] == [
         ("persons", ["citizenship"]),
         ("person_identities", ["given_name"]),
+    ]
+
+
+def test_the_audit_names_only_the_fields_that_changed(loaded, write):
+    """Sex repeated, citizenship changed, phone added, given name and case role left out: one
+    update of persons (citizenship) and one of person_identities (phone, named not copied)."""
+    _load(loaded, write, "persons.csv", "external_id,sex,citizenship,phone\nP1,Female,TH,+63 1\n")
+    assert _updates(loaded) == [
+        ("persons", ["citizenship"], {"citizenship": "PH"}, {"citizenship": "TH"}),
+        ("person_identities", ["phone"], {"phone": None}, {"phone": REDACTED}),
     ]
 
 
