@@ -18,6 +18,7 @@ from uncounted.store.tables import (
     ImportBatch,
     JusticeEvent,
     Person,
+    Referral,
 )
 
 from .conftest import CASES, TODAY
@@ -190,3 +191,22 @@ def test_partial_leaves_out_events_found_out_of_order_at_the_end(loaded, write):
     assert (path.parent / "justice_events.rejects.csv").read_text("utf-8").splitlines()[1] == (
         "E2,C1,P2,charge,2024-01-15,PH"
     )
+
+
+def test_referrals_recorded_with_and_without_consent_load_together(loaded, write):
+    """An operator's file of referrals, one recorded without consent and one with it: each is
+    stored with its own consent columns (rows of both kinds in one chunk)."""
+    path = write(
+        "referrals.csv",
+        "person,case,from_agency,to_agency,from_country,to_country,referred_on,reason,"
+        "consent_recorded,status,consent_method,consent_given_on,consent_recorded_by\n"
+        "P1,C1,PNP,NGO-A,PH,PH,2024-03-01,Other,no,Requested,,,\n"
+        "P1,C1,PNP,NGO-A,PH,PH,2024-03-02,Other,yes,Accepted,Written,2024-03-02,ana\n",
+    )
+    result = import_file(loaded, path, source="PNP", today=TODAY)
+    assert (result.rows_created, result.rejected) == (2, [])
+    with loaded.connect() as conn:
+        stored = conn.execute(
+            select(Referral.status, Referral.consent_method).order_by(Referral.id)
+        ).all()
+    assert [tuple(r) for r in stored] == [("Requested", None), ("Accepted", "Written")]

@@ -170,17 +170,36 @@ def test_too_long_values_and_unknown_stage(loaded, write):
     assert got[1][3].startswith("not a justice stage. Did you mean 'arrest'?")
 
 
-def test_a_missing_required_column_refuses_the_file(loaded, write):
+def test_a_file_without_the_column_that_names_its_records_is_refused(loaded, write):
     path = write(
-        "cases.csv", "external_id,status,jurisdiction,opened_on\nC5,Active,PH,2024-01-01\n"
+        "cases.csv",
+        "status,exploitation_type,jurisdiction,opened_on\nActive,ForcedLabour,PH,2024-01-01\n",
     )
     assert _problems(loaded, path, source="PNP") == [
         (
             1,
+            "external_id",
+            "",
+            "the file has no column for the required field external_id, which says which "
+            "record each row is; add it or map it in the mapping",
+        ),
+    ]
+
+
+def test_a_new_record_needs_the_required_columns_a_stored_one_has(loaded, write):
+    path = write(
+        "cases.csv",
+        "external_id,status,jurisdiction,opened_on\n"
+        "C1,Closed,PH,2024-01-05\n"  # stored: keeps its exploitation type
+        "C5,Active,PH,2024-01-01\n",  # new: has none
+    )
+    assert _problems(loaded, path, source="PNP") == [
+        (
+            3,
             "exploitation_type",
             "",
-            "the file has no column for the required field exploitation_type; "
-            "add it or map it in the mapping",
+            "this row adds a new record, which needs exploitation_type, and the file has no "
+            "column for it; add the column (or map it in the mapping)",
         ),
     ]
 

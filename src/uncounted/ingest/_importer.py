@@ -28,6 +28,7 @@ from uncounted.errors import (
 )
 from uncounted.ingest._authorise import authorise_rows
 from uncounted.ingest._case_roles import CaseRoles
+from uncounted.ingest._stored import needed, stored_values
 from uncounted.ingest._writers import WRITERS, Counts, WriteContext
 from uncounted.ingest.mapping import ColumnMapping, ColumnPlan, plan_columns
 from uncounted.ingest.readers import ReadOptions, SourceRow, read_chunks, sheet_names
@@ -274,8 +275,9 @@ class Importer:
                                 1,
                                 f,
                                 "",
-                                f"the file has no column for the required field {f}; "
-                                "add it or map it in the mapping",
+                                f"the file has no column for the required field {f}, "
+                                "which says which record each row is; add it or map it in "
+                                "the mapping",
                             )
                         )
                     raise self.refuse()
@@ -285,7 +287,13 @@ class Importer:
                 if checker is None:
                     checker = RowChecker(plan, name, self.today, self.source)
                     part.checkers[id(plan)] = checker
-                checked = checker.check([r for r in rows if r.line not in known_bad])
+                own_rows = [r for r in rows if r.line not in known_bad]
+                checked = checker.check(own_rows)
+                need = needed(plan)
+                if need:  # rows that update: checked with the stored values the file lacks
+                    stored = stored_values(conn, plan, checked, need)
+                    if any(s is not None for s in stored):
+                        checked = checker.recheck(own_rows, checked, stored)
                 found = self._check_refs(conn, part, checked, agencies, checks, seen_cases)
                 authorise_rows(conn, self.who, part.type_name, name, checked, found, part.column_of)
                 codes = importing.agency_ids(conn)
@@ -300,6 +308,7 @@ class Importer:
                     self.roles.add(good, codes, found)
                 if ctx is not None and good and (partial or not self.problems):
                     ctx.known = found
+                    ctx.absent = plan.absent
                     got = writer(ctx, good)
                     counts.created += got.created
                     counts.updated += got.updated

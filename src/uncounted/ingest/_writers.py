@@ -1,7 +1,9 @@
 """Writing validated rows of each record type to their tables (inside the import's transaction).
 
 Each writer takes a chunk of checked rows, resolves the agency's ids to database ids, upserts
-the rows and returns how many rows were created, updated and left unchanged.
+the rows and returns how many rows were created, updated and left unchanged. A field the file
+has no column for (``WriteContext.absent``) is written to the records a chunk creates only: a
+stored record keeps its value (an update changes only the columns the file has).
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ from uncounted.errors import StoreError
 from uncounted.ingest.records import source_field
 from uncounted.ingest.validate import CheckedRow
 from uncounted.store import importing
+from uncounted.store.access import REFERRAL_CONSENT_FIELDS
 
 _IDENTITY = IDENTITY_FIELDS
+#: The column a field is written to, where its name differs (the agency's ids become ids).
+COLUMN_OF = {
+    "owning_agency": "owning_agency_id",
+    "jurisdiction": "jurisdiction_id",
+    "agency": "agency_id",
+    "case": "case_id",
+    "person": "person_id",
+}
 _VICTIM = (
     "trafficking_status",
     "exploitation_type",
@@ -71,10 +82,16 @@ class WriteContext:
     jurisdictions: importing.Jurisdictions | None = None
     #: ids already looked up while checking the current chunk: table -> key -> id
     known: dict[str, dict[tuple[int | None, str], int]] = field(default_factory=dict)
+    #: the fields the current chunk's file has no column for (stored records keep them)
+    absent: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.agencies = importing.agency_ids(self.conn)
         self.jurisdictions = importing.Jurisdictions(self.conn)
+
+    def kept(self) -> set[str]:
+        """The columns stored records keep: those of the fields the file has no column for."""
+        return {COLUMN_OF.get(f, f) for f in self.absent}
 
     def agency(self, code: object) -> int | None:
         """The id of agency ``code`` (``None`` for no code)."""
@@ -147,7 +164,7 @@ class WriteContext:
 def write_agencies(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     """Agencies, by code."""
     data = [{k: r.values[k] for k in ("code", "name", "org_type", "country")} for r in rows]
-    ch = importing.upsert(ctx.conn, "agencies", ("code",), data, ctx.audit)
+    ch = importing.upsert(ctx.conn, "agencies", ("code",), data, ctx.audit, ctx.kept())
     ctx.agencies = importing.agency_ids(ctx.conn)
     counts = Counts()
     for r in rows:
@@ -187,19 +204,26 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
                 "minor_at_identification": v.get("minor_at_identification"),
             }
         )
+    kept = ctx.kept()
     ch = importing.upsert(
-        ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit
+        ctx.conn, "persons", ("external_id", "source_agency_id"), mains, ctx.audit, kept
     )
-    idents, roles = [], []
+    # identifying fields: a person gets a person_identities row from a row with any of them;
+    # a row whose identity cells are all empty clears those of a stored row (never adds one)
+    given = [f for f in _IDENTITY if f not in ctx.absent]
+    idents: list[dict[str, Any]] = []
+    blanks: list[dict[str, Any]] = []
+    roles = []
     cases = ctx.ref_ids("cases", rows, "case")
     for r, main, case_id in zip(rows, mains, cases, strict=True):
         v = r.values
         pid = ch.ids[(main["external_id"], main["source_agency_id"])]
-        if any(v.get(f) is not None for f in _IDENTITY):
+        if given:
             ident = {f: v.get(f) for f in _IDENTITY}
             if isinstance(ident["birth_date"], dt.date):
                 ident["birth_date"] = ident["birth_date"].isoformat()
-            idents.append({"person_id": pid, **ident})
+            has = any(ident[f] is not None for f in given)
+            (idents if has else blanks).append({"person_id": pid, **ident})
         if v.get("case") is not None:
             role = {f: v.get(f) for f in _VICTIM}
             kinds = v.get("exploitation_type")  # every type (a list), or None: not recorded
@@ -219,11 +243,16 @@ def write_persons(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
                     **role,
                 }
             )
-    ich = importing.upsert(ctx.conn, "person_identities", ("person_id",), idents, ctx.audit)
-    rch = importing.upsert(
-        ctx.conn, "case_persons", ("person_id", "case_id", "role"), roles, ctx.audit
+    ich = importing.upsert(ctx.conn, "person_identities", ("person_id",), idents, ctx.audit, kept)
+    bch = importing.upsert(
+        ctx.conn, "person_identities", ("person_id",), blanks, ctx.audit, kept, create=False
     )
-    touched = {k[0] for k in ich.updated | ich.created} | {k[0] for k in rch.updated | rch.created}
+    if "exploitation_type" in ctx.absent:  # the first type, and all of them
+        kept.add("exploitation_types")
+    rch = importing.upsert(
+        ctx.conn, "case_persons", ("person_id", "case_id", "role"), roles, ctx.audit, kept
+    )
+    touched = {k[0] for done in (ich, bch, rch) for k in done.updated | done.created}
     counts = Counts()
     for main in mains:
         k = (main["external_id"], main["source_agency_id"])
@@ -254,9 +283,16 @@ def write_cases(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
 
 
 def _simple(
-    ctx: WriteContext, name: str, key: tuple[str, ...], data: list[dict[str, Any]]
+    ctx: WriteContext,
+    name: str,
+    key: tuple[str, ...],
+    data: list[dict[str, Any]],
+    keep: set[str] | None = None,
 ) -> Counts:
-    ch = importing.upsert(ctx.conn, name, key, data, ctx.audit)
+    """Upsert ``data``; stored rows keep the columns ``keep`` (default: those the file lacks)."""
+    ch = importing.upsert(
+        ctx.conn, name, key, data, ctx.audit, ctx.kept() if keep is None else keep
+    )
     counts = Counts()
     created, updated = ch.created, ch.updated
     for k in zip(*([d[c] for d in data] for c in key), strict=True):
@@ -266,27 +302,6 @@ def _simple(
             counts.updated += 1
         else:
             counts.unchanged += 1
-    return counts
-
-
-def _simple_in_parts(
-    ctx: WriteContext,
-    name: str,
-    key: tuple[str, ...],
-    data: list[dict[str, Any]],
-    carries: list[bool],
-) -> Counts:
-    """:func:`_simple` for rows of which some carry optional columns (``carries``) and the
-    others must leave those columns of a stored row as they are: each part is upserted with
-    its own set of columns."""
-    counts = Counts()
-    for want in (True, False):
-        part = [d for d, has in zip(data, carries, strict=True) if has is want]
-        if part:
-            got = _simple(ctx, name, key, part)
-            counts.created += got.created
-            counts.updated += got.updated
-            counts.unchanged += got.unchanged
     return counts
 
 
@@ -337,19 +352,17 @@ def write_referrals(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     key = ("person_id", "from_agency_id", "to_agency_id", "referred_on")
     # the consent columns are written only by rows that carry them (an administrator's
     # migration of decided referrals, checked complete in ``_authorise``) or that record no
-    # consent (which then clear them: no how, day or recorder without consent); a consented row
-    # without them leaves a stored referral's consent as the receiving agency recorded it
-    consent = ("consent_method", "consent_given_on", "consent_recorded_by")
-    with_consent = [
-        not r.values.get("consent_recorded") or any(r.values.get(f) is not None for f in consent)
-        for r in rows
-    ]
-    for d, r, has in zip(data, rows, with_consent, strict=True):
-        if has:
+    # consent (which then clear them, columns or not: no how, day or recorder without consent);
+    # a consented row without them leaves a stored referral's consent as the receiving agency
+    # recorded it. (A row that updates has the stored values of the consent columns the file
+    # lacks, ``_stored``: writing them changes nothing.)
+    consent = REFERRAL_CONSENT_FIELDS
+    for d, r in zip(data, rows, strict=True):
+        if not r.values.get("consent_recorded"):
+            d.update({f: None for f in (*consent, "consent_recorded_at")})
+        elif any(r.values.get(f) is not None for f in consent):
             d.update({f: r.values.get(f) for f in consent})
-            if not r.values.get("consent_recorded"):
-                d["consent_recorded_at"] = None
-    return _simple_in_parts(ctx, "referrals", key, data, with_consent)
+    return _simple(ctx, "referrals", key, data, ctx.kept() - set(consent))
 
 
 def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
@@ -369,7 +382,7 @@ def write_assessments(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
             }
         )
     key = ("person_id", "instrument_id", "assessed_on")
-    ch = importing.upsert(ctx.conn, "assessments", key, data, ctx.audit)
+    ch = importing.upsert(ctx.conn, "assessments", key, data, ctx.audit, ctx.kept())
     items: list[dict[str, Any]] = []
     for r, d in zip(rows, data, strict=True):
         aid = ch.ids[tuple(d[c] for c in key)]
@@ -399,13 +412,10 @@ def write_list_memberships(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
     data = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     # linkage_only is written only by rows that give it: a row without it creates a counted
     # membership (the column's default) and leaves a stored one's flag as it is
-    given = [r.values.get("linkage_only") is not None for r in rows]
-    for d, r, has in zip(data, rows, given, strict=True):
-        if has:
+    for d, r in zip(data, rows, strict=True):
+        if r.values.get("linkage_only") is not None:
             d["linkage_only"] = bool(r.values["linkage_only"])
-    return _simple_in_parts(
-        ctx, "list_memberships", ("person_id", "agency_id", "period"), data, given
-    )
+    return _simple(ctx, "list_memberships", ("person_id", "agency_id", "period"), data)
 
 
 def write_case_jurisdictions(ctx: WriteContext, rows: list[CheckedRow]) -> Counts:
@@ -483,4 +493,4 @@ WRITERS: dict[str, Callable[[WriteContext, list[CheckedRow]], Counts]] = {
     "aftercare_steps": write_aftercare_steps,
 }
 
-__all__ = ["WRITERS", "Counts", "WriteContext"]
+__all__ = ["COLUMN_OF", "WRITERS", "Counts", "WriteContext"]

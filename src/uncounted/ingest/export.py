@@ -26,13 +26,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from uncounted.domain.identity import IDENTITY_FIELDS
 from uncounted.errors import InvalidInput
 from uncounted.ingest._translate import to_ctdc, to_htcds
 from uncounted.ingest.formulas import quote_cell
 from uncounted.ingest.records import ITEM_PREFIX, LOAD_ORDER, RECORD_TYPES
 from uncounted.store import audit as audit_log
 from uncounted.store import exports
-from uncounted.store.access import Action, Principal, Resource, check
+from uncounted.store.access import Action, Principal, Resource, check, sees_identities
 from uncounted.store.db import explain_database_error
 
 EXPORT_FORMATS = ("csv", "xlsx", "htcds", "ctdc")
@@ -88,8 +89,12 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _columns(conn: Connection, type_name: str) -> list[str]:
+def _columns(conn: Connection, type_name: str, who: Principal | None = None) -> list[str]:
     names = list(RECORD_TYPES[type_name].field_names)
+    if type_name == "persons" and who is not None and not sees_identities(who):
+        # no identity columns, rather than empty ones: imported back, a file without a column
+        # leaves the stored values as they are, while an empty cell records "not recorded"
+        names = [n for n in names if n not in IDENTITY_FIELDS]
     if type_name == "assessments":
         names += [f"{ITEM_PREFIX}{item}" for item in exports.assessment_item_names(conn)]
     return names
@@ -110,9 +115,10 @@ def export_records(
     ``out`` ends in ``.xlsx``). ``ctdc``: one CSV of victims with the CTDC columns.
 
     With ``who`` (``uncounted export --user``) only the records that user may read are
-    written, as on the pages (``store.access``: a caseworker's scope, no identifying fields for
-    an analyst; a viewer may not export records). Without it the export is the operator's:
-    every record. Either way the export is audited (as the user, or as ``cli:export``).
+    written, as on the pages (``store.access``: a caseworker's scope; no identifying fields,
+    nor their columns, for an analyst; a viewer may not export records). Without it the export
+    is the operator's: every record. Either way the export is audited (as the user, or as
+    ``cli:export``).
     """
     if format not in EXPORT_FORMATS:
         raise InvalidInput(f"Unknown export format {format!r}; use {', '.join(EXPORT_FORMATS)}.")
@@ -235,7 +241,7 @@ def _tables(
     if format == "ctdc":
         cases = {(c["source"], c["external_id"]): c for c in standard_rows(conn, "cases", who)}
     for name in types:
-        columns = _columns(conn, name)
+        columns = _columns(conn, name, who)
         rows = standard_rows(conn, name, who)
         if format == "htcds":
             yield (name, *to_htcds(name, columns, rows))

@@ -150,7 +150,7 @@ class ColumnPlan:
     sources: dict[str, str]  # standard field -> file column
     flag_columns: dict[str, dict[str, str]]  # standard field -> {file column: code}
     ignored: tuple[str, ...]  # file columns that feed nothing
-    missing_required: tuple[str, ...]
+    missing_required: tuple[str, ...]  # required fields that say which record a row is
     item_columns: dict[str, str]  # assessment item -> file column
 
     @cached_property
@@ -162,6 +162,16 @@ class ColumnPlan:
     def required(self) -> tuple[str, ...]:
         """The required fields."""
         return tuple(f.name for f in self.record_type.fields if f.required)
+
+    @cached_property
+    def absent(self) -> frozenset[str]:
+        """The fields the file has no column for (nor a flag column or a constant).
+
+        A row that updates a stored record leaves its values of these fields as they are; a
+        row that creates one records them as not recorded (a required one is a problem).
+        """
+        have = {*self.sources, *self.flag_columns, *self.mapping.constants}
+        return frozenset(n for n in self.record_type.field_names if n not in have)
 
     @cached_property
     def has_source(self) -> bool:
@@ -291,7 +301,13 @@ def plan_columns(record_type: RecordType, mapping: TypeMapping, header: list[str
     used |= set(items.values())
     ignored = tuple(c for c in header if c not in used)
     have = set(sources) | set(flag_columns) | set(mapping.constants)
-    missing = tuple(f.name for f in record_type.fields if f.required and f.name not in have)
+    # a file without a column that identifies the records cannot be read; one without another
+    # required column can update stored records (only a row that creates a record needs it)
+    missing = tuple(
+        f.name
+        for f in record_type.fields
+        if f.required and f.name in record_type.key and f.name not in have
+    )
     return ColumnPlan(record_type, mapping, sources, flag_columns, ignored, missing, items)
 
 

@@ -61,8 +61,13 @@ def check_row(
     file_name: str,
     today: dt.date,
     default_source: str | None,
+    stored: dict[str, object] | None = None,
 ) -> CheckedRow:
-    """Check one row against its record type; collect every problem, not just the first."""
+    """Check one row against its record type; collect every problem, not just the first.
+
+    ``stored`` holds the stored values of fields the file has no column for, when the row
+    updates a stored record: the row is checked as the record will be after the update.
+    """
     result = CheckedRow(row.line, {})
 
     def problem(name: str, cell: Cell, reason: str) -> None:
@@ -97,10 +102,12 @@ def check_row(
         values[name] = value
     if plan.has_source and values.get("source") is None:
         values["source"] = default_source
+    if stored:
+        values.update(stored)
     _defaults(rtype.name, values)
     for name in plan.required:
         if values.get(name) is None and name not in failed:
-            problem(name, None, f"{name} is required but the cell is empty")
+            problem(name, None, _required(name, plan))
     _cross_checks(rtype.name, values, problem)
     if plan.item_columns:
         items: dict[str, int | None] = {}
@@ -117,6 +124,16 @@ def check_row(
                 )
         values["items"] = items
     return result
+
+
+def _required(name: str, plan: ColumnPlan) -> str:
+    """Why a row without a value of the required field ``name`` is refused."""
+    if name in plan.absent:  # a stored record would keep its value: this row creates one
+        return (
+            f"this row adds a new record, which needs {name}, and the file has no column for "
+            "it; add the column (or map it in the mapping)"
+        )
+    return f"{name} is required but the cell is empty"
 
 
 #: Marks a cell that does not pass its field's checks (the row is then checked on its own).
@@ -220,8 +237,43 @@ class RowChecker:
             out.append(CheckedRow(rows[i].line, values))
         return out
 
-    def _one(self, row: SourceRow) -> CheckedRow:
-        return check_row(self.plan, row, self.file_name, self.today, self.default_source)
+    def recheck(
+        self,
+        rows: list[SourceRow],
+        checked: list[CheckedRow],
+        stored: list[dict[str, object] | None],
+    ) -> list[CheckedRow]:
+        """``checked`` (the rows checked) with each row that updates a stored record checked
+        again with its record's stored values of the fields the file lacks (``stored``, ``None``
+        for a row that adds a record): see :func:`check_row`.
+
+        A row that passed is given the stored values and its checks across fields run again;
+        any other row (or one that now fails) is checked again on its own.
+        """
+        type_name = self.plan.record_type.name
+        required = self.plan.required
+        flagged: list[bool] = []
+
+        def flag(_name: str, _cell: Cell, _reason: str) -> None:
+            flagged.append(True)
+
+        out: list[CheckedRow] = []
+        for r, c, s in zip(rows, checked, stored, strict=True):
+            if s is None:
+                out.append(c)
+                continue
+            if not c.problems:
+                c.values.update(s)
+                _cross_checks(type_name, c.values, flag)
+                if not flagged and all(c.values.get(n) is not None for n in required):
+                    out.append(c)
+                    continue
+                flagged.clear()
+            out.append(self._one(r, s))
+        return out
+
+    def _one(self, row: SourceRow, stored: dict[str, object] | None = None) -> CheckedRow:
+        return check_row(self.plan, row, self.file_name, self.today, self.default_source, stored)
 
     def _column(
         self, f: Field, formats: tuple[str, ...], cells: list[Cell] | None, n: int
@@ -311,7 +363,7 @@ def _cross_checks(
         report("role", str(values["role"]), "a role needs the case it is played in (column case)")
     elif type_name == "justice_events":
         stage, outcome = values.get("stage"), values.get("outcome")
-        if outcome is not None:
+        if outcome is not None and stage is not None:  # no stage: that is the problem
             allowed = _VERDICTS if stage == Stage.VERDICT else _APPEALS
             if stage not in (Stage.VERDICT, Stage.APPEAL):
                 report("outcome", str(outcome), f"a {stage} event has no outcome")

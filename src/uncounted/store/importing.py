@@ -14,7 +14,7 @@ before and after (identifying fields of ``person_identities`` are named, not cop
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,6 +260,46 @@ def membership_flags(
     return out
 
 
+def stored_columns(
+    conn: Connection,
+    name: str,
+    key: Sequence[str],
+    keys: Iterable[tuple[Any, ...]],
+    columns: Sequence[str],
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Key → the values of ``columns`` of each stored row of ``name`` with one of ``keys`` (the
+    row an import row with that key would update)."""
+    wanted = set(keys)
+    out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    if not wanted:
+        return out
+    n = len(key)
+    for got in _select_keys(conn, table(name), key, wanted, (*key, *columns)):
+        k = tuple(got[:n])
+        if k in wanted:
+            out[k] = tuple(got[n:])
+    return out
+
+
+def sources_and_ids(
+    conn: Connection, name: str, ids: Iterable[int]
+) -> dict[int, tuple[int | None, str | None]]:
+    """Record id → (source agency id, external id): how a file names the record."""
+    t = table(name)
+    out: dict[int, tuple[int | None, str | None]] = {}
+    for piece in _pieces(sorted(set(ids))):
+        query = select(t.c.id, t.c.source_agency_id, t.c.external_id).where(t.c.id.in_(piece))
+        out.update({int(i): (s, e) for i, s, e in conn.execute(query)})
+    return out
+
+
+def jurisdiction_codes(conn: Connection) -> dict[int, str]:
+    """Jurisdiction id → its code (``PH`` or ``PH-CEB``)."""
+    t = table("jurisdictions")
+    query = select(t.c.id, t.c.country, t.c.subdivision)
+    return {int(i): sub or country for i, country, sub in conn.execute(query)}
+
+
 def external_ids(conn: Connection, name: str, ids: Sequence[int]) -> dict[int, str | None]:
     """Record id → external id."""
     t = table(name)
@@ -306,19 +346,18 @@ class Jurisdictions:
 
 
 def insert_many(conn: Connection, t: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``t`` with one ``executemany``.
+    """Insert ``rows`` into ``t``, in order, with one ``executemany``.
 
     The driver is called directly with each column's bind processor applied once per value:
     SQLAlchemy's per-row parameter handling cost more than the insert itself on large imports.
     Tables whose omitted columns have Python-side defaults go through SQLAlchemy, which fills
-    them in.
+    them in. Rows may carry different columns (see :func:`_uniform`).
     """
+    rows = _uniform(t, list(rows))
     names = tuple(rows[0])
-    keys = rows[0].keys()
-    same = all(r.keys() == keys for r in rows)
     defaulted = any(c.default is not None for c in t.c if c.name not in names)
-    if not same or defaulted or not set(names) <= set(t.c.keys()):
-        conn.execute(insert(t), list(rows))
+    if defaulted or not set(names) <= set(t.c.keys()):
+        conn.execute(insert(t), rows)
         return
     dialect = conn.dialect
     processors = [t.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
@@ -356,6 +395,26 @@ def _processed(proc: Callable[[Any], Any], values: list[Any]) -> list[Any]:
     return out
 
 
+def _uniform(t: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with the same columns each, in order: a column some rows leave out gets, in
+    those rows, what inserting them without it would store (its default, else null)."""
+    first = rows[0].keys()
+    if all(row.keys() == first for row in rows):
+        return rows
+    names = list(dict.fromkeys(c for row in rows for c in row))
+    fill: dict[str, Any] = {}
+    for name in names:
+        column = t.c[name]
+        default = column.default
+        if default is not None and getattr(default, "is_scalar", False):
+            fill[name] = getattr(default, "arg", None)
+        elif default is None and column.server_default is None:
+            fill[name] = None
+        else:  # a computed default: rows that leave it out cannot share one statement
+            raise ValueError(f"{t.name}.{name} has a computed default; give it in every row")
+    return [{n: row[n] if n in row else fill[n] for n in names} for row in rows]
+
+
 @dataclass
 class Changes:
     """What an upsert did, by key."""
@@ -381,11 +440,18 @@ def upsert(
     key: Sequence[str],
     rows: Sequence[dict[str, Any]],
     audit: AuditAs,
+    keep: Collection[str] = (),
+    create: bool = True,
 ) -> Changes:
     """Insert new rows and update changed ones (by ``key``), auditing each create and update.
 
     ``key[0]`` should be the most selective key column (it is the one queried with ``IN``).
     The ids of created and existing rows are returned in ``ids`` (tables with an ``id``).
+    Columns in ``keep`` are written to created rows only: a stored row keeps its values of
+    them (an import file without those columns changes only the columns it has). Rows may
+    carry different columns: a column a row leaves out is neither compared nor updated, and a
+    created row gets its default. Without ``create``, rows with no stored row are left out
+    (nothing is inserted). Rows are created in their order.
     """
     t = table(name)
     changes = Changes()
@@ -402,36 +468,41 @@ def upsert(
         k = tuple([found[i] for i in where])
         if k in by_key:
             existing[k] = dict(zip(names, found, strict=True))
+    fixed = {*key, *keep}  # columns an update leaves as stored
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     audits: list[tuple[str | None, dict[str, Any], dict[str, Any]]] = []
     for k, row in by_key.items():
         old = existing.get(k)
         if old is None:
-            inserts.append(row)
-            changes.created.add(k)
+            if create:
+                inserts.append(row)
+                changes.created.add(k)
             continue
         if has_id:
             changes.ids[k] = old["id"]
-        changed = [c for c in row if c not in key and old.get(c) != row[c]]
+        changed = [c for c in row if c not in fixed and old.get(c) != row[c]]
         if not changed:
             continue
         changes.updated.add(k)
-        params = {f"_v_{c}": row[c] for c in row if c not in key}
+        params = {f"_v_{c}": row[c] for c in row if c not in fixed}
         params.update({f"_k_{c}": old[c] for c in key})
         updates.append(params)
         before = {c: old[c] for c in changed}
         audits.append((_record_id(key, old), before, {c: row[c] for c in changed}))
     if inserts:
         insert_many(conn, t, inserts)
-    if updates:
-        columns = [c for c in next(iter(by_key.values())) if c not in key]
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for params in updates:  # one statement per set of columns written
+        columns = tuple(c[3:] for c in params if c.startswith("_v_"))
+        by_columns.setdefault(columns, []).append(params)
+    for columns, group in by_columns.items():
         statement = (
             update(t)
             .where(and_(*(t.c[c] == bindparam(f"_k_{c}") for c in key)))
             .values({c: bindparam(f"_v_{c}") for c in columns})
         )
-        conn.execute(statement, updates)
+        conn.execute(statement, group)
     if has_id and changes.created:
         wanted = ("id", *key)
         for got in _select_keys(conn, t, key, changes.created, wanted):
@@ -463,10 +534,13 @@ __all__ = [
     "external_ids",
     "ids_by_external",
     "insert_many",
+    "jurisdiction_codes",
     "membership_flags",
     "owners",
     "referral_decisions",
     "removed_among",
+    "sources_and_ids",
+    "stored_columns",
     "stored_events",
     "table",
     "upsert",
