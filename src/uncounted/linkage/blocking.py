@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from scipy.optimize import brentq, minimize
+from scipy.special import expit, logit
 
 from uncounted.linkage.model import ARRAY_KEYS, PREDICTION_BLOCKING_KEYS
 
@@ -244,19 +245,14 @@ def outside_pairs(
     keys: Sequence[Sequence[str]] = PREDICTION_BLOCKING_KEYS,
 ) -> pl.DataFrame:
     """Of ``every`` scored pair, those no rule compares, between records of different lists
-    (one list holds a person once): ``unique_id_l``, ``unique_id_r``, ``match_probability``."""
+    (one list holds a person once): ``unique_id_l``, ``unique_id_r``, ``match_probability``,
+    sorted."""
     marked = rule_agreements(prepared, every.select(*_PAIR), keys)
-    return marked.filter(~compared(keys) & (pl.col("agency_l") != pl.col("agency_r"))).select(
-        *_PAIR
-    )
+    outside = marked.filter(~compared(keys) & (pl.col("agency_l") != pl.col("agency_r")))
+    return outside.select(*_PAIR).sort("unique_id_l", "unique_id_r")  # joins reorder rows
 
 
 _PAIR = ("unique_id_l", "unique_id_r", "match_probability")
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    q = np.clip(p, 1e-12, 1 - 1e-12)
-    return np.asarray(np.log(q) - np.log1p(-q))
 
 
 def shift_to_missed(probabilities: np.ndarray, missed: float) -> np.ndarray:
@@ -269,13 +265,13 @@ def shift_to_missed(probabilities: np.ndarray, missed: float) -> np.ndarray:
         return np.zeros_like(p)
     if missed >= p.size:
         return np.ones_like(p)
-    x = _logit(p)
+    x = logit(np.clip(p, 1e-12, 1 - 1e-12))
 
     def excess(c: float) -> float:
-        return float((1.0 / (1.0 + np.exp(-(x + c)))).sum() - missed)
+        return float(expit(x + c).sum() - missed)
 
     low, high = -60.0, 60.0
     if excess(low) >= 0 or excess(high) <= 0:
         return p
     c = brentq(excess, low, high, xtol=1e-10)
-    return np.asarray(1.0 / (1.0 + np.exp(-(x + c))))
+    return np.asarray(expit(x + c))

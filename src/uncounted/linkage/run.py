@@ -311,6 +311,20 @@ def _rounded(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
+def _predicted_pairs(predicted: Any) -> pl.DataFrame:
+    """Splink's predictions as ``unique_id_l``, ``unique_id_r`` (strings),
+    ``match_probability``, ``match_weight``, sorted (DuckDB's row order varies from run to
+    run)."""
+    frame = pl.from_arrow(predicted.as_pyarrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame.select(
+        pl.col("unique_id_l").cast(pl.String),
+        pl.col("unique_id_r").cast(pl.String),
+        pl.col("match_probability").cast(pl.Float64),
+        pl.col("match_weight").cast(pl.Float64),
+    ).sort("unique_id_l", "unique_id_r")
+
+
 def score_pairs(
     prepared: pl.DataFrame,
     settings: LinkageSettings | None = None,
@@ -361,14 +375,7 @@ def score_pairs(
     t = time.perf_counter()
     step("scoring blocked pairs")
     predicted = linker.inference.predict(threshold_match_probability=cfg.prediction_floor)
-    pairs = pl.from_arrow(predicted.as_pyarrow_table())  # type: ignore[no-untyped-call]
-    assert isinstance(pairs, pl.DataFrame)
-    pairs = pairs.select(
-        pl.col("unique_id_l").cast(pl.String),
-        pl.col("unique_id_r").cast(pl.String),
-        pl.col("match_probability").cast(pl.Float64),
-        pl.col("match_weight").cast(pl.Float64),
-    ).sort("unique_id_l", "unique_id_r")  # DuckDB's row order varies from run to run
+    pairs = _predicted_pairs(predicted)
     timings["predict"] = time.perf_counter() - t
     saved = linker.misc.save_model_to_json()
     saved.pop("linker_uid", None)  # random per Linker: the same model would save differently
@@ -384,15 +391,6 @@ def score_pairs(
             log_level=logging.ERROR,
         )
         scored_all = every.inference.predict(threshold_match_probability=OUTSIDE_FLOOR)
-        frame = pl.from_arrow(scored_all.as_pyarrow_table())  # type: ignore[no-untyped-call]
-        assert isinstance(frame, pl.DataFrame)
-        outside = outside_pairs(
-            prepared,
-            frame.select(
-                pl.col("unique_id_l").cast(pl.String),
-                pl.col("unique_id_r").cast(pl.String),
-                pl.col("match_probability").cast(pl.Float64),
-            ),
-        ).sort("unique_id_l", "unique_id_r")
+        outside = outside_pairs(prepared, _predicted_pairs(scored_all))
     timings["blocking"] = time.perf_counter() - t
     return ScoredPairs(pairs, saved, prepared.height, cfg, timings, blocking, outside)
