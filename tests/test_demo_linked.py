@@ -45,6 +45,8 @@ def test_the_headline_links_the_stored_records_and_link_run_agrees(linked_demo, 
     assert 0.8 * seen <= individuals < linked  # the records were linked, not left apart
     assert 290 <= individuals <= 310  # measured: 299 (403 records of 293 people)
     assert lines["  true number of victims (known only in this synthetic world)"] == "800"
+    blocking = lines["  true pairs the blocking rules compare (estimated)"]
+    assert blocking.endswith("; the rest drawn too") and 80 <= int(blocking.split("%")[0]) <= 100
     estimate = next(v for k, v in lines.items() if k.startswith("  Mth Darroch"))
     est, low, high = (float(x.replace(",", "")) for x in re.findall(r"[\d,.]+", estimate))
     assert low <= est <= high and est >= individuals

@@ -129,6 +129,9 @@ def test_estimate_from_db_with_linkage(stored, capsys):
     u = data["linkage_uncertainty"]
     assert u["draws"] == 10 and len(u["per_draw"]) == 10
     assert u["total_ci_low"] <= u["linkage_ci_low"] <= u["linkage_ci_high"] <= u["total_ci_high"]
+    # a small file: the pairs no blocking rule compares are drawn too, so no caveat
+    assert 0.5 < u["blocking_recall"] <= 1.0 and u["never_compared"] >= 0
+    assert u["never_compared_drawn"] is True and u["caveat"] == ""
 
 
 def test_encode_and_link_encoded_files(stored, tmp_path, capsys):
